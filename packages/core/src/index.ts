@@ -1,0 +1,48 @@
+/**
+ * @smart-backfill/core — pure, dependency-free gap analysis. No I/O, no clock:
+ * time comes in as arguments (`asOf`, epoch milliseconds) or through the `Clock` port.
+ */
+export { type Result, type Ok, type Err, ok, err, isOk, isErr } from './result.js';
+export {
+  type IsoDate,
+  type EpochDay,
+  type InvalidDate,
+  parseIsoDate,
+  parseEpochDay,
+  isIsoDate,
+  isoDate,
+  toEpochDay,
+  fromEpochDay,
+  civilToEpochDay,
+  addDays,
+  diffDays,
+  compareDates,
+  dateRange,
+  utcDateOf,
+} from './iso-date.js';
+export { type GapPolicy, type PolicyProblem, type PolicyPresetName, DEFAULT_POLICY, POLICY_PRESETS, validatePolicy } from './policy.js';
+export {
+  type RecordCounts,
+  type AnalyzeGapsInput,
+  type IncompleteDate,
+  type GapRun,
+  type GapAnalysis,
+  analyzeGaps,
+  toRuns,
+} from './gap-analysis.js';
+export { type Proceed, type Backfill, type Escalate, type Decision, type DecideContext, decide, matchDecision } from './decision.js';
+export {
+  type RequestStatus,
+  type RequestType,
+  type RequestPriority,
+  type NewBackfillRequest,
+  type BackfillRequest,
+  type RequestEvent,
+  type TransitionError,
+  ACTIVE_STATUSES,
+  isActive,
+  newRequest,
+  transition,
+  summarizeRequests,
+} from './request-lifecycle.js';
+export type * from './ports/index.js';

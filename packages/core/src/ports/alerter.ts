@@ -1,0 +1,71 @@
+import type { IsoDate } from '../iso-date.js';
+import type { IncompleteDate } from '../gap-analysis.js';
+
+export type AlertReason = 'gap_exceeds_threshold' | 'backfill_keeps_failing';
+
+/** What a person is told. `escalated` opens, `reminder` repeats, `healed` closes. */
+export interface AlertNotice {
+  readonly kind: 'escalated' | 'reminder' | 'healed';
+  /** Stable per (processor, gap): the same key opens, reminds and heals. */
+  readonly alertKey: string;
+  readonly processorName: string;
+  readonly runDate: IsoDate;
+  readonly reason: AlertReason;
+  readonly missingDates: readonly IsoDate[];
+  readonly absentDates: readonly IsoDate[];
+  readonly incompleteDates: readonly IncompleteDate[];
+  /** For `backfill_keeps_failing`: the last backfill error. */
+  readonly lastError: string | null;
+  /** The command that heals it, e.g. `smart-backfill backfill P --from 2025-11-03 --to 2025-11-07`. */
+  readonly healCommand: string;
+  readonly openedAt: number;
+  readonly at: number;
+  /** For `healed`: from opening to healing, ms. */
+  readonly timeToRecoveryMs: number | null;
+}
+
+/**
+ * A channel that reaches a person (log line, webhook, Slack). Dedupe is not its
+ * job: the engine sends each notice once, using the `AlertLog`.
+ */
+export interface Alerter {
+  /**
+   * Deliver one notice. May throw; the guard catches, records the failure and
+   * goes on — a broken channel never blocks or crashes a run.
+   */
+  send(notice: AlertNotice): Promise<void>;
+}
+
+/** One open or closed alert, as the alert log stores it. */
+export interface AlertRecord {
+  readonly alertKey: string;
+  readonly processorName: string;
+  readonly reason: AlertReason;
+  readonly runDate: IsoDate;
+  readonly missingDates: readonly IsoDate[];
+  readonly lastError: string | null;
+  readonly openedAt: number;
+  readonly updatedAt: number;
+  /** When a notice was last delivered; `null` if none got through yet. */
+  readonly lastSentAt: number | null;
+  readonly sendCount: number;
+  readonly resolvedAt: number | null;
+}
+
+/**
+ * Memory of alerts, so each gap reaches a person once while it stays open,
+ * and a `healed` notice follows when it closes.
+ */
+export interface AlertLog {
+  /**
+   * Open the alert for `alertKey` or update the open one (dates, last error, run date).
+   * `created` is true only for the one caller that opened it.
+   */
+  upsertOpen(alert: Omit<AlertRecord, 'updatedAt' | 'lastSentAt' | 'sendCount' | 'resolvedAt'> & { readonly at: number }): Promise<{ readonly created: boolean; readonly record: AlertRecord }>;
+  /** Record a delivered notice (bumps `sendCount`, sets `lastSentAt`). */
+  markSent(alertKey: string, at: number): Promise<void>;
+  /** Close an open alert; returns it, or `undefined` if it was not open (so only one caller sends `healed`). */
+  resolve(alertKey: string, at: number): Promise<AlertRecord | undefined>;
+  /** Newest first. */
+  list(query: { readonly processorName?: string | undefined; readonly openOnly?: boolean | undefined }): Promise<readonly AlertRecord[]>;
+}

@@ -1,0 +1,14 @@
+import type { WindowData, WindowQuery } from './window.js';
+
+/**
+ * Optional: schedule and counts in a single round trip. A store that can join
+ * both in one query (the seed's CTE on BigQuery) implements this so a check costs
+ * one job instead of two. The engine builds one from a `ScheduleSource` and a
+ * `TargetTable` when a store does not provide it.
+ */
+export interface WindowReader {
+  /**
+   * @throws an `Error` (with `cause`) when either side cannot be read.
+   */
+  readWindow(query: WindowQuery): Promise<WindowData>;
+}
