@@ -59,82 +59,186 @@ export interface GapAnalysis {
   readonly runs: readonly GapRun[];
 }
 
-type CountLookup = (date: IsoDate) => number;
-
-const isMap = (c: RecordCounts): c is ReadonlyMap<IsoDate, number> => c instanceof Map;
-
-const isIterable = (c: RecordCounts): c is Iterable<readonly [IsoDate, number]> =>
-  typeof (c as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
-
-const countLookup = (counts: RecordCounts): CountLookup => {
-  if (isMap(counts)) return (d) => counts.get(d) ?? 0;
-  if (isIterable(counts)) {
+/**
+ * Counts as either a `Map` or a plain record. Pairs are summed into a `Map`
+ * first, so the lookup loop below has only two shapes to handle.
+ */
+const normalizeCounts = (
+  counts: RecordCounts,
+): { readonly map: ReadonlyMap<IsoDate, number> | undefined; readonly rec: Readonly<Record<string, number>> } => {
+  if (counts instanceof Map) return { map: counts as ReadonlyMap<IsoDate, number>, rec: {} };
+  if (typeof (counts as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') {
     const m = new Map<IsoDate, number>();
-    for (const [d, n] of counts) m.set(d, (m.get(d) ?? 0) + n);
-    return (d) => m.get(d) ?? 0;
+    for (const [d, n] of counts as Iterable<readonly [IsoDate, number]>) m.set(d, (m.get(d) ?? 0) + n);
+    return { map: m, rec: {} };
   }
-  const rec = counts as Readonly<Record<string, number>>;
-  return (d) => (Object.prototype.hasOwnProperty.call(rec, d) ? (rec[d] ?? 0) : 0);
+  return { map: undefined, rec: counts as Readonly<Record<string, number>> };
+};
+
+/** Any order: bucket in-window dates by their offset, which sorts and dedupes in one linear pass. */
+const bucketedWindowDates = (expected: Iterable<IsoDate>, windowStart: IsoDate, windowEnd: IsoDate, startDay: EpochDay, width: number): IsoDate[] => {
+  const slots = new Array<IsoDate | undefined>(width).fill(undefined);
+  for (const d of expected) {
+    // Valid ISO dates sort like the days they name, so the window test is two string compares.
+    if (d < windowStart || d > windowEnd) continue;
+    const off = toEpochDay(d) - startDay;
+    if (slots[off] === undefined) slots[off] = d;
+  }
+  const out: IsoDate[] = [];
+  for (const d of slots) if (d !== undefined) out.push(d);
+  return out;
 };
 
 /**
- * Which expected dates in the lookback window lack data. Linear in the input:
- * in-window dates are bucketed by their offset in the window, so the result
- * comes out sorted and unique without a sort. Inputs are trusted to be valid
- * dates (validate at the edge with `parseIsoDate`).
+ * The common case — a schedule read with `ORDER BY date`, so ascending: the
+ * in-window dates are one sorted stretch, found with two string compares per
+ * date. Pushes missing dates and their counts; returns how many dates were in
+ * the window, or -1 at the first out-of-order date (the caller starts over).
+ * One copy per count shape keeps each lookup site monomorphic.
+ */
+const sortedScanMap = (
+  expected: Iterable<IsoDate>,
+  windowStart: IsoDate,
+  windowEnd: IsoDate,
+  counts: ReadonlyMap<IsoDate, number>,
+  min: number,
+  missingDates: IsoDate[],
+  missingCounts: number[],
+): number => {
+  let inWindow = 0;
+  let last = '';
+  let inside = false;
+  for (const d of expected) {
+    if (d <= last) {
+      if (d === last) continue;
+      return -1;
+    }
+    last = d;
+    if (d > windowEnd) continue;
+    // Once one date is inside, every later (greater) date is past windowStart too.
+    if (!inside) {
+      if (d < windowStart) continue;
+      inside = true;
+    }
+    inWindow++;
+    const n = counts.get(d) ?? 0;
+    if (n >= min) continue;
+    missingDates.push(d);
+    missingCounts.push(n);
+  }
+  return inWindow;
+};
+
+/** `sortedScanMap` for a plain record. */
+const sortedScanRecord = (
+  expected: Iterable<IsoDate>,
+  windowStart: IsoDate,
+  windowEnd: IsoDate,
+  counts: Readonly<Record<string, number>>,
+  min: number,
+  missingDates: IsoDate[],
+  missingCounts: number[],
+): number => {
+  let inWindow = 0;
+  let last = '';
+  let inside = false;
+  for (const d of expected) {
+    if (d <= last) {
+      if (d === last) continue;
+      return -1;
+    }
+    last = d;
+    if (d > windowEnd) continue;
+    if (!inside) {
+      if (d < windowStart) continue;
+      inside = true;
+    }
+    inWindow++;
+    // A plain lookup, not `hasOwnProperty`: no inherited member of a record is named like YYYY-MM-DD.
+    const n = counts[d] ?? 0;
+    if (n >= min) continue;
+    missingDates.push(d);
+    missingCounts.push(n);
+  }
+  return inWindow;
+};
+
+/**
+ * Which expected dates in the lookback window lack data. Linear in the input.
+ * The common case — a schedule read with `ORDER BY date`, so ascending — takes
+ * a single pass with two string compares and one count lookup per date and no
+ * date parsing; any other order is bucketed by day offset first. Inputs are
+ * trusted to be valid dates (validate at the edge with `parseIsoDate`).
  */
 export const analyzeGaps = (input: AnalyzeGapsInput): GapAnalysis => {
   const { asOf, policy } = input;
   const asOfDay = toEpochDay(asOf);
   const startDay = asOfDay - policy.lookbackDays;
-  const endDay = asOfDay - 1;
   const criticalDay = asOfDay - policy.criticalLookbackDays;
   const windowStart = fromEpochDay(startDay);
-  const windowEnd = fromEpochDay(endDay);
-  const width = policy.lookbackDays;
+  const windowEnd = fromEpochDay(asOfDay - 1);
+  const criticalStart = fromEpochDay(criticalDay);
+  const min = policy.minRecordsPerDate;
+  const { map, rec } = normalizeCounts(input.recordCounts);
 
-  // Valid ISO dates sort like the days they name, so the window test is two string compares.
-  const slots: (IsoDate | undefined)[] = new Array<IsoDate | undefined>(width);
-  let expectedCount = 0;
-  for (const d of input.expectedDates) {
-    if (d < windowStart || d > windowEnd) continue;
-    const off = toEpochDay(d) - startDay;
-    if (slots[off] === undefined) {
-      slots[off] = d;
-      expectedCount++;
+  // A one-shot iterable could not be read twice if the sorted pass gives up.
+  const expected = Array.isArray(input.expectedDates) || input.expectedDates instanceof Set ? input.expectedDates : [...input.expectedDates];
+
+  // Hot loop: collect missing dates and their counts only; everything else is derived from those few.
+  const missingDates: IsoDate[] = [];
+  const missingCounts: number[] = [];
+  let expectedCount =
+    map !== undefined
+      ? sortedScanMap(expected, windowStart, windowEnd, map, min, missingDates, missingCounts)
+      : sortedScanRecord(expected, windowStart, windowEnd, rec, min, missingDates, missingCounts);
+  if (expectedCount < 0) {
+    // Not ascending: start over, bucketing by day offset.
+    missingDates.length = 0;
+    missingCounts.length = 0;
+    const inWindow = bucketedWindowDates(expected, windowStart, windowEnd, startDay, policy.lookbackDays);
+    expectedCount = inWindow.length;
+    for (const d of inWindow) {
+      const n = (map !== undefined ? map.get(d) : rec[d]) ?? 0;
+      if (n >= min) continue;
+      missingDates.push(d);
+      missingCounts.push(n);
     }
   }
 
-  const count = countLookup(input.recordCounts);
-  const missingDates: IsoDate[] = [];
   const absentDates: IsoDate[] = [];
   const incompleteDates: IncompleteDate[] = [];
   const criticalMissing: IsoDate[] = [];
   const runs: GapRun[] = [];
-  let runStart = -1;
-  let prevOff = -2;
-  for (let off = 0; off < width; off++) {
-    const d = slots[off];
-    if (d === undefined) continue;
-    const n = count(d);
-    if (n >= policy.minRecordsPerDate) continue;
-    missingDates.push(d);
+  // Runs reuse the missing dates' own strings: formatting a date costs more than checking one.
+  let runStart = 0;
+  let runStartDate = '' as IsoDate;
+  let prevDay = 0;
+  let prevDate = '' as IsoDate;
+  for (let i = 0; i < missingDates.length; i++) {
+    const d = missingDates[i] as IsoDate;
+    const n = missingCounts[i] as number;
     if (n <= 0) absentDates.push(d);
     else incompleteDates.push({ date: d, count: n });
-    if (startDay + off >= criticalDay) criticalMissing.push(d);
-    if (off !== prevOff + 1) {
-      if (runStart >= 0) runs.push(gapRun(startDay + runStart, startDay + prevOff));
-      runStart = off;
+    if (d >= criticalStart) criticalMissing.push(d);
+    const day = toEpochDay(d);
+    if (i === 0) {
+      runStart = day;
+      runStartDate = d;
+    } else if (day !== prevDay + 1) {
+      runs.push({ start: runStartDate, end: prevDate, days: prevDay - runStart + 1 });
+      runStart = day;
+      runStartDate = d;
     }
-    prevOff = off;
+    prevDay = day;
+    prevDate = d;
   }
-  if (runStart >= 0) runs.push(gapRun(startDay + runStart, startDay + prevOff));
+  if (missingDates.length > 0) runs.push({ start: runStartDate, end: prevDate, days: prevDay - runStart + 1 });
 
   return {
     asOf,
     windowStart,
     windowEnd,
-    criticalStart: fromEpochDay(criticalDay),
+    criticalStart,
     expectedCount,
     missingDates,
     absentDates,

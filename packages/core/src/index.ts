@@ -30,6 +30,17 @@ export {
   analyzeGaps,
   toRuns,
 } from './gap-analysis.js';
+export {
+  type DenseCounts,
+  type AnalyzeGapsDenseInput,
+  type DenseGapAnalysis,
+  analyzeGapsDense,
+  toEpochDays,
+  fromEpochDays,
+  toDenseCounts,
+  toDenseInput,
+  fromDenseAnalysis,
+} from './gap-analysis-dense.js';
 export { type Proceed, type Backfill, type Escalate, type Decision, type DecideContext, decide, matchDecision } from './decision.js';
 export {
   type RequestStatus,
@@ -45,4 +56,39 @@ export {
   transition,
   summarizeRequests,
 } from './request-lifecycle.js';
+export {
+  type TimeWindow,
+  type DurationSummary,
+  type GapDetectionRow,
+  type BackfillStatsRow,
+  type GapRecovery,
+  type DependencyFailureStats,
+  type DependencyFailureReport,
+  type DependencyFailureOptions,
+  GAP_SKIP_REASONS,
+  isDependencyError,
+  summarizeDurations,
+  gapDetectionsByDay,
+  backfillStats,
+  timeToRecovery,
+  dependencyFailureRate,
+  distinctGapDates,
+} from './monitoring.js';
+export {
+  type Verdict,
+  type Unmeasured,
+  type Measurement,
+  type AssessmentInput,
+  type SignalName,
+  type SignalAssessment,
+  type ChecklistStatus,
+  type ChecklistItem,
+  type Assessment,
+  type PolicyHistory,
+  type PolicySuggestion,
+  SIGNAL_THRESHOLDS,
+  LOOKBACK_MARGIN_DAYS,
+  assess,
+  suggestPolicy,
+} from './assessment.js';
 export type * from './ports/index.js';

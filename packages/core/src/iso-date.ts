@@ -113,13 +113,22 @@ export const isoDate = (value: string): IsoDate => {
   return value as IsoDate;
 };
 
-/** Epoch day of a date known to be valid (an `IsoDate`). Fast: no validation. */
-export const toEpochDay = (date: IsoDate): EpochDay =>
-  civilToEpochDay(
-    (date.charCodeAt(0) - 48) * 1000 + (date.charCodeAt(1) - 48) * 100 + (date.charCodeAt(2) - 48) * 10 + (date.charCodeAt(3) - 48),
-    (date.charCodeAt(5) - 48) * 10 + (date.charCodeAt(6) - 48),
-    (date.charCodeAt(8) - 48) * 10 + (date.charCodeAt(9) - 48),
-  );
+// Days before month m (1..12) in a year that starts in March, as in `civilToEpochDay`.
+const DAYS_BEFORE_MONTH = [0, 306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275] as const;
+
+/**
+ * Epoch day of a date known to be valid (an `IsoDate`). Fast: no validation.
+ * The same arithmetic as `civilToEpochDay`, specialised for years >= 1 so every
+ * division truncates (this is the hot loop of a fleet check; the digit offsets
+ * `'0' * 1111` etc. are folded into the constants).
+ */
+export const toEpochDay = (date: IsoDate): EpochDay => {
+  const y = date.charCodeAt(0) * 1000 + date.charCodeAt(1) * 100 + date.charCodeAt(2) * 10 + date.charCodeAt(3) - 53328;
+  const m = date.charCodeAt(5) * 10 + date.charCodeAt(6) - 528;
+  const d = date.charCodeAt(8) * 10 + date.charCodeAt(9) - 528;
+  const yy = m <= 2 ? y - 1 : y;
+  return 365 * yy + (yy >> 2) - ((yy / 100) | 0) + ((yy / 400) | 0) + (DAYS_BEFORE_MONTH[m] as number) + d - 719469;
+};
 
 export const addDays = (date: IsoDate, days: number): IsoDate => fromEpochDay(toEpochDay(date) + days);
 
