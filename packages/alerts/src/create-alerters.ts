@@ -1,0 +1,103 @@
+import { AlertsConfig as AlertsConfigCodec, toConfigProblems, type AlertsConfig, type ChannelConfig } from './config-codec.js';
+import { AlertsConfigError, type ConfigProblem } from './errors.js';
+import type { Env } from './env-secrets.js';
+import { fanOutAlerter, type FanOutAlerter, type FanOutOptions } from './fan-out-alerter.js';
+import { logAlerter, type LineSink } from './log-alerter.js';
+import type { AlertsLogger } from './logger.js';
+import type { NamedAlerter } from './named-alerter.js';
+import { buildWebhookAlerter } from './webhook-alerter.js';
+
+export interface CreateAlertersOptions {
+  /** Where `urlEnv` and header `env` references are read. Default `process.env`. */
+  readonly env?: Env | undefined;
+  /**
+   * Only channels for this processor (or for all) are built. Leave out, or pass
+   * `"*"`, to build every enabled channel (e.g. to check all secrets at startup).
+   */
+  readonly processorName?: string | undefined;
+  /** Prefix of error paths. Default `alerts` (the key in the config file). */
+  readonly path?: string | undefined;
+  /** Streams for log channels. Default `process.stderr` / `process.stdout`. */
+  readonly stderr?: LineSink | undefined;
+  readonly stdout?: LineSink | undefined;
+  /** Passed to webhook channels (retry warnings) and the fan-out (channel failures). */
+  readonly logger?: AlertsLogger | undefined;
+  /** For tests: the HTTP client and the timer of webhook channels. */
+  readonly fetch?: typeof globalThis.fetch | undefined;
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+  /**
+   * How the channels are combined (deadline, `onError`, `rejectWhen`). Unlike a
+   * bare `fanOutAlerter`, `rejectWhen` defaults to `all-failed` here: when no
+   * channel got the notice, the guard must hear it, so its alert log keeps the
+   * notice unsent and a later run sends it again. One working channel is enough
+   * for `send` to resolve.
+   */
+  readonly fanOut?: Omit<FanOutOptions, 'logger'> | undefined;
+}
+
+/**
+ * Validate an `alerts` config (or an already-decoded one) and return every
+ * problem at once, each with its path.
+ */
+export const decodeAlertsConfig = (input: unknown, path = 'alerts'): { ok: true; value: AlertsConfig } | { ok: false; problems: readonly ConfigProblem[] } => {
+  const r = AlertsConfigCodec.decode(input);
+  return r._tag === 'Right' ? { ok: true, value: r.right } : { ok: false, problems: toConfigProblems(r.left, path) };
+};
+
+const appliesTo = (channel: ChannelConfig, processorName: string | undefined): boolean =>
+  channel.enabled !== false &&
+  (processorName === undefined || processorName === '*' || channel.processors === undefined || channel.processors.includes('*') || channel.processors.includes(processorName));
+
+/**
+ * Build the alerter a guard uses for one processor: every enabled channel that
+ * applies to it, behind a fan-out (so a failing channel never blocks the
+ * others, and `send` rejects only when every channel failed — which the guard
+ * catches and retries on a later run). Environment variables are read now, so a missing
+ * secret fails at startup, not at the first alert.
+ *
+ * @throws AlertsConfigError listing every problem with its path, e.g.
+ *   `alerts[1].urlEnv: environment variable SLACK_WEBHOOK_URL is not set`.
+ */
+export const createAlertersFromConfig = (config: unknown, options: CreateAlertersOptions = {}): FanOutAlerter => {
+  const root = options.path ?? 'alerts';
+  const decoded = decodeAlertsConfig(config ?? [], root);
+  if (!decoded.ok) throw new AlertsConfigError(decoded.problems);
+  const env = options.env ?? process.env;
+  const problems: ConfigProblem[] = [];
+  const alerters: NamedAlerter[] = [];
+  decoded.value.forEach((channel, i) => {
+    if (!appliesTo(channel, options.processorName)) return;
+    const at = `${root}[${i}]`;
+    if (channel.type === 'log') {
+      const stream = channel.stream === 'stdout' ? (options.stdout ?? process.stdout) : (options.stderr ?? process.stderr);
+      alerters.push(logAlerter({ name: channel.name, stream, extra: channel.extra, healedSeverity: channel.healedSeverity }));
+      return;
+    }
+    try {
+      alerters.push(
+        buildWebhookAlerter(
+          {
+            name: channel.name ?? channel.type,
+            urlEnv: channel.urlEnv,
+            format: channel.type === 'slack' ? 'slack' : (channel.format ?? 'json'),
+            headers: channel.headers,
+            timeoutMs: channel.timeoutMs,
+            maxRetries: channel.maxRetries,
+            maxRetryAfterMs: channel.maxRetryAfterMs,
+            backoff: channel.backoff,
+            env,
+            fetch: options.fetch,
+            sleep: options.sleep,
+            logger: options.logger,
+          },
+          at,
+        ),
+      );
+    } catch (e) {
+      if (e instanceof AlertsConfigError) problems.push(...e.problems);
+      else throw e;
+    }
+  });
+  if (problems.length > 0) throw new AlertsConfigError(problems);
+  return fanOutAlerter(alerters, { rejectWhen: 'all-failed', ...options.fanOut, logger: options.logger });
+};
