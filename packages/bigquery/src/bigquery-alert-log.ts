@@ -1,0 +1,175 @@
+import type { AlertLog, AlertRecord } from '@smart-backfill/core';
+import { connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
+import { readDate, readDates, readInt, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
+import { configError } from './errors.js';
+import { quoteTable } from './identifiers.js';
+import { insertIdOf, keyedLock, mutate, type EventTable, type Stamped } from './event-table.js';
+import { ALERT_EVENTS, LATEST_ORDER, columnList } from './schema.js';
+import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
+
+export interface BigQueryAlertLogOptions {
+  readonly tracking?: BigQueryTrackingOptions | undefined;
+  /** Read back each change to detect a lost race (default true): two guards opening one alert send one notice. */
+  readonly verifyWrites?: boolean | undefined;
+  readonly maximumBytesBilled?: number | string | undefined;
+}
+
+const fromRow = (r: Record<string, unknown>): Stamped<AlertRecord> => ({
+  state: {
+    alertKey: readString('alert_key', r['alert_key']),
+    processorName: readString('processor_name', r['processor_name']),
+    reason: readString('reason', r['reason']) as AlertRecord['reason'],
+    runDate: readDate('run_date', r['run_date']),
+    missingDates: readDates('missing_dates', r['missing_dates']),
+    lastError: readStringOrNull('last_error', r['last_error']),
+    openedAt: readMillis('opened_at', r['opened_at']),
+    updatedAt: readMillis('updated_at', r['updated_at']),
+    lastSentAt: readMillisOrNull('last_sent_at', r['last_sent_at']),
+    sendCount: readInt('send_count', r['send_count']),
+    resolvedAt: readMillisOrNull('resolved_at', r['resolved_at']),
+  },
+  version: readInt('version', r['version']),
+  eventTime: readMillis('event_time', r['event_time']),
+  eventId: readString('event_id', r['event_id']),
+  writerId: readString('writer_id', r['writer_id']),
+});
+
+const toRow = (a: AlertRecord, meta: { version: number; event: string; eventTime: number; eventId: string; writerId: string }): Record<string, unknown> => ({
+  alert_key: a.alertKey,
+  processor_name: a.processorName,
+  reason: a.reason,
+  run_date: a.runDate,
+  missing_dates: [...a.missingDates],
+  last_error: a.lastError,
+  opened_at: tsOut(a.openedAt),
+  updated_at: tsOut(a.updatedAt),
+  last_sent_at: tsOut(a.lastSentAt),
+  send_count: a.sendCount,
+  resolved_at: tsOut(a.resolvedAt),
+  version: meta.version,
+  event: meta.event,
+  event_time: tsOut(meta.eventTime),
+  event_id: meta.eventId,
+  writer_id: meta.writerId,
+});
+
+/** Alerts as an append-only event table plus a latest-state view (`alerts`). */
+export const bigQueryAlertLog = (conn: BigQueryConnectionOptions | Connection, options: BigQueryAlertLogOptions = {}): AlertLog => {
+  const c = connect(conn);
+  const tables = resolveTracking(options.tracking, c.projectId);
+  const limit = options.maximumBytesBilled === undefined ? undefined : String(options.maximumBytesBilled);
+  const verify = options.verifyWrites ?? true;
+  const lock = keyedLock();
+  const from = quoteTable(tables.alertEvents);
+  const cols = columnList(ALERT_EVENTS);
+  const latest = `QUALIFY ROW_NUMBER() OVER (PARTITION BY alert_key ORDER BY ${LATEST_ORDER}) = 1`;
+
+  const table: EventTable<AlertRecord, string> = {
+    table: tables.alertEvents,
+    describe: (key) => `alert ${JSON.stringify(key)}`,
+    async readLatest(key) {
+      const rows = await runQuery(c, {
+        sql: `-- smart-backfill:alerts.get\nSELECT ${cols}\nFROM ${from}\nWHERE alert_key = @alert_key\n${latest}`,
+        params: { alert_key: p.string(key) },
+        purpose: `reading alert ${JSON.stringify(key)} from ${from}`,
+        table: tables.alertEvents,
+        maximumBytesBilled: limit,
+      });
+      return rows.length === 0 ? undefined : fromRow(rows[0]!);
+    },
+    async readSince(key, version) {
+      const rows = await runQuery(c, {
+        sql: `-- smart-backfill:alerts.since\nSELECT ${cols}\nFROM ${from}\nWHERE alert_key = @alert_key AND version >= @version`,
+        params: { alert_key: p.string(key), version: p.int(version) },
+        purpose: `reading back alert ${JSON.stringify(key)} from ${from}`,
+        table: tables.alertEvents,
+        maximumBytesBilled: limit,
+      });
+      return rows.map(fromRow);
+    },
+    eventId: (key, _next, version, event) => insertIdOf(JSON.stringify(['alert', key, version, event])),
+    toRow,
+  };
+
+  const opts = { verify, maxTries: 5 };
+
+  return {
+    async upsertOpen(alert) {
+      if (typeof alert?.alertKey !== 'string' || alert.alertKey.length === 0) throw configError('alert.alertKey must be a non-empty string');
+      return lock(alert.alertKey, () => mutate<AlertRecord, string, { readonly created: boolean; readonly record: AlertRecord }>(
+        c,
+        table,
+        alert.alertKey,
+        (cur, lost) => {
+          // Another caller opened (or updated) it while we wrote: it is open; only that caller reports created.
+          if (lost && cur !== undefined && cur.state.resolvedAt === null) return { _tag: 'Done', value: { created: false, record: cur.state } };
+          if (cur === undefined || cur.state.resolvedAt !== null) {
+            const record: AlertRecord = {
+              alertKey: alert.alertKey,
+              processorName: alert.processorName,
+              reason: alert.reason,
+              runDate: alert.runDate,
+              missingDates: [...alert.missingDates],
+              lastError: alert.lastError,
+              openedAt: alert.openedAt,
+              updatedAt: alert.at,
+              lastSentAt: null,
+              sendCount: 0,
+              resolvedAt: null,
+            };
+            return { _tag: 'Write', next: record, event: 'open', at: alert.at, result: (w) => ({ created: true, record: w }) };
+          }
+          const record: AlertRecord = {
+            ...cur.state,
+            reason: alert.reason,
+            runDate: alert.runDate,
+            missingDates: [...alert.missingDates],
+            lastError: alert.lastError,
+            updatedAt: alert.at,
+          };
+          return { _tag: 'Write', next: record, event: 'update', at: alert.at, result: (w) => ({ created: false, record: w }) };
+        },
+        opts,
+      ));
+    },
+
+    async markSent(alertKey: string, at: number): Promise<void> {
+      await lock(alertKey, () => mutate<AlertRecord, string, void>(
+        c,
+        table,
+        alertKey,
+        (cur) =>
+          cur === undefined
+            ? { _tag: 'Done', value: undefined }
+            : { _tag: 'Write', next: { ...cur.state, lastSentAt: at, sendCount: cur.state.sendCount + 1, updatedAt: Math.max(cur.state.updatedAt, at) }, event: 'sent', at, result: () => undefined },
+        opts,
+      ));
+    },
+
+    async resolve(alertKey: string, at: number): Promise<AlertRecord | undefined> {
+      return lock(alertKey, () => mutate<AlertRecord, string, AlertRecord | undefined>(
+        c,
+        table,
+        alertKey,
+        (cur) =>
+          cur === undefined || cur.state.resolvedAt !== null
+            ? { _tag: 'Done', value: undefined }
+            : { _tag: 'Write', next: { ...cur.state, resolvedAt: at, updatedAt: at }, event: 'resolve', at, result: (w) => w },
+        opts,
+      ));
+    },
+
+    async list(q: { readonly processorName?: string | undefined; readonly openOnly?: boolean | undefined }): Promise<readonly AlertRecord[]> {
+      const params: Record<string, Param> = {};
+      let where = 'TRUE';
+      if (q.processorName !== undefined) {
+        where = 'processor_name = @processor';
+        params['processor'] = p.string(q.processorName);
+      }
+      const outer = q.openOnly === true ? 'WHERE resolved_at IS NULL\n' : '';
+      const sql = `-- smart-backfill:alerts.list\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE ${where}\n${latest}\n) AS latest\n${outer}ORDER BY opened_at DESC, alert_key DESC`;
+      const rows = await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit });
+      return rows.map((r) => fromRow(r).state);
+    },
+  };
+};

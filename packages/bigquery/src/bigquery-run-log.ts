@@ -1,0 +1,211 @@
+import { isIsoDate, type HeldRun, type IsoDate, type RunLog, type RunQuery, type RunRecord } from '@smart-backfill/core';
+import { connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
+import { readBool, readDate, readDates, readInt, readJsonObject, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
+import { configError } from './errors.js';
+import { quoteTable } from './identifiers.js';
+import { insertIdOf, keyedLock, mutate, type EventTable, type Stamped } from './event-table.js';
+import { HELD_RUN_EVENTS, LATEST_ORDER, RUNS, columnList } from './schema.js';
+import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
+
+export interface BigQueryRunLogOptions {
+  readonly tracking?: BigQueryTrackingOptions | undefined;
+  /** Read back `hold`/`release` to detect a lost race (default true); see the tracker's option. */
+  readonly verifyWrites?: boolean | undefined;
+  readonly maximumBytesBilled?: number | string | undefined;
+}
+
+const runFromRow = (r: Record<string, unknown>): RunRecord => ({
+  runId: readString('run_id', r['run_id']),
+  processorName: readString('processor_name', r['processor_name']),
+  runDate: readDate('game_date', r['game_date']),
+  trigger: readString('run_trigger', r['run_trigger']) as RunRecord['trigger'],
+  isBackfill: readBool('is_backfill', r['is_backfill']),
+  outcome: readString('outcome', r['outcome']) as RunRecord['outcome'],
+  skipReason: readStringOrNull('skip_reason', r['skip_reason']) as RunRecord['skipReason'],
+  errorMessage: readStringOrNull('error_message', r['error_message']),
+  startedAt: readMillis('started_at', r['started_at']),
+  finishedAt: readMillis('finished_at', r['finished_at']),
+  durationMs: readInt('duration_ms', r['duration_ms']),
+  metadata: readJsonObject('metadata', r['metadata']),
+});
+
+const runToRow = (r: RunRecord): Record<string, unknown> => ({
+  run_id: r.runId,
+  processor_name: r.processorName,
+  run_date: tsOut(r.startedAt),
+  game_date: r.runDate,
+  run_trigger: r.trigger,
+  is_backfill: r.isBackfill,
+  outcome: r.outcome,
+  success: r.outcome !== 'failed',
+  skip_reason: r.skipReason,
+  error_message: r.errorMessage,
+  started_at: tsOut(r.startedAt),
+  finished_at: tsOut(r.finishedAt),
+  duration_ms: r.durationMs,
+  metadata: JSON.stringify(r.metadata),
+});
+
+const heldFromRow = (r: Record<string, unknown>): Stamped<HeldRun> => ({
+  state: {
+    processorName: readString('processor_name', r['processor_name']),
+    runDate: readDate('game_date', r['game_date']),
+    heldAt: readMillis('held_at', r['held_at']),
+    reason: readString('reason', r['reason']) as HeldRun['reason'],
+    waitingFor: readDates('waiting_for', r['waiting_for']),
+    status: readString('status', r['status']) as HeldRun['status'],
+    releasedAt: readMillisOrNull('released_at', r['released_at']),
+  },
+  version: readInt('version', r['version']),
+  eventTime: readMillis('event_time', r['event_time']),
+  eventId: readString('event_id', r['event_id']),
+  writerId: readString('writer_id', r['writer_id']),
+});
+
+const heldToRow = (h: HeldRun, meta: { version: number; event: string; eventTime: number; eventId: string; writerId: string }): Record<string, unknown> => ({
+  processor_name: h.processorName,
+  game_date: h.runDate,
+  status: h.status,
+  reason: h.reason,
+  waiting_for: [...h.waitingFor],
+  held_at: tsOut(h.heldAt),
+  released_at: tsOut(h.releasedAt),
+  version: meta.version,
+  event: meta.event,
+  event_time: tsOut(meta.eventTime),
+  event_id: meta.eventId,
+  writer_id: meta.writerId,
+});
+
+type HeldKey = readonly [processorName: string, runDate: IsoDate];
+
+/**
+ * Runs in the seed's `analytics_processor_runs` shape (its monitoring queries run
+ * unchanged), and held runs as an append-only event table with a latest-state view.
+ */
+export const bigQueryRunLog = (conn: BigQueryConnectionOptions | Connection, options: BigQueryRunLogOptions = {}): RunLog => {
+  const c = connect(conn);
+  const tables = resolveTracking(options.tracking, c.projectId);
+  const limit = options.maximumBytesBilled === undefined ? undefined : String(options.maximumBytesBilled);
+  const verify = options.verifyWrites ?? true;
+  const lock = keyedLock();
+  const runs = quoteTable(tables.runs);
+  const held = quoteTable(tables.heldRunEvents);
+  const heldCols = columnList(HELD_RUN_EVENTS);
+  const heldLatest = `QUALIFY ROW_NUMBER() OVER (PARTITION BY processor_name, game_date ORDER BY ${LATEST_ORDER}) = 1`;
+
+  const heldTable: EventTable<HeldRun, HeldKey> = {
+    table: tables.heldRunEvents,
+    describe: ([proc, date]) => `held run ${JSON.stringify(proc)} ${date}`,
+    async readLatest([proc, date]) {
+      const rows = await runQuery(c, {
+        sql: `-- smart-backfill:held.get\nSELECT ${heldCols}\nFROM ${held}\nWHERE processor_name = @processor AND game_date = @run_date\n${heldLatest}`,
+        params: { processor: p.string(proc), run_date: p.date(date) },
+        purpose: `reading held run ${JSON.stringify(proc)} ${date} from ${held}`,
+        table: tables.heldRunEvents,
+        maximumBytesBilled: limit,
+      });
+      return rows.length === 0 ? undefined : heldFromRow(rows[0]!);
+    },
+    async readSince([proc, date], version) {
+      const rows = await runQuery(c, {
+        sql: `-- smart-backfill:held.since\nSELECT ${heldCols}\nFROM ${held}\nWHERE processor_name = @processor AND game_date = @run_date AND version >= @version`,
+        params: { processor: p.string(proc), run_date: p.date(date), version: p.int(version) },
+        purpose: `reading back held run ${JSON.stringify(proc)} ${date} from ${held}`,
+        table: tables.heldRunEvents,
+        maximumBytesBilled: limit,
+      });
+      return rows.map(heldFromRow);
+    },
+    eventId: ([proc, date], next, version, event) => insertIdOf(JSON.stringify(['held', proc, date, version, next.status, event])),
+    toRow: heldToRow,
+  };
+
+  return {
+    async append(run: RunRecord): Promise<void> {
+      if (typeof run?.runId !== 'string' || run.runId.length === 0) throw configError('run.runId must be a non-empty string');
+      if (!isIsoDate(run.runDate)) throw configError(`run.runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
+      await insertRows(c, tables.runs, [{ insertId: insertIdOf(`run:${run.runId}`), json: runToRow(run) }], `appending run ${JSON.stringify(run.runId)} to ${runs}`);
+    },
+
+    async runs(q: RunQuery): Promise<readonly RunRecord[]> {
+      // Always a filter on run_date, even without `since`: the table requires a partition filter.
+      const where = ['run_date >= @since'];
+      const params: Record<string, Param> = { since: p.timestamp(q.since ?? 0) };
+      if (q.until !== undefined) {
+        where.push('run_date <= @until');
+        params['until'] = p.timestamp(q.until);
+      }
+      if (q.processorName !== undefined) {
+        where.push('processor_name = @processor');
+        params['processor'] = p.string(q.processorName);
+      }
+      let sql = `-- smart-backfill:runs.list\nSELECT ${columnList(RUNS)}\nFROM ${runs}\nWHERE ${where.join(' AND ')}\nQUALIFY ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY run_date) = 1\nORDER BY run_date, run_id`;
+      if (q.limit !== undefined) {
+        sql += '\nLIMIT @max_rows';
+        params['max_rows'] = p.int(q.limit);
+      }
+      const rows = await runQuery(c, { sql, params, purpose: `reading runs from ${runs}`, table: tables.runs, maximumBytesBilled: limit });
+      return rows.map(runFromRow);
+    },
+
+    async hold(run: Omit<HeldRun, 'status' | 'releasedAt'>): Promise<void> {
+      if (!isIsoDate(run.runDate)) throw configError(`hold: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
+      const key: HeldKey = [run.processorName, run.runDate];
+      await lock(JSON.stringify(key), () => mutate<HeldRun, HeldKey, void>(
+        c,
+        heldTable,
+        key,
+        (cur, lost) => {
+          const stillHeld = cur !== undefined && cur.state.status === 'held';
+          // A concurrent hold of the same run won: the run is held, which is what we wanted.
+          if (lost && stillHeld) return { _tag: 'Done', value: undefined };
+          const next: HeldRun = {
+            processorName: run.processorName,
+            runDate: run.runDate,
+            heldAt: stillHeld ? cur.state.heldAt : run.heldAt,
+            reason: run.reason,
+            waitingFor: [...run.waitingFor],
+            status: 'held',
+            releasedAt: null,
+          };
+          // Holding is not exactly-once (two guards holding one run agree); only release needs the read-back.
+          return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: () => undefined, unverified: true };
+        },
+        { verify, maxTries: 5 },
+      ));
+    },
+
+    async heldRuns(q: { readonly processorName?: string | undefined; readonly status?: HeldRun['status'] | undefined }): Promise<readonly HeldRun[]> {
+      const params: Record<string, Param> = {};
+      let where = 'TRUE';
+      if (q.processorName !== undefined) {
+        where = 'processor_name = @processor';
+        params['processor'] = p.string(q.processorName);
+      }
+      let outer = '';
+      if (q.status !== undefined) {
+        outer = 'WHERE status = @status\n';
+        params['status'] = p.string(q.status);
+      }
+      const sql = `-- smart-backfill:held.list\nSELECT * FROM (\nSELECT ${heldCols}\nFROM ${held}\nWHERE ${where}\n${heldLatest}\n) AS latest\n${outer}ORDER BY game_date, processor_name`;
+      const rows = await runQuery(c, { sql, params, purpose: `reading held runs from ${held}`, table: tables.heldRunEvents, maximumBytesBilled: limit });
+      return rows.map((r) => heldFromRow(r).state);
+    },
+
+    async release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean> {
+      if (status !== 'resumed' && status !== 'cancelled') throw configError(`release: status must be "resumed" or "cancelled", got ${JSON.stringify(status)}`);
+      const key: HeldKey = [processorName, runDate];
+      return lock(JSON.stringify(key), () => mutate<HeldRun, HeldKey, boolean>(
+        c,
+        heldTable,
+        key,
+        (cur) => {
+          if (cur === undefined || cur.state.status !== 'held') return { _tag: 'Done', value: false };
+          return { _tag: 'Write', next: { ...cur.state, status, releasedAt: at }, event: status === 'resumed' ? 'resume' : 'cancel', at, result: () => true };
+        },
+        { verify, maxTries: 5 },
+      ));
+    },
+  };
+};

@@ -1,0 +1,84 @@
+/** The name every message of this package starts with. */
+export const ADAPTER = '[smart-backfill] [bigquery]';
+
+/**
+ * What failed, as a stable code: `invalid_config` (bad option, caught before any
+ * request), `query_failed` / `insert_failed` (BigQuery said no), `contention`
+ * (a write kept losing to concurrent writers).
+ */
+export type BigQueryErrorCode = 'invalid_config' | 'query_failed' | 'insert_failed' | 'contention';
+
+/**
+ * Every error this package throws: `[smart-backfill] [bigquery] <what> failed: <why>`,
+ * naming the table and the purpose of the statement, with the client's error as `cause`.
+ */
+export class BigQueryAdapterError extends Error {
+  override readonly name = 'BigQueryAdapterError';
+  readonly code: BigQueryErrorCode;
+  /** The fully qualified table involved, when there is one (`project.dataset.table`). */
+  readonly table: string | undefined;
+  /** BigQuery's reasons (`invalidQuery`, `quotaExceeded`, `invalid`, `stopped`...) found in the cause. */
+  readonly reasons: readonly string[];
+
+  constructor(code: BigQueryErrorCode, message: string, options: { readonly cause?: unknown; readonly table?: string | undefined; readonly reasons?: readonly string[] } = {}) {
+    super(`${ADAPTER} ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.table = options.table;
+    this.reasons = options.reasons ?? [];
+  }
+}
+
+export const configError = (message: string): BigQueryAdapterError => new BigQueryAdapterError('invalid_config', message);
+
+interface ClientErrorShape {
+  readonly message?: unknown;
+  readonly code?: unknown;
+  readonly errors?: ReadonlyArray<{ readonly reason?: unknown; readonly message?: unknown; readonly errors?: ReadonlyArray<{ readonly reason?: unknown; readonly message?: unknown }> }>;
+}
+
+/** The `reason`s an ApiError or PartialFailureError carries, deduplicated. */
+export const reasonsOf = (e: unknown): string[] => {
+  if (typeof e !== 'object' || e === null) return [];
+  const out = new Set<string>();
+  for (const item of (e as ClientErrorShape).errors ?? []) {
+    if (typeof item.reason === 'string') out.add(item.reason);
+    for (const inner of item.errors ?? []) if (typeof inner.reason === 'string') out.add(inner.reason);
+  }
+  return [...out];
+};
+
+const messageOf = (e: unknown): string => {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'object' && e !== null && typeof (e as ClientErrorShape).message === 'string') return (e as { message: string }).message;
+  return String(e);
+};
+
+/** A hint for the errors people hit first, so the message says what to do. */
+const hintFor = (reasons: readonly string[], message: string, code: unknown): string => {
+  if (/streaming buffer/i.test(message)) return ' (rows still in the streaming buffer cannot be updated or deleted for up to ~90 minutes; smart-backfill only appends, so this comes from a statement of your own)';
+  if (reasons.includes('bytesBilledLimitExceeded')) return ' (raise maximumBytesBilled, or check that the query is pruned to the window\'s partitions)';
+  if (reasons.includes('quotaExceeded') || reasons.includes('rateLimitExceeded')) return ' (a BigQuery quota was hit; the client already retried rate limits — slow down or ask for more quota)';
+  if (reasons.includes('notFound') || code === 404) return ' (does the table exist? run `smart-backfill init --bigquery` to print the DDL)';
+  if (reasons.includes('accessDenied') || code === 403) return ' (check the IAM roles in docs/bigquery.md)';
+  return '';
+};
+
+/**
+ * Wrap a client error: `[smart-backfill] [bigquery] reading counts from \`p.d.t\` failed: <message>`.
+ */
+export const wrapClientError = (
+  code: 'query_failed' | 'insert_failed',
+  purpose: string,
+  table: string | undefined,
+  e: unknown,
+): BigQueryAdapterError => {
+  if (e instanceof BigQueryAdapterError) return e;
+  const reasons = reasonsOf(e);
+  const message = messageOf(e);
+  const status = typeof e === 'object' && e !== null ? (e as ClientErrorShape).code : undefined;
+  return new BigQueryAdapterError(code, `${purpose} failed: ${message}${reasons.length > 0 ? ` [${reasons.join(', ')}]` : ''}${hintFor(reasons, message, status)}`, {
+    cause: e,
+    table,
+    reasons,
+  });
+};

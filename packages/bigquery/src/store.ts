@@ -1,0 +1,81 @@
+import { BigQuery } from '@google-cloud/bigquery';
+import type { AlertLog, RequestTracker, RunLog, ScheduleSource, TargetTable, WindowReader } from '@smart-backfill/core';
+import { connect, type BigQueryConnectionOptions, type Connection } from './client.js';
+import { configError } from './errors.js';
+import { bigQueryAlertLog } from './bigquery-alert-log.js';
+import { bigQueryRequestTracker } from './bigquery-request-tracker.js';
+import { bigQueryRunLog } from './bigquery-run-log.js';
+import { bigQueryScheduleSource, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
+import { bigQueryTargetTable, type BigQueryTargetOptions } from './bigquery-target-table.js';
+import { bigQueryWindowReader } from './bigquery-window-reader.js';
+import { resolveTracking, type BigQueryTrackingOptions, type TrackingTables } from './tracking.js';
+
+export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'client'> {
+  /** Your client. Omitted: `new BigQuery({ projectId, location, keyFilename })` with Application Default Credentials. */
+  readonly client?: BigQuery | undefined;
+  /** Service-account key file, only when the store builds the client. */
+  readonly keyFilename?: string | undefined;
+  readonly tracking?: BigQueryTrackingOptions | undefined;
+  /** Read back each tracker / run log / alert log change to detect lost races (default true). */
+  readonly verifyWrites?: boolean | undefined;
+  /** See `BigQueryRequestTrackerOptions.reuseWindowReadMs`. */
+  readonly reuseWindowReadMs?: number | undefined;
+}
+
+export interface BigQueryStore {
+  readonly connection: Connection;
+  /** Fully qualified names of every tracking table and view. */
+  readonly tables: TrackingTables;
+  readonly tracker: RequestTracker;
+  readonly runLog: RunLog;
+  readonly alertLog: AlertLog;
+  schedule(options: BigQueryScheduleOptions): ScheduleSource;
+  target(options: BigQueryTargetOptions): TargetTable;
+  /** Schedule and counts in one query job per check. */
+  window(schedule: BigQueryScheduleOptions, target: BigQueryTargetOptions): WindowReader;
+  /** Nothing to release (the client keeps no sockets open between requests); later calls throw. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Every BigQuery adapter over one client and one tracking dataset. Validates all
+ * names up front and sends nothing until a port method is called.
+ */
+export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore => {
+  if (typeof options !== 'object' || options === null) throw configError('openBigQueryStore needs options like { projectId, tracking: { dataset } }');
+  const client =
+    options.client ??
+    new BigQuery({
+      ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
+      ...(options.location === undefined ? {} : { location: options.location }),
+      ...(options.keyFilename === undefined ? {} : { keyFilename: options.keyFilename }),
+    });
+  const conn = connect({ ...options, client });
+  const tables = resolveTracking(options.tracking, conn.projectId);
+  let closed = false;
+  const whileOpen = <T extends object>(name: string, port: T): T =>
+    new Proxy(port, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (closed) return Promise.reject(configError(`${name}.${String(prop)}() called after the store was closed`));
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  const common = { tracking: options.tracking, verifyWrites: options.verifyWrites, maximumBytesBilled: options.maximumBytesBilled };
+  return {
+    connection: conn,
+    tables,
+    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, { ...common, reuseWindowReadMs: options.reuseWindowReadMs })),
+    runLog: whileOpen('runLog', bigQueryRunLog(conn, common)),
+    alertLog: whileOpen('alertLog', bigQueryAlertLog(conn, common)),
+    schedule: (o) => whileOpen('schedule', bigQueryScheduleSource(conn, o)),
+    target: (o) => whileOpen('target', bigQueryTargetTable(conn, o)),
+    window: (s, t) => whileOpen('window', bigQueryWindowReader(conn, s, t)),
+    async close() {
+      closed = true;
+    },
+  };
+};
