@@ -1,0 +1,150 @@
+import { expect, it } from 'vitest';
+import { isoDate, type HeldRun, type IsoDate, type RunRecord } from '@smart-backfill/core';
+import { contractDescribe, withSubject } from './harness.js';
+import type { ContractOptions, RunLogSubject } from './types.js';
+
+const P = 'player_game_summary';
+const Q = 'team_defense_game_summary';
+
+const aRun = (runId: string, processorName: string, runDate: string, startedAt: number, over: Partial<RunRecord> = {}): RunRecord => ({
+  runId,
+  processorName,
+  runDate: isoDate(runDate),
+  trigger: 'scheduled',
+  isBackfill: false,
+  outcome: 'succeeded',
+  skipReason: null,
+  errorMessage: null,
+  startedAt,
+  finishedAt: startedAt + 250,
+  durationMs: 250,
+  metadata: {},
+  ...over,
+});
+
+const aHold = (processorName: string, runDate: string, heldAt: number, waitingFor: readonly string[]): Omit<HeldRun, 'status' | 'releasedAt'> => ({
+  processorName,
+  runDate: isoDate(runDate),
+  heldAt,
+  reason: 'backfill_queued',
+  waitingFor: waitingFor.map(isoDate),
+});
+
+const ids = (rs: readonly RunRecord[]): string[] => rs.map((r) => r.runId);
+const dates = (hs: readonly HeldRun[]): IsoDate[] => hs.map((h) => h.runDate);
+
+/**
+ * The `RunLog` contract: append idempotent on runId, runs oldest first with
+ * processor/since/until/limit filters, hold records or refreshes (keeping
+ * `heldAt`), held runs oldest run date first, and `release` true for exactly one caller.
+ */
+export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
+  contractDescribe('RunLog', opts, () => {
+    it('stores a run as given, metadata included', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const run = aRun('run-1', P, '2025-03-05', clock.now(), {
+          outcome: 'skipped',
+          skipReason: 'backfill_queued',
+          metadata: { gap_size: 2, missing_dates: [isoDate('2025-03-01'), isoDate('2025-03-02')], decision: 'Backfill', nested: { a: [1, 2] } },
+        });
+        await s.runLog.append(run);
+        expect(await s.runLog.runs({})).toEqual([run]);
+        if (s.backdoor?.readRuns !== undefined) expect(await s.backdoor.readRuns()).toEqual([run]);
+      });
+    });
+
+    it('is idempotent on runId, also when appends race', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const run = aRun('run-1', P, '2025-03-05', clock.now());
+        await s.runLog.append(run);
+        await s.runLog.append(run);
+        const other = aRun('run-2', P, '2025-03-06', clock.now() + 1);
+        await Promise.all(Array.from({ length: 5 }, () => s.runLog.append(other)));
+        expect(ids(await s.runLog.runs({}))).toEqual(['run-1', 'run-2']);
+      });
+    });
+
+    it('lists runs oldest first, filtered by processor, since, until and limit', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.append(aRun('c', P, '2025-03-03', t + 300));
+        await s.runLog.append(aRun('a', P, '2025-03-01', t + 100));
+        await s.runLog.append(aRun('q', Q, '2025-03-01', t + 150));
+        await s.runLog.append(aRun('b', P, '2025-03-02', t + 200));
+        expect(ids(await s.runLog.runs({}))).toEqual(['a', 'q', 'b', 'c']);
+        expect(ids(await s.runLog.runs({ processorName: P }))).toEqual(['a', 'b', 'c']);
+        expect(ids(await s.runLog.runs({ since: t + 150 }))).toEqual(['q', 'b', 'c']);
+        expect(ids(await s.runLog.runs({ until: t + 250 }))).toEqual(['a', 'q', 'b']);
+        expect(ids(await s.runLog.runs({ processorName: P, since: t + 150, until: t + 250 }))).toEqual(['b']);
+        const limited = await s.runLog.runs({ limit: 2 });
+        expect(limited).toHaveLength(2);
+        expect(limited.every((r, i) => i === 0 || (limited[i - 1] as RunRecord).startedAt <= r.startedAt)).toBe(true);
+      });
+    });
+
+    it('holds a run and refreshes it in place, keeping heldAt', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
+        expect(await s.runLog.heldRuns({})).toEqual([
+          { processorName: P, runDate: isoDate('2025-03-05'), heldAt: t, reason: 'backfill_queued', waitingFor: [isoDate('2025-03-01')], status: 'held', releasedAt: null },
+        ]);
+        await s.runLog.hold({ ...aHold(P, '2025-03-05', t + 500, ['2025-03-01', '2025-03-02']), reason: 'waiting_for_backfill' });
+        const [h] = await s.runLog.heldRuns({});
+        expect(h).toEqual({
+          processorName: P,
+          runDate: isoDate('2025-03-05'),
+          heldAt: t,
+          reason: 'waiting_for_backfill',
+          waitingFor: [isoDate('2025-03-01'), isoDate('2025-03-02')],
+          status: 'held',
+          releasedAt: null,
+        });
+        expect(await s.runLog.heldRuns({})).toHaveLength(1);
+      });
+    });
+
+    it('lists held runs oldest run date first, filtered by processor and status', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-07', t, ['2025-03-01']));
+        await s.runLog.hold(aHold(P, '2025-03-05', t + 1, ['2025-03-01']));
+        await s.runLog.hold(aHold(Q, '2025-03-06', t + 2, ['2025-03-02']));
+        await s.runLog.hold(aHold(P, '2025-03-06', t + 3, ['2025-03-01']));
+        expect(dates(await s.runLog.heldRuns({ processorName: P }))).toEqual(['2025-03-05', '2025-03-06', '2025-03-07']);
+        expect(await s.runLog.release(P, isoDate('2025-03-06'), 'cancelled', t + 10)).toBe(true);
+        expect(dates(await s.runLog.heldRuns({ processorName: P, status: 'held' }))).toEqual(['2025-03-05', '2025-03-07']);
+        expect(dates(await s.runLog.heldRuns({ status: 'cancelled' }))).toEqual(['2025-03-06']);
+        const all = await s.runLog.heldRuns({});
+        expect(all).toHaveLength(4);
+        expect(all.every((h, i) => i === 0 || (all[i - 1] as HeldRun).runDate <= h.runDate)).toBe(true);
+      });
+    });
+
+    it('releases a held run exactly once, even when callers race', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => s.runLog.release(P, isoDate('2025-03-05'), 'resumed', t + 100 + i)));
+        expect(results.filter((x) => x)).toHaveLength(1);
+        const [h] = await s.runLog.heldRuns({ processorName: P });
+        expect(h?.status).toBe('resumed');
+        expect(h?.releasedAt !== null && h?.releasedAt !== undefined && h.releasedAt >= t + 100).toBe(true);
+        expect(await s.runLog.release(P, isoDate('2025-03-05'), 'cancelled', t + 200)).toBe(false);
+        expect(await s.runLog.release(P, isoDate('2025-03-09'), 'resumed', t + 200)).toBe(false);
+      });
+    });
+
+    it('holds a released run again as held, and it can be released again', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
+        expect(await s.runLog.release(P, isoDate('2025-03-05'), 'resumed', t + 1)).toBe(true);
+        await s.runLog.hold(aHold(P, '2025-03-05', t + 2, ['2025-03-03']));
+        const [h] = await s.runLog.heldRuns({ processorName: P });
+        expect([h?.status, h?.waitingFor]).toEqual(['held', [isoDate('2025-03-03')]]);
+        expect(await s.runLog.release(P, isoDate('2025-03-05'), 'resumed', t + 3)).toBe(true);
+      });
+    });
+  });
+};
