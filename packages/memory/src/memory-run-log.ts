@@ -1,0 +1,56 @@
+import type { Clock, HeldRun, RunLog, RunRecord } from '@smart-backfill/core';
+
+export interface MemoryRunLog extends RunLog {
+  /** Every run, in append order. */
+  all(): readonly RunRecord[];
+  allHeld(): readonly HeldRun[];
+}
+
+/** Runs and held runs in memory. `release` is atomic (one synchronous step), so it has one winner. */
+export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunLog => {
+  const runs = new Map<string, RunRecord>();
+  const held = new Map<string, HeldRun>();
+  const key = (p: string, d: string): string => `${p}\u0000${d}`;
+  return {
+    async append(run) {
+      if (!runs.has(run.runId)) runs.set(run.runId, run);
+    },
+    async runs(q) {
+      const rows = [...runs.values()]
+        .filter(
+          (r) =>
+            (q.processorName === undefined || r.processorName === q.processorName) &&
+            (q.since === undefined || r.startedAt >= q.since) &&
+            (q.until === undefined || r.startedAt <= q.until),
+        )
+        .sort((a, b) => a.startedAt - b.startedAt);
+      return q.limit === undefined ? rows : rows.slice(0, Math.max(0, q.limit));
+    },
+    async hold(run) {
+      const k = key(run.processorName, run.runDate);
+      const cur = held.get(k);
+      held.set(k, {
+        ...run,
+        waitingFor: [...run.waitingFor],
+        // Refreshing a run that is still held keeps when it was first held.
+        heldAt: cur !== undefined && cur.status === 'held' ? cur.heldAt : run.heldAt,
+        status: 'held',
+        releasedAt: null,
+      });
+    },
+    async heldRuns(q) {
+      return [...held.values()]
+        .filter((h) => (q.processorName === undefined || h.processorName === q.processorName) && (q.status === undefined || h.status === q.status))
+        .sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : a.processorName < b.processorName ? -1 : 1));
+    },
+    async release(p, d, status, at) {
+      const k = key(p, d);
+      const cur = held.get(k);
+      if (cur === undefined || cur.status !== 'held') return false;
+      held.set(k, { ...cur, status, releasedAt: at });
+      return true;
+    },
+    all: () => [...runs.values()],
+    allHeld: () => [...held.values()],
+  };
+};
