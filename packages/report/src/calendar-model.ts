@@ -1,0 +1,156 @@
+import { compareDates, dateRange, toEpochDay, type AlertRecord, type BackfillRequest, type IsoDate, type RequestStatus, type RequestType } from '@smart-backfill/core';
+import { classifyDay, DAY_STATES, type DayState } from './day-state.js';
+
+/** Row counts per date: a `Map` or a plain `{ date: count }` object. Absent dates count 0. */
+export type CountsByDate = ReadonlyMap<IsoDate, number> | Readonly<Record<string, number>>;
+
+/** Plain data for one processor's calendar: what the store holds, read by the caller. */
+export interface CalendarModelInput {
+  readonly processorName: string;
+  /** First and last day shown, inclusive. */
+  readonly start: IsoDate;
+  readonly end: IsoDate;
+  /** Days after it are `future`; default `end`. */
+  readonly today?: IsoDate | undefined;
+  /** Dates the schedule expects (any order, duplicates and dates outside the range ignored). */
+  readonly expectedDates: Iterable<IsoDate>;
+  readonly recordCounts: CountsByDate;
+  readonly minRecordsPerDate: number;
+  /** Backfill requests for dates in the range, any status; the newest per date decides. */
+  readonly requests?: Iterable<BackfillRequest> | undefined;
+  /** Alerts of the processor; open ones (not resolved) mark their missing dates escalated. */
+  readonly alerts?: Iterable<AlertRecord> | undefined;
+}
+
+/** The newest request of a date, as the tooltip shows it. */
+export interface CellRequest {
+  readonly requestId: string;
+  readonly status: RequestStatus;
+  readonly requestType: RequestType;
+  readonly attempt: number;
+  readonly requestedAt: number;
+  readonly startedAt: number | null;
+  readonly completedAt: number | null;
+  readonly errorMessage: string | null;
+}
+
+export interface CellAlert {
+  readonly alertKey: string;
+  readonly reason: AlertRecord['reason'];
+  readonly openedAt: number;
+  readonly resolvedAt: number | null;
+  readonly lastError: string | null;
+}
+
+/** One day of the calendar. */
+export interface DayCell {
+  readonly date: IsoDate;
+  /** Monday 0 … Sunday 6. */
+  readonly weekday: number;
+  readonly state: DayState;
+  readonly expected: boolean;
+  readonly rows: number;
+  readonly minRecordsPerDate: number;
+  /** How many requests the date had in all. */
+  readonly requestCount: number;
+  readonly request: CellRequest | null;
+  /** The newest alert naming the date (open or resolved). */
+  readonly alert: CellAlert | null;
+}
+
+export interface CalendarModel {
+  readonly processorName: string;
+  readonly start: IsoDate;
+  readonly end: IsoDate;
+  readonly today: IsoDate;
+  readonly minRecordsPerDate: number;
+  readonly days: readonly DayCell[];
+  /** Days per state (every state present, zeros included). */
+  readonly counts: Readonly<Record<DayState, number>>;
+}
+
+/** 1970-01-01 was a Thursday. */
+export const weekdayOf = (d: IsoDate): number => (((toEpochDay(d) + 3) % 7) + 7) % 7;
+
+const countOf = (counts: CountsByDate, d: IsoDate): number => {
+  const n = counts instanceof Map ? (counts as ReadonlyMap<IsoDate, number>).get(d) : (counts as Readonly<Record<string, number>>)[d];
+  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
+};
+
+const newer = (a: BackfillRequest, b: BackfillRequest): boolean => a.requestedAt > b.requestedAt || (a.requestedAt === b.requestedAt && a.updatedAt > b.updatedAt);
+
+/** An empty tally of every state. */
+export const emptyStateCounts = (): Record<DayState, number> => Object.fromEntries(DAY_STATES.map((s) => [s, 0])) as Record<DayState, number>;
+
+/**
+ * One cell per day from `start` to `end`, each with its state (`classifyDay`)
+ * and the facts behind it. Pure: the caller reads the schedule, counts,
+ * requests and alerts and passes them in.
+ */
+export const buildCalendarModel = (input: CalendarModelInput): CalendarModel => {
+  if (compareDates(input.end, input.start) < 0) throw new RangeError(`[smart-backfill] [report] calendar range ends (${input.end}) before it starts (${input.start})`);
+  const today = input.today ?? input.end;
+  const expected = new Set(input.expectedDates);
+  const latest = new Map<IsoDate, BackfillRequest>();
+  const requestCount = new Map<IsoDate, number>();
+  for (const r of input.requests ?? []) {
+    if (r.processorName !== input.processorName) continue;
+    requestCount.set(r.gameDate, (requestCount.get(r.gameDate) ?? 0) + 1);
+    const cur = latest.get(r.gameDate);
+    if (cur === undefined || newer(r, cur)) latest.set(r.gameDate, r);
+  }
+  const alertOf = new Map<IsoDate, AlertRecord>();
+  const openDates = new Set<IsoDate>();
+  for (const a of input.alerts ?? []) {
+    if (a.processorName !== input.processorName) continue;
+    for (const d of a.missingDates) {
+      if (a.resolvedAt === null) openDates.add(d);
+      const cur = alertOf.get(d);
+      // An open alert wins over a resolved one; otherwise the newest.
+      if (cur === undefined || (cur.resolvedAt !== null && a.resolvedAt === null) || ((cur.resolvedAt === null) === (a.resolvedAt === null) && a.openedAt > cur.openedAt)) alertOf.set(d, a);
+    }
+  }
+  const counts = emptyStateCounts();
+  const days: DayCell[] = dateRange(input.start, input.end).map((date) => {
+    const rows = countOf(input.recordCounts, date);
+    const req = latest.get(date);
+    const alert = alertOf.get(date);
+    const state = classifyDay({
+      date,
+      today,
+      expected: expected.has(date),
+      rows,
+      minRecordsPerDate: input.minRecordsPerDate,
+      requestStatus: req?.status,
+      escalated: openDates.has(date),
+    });
+    counts[state]++;
+    return {
+      date,
+      weekday: weekdayOf(date),
+      state,
+      expected: expected.has(date),
+      rows,
+      minRecordsPerDate: input.minRecordsPerDate,
+      requestCount: requestCount.get(date) ?? 0,
+      request:
+        req === undefined
+          ? null
+          : {
+              requestId: req.requestId,
+              status: req.status,
+              requestType: req.requestType,
+              attempt: req.attempt,
+              requestedAt: req.requestedAt,
+              startedAt: req.startedAt,
+              completedAt: req.completedAt,
+              errorMessage: req.errorMessage,
+            },
+      alert:
+        alert === undefined
+          ? null
+          : { alertKey: alert.alertKey, reason: alert.reason, openedAt: alert.openedAt, resolvedAt: alert.resolvedAt, lastError: alert.lastError },
+    };
+  });
+  return { processorName: input.processorName, start: input.start, end: input.end, today, minRecordsPerDate: input.minRecordsPerDate, days, counts };
+};

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { isoDate, newRequest, type AlertRecord, type BackfillRequest, type IsoDate, type RequestStatus } from '@smart-backfill/core';
+import { buildCalendarModel, classifyDay, DAY_STATES, DAY_STYLES, type DayFacts, type DayState } from '@smart-backfill/report';
+
+const d = (s: string): IsoDate => isoDate(s);
+const facts = (f: Partial<DayFacts>): DayFacts => ({ date: d('2025-11-10'), today: d('2025-11-20'), expected: true, rows: 0, minRecordsPerDate: 10, ...f });
+
+describe('classifyDay', () => {
+  const cases: [string, Partial<DayFacts>, DayState][] = [
+    ['enough rows', { rows: 10 }, 'complete'],
+    ['one row short', { rows: 9 }, 'incomplete'],
+    ['no rows, nothing queued', {}, 'missing'],
+    ['not scheduled, no rows', { expected: false }, 'no_games'],
+    ['not scheduled, a few rows', { expected: false, rows: 3 }, 'incomplete'],
+    ['not scheduled, enough rows', { expected: false, rows: 12 }, 'complete'],
+    ['queued', { requestStatus: 'queued' }, 'queued'],
+    ['processing', { requestStatus: 'processing' }, 'processing'],
+    ['re-run in flight over complete data', { rows: 50, requestStatus: 'processing' }, 'processing'],
+    ['failed backfill, still empty', { requestStatus: 'failed' }, 'failed'],
+    ['failed backfill, but data arrived', { rows: 10, requestStatus: 'failed' }, 'complete'],
+    ['completed backfill, too few rows', { rows: 2, requestStatus: 'completed' }, 'incomplete'],
+    ['open alert', { escalated: true }, 'escalated'],
+    ['open alert over a failed backfill', { escalated: true, requestStatus: 'failed' }, 'escalated'],
+    ['open alert, data arrived', { escalated: true, rows: 10 }, 'complete'],
+    ['today, nothing yet', { date: d('2025-11-20') }, 'future'],
+    ['today, not (yet) scheduled', { date: d('2025-11-20'), expected: false }, 'future'],
+    ['today, already complete', { date: d('2025-11-20'), rows: 10 }, 'complete'],
+    ['after today', { date: d('2025-11-21'), rows: 10 }, 'future'],
+  ];
+  it.each(cases)('%s', (_name, f, state) => {
+    expect(classifyDay(facts(f))).toBe(state);
+  });
+
+  it('every state has a label, colour and (for gap states) a symbol', () => {
+    for (const s of DAY_STATES) {
+      expect(DAY_STYLES[s].label).not.toBe('');
+      expect(DAY_STYLES[s].background).toMatch(/^#[0-9a-fA-F]{6}$/);
+    }
+    const gapStates: DayState[] = ['incomplete', 'missing', 'queued', 'processing', 'failed', 'escalated'];
+    const symbols = gapStates.map((s) => DAY_STYLES[s].symbol);
+    expect(symbols.every((x) => x !== '')).toBe(true);
+    expect(new Set(symbols).size).toBe(gapStates.length);
+    expect(new Set(DAY_STATES.map((s) => DAY_STYLES[s].background)).size).toBe(DAY_STATES.length);
+  });
+});
+
+let n = 0;
+const request = (gameDate: string, status: RequestStatus, requestedAt: number, extra: Partial<BackfillRequest> = {}): BackfillRequest => ({
+  ...newRequest({
+    requestId: `q${++n}`,
+    processorName: 'P',
+    gameDate: d(gameDate),
+    requestType: 'auto',
+    priority: 'normal',
+    requestedAt,
+    requestedBy: 'x',
+    triggerReason: 'auto_backfill',
+    metadata: {},
+  }),
+  status,
+  ...extra,
+});
+const alert = (dates: string[], resolvedAt: number | null, openedAt = 100): AlertRecord => ({
+  alertKey: `k${++n}`,
+  processorName: 'P',
+  reason: 'gap_exceeds_threshold',
+  runDate: d('2025-11-20'),
+  missingDates: dates.map(d),
+  lastError: 'still broken',
+  openedAt,
+  updatedAt: openedAt,
+  lastSentAt: null,
+  sendCount: 0,
+  resolvedAt,
+});
+
+describe('buildCalendarModel', () => {
+  // 2025-11-03 is a Monday; two weeks to Sunday 2025-11-16, "today" is Friday 2025-11-14.
+  const input = {
+    processorName: 'P',
+    start: d('2025-11-03'),
+    end: d('2025-11-16'),
+    today: d('2025-11-14'),
+    expectedDates: ['2025-11-03', '2025-11-04', '2025-11-05', '2025-11-06', '2025-11-07', '2025-11-10', '2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14', '2025-11-03', '2025-12-01'].map(d),
+    recordCounts: { '2025-11-03': 20, '2025-11-04': 5, '2025-11-07': 20, '2025-11-10': 20, '2025-11-08': 2 },
+    minRecordsPerDate: 10,
+    requests: [
+      request('2025-11-05', 'failed', 10, { errorMessage: 'old failure' }),
+      request('2025-11-05', 'queued', 20), // newest decides
+      request('2025-11-06', 'failed', 30, { attempt: 3, errorMessage: 'HTTP 504', startedAt: 31, completedAt: 32 }),
+      request('2025-11-07', 'completed', 40),
+      { ...request('2025-11-11', 'processing', 50), processorName: 'other' }, // another processor: ignored
+    ],
+    alerts: [alert(['2025-11-12', '2025-11-13'], null), alert(['2025-11-11'], 200)],
+  };
+
+  it('one cell per day with its state, counts of every state', () => {
+    const m = buildCalendarModel(input);
+    expect(m.days.map((c) => [c.date.slice(8), c.state])).toEqual([
+      ['03', 'complete'],
+      ['04', 'incomplete'],
+      ['05', 'queued'],
+      ['06', 'failed'],
+      ['07', 'complete'],
+      ['08', 'incomplete'], // unscheduled but a few rows
+      ['09', 'no_games'],
+      ['10', 'complete'],
+      ['11', 'missing'], // its alert was resolved; another processor's request does not count
+      ['12', 'escalated'],
+      ['13', 'escalated'],
+      ['14', 'future'],
+      ['15', 'future'],
+      ['16', 'future'],
+    ]);
+    expect(m.counts).toEqual({ complete: 3, no_games: 1, incomplete: 2, missing: 1, queued: 1, processing: 0, failed: 1, escalated: 2, future: 3 });
+    expect(Object.keys(m.counts).sort()).toEqual([...DAY_STATES].sort());
+    expect(m.days.map((c) => c.weekday)).toEqual([0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('each cell keeps the facts its tooltip shows', () => {
+    const m = buildCalendarModel(input);
+    const byDate = new Map(m.days.map((c) => [c.date, c]));
+    expect(byDate.get(d('2025-11-05'))).toMatchObject({ requestCount: 2, request: { status: 'queued', requestedAt: 20 } });
+    expect(byDate.get(d('2025-11-06'))).toMatchObject({ rows: 0, expected: true, request: { status: 'failed', attempt: 3, errorMessage: 'HTTP 504', startedAt: 31, completedAt: 32 } });
+    expect(byDate.get(d('2025-11-04'))).toMatchObject({ rows: 5, minRecordsPerDate: 10, request: null, alert: null });
+    expect(byDate.get(d('2025-11-11'))?.alert).toMatchObject({ resolvedAt: 200 });
+    expect(byDate.get(d('2025-11-12'))?.alert).toMatchObject({ resolvedAt: null, lastError: 'still broken' });
+  });
+
+  it('accepts counts as a Map and defaults today to the end', () => {
+    const m = buildCalendarModel({ ...input, today: undefined, recordCounts: new Map([[d('2025-11-16'), 0]]) });
+    expect(m.today).toBe('2025-11-16');
+    expect(m.days.at(-1)?.state).toBe('future'); // today: its games may not be final yet
+    expect(m.days.at(-2)?.state).toBe('no_games');
+    expect(m.days.find((c) => c.date === '2025-11-14')?.state).toBe('missing');
+  });
+
+  it('rejects a range that ends before it starts, naming both dates', () => {
+    expect(() => buildCalendarModel({ ...input, start: d('2025-11-10'), end: d('2025-11-09') })).toThrow(/2025-11-09.*2025-11-10/);
+  });
+});

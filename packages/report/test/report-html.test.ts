@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { assess, isoDate, newRequest, suggestPolicy, type BackfillRequest, type HeldRun, type IsoDate, type RequestStatus, type RunRecord } from '@smart-backfill/core';
+import { buildReportModel, cellDescription, DAY_STATES, escapeHtml, nextSteps, renderReportHtml, type ProcessorReportInput } from '@smart-backfill/report';
+
+const d = (s: string): IsoDate => isoDate(s);
+const MIN = 60_000;
+const nov = (day: number, hour: number, minute = 0): number => Date.UTC(2025, 10, day, hour, minute);
+
+let n = 0;
+const request = (name: string, gameDate: string, status: RequestStatus, requestedAt: number, extra: Partial<BackfillRequest> = {}): BackfillRequest => ({
+  ...newRequest({
+    requestId: `q${++n}`,
+    processorName: name,
+    gameDate: d(gameDate),
+    requestType: 'auto',
+    priority: 'normal',
+    requestedAt,
+    requestedBy: 'smart_backfill_detection',
+    triggerReason: 'auto_backfill',
+    metadata: {},
+  }),
+  status,
+  ...extra,
+});
+const run = (name: string, r: Partial<RunRecord> & Pick<RunRecord, 'runDate' | 'startedAt'>): RunRecord => ({
+  runId: `r${++n}`,
+  processorName: name,
+  trigger: 'scheduled',
+  isBackfill: false,
+  outcome: 'succeeded',
+  skipReason: null,
+  errorMessage: null,
+  finishedAt: r.startedAt + MIN,
+  durationMs: MIN,
+  metadata: {},
+  ...r,
+});
+
+const NASTY_NAME = '<img src=x onerror=alert(1)>';
+const NASTY_ERROR = '</script><script>alert("x")</script> & more';
+
+// Two weeks, Monday 2025-11-03 to Sunday 2025-11-16, today Friday the 14th. Weekdays are scheduled.
+const processor = (name: string): ProcessorReportInput => ({
+  processorName: name,
+  start: d('2025-11-03'),
+  end: d('2025-11-16'),
+  today: d('2025-11-14'),
+  expectedDates: ['03', '04', '05', '06', '07', '10', '11', '12', '13', '14'].map((x) => d(`2025-11-${x}`)),
+  recordCounts: { '2025-11-03': 20, '2025-11-04': 5, '2025-11-07': 20, '2025-11-10': 20 },
+  minRecordsPerDate: 10,
+  requests: [
+    request(name, '2025-11-05', 'failed', nov(5, 1), { startedAt: nov(5, 2), completedAt: nov(5, 3), errorMessage: 'first try' }),
+    request(name, '2025-11-05', 'queued', nov(6, 1)),
+    request(name, '2025-11-06', 'failed', nov(7, 1), { attempt: 3, startedAt: nov(7, 2), completedAt: nov(7, 2, 30), errorMessage: NASTY_ERROR }),
+    request(name, '2025-11-07', 'completed', nov(8, 6), { startedAt: nov(8, 6, 5), completedAt: nov(8, 6, 20) }),
+    request(name, '2025-11-10', 'completed', nov(11, 9), { requestType: 'manual', requestedBy: 'on-call', startedAt: nov(11, 9), completedAt: nov(11, 10) }),
+  ],
+  alerts: [
+    {
+      alertKey: 'k',
+      processorName: name,
+      reason: 'gap_exceeds_threshold',
+      runDate: d('2025-11-14'),
+      missingDates: [d('2025-11-12'), d('2025-11-13')],
+      lastError: null,
+      openedAt: nov(14, 6),
+      updatedAt: nov(14, 6),
+      lastSentAt: nov(14, 6),
+      sendCount: 1,
+      resolvedAt: null,
+    },
+  ],
+  runs: [
+    // Found 07 missing on the 8th at 06:00, the held run succeeded at 06:40: recovery 40 min.
+    run(name, { runDate: d('2025-11-08'), startedAt: nov(8, 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [d('2025-11-07')] } }),
+    run(name, { runDate: d('2025-11-08'), startedAt: nov(8, 6, 30), trigger: 'resume', finishedAt: nov(8, 6, 40) }),
+    // Found 03 short on the 9th; it healed with late data, the run succeeded 100 min later.
+    run(name, { runDate: d('2025-11-09'), startedAt: nov(9, 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [d('2025-11-03')] } }),
+    run(name, { runDate: d('2025-11-09'), startedAt: nov(9, 7, 30), trigger: 'resume', finishedAt: nov(9, 7, 40) }),
+  ],
+  heldRuns: [
+    { processorName: name, runDate: d('2025-11-08'), heldAt: nov(8, 6), reason: 'backfill_queued', waitingFor: [d('2025-11-07')], status: 'resumed', releasedAt: nov(8, 6, 30) },
+    { processorName: name, runDate: d('2025-11-14'), heldAt: nov(14, 6), reason: 'gap_escalated', waitingFor: [d('2025-11-12'), d('2025-11-13')], status: 'held', releasedAt: null },
+  ] satisfies HeldRun[],
+});
+
+describe('buildReportModel', () => {
+  it('KPIs from hand-computed data', () => {
+    const m = buildReportModel({ generatedAt: nov(14, 12), processors: [processor('P')] });
+    // Gap dates up to the 13th: 04 (incomplete), 05 (queued), 06 (failed), 11 (missing), 12 and 13 (escalated) are open;
+    // 07 healed by an automatic backfill, 10 by a manual one, 03 without a backfill (its rows arrived late).
+    expect(m.kpis).toEqual({
+      gaps: 9,
+      healedAutomatically: 1,
+      healedManually: 1,
+      healedOtherwise: 1,
+      open: 6,
+      medianTimeToRecoveryMs: 70 * MIN, // 40 and 100 min
+      recoveredGaps: 2,
+      successRate: 0.5, // 2 completed, 2 failed
+      finishedBackfills: 4,
+    });
+    expect(m.processors[0]?.kpis).toEqual(m.kpis);
+  });
+
+  it('sums KPIs over processors; tables newest first and limited', () => {
+    const m = buildReportModel({ generatedAt: nov(14, 12), processors: [processor('P'), processor('Q')], recentLimit: 3 });
+    expect(m.kpis.gaps).toBe(18);
+    expect(m.kpis.medianTimeToRecoveryMs).toBe(70 * MIN);
+    expect(m.recentRequests).toHaveLength(3);
+    expect(m.recentRequests.map((r) => r.requestedAt)).toEqual([nov(11, 9), nov(11, 9), nov(8, 6)]);
+    expect(m.heldRuns.map((h) => h.status)).toEqual(['held', 'held', 'resumed']);
+  });
+
+  it('needs at least one processor', () => {
+    expect(() => buildReportModel({ generatedAt: 0, processors: [] })).toThrow(/at least one processor/);
+  });
+});
+
+describe('renderReportHtml', () => {
+  const assessment = assess({ gapsPer30Days: 7, dependencyFailurePct: null, manualBackfillMinutesPerWeek: 12 });
+  const suggestion = suggestPolicy({ rowsPerDate: [20, 20, 30], gapSizes: [1, 2] });
+  const model = buildReportModel({
+    generatedAt: nov(14, 12),
+    processors: [{ ...processor(NASTY_NAME), assessment, suggestion, nextSteps: nextSteps(assessment, { processorName: NASTY_NAME, suggestion }) }, processor('plain')],
+  });
+  const page = renderReportHtml(model);
+
+  it('one cell per day, its state in data-state, matching the model', () => {
+    for (const s of DAY_STATES) {
+      const inPage = page.match(new RegExp(`<div class="day [^"]*" data-state="${s}"`, 'g'))?.length ?? 0;
+      expect(inPage, s).toBe(model.processors.reduce((a, p) => a + p.calendar.counts[s], 0));
+    }
+    expect(page.match(/<div class="day /g)).toHaveLength(28);
+  });
+
+  it('escapes user data: processor names and error messages never become markup', () => {
+    expect(page).not.toContain('<img');
+    expect(page).not.toContain('alert("x")</script>');
+    expect(page.match(/<script>/g)).toHaveLength(1); // ours, at the end
+    expect(page).toContain(escapeHtml(NASTY_NAME));
+    expect(page).toContain(escapeHtml(NASTY_ERROR));
+  });
+
+  it('is self-contained: no URLs, no external resources, a CSP that forbids loading any', () => {
+    expect(page).not.toMatch(/https?:\/\//);
+    // User data is escaped, so every `<` opens one of our tags and every attribute value is quoted
+    // without a quote inside: the attribute names can be read exactly. None of them loads anything.
+    const names = new Set<string>();
+    for (const tag of page.matchAll(/<([a-zA-Z][a-zA-Z0-9]*)([^>]*)>/g)) {
+      const attrs = tag[2] ?? '';
+      expect(attrs, tag[0]).toMatch(/^(\s+[a-zA-Z-]+(="[^"]*")?)*\s*\/?$/);
+      for (const a of attrs.matchAll(/\s+([a-zA-Z-]+)(?:="[^"]*")?/g)) names.add((a[1] ?? '').toLowerCase());
+    }
+    expect(names.has('class') && names.has('aria-label')).toBe(true);
+    for (const bad of ['src', 'href', 'srcset', 'action', 'poster', 'data', 'background', 'formaction']) expect(names.has(bad), bad).toBe(false);
+    expect(page).not.toMatch(/<(link|img|iframe|object|embed|audio|video|source|form|base)\b/i);
+    expect(page).not.toMatch(/@import|@font-face|url\(/i);
+    expect(page).toContain(`content="default-src 'none';`);
+    expect(page.startsWith('<!doctype html>')).toBe(true);
+  });
+
+  it('shows the KPIs, the verdict with its checklist, and both tables', () => {
+    expect(page).toMatch(/data-kpi="gaps"><span class="v">18</);
+    expect(page).toMatch(/data-kpi="ttr"><span class="v">1h 10m</);
+    expect(page).toMatch(/data-kpi="success"><span class="v">50%</);
+    expect(page).toContain('data-verdict="implement"');
+    expect(page.match(/data-status="(passed|failed|unknown)"/g)).toHaveLength(assessment.checklist.length);
+    expect(page.match(/<tr data-request-status=/g)).toHaveLength(10);
+    expect(page.match(/<tr data-held-status="held"/g)).toHaveLength(2);
+  });
+
+  it('each tooltip names the date, expectation, rows, request status and times', () => {
+    const failed = model.processors[1]!.calendar.days.find((c) => c.state === 'failed')!;
+    expect(cellDescription(failed)).toEqual([
+      'Thursday 2025-11-06: backfill failed',
+      'expected: yes (scheduled); rows 0 of at least 10',
+      'auto backfill failed, attempt 3; requested 2025-11-07 01:00 UTC, started 2025-11-07 02:00 UTC, failed 2025-11-07 02:30 UTC',
+      `error: ${NASTY_ERROR}`,
+    ]);
+    const esc = model.processors[1]!.calendar.days.find((c) => c.state === 'escalated')!;
+    expect(cellDescription(esc)[2]).toBe('alert (gap exceeds threshold) opened 2025-11-14 06:00 UTC, still open');
+    expect(page).toContain(`aria-label="2025-11-06: backfill failed"`);
+  });
+});
