@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { main } from './main.js';
+
+// Signals stop long-running commands (worker) gracefully; a second signal exits at once.
+const stop = new AbortController();
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (stop.signal.aborted) process.exit(130);
+  stop.abort(signal);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+process.exitCode = await main(process.argv.slice(2), { signal: stop.signal });
+process.off('SIGINT', onSignal);
+process.off('SIGTERM', onSignal);

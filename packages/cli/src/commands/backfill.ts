@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { addDays, analyzeGaps, dateRange, diffDays, isActive, type BackfillRequest, type IsoDate, type NewBackfillRequest, type RequestPriority } from '@smart-backfill/core';
+import { badInput } from '../cli-error.js';
+import { formatDates } from '../format/dates.js';
+import { dateOption } from '../options.js';
+import type { Output } from '../output.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { withRuntime } from './shared.js';
+
+/** The engine's cap on one message's range, applied to one manual command too. */
+export const MAX_BACKFILL_DAYS = 366;
+
+export interface ManualBackfillPlan {
+  readonly processorName: string;
+  readonly from: IsoDate;
+  readonly to: IsoDate;
+  /** Dates considered (scheduled, or all with `--all-dates`; only missing with `--only-missing`). */
+  readonly candidates: readonly IsoDate[];
+  /** Candidates without an active request: what would be queued. */
+  readonly toQueue: readonly IsoDate[];
+  /** Candidates that already have a queued or processing request. */
+  readonly inFlight: readonly IsoDate[];
+}
+
+export interface ManualBackfillResult extends ManualBackfillPlan {
+  readonly queued: readonly BackfillRequest[];
+  /** Recorded but not confirmed by the queue: the relay (run by `worker`) republishes them. */
+  readonly unpublished: readonly string[];
+}
+
+/** What `backfill` would queue: reads the schedule and counts once, and the requests in the range. */
+export const planManualBackfill = async (
+  rt: Runtime,
+  name: string,
+  from: IsoDate,
+  to: IsoDate,
+  opts: { onlyMissing?: boolean; allDates?: boolean },
+): Promise<ManualBackfillPlan> => {
+  const p = rt.processorConfig(name);
+  let candidates: IsoDate[];
+  if (opts.allDates === true && opts.onlyMissing !== true) candidates = dateRange(from, to);
+  else {
+    const window = await rt.windowFor(p).readWindow({ processorName: name, start: from, end: to });
+    if (opts.onlyMissing === true) {
+      // The analysis of a window that ends on `to`: asOf is the day after, looking back over the range.
+      const days = diffDays(to, from) + 1;
+      const expected = opts.allDates === true ? dateRange(from, to) : window.expectedDates;
+      const a = analyzeGaps({
+        asOf: addDays(to, 1),
+        expectedDates: expected,
+        recordCounts: window.recordCounts,
+        policy: { lookbackDays: days, criticalLookbackDays: 0, minRecordsPerDate: p.policy.minRecordsPerDate },
+      });
+      candidates = [...a.missingDates];
+    } else candidates = [...new Set(window.expectedDates)].filter((d) => d >= from && d <= to).sort();
+  }
+  const active = new Set((await rt.tracker.forWindow({ processorName: name, start: from, end: to })).filter((r) => isActive(r.status)).map((r) => r.gameDate));
+  return {
+    processorName: name,
+    from,
+    to,
+    candidates,
+    toQueue: candidates.filter((d) => !active.has(d)),
+    inFlight: candidates.filter((d) => active.has(d)),
+  };
+};
+
+/**
+ * Queue manual requests the way the guard queues automatic ones: recorded in the
+ * tracker first (the outbox; at most one active request per date), then published,
+ * then marked published. A publish that fails is left to the relay.
+ */
+export const queueManualBackfill = async (
+  rt: Runtime,
+  plan: ManualBackfillPlan,
+  opts: { priority: RequestPriority; requestedBy: string; onProgress?: (done: number, total: number) => void; ids?: () => string },
+): Promise<ManualBackfillResult> => {
+  const now = rt.clock.now();
+  const inputs: NewBackfillRequest[] = plan.toQueue.map((d) => ({
+    requestId: (opts.ids ?? randomUUID)(),
+    processorName: plan.processorName,
+    gameDate: d,
+    requestType: 'manual',
+    priority: opts.priority,
+    requestedAt: now,
+    requestedBy: opts.requestedBy,
+    triggerReason: 'manual_backfill',
+    metadata: { source: 'cli', range: { from: plan.from, to: plan.to } },
+  }));
+  const { created, existing } = await rt.tracker.create(inputs);
+  const { queueMessageForRequest } = await import('@smart-backfill/engine');
+  const unpublished: string[] = [];
+  const CHUNK = 50;
+  let done = 0;
+  opts.onProgress?.(0, created.length);
+  for (let i = 0; i < created.length; i += CHUNK) {
+    const chunk = created.slice(i, i + CHUNK);
+    let outcomes: Awaited<ReturnType<Runtime['queue']['publish']>> = [];
+    try {
+      outcomes = await rt.queue.publish(chunk.map(queueMessageForRequest));
+    } catch {
+      outcomes = [];
+    }
+    for (const [j, r] of chunk.entries()) {
+      const o = outcomes[j];
+      if (o?._tag === 'Published') {
+        const m = await rt.tracker.apply(r.requestId, { _tag: 'MarkPublished', at: rt.clock.now() });
+        if (m._tag === 'Err') unpublished.push(r.requestId);
+      } else unpublished.push(r.requestId);
+    }
+    done += chunk.length;
+    opts.onProgress?.(done, created.length);
+  }
+  return { ...plan, inFlight: [...plan.inFlight, ...existing.map((r) => r.gameDate)], queued: created, unpublished };
+};
+
+/** `backfill PROCESSOR --from D1 --to D2 [--dry-run] [--only-missing]`. */
+export const backfillCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
+  const name = args[0] as string;
+  const from = dateOption('--from', opts['from']);
+  const to = dateOption('--to', opts['to']);
+  if (to < from) throw badInput(`--to (${to}) is before --from (${from})`);
+  const days = diffDays(to, from) + 1;
+  if (days > MAX_BACKFILL_DAYS) throw badInput(`--from/--to span ${days} days; at most ${MAX_BACKFILL_DAYS} at once (split the range)`);
+  const priority = (typeof opts['priority'] === 'string' ? opts['priority'] : 'high') as RequestPriority;
+  const requestedBy = typeof opts['by'] === 'string' ? opts['by'] : (out.io.env['USER'] ?? out.io.env['USERNAME'] ?? 'cli');
+  return withRuntime(out, opts, async (rt) => {
+    const plan = await planManualBackfill(rt, name, from, to, { onlyMissing: opts['onlyMissing'] === true, allDates: opts['allDates'] === true });
+    const scope = opts['onlyMissing'] === true ? 'missing or incomplete dates' : opts['allDates'] === true ? 'dates' : 'scheduled dates';
+    if (opts['dryRun'] === true) {
+      if (out.json) out.printJson({ dryRun: true, ...plan });
+      else {
+        out.line(`${out.c.bold(name)}: ${plan.candidates.length} ${scope} in ${from} … ${to}`);
+        out.line(`  would queue  ${plan.toQueue.length === 0 ? 'nothing' : formatDates(plan.toQueue)}`);
+        if (plan.inFlight.length > 0) out.line(`  in flight    ${formatDates(plan.inFlight)}`);
+        out.line(`  ${out.c.dim('dry run: nothing was queued')}`);
+      }
+      return 0;
+    }
+    let bar: { update(n: number): void; stop(): void; start(total: number, n: number): void } | undefined;
+    if (out.tty && out.io.stderr.isTTY === true && plan.toQueue.length > 1) {
+      const { default: progress } = await import('cli-progress');
+      bar = new progress.SingleBar(
+        { stream: out.io.stderr as NodeJS.WritableStream, format: `queueing ${name} {bar} {value}/{total}`, hideCursor: true, clearOnComplete: true },
+        progress.Presets.shades_classic,
+      );
+      bar.start(plan.toQueue.length, 0);
+    }
+    const result = await queueManualBackfill(rt, plan, { priority, requestedBy, onProgress: (done) => bar?.update(done) });
+    bar?.stop();
+    if (out.json) {
+      out.printJson({
+        ...plan,
+        queued: result.queued.map((r) => ({ requestId: r.requestId, gameDate: r.gameDate, status: r.status })),
+        inFlight: result.inFlight,
+        unpublished: result.unpublished,
+      });
+    } else {
+      out.line(`${out.c.bold(name)}: ${plan.candidates.length} ${scope} in ${from} … ${to}`);
+      out.line(`  queued     ${result.queued.length === 0 ? 'nothing new' : out.c.green(formatDates(result.queued.map((r) => r.gameDate)))}`);
+      if (result.inFlight.length > 0) out.line(`  in flight  ${formatDates(result.inFlight)} (already queued or processing; not queued twice)`);
+      if (result.unpublished.length > 0) out.line(out.c.yellow(`  ${result.unpublished.length} request(s) recorded but not yet published; the worker's relay will publish them`));
+      if (result.queued.length > 0) out.line(out.c.dim('  run "smart-backfill worker" (or let a running worker) fill them'));
+    }
+    return 0;
+  });
+};

@@ -1,0 +1,45 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { badInput } from '../cli-error.js';
+import { resolveConfig } from '../config/load-config.js';
+import type { SmartBackfillConfig } from '../config/config-types.js';
+import type { Output } from '../output.js';
+
+/** The starter config `init` writes: the seed's NBA processor and constants. */
+export const starterConfig = (dbPath: string): SmartBackfillConfig => ({
+  store: { type: 'sqlite', path: dbPath },
+  processors: [
+    {
+      name: 'player_game_summary',
+      schedule: { table: 'game_schedule', dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final', 'Completed'] },
+      target: { table: 'player_game_summary', dateColumn: 'game_date' },
+      policy: { lookbackDays: 30, criticalLookbackDays: 10, minRecordsPerDate: 100, autoBackfillThreshold: 3 },
+      command: 'node build-summary.js --date {date}',
+    },
+  ],
+  worker: { concurrency: 1 },
+  alerts: [{ type: 'log' }],
+});
+
+/** `init`: write `smart-backfill.config.json` and create the store's tables. */
+export const initCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> => {
+  const file = join(out.io.cwd, 'smart-backfill.config.json');
+  if (existsSync(file) && opts['force'] !== true) throw badInput(`${file} already exists (use --force to overwrite it)`);
+  const dbPath = typeof opts['db'] === 'string' ? opts['db'] : './smart-backfill.db';
+  const config = starterConfig(dbPath);
+  const resolved = resolveConfig(config, { file, baseDir: out.io.cwd });
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  if (resolved.store.type === 'sqlite') {
+    const { openSqliteStore } = await import('@smart-backfill/sqlite');
+    const store = openSqliteStore({ path: resolved.store.path });
+    await store.close();
+  }
+  if (out.json) out.printJson({ config: file, store: resolved.store });
+  else {
+    out.line(`wrote ${relative(out.io.cwd, file) || file}`);
+    if (resolved.store.type === 'sqlite') out.line(`created the smart-backfill tables in ${relative(out.io.cwd, resolved.store.path) || resolved.store.path}`);
+    out.line('next: point "schedule" and "target" at your tables and "command" at your processor, then:');
+    out.line('  smart-backfill check player_game_summary --date YYYY-MM-DD');
+  }
+  return 0;
+};

@@ -1,0 +1,39 @@
+import { loadConfig } from '../config/load-config.js';
+import type { ResolvedConfig } from '../config/config-types.js';
+import type { Output } from '../output.js';
+import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
+import { buildAlerterFactory } from '../runtime/alerters.js';
+
+/** Load the config named by `--config` (or found in the working folder). */
+export const configFrom = (out: Output, opts: Record<string, unknown>): Promise<ResolvedConfig> =>
+  loadConfig(out.io.cwd, typeof opts['config'] === 'string' ? opts['config'] : undefined);
+
+/** Open the store and processors for a command, run `body`, always close. */
+export const withRuntime = async <T>(
+  out: Output,
+  opts: Record<string, unknown>,
+  body: (rt: Runtime) => Promise<T>,
+  extra: RuntimeOptions & { readonly alerts?: boolean } = {},
+): Promise<T> => {
+  const config = await configFrom(out, opts);
+  // Only commands that can escalate build the channels (and read their secrets from the environment).
+  const alerterFor = extra.alerterFor ?? (extra.alerts === true ? await buildAlerterFactory(config.alerts, out) : () => undefined);
+  const rt = await openRuntime(config, {
+    onProcessorOutput: (chunk) => void out.io.stderr.write(chunk),
+    ...extra,
+    alerterFor,
+  });
+  try {
+    return await body(rt);
+  } finally {
+    await rt.close();
+  }
+};
+
+/** Maps (which JSON drops) as plain objects. */
+export const jsonSafe = (value: unknown): unknown =>
+  JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) =>
+      v instanceof Map ? Object.fromEntries(v) : v instanceof Error ? { name: v.name, message: v.message } : v,
+    ),
+  ) as unknown;

@@ -1,0 +1,115 @@
+import { ACTIVE_STATUSES, addDays, utcDateOf, type AlertRecord, type BackfillRequest, type HeldRun, type IsoDate } from '@smart-backfill/core';
+import { calendarDays, renderCalendar, stateCounts, type CalendarInput, type DayState } from '../format/calendar.js';
+import { formatDates } from '../format/dates.js';
+import { dateOption, intOption } from '../options.js';
+import type { Output } from '../output.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { withRuntime } from './shared.js';
+
+export interface ProcessorStatus {
+  readonly name: string;
+  readonly openRequests: readonly BackfillRequest[];
+  readonly recentRequests: readonly BackfillRequest[];
+  readonly heldRuns: readonly HeldRun[];
+  readonly openAlerts: readonly AlertRecord[];
+  readonly calendar: CalendarInput;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Everything `status` shows for one processor: four store reads and one window read. */
+export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, weeks: number): Promise<ProcessorStatus> => {
+  const p = rt.processorConfig(name);
+  const now = rt.clock.now();
+  const [openRequests, recent, heldRuns, openAlerts] = await Promise.all([
+    rt.tracker.list({ processorName: name, statuses: ACTIVE_STATUSES }),
+    rt.tracker.list({ processorName: name, since: now - 7 * DAY_MS, limit: 50 }),
+    rt.runLog.heldRuns({ processorName: name, status: 'held' }),
+    rt.alertLog.list({ processorName: name, openOnly: true }),
+  ]);
+  const start = addDays(today, -7 * weeks - 7);
+  const [window, requests] = await Promise.all([
+    rt.windowFor(p).readWindow({ processorName: name, start, end: today }),
+    rt.tracker.forWindow({ processorName: name, start, end: today }),
+  ]);
+  return {
+    name,
+    openRequests,
+    recentRequests: recent.filter((r) => r.status === 'completed' || r.status === 'failed').slice(0, 10),
+    heldRuns,
+    openAlerts,
+    calendar: {
+      today,
+      weeks,
+      expectedDates: window.expectedDates,
+      recordCounts: window.recordCounts,
+      minRecordsPerDate: p.policy.minRecordsPerDate,
+      requests,
+      escalatedDates: openAlerts.flatMap((a) => a.missingDates),
+    },
+  };
+};
+
+const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16));
+
+/** Human lines for one processor's status. */
+export const printStatus = (out: Output, s: ProcessorStatus): void => {
+  const { c } = out;
+  out.line(c.bold(`${s.name}`));
+  if (s.openAlerts.length > 0) {
+    for (const a of s.openAlerts) {
+      out.line(c.red(`  alert open since ${when(a.openedAt)}: ${a.reason.replace(/_/g, ' ')}, ${formatDates(a.missingDates)}`));
+      out.line(`    heal: smart-backfill backfill ${s.name} --from ${a.missingDates[0] ?? ''} --to ${a.missingDates[a.missingDates.length - 1] ?? ''}`);
+    }
+  }
+  if (s.heldRuns.length > 0) {
+    for (const h of s.heldRuns) out.line(c.yellow(`  held run ${h.runDate} (${h.reason.replace(/_/g, ' ')}), waiting for ${formatDates(h.waitingFor)}`));
+  }
+  if (s.openRequests.length > 0) {
+    out.line(`  open requests`);
+    for (const r of s.openRequests) out.line(`    ${r.gameDate}  ${r.status.padEnd(10)} ${r.requestType.padEnd(6)} attempt ${r.attempt}  requested ${when(r.requestedAt)} by ${r.requestedBy}`);
+  }
+  if (s.recentRequests.length > 0) {
+    out.line(`  recent requests`);
+    for (const r of s.recentRequests) {
+      const color = r.status === 'completed' ? c.green : c.red;
+      out.line(`    ${r.gameDate}  ${color(r.status.padEnd(10))} ${r.requestType.padEnd(6)} attempt ${r.attempt}  ${when(r.completedAt)}${r.errorMessage !== null ? `  ${r.errorMessage}` : ''}`);
+    }
+  }
+  if (s.openAlerts.length + s.heldRuns.length + s.openRequests.length + s.recentRequests.length === 0) out.line(c.green('  nothing open'));
+  out.line(`  last ${s.calendar.weeks} weeks to ${s.calendar.today}`);
+  for (const l of renderCalendar(s.calendar, { tty: out.tty, c })) out.line(`  ${l}`);
+};
+
+export const statusJson = (s: ProcessorStatus): Record<string, unknown> => {
+  const cal = calendarDays(s.calendar);
+  return {
+    name: s.name,
+    openRequests: s.openRequests,
+    recentRequests: s.recentRequests,
+    heldRuns: s.heldRuns,
+    openAlerts: s.openAlerts,
+    calendar: { start: cal.start, today: s.calendar.today, days: cal.days, counts: stateCounts(cal.days) as Record<DayState, number> },
+  };
+};
+
+/** `status [PROCESSOR]`. */
+export const statusCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
+  const weeks = intOption('--weeks', opts['weeks'] ?? '4', 1, 52);
+  return withRuntime(out, opts, async (rt) => {
+    const today = opts['today'] !== undefined ? dateOption('--today', opts['today']) : utcDateOf(rt.clock.now());
+    const names = args[0] !== undefined ? [rt.processorConfig(args[0]).name] : rt.config.processors.map((p) => p.name);
+    const all = [];
+    for (const n of names) all.push(await gatherStatus(rt, n, today, weeks));
+    const depth = rt.queueDepth !== undefined ? await rt.queueDepth() : undefined;
+    if (out.json) out.printJson({ today, queue: depth ?? null, processors: all.map(statusJson) });
+    else {
+      for (const s of all) {
+        printStatus(out, s);
+        out.line();
+      }
+      if (depth !== undefined) out.line(out.c.dim(`queue: ${depth.ready} ready, ${depth.leased} leased, ${depth.dead} dead`));
+    }
+    return 0;
+  });
+};

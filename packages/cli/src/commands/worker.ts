@@ -1,0 +1,139 @@
+import type { DeliveryOutcome, Worker } from '@smart-backfill/engine';
+import { intOption } from '../options.js';
+import type { Output } from '../output.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { withRuntime } from './shared.js';
+
+interface Tally {
+  completed: number;
+  retrying: number;
+  failed: number;
+  resumed: number;
+  other: number;
+}
+
+const describe = async (rt: Runtime, o: DeliveryOutcome): Promise<{ text: string; kind: 'ok' | 'warn' | 'bad' | 'dim' }> => {
+  const id = 'requestId' in o ? o.requestId : null;
+  const r = id !== null ? await rt.tracker.get(id) : undefined;
+  const what = r !== undefined ? `${r.processorName} ${r.gameDate}` : (id ?? 'message');
+  switch (o._tag) {
+    case 'Completed':
+      return { text: `filled ${what} (attempt ${o.attempt})${o.resumed.length > 0 ? `; resumed held run${o.resumed.length === 1 ? '' : 's'} ${o.resumed.join(', ')}` : ''}`, kind: 'ok' };
+    case 'Retrying':
+      return { text: `failed ${what} (attempt ${o.attempt}): ${o.error}; retry in ${Math.round(o.delayMs / 1000)}s`, kind: 'warn' };
+    case 'FailedPermanently':
+      return { text: `gave up on ${what} after attempt ${o.attempt}: ${o.error}`, kind: 'bad' };
+    case 'Rejected':
+      return { text: `rejected ${what}: ${o.reason}`, kind: 'bad' };
+    case 'DeadLettered':
+      return { text: `dead-lettered a message: ${o.reason}`, kind: 'bad' };
+    case 'Error':
+      return { text: `could not process ${what}: ${o.error}`, kind: 'bad' };
+    case 'AlreadyDone':
+    case 'Duplicate':
+    case 'Busy':
+    case 'NotYetDue':
+    case 'Stale':
+    case 'Released':
+      return { text: `${o._tag.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}: ${what}`, kind: 'dim' };
+  }
+};
+
+/**
+ * `worker [--once] [--concurrency N]`: process the backfill queue. Each loop takes a
+ * batch, processes it, and sleeps when idle; the outbox relay and the lease sweeper
+ * run on their intervals. SIGINT/SIGTERM finish the batch in hand, then stop.
+ */
+export const workerCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> =>
+  withRuntime(out, opts, async (rt) => {
+    const engine = await import('@smart-backfill/engine');
+    const cfg = rt.config.worker ?? {};
+    const concurrency = opts['concurrency'] !== undefined ? intOption('--concurrency', opts['concurrency'], 1, 64) : (cfg.concurrency ?? 1);
+    const once = opts['once'] === true;
+    const registry = await rt.registry();
+    const guards = new Map<string, Awaited<ReturnType<Runtime['guard']>>>();
+    for (const p of rt.config.processors) guards.set(p.name, await rt.guard(p.name));
+    // One worker policy for all processors: the most patient maxAttempts and the widest window.
+    const policy = {
+      maxAttempts: Math.max(...rt.config.processors.map((p) => p.policy.maxAttempts)),
+      lookbackDays: Math.max(...rt.config.processors.map((p) => p.policy.lookbackDays)),
+    };
+    const logger = out.verbose ? engine.jsonLinesLogger({ level: 'debug', write: (l) => void out.io.stderr.write(`${l}\n`) }) : engine.silentLogger;
+    const workers: Worker[] = Array.from({ length: concurrency }, (_, i) =>
+      engine.createWorker({
+        queue: rt.queue,
+        tracker: rt.tracker,
+        runLog: rt.runLog,
+        registry,
+        clock: rt.clock,
+        policy,
+        guardFor: (name) => guards.get(name),
+        logger,
+        ...(cfg.leaseMs !== undefined ? { leaseMs: cfg.leaseMs } : {}),
+        ...(cfg.backoff !== undefined ? { backoff: cfg.backoff } : {}),
+        workerId: `cli-${process.pid}-${i + 1}`,
+      }),
+    );
+    // In --once mode nobody else is publishing right now, so unconfirmed requests are relayed at once.
+    const relay = engine.createRelay({ tracker: rt.tracker, queue: rt.queue, clock: rt.clock, logger, ...(once ? { olderThanMs: 0 } : {}) });
+    const sweeper = engine.createSweeper({ tracker: rt.tracker, queue: rt.queue, clock: rt.clock, logger });
+    const tally: Tally = { completed: 0, retrying: 0, failed: 0, resumed: 0, other: 0 };
+    const report = async (o: DeliveryOutcome): Promise<void> => {
+      if (o._tag === 'Completed') {
+        tally.completed++;
+        tally.resumed += o.resumed.length;
+      } else if (o._tag === 'Retrying') tally.retrying++;
+      else if (o._tag === 'FailedPermanently' || o._tag === 'Rejected' || o._tag === 'DeadLettered' || o._tag === 'Error') tally.failed++;
+      else tally.other++;
+      if (out.json) {
+        out.line(JSON.stringify({ at: new Date(rt.clock.now()).toISOString(), ...o }));
+        return;
+      }
+      const d = await describe(rt, o);
+      const color = d.kind === 'ok' ? out.c.green : d.kind === 'warn' ? out.c.yellow : d.kind === 'bad' ? out.c.red : out.c.dim;
+      out.line(`${out.c.dim(new Date(rt.clock.now()).toISOString().slice(11, 19))} ${color(d.text)}`);
+    };
+    const housekeeping = async (): Promise<void> => {
+      const s = await sweeper.runOnce();
+      const r = await relay.runOnce();
+      if (!out.json && (s.expired > 0 || r.republished > 0)) {
+        out.line(out.c.dim(`requeued ${s.expired} expired lease(s), republished ${r.republished} request(s)`));
+      }
+    };
+    const signal = out.io.signal;
+
+    if (once) {
+      await housekeeping();
+      for (let i = 0; i < 10_000; i++) {
+        const ticks = await Promise.all(workers.map((w) => w.runOnce()));
+        for (const t of ticks) for (const o of t.outcomes) await report(o);
+        if (ticks.every((t) => t.received === 0) || signal?.aborted === true) break;
+      }
+    } else {
+      if (!out.json) out.line(out.c.dim(`worker started (${concurrency} at once); Ctrl-C stops after the current backfill`));
+      const pollMs = cfg.pollIntervalMs ?? 1000;
+      const relayEvery = cfg.relayIntervalMs ?? 30_000;
+      const sweepEvery = cfg.sweepIntervalMs ?? 30_000;
+      let lastHousekeeping = -Infinity;
+      const loop = async (w: Worker, first: boolean): Promise<void> => {
+        while (signal?.aborted !== true) {
+          if (first && rt.clock.now() - lastHousekeeping >= Math.min(relayEvery, sweepEvery)) {
+            lastHousekeeping = rt.clock.now();
+            await housekeeping();
+          }
+          const t = await w.runOnce();
+          for (const o of t.outcomes) await report(o);
+          if (t.received === 0) await rt.clock.sleep(pollMs, signal).catch(() => undefined);
+        }
+      };
+      await Promise.all(workers.map((w, i) => loop(w, i === 0)));
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+    if (out.json) out.line(JSON.stringify({ summary: tally }));
+    else {
+      out.line(
+        `${once ? 'done' : 'stopped'}: ${tally.completed} filled, ${tally.resumed} held run(s) resumed, ${tally.retrying} retrying, ${tally.failed} failed`,
+      );
+    }
+    return once && tally.failed > 0 ? 1 : 0;
+  }, { alerts: true });

@@ -1,0 +1,129 @@
+import * as t from 'io-ts';
+import { decodeAlertsConfig, type ChannelConfig } from '@smart-backfill/alerts';
+import { array, errorAt, foreign, func, literal, matching, record, refine, string, struct, tagged, wholeNumber } from './decoders.js';
+import { policyCodec } from './policy-codec.js';
+import { splitCommand, unknownPlaceholders } from '../runtime/split-command.js';
+import type { QueueConfig, ResolvedProcessor, SmartBackfillConfig, StoreConfig, WorkerConfig } from './config-types.js';
+
+/**
+ * Processor names travel into request rows, queue attributes and printed heal commands
+ * (`smart-backfill backfill NAME --from …`), so they are kept to characters that need no quoting anywhere.
+ */
+export const PROCESSOR_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
+const processorName = matching(PROCESSOR_NAME, 'a name of letters, digits, "_", "." or "-" starting with a letter (at most 100 characters)');
+
+/** Table names may be qualified (`dataset.table`, `project.dataset.table`); columns are plain identifiers. */
+const tableName = matching(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*){0,2}$/, 'a table name (letters, digits, "_", optionally qualified with ".")');
+// SQLite's forms and BigQuery's column types; the store's adapter says if one does not apply.
+const dateColumnType = literal(['date', 'datetime', 'epoch-seconds', 'epoch-millis', 'DATE', 'TIMESTAMP', 'DATETIME']);
+const columnName = matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name (letters, digits, "_")');
+
+const storeCodec = tagged<StoreConfig>('type', {
+  sqlite: struct('SqliteStore', { type: literal(['sqlite']), path: string('a file path') }, { busyTimeoutMs: wholeNumber(0) }),
+  bigquery: struct(
+    'BigQueryStore',
+    { type: literal(['bigquery']), dataset: matching(/^[A-Za-z0-9_]{1,1024}$/, 'a BigQuery dataset id') },
+    { projectId: string('a project id'), location: string('a location') },
+  ),
+});
+
+const queueCodec = tagged<QueueConfig>('type', {
+  store: struct('StoreQueue', { type: literal(['store']) }, {}),
+  pubsub: struct(
+    'PubSubQueue',
+    { type: literal(['pubsub']), topic: string('a topic name'), subscription: string('a subscription name') },
+    { projectId: string('a project id') },
+  ),
+});
+
+const scheduleCodec = refine(
+  struct(
+    'Schedule',
+    { table: tableName, dateColumn: columnName },
+    { statusColumn: columnName, statuses: array(string('a status value'), { minLength: 1 }), processorColumn: columnName, dateColumnType },
+  ),
+  (s, c) =>
+    s.statuses !== undefined && s.statusColumn === undefined
+      ? [errorAt(c, ['statuses'], s.statuses, 'needs statusColumn (the column the statuses are read from)')]
+      : [],
+);
+
+const targetCodec = struct('Target', { table: tableName, dateColumn: columnName }, { processorColumn: columnName, dateColumnType });
+
+const commandCodec = new t.Type<string | string[], string | string[], unknown>(
+  'Command',
+  (u): u is string | string[] => typeof u === 'string' || Array.isArray(u),
+  (u, c) => (typeof u === 'string' ? string('a command').validate(u, c) : array(string('a command word'), { minLength: 1 }).validate(u, c)),
+  t.identity,
+);
+
+const processorCodec = refine(
+  struct(
+    'Processor',
+    { name: processorName, schedule: scheduleCodec, target: targetCodec },
+    {
+      policy: policyCodec,
+      command: commandCodec,
+      module: string('a module path'),
+      run: func,
+      env: record(matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), string('a value')),
+      timeoutMs: wholeNumber(1),
+    },
+  ),
+  (p, c) => {
+    const ways = (['command', 'module', 'run'] as const).filter((k) => p[k] !== undefined);
+    if (ways.length > 1) return [errorAt(c, [ways[1] as string], p[ways[1] as 'command'], `give one of command, module or run, not ${ways.join(' and ')}`)];
+    if (p.command !== undefined) {
+      const split = typeof p.command === 'string' ? splitCommand(p.command) : { ok: true as const, argv: p.command };
+      if (!split.ok) return [errorAt(c, ['command'], p.command, split.problem)];
+      const unknown = unknownPlaceholders(split.argv);
+      if (unknown.length > 0) return [errorAt(c, ['command'], p.command, `unknown placeholder ${unknown.join(', ')} (known: {date}, {processor})`)];
+    }
+    return [];
+  },
+);
+
+const workerCodec = struct(
+  'Worker',
+  {},
+  {
+    concurrency: wholeNumber(1, 64),
+    pollIntervalMs: wholeNumber(10),
+    leaseMs: wholeNumber(1000),
+    relayIntervalMs: wholeNumber(100),
+    sweepIntervalMs: wholeNumber(100),
+    backoff: struct('Backoff', { baseMs: wholeNumber(0), maxMs: wholeNumber(0) }, {}),
+  },
+);
+
+/** Alert channels are the alerts package's own config (it knows its secrets rules); its paths are kept. */
+const alertsCodec = foreign<readonly ChannelConfig[]>('alerts', (u) => decodeAlertsConfig(u, 'alerts'));
+
+interface DecodedConfig {
+  readonly store: StoreConfig;
+  readonly queue?: QueueConfig;
+  readonly processors: readonly ResolvedProcessor[];
+  readonly worker?: WorkerConfig;
+  readonly alerts?: readonly ChannelConfig[];
+}
+
+/** The whole config. Processors are resolved (policy filled in); names must be unique. */
+export const configCodec: t.Type<DecodedConfig, DecodedConfig, unknown> = refine(
+  struct(
+    'SmartBackfillConfig',
+    { store: storeCodec, processors: array(processorCodec as t.Decoder<unknown, unknown>, { minLength: 1 }) },
+    { queue: queueCodec, worker: workerCodec, alerts: alertsCodec },
+  ) as unknown as t.Type<DecodedConfig, DecodedConfig, unknown>,
+  (cfg, c) => {
+    const seen = new Map<string, number>();
+    const errors: t.Errors = [];
+    cfg.processors.forEach((p, i) => {
+      const first = seen.get(p.name);
+      if (first !== undefined) errors.push(errorAt(c, ['processors', String(i), 'name'], p.name, `duplicate processor name (also processors[${first}])`));
+      else seen.set(p.name, i);
+    });
+    return errors;
+  },
+);
+
+export type { SmartBackfillConfig };

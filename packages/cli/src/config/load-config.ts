@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { badInput, messageOf } from '../cli-error.js';
+import { configCodec } from './config-codec.js';
+import type { ResolvedConfig, SmartBackfillConfig, StoreConfig } from './config-types.js';
+import { decodeWith } from './decoders.js';
+
+/** Looked for in the working folder, in this order, when `--config` is not given. */
+export const CONFIG_FILE_NAMES = [
+  'smart-backfill.config.json',
+  'smart-backfill.config.ts',
+  'smart-backfill.config.mts',
+  'smart-backfill.config.js',
+  'smart-backfill.config.mjs',
+] as const;
+
+/** The config file to use, or `undefined` when there is none. */
+export const findConfigFile = (cwd: string, explicit?: string): string | undefined => {
+  if (explicit !== undefined) {
+    const p = resolve(cwd, explicit);
+    if (!existsSync(p)) throw badInput(`--config: no such file ${JSON.stringify(explicit)}`);
+    return p;
+  }
+  for (const name of CONFIG_FILE_NAMES) {
+    const p = join(cwd, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+};
+
+/** Import a JS or TS module; TS goes through tsx (a peer dependency, loaded only here). */
+export const importModule = async (file: string): Promise<Record<string, unknown>> => {
+  const ext = extname(file);
+  const url = pathToFileURL(file).href;
+  if (ext === '.ts' || ext === '.mts' || ext === '.cts' || ext === '.tsx') {
+    let tsx: { tsImport: (specifier: string, parent: string) => Promise<unknown> };
+    try {
+      tsx = (await import('tsx/esm/api')) as typeof tsx;
+    } catch (e) {
+      throw badInput(`${file}: loading TypeScript needs the "tsx" package (npm install tsx), or use a .js/.json file instead`, e);
+    }
+    try {
+      return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
+    } catch (e) {
+      // tsx compiles a .ts file as CommonJS outside a "type": "module" package, and ESM-only packages then fail to load.
+      if (ext === '.ts' && /ERR_PACKAGE_PATH_NOT_EXPORTED|No "exports" main/.test(`${(e as { code?: string }).code ?? ''} ${messageOf(e)}`)) {
+        throw badInput(`${file}: ${messageOf(e)}; rename it to .mts (or add "type": "module" to the nearest package.json) so it loads as an ES module`, e);
+      }
+      throw e;
+    }
+  }
+  return (await import(url)) as Record<string, unknown>;
+};
+
+const readRaw = async (file: string): Promise<unknown> => {
+  if (extname(file) === '.json') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw badInput(`${file}: cannot read it (${messageOf(e)})`, e);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      throw badInput(`${file}: not valid JSON (${messageOf(e)})`, e);
+    }
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importModule(file);
+  } catch (e) {
+    if (e instanceof Error && e.name === 'CliError') throw e;
+    throw badInput(`${file}: cannot load it (${messageOf(e)})`, e);
+  }
+  const value = mod['default'] ?? mod['config'];
+  if (value === undefined) throw badInput(`${file}: expected a default export (export default defineConfig({ ... }))`);
+  return value;
+};
+
+const absolutize = (store: StoreConfig, baseDir: string): StoreConfig =>
+  store.type === 'sqlite' && store.path !== ':memory:' && !isAbsolute(store.path) ? { ...store, path: resolve(baseDir, store.path) } : store;
+
+/**
+ * Validate a config value (from a file or built in code). Every problem becomes
+ * one line naming its path; any problem is a `CliError` with exit code 2.
+ */
+export const resolveConfig = (raw: unknown, where: { file?: string | undefined; baseDir: string }): ResolvedConfig => {
+  const r = decodeWith(configCodec, raw);
+  if (!r.ok) {
+    const label = where.file ?? 'config';
+    throw badInput([`${label}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`, ...r.problems.map((p) => `  ${p}`)]);
+  }
+  const c = r.value;
+  return {
+    ...c,
+    store: absolutize(c.store, where.baseDir),
+    queue: c.queue ?? { type: 'store' },
+    processors: c.processors.map((p) => (p.module !== undefined && !isAbsolute(p.module) ? { ...p, module: resolve(where.baseDir, p.module) } : p)),
+    file: where.file,
+    baseDir: where.baseDir,
+  };
+};
+
+/** Find, read and validate the config. */
+export const loadConfig = async (cwd: string, explicit?: string): Promise<ResolvedConfig> => {
+  const file = findConfigFile(cwd, explicit);
+  if (file === undefined) {
+    throw badInput(`no config found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')}); run "smart-backfill init" or pass --config FILE`);
+  }
+  return resolveConfig(await readRaw(file), { file, baseDir: dirname(file) });
+};
+
+export type { SmartBackfillConfig };

@@ -1,0 +1,60 @@
+import type { GuardOutcome } from '@smart-backfill/engine';
+import { ExitCode } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { describeDecision } from './check-report.js';
+import { formatDates } from './dates.js';
+
+/** Exit code of a guarded run: ran 0, held 3, escalated 4, failed 1. */
+export const outcomeExitCode = (o: GuardOutcome): ExitCode => {
+  switch (o._tag) {
+    case 'Ran':
+    case 'BackfillQueuedNotHeld':
+      return ExitCode.ok;
+    case 'Held':
+      return ExitCode.held;
+    case 'Escalated':
+      return ExitCode.escalated;
+    case 'Failed':
+      return ExitCode.error;
+  }
+};
+
+/** One or two human lines for an outcome. */
+export const describeOutcome = (o: GuardOutcome): string[] => {
+  switch (o._tag) {
+    case 'Ran':
+      return [`ran (${o.reason.replace(/_/g, ' ')})`];
+    case 'BackfillQueuedNotHeld':
+      return [`ran; queued backfills for older gaps: ${o.queued.map((r) => r.gameDate).join(', ') || 'none new'}`];
+    case 'Held': {
+      const lines = [`held: waiting for ${formatDates(o.analysis.missingDates)}`];
+      if (o.queued.length > 0) lines.push(`queued backfill${o.queued.length === 1 ? '' : 's'} for ${o.queued.map((r) => r.gameDate).join(', ')}`);
+      if (o.inFlight.length > 0) lines.push(`already in flight: ${o.inFlight.join(', ')}`);
+      lines.push('the run resumes by itself when the worker has filled the gap');
+      return lines;
+    }
+    case 'Escalated':
+      return [
+        `escalated: ${describeDecision(o.decision).replace(/^Escalate /, '')}`,
+        o.alerted ? `alert sent (${o.alertKey})` : `alert already open (${o.alertKey}); not sent again`,
+      ];
+    case 'Failed':
+      return [`failed during ${o.stage}: ${o.error.message}`];
+  }
+};
+
+export const printOutcome = (out: Output, processorName: string, date: string, o: GuardOutcome): void => {
+  const { c } = out;
+  const color = o._tag === 'Ran' || o._tag === 'BackfillQueuedNotHeld' ? c.green : o._tag === 'Held' ? c.yellow : c.red;
+  const [first, ...rest] = describeOutcome(o);
+  out.line(`${c.bold(`${processorName} ${date}`)}  ${color(first ?? '')}`);
+  for (const l of rest) out.line(`  ${l}`);
+};
+
+/** The outcome as JSON: the engine's own field names, errors as `{ name, message }`. */
+export const outcomeJson = (processorName: string, date: string, o: GuardOutcome): Record<string, unknown> => ({
+  processorName,
+  date,
+  exitCode: outcomeExitCode(o),
+  outcome: o._tag === 'Failed' ? { ...o, error: { name: o.error.name, message: o.error.message } } : o,
+});

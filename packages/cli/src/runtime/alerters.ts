@@ -1,0 +1,44 @@
+import type { Alerter } from '@smart-backfill/core';
+import { badInput } from '../cli-error.js';
+import type { AlertConfig } from '../config/config-types.js';
+import type { Output } from '../output.js';
+
+/** With no `alerts` in the config, escalations still reach someone: a log line on stderr. */
+export const DEFAULT_ALERTS: readonly AlertConfig[] = [{ type: 'log' }];
+
+/**
+ * The alerter for each processor, from the config's `alerts` channels
+ * (built by `@smart-backfill/alerts`, loaded only when a command needs it).
+ * Environment secrets are read now, so a missing one fails before any run.
+ */
+export const buildAlerterFactory = async (alerts: readonly AlertConfig[] | undefined, out: Output): Promise<(processorName: string) => Alerter> => {
+  const mod = await import('@smart-backfill/alerts');
+  if (alerts === undefined && out.io.stderr.isTTY === true) {
+    // Nothing configured and a person at the terminal: the notice as text, not a JSON log line.
+    const alerter: Alerter = {
+      send: async (n) => {
+        const f = mod.formatAlert(n);
+        const color = n.kind === 'healed' ? out.c.green : out.c.magenta;
+        out.io.stderr.write(`${color(`ALERT (${n.kind})`)} ${out.c.bold(f.title)}\n  ${f.text.split('\n').join('\n  ')}\n`);
+      },
+    };
+    return () => alerter;
+  }
+  const cache = new Map<string, Alerter>();
+  const build = (processorName: string): Alerter => {
+    let a = cache.get(processorName);
+    if (a === undefined) {
+      try {
+        a = mod.createAlertersFromConfig(alerts ?? DEFAULT_ALERTS, { processorName, env: out.io.env, stderr: out.io.stderr, stdout: out.io.stdout });
+      } catch (e) {
+        if (e instanceof mod.AlertsConfigError) throw badInput(e.problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)), e);
+        throw e;
+      }
+      cache.set(processorName, a);
+    }
+    return a;
+  };
+  // Fail at startup, not at the first escalation.
+  build('*');
+  return build;
+};

@@ -1,0 +1,130 @@
+import type { AlertLog, BackfillQueue, Clock, RequestTracker, RunLog, WindowReader } from '@smart-backfill/core';
+import type Database from 'better-sqlite3';
+import { CliError, messageOf } from '../cli-error.js';
+import type { ResolvedConfig, ResolvedProcessor } from '../config/config-types.js';
+import { ExitCode } from '../exit-codes.js';
+import { loadExtension } from './extensions.js';
+
+/** Every port the commands need, whatever the store. */
+export interface StoreHandle {
+  readonly tracker: RequestTracker;
+  readonly queue: BackfillQueue;
+  readonly runLog: RunLog;
+  readonly alertLog: AlertLog;
+  /** Schedule and counts for one processor's tables. */
+  windowFor(processor: ResolvedProcessor): WindowReader;
+  /** The SQLite connection when the store is SQLite (the demo writes its tables through it). */
+  readonly db?: Database.Database | undefined;
+  /** Queue depth when the queue can tell (status). */
+  queueDepth?(): Promise<{ ready: number; leased: number; dead: number }>;
+  close(): Promise<void>;
+}
+
+const openSqlite = async (config: ResolvedConfig, clock: Clock): Promise<StoreHandle> => {
+  if (config.store.type !== 'sqlite') throw new Error('unreachable');
+  const sqlite = await import('@smart-backfill/sqlite');
+  let store: ReturnType<typeof sqlite.openSqliteStore>;
+  try {
+    store = sqlite.openSqliteStore({
+      path: config.store.path,
+      clock,
+      ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
+    });
+  } catch (e) {
+    throw new CliError(`store: cannot open SQLite file ${config.store.path} (${messageOf(e)})`, ExitCode.error, { cause: e });
+  }
+  const readers = new Map<string, WindowReader>();
+  return {
+    tracker: store.tracker,
+    queue: store.queue,
+    runLog: store.runLog,
+    alertLog: store.alertLog,
+    db: store.db,
+    windowFor: (p) => {
+      let r = readers.get(p.name);
+      if (r === undefined) {
+        try {
+          r = store.windowReader(p.schedule as Parameters<typeof store.windowReader>[0], p.target as Parameters<typeof store.windowReader>[1]);
+        } catch (e) {
+          throw new CliError(`processor "${p.name}": ${messageOf(e)}`, ExitCode.badInput, { cause: e });
+        }
+        readers.set(p.name, r);
+      }
+      return r;
+    },
+    queueDepth: async () => store.queue.depth(),
+    close: () => store.close(),
+  };
+};
+
+type OpenBigQueryStore = typeof import('@smart-backfill/bigquery').openBigQueryStore;
+type OpenPubSubQueue = typeof import('@smart-backfill/pubsub').openPubSubQueue;
+
+const openBigQuery = async (config: ResolvedConfig): Promise<Omit<StoreHandle, 'queue'>> => {
+  if (config.store.type !== 'bigquery') throw new Error('unreachable');
+  const open = await loadExtension<OpenBigQueryStore>('@smart-backfill/bigquery', 'openBigQueryStore', 'store.type "bigquery"');
+  const { projectId, location, dataset } = config.store;
+  let store: ReturnType<OpenBigQueryStore>;
+  try {
+    store = open({ projectId, location, tracking: { dataset } });
+  } catch (e) {
+    // The Google client's placeholder when it found no project anywhere.
+    if (messageOf(e).includes('{{projectId}}')) {
+      throw new CliError('store.projectId: no Google Cloud project found; set it in the config or GOOGLE_CLOUD_PROJECT', ExitCode.badInput, { cause: e });
+    }
+    throw new CliError(`store: ${messageOf(e)}`, ExitCode.badInput, { cause: e });
+  }
+  const readers = new Map<string, WindowReader>();
+  return {
+    tracker: store.tracker,
+    runLog: store.runLog,
+    alertLog: store.alertLog,
+    windowFor: (p) => {
+      let r = readers.get(p.name);
+      if (r === undefined) {
+        try {
+          r = store.window(p.schedule as Parameters<typeof store.window>[0], p.target as Parameters<typeof store.window>[1]);
+        } catch (e) {
+          throw new CliError(`processor "${p.name}": ${messageOf(e)}`, ExitCode.badInput, { cause: e });
+        }
+        readers.set(p.name, r);
+      }
+      return r;
+    },
+    close: () => store.close(),
+  };
+};
+
+/**
+ * The configured store. SQLite is the default; `bigquery` and a `pubsub` queue
+ * load their packages (and the Google SDKs) lazily, only when configured.
+ */
+export const openStore = async (config: ResolvedConfig, clock: Clock): Promise<StoreHandle> => {
+  if (config.store.type === 'sqlite' && config.queue.type === 'store') return openSqlite(config, clock);
+  if (config.store.type === 'bigquery' && config.queue.type === 'store') {
+    throw new CliError('store.type "bigquery" keeps no queue: add "queue": { "type": "pubsub", "topic": "...", "subscription": "..." }', ExitCode.badInput);
+  }
+  const base: Omit<StoreHandle, 'queue'> = config.store.type === 'sqlite' ? await openSqlite(config, clock) : await openBigQuery(config);
+  if (config.queue.type !== 'pubsub') throw new Error('unreachable');
+  const openQueue = await loadExtension<OpenPubSubQueue>('@smart-backfill/pubsub', 'openPubSubQueue', 'queue.type "pubsub"');
+  const { topic, subscription, projectId } = config.queue;
+  let queue: Awaited<ReturnType<OpenPubSubQueue>>;
+  try {
+    queue = await openQueue({ topic, subscription, ...(projectId !== undefined ? { projectId } : {}) });
+  } catch (e) {
+    await base.close();
+    throw new CliError(`queue: ${messageOf(e)}`, ExitCode.badInput, { cause: e });
+  }
+  return {
+    tracker: base.tracker,
+    runLog: base.runLog,
+    alertLog: base.alertLog,
+    db: base.db,
+    windowFor: (p) => base.windowFor(p),
+    queue,
+    close: async () => {
+      await queue.close?.();
+      await base.close();
+    },
+  };
+};

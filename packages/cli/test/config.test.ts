@@ -1,0 +1,222 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '@smart-backfill/cli';
+import { cli, tempDir } from './helpers.js';
+import { EXAMPLE_PROCESSOR, nbaFixture } from './nba-fixture.js';
+import { createRequire } from 'node:module';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+const temp = () => {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t;
+};
+
+const processor = {
+  name: 'player_game_summary',
+  schedule: { table: 'game_schedule', dateColumn: 'game_date' },
+  target: { table: 'player_game_summary', dateColumn: 'game_date' },
+};
+
+describe('config', () => {
+  it('bad config: exit 2, every problem on its own line with its path', async () => {
+    const t = temp();
+    t.write('smart-backfill.config.json', {
+      store: { type: 'sqlite' },
+      processors: [
+        { ...processor, policy: { lookbackDays: '30', criticalLookbackDays: 40 }, command: 'run {dat}' },
+        { ...processor, schedule: { table: 'x; DROP TABLE y', dateColumn: 'game_date', statuses: ['Final'] }, module: './m.mjs', command: 'x' },
+      ],
+      worker: { concurrency: 0 },
+      alerts: [{ type: 'pager' }],
+      extra: 1,
+    });
+    const r = await cli(['check', 'player_game_summary', '--date', '2025-11-16'], { cwd: t.dir });
+    expect(r.code).toBe(2);
+    const lines = r.errors;
+    expect(lines[0]).toMatch(/^error: .*smart-backfill\.config\.json: \d+ problems$/);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '  store.path: is required (a file path)',
+        '  processors[0].policy.lookbackDays: expected a whole number >= 1, got "30"',
+        '  processors[1].schedule.table: expected a table name (letters, digits, "_", optionally qualified with "."), got "x; DROP TABLE y"',
+        '  worker.concurrency: expected a whole number >= 1 and <= 64, got 0',
+        expect.stringMatching(/^ {2}alerts\[0\]\.type: /),
+        '  extra: unknown field (known: store, processors, queue, worker, alerts)',
+      ]),
+    );
+    expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
+  });
+
+  it('cross-field rules: statuses need statusColumn, one way to run, unique names, known placeholders', () => {
+    const attempt = (raw: unknown): string[] => {
+      try {
+        resolveConfig(raw, { baseDir: '/tmp' });
+        return [];
+      } catch (e) {
+        return [...(e as { lines: string[] }).lines].slice(1).map((l) => l.trim());
+      }
+    };
+    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, schedule: { ...processor.schedule, statuses: ['Final'] } }] })).toEqual([
+      'processors[0].schedule.statuses: needs statusColumn (the column the statuses are read from)',
+    ]);
+    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, module: 'm.mjs', command: 'x' }] })).toEqual([
+      'processors[0].module: give one of command, module or run, not command and module',
+    ]);
+    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [processor, processor] })).toEqual([
+      'processors[1].name: duplicate processor name (also processors[0])',
+    ]);
+    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, command: 'build --day {day}' }] })).toEqual([
+      'processors[0].command: unknown placeholder {day} (known: {date}, {processor})',
+    ]);
+    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, command: 'build "--date {date}' }] })).toEqual([
+      'processors[0].command: unterminated " quote',
+    ]);
+    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, policy: 'reckless' }] })[0]).toMatch(/^processors\[0\]\.policy: expected a preset/);
+    const ok = resolveConfig({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, policy: 'aggressive' }] }, { baseDir: '/srv' });
+    expect(ok.store).toEqual({ type: 'sqlite', path: '/srv/a.db' });
+    expect(ok.processors[0]?.policy.autoBackfillThreshold).toBe(7);
+    expect(ok.queue).toEqual({ type: 'store' });
+  });
+
+  it('hostile processor names are refused in the config and never matched on the command line', async () => {
+    const t = temp();
+    t.write('smart-backfill.config.json', { store: { type: 'sqlite', path: './x.db' }, processors: [{ ...processor, name: 'a; touch pwned' }] });
+    const r = await cli(['run', 'a; touch pwned', '--date', '2025-11-16'], { cwd: t.dir });
+    expect(r.code).toBe(2);
+    expect(r.errors).toContain('  processors[0].name: expected a name of letters, digits, "_", "." or "-" starting with a letter (at most 100 characters), got "a; touch pwned"');
+    expect(existsSync(join(t.dir, 'pwned'))).toBe(false);
+    expect(existsSync(join(t.dir, 'x.db'))).toBe(false);
+
+    const fx = nbaFixture();
+    cleanups.push(fx.cleanup);
+    for (const name of ['$(touch pwned)', '../../etc/passwd', 'player_game_summary; rm -rf /', '"; DROP TABLE backfill_requests; --']) {
+      const u = await cli(['run', name, '--date', '2025-11-16'], { cwd: fx.dir });
+      expect(u.code).toBe(2);
+      expect(u.errors).toEqual([`error: unknown processor ${JSON.stringify(name)} (configured: player_game_summary, summary_cmd, summary_fail)`]);
+    }
+    expect(existsSync(join(fx.dir, 'pwned'))).toBe(false);
+  });
+
+  it('no config: exit 2 and says what to do', async () => {
+    const t = temp();
+    const r = await cli(['status'], { cwd: t.dir });
+    expect(r.code).toBe(2);
+    expect(r.errors[0]).toMatch(/^error: no config found in .*run "smart-backfill init" or pass --config FILE$/);
+    const missing = await cli(['status', '--config', 'nope.json'], { cwd: t.dir });
+    expect(missing.errors).toEqual(['error: --config: no such file "nope.json"']);
+    const broken = temp();
+    broken.write('smart-backfill.config.json', '{ "store": ');
+    expect((await cli(['status'], { cwd: broken.dir })).errors[0]).toMatch(/smart-backfill\.config\.json: not valid JSON/);
+  });
+
+  it('a .mjs config with defineConfig and an inline run function', async () => {
+    const fx = nbaFixture({ skip: ['2025-11-14'] });
+    cleanups.push(fx.cleanup);
+    fx.write(
+      'smart-backfill.config.mjs',
+      `const defineConfig = (c) => c; // what @smart-backfill/cli exports
+let calls = 0;
+export default defineConfig({
+  store: { type: 'sqlite', path: './nba.db' },
+  processors: [{
+    name: 'inline',
+    schedule: { table: 'game_schedule', dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final'] },
+    target: { table: 'player_game_summary', dateColumn: 'game_date' },
+    policy: { minRecordsPerDate: 30 },
+    run: async ({ date, isBackfill, store }) => ({ date, isBackfill, store: store.type, calls: ++calls }),
+  }],
+});
+`,
+    );
+    const r = await cli(['run', 'inline', '--date', '2025-11-14', '--backfill', '--json', '--config', 'smart-backfill.config.mjs'], { cwd: fx.dir });
+    expect(r.code).toBe(0);
+    expect(r.json<{ outcome: { _tag: string; result: unknown } }>().outcome).toMatchObject({
+      _tag: 'Ran',
+      result: { date: '2025-11-14', isBackfill: true, store: 'sqlite', calls: 1 },
+    });
+  });
+
+  it('a TypeScript config and a TypeScript module processor load through tsx', async () => {
+    const fx = nbaFixture({ skip: ['2025-11-14'] });
+    cleanups.push(fx.cleanup);
+    fx.write(
+      'proc.mts',
+      `import { buildPlayerGameSummary } from ${JSON.stringify(EXAMPLE_PROCESSOR)};
+import { createRequire } from 'node:module';
+interface Opts { readonly date: string; readonly store: { readonly path: string } }
+const Database = createRequire(import.meta.url)(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});
+export async function run({ date, store }: Opts): Promise<{ rows: number }> {
+  const db = new Database(store.path);
+  try { return buildPlayerGameSummary(db, date); } finally { db.close(); }
+}
+`,
+    );
+    fx.write(
+      'smart-backfill.config.mts',
+      `const policy: { minRecordsPerDate: number } = { minRecordsPerDate: 30 };
+export default {
+  store: { type: 'sqlite', path: './nba.db' },
+  processors: [{
+    name: 'ts_proc',
+    schedule: { table: 'game_schedule', dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final'] },
+    target: { table: 'player_game_summary', dateColumn: 'game_date' },
+    policy,
+    module: './proc.mts',
+  }],
+};
+`,
+    );
+    const r = await cli(['run', 'ts_proc', '--date', '2025-11-14', '--backfill', '--json', '--config', 'smart-backfill.config.mts'], { cwd: fx.dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.json<{ outcome: { result: { rows: number } } }>().outcome.result.rows).toBeGreaterThanOrEqual(30);
+    expect(fx.rows('2025-11-14')).toBeGreaterThanOrEqual(30);
+  });
+
+  it('alert channels are built (and their secrets read) only by commands that can escalate', async () => {
+    const fx = nbaFixture({ configExtra: { alerts: [{ type: 'slack', urlEnv: 'SB_TEST_SLACK_URL' }] } });
+    cleanups.push(fx.cleanup);
+    const status = await cli(['status', '--today', '2025-11-16'], { cwd: fx.dir, env: {} });
+    expect(status.code).toBe(0);
+    const run = await cli(['run', 'player_game_summary', '--date', '2025-11-16'], { cwd: fx.dir, env: {} });
+    expect(run.code).toBe(2);
+    expect(run.errors).toEqual([expect.stringMatching(/^error: alerts\[0\]\.urlEnv: .*SB_TEST_SLACK_URL/)]);
+    const typo = nbaFixture({ configExtra: { alerts: [{ type: 'log', strem: 'stdout' }] } });
+    cleanups.push(typo.cleanup);
+    const bad = await cli(['status'], { cwd: typo.dir });
+    expect(bad.code).toBe(2);
+    expect(bad.errors.some((l) => /^ {2}alerts\[0\]\.strem: /.test(l))).toBe(true);
+  });
+
+  it('store.type bigquery needs a pubsub queue, and says so (exit 2)', async () => {
+    const t = temp();
+    t.write('smart-backfill.config.json', { store: { type: 'bigquery', dataset: 'nba_processing', projectId: 'my-project' }, processors: [processor] });
+    const r = await cli(['status'], { cwd: t.dir });
+    expect(r.code).toBe(2);
+    expect(r.errors).toEqual(['error: store.type "bigquery" keeps no queue: add "queue": { "type": "pubsub", "topic": "...", "subscription": "..." }']);
+  });
+
+  it('init writes a starter config and the schema; a second init refuses to overwrite', async () => {
+    const t = temp();
+    const r = await cli(['init'], { cwd: t.dir });
+    expect(r.code).toBe(0);
+    const written = JSON.parse(readFileSync(join(t.dir, 'smart-backfill.config.json'), 'utf8')) as { store: { path: string } };
+    expect(written.store).toEqual({ type: 'sqlite', path: './smart-backfill.db' });
+    expect(existsSync(join(t.dir, 'smart-backfill.db'))).toBe(true);
+    expect(() => resolveConfig(written, { baseDir: t.dir })).not.toThrow();
+    const again = await cli(['init'], { cwd: t.dir });
+    expect(again.code).toBe(2);
+    expect(again.errors[0]).toMatch(/already exists \(use --force to overwrite it\)$/);
+    // The starter tables do not exist yet: the check says which one.
+    const check = await cli(['check', 'player_game_summary', '--date', '2025-11-16'], { cwd: t.dir });
+    expect(check.code).toBe(2);
+    expect(check.errors[0]).toMatch(/game_schedule/);
+    const status = await cli(['status'], { cwd: t.dir });
+    expect(status.code).toBe(2);
+  });
+});

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '@smart-backfill/cli';
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stderr lines, without blanks. */
+  readonly errors: string[];
+  json<T = unknown>(): T;
+}
+
+/** Run the CLI in-process with captured output. */
+export const cli = async (argv: readonly string[], opts: { cwd?: string; stdin?: string; env?: Record<string, string>; tty?: boolean; signal?: AbortSignal } = {}): Promise<RunResult> => {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (stdout += s), isTTY: opts.tty ?? false, columns: 120 },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    readStdin: async () => opts.stdin ?? '',
+    env: opts.env ?? {},
+    cwd: opts.cwd ?? process.cwd(),
+    signal: opts.signal,
+  });
+  return {
+    code,
+    stdout,
+    stderr,
+    errors: stderr.split('\n').filter((l) => l.trim() !== ''),
+    json: <T,>() => JSON.parse(stdout) as T,
+  };
+};
+
+/** A temp folder removed by the returned cleanup. */
+export const tempDir = (prefix = 'sb-cli-'): { dir: string; cleanup: () => void; write: (name: string, content: unknown) => string } => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    dir,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    write: (name, content) => {
+      const p = join(dir, name);
+      writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+      return p;
+    },
+  };
+};
+
+/** The seed's scenario: Nov 15 missing, run on Nov 16. */
+export const SEED_SCENARIO = {
+  asOf: '2025-11-16',
+  expectedDates: ['2025-11-13', '2025-11-14', '2025-11-15', '2025-11-16'],
+  recordCounts: { '2025-11-13': 240, '2025-11-14': 251, '2025-11-16': 0 },
+};

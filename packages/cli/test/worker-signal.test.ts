@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli } from './helpers.js';
+import { nbaFixture } from './nba-fixture.js';
+
+let fx: ReturnType<typeof nbaFixture> | undefined;
+afterEach(() => {
+  fx?.cleanup();
+  fx = undefined;
+});
+
+describe('worker (long-running)', () => {
+  it('processes the queue, then stops gracefully when its signal aborts (SIGINT/SIGTERM in the binary)', async () => {
+    fx = nbaFixture({ skip: ['2025-11-15'], configExtra: { worker: { pollIntervalMs: 20 } } });
+    expect((await cli(['run', 'player_game_summary', '--date', '2025-11-16'], { cwd: fx.dir })).code).toBe(3);
+    const stop = new AbortController();
+    const fixture = fx;
+    const running = cli(['worker', '--concurrency', '2'], { cwd: fx.dir, signal: stop.signal });
+    // Abort once the held run has resumed (polling the database, not the clock).
+    for (let i = 0; i < 500 && fixture.rows('2025-11-16') === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    stop.abort('SIGTERM');
+    const r = await running;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/filled player_game_summary 2025-11-15 \(attempt 1\); resumed held run 2025-11-16/);
+    expect(r.stdout).toMatch(/stopped: 1 filled, 1 held run\(s\) resumed/);
+    expect(fixture.rows('2025-11-16')).toBeGreaterThanOrEqual(30);
+  });
+
+  it('rejects a bad --concurrency with exit 2', async () => {
+    fx = nbaFixture();
+    const r = await cli(['worker', '--once', '--concurrency', 'lots'], { cwd: fx.dir });
+    expect(r.code).toBe(2);
+    expect(r.errors).toEqual(['error: --concurrency: expected a whole number from 1 to 64, got "lots"']);
+  });
+});
