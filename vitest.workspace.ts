@@ -3,7 +3,7 @@
  * `vitest.config.ts` loads it as `test.projects`, and `scripts/test.mjs` fails
  * the run if any project listed here collected no tests.
  */
-export const PACKAGES = ['core', 'engine', 'memory', 'testkit', 'alerts', 'sqlite', 'bigquery', 'pubsub', 'cli'] as const;
+export const PACKAGES = ['core', 'engine', 'memory', 'testkit', 'alerts', 'sqlite', 'bigquery', 'pubsub', 'report', 'cli'] as const;
 
 export default PACKAGES.map((name) => ({
   extends: true as const,
