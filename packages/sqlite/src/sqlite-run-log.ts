@@ -1,0 +1,182 @@
+import type Database from 'better-sqlite3';
+import type { HeldRun, IsoDate, RunLog, RunMetadata, RunOutcome, RunQuery, RunRecord, RunTrigger, SkipReason } from '@smart-backfill/core';
+import { statementCache } from './statement-cache.js';
+import { withBusyRetry, type BusyRetryOptions } from './busy.js';
+import { SqliteInputError } from './errors.js';
+import { checkDate, checkInstant, checkLimit, checkNonEmpty, checkString, fromJson, toJson } from './values.js';
+
+export interface SqliteRunLogOptions {
+  readonly busy?: BusyRetryOptions;
+}
+
+interface RunRow {
+  run_id: string;
+  processor_name: string;
+  run_date: string;
+  run_trigger: string;
+  is_backfill: number;
+  outcome: string;
+  skip_reason: string | null;
+  error_message: string | null;
+  started_at: number;
+  finished_at: number;
+  duration_ms: number;
+  metadata: string;
+}
+
+interface HeldRow {
+  processor_name: string;
+  run_date: string;
+  held_at: number;
+  reason: string;
+  waiting_for: string;
+  status: string;
+  released_at: number | null;
+}
+
+const toRun = (r: RunRow): RunRecord => ({
+  runId: r.run_id,
+  processorName: r.processor_name,
+  runDate: r.run_date as IsoDate,
+  trigger: r.run_trigger as RunTrigger,
+  isBackfill: r.is_backfill === 1,
+  outcome: r.outcome as RunOutcome,
+  skipReason: r.skip_reason as SkipReason | null,
+  errorMessage: r.error_message,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  durationMs: r.duration_ms,
+  metadata: fromJson<RunMetadata>(r.metadata, `analytics_processor_runs.metadata of ${r.run_id}`),
+});
+
+const toHeld = (r: HeldRow): HeldRun => ({
+  processorName: r.processor_name,
+  runDate: r.run_date as IsoDate,
+  heldAt: r.held_at,
+  reason: r.reason as SkipReason,
+  waitingFor: fromJson<IsoDate[]>(r.waiting_for, `held_runs.waiting_for of ${r.processor_name} ${r.run_date}`),
+  status: r.status as HeldRun['status'],
+  releasedAt: r.released_at,
+});
+
+const OUTCOMES: readonly string[] = ['succeeded', 'failed', 'skipped'];
+const HELD_STATUSES: readonly string[] = ['held', 'resumed', 'cancelled'];
+
+const checkRun = (run: RunRecord): void => {
+  if (typeof run !== 'object' || run === null) throw new SqliteInputError('run', 'expected a RunRecord');
+  checkNonEmpty(run.runId, 'run.runId');
+  checkString(run.processorName, 'run.processorName');
+  checkDate(run.runDate, 'run.runDate');
+  checkNonEmpty(run.trigger, 'run.trigger');
+  if (typeof run.isBackfill !== 'boolean') throw new SqliteInputError('run.isBackfill', 'expected a boolean');
+  if (!OUTCOMES.includes(run.outcome)) throw new SqliteInputError('run.outcome', `expected one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(run.outcome)}`);
+  if (run.skipReason !== null) checkString(run.skipReason, 'run.skipReason');
+  if (run.errorMessage !== null) checkString(run.errorMessage, 'run.errorMessage');
+  checkInstant(run.startedAt, 'run.startedAt');
+  checkInstant(run.finishedAt, 'run.finishedAt');
+  if (typeof run.durationMs !== 'number' || !Number.isFinite(run.durationMs)) throw new SqliteInputError('run.durationMs', 'expected a number');
+};
+
+/**
+ * Runs in `analytics_processor_runs` (the seed's table: `success`, `skip_reason`,
+ * `metadata` JSON with `gap_size` and `missing_dates`) and held runs in `held_runs`.
+ */
+export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions = {}): RunLog => {
+  const busy = options.busy ?? {};
+  const prepared = statementCache(db);
+  const insert = db.prepare(
+    `INSERT INTO analytics_processor_runs (run_id, processor_name, run_date, run_trigger, is_backfill, outcome, skip_reason, error_message, started_at, finished_at, duration_ms, metadata)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) DO NOTHING`,
+  );
+  const hold = db.prepare(
+    `INSERT INTO held_runs (processor_name, run_date, held_at, reason, waiting_for, status, released_at) VALUES (?, ?, ?, ?, ?, 'held', NULL)
+     ON CONFLICT(processor_name, run_date) DO UPDATE SET
+       reason = excluded.reason,
+       waiting_for = excluded.waiting_for,
+       -- refreshing a held run keeps when it was first held; holding a released one starts afresh
+       held_at = CASE WHEN held_runs.status = 'held' THEN held_runs.held_at ELSE excluded.held_at END,
+       status = 'held',
+       released_at = NULL`,
+  );
+  const release = db.prepare(`UPDATE held_runs SET status = ?, released_at = ? WHERE processor_name = ? AND run_date = ? AND status = 'held'`);
+
+  return {
+    append: (run) =>
+      withBusyRetry('runLog.append', () => {
+        checkRun(run);
+        insert.run(
+          run.runId,
+          run.processorName,
+          run.runDate,
+          run.trigger,
+          run.isBackfill ? 1 : 0,
+          run.outcome,
+          run.skipReason,
+          run.errorMessage,
+          run.startedAt,
+          run.finishedAt,
+          Math.round(run.durationMs),
+          toJson(run.metadata ?? {}, 'run.metadata'),
+        );
+      }, busy),
+
+    runs: (query: RunQuery) =>
+      withBusyRetry('runLog.runs', () => {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        if (query.processorName !== undefined) {
+          where.push('processor_name = ?');
+          params.push(checkString(query.processorName, 'processorName'));
+        }
+        if (query.since !== undefined) {
+          where.push('started_at >= ?');
+          params.push(checkInstant(query.since, 'since'));
+        }
+        if (query.until !== undefined) {
+          where.push('started_at <= ?');
+          params.push(checkInstant(query.until, 'until'));
+        }
+        const limit = checkLimit(query.limit, 'limit', -1);
+        // Fixed fragments and placeholders only; values are bound.
+        const sql = `SELECT * FROM analytics_processor_runs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, rowid LIMIT ?`;
+        return (prepared(sql).all(...params, limit) as RunRow[]).map(toRun);
+      }, busy),
+
+    hold: (run) =>
+      withBusyRetry('runLog.hold', () => {
+        checkString(run.processorName, 'processorName');
+        checkDate(run.runDate, 'runDate');
+        checkInstant(run.heldAt, 'heldAt');
+        checkNonEmpty(run.reason, 'reason');
+        if (!Array.isArray(run.waitingFor)) throw new SqliteInputError('waitingFor', 'expected an array of dates');
+        run.waitingFor.forEach((d, i) => checkDate(d, `waitingFor[${i}]`));
+        hold.run(run.processorName, run.runDate, run.heldAt, run.reason, JSON.stringify(run.waitingFor));
+      }, busy),
+
+    heldRuns: (query) =>
+      withBusyRetry('runLog.heldRuns', () => {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        if (query.processorName !== undefined) {
+          where.push('processor_name = ?');
+          params.push(checkString(query.processorName, 'processorName'));
+        }
+        if (query.status !== undefined) {
+          if (!HELD_STATUSES.includes(query.status)) throw new SqliteInputError('status', `expected one of ${HELD_STATUSES.join(', ')}, got ${JSON.stringify(query.status)}`);
+          where.push('status = ?');
+          params.push(query.status);
+        }
+        const sql = `SELECT * FROM held_runs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY run_date, processor_name`;
+        return (prepared(sql).all(...params) as HeldRow[]).map(toHeld);
+      }, busy),
+
+    release: (processorName, runDate, status, at) =>
+      withBusyRetry('runLog.release', () => {
+        checkString(processorName, 'processorName');
+        checkDate(runDate, 'runDate');
+        if (status !== 'resumed' && status !== 'cancelled') throw new SqliteInputError('status', `expected "resumed" or "cancelled", got ${JSON.stringify(status)}`);
+        checkInstant(at, 'at');
+        return release.run(status, at, processorName, runDate).changes === 1;
+      }, busy),
+  };
+};
