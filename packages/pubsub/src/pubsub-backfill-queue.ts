@@ -1,0 +1,148 @@
+import { v1, type PubSub } from '@google-cloud/pubsub';
+import type { BackfillQueue, Delivery, PublishOutcome, QueueMessage, ReceiveOptions } from '@smart-backfill/core';
+import { ensurePubSubResources } from './admin.js';
+import { connectPubSub } from './connect.js';
+import { PubSubAdapterError, GrpcCode, describeError, grpcCodeOf } from './errors.js';
+import { fullName, resolvePubSubOptions, type PubSubQueueOptions, type ResolvedPubSubOptions } from './options.js';
+import { createPubSubPublisher, type PubSubPublisher } from './pubsub-publisher.js';
+import { AttemptCounter, deadLetterAttributes, toDeadlineSeconds, toQueueMessage } from './wire.js';
+
+/** The Pub/Sub queue, with the client and resolved options for callers that need them. */
+export interface PubSubBackfillQueue extends BackfillQueue {
+  readonly pubsub: PubSub;
+  readonly options: ResolvedPubSubOptions;
+  readonly publisher: PubSubPublisher;
+  close(): Promise<void>;
+}
+
+type PullResult = [{ receivedMessages?: Array<{ ackId?: string | null; message?: { data?: Uint8Array | string | null; attributes?: Record<string, string> | null; messageId?: string | null; orderingKey?: string | null } | null; deliveryAttempt?: number | null }> | null }];
+
+/**
+ * `BackfillQueue` over Pub/Sub. `publish` goes through the client's batching
+ * publisher. `receive` uses synchronous Pull (the v1 `SubscriberClient`), not the
+ * streaming subscriber: `receive({ max, leaseMs })` is a "lease me a batch" call,
+ * which Pull is exactly — nothing is leased that the caller did not ask for, and
+ * no background stream holds messages under a lease while the caller is not
+ * looking. A long-running consumer that wants throughput uses
+ * `startPubSubWorker` (StreamingPull, flow control, automatic lease extension).
+ */
+export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSubBackfillQueue> => {
+  const options = resolvePubSubOptions({ ...input, client: undefined });
+  const conn = connectPubSub({ client: input.client, apiEndpoint: input.apiEndpoint, projectId: options.projectId });
+  const { pubsub } = conn;
+  if (input.ensure === true) await ensurePubSubResources({ ...input, client: pubsub });
+  const publisher = createPubSubPublisher(pubsub, options);
+  const attempts = new AttemptCounter();
+  let subscriber: v1.SubscriberClient | null = null;
+  let subscriptionName: string | null = null;
+  let closed = false;
+
+  const sub = async (): Promise<{ client: v1.SubscriberClient; name: string }> => {
+    if (subscriber === null || subscriptionName === null) {
+      const config = await pubsub.getClientConfig();
+      subscriber = new v1.SubscriberClient(config as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+      subscriptionName = fullName(pubsub.projectId, 'subscriptions', options.subscription);
+    }
+    return { client: subscriber, name: subscriptionName };
+  };
+
+  const modAck = async (ackIds: string[], seconds: number): Promise<void> => {
+    const { client, name } = await sub();
+    await client.modifyAckDeadline({ subscription: name, ackIds, ackDeadlineSeconds: seconds });
+  };
+
+  const deadLetterTopic = options.deadLetter === null ? null : pubsub.topic(options.deadLetter.topic);
+
+  const toDelivery = (r: NonNullable<PullResult[0]['receivedMessages']>[number], subscription: string): Delivery => {
+    const ackId = r.ackId ?? '';
+    const messageId = r.message?.messageId ?? '';
+    const deliveryAttempt = attempts.next(messageId, r.deliveryAttempt);
+    const message = toQueueMessage({ data: r.message?.data, attributes: r.message?.attributes, messageId, orderingKey: r.message?.orderingKey });
+    const settle = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn();
+      } catch (e) {
+        throw new PubSubAdapterError('ack_failed', `${what} of message ${messageId} (request ${message.id}) failed: ${describeError(e)}; the lease may have lapsed, and the message will come back`, { cause: e });
+      }
+    };
+    const ack = (): Promise<void> =>
+      settle('ack', async () => {
+        const { client, name } = await sub();
+        await client.acknowledge({ subscription: name, ackIds: [ackId] });
+        attempts.forget(messageId);
+      });
+    return {
+      deliveryId: ackId,
+      message,
+      deliveryAttempt,
+      ack,
+      nack: (delayMs = 0) => settle('nack', () => modAck([ackId], toDeadlineSeconds(delayMs, 0))),
+      extendLease: (ms) => settle('lease extension', () => modAck([ackId], toDeadlineSeconds(ms, 1))),
+      deadLetter:
+        deadLetterTopic === null
+          ? undefined
+          : async (reason: string) => {
+              await deadLetterTopic.publishMessage({
+                data: Buffer.from(message.data, 'utf8'),
+                attributes: { ...message.attributes, ...deadLetterAttributes(reason, { subscription, messageId, deliveryAttempt }) },
+              });
+              await ack();
+            },
+    };
+  };
+
+  const receive = async (ro: ReceiveOptions): Promise<readonly Delivery[]> => {
+    if (closed) throw new PubSubAdapterError('receive_failed', 'receive() after close()');
+    const aborted = (): boolean => ro.signal?.aborted === true;
+    if (ro.max <= 0 || aborted()) return [];
+    const { client, name } = await sub();
+    const waitMs = ro.waitMs ?? 0;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      const call = client.pull(
+        { subscription: name, maxMessages: ro.max, returnImmediately: waitMs === 0 },
+        // A Pull with nothing to give waits server-side; bound it by our wait.
+        { timeout: Math.max(1_000, remaining + 500), retry: null as never },
+      ) as unknown as Promise<PullResult> & { cancel?: () => void };
+      const onAbort = (): void => call.cancel?.();
+      ro.signal?.addEventListener('abort', onAbort, { once: true });
+      let res: PullResult;
+      try {
+        res = await call;
+      } catch (e) {
+        const code = grpcCodeOf(e);
+        if (code === GrpcCode.CANCELLED || code === GrpcCode.DEADLINE_EXCEEDED) return [];
+        throw new PubSubAdapterError('receive_failed', `pull from ${name} failed: ${describeError(e)}`, { cause: e });
+      } finally {
+        ro.signal?.removeEventListener('abort', onAbort);
+      }
+      const received = res[0].receivedMessages ?? [];
+      if (received.length > 0) {
+        const ackIds = received.map((r) => r.ackId ?? '');
+        // Lease for what the caller asked, not the subscription's default.
+        await modAck(ackIds, toDeadlineSeconds(ro.leaseMs, 1)).catch(() => undefined);
+        return received.map((r) => toDelivery(r, name));
+      }
+      if (waitMs === 0 || Date.now() >= deadline || aborted()) return [];
+    }
+  };
+
+  return {
+    pubsub,
+    options,
+    publisher,
+    publish: (messages: readonly QueueMessage[]): Promise<readonly PublishOutcome[]> => {
+      if (closed) throw new PubSubAdapterError('publish_failed', 'publish() after close()');
+      return publisher.publish(messages);
+    },
+    receive,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await publisher.flush().catch(() => undefined);
+      if (subscriber !== null) await subscriber.close().catch(() => undefined);
+      if (conn.owned) await pubsub.close().catch(() => undefined);
+    },
+  };
+};

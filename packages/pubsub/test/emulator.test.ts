@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PubSub } from '@google-cloud/pubsub';
+import { createMemoryStore } from '@smart-backfill/memory';
+import { createWorker, processorRegistry, systemClock, type DeliveryOutcome } from '@smart-backfill/engine';
+import { testBackfillQueue } from '@smart-backfill/testkit';
+import { ensurePubSubResources, openPubSubQueue, startPubSubWorker } from '../src/index.js';
+import { startEmulator, type Emulator } from './emulator.js';
+import { eventually } from './helpers.js';
+import { newRequest, RecordingProcessor, trackedMessages } from './worker-fixtures.js';
+
+// Decided before the suites are declared, so a skip shows up as a skip with its reason.
+const found = await startEmulator();
+const skip = 'skip' in found ? found.skip : false;
+if (skip !== false) console.warn(`[pubsub] SKIP emulator suites: ${skip}`);
+const emulator = 'skip' in found ? null : (found as Emulator);
+
+const clients: PubSub[] = [];
+const client = (): PubSub => {
+  const c = new PubSub({ projectId: 'emulator-project', apiEndpoint: emulator!.host });
+  clients.push(c);
+  return c;
+};
+const names = () => {
+  const id = randomUUID().slice(0, 8);
+  return { topic: `emu-topic-${id}`, subscription: `emu-sub-${id}` };
+};
+
+beforeAll(() => undefined);
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await emulator?.stop();
+});
+
+testBackfillQueue({
+  name: 'pubsub (official emulator; real-time leases, so time-based cases are skipped)',
+  skip,
+  create: async () => {
+    const c = client();
+    const n = names();
+    await ensurePubSubResources({ client: c, ...n, deadLetter: false, retryPolicy: false, ackDeadlineSeconds: 10 });
+    const queue = await openPubSubQueue({ client: c, ...n, deadLetter: false });
+    return { queue, followsClock: false, cleanup: () => queue.close() };
+  },
+});
+
+describe.skipIf(skip !== false)('startPubSubWorker against the official emulator', () => {
+  it('runs published backfills once each through the streaming pull and the engine worker', async () => {
+    const c = client();
+    const n = names();
+    const ensured = await ensurePubSubResources({ client: c, ...n, deadLetter: false });
+    expect(ensured.created).toHaveLength(2);
+    const queue = await openPubSubQueue({ client: c, ...n, deadLetter: false });
+    const store = createMemoryStore({ clock: systemClock });
+    const processor = new RecordingProcessor();
+    const worker = createWorker({ queue, tracker: store.tracker, runLog: store.runLog, registry: processorRegistry([processor]), clock: systemClock });
+    const msgs = await trackedMessages(store.tracker, [newRequest('e1', '2025-11-10'), newRequest('e2', '2025-11-11')]);
+    await queue.publish(msgs);
+    await queue.publish([msgs[0]!]); // the same request again, under a new message id
+    const outcomes: DeliveryOutcome[] = [];
+    const pw = startPubSubWorker({ subscription: c.subscription(n.subscription), worker, onOutcome: (o) => outcomes.push(o) });
+    await eventually(() => outcomes.length === 3, 'three outcomes', 30_000);
+    await pw.stop();
+    expect(outcomes.map((o) => o._tag).sort()).toEqual(['AlreadyDone', 'Completed', 'Completed']);
+    expect(processor.runsFor('2025-11-10')).toBe(1);
+    expect(processor.runsFor('2025-11-11')).toBe(1);
+    await queue.close();
+  });
+});
