@@ -1,1 +1,43 @@
-export {};
+/**
+ * @smart-backfill/engine — the effects around the pure core: the guard that
+ * wraps a processor, the backfill worker, resume of held runs, the outbox relay,
+ * the lease sweeper and the wire codec. Everything is exported by hand here.
+ */
+export {
+  type BackfillMessage,
+  type DecodeProblem,
+  MAX_MESSAGE_BYTES,
+  MAX_RANGE_DAYS,
+  decodeBackfillMessage,
+  encodeBackfillMessage,
+  formatProblems,
+  messageForRequest,
+  queueMessageForRequest,
+  derivedRequestId,
+  BackfillMessageWire,
+} from './codec.js';
+export { type Processor, type RunOptions, type ProcessorRegistry, processorRegistry } from './processor.js';
+export {
+  type GuardDeps,
+  type GuardOutcome,
+  type Ran,
+  type Held,
+  type BackfillQueuedNotHeld,
+  type Escalated,
+  type Failed,
+  type CheckReport,
+  type GuardedProcessor,
+  isGuardOutcome,
+  isGuardedProcessor,
+  matchOutcome,
+} from './guard-types.js';
+export { withSmartBackfill, resolvePolicy, alertKeyFor, healCommand } from './guard.js';
+export { type ResumeOptions, type WorkerDeps, type DeliveryOutcome, type WorkerTick, type Worker } from './worker-types.js';
+export { createWorker, backoffDelay } from './worker.js';
+export { type ResumeDeps, type ResumeResult, resumeHeldRuns, type ResumerDeps, type ResumerResult, type Resumer, createResumer } from './resume.js';
+export { failuresOf, isPoison, summarizeFailures } from './failures.js';
+export { type RelayDeps, type RelayResult, type Relay, createRelay } from './relay.js';
+export { type SweeperDeps, type SweepResult, type Sweeper, createSweeper } from './sweeper.js';
+export { systemClock } from './clock.js';
+export { type Logger, silentLogger, consoleJsonLogger, jsonLinesLogger } from './logger.js';
+export { type SmartBackfillErrorCode, SmartBackfillError, PermanentError, isRetryable, toError } from './errors.js';

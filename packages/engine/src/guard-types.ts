@@ -1,0 +1,162 @@
+import type {
+  Alerter,
+  AlertLog,
+  Backfill,
+  BackfillRequest,
+  Clock,
+  Decision,
+  Escalate,
+  GapAnalysis,
+  GapPolicy,
+  IsoDate,
+  Proceed,
+  RequestTracker,
+  BackfillQueue,
+  RunLog,
+  ScheduleSource,
+  TargetTable,
+  WindowReader,
+} from '@smart-backfill/core';
+import type { Logger } from './logger.js';
+import type { Processor, RunOptions } from './processor.js';
+
+/** Everything the guard reads and writes. Only `window`, `tracker`, `queue`, `runLog` and `clock` are required. */
+export interface GuardDeps {
+  /** One round trip per check (a `WindowReader`), or a schedule and a target read in parallel. */
+  readonly window: WindowReader | { readonly schedule: ScheduleSource; readonly target: TargetTable };
+  readonly tracker: RequestTracker;
+  readonly queue: BackfillQueue;
+  readonly runLog: RunLog;
+  readonly clock: Clock;
+  /** Missing fields come from `DEFAULT_POLICY`. Validated when the guard is built (throws `SmartBackfillError`). */
+  readonly policy?: Partial<GapPolicy> | undefined;
+  /** Where escalations go. Without an `alertLog`, dedupe is per guard instance only (not durable). */
+  readonly alerter?: Alerter | undefined;
+  readonly alertLog?: AlertLog | undefined;
+  /** Re-send an open alert as a `reminder` after this long (ms). Default: never. */
+  readonly reminderIntervalMs?: number | undefined;
+  /** Request and run ids. Default `crypto.randomUUID`. */
+  readonly ids?: (() => string) | undefined;
+  readonly logger?: Logger | undefined;
+  /** Written to `requestedBy` of auto requests. Default `smart_backfill_detection` (the seed's value). */
+  readonly requestedBy?: string | undefined;
+}
+
+/** The run went ahead (no gap, a backfill, or only old gaps under `blockOn: 'critical'`). */
+export interface Ran {
+  readonly _tag: 'Ran';
+  readonly reason: Proceed['reason'];
+  /** What the processor's `run` resolved with. */
+  readonly result: unknown;
+  /** Absent for backfills (they are not checked). */
+  readonly analysis?: GapAnalysis | undefined;
+  readonly runId: string;
+}
+
+/** Backfills were queued (or are in flight) and the run was held; it resumes when the gap closes. */
+export interface Held {
+  readonly _tag: 'Held';
+  readonly analysis: GapAnalysis;
+  readonly decision: Backfill;
+  /** Requests this run created (and published, or left to the relay). */
+  readonly queued: readonly BackfillRequest[];
+  /** Missing dates already being backfilled (including races lost to another guard). */
+  readonly inFlight: readonly IsoDate[];
+  readonly runId: string;
+}
+
+/** `blockOn: 'critical'`: old gaps were queued, and the run went ahead anyway. */
+export interface BackfillQueuedNotHeld {
+  readonly _tag: 'BackfillQueuedNotHeld';
+  readonly analysis: GapAnalysis;
+  readonly decision: Backfill;
+  readonly queued: readonly BackfillRequest[];
+  readonly inFlight: readonly IsoDate[];
+  readonly result: unknown;
+  readonly runId: string;
+}
+
+/** A person was (or already had been) told; the run was held unless `decision.holdRun` is false. */
+export interface Escalated {
+  readonly _tag: 'Escalated';
+  readonly analysis: GapAnalysis;
+  readonly decision: Escalate;
+  /** A notice was delivered by this run (opening or reminder). */
+  readonly alerted: boolean;
+  readonly alertKey: string;
+  /** Set when the run went ahead (`holdRun: false`). */
+  readonly result?: unknown;
+  readonly runId: string;
+}
+
+/** The check could not read its inputs (nothing was guessed, nothing ran), or the processor threw. */
+export interface Failed {
+  readonly _tag: 'Failed';
+  readonly error: Error;
+  readonly stage: 'check' | 'run';
+  readonly runId: string;
+}
+
+/** What a guarded run did. Unlike the seed's `True`, every case says which. */
+export type GuardOutcome = Ran | Held | BackfillQueuedNotHeld | Escalated | Failed;
+
+/** The dry run: the same reads and decision as `run`, nothing written. */
+export interface CheckReport {
+  readonly processorName: string;
+  readonly date: IsoDate;
+  readonly analysis: GapAnalysis;
+  readonly decision: Decision;
+  /** Dates `run` would queue now (already deduped against requests in flight). */
+  readonly wouldQueue: readonly IsoDate[];
+  readonly inFlight: readonly IsoDate[];
+  /** Whether `run` would hold (skip) the processor. */
+  readonly wouldHold: boolean;
+  readonly failedAttempts: ReadonlyMap<IsoDate, number>;
+  readonly lastError: ReadonlyMap<IsoDate, string>;
+  /** The effective policy. */
+  readonly policy: GapPolicy;
+}
+
+/** A processor with the check in front of it. Same interface, typed outcome. */
+export interface GuardedProcessor extends Processor {
+  run(opts: RunOptions): Promise<GuardOutcome>;
+  check(date: IsoDate): Promise<CheckReport>;
+  /** The processor it wraps. */
+  readonly inner: Processor;
+  readonly policy: GapPolicy;
+}
+
+const TAGS = new Set(['Ran', 'Held', 'BackfillQueuedNotHeld', 'Escalated', 'Failed']);
+
+/** True for values a guarded `run` returns (the worker uses it to see a `Failed` outcome as failure). */
+export const isGuardOutcome = (u: unknown): u is GuardOutcome =>
+  typeof u === 'object' && u !== null && TAGS.has((u as { _tag?: unknown })._tag as string) && typeof (u as { runId?: unknown }).runId === 'string';
+
+/** True for a processor built by `withSmartBackfill`. */
+export const isGuardedProcessor = (p: Processor): p is GuardedProcessor =>
+  typeof (p as Partial<GuardedProcessor>).check === 'function' && typeof (p as Partial<GuardedProcessor>).inner === 'object';
+
+/** Exhaustive case analysis over a `GuardOutcome`. */
+export const matchOutcome = <R>(
+  o: GuardOutcome,
+  cases: {
+    readonly Ran: (o: Ran) => R;
+    readonly Held: (o: Held) => R;
+    readonly BackfillQueuedNotHeld: (o: BackfillQueuedNotHeld) => R;
+    readonly Escalated: (o: Escalated) => R;
+    readonly Failed: (o: Failed) => R;
+  },
+): R => {
+  switch (o._tag) {
+    case 'Ran':
+      return cases.Ran(o);
+    case 'Held':
+      return cases.Held(o);
+    case 'BackfillQueuedNotHeld':
+      return cases.BackfillQueuedNotHeld(o);
+    case 'Escalated':
+      return cases.Escalated(o);
+    case 'Failed':
+      return cases.Failed(o);
+  }
+};

@@ -1,0 +1,370 @@
+import { randomUUID } from 'node:crypto';
+import {
+  addDays,
+  analyzeGaps,
+  decide,
+  DEFAULT_POLICY,
+  validatePolicy,
+  type AlertRecord,
+  type Backfill,
+  type BackfillRequest,
+  type Decision,
+  type GapAnalysis,
+  type GapPolicy,
+  type IsoDate,
+  type NewBackfillRequest,
+  type RunMetadata,
+  type RunOutcome,
+  type RunTrigger,
+  type SkipReason,
+  type WindowData,
+  type WindowQuery,
+  type WindowReader,
+} from '@smart-backfill/core';
+import { escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
+import { queueMessageForRequest } from './codec.js';
+import { summarizeFailures } from './failures.js';
+import { errorMessage, SmartBackfillError, toError } from './errors.js';
+import type { CheckReport, GuardDeps, GuardedProcessor, GuardOutcome } from './guard-types.js';
+import { silentLogger } from './logger.js';
+import type { Processor, RunOptions } from './processor.js';
+import { resumeHeldRuns } from './resume.js';
+
+export { alertKeyFor, healCommand } from './alerts.js';
+
+/** `DEFAULT_POLICY` overlaid with `partial`; throws a `SmartBackfillError` naming every bad field. */
+export const resolvePolicy = (partial: Partial<GapPolicy> | undefined): GapPolicy => {
+  const defined = Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined));
+  const r = validatePolicy(defined, DEFAULT_POLICY);
+  if (r._tag === 'Err') throw new SmartBackfillError('invalid_config', `invalid policy: ${r.error.map((p) => p.message).join('; ')}`);
+  return r.value;
+};
+
+const isWindowReader = (w: GuardDeps['window']): w is WindowReader => typeof (w as Partial<WindowReader>).readWindow === 'function';
+
+interface Gathered {
+  readonly analysis: GapAnalysis;
+  readonly decision: Decision;
+  readonly summary: Summary;
+}
+
+type Summary = ReturnType<typeof summarizeFailures>;
+
+/**
+ * A backfill that "completed" while its date is still missing produced nothing.
+ * Counting it as a failed attempt stops a queue → complete → resume → queue loop
+ * that would otherwise never end: after `maxAttempts` such runs the gap escalates.
+ */
+const countHollowBackfills = (summary: Summary, requests: readonly BackfillRequest[], analysis: GapAnalysis, policy: GapPolicy): Summary => {
+  const missing = new Map<IsoDate, number>(analysis.missingDates.map((d) => [d, 0]));
+  for (const i of analysis.incompleteDates) missing.set(i.date, i.count);
+  let hollow: Map<IsoDate, number> | undefined;
+  for (const r of requests) {
+    if (r.status !== 'completed' || !missing.has(r.gameDate)) continue;
+    hollow ??= new Map();
+    hollow.set(r.gameDate, (hollow.get(r.gameDate) ?? 0) + 1);
+  }
+  if (hollow === undefined) return summary;
+  const failedAttempts = new Map(summary.failedAttempts);
+  const lastError = new Map(summary.lastError);
+  for (const [d, n] of hollow) {
+    failedAttempts.set(d, (failedAttempts.get(d) ?? 0) + n);
+    if (!lastError.has(d)) {
+      lastError.set(d, `backfill completed ${n} time(s) but ${d} still has ${missing.get(d) ?? 0} rows (minimum ${policy.minRecordsPerDate})`);
+    }
+  }
+  return { active: summary.active, failedAttempts, lastError };
+};
+
+const decisionLabel = (d: Decision): string => (d._tag === 'Backfill' ? 'Backfill' : `${d._tag}:${d.reason}`);
+
+const gapMetadata = (a: GapAnalysis, d: Decision): RunMetadata => ({
+  gap_size: a.gapSize,
+  missing_dates: a.missingDates,
+  critical_missing: a.criticalMissing,
+  absent_dates: a.absentDates,
+  incomplete_dates: a.incompleteDates.map((i) => i.date),
+  window_start: a.windowStart,
+  window_end: a.windowEnd,
+  decision: decisionLabel(d),
+});
+
+/**
+ * Wrap a processor with the smart-backfill check (the seed's `SmartBackfillMixin`,
+ * as composition). The result has the same interface; `run` returns a
+ * {@link GuardOutcome} and never throws for a failing check or processor — the
+ * outcome says `Failed`. Every run appends one `RunRecord`.
+ *
+ * @throws SmartBackfillError (`invalid_config`) when `deps.policy` is invalid.
+ */
+export const withSmartBackfill = (processor: Processor, deps: GuardDeps): GuardedProcessor => {
+  const policy = resolvePolicy(deps.policy);
+  const log = deps.logger ?? silentLogger;
+  const ids = deps.ids ?? randomUUID;
+  const name = processor.name;
+  const clock = deps.clock;
+  const alerting: AlertingDeps | undefined =
+    deps.alerter !== undefined || deps.alertLog !== undefined
+      ? {
+          processorName: name,
+          alertLog: deps.alertLog ?? processLocalAlertLog(),
+          alerter: deps.alerter,
+          clock,
+          logger: log,
+          reminderIntervalMs: deps.reminderIntervalMs,
+        }
+      : undefined;
+
+  const readWindow = async (q: WindowQuery): Promise<WindowData> => {
+    if (isWindowReader(deps.window)) return deps.window.readWindow(q);
+    const [expectedDates, recordCounts] = await Promise.all([deps.window.schedule.expectedDates(q), deps.window.target.recordCounts(q)]);
+    return { expectedDates, recordCounts };
+  };
+
+  /** One window read and one tracker read, in parallel; then pure analysis. */
+  const gather = async (date: IsoDate): Promise<Gathered> => {
+    const q: WindowQuery = { processorName: name, start: addDays(date, -policy.lookbackDays), end: addDays(date, -1) };
+    let data: WindowData;
+    let requests: readonly BackfillRequest[];
+    try {
+      [data, requests] = await Promise.all([readWindow(q), deps.tracker.forWindow(q)]);
+    } catch (e) {
+      throw new SmartBackfillError('read_failed', `could not check ${name} for ${date} (window ${q.start}..${q.end}): ${errorMessage(e)}`, { cause: e });
+    }
+    const analysis = analyzeGaps({ asOf: date, expectedDates: data.expectedDates, recordCounts: data.recordCounts, policy });
+    const summary = countHollowBackfills(summarizeFailures(requests, policy.maxAttempts), requests, analysis, policy);
+    const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });
+    return { analysis, decision, summary };
+  };
+
+  /**
+   * An open alert keeps every date it named, so some may have slid out of the
+   * lookback window. Read those (only then) so the alert is healed against all
+   * its dates, not just the ones this window shows.
+   */
+  const readOlderDates = async (open: readonly AlertRecord[], analysis: GapAnalysis): Promise<OlderDates | undefined> => {
+    const older = open.flatMap((a) => a.missingDates.filter((d) => d < analysis.windowStart)).sort();
+    const start = older[0];
+    if (start === undefined) return undefined;
+    const end = addDays(analysis.windowStart, -1);
+    const data = await readWindow({ processorName: name, start, end });
+    const missing = new Set<IsoDate>();
+    for (const d of data.expectedDates) if ((data.recordCounts.get(d) ?? 0) < policy.minRecordsPerDate) missing.add(d);
+    return { start, end, missing };
+  };
+
+  const check = async (date: IsoDate): Promise<CheckReport> => {
+    const { analysis, decision, summary } = await gather(date);
+    const missing = new Set(analysis.missingDates);
+    return {
+      processorName: name,
+      date,
+      analysis,
+      decision,
+      wouldQueue: decision._tag === 'Backfill' ? decision.toQueue : [],
+      inFlight: decision._tag === 'Backfill' ? decision.inFlight : [...summary.active.keys()].filter((d) => missing.has(d)).sort(),
+      wouldHold: decision._tag !== 'Proceed' && decision.holdRun,
+      failedAttempts: summary.failedAttempts,
+      lastError: summary.lastError,
+      policy,
+    };
+  };
+
+  const run = async (opts: RunOptions): Promise<GuardOutcome> => {
+    const runId = ids();
+    const startedAt = clock.now();
+    const isBackfill = opts.isBackfill === true;
+    const trigger: RunTrigger = opts.trigger ?? (isBackfill ? 'backfill' : 'scheduled');
+    const date = opts.date;
+
+    const record = async (outcome: RunOutcome, skipReason: SkipReason | null, error: string | null, metadata: RunMetadata): Promise<void> => {
+      const finishedAt = clock.now();
+      try {
+        await deps.runLog.append({
+          runId,
+          processorName: name,
+          runDate: date,
+          trigger,
+          isBackfill,
+          outcome,
+          skipReason,
+          errorMessage: error,
+          startedAt,
+          finishedAt,
+          durationMs: finishedAt - startedAt,
+          metadata: opts.requestId === undefined ? metadata : { ...metadata, request_id: opts.requestId },
+        });
+      } catch (e) {
+        // The outcome stands; losing one monitoring row must not turn a good run into a failure.
+        log.error('could not append run record', { processor: name, date, runId, error: errorMessage(e) });
+      }
+    };
+
+    /** Run the wrapped processor; a throw is a `Failed` outcome, recorded. */
+    const runInner = async (metadata: RunMetadata): Promise<{ ok: true; result: unknown } | { ok: false; outcome: GuardOutcome }> => {
+      try {
+        const result = await processor.run({ ...opts, trigger });
+        await record('succeeded', null, null, metadata);
+        return { ok: true, result };
+      } catch (e) {
+        const error = toError(e);
+        log.warn('processor failed', { processor: name, date, runId, error: error.message });
+        await record('failed', null, error.message, metadata);
+        return { ok: false, outcome: { _tag: 'Failed', error, stage: 'run', runId } };
+      }
+    };
+
+    if (isBackfill) {
+      // The seed's bypass: a backfill must not wait for itself.
+      const r = await runInner({ decision: 'Proceed:is_backfill' });
+      return r.ok ? { _tag: 'Ran', reason: 'is_backfill', result: r.result, runId } : r.outcome;
+    }
+
+    let g: Gathered;
+    let openAlerts: readonly AlertRecord[] = [];
+    try {
+      const alertsRead = alerting === undefined ? Promise.resolve([]) : alerting.alertLog.list({ processorName: name, openOnly: true });
+      [g, openAlerts] = await Promise.all([gather(date), alertsRead.catch((e: unknown) => {
+        log.warn('could not read open alerts', { processor: name, error: errorMessage(e) });
+        return [] as readonly AlertRecord[];
+      })]);
+    } catch (e) {
+      const error = toError(e);
+      log.error('check failed; not running (no guessing)', { processor: name, date, runId, error: error.message });
+      await record('failed', null, error.message, { decision: 'CheckFailed' });
+      return { _tag: 'Failed', error, stage: 'check', runId };
+    }
+    const { analysis, decision, summary } = g;
+    const meta = gapMetadata(analysis, decision);
+
+    if (alerting !== undefined && openAlerts.length > 0) {
+      try {
+        await healAlerts(alerting, openAlerts, analysis, await readOlderDates(openAlerts, analysis));
+      } catch (e) {
+        log.warn('could not resolve healed alerts', { processor: name, error: errorMessage(e) });
+      }
+    }
+
+    switch (decision._tag) {
+      case 'Proceed': {
+        const r = await runInner(meta);
+        return r.ok ? { _tag: 'Ran', reason: decision.reason, result: r.result, analysis, runId } : r.outcome;
+      }
+      case 'Backfill':
+        return backfill(decision);
+      case 'Escalate': {
+        const failing = decision.reason === 'backfill_keeps_failing' ? decision.dates.map((d) => summary.lastError.get(d)).find((x) => x !== undefined) : undefined;
+        let alertKey = '';
+        let alerted = false;
+        if (alerting !== undefined) {
+          try {
+            ({ alertKey, alerted } = await escalate(alerting, openAlerts, analysis, decision, failing ?? null));
+          } catch (e) {
+            log.error('could not record the escalation', { processor: name, date, error: errorMessage(e) });
+          }
+        } else {
+          log.error('gap needs a person (no alerter configured)', { processor: name, date, reason: decision.reason, dates: decision.dates });
+        }
+        const escMeta = { ...meta, escalated_dates: decision.dates, escalation_reason: decision.reason, alert_key: alertKey, alerted };
+        if (!decision.holdRun) {
+          const r = await runInner(escMeta);
+          return r.ok ? { _tag: 'Escalated', analysis, decision, alerted, alertKey, result: r.result, runId } : r.outcome;
+        }
+        await holdRun('gap_escalated', analysis.missingDates);
+        await record('skipped', 'gap_escalated', null, escMeta);
+        return { _tag: 'Escalated', analysis, decision, alerted, alertKey, runId };
+      }
+    }
+
+    async function holdRun(reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> {
+      try {
+        await deps.runLog.hold({ processorName: name, runDate: date, heldAt: clock.now(), reason, waitingFor });
+      } catch (e) {
+        log.error('could not record the held run; it will not resume by itself', { processor: name, date, error: errorMessage(e) });
+      }
+    }
+
+    async function backfill(d: Backfill): Promise<GuardOutcome> {
+      // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
+      if (d.holdRun) await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates);
+      const critical = new Set(analysis.criticalMissing);
+      const now = clock.now();
+      const fresh: NewBackfillRequest[] = d.toQueue.map((gameDate) => ({
+        requestId: ids(),
+        processorName: name,
+        gameDate,
+        requestType: 'auto',
+        priority: critical.has(gameDate) ? 'high' : 'normal',
+        requestedAt: now,
+        requestedBy: deps.requestedBy ?? 'smart_backfill_detection',
+        triggerReason: 'auto_backfill',
+        metadata: { pattern: 'smart_backfill', auto_queued: true, run_date: date, run_id: runId },
+      }));
+      let created: readonly BackfillRequest[] = [];
+      let lost: IsoDate[] = [];
+      if (fresh.length > 0) {
+        try {
+          // Outbox: recorded before published. Dates another guard won meanwhile come back in `existing`.
+          const res = await deps.tracker.create(fresh);
+          created = res.created;
+          lost = res.existing.map((r) => r.gameDate);
+        } catch (e) {
+          const error = new SmartBackfillError('tracker_failed', `could not record backfill requests for ${name} (${d.toQueue.join(', ')}): ${errorMessage(e)}`, { cause: e });
+          log.error(error.message, { processor: name, date, runId });
+          // Nothing will complete for this hold to end on; the next scheduled run checks again.
+          if (d.holdRun) await deps.runLog.release(name, date, 'cancelled', clock.now()).catch(() => false);
+          await record('failed', null, error.message, { ...meta, queued: [], in_flight: d.inFlight });
+          return { _tag: 'Failed', error, stage: 'check', runId };
+        }
+        await publish(created);
+      }
+      const inFlight = [...d.inFlight, ...lost].sort();
+      const queuedDates = created.map((r) => r.gameDate);
+      const bfMeta: RunMetadata = { ...meta, queued: queuedDates, in_flight: inFlight, request_ids: created.map((r) => r.requestId) };
+      if (!d.holdRun) {
+        const r = await runInner(bfMeta);
+        return r.ok ? { _tag: 'BackfillQueuedNotHeld', analysis, decision: d, queued: created, inFlight, result: r.result, runId } : r.outcome;
+      }
+      const skip: SkipReason = created.length > 0 ? 'backfill_queued' : 'waiting_for_backfill';
+      await record('skipped', skip, null, bfMeta);
+      if (created.length === 0 && trigger !== 'resume') {
+        // What we wait for may have completed between our read and our hold; then no worker
+        // would come back for this run, so look once ourselves.
+        await resumeHeldRuns({ tracker: deps.tracker, runLog: deps.runLog, clock, guardFor: (n) => (n === name ? guarded : undefined), logger: log }, name, {
+          onlyRunDate: date,
+        }).catch((e: unknown) => log.warn('resume re-check failed', { processor: name, date, error: errorMessage(e) }));
+      }
+      return { _tag: 'Held', analysis, decision: d, queued: created, inFlight, runId };
+    }
+
+    async function publish(created: readonly BackfillRequest[]): Promise<void> {
+      if (created.length === 0) return;
+      let outcomes;
+      try {
+        outcomes = await deps.queue.publish(created.map(queueMessageForRequest));
+      } catch (e) {
+        // Tracked but unpublished: the relay republishes it.
+        log.warn('publish failed; the relay will republish', { processor: name, count: created.length, error: errorMessage(e) });
+        return;
+      }
+      await Promise.all(
+        created.map(async (r, i) => {
+          const o = outcomes[i];
+          if (o?._tag !== 'Published') {
+            log.warn('publish failed; the relay will republish', { processor: name, requestId: r.requestId, error: o?.error ?? 'no outcome' });
+            return;
+          }
+          try {
+            const m = await deps.tracker.apply(r.requestId, { _tag: 'MarkPublished', at: clock.now() });
+            if (m._tag === 'Err') log.warn('could not mark published', { requestId: r.requestId, error: m.error.message });
+          } catch (e) {
+            log.warn('could not mark published', { requestId: r.requestId, error: errorMessage(e) });
+          }
+        }),
+      );
+    }
+  };
+
+  const guarded: GuardedProcessor = { name, run, check, inner: processor, policy };
+  return guarded;
+};

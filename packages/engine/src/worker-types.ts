@@ -1,0 +1,121 @@
+import type { BackfillQueue, Clock, Delivery, GapPolicy, RequestTracker, RunLog } from '@smart-backfill/core';
+import type { GuardedProcessor } from './guard-types.js';
+import type { Logger } from './logger.js';
+import type { ProcessorRegistry } from './processor.js';
+
+/** Re-running held runs when their gap closes. */
+export interface ResumeOptions {
+  /** Default true. */
+  readonly enabled?: boolean | undefined;
+  /**
+   * Also re-run later dates that already succeeded while the gap was open
+   * (trigger `cascade`), at most `lookbackDays` after the healed date. Default false.
+   */
+  readonly cascade?: boolean | undefined;
+}
+
+export interface WorkerDeps {
+  readonly queue: BackfillQueue;
+  readonly tracker: RequestTracker;
+  readonly runLog: RunLog;
+  /** The allowlist: messages naming anything else fail their request and are never run. */
+  readonly registry: ProcessorRegistry;
+  readonly clock: Clock;
+  /**
+   * Only `maxAttempts` (default 3) and `lookbackDays` (cascade bound) are read.
+   * `maxAttempts` bounds real failures (the processor threw), not claims: a claim
+   * whose worker died or lost its lease does not use one up.
+   */
+  readonly policy?: Partial<GapPolicy> | undefined;
+  /**
+   * The poison bound: once this many claims of one request ended with neither a
+   * result nor a recorded failure (the worker died, was stopped, or lost its
+   * lease), the next claim fails it for good without running it, and the guard
+   * escalates its date (`backfill_keeps_failing`). Default 10: generous, because a
+   * dying process lapses every claim it held, not only the poison one's, and a
+   * lapse costs a lease length before the sweeper requeues it.
+   */
+  readonly maxLeaseLapses?: number | undefined;
+  /**
+   * How often `runOnce` (and so `start()`'s loop) also runs a resume pass over
+   * held runs whose awaited backfills all completed but which were never re-run
+   * — the resume of a worker that died between `Complete` and resuming (ms,
+   * default 5 minutes; 0 disables). See `createResumer`.
+   */
+  readonly resumeSweepMs?: number | undefined;
+  /** Request lease and delivery lease (ms). Default 10 minutes. */
+  readonly leaseMs?: number | undefined;
+  /** Heartbeat period (ms). Default `leaseMs / 3`. */
+  readonly heartbeatMs?: number | undefined;
+  /** Retry delay `min(maxMs, baseMs * 2^(attempt-1))`. Default 30 s, capped at 30 min. */
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number } | undefined;
+  /** Lease owner written to the tracker. Default a random id. */
+  readonly workerId?: string | undefined;
+  /** Default `true` (resume on, cascade off). */
+  readonly resume?: boolean | ResumeOptions | undefined;
+  /** The guard a held run is re-run through. Default: the registry entry when it is a guarded processor. */
+  readonly guardFor?: ((processorName: string) => GuardedProcessor | undefined) | undefined;
+  /** Deliveries per `receive` (default 10) and how long `start()` waits when idle (default 1 s). */
+  readonly batchSize?: number | undefined;
+  readonly idleMs?: number | undefined;
+  readonly logger?: Logger | undefined;
+}
+
+/**
+ * What became of one delivery, and what was done with it:
+ * - `Completed`: ran, `Complete` applied, acked.
+ * - `Retrying`: ran and threw; `Fail` + `Retry(notBefore)` applied; nacked with `delayMs`.
+ * - `FailedPermanently`: ran and threw for the `maxAttempts`-th time (or a non-retryable error); `Fail` applied; acked.
+ *   Or (`poison: true`) not run at all: `maxLeaseLapses` earlier claims ended without a result; `Fail` applied; dead-lettered (or acked).
+ * - `AlreadyDone`: the request is completed or failed for good; acked without running.
+ * - `Busy`: another worker holds a live lease; nacked with `delayMs`.
+ * - `NotYetDue`: backing off until `notBefore`; nacked with `delayMs`.
+ * - `Duplicate`: a different request is already active for that (processor, date); acked.
+ * - `Stale`: this worker lost its lease meanwhile; its result was refused (fencing); acked.
+ * - `Rejected`: unknown processor; the request is failed with the reason; dead-lettered (or acked).
+ * - `DeadLettered`: the message does not decode; dead-lettered (or acked) with the reason; nothing ran.
+ * - `Released`: the worker stopped without draining; nacked at once, the lease lapses and the sweeper requeues.
+ * - `Error`: the tracker could not be reached; nacked with `delayMs` so the message comes back.
+ */
+export type DeliveryOutcome =
+  | { readonly _tag: 'Completed'; readonly requestId: string; readonly attempt: number; readonly resumed: readonly string[] }
+  | { readonly _tag: 'Retrying'; readonly requestId: string; readonly attempt: number; readonly failures: number; readonly error: string; readonly delayMs: number }
+  | {
+      readonly _tag: 'FailedPermanently';
+      readonly requestId: string;
+      readonly attempt: number;
+      /** Real failures of the request, this one included. */
+      readonly failures: number;
+      readonly error: string;
+      /** Failed without running: its claims kept lapsing (`maxLeaseLapses`). */
+      readonly poison?: boolean | undefined;
+    }
+  | { readonly _tag: 'AlreadyDone'; readonly requestId: string; readonly status: 'completed' | 'failed' }
+  | { readonly _tag: 'Busy'; readonly requestId: string; readonly delayMs: number }
+  | { readonly _tag: 'NotYetDue'; readonly requestId: string; readonly delayMs: number }
+  | { readonly _tag: 'Duplicate'; readonly requestId: string; readonly activeRequestId: string }
+  | { readonly _tag: 'Stale'; readonly requestId: string; readonly attempt: number; readonly reason: string }
+  | { readonly _tag: 'Rejected'; readonly requestId: string; readonly reason: string }
+  | { readonly _tag: 'DeadLettered'; readonly reason: string }
+  | { readonly _tag: 'Released'; readonly requestId: string }
+  | { readonly _tag: 'Error'; readonly requestId: string | null; readonly error: string; readonly delayMs: number };
+
+export interface WorkerTick {
+  readonly received: number;
+  readonly outcomes: readonly DeliveryOutcome[];
+}
+
+export interface Worker {
+  /** Receive one batch (no waiting), handle every delivery, resolve with what happened. */
+  runOnce(opts?: { readonly max?: number | undefined }): Promise<WorkerTick>;
+  /** Handle one delivery (push handlers and streaming pulls call this). Never throws. */
+  handleDelivery(d: Delivery): Promise<DeliveryOutcome>;
+  /** Loop until `stop()`. */
+  start(): void;
+  /**
+   * Stop the loop. By default in-flight work finishes first; with `{ drain: false }`
+   * running processors are aborted and their deliveries released (nacked).
+   */
+  stop(opts?: { readonly drain?: boolean | undefined }): Promise<void>;
+  readonly workerId: string;
+}
