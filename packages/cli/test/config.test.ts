@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '@smart-backfill/cli';
+import { DEFAULT_POLICY } from '@smart-backfill/core';
 import { cli, tempDir } from './helpers.js';
 import { EXAMPLE_PROCESSOR, nbaFixture } from './nba-fixture.js';
 import { createRequire } from 'node:module';
@@ -81,6 +82,19 @@ describe('config', () => {
     expect(ok.store).toEqual({ type: 'sqlite', path: '/srv/a.db' });
     expect(ok.processors[0]?.policy.autoBackfillThreshold).toBe(7);
     expect(ok.queue).toEqual({ type: 'store' });
+  });
+
+  it('a processor without a policy gets the core defaults (status and check read it)', async () => {
+    const bare = resolveConfig({ store: { type: 'sqlite', path: 'a.db' }, processors: [processor] }, { baseDir: '/srv' });
+    expect(bare.processors[0]?.policy).toEqual(DEFAULT_POLICY);
+    const t = temp();
+    t.write('smart-backfill.config.json', { store: { type: 'sqlite', path: './x.db' }, processors: [{ ...processor, command: 'true' }] });
+    const db = new (createRequire(import.meta.url)('better-sqlite3'))(join(t.dir, 'x.db'));
+    db.exec('CREATE TABLE game_schedule (game_date TEXT); CREATE TABLE player_game_summary (game_date TEXT)');
+    db.close();
+    const r = await cli(['status', '--today', '2025-11-16'], { cwd: t.dir });
+    expect(r.errors).toEqual([]);
+    expect(r.code).toBe(0);
   });
 
   it('hostile processor names are refused in the config and never matched on the command line', async () => {

@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { DEFAULT_POLICY } from '@smart-backfill/core';
 import { decodeAlertsConfig, type ChannelConfig } from '@smart-backfill/alerts';
 import { array, errorAt, foreign, func, literal, matching, record, refine, string, struct, tagged, wholeNumber } from './decoders.js';
 import { policyCodec } from './policy-codec.js';
@@ -57,7 +58,7 @@ const commandCodec = new t.Type<string | string[], string | string[], unknown>(
   t.identity,
 );
 
-const processorCodec = refine(
+const processorFields = refine(
   struct(
     'Processor',
     { name: processorName, schedule: scheduleCodec, target: targetCodec },
@@ -81,6 +82,19 @@ const processorCodec = refine(
     }
     return [];
   },
+);
+
+/** A processor without a `policy` gets core's defaults, so every later reader sees a full `GapPolicy`. */
+const processorCodec = new t.Type<unknown, unknown, unknown>(
+  'Processor',
+  processorFields.is,
+  (u, c) => {
+    const r = processorFields.validate(u, c);
+    if (r._tag === 'Left') return r;
+    const p = r.right as { readonly policy?: unknown };
+    return t.success(p.policy === undefined ? { ...p, policy: DEFAULT_POLICY } : p);
+  },
+  t.identity,
 );
 
 const workerCodec = struct(
