@@ -7,7 +7,8 @@
 //   npm run bench -- core-fleet -- --processors 1000   extra args after `--` go to each bench
 //   SMART_BACKFILL_SKIP_BUILD=1 npm run bench           reuse the current dist/
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,7 +41,14 @@ if (!process.env.SMART_BACKFILL_SKIP_BUILD) {
   }
 }
 
+// Every figure is only as good as the machine it ran on: say which, and how loaded it was.
+const machine = () => ({ nproc: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100) });
+const startedAt = new Date().toISOString();
+const m0 = machine();
+console.log(`bench: ${startedAt} · ${m0.nproc} × ${m0.cpuModel} · node ${m0.node} · load average ${m0.loadAverage.join(' ')}`);
+
 let failed = 0;
+const ran = [];
 for (const file of wanted) {
   console.log(`\n== ${file}`);
   const t0 = Date.now();
@@ -50,5 +58,17 @@ for (const file of wanted) {
     failed++;
     console.error(`== ${file} FAILED (exit ${r.status ?? r.signal}) after ${secs}s`);
   } else console.log(`== ${file} done in ${secs}s`);
+  ran.push({ bench: file.replace(/\.bench\.mjs$/, ''), ok: r.status === 0, seconds: Number(secs) });
 }
+
+// One file with this run's machine and every result the benches wrote (bench/results/<name>.json).
+const resultsDir = join(benchDir, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const results = {};
+for (const r of ran) {
+  const f = join(resultsDir, `${r.bench}.json`);
+  if (r.ok && existsSync(f)) results[r.bench] = JSON.parse(readFileSync(f, 'utf8'));
+}
+writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machineAtStart: m0, machineAtEnd: machine(), ran, results }, null, 2) + '\n');
+console.log(`\nbench: ${ran.filter((r) => r.ok).length}/${ran.length} ok · load average now ${machine().loadAverage.join(' ')} · bench/results/latest.json`);
 process.exit(failed > 0 ? 1 : 0);

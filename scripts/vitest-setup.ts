@@ -18,7 +18,8 @@ if (trapped.__smartBackfillNetTrap === undefined) {
   trapped.__smartBackfillNetTrap = [];
   const original = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function patched(this: net.Socket, ...args: unknown[]) {
-    const first = args[0] as { host?: string; path?: string } | number | string | undefined;
+    // net.connect / http.request / http2.connect call this with Node's normalized [options, callback] pair.
+    const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { host?: string; path?: string } | number | string | undefined;
     let host: string | undefined;
     if (typeof first === 'object' && first !== null) host = first.path !== undefined ? undefined : (first.host ?? 'localhost');
     else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) host = typeof args[1] === 'string' ? args[1] : 'localhost';
