@@ -34,13 +34,20 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** A message may ask for at most this many days at once. */
 export const MAX_RANGE_DAYS = 366;
 
+/** Shorten by code points: cutting UTF-16 units can split a surrogate pair, and a store that keeps UTF-8 text refuses the half. */
+const clip = (s: string): string => {
+  if (s.length <= 60) return s;
+  const points = Array.from(s);
+  return points.length > 60 ? points.slice(0, 57).join('') + '...' : s;
+};
+
 const show = (v: unknown): string => {
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  if (typeof v === 'string') return JSON.stringify(clip(v));
   if (v === undefined) return 'nothing';
   if (typeof v === 'bigint') return `${v}n`;
   try {
     const s = JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+    return s === undefined ? String(v) : clip(s);
   } catch {
     return String(v);
   }

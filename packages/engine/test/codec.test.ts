@@ -154,6 +154,20 @@ describe('backfill message codec', () => {
     );
   });
 
+  it('keeps problem messages valid Unicode when it shortens a long value (UTF-8 stores refuse half a surrogate pair)', () => {
+    const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    const r = decodeBackfillMessage({ ...valid, processor_name: { x: '😀'.repeat(40) }, trigger_reason: '😀'.repeat(80) });
+    expect(r._tag).toBe('Err');
+    if (r._tag === 'Err') for (const p of r.error) expect(loneSurrogate.test(p.message)).toBe(false);
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 30, maxLength: 90 }), (text) => {
+        const bad = decodeBackfillMessage({ ...valid, attempt: { note: text } });
+        expect(bad._tag).toBe('Err');
+        if (bad._tag === 'Err') expect(loneSurrogate.test(formatProblems(bad.error))).toBe(false);
+      }),
+    );
+  });
+
   it('ignores unknown fields (forward compatibility)', () => {
     const r = decodeBackfillMessage({ ...valid, priority: 'high' });
     expect(r).toEqual({ _tag: 'Ok', value: valid });
