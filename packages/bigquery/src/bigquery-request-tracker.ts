@@ -16,7 +16,7 @@ import {
   type WindowQuery,
 } from '@smart-backfill/core';
 import { connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
-import { readDate, readInt, readJsonObject, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
+import { readBool, readDate, readInt, readJsonObject, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
 import { checkWindow } from './date-column.js';
 import { configError } from './errors.js';
 import { quoteTable, type TableRef } from './identifiers.js';
@@ -67,6 +67,8 @@ const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
     metadata: readJsonObject('metadata', r['metadata']),
     status: status as BackfillRequest['status'],
     attempt: readInt('attempt', r['attempt']),
+    failures: readInt('failures', r['failures']),
+    gaveUp: readBool('gave_up', r['gave_up']),
     startedAt: readMillisOrNull('started_at', r['started_at']),
     completedAt: readMillisOrNull('completed_at', r['completed_at']),
     errorMessage: readStringOrNull('error_message', r['error_message']),
@@ -100,6 +102,8 @@ const toRow = (
   trigger_reason: r.triggerReason,
   status: r.status,
   attempt: r.attempt,
+  failures: r.failures,
+  gave_up: r.gaveUp,
   started_at: tsOut(r.startedAt),
   completed_at: tsOut(r.completedAt),
   error_message: r.errorMessage,

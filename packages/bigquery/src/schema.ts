@@ -55,6 +55,8 @@ export const REQUEST_EVENTS: TableDef = {
     c('trigger_reason', 'STRING', 'REQUIRED', 'Wire trigger_reason (auto_backfill, manual_backfill)'),
     c('status', 'STRING', 'REQUIRED', 'queued, processing, completed or failed (after this event)'),
     c('attempt', 'INT64', 'REQUIRED', 'Claims so far; the fencing token'),
+    c('failures', 'INT64', 'REQUIRED', 'Real failures so far: one per Fail; claims whose lease lapsed do not count'),
+    c('gave_up', 'BOOL', 'REQUIRED', 'The last Fail was final (e.g. a poison job): the date counts as out of retries'),
     c('started_at', 'TIMESTAMP', 'NULLABLE', 'Last claim'),
     c('completed_at', 'TIMESTAMP', 'NULLABLE', 'Completion or failure'),
     c('error_message', 'STRING', 'NULLABLE', 'Last failure'),

@@ -37,6 +37,19 @@ export interface BackfillRequest extends NewBackfillRequest {
    * a worker holding attempt `k` cannot complete or fail attempt `k + 1`.
    */
   readonly attempt: number;
+  /**
+   * How many times the request really failed: one per `Fail`, and nothing else
+   * changes it. Unlike `attempt` it does not count claims whose lease lapsed (a
+   * worker that died or was stopped), so it is the count a retry budget
+   * (`maxAttempts`) is measured against.
+   */
+  readonly failures: number;
+  /**
+   * The last `Fail` was `final`: whoever failed it gave up on the request for
+   * good whatever its `failures` (e.g. a poison job whose claims kept lapsing),
+   * so its date's retry budget counts as spent. `Retry` clears it.
+   */
+  readonly gaveUp: boolean;
   readonly startedAt: number | null;
   readonly completedAt: number | null;
   readonly errorMessage: string | null;
@@ -53,7 +66,14 @@ export type RequestEvent =
   | { readonly _tag: 'Claim'; readonly at: number; readonly owner: string; readonly leaseMs: number }
   | { readonly _tag: 'Heartbeat'; readonly at: number; readonly attempt: number; readonly leaseMs: number }
   | { readonly _tag: 'Complete'; readonly at: number; readonly attempt: number }
-  | { readonly _tag: 'Fail'; readonly at: number; readonly attempt: number; readonly error: string }
+  | {
+      readonly _tag: 'Fail';
+      readonly at: number;
+      readonly attempt: number;
+      readonly error: string;
+      /** Give up for good: sets `gaveUp` (see {@link BackfillRequest.gaveUp}). Absent means `false`. */
+      readonly final?: boolean;
+    }
   | { readonly _tag: 'Retry'; readonly at: number; readonly notBefore: number }
   | { readonly _tag: 'LeaseExpired'; readonly at: number }
   | { readonly _tag: 'MarkPublished'; readonly at: number };
@@ -79,6 +99,8 @@ export const newRequest = (r: NewBackfillRequest): BackfillRequest => ({
   ...r,
   status: 'queued',
   attempt: 0,
+  failures: 0,
+  gaveUp: false,
   startedAt: null,
   completedAt: null,
   errorMessage: null,
@@ -135,10 +157,20 @@ export const transition = (r: BackfillRequest, e: RequestEvent): Result<Transiti
     case 'Fail':
       if (r.status !== 'processing') return illegal(r, e);
       if (e.attempt !== r.attempt) return stale(r, e.attempt);
-      return ok({ ...r, status: 'failed', completedAt: e.at, errorMessage: e.error, leaseOwner: null, leaseExpiresAt: null, updatedAt: e.at });
+      return ok({
+        ...r,
+        status: 'failed',
+        failures: r.failures + 1,
+        gaveUp: e.final === true,
+        completedAt: e.at,
+        errorMessage: e.error,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        updatedAt: e.at,
+      });
     case 'Retry':
       if (r.status !== 'failed') return illegal(r, e);
-      return ok({ ...r, status: 'queued', completedAt: null, notBefore: e.notBefore, updatedAt: e.at });
+      return ok({ ...r, status: 'queued', gaveUp: false, completedAt: null, notBefore: e.notBefore, updatedAt: e.at });
     case 'LeaseExpired':
       if (r.status !== 'processing') return illegal(r, e);
       if (r.leaseExpiresAt !== null && e.at < r.leaseExpiresAt) {
@@ -152,8 +184,9 @@ export const transition = (r: BackfillRequest, e: RequestEvent): Result<Transiti
 
 /**
  * From every request of a window (one `RequestTracker.forWindow` read): which dates
- * have an active request, how many attempts failed per date, and each date's
- * last error. Requests of a date that later completed do not count as failures.
+ * have an active request, how many times each date's backfills really failed
+ * (the `failures` of its failed requests — lapsed claims do not count), and each
+ * date's last error. Requests of a date that later completed do not count as failures.
  */
 export const summarizeRequests = (
   requests: Iterable<BackfillRequest>,
@@ -180,7 +213,7 @@ export const summarizeRequests = (
     const failedAt = r.completedAt ?? r.updatedAt;
     // A date healed after this failure starts its count afresh.
     if ((completedAt.get(r.gameDate) ?? -Infinity) >= failedAt) continue;
-    failedAttempts.set(r.gameDate, (failedAttempts.get(r.gameDate) ?? 0) + r.attempt);
+    failedAttempts.set(r.gameDate, (failedAttempts.get(r.gameDate) ?? 0) + r.failures);
     if (failedAt >= (lastErrorAt.get(r.gameDate) ?? -Infinity) && r.errorMessage !== null) {
       lastError.set(r.gameDate, r.errorMessage);
       lastErrorAt.set(r.gameDate, failedAt);

@@ -35,7 +35,7 @@ export { withSmartBackfill, resolvePolicy, alertKeyFor, healCommand } from './gu
 export { type ResumeOptions, type WorkerDeps, type DeliveryOutcome, type WorkerTick, type Worker } from './worker-types.js';
 export { createWorker, backoffDelay } from './worker.js';
 export { type ResumeDeps, type ResumeResult, resumeHeldRuns, type ResumerDeps, type ResumerResult, type Resumer, createResumer } from './resume.js';
-export { failuresOf, isPoison, summarizeFailures } from './failures.js';
+export { isPoison, summarizeFailures } from './failures.js';
 export { type RelayDeps, type RelayResult, type Relay, createRelay } from './relay.js';
 export { type SweeperDeps, type SweepResult, type Sweeper, createSweeper } from './sweeper.js';
 export { systemClock } from './clock.js';

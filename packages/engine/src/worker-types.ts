@@ -84,7 +84,7 @@ export type DeliveryOutcome =
       readonly _tag: 'FailedPermanently';
       readonly requestId: string;
       readonly attempt: number;
-      /** Real failures of the request, this one included. */
+      /** The request's `failures` after this `Fail` (this one included; for a poison job, its give-up). */
       readonly failures: number;
       readonly error: string;
       /** Failed without running: its claims kept lapsing (`maxLeaseLapses`). */

@@ -14,7 +14,7 @@ import { errorMessage, isRetryable, SmartBackfillError, toError } from './errors
 import { isGuardedProcessor, isGuardOutcome, type GuardedProcessor } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import { registryNames, type Processor } from './processor.js';
-import { failureMessage, failuresOf, lapsesBefore, poisonMessage } from './failures.js';
+import { lapsesBefore, poisonMessage } from './failures.js';
 import { createResumer, resumeHeldRuns } from './resume.js';
 import type { DeliveryOutcome, ResumeOptions, Worker, WorkerDeps, WorkerTick } from './worker-types.js';
 
@@ -240,14 +240,14 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     }
 
     const error = toError(failure).message;
-    // Claims that lapsed are not failures: count only the times the processor threw.
-    const failures = failuresOf(claimed) + 1;
-    const fail = await tracker.apply(id, { _tag: 'Fail', at: now, attempt, error: failureMessage(failures, maxAttempts, error) });
+    // Claims that lapsed are not failures: the request counts only the times the processor threw.
+    const fail = await tracker.apply(id, { _tag: 'Fail', at: now, attempt, error });
     if (fail._tag === 'Err') {
       log.warn('failure refused: this worker lost the request', { requestId: id, attempt, reason: fail.error.message });
       await ack(d, id);
       return { _tag: 'Stale', requestId: id, attempt, reason: fail.error.message };
     }
+    const failures = fail.value.failures;
     if (isRetryable(failure) && failures < maxAttempts) {
       const delayMs = backoffDelay(failures, backoff);
       const retry = await tracker.apply(id, { _tag: 'Retry', at: now, notBefore: now + delayMs });
@@ -258,7 +258,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       }
       log.warn('could not schedule the retry', { requestId: id, reason: retry.error.message });
     }
-    log.error('backfill failed for good', { requestId: id, processor: m.processor_name, date: m.start_date, attempt, failures, error });
+    log.error('backfill failed for good', { requestId: id, processor: m.processor_name, date: m.start_date, attempt, failures, maxAttempts, error });
     await ack(d, id);
     return { _tag: 'FailedPermanently', requestId: id, attempt, failures, error };
   };
@@ -266,13 +266,14 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   /**
    * A request whose claims keep ending without a result (it crashes or hangs its
    * worker) is failed for good instead of being run again: a poison job must
-   * end, and its date must reach a person. Its real failures so far do not
-   * matter here; the guard counts a poisoned request as `maxAttempts` spent.
+   * end, and its date must reach a person. The `Fail` is `final` (the request
+   * records `gaveUp`), so the guard counts its date's retry budget as spent
+   * whatever its real failures so far.
    */
   const failPoison = async (d: Delivery, claimed: BackfillRequest, lapses: number): Promise<DeliveryOutcome> => {
     const id = claimed.requestId;
     const error = poisonMessage(claimed.attempt - 1, lapses, claimed.errorMessage);
-    const fail = await tracker.apply(id, { _tag: 'Fail', at: clock.now(), attempt: claimed.attempt, error });
+    const fail = await tracker.apply(id, { _tag: 'Fail', at: clock.now(), attempt: claimed.attempt, error, final: true });
     if (fail._tag === 'Err') {
       log.warn('failure refused: this worker lost the request', { requestId: id, attempt: claimed.attempt, reason: fail.error.message });
       await ack(d, id);
@@ -280,7 +281,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     }
     log.error('backfill failed for good: poison job', { requestId: id, processor: claimed.processorName, date: claimed.gameDate, attempt: claimed.attempt, lapses, error });
     await deadLetter(d, id, error);
-    return { _tag: 'FailedPermanently', requestId: id, attempt: claimed.attempt, failures: failuresOf(claimed), error, poison: true };
+    return { _tag: 'FailedPermanently', requestId: id, attempt: claimed.attempt, failures: fail.value.failures, error, poison: true };
   };
 
   const handle = async (d: Delivery): Promise<DeliveryOutcome> => {

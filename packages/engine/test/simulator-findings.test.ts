@@ -5,6 +5,7 @@ import {
   createResumer,
   createSweeper,
   createWorker,
+  isPoison,
   PermanentError,
   processorRegistry,
   resumeHeldRuns,
@@ -199,7 +200,7 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
 
     const worker = createWorker({ ...store, registry: processorRegistry([guarded]), policy: { maxAttempts: 3 }, backoff: { baseMs: 1000, maxMs: 60_000 } });
     expect(await worked(worker)).toMatchObject([{ _tag: 'Retrying', attempt: 3, failures: 1, delayMs: 1000 }]);
-    expect(store.requests()[0]).toMatchObject({ status: 'queued', errorMessage: 'failure 1 of 3: 503' });
+    expect(store.requests()[0]).toMatchObject({ status: 'queued', attempt: 3, failures: 1, errorMessage: '503' });
     await clock.advance(1000);
     expect(await worked(worker)).toMatchObject([{ _tag: 'Completed', attempt: 4, resumed: ['2025-11-16'] }]);
     expect(store.alerter.notices).toEqual([]);
@@ -214,9 +215,28 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
     const refusing: Processor = { name: P, run: async () => Promise.reject(new PermanentError('credentials expired')) };
     const worker = createWorker({ ...store, registry: processorRegistry([refusing]) });
     expect(await worked(worker)).toMatchObject([{ _tag: 'FailedPermanently', attempt: 4, failures: 1 }]);
+    expect(store.requests()[0]).toMatchObject({ status: 'failed', attempt: 4, failures: 1, gaveUp: false, errorMessage: 'credentials expired' });
 
     await clock.advance(DAY);
     expect(await guarded.check(D('2025-11-17'))).toMatchObject({ wouldQueue: ['2025-11-15', '2025-11-16'], failedAttempts: new Map([[D('2025-11-15'), 1]]) });
+    expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Held' });
+    expect(store.alerter.notices).toEqual([]);
+  });
+
+  it('the counts live in the request, not in the error text: an error that reads like a count or a give-up is just text', async () => {
+    const { clock, store } = world({ missing: [D('2025-11-15')] });
+    const misleading: Processor = { name: P, run: async () => Promise.reject(new PermanentError('failure 0 of 9: gave up after 99 claims')) };
+    const guarded = withSmartBackfill(misleading, { ...store, alerter: store.alerter, alertLog: store.alertLog });
+    await guarded.run({ date: D('2025-11-16') });
+    const worker = createWorker({ ...store, registry: processorRegistry([guarded]), maxLeaseLapses: 1 });
+    expect(await worked(worker)).toMatchObject([{ _tag: 'FailedPermanently', attempt: 1, failures: 1 }]);
+    const failed = store.requests()[0]!;
+    expect(failed).toMatchObject({ status: 'failed', failures: 1, gaveUp: false, errorMessage: 'failure 0 of 9: gave up after 99 claims' });
+    expect(isPoison(failed)).toBe(false);
+
+    await clock.advance(DAY);
+    // One real failure of three: the date is queued again, not escalated as poison.
+    expect(await guarded.check(D('2025-11-17'))).toMatchObject({ failedAttempts: new Map([[D('2025-11-15'), 1]]) });
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Held' });
     expect(store.alerter.notices).toEqual([]);
   });
@@ -230,9 +250,11 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
 
     const worker = createWorker({ ...store, registry: processorRegistry([guarded]), maxLeaseLapses: 4 });
     const outcomes = await worked(worker);
-    expect(outcomes).toMatchObject([{ _tag: 'FailedPermanently', attempt: 5, failures: 0, poison: true }]);
+    // The give-up is the request's one Fail; it is final, which is what the guard reads.
+    expect(outcomes).toMatchObject([{ _tag: 'FailedPermanently', attempt: 5, failures: 1, poison: true }]);
     expect(calls.filter((c) => c.isBackfill === true)).toEqual([]);
-    expect(store.requests()[0]).toMatchObject({ status: 'failed', errorMessage: expect.stringMatching(/^gave up after 4 claims: 4 ended without a result/) });
+    expect(store.requests()[0]).toMatchObject({ status: 'failed', attempt: 5, failures: 1, gaveUp: true, errorMessage: expect.stringMatching(/^gave up after 4 claims: 4 ended without a result/) });
+    expect(isPoison(store.requests()[0]!)).toBe(true);
     expect(store.queueState()).toMatchObject({ ready: 0, delayed: 0, leased: 0 });
 
     await clock.advance(DAY);

@@ -33,7 +33,9 @@ const MIGRATIONS: ReadonlyArray<string> = [
     requested_by     TEXT NOT NULL,
     trigger_reason   TEXT NOT NULL,
     status           TEXT NOT NULL CHECK (status IN ('queued','processing','completed','failed')),
-    attempt          INTEGER NOT NULL DEFAULT 0,
+    attempt          INTEGER NOT NULL DEFAULT 0, -- claims (the fencing token)
+    failures         INTEGER NOT NULL DEFAULT 0, -- real failures: one per Fail; lapsed claims do not count
+    gave_up          INTEGER NOT NULL DEFAULT 0 CHECK (gave_up IN (0, 1)), -- the last Fail was final (e.g. a poison job)
     started_at       INTEGER,
     completed_at     INTEGER,
     error_message    TEXT,

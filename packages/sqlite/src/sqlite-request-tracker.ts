@@ -37,6 +37,8 @@ interface Row {
   trigger_reason: string;
   status: string;
   attempt: number;
+  failures: number;
+  gave_up: number;
   started_at: number | null;
   completed_at: number | null;
   error_message: string | null;
@@ -50,7 +52,7 @@ interface Row {
 }
 
 const COLUMNS =
-  'request_id, processor_name, game_date, request_type, priority, requested_at, requested_by, trigger_reason, status, attempt, started_at, completed_at, error_message, lease_owner, lease_expires_at, published_at, not_before, metadata, updated_at, version';
+  'request_id, processor_name, game_date, request_type, priority, requested_at, requested_by, trigger_reason, status, attempt, failures, gave_up, started_at, completed_at, error_message, lease_owner, lease_expires_at, published_at, not_before, metadata, updated_at, version';
 
 const toRequest = (r: Row): BackfillRequest => ({
   requestId: r.request_id,
@@ -64,6 +66,8 @@ const toRequest = (r: Row): BackfillRequest => ({
   metadata: fromJson<Record<string, unknown>>(r.metadata, `backfill_requests.metadata of ${r.request_id}`),
   status: r.status as RequestStatus,
   attempt: r.attempt,
+  failures: r.failures,
+  gaveUp: r.gave_up === 1,
   startedAt: r.started_at,
   completedAt: r.completed_at,
   errorMessage: r.error_message,
@@ -102,14 +106,14 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
   const busy = options.busy ?? {};
   const prepared = statementCache(db);
   const insert = db.prepare(
-    `INSERT INTO backfill_requests (${COLUMNS}) VALUES (@request_id, @processor_name, @game_date, @request_type, @priority, @requested_at, @requested_by, @trigger_reason, 'queued', 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @metadata, @requested_at, 0)
+    `INSERT INTO backfill_requests (${COLUMNS}) VALUES (@request_id, @processor_name, @game_date, @request_type, @priority, @requested_at, @requested_by, @trigger_reason, 'queued', 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @metadata, @requested_at, 0)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare(`SELECT ${COLUMNS} FROM backfill_requests WHERE request_id = ?`);
   const activeFor = db.prepare(`SELECT ${COLUMNS} FROM backfill_requests WHERE processor_name = ? AND game_date = ? AND status IN ('queued','processing')`);
   const inWindow = db.prepare(`SELECT ${COLUMNS} FROM backfill_requests WHERE processor_name = ? AND game_date BETWEEN ? AND ? ORDER BY game_date, requested_at, rowid`);
   const update = db.prepare(
-    `UPDATE backfill_requests SET status = @status, attempt = @attempt, started_at = @started_at, completed_at = @completed_at,
+    `UPDATE backfill_requests SET status = @status, attempt = @attempt, failures = @failures, gave_up = @gave_up, started_at = @started_at, completed_at = @completed_at,
        error_message = @error_message, lease_owner = @lease_owner, lease_expires_at = @lease_expires_at,
        published_at = @published_at, not_before = @not_before, updated_at = @updated_at, version = version + 1
      WHERE request_id = @request_id AND version = @version`,
@@ -160,6 +164,8 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
       version: row.version,
       status: n.status,
       attempt: n.attempt,
+      failures: n.failures,
+      gave_up: n.gaveUp ? 1 : 0,
       started_at: n.startedAt,
       completed_at: n.completedAt,
       error_message: n.errorMessage,
@@ -183,6 +189,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
     if ('leaseMs' in e) checkInstant(e['leaseMs'], 'event.leaseMs');
     if ('attempt' in e) checkInstant(e['attempt'], 'event.attempt');
     if ('notBefore' in e) checkInstant(e['notBefore'], 'event.notBefore');
+    if ('final' in e && e['final'] !== undefined && typeof e['final'] !== 'boolean') throw new SqliteInputError('event.final', `expected a boolean, got ${JSON.stringify(e['final'])}`);
   };
 
   return {

@@ -110,7 +110,8 @@ testRequestTracker({
           return {
             requestId: r['request_id'], processorName: r['processor_name'], gameDate: r['game_date'], requestType: r['request_type'],
             priority: r['priority'], requestedAt: r['requested_at'], requestedBy: r['requested_by'], triggerReason: r['trigger_reason'],
-            metadata: JSON.parse(r['metadata'] as string), status: r['status'], attempt: r['attempt'], startedAt: r['started_at'],
+            metadata: JSON.parse(r['metadata'] as string), status: r['status'], attempt: r['attempt'],
+            failures: r['failures'], gaveUp: r['gave_up'] === 1, startedAt: r['started_at'],
             completedAt: r['completed_at'], errorMessage: r['error_message'], leaseOwner: r['lease_owner'], leaseExpiresAt: r['lease_expires_at'],
             publishedAt: r['published_at'], notBefore: r['not_before'], updatedAt: r['updated_at'],
           } as BackfillRequest;

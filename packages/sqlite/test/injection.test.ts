@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoDate, type IsoDate } from '@smart-backfill/core';
+import { isoDate, type IsoDate, type RequestEvent } from '@smart-backfill/core';
 import { openSqliteStore, sqliteScheduleSource, sqliteTargetTable, sqliteWindowReader, SqliteConfigError, SqliteInputError, type SqliteStore } from '@smart-backfill/sqlite';
 import { aRequest } from './helpers.js';
 
@@ -125,6 +125,17 @@ describe('hostile values through every method', () => {
 
     expect(schemaOf(store)).toEqual(before);
     expect(store.db.prepare('SELECT COUNT(*) AS n FROM backfill_requests').get()).toEqual({ n: HOSTILE.length });
+    await store.close();
+  });
+
+  it('rejects a Fail whose final flag is not a boolean, naming the field, and changes nothing', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    await store.tracker.create([aRequest('r', 'P', '2025-05-01', T0)]);
+    await store.tracker.apply('r', { _tag: 'Claim', at: T0, owner: 'w', leaseMs: 1000 });
+    const before = await store.tracker.get('r');
+    const hostile = { _tag: 'Fail', at: T0, attempt: 1, error: 'x', final: 'yes' } as unknown as RequestEvent;
+    await expect(store.tracker.apply('r', hostile)).rejects.toThrow(/^\[smart-backfill\] \[sqlite\] event\.final: expected a boolean, got "yes"/);
+    expect(await store.tracker.get('r')).toEqual(before);
     await store.close();
   });
 

@@ -32,6 +32,8 @@ const FIELDS = [
   'metadata',
   'status',
   'attempt',
+  'failures',
+  'gaveUp',
   'startedAt',
   'completedAt',
   'errorMessage',

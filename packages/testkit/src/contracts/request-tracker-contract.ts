@@ -167,6 +167,42 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
       });
     });
 
+    it('keeps real failures apart from claims: Fail counts, a lapsed lease does not, and the count survives a round trip', async () => {
+      await withSubject(opts, async (s, clock) => {
+        await s.tracker.create([aNewRequest('r1', P, D1, clock.now())]);
+        const read = async (): Promise<Pick<BackfillRequest, 'status' | 'attempt' | 'failures' | 'gaveUp' | 'errorMessage'> | undefined> => {
+          const r = await s.tracker.get('r1');
+          return r === undefined ? undefined : { status: r.status, attempt: r.attempt, failures: r.failures, gaveUp: r.gaveUp, errorMessage: r.errorMessage };
+        };
+        expect(await read()).toEqual({ status: 'queued', attempt: 0, failures: 0, gaveUp: false, errorMessage: null });
+        await s.tracker.apply('r1', { _tag: 'Claim', at: clock.now(), owner: 'w', leaseMs: 1000 });
+        const f1 = await s.tracker.apply('r1', { _tag: 'Fail', at: clock.now(), attempt: 1, error: 'boom 1' });
+        expect(f1._tag === 'Ok' && f1.value.failures).toBe(1);
+        expect(await read()).toEqual({ status: 'failed', attempt: 1, failures: 1, gaveUp: false, errorMessage: 'boom 1' });
+        await s.tracker.apply('r1', { _tag: 'Retry', at: clock.now(), notBefore: clock.now() });
+        await s.tracker.apply('r1', { _tag: 'Claim', at: clock.now(), owner: 'w', leaseMs: 1000 });
+        await s.tracker.apply('r1', { _tag: 'Fail', at: clock.now(), attempt: 2, error: 'boom 2' });
+        expect(await read()).toEqual({ status: 'failed', attempt: 2, failures: 2, gaveUp: false, errorMessage: 'boom 2' });
+        await s.tracker.apply('r1', { _tag: 'Retry', at: clock.now(), notBefore: clock.now() });
+        // A worker that dies: its claim lapses. A claim, not a failure.
+        await s.tracker.apply('r1', { _tag: 'Claim', at: clock.now(), owner: 'w', leaseMs: 1000 });
+        clock.advance(1000);
+        const lapsed = await s.tracker.apply('r1', { _tag: 'LeaseExpired', at: clock.now() });
+        expect(lapsed._tag).toBe('Ok');
+        expect(await read()).toEqual({ status: 'queued', attempt: 3, failures: 2, gaveUp: false, errorMessage: 'boom 2' });
+        // A final Fail (a give-up) is recorded durably, counts once, and a Retry clears it.
+        await s.tracker.apply('r1', { _tag: 'Claim', at: clock.now(), owner: 'w', leaseMs: 1000 });
+        const gaveUp = await s.tracker.apply('r1', { _tag: 'Fail', at: clock.now(), attempt: 4, error: 'gave up', final: true });
+        expect(gaveUp._tag === 'Ok' && [gaveUp.value.failures, gaveUp.value.gaveUp]).toEqual([3, true]);
+        expect(await read()).toEqual({ status: 'failed', attempt: 4, failures: 3, gaveUp: true, errorMessage: 'gave up' });
+        expect((await s.tracker.forWindow({ processorName: P, start: D1, end: D1 })).map((r) => [r.failures, r.gaveUp])).toEqual([[3, true]]);
+        expect((await s.tracker.list({ processorName: P })).map((r) => [r.failures, r.gaveUp])).toEqual([[3, true]]);
+        await s.tracker.apply('r1', { _tag: 'Retry', at: clock.now(), notBefore: clock.now() });
+        expect(await read()).toEqual({ status: 'queued', attempt: 4, failures: 3, gaveUp: false, errorMessage: 'gave up' });
+        if (s.backdoor?.readRequest !== undefined) expect(project(await s.backdoor.readRequest('r1'))).toEqual(project(await s.tracker.get('r1')));
+      });
+    });
+
     it('lets exactly one of many racing claims win (compare-and-set)', async () => {
       await withSubject(opts, async (s, clock) => {
         await s.tracker.create([aNewRequest('r1', P, D1, clock.now())]);
@@ -335,7 +371,8 @@ class CreateCommand implements TrackerCommand {
   }
 }
 
-type EventKind = RequestEvent['_tag'];
+/** `FailFinal` is a `Fail` with `final: true` (a give-up). */
+type EventKind = RequestEvent['_tag'] | 'FailFinal';
 
 class ApplyCommand implements TrackerCommand {
   constructor(
@@ -360,8 +397,8 @@ class ApplyCommand implements TrackerCommand {
           ? { _tag: 'Heartbeat', at, attempt, leaseMs: this.ms }
           : this.kind === 'Complete'
             ? { _tag: 'Complete', at, attempt }
-            : this.kind === 'Fail'
-              ? { _tag: 'Fail', at, attempt, error: `error ${this.ms}` }
+            : this.kind === 'Fail' || this.kind === 'FailFinal'
+              ? { _tag: 'Fail', at, attempt, error: `error ${this.ms}`, ...(this.kind === 'FailFinal' ? { final: true } : {}) }
               : this.kind === 'Retry'
                 ? { _tag: 'Retry', at, notBefore: at + this.ms }
                 : this.kind === 'LeaseExpired'
@@ -449,7 +486,7 @@ const trackerCommands = [
   fc
     .tuple(
       fc.nat(50),
-      fc.constantFrom<EventKind>('Claim', 'Claim', 'Heartbeat', 'Complete', 'Complete', 'Fail', 'Retry', 'LeaseExpired', 'MarkPublished'),
+      fc.constantFrom<EventKind>('Claim', 'Claim', 'Heartbeat', 'Complete', 'Complete', 'Fail', 'FailFinal', 'Retry', 'LeaseExpired', 'MarkPublished'),
       fc.constantFrom(0, 0, 0, 0, -1, 1),
       fc.constantFrom(0, 1000, 5000),
     )
