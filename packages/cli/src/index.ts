@@ -13,6 +13,7 @@ export {
   type SqliteStoreConfig,
   type BigQueryStoreConfig,
   type QueueConfig,
+  type PubSubQueueConfig,
   type ScheduleConfig,
   type TargetConfig,
   type DateColumnType,

@@ -55,6 +55,9 @@ Examples:
   smart-backfill assess player_game_summary --days 30
   smart-backfill metrics --format prometheus
   smart-backfill report --out report.html
+  smart-backfill init --bigquery --project my-project
+  smart-backfill init --pubsub --apply
+  smart-backfill alert test
   smart-backfill demo`,
     );
 
@@ -147,10 +150,33 @@ Examples:
 
   program
     .command('init')
-    .description('Write a starter smart-backfill.config.json and create the SQLite schema')
+    .description('Write a starter smart-backfill.config.json and create the SQLite schema; or print (--apply: create) the BigQuery tables or Pub/Sub resources')
     .option('--force', 'overwrite an existing config')
-    .option('--db <path>', 'SQLite file', './smart-backfill.db')
+    .option('--db <path>', 'SQLite file (default: ./smart-backfill.db)')
+    .option('--bigquery', 'print the DDL of the BigQuery tracking dataset (store.type "bigquery", or --project/--dataset); writes no config')
+    .option('--pubsub', 'print the gcloud commands for the Pub/Sub queue (queue.type "pubsub", or --topic/--subscription); writes no config')
+    .option('--apply', 'with --bigquery/--pubsub: create them now (needs credentials) and print what was done')
+    .option('--project <id>', 'Google Cloud project (default: store.projectId / queue.projectId, or GOOGLE_CLOUD_PROJECT)')
+    .option('--dataset <name>', 'BigQuery tracking dataset (default: store.dataset, or smart_backfill)')
+    .option('--location <location>', 'BigQuery dataset location, e.g. US, EU, europe-west1')
+    .option('--topic <name>', 'Pub/Sub topic (default: queue.topic, or smart-backfill-requests)')
+    .option('--subscription <name>', 'Pub/Sub worker subscription (default: queue.subscription, or smart-backfill-worker)')
+    .option('--dead-letter-topic <name>', 'Pub/Sub dead-letter topic (default: smart-backfill-dead-letters)')
+    .option('--max-delivery-attempts <n>', 'deliveries before a message is dead-lettered, 5-100 (default 5)')
+    .option('--api-endpoint <host:port>', 'a Pub/Sub emulator (plain text, no credentials)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  smart-backfill init\n  smart-backfill init --bigquery --project my-project --dataset nba_processing\n  smart-backfill init --bigquery --apply\n  smart-backfill init --pubsub --project my-project > pubsub.sh\n  smart-backfill init --pubsub --apply',
+    )
     .action(wrap(lazy(() => import('./commands/init.js'), 'initCommand')));
+
+  const alert = program.command('alert').description('Alert channels: send a test notice through them');
+  alert
+    .command('test')
+    .description('Send a sample escalation (marked [TEST]) through every configured alert channel and say which delivered')
+    .option('-p, --processor <name>', 'only the channels of this processor (default: all channels)')
+    .addHelpText('after', '\nExit codes: 0 every channel delivered, 1 a channel failed, 2 a config problem (e.g. a missing environment variable).')
+    .action(wrap(lazy(() => import('./commands/alert.js'), 'alertTestCommand')));
 
   program
     .command('demo')

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { DEFAULT_POLICY } from '@smart-backfill/core';
 import { decodeAlertsConfig, type ChannelConfig } from '@smart-backfill/alerts';
-import { array, errorAt, foreign, func, literal, matching, record, refine, string, struct, tagged, wholeNumber } from './decoders.js';
+import { array, boolean, errorAt, foreign, func, literal, matching, record, refine, show, string, struct, tagged, wholeNumber } from './decoders.js';
 import { policyCodec } from './policy-codec.js';
 import { splitCommand, unknownPlaceholders } from '../runtime/split-command.js';
 import type { QueueConfig, ResolvedProcessor, SmartBackfillConfig, StoreConfig, WorkerConfig } from './config-types.js';
@@ -28,12 +28,39 @@ const storeCodec = tagged<StoreConfig>('type', {
   ),
 });
 
+/** An object shape, or `false` to turn the feature off (`deadLetter: false`). */
+const objectOrFalse = <A>(codec: t.Type<A, A, unknown>, what: string): t.Type<A | false, A | false, unknown> =>
+  new t.Type<A | false, A | false, unknown>(
+    `${codec.name} | false`,
+    (u): u is A | false => u === false || codec.is(u),
+    (u, c) => (u === false ? t.success(false as const) : typeof u === 'object' && u !== null && !Array.isArray(u) ? codec.validate(u, c) : t.failure(u, c, `expected ${what} or false, got ${show(u)}`)),
+    t.identity,
+  );
+
+/*
+ * Shapes only: names and ranges are the Pub/Sub adapter's rules, checked with its own
+ * messages (`validatePubSubOptions`) when a config with this queue is loaded.
+ */
 const queueCodec = tagged<QueueConfig>('type', {
   store: struct('StoreQueue', { type: literal(['store']) }, {}),
   pubsub: struct(
     'PubSubQueue',
     { type: literal(['pubsub']), topic: string('a topic name'), subscription: string('a subscription name') },
-    { projectId: string('a project id') },
+    {
+      projectId: string('a project id'),
+      ackDeadlineSeconds: wholeNumber(0),
+      deadLetter: objectOrFalse(
+        struct('DeadLetter', {}, { topic: string('a topic name'), maxDeliveryAttempts: wholeNumber(0), subscription: string('a subscription name') }),
+        'an object { topic?, maxDeliveryAttempts?, subscription? }',
+      ),
+      retryPolicy: objectOrFalse(
+        struct('RetryPolicy', {}, { minimumBackoffSeconds: wholeNumber(0), maximumBackoffSeconds: wholeNumber(0) }),
+        'an object { minimumBackoffSeconds?, maximumBackoffSeconds? }',
+      ),
+      exactlyOnce: boolean,
+      orderingKeys: boolean,
+      apiEndpoint: string('"host:port" or a URL'),
+    },
   ),
 });
 

@@ -20,10 +20,32 @@ export interface BigQueryStoreConfig {
 
 export type StoreConfig = SqliteStoreConfig | BigQueryStoreConfig;
 
+/**
+ * A Google Pub/Sub queue (`@smart-backfill/pubsub`, loaded lazily). The resource
+ * settings are what `smart-backfill init --pubsub` prints or creates; the adapter
+ * validates them (names, ranges) when the config is loaded.
+ */
+export interface PubSubQueueConfig {
+  readonly type: 'pubsub';
+  /** Short name or `projects/<p>/topics/<t>`. */
+  readonly topic: string;
+  /** Short name or `projects/<p>/subscriptions/<s>`. */
+  readonly subscription: string;
+  readonly projectId?: string;
+  /** 10–600. Default 540 (the seed's). */
+  readonly ackDeadlineSeconds?: number;
+  /** `false` for none. Default: topic `smart-backfill-dead-letters`, 5 attempts (5–100), subscription `<topic>-sub`. */
+  readonly deadLetter?: { readonly topic?: string; readonly maxDeliveryAttempts?: number; readonly subscription?: string } | false;
+  /** Redelivery backoff, 0–600 s each; `false` for the service default. Default 10 s → 600 s. */
+  readonly retryPolicy?: { readonly minimumBackoffSeconds?: number; readonly maximumBackoffSeconds?: number } | false;
+  readonly exactlyOnce?: boolean;
+  readonly orderingKeys?: boolean;
+  /** `host:port` of an emulator (plain text, no credentials), or a URL. */
+  readonly apiEndpoint?: string;
+}
+
 /** `store`: the queue lives in the store (SQLite table). `pubsub`: Google Pub/Sub, loaded lazily. */
-export type QueueConfig =
-  | { readonly type: 'store' }
-  | { readonly type: 'pubsub'; readonly topic: string; readonly subscription: string; readonly projectId?: string };
+export type QueueConfig = { readonly type: 'store' } | PubSubQueueConfig;
 
 /** The table that says which dates should have data (the seed's `nba_raw.game_schedule`). */
 export interface ScheduleConfig {

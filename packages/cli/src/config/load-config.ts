@@ -5,6 +5,7 @@ import { badInput, messageOf } from '../cli-error.js';
 import { configCodec } from './config-codec.js';
 import type { ResolvedConfig, SmartBackfillConfig, StoreConfig } from './config-types.js';
 import { decodeWith } from './decoders.js';
+import { pubSubOptionsOf, pubSubProblems } from './pubsub-queue.js';
 
 /** Looked for in the working folder, in this order, when `--config` is not given. */
 export const CONFIG_FILE_NAMES = [
@@ -109,7 +110,13 @@ export const loadConfig = async (cwd: string, explicit?: string): Promise<Resolv
   if (file === undefined) {
     throw badInput(`no config found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')}); run "smart-backfill init" or pass --config FILE`);
   }
-  return resolveConfig(await readRaw(file), { file, baseDir: dirname(file) });
+  const config = resolveConfig(await readRaw(file), { file, baseDir: dirname(file) });
+  if (config.queue.type === 'pubsub') {
+    // Names and ranges are the adapter's rules: checked (with its messages) only when the queue is Pub/Sub.
+    const problems = await pubSubProblems(pubSubOptionsOf(config.queue), (field) => `queue.${field}`);
+    if (problems.length > 0) throw badInput([`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...problems.map((p) => `  ${p}`)]);
+  }
+  return config;
 };
 
 export type { SmartBackfillConfig };

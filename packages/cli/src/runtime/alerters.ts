@@ -1,3 +1,4 @@
+import type { AlertsLogger, FanOutAlerter } from '@smart-backfill/alerts';
 import type { Alerter } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
 import type { AlertConfig } from '../config/config-types.js';
@@ -5,6 +6,25 @@ import type { Output } from '../output.js';
 
 /** With no `alerts` in the config, escalations still reach someone: a log line on stderr. */
 export const DEFAULT_ALERTS: readonly AlertConfig[] = [{ type: 'log' }];
+
+type AlertsModule = typeof import('@smart-backfill/alerts');
+
+/** The configured channels for one processor (`*`: all) behind a fan-out; a config problem is exit 2 naming its path. */
+const channelsWith = (mod: AlertsModule, alerts: readonly AlertConfig[] | undefined, out: Output, processorName: string, logger?: AlertsLogger): FanOutAlerter => {
+  try {
+    return mod.createAlertersFromConfig(alerts ?? DEFAULT_ALERTS, { processorName, env: out.io.env, stderr: out.io.stderr, stdout: out.io.stdout, logger });
+  } catch (e) {
+    if (e instanceof mod.AlertsConfigError) throw badInput(e.problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)), e);
+    throw e;
+  }
+};
+
+/**
+ * The configured channels as one fan-out (what `alert test` sends through), never
+ * the terminal shortcut of `buildAlerterFactory`: the point is to try the real channels.
+ */
+export const buildAlertChannels = async (alerts: readonly AlertConfig[] | undefined, out: Output, processorName: string, logger?: AlertsLogger): Promise<FanOutAlerter> =>
+  channelsWith(await import('@smart-backfill/alerts'), alerts, out, processorName, logger);
 
 /**
  * The alerter for each processor, from the config's `alerts` channels
@@ -28,12 +48,7 @@ export const buildAlerterFactory = async (alerts: readonly AlertConfig[] | undef
   const build = (processorName: string): Alerter => {
     let a = cache.get(processorName);
     if (a === undefined) {
-      try {
-        a = mod.createAlertersFromConfig(alerts ?? DEFAULT_ALERTS, { processorName, env: out.io.env, stderr: out.io.stderr, stdout: out.io.stdout });
-      } catch (e) {
-        if (e instanceof mod.AlertsConfigError) throw badInput(e.problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)), e);
-        throw e;
-      }
+      a = channelsWith(mod, alerts, out, processorName);
       cache.set(processorName, a);
     }
     return a;

@@ -7,9 +7,18 @@ import { ExitCode } from '../exit-codes.js';
  * it needs when either is missing.
  */
 export const loadExtension = async <T>(pkg: string, exportName: string, what: string): Promise<T> => {
-  let mod: Record<string, unknown>;
+  const mod = await loadPackage<Record<string, unknown>>(pkg, what);
+  const value = mod[exportName];
+  if (value === undefined) {
+    throw new CliError(`${what} is not implemented yet: ${pkg} does not export ${exportName}`, ExitCode.badInput);
+  }
+  return value as T;
+};
+
+/** The whole optional package (several exports at once); a missing package is exit 2 naming it. */
+export const loadPackage = async <M>(pkg: string, what: string): Promise<M> => {
   try {
-    mod = (await import(pkg)) as Record<string, unknown>;
+    return (await import(pkg)) as M;
   } catch (e) {
     const code = (e as { code?: string }).code;
     const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
@@ -19,9 +28,4 @@ export const loadExtension = async <T>(pkg: string, exportName: string, what: st
       { cause: e },
     );
   }
-  const value = mod[exportName];
-  if (value === undefined) {
-    throw new CliError(`${what} is not implemented yet: ${pkg} does not export ${exportName}`, ExitCode.badInput);
-  }
-  return value as T;
 };

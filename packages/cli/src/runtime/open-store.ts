@@ -4,6 +4,7 @@ import { CliError, messageOf } from '../cli-error.js';
 import type { ResolvedConfig, ResolvedProcessor } from '../config/config-types.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadExtension } from './extensions.js';
+import { pubSubOptionsOf } from '../config/pubsub-queue.js';
 
 /** Every port the commands need, whatever the store. */
 export interface StoreHandle {
@@ -107,10 +108,9 @@ export const openStore = async (config: ResolvedConfig, clock: Clock): Promise<S
   const base: Omit<StoreHandle, 'queue'> = config.store.type === 'sqlite' ? await openSqlite(config, clock) : await openBigQuery(config);
   if (config.queue.type !== 'pubsub') throw new Error('unreachable');
   const openQueue = await loadExtension<OpenPubSubQueue>('@smart-backfill/pubsub', 'openPubSubQueue', 'queue.type "pubsub"');
-  const { topic, subscription, projectId } = config.queue;
   let queue: Awaited<ReturnType<OpenPubSubQueue>>;
   try {
-    queue = await openQueue({ topic, subscription, ...(projectId !== undefined ? { projectId } : {}) });
+    queue = await openQueue(pubSubOptionsOf(config.queue));
   } catch (e) {
     await base.close();
     throw new CliError(`queue: ${messageOf(e)}`, ExitCode.badInput, { cause: e });
