@@ -31,9 +31,11 @@ export interface WorkerDeps {
    * The poison bound: once this many claims of one request ended with neither a
    * result nor a recorded failure (the worker died, was stopped, or lost its
    * lease), the next claim fails it for good without running it, and the guard
-   * escalates its date (`backfill_keeps_failing`). Default 10: generous, because a
-   * dying process lapses every claim it held, not only the poison one's, and a
-   * lapse costs a lease length before the sweeper requeues it.
+   * escalates its date (`backfill_keeps_failing`). A request that has lapsed once
+   * runs alone in its worker from then on (nothing else in flight), so a crash it
+   * causes is charged to it only; a healthy batch-mate lapses at most once, beside
+   * the poison job's first run. Default 10: a lapse costs a lease length before the
+   * sweeper requeues it, and some lapses are nobody's fault (a deploy, a lost node).
    */
   readonly maxLeaseLapses?: number | undefined;
   /**
@@ -74,7 +76,8 @@ export interface WorkerDeps {
  * - `Stale`: this worker lost its lease meanwhile; its result was refused (fencing); acked.
  * - `Rejected`: unknown processor; the request is failed with the reason; dead-lettered (or acked).
  * - `DeadLettered`: the message does not decode; dead-lettered (or acked) with the reason; nothing ran.
- * - `Released`: the worker stopped without draining; nacked at once, the lease lapses and the sweeper requeues.
+ * - `Released`: the worker stopped without draining; nacked at once, the lease lapses and the sweeper requeues
+ *   (or, when it was still waiting to run alone, nothing was claimed and only the message comes back).
  * - `Error`: the tracker could not be reached; nacked with `delayMs` so the message comes back.
  */
 export type DeliveryOutcome =
@@ -108,7 +111,10 @@ export interface WorkerTick {
 export interface Worker {
   /** Receive one batch (no waiting), handle every delivery, resolve with what happened. */
   runOnce(opts?: { readonly max?: number | undefined }): Promise<WorkerTick>;
-  /** Handle one delivery (push handlers and streaming pulls call this). Never throws. */
+  /**
+   * Handle one delivery (push handlers and streaming pulls call this). Never throws.
+   * Calls may overlap; a request whose earlier claim lapsed waits until it can run alone.
+   */
   handleDelivery(d: Delivery): Promise<DeliveryOutcome>;
   /** Loop until `stop()`. */
   start(): void;

@@ -16,6 +16,7 @@ import { silentLogger } from './logger.js';
 import { registryNames, type Processor } from './processor.js';
 import { lapsesBefore, poisonMessage } from './failures.js';
 import { createResumer, resumeHeldRuns } from './resume.js';
+import { createSoloGate } from './solo-gate.js';
 import type { DeliveryOutcome, ResumeOptions, Worker, WorkerDeps, WorkerTick } from './worker-types.js';
 
 /** `min(maxMs, baseMs · 2^(attempt−1))`: 30 s, 1 min, 2 min, … with the defaults. */
@@ -68,6 +69,8 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const handling = new Set<Promise<DeliveryOutcome>>();
   let loopAbort = new AbortController();
   let loop: Promise<void> | undefined;
+  // Claim-and-run of a request with a lapsed claim happens alone (see `claimAndRun`).
+  const gate = createSoloGate();
 
   const settle = async (what: string, requestId: string | null, op: () => Promise<void>): Promise<void> => {
     try {
@@ -333,6 +336,22 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       const delayMs = r.notBefore - now;
       await nack(d, r.requestId, delayMs);
       return { _tag: 'NotYetDue', requestId: r.requestId, delayMs };
+    }
+    // A request whose earlier claim lapsed may be the one that kills its process:
+    // run it with nothing else in flight, so a crash lapses its own claim only and
+    // never charges a healthy batch-mate a lapse it did not cause.
+    const suspect = lapsesBefore({ attempt: r.attempt + 1, failures: r.failures }) > 0;
+    const seen = r;
+    return suspect ? gate.solo(() => claimAndRun(d, m, processor, seen)) : gate.shared(() => claimAndRun(d, m, processor, seen));
+  };
+
+  /** Claim (the request may have moved while this waited at the gate), then run or fail it as poison. */
+  const claimAndRun = async (d: Delivery, m: BackfillMessage, processor: Processor, seen: BackfillRequest): Promise<DeliveryOutcome> => {
+    let r = seen;
+    if (releasing) {
+      // Stopped without draining while this waited: nothing was claimed, the message comes back.
+      await nack(d, r.requestId, 0);
+      return { _tag: 'Released', requestId: r.requestId };
     }
     const c = await claim(r);
     if (c._tag === 'Err') {

@@ -7,11 +7,12 @@ import {
   createWorker,
   encodeBackfillMessage,
   processorRegistry,
+  queueMessageForRequest,
   withSmartBackfill,
   type Processor,
 } from '@smart-backfill/engine';
 import { D, DAY, P, world } from './support/world.js';
-import { settle } from './support/manual-clock.js';
+import { advance, settle } from './support/time.js';
 
 const deferred = () => {
   let resolve!: () => void;
@@ -113,7 +114,7 @@ describe('worker', () => {
     await settle();
     expect(store.requests()[0]).toMatchObject({ status: 'processing', attempt: 1, leaseOwner: 'A' });
 
-    await clock.advance(leaseMs + 1);
+    await advance(clock, leaseMs + 1);
     const sweeper = createSweeper(store);
     const sweeper2 = createSweeper(store);
     const [s1, s2] = await Promise.all([sweeper.runOnce(), sweeper2.runOnce()]);
@@ -135,7 +136,9 @@ describe('worker', () => {
     expect(store.requests()[0]).toMatchObject({ status: 'processing', attempt: 2, leaseOwner: 'B' });
 
     gateB.resolve();
-    expect((await bTick).outcomes.map((o) => o._tag).sort()).toEqual(['Busy', 'Completed']);
+    // B got the message twice (the redelivery and the sweeper's republish). The request's claim
+    // lapsed once, so B runs it alone: the second delivery waits at the solo gate, then finds it done.
+    expect((await bTick).outcomes.map((o) => o._tag).sort()).toEqual(['AlreadyDone', 'Completed']);
     expect(store.requests()).toHaveLength(1);
     expect(store.requests()[0]).toMatchObject({ status: 'completed', attempt: 2, errorMessage: null });
     // A late Complete from A after B finished is refused as well.
@@ -151,7 +154,7 @@ describe('worker', () => {
     const w = createWorker({ ...store, registry: processorRegistry([slow]), leaseMs: 60_000, heartbeatMs: 20_000 });
     const tick = w.runOnce();
     await settle();
-    await clock.advance(5 * 60_000); // five lease lengths
+    await advance(clock, 5 * 60_000); // five lease lengths
     expect(await createSweeper(store).runOnce()).toEqual({ expired: 0, republished: 0 });
     const r = store.requests()[0];
     expect(r?.status).toBe('processing');
@@ -173,11 +176,11 @@ describe('worker', () => {
     expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'Retrying', attempt: 1, delayMs: 1000 }]);
     expect(store.requests()[0]).toMatchObject({ status: 'queued', notBefore: clock.now() + 1000 });
     expect((await worker.runOnce()).received).toBe(0); // the nack delay holds it back
-    await clock.advance(1000);
+    await advance(clock, 1000);
     expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'Retrying', attempt: 2, delayMs: 2000 }]);
-    await clock.advance(1999);
+    await advance(clock, 1999);
     expect((await worker.runOnce()).received).toBe(0);
-    await clock.advance(1);
+    await advance(clock, 1);
     expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'FailedPermanently', attempt: 3, error: 'source returned 503 on 2025-11-15' }]);
     // The request counts real failures apart from claims (claims that lapse are not failures); the error is just the error.
     expect(store.requests()).toMatchObject([{ status: 'failed', attempt: 3, failures: 3, gaveUp: false, errorMessage: 'source returned 503 on 2025-11-15' }]);
@@ -186,7 +189,7 @@ describe('worker', () => {
     // Next day's check: the circuit opens instead of re-queueing forever.
     const alerting = withSmartBackfill(flaky, { ...store, alerter: store.alerter });
     for (const day of ['2025-11-17', '2025-11-18'] as const) {
-      await clock.advance(DAY);
+      await advance(clock, DAY);
       expect(await alerting.run({ date: D(day) })).toMatchObject({ _tag: 'Escalated', decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-15'] } });
     }
     expect(store.alerter.notices).toHaveLength(1);
@@ -222,7 +225,7 @@ describe('worker', () => {
     const worker = createWorker({ ...store, registry: processorRegistry([slow]), idleMs: 1000, guardFor: () => guarded });
     worker.start();
     await guarded.run({ date: D('2025-11-16') });
-    await clock.advance(1000);
+    await advance(clock, 1000);
     expect(store.requests()[0]?.status).toBe('processing');
     const stopped = worker.stop();
     let done = false;
@@ -244,12 +247,69 @@ describe('worker', () => {
     };
     const worker = createWorker({ ...store, registry: processorRegistry([cooperative]), idleMs: 1000 });
     worker.start();
-    await clock.advance(1);
+    await advance(clock, 1);
     await settle();
     expect(store.requests()[0]?.status).toBe('processing');
     await worker.stop({ drain: false });
     expect(store.queueState()).toMatchObject({ ready: 1, leased: 0 });
     // The request stays processing until its lease lapses; then the sweeper requeues it.
     expect(store.requests()[0]?.status).toBe('processing');
+  });
+
+  it('runs a request whose claim lapsed alone, so a crash it causes cannot lapse a batch-mate; fresh ones still run side by side', async () => {
+    const dates = [D('2025-11-10'), D('2025-11-11'), D('2025-11-12'), D('2025-11-13'), D('2025-11-14')];
+    const { clock, store, filler } = world({ missing: dates });
+    const { created } = await store.tracker.create(
+      dates.map((d, i) => ({ requestId: `r-${i}`, processorName: P, gameDate: d, requestType: 'auto' as const, priority: 'normal' as const, requestedAt: clock.now(), requestedBy: 't', triggerReason: 'auto_backfill', metadata: {} })),
+    );
+    // r-2's last claim lapsed (its worker died holding it): it is a suspect now.
+    await store.tracker.apply('r-2', { _tag: 'Claim', at: clock.now(), owner: 'dead', leaseMs: 1_000 });
+    await advance(clock, 1_001);
+    await store.queue.publish(created.map(queueMessageForRequest));
+
+    let inFlight = 0;
+    const alongside = new Map<string, number>(); // the most runs in flight while each date ran
+    const watched: Processor = {
+      name: P,
+      run: async (o) => {
+        inFlight++;
+        alongside.set(o.date, Math.max(alongside.get(o.date) ?? 0, inFlight));
+        for (let i = 0; i < 3; i++) {
+          await settle(1);
+          alongside.set(o.date, Math.max(alongside.get(o.date) ?? 0, inFlight));
+        }
+        inFlight--;
+        return filler.run(o);
+      },
+    };
+    const worker = createWorker({ ...store, registry: processorRegistry([watched]), resume: false });
+    const tick = await worker.runOnce({ max: 10 });
+    expect(tick.outcomes.map((o) => o._tag)).toEqual(['Completed', 'Completed', 'Completed', 'Completed', 'Completed']);
+    expect(alongside.get(D('2025-11-12'))).toBe(1); // the suspect ran with nothing else in flight
+    expect(Math.max(...dates.filter((d) => d !== D('2025-11-12')).map((d) => alongside.get(d) ?? 0))).toBeGreaterThan(1);
+    expect(store.requests().find((r) => r.requestId === 'r-2')).toMatchObject({ status: 'completed', attempt: 2, failures: 0 });
+  });
+
+  it('stop({ drain: false }) releases a delivery still waiting to run alone, without claiming it', async () => {
+    const dates = [D('2025-11-13'), D('2025-11-14')];
+    const { clock, store } = world({ missing: dates });
+    const { created } = await store.tracker.create(
+      dates.map((d, i) => ({ requestId: `r-${i}`, processorName: P, gameDate: d, requestType: 'auto' as const, priority: 'normal' as const, requestedAt: clock.now(), requestedBy: 't', triggerReason: 'auto_backfill', metadata: {} })),
+    );
+    await store.tracker.apply('r-1', { _tag: 'Claim', at: clock.now(), owner: 'dead', leaseMs: 1_000 });
+    await advance(clock, 1_001);
+    await store.queue.publish(created.map(queueMessageForRequest));
+    const cooperative: Processor = {
+      name: P,
+      run: (o) => new Promise((_, reject) => o.signal?.addEventListener('abort', () => reject(o.signal?.reason))),
+    };
+    const worker = createWorker({ ...store, registry: processorRegistry([cooperative]), resume: false });
+    const tick = worker.runOnce({ max: 10 });
+    await settle();
+    expect(store.requests().find((r) => r.requestId === 'r-0')).toMatchObject({ status: 'processing', attempt: 1 }); // running
+    expect(store.requests().find((r) => r.requestId === 'r-1')).toMatchObject({ status: 'processing', attempt: 1, leaseOwner: 'dead' }); // waiting at the gate
+    await worker.stop({ drain: false });
+    expect((await tick).outcomes.map((o) => o._tag)).toEqual(['Released', 'Released']);
+    expect(store.requests().find((r) => r.requestId === 'r-1')).toMatchObject({ attempt: 1, leaseOwner: 'dead' }); // never claimed by this worker
   });
 });
