@@ -3,7 +3,7 @@ import type { AlertLog, AlertReason, AlertRecord, IsoDate } from '@smart-backfil
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
 import { SqliteInputError } from './errors.js';
-import { checkDate, checkInstant, checkNonEmpty, checkString, fromJson } from './values.js';
+import { checkDate, checkInstant, checkNonEmpty, checkObject, checkString, fromJson } from './values.js';
 
 export interface SqliteAlertLogOptions {
   readonly busy?: BusyRetryOptions;
@@ -70,6 +70,7 @@ export const sqliteAlertLog = (db: Database.Database, options: SqliteAlertLogOpt
   return {
     upsertOpen: (alert) =>
       withBusyRetry('alertLog.upsertOpen', () => {
+        checkObject(alert, 'alert');
         checkNonEmpty(alert.alertKey, 'alertKey');
         checkString(alert.processorName, 'processorName');
         checkNonEmpty(alert.reason, 'reason');
@@ -97,6 +98,7 @@ export const sqliteAlertLog = (db: Database.Database, options: SqliteAlertLogOpt
 
     list: (query) =>
       withBusyRetry('alertLog.list', () => {
+        checkObject(query, 'query');
         const where: string[] = [];
         const params: unknown[] = [];
         if (query.processorName !== undefined) {

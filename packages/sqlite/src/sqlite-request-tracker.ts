@@ -20,7 +20,7 @@ import {
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
 import { SqliteInputError, SqliteStoreError } from './errors.js';
-import { checkDate, checkInstant, checkLimit, checkNonEmpty, checkString, fromJson, toJson } from './values.js';
+import { checkDate, checkInstant, checkLimit, checkNonEmpty, checkObject, checkString, fromJson, toJson } from './values.js';
 
 export interface SqliteRequestTrackerOptions {
   readonly busy?: BusyRetryOptions;
@@ -213,6 +213,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
 
     forWindow: (query: WindowQuery) =>
       withBusyRetry('tracker.forWindow', () => {
+        checkObject(query, 'query');
         checkString(query.processorName, 'processorName');
         const start = checkDate(query.start, 'start');
         const end = checkDate(query.end, 'end');
@@ -228,6 +229,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
 
     unpublished: (query) =>
       withBusyRetry('tracker.unpublished', () => {
+        checkObject(query, 'query');
         const olderThan = checkInstant(query.olderThan, 'olderThan');
         const limit = checkLimit(query.limit, 'limit', 100);
         return (unpublished.all(olderThan, limit) as Row[]).map(toRequest);
@@ -235,6 +237,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
 
     expiredLeases: (query) =>
       withBusyRetry('tracker.expiredLeases', () => {
+        checkObject(query, 'query');
         const now = checkInstant(query.now, 'now');
         const limit = checkLimit(query.limit, 'limit', 100);
         return (expired.all(now, limit) as Row[]).map(toRequest);
@@ -242,6 +245,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
 
     list: (query: RequestListQuery) =>
       withBusyRetry('tracker.list', () => {
+        checkObject(query, 'query');
         const where: string[] = [];
         const params: unknown[] = [];
         if (query.processorName !== undefined) {

@@ -3,7 +3,7 @@ import type { HeldRun, IsoDate, RunLog, RunMetadata, RunOutcome, RunQuery, RunRe
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
 import { SqliteInputError } from './errors.js';
-import { checkDate, checkInstant, checkLimit, checkNonEmpty, checkString, fromJson, toJson } from './values.js';
+import { checkDate, checkInstant, checkLimit, checkNonEmpty, checkObject, checkString, fromJson, toJson } from './values.js';
 
 export interface SqliteRunLogOptions {
   readonly busy?: BusyRetryOptions;
@@ -122,6 +122,7 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
 
     runs: (query: RunQuery) =>
       withBusyRetry('runLog.runs', () => {
+        checkObject(query, 'query');
         const where: string[] = [];
         const params: unknown[] = [];
         if (query.processorName !== undefined) {
@@ -144,6 +145,7 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
 
     hold: (run) =>
       withBusyRetry('runLog.hold', () => {
+        checkObject(run, 'run');
         checkString(run.processorName, 'processorName');
         checkDate(run.runDate, 'runDate');
         checkInstant(run.heldAt, 'heldAt');
@@ -155,6 +157,7 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
 
     heldRuns: (query) =>
       withBusyRetry('runLog.heldRuns', () => {
+        checkObject(query, 'query');
         const where: string[] = [];
         const params: unknown[] = [];
         if (query.processorName !== undefined) {

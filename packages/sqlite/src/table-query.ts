@@ -3,7 +3,7 @@ import { isIsoDate, type IsoDate, type WindowQuery } from '@smart-backfill/core'
 import { dateColumn, type DateColumnType } from './date-column.js';
 import { SqliteConfigError, SqliteStoreError } from './errors.js';
 import { quoteIdentifier, resolveTable } from './identifiers.js';
-import { checkDate, checkString } from './values.js';
+import { checkDate, checkObject, checkString } from './values.js';
 
 /** What schedule and target options have in common. */
 export interface UserTableOptions {
@@ -63,6 +63,7 @@ export const tableFilter = (
     dateExpr: date.expr,
     display: table.display,
     params: (query) => {
+      checkObject(query, 'query');
       const start = checkDate(query.start, 'start');
       const end = checkDate(query.end, 'end');
       const params: unknown[] = [...date.params(start, end), ...statuses];

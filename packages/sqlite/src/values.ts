@@ -8,6 +8,16 @@ export const checkDate = (value: unknown, field: string): IsoDate => {
   return r.value;
 };
 
+/**
+ * A query or record handed to a port method must be an object: otherwise the
+ * first property read would surface as a bare `TypeError` naming no field.
+ */
+export const checkObject = (value: unknown, field: string): void => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SqliteInputError(field, `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+};
+
 /** In `u` mode a paired surrogate is one code point, so this matches only unpaired halves. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isoDate, type NewBackfillRequest } from '@smart-backfill/core';
+import type { IsoDate, NewBackfillRequest } from '@smart-backfill/core';
 
 /** A fresh directory for database files; `done()` removes it. */
 export const tempDir = (): { dir: string; file: (name: string) => string; done: () => void } => {
@@ -9,10 +9,15 @@ export const tempDir = (): { dir: string; file: (name: string) => string; done: 
   return { dir, file: (name) => join(dir, name), done: () => rmSync(dir, { recursive: true, force: true }) };
 };
 
+/**
+ * A request as a caller would hand it over. `gameDate` is passed through unchecked
+ * (core's `isoDate` would throw its own `RangeError` here, before the adapter saw it):
+ * validating it is the tracker's job, and tests of that job use this helper too.
+ */
 export const aRequest = (requestId: string, processorName: string, gameDate: string, requestedAt: number, over: Partial<NewBackfillRequest> = {}): NewBackfillRequest => ({
   requestId,
   processorName,
-  gameDate: isoDate(gameDate),
+  gameDate: gameDate as IsoDate,
   requestType: 'auto',
   priority: 'normal',
   requestedAt,
