@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dateRange } from '@smart-backfill/core';
 import { alertKeyFor, jsonLinesLogger, withSmartBackfill } from '@smart-backfill/engine';
 import { D, DAY, P, world } from './support/world.js';
+import { advance } from './support/time.js';
 
 const GAP = dateRange(D('2025-11-08'), D('2025-11-12'));
 
@@ -35,7 +36,7 @@ describe('escalation', () => {
 
     // Later days: the held Nov 16 is now missing too; still one alert, no new notice.
     for (const day of ['2025-11-17', '2025-11-18', '2025-11-19'] as const) {
-      await clock.advance(DAY);
+      await advance(clock, DAY);
       expect(await guarded.run({ date: D(day) })).toMatchObject({ _tag: 'Escalated', alerted: false, alertKey: `${P}:2025-11-08` });
     }
     expect(store.alerter.notices).toHaveLength(1);
@@ -44,7 +45,7 @@ describe('escalation', () => {
 
     // A person fills the gap (and the held days); the next check heals the alert.
     for (const d of [...GAP, ...dateRange(D('2025-11-16'), D('2025-11-19'))]) store.setCount(P, d, 150);
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: D('2025-11-20') })).toMatchObject({ _tag: 'Ran', reason: 'no_gaps' });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated', 'healed']);
     const healed = store.alerter.notices[1];
@@ -70,7 +71,7 @@ describe('escalation', () => {
     expect((await store.alertLog.list({}))[0]).toMatchObject({ lastSentAt: null, sendCount: 0 });
 
     store.alerter.failWhen(false);
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Escalated', alerted: true });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated']);
   });
@@ -80,7 +81,7 @@ describe('escalation', () => {
     const guarded = withSmartBackfill(filler, { ...store, alerter: store.alerter, reminderIntervalMs: 2 * DAY });
     for (const day of ['2025-11-16', '2025-11-17', '2025-11-18', '2025-11-19']) {
       await guarded.run({ date: D(day) });
-      await clock.advance(DAY);
+      await advance(clock, DAY);
     }
     expect(store.alerter.notices.map((n) => [n.kind, n.runDate])).toEqual([
       ['escalated', '2025-11-16'],
@@ -102,7 +103,7 @@ describe('escalation', () => {
     const { clock, store, filler } = world({ missing: GAP });
     const guarded = withSmartBackfill(filler, { ...store, alerter: store.alerter });
     await guarded.run({ date: D('2025-11-16') });
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: D('2025-11-05'), trigger: 'manual' })).toMatchObject({ _tag: 'Ran' });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated']);
   });

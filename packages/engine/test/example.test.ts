@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isoDate, type IsoDate } from '@smart-backfill/core';
 import { createMemoryStore } from '@smart-backfill/memory';
 import { createWorker, processorRegistry, withSmartBackfill } from '@smart-backfill/engine';
-import { ManualClock } from './support/manual-clock.js';
+import { ManualClock } from '@smart-backfill/testkit';
 
 describe('README example', () => {
   it('wraps a plain async function in three lines', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackfillQueue, PublishOutcome } from '@smart-backfill/core';
 import { createRelay, createWorker, processorRegistry, withSmartBackfill } from '@smart-backfill/engine';
 import { D, world } from './support/world.js';
+import { advance } from './support/time.js';
 
 /** A queue whose next publishes fail outright, or are ambiguous (delivered, but reported failed). */
 const flaky = (inner: BackfillQueue, mode: 'fail' | 'ambiguous', times: number): BackfillQueue => {
@@ -31,7 +32,7 @@ describe('outbox: a request is tracked before it is published', () => {
       const relay = createRelay({ ...store, olderThanMs: 30_000 });
       // Too young: its guard may still be publishing it.
       expect(await relay.runOnce()).toEqual({ republished: 0, failed: 0 });
-      await clock.advance(60_000);
+      await advance(clock, 60_000);
       expect(await relay.runOnce()).toEqual({ republished: 1, failed: 0 });
       expect(store.requests()[0]?.publishedAt).toBe(clock.now());
       // Idempotent: nothing left to relay.
@@ -45,7 +46,7 @@ describe('outbox: a request is tracked before it is published', () => {
         // Both copies arrive in one batch: one runs, the other finds it leased and comes back later.
         expect(tick.outcomes.map((o) => o._tag)).toEqual(['Completed', 'Busy']);
         const busy = tick.outcomes[1];
-        await clock.advance(busy?._tag === 'Busy' ? busy.delayMs : 0);
+        await advance(clock, busy?._tag === 'Busy' ? busy.delayMs : 0);
         expect((await worker.runOnce()).outcomes.map((o) => o._tag)).toEqual(['AlreadyDone']);
       }
       expect(calls.filter((c) => c.isBackfill === true).map((c) => c.date)).toEqual(['2025-11-15']);
@@ -57,7 +58,7 @@ describe('outbox: a request is tracked before it is published', () => {
   it('a relay whose publish fails counts it and leaves it for next time', async () => {
     const { clock, store, filler } = world({ missing: [D('2025-11-15')] });
     await withSmartBackfill(filler, { ...store, queue: flaky(store.queue, 'fail', 1) }).run({ date: D('2025-11-16') });
-    await clock.advance(60_000);
+    await advance(clock, 60_000);
     expect(await createRelay({ ...store, queue: flaky(store.queue, 'fail', 1) }).runOnce()).toEqual({ republished: 0, failed: 1 });
     expect(await createRelay(store).runOnce()).toEqual({ republished: 1, failed: 0 });
   });

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createWorker, processorRegistry, resumeHeldRuns, withSmartBackfill } from '@smart-backfill/engine';
 import { D, DAY, P, world } from './support/world.js';
+import { advance } from './support/time.js';
 
 describe('resume', () => {
   it('resumes held runs oldest first once the last open backfill completes', async () => {
     const { clock, store, filler, calls } = world({ missing: [D('2025-11-13'), D('2025-11-14')] });
     const guarded = withSmartBackfill(filler, store);
     await guarded.run({ date: D('2025-11-16') });
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     await guarded.run({ date: D('2025-11-15'), trigger: 'manual' }); // a second held run, older date
     expect((await store.runLog.heldRuns({ status: 'held' })).map((h) => h.runDate)).toEqual(['2025-11-15', '2025-11-16']);
 
@@ -52,9 +53,9 @@ describe('resume', () => {
     const policy = { blockOn: 'critical' as const };
     const guarded = withSmartBackfill(filler, { ...store, policy });
     expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({ _tag: 'BackfillQueuedNotHeld' });
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Ran', reason: 'gaps_outside_critical_window' });
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     const worker = createWorker({ ...store, policy, registry: processorRegistry([guarded]), resume: { cascade: true } });
     expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'Completed' }]);
     expect(calls.map((c) => [c.date, c.trigger])).toEqual([
@@ -97,7 +98,7 @@ describe('a held run whose own date gets backfilled', () => {
     const guarded = withSmartBackfill(filler, store);
     expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({ _tag: 'Escalated' });
     for (const d of GAP) store.setCount(P, d, 150);
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     // Nov 17 sees only Nov 16 missing (it never ran): queue it and hold.
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Held', decision: { toQueue: ['2025-11-16'] } });
     const worker = createWorker({ ...store, registry: processorRegistry([guarded]) });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRelay, createWorker, processorRegistry, withSmartBackfill } from '@smart-backfill/engine';
 import { D, P, world } from './support/world.js';
+import { advance } from './support/time.js';
 
 describe("the seed's scenario, end to end in memory", () => {
   it('Nov 15 missing: Nov 16 is held, the backfill fills Nov 15, and Nov 16 resumes by itself', async () => {
@@ -38,7 +39,7 @@ describe("the seed's scenario, end to end in memory", () => {
     expect(store.requests()).toHaveLength(1);
 
     // Five minutes later the worker picks the backfill up.
-    await clock.advance(5 * 60_000);
+    await advance(clock, 5 * 60_000);
     const tick = await worker.runOnce();
     expect(tick.outcomes).toEqual([{ _tag: 'Completed', requestId: req?.requestId, attempt: 1, resumed: ['2025-11-16'] }]);
 
@@ -64,7 +65,7 @@ describe("the seed's scenario, end to end in memory", () => {
 
     // Nothing left for the relay; the next day's run proceeds.
     expect(await createRelay({ ...store, olderThanMs: 0 }).runOnce()).toEqual({ republished: 0, failed: 0 });
-    await clock.advance(24 * 3600_000);
+    await advance(clock, 24 * 3600_000);
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Ran', reason: 'no_gaps' });
   });
 });

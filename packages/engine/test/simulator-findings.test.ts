@@ -12,8 +12,9 @@ import {
   withSmartBackfill,
   type Processor,
 } from '@smart-backfill/engine';
-import type { ManualClock } from './support/manual-clock.js';
+import type { ManualClock } from '@smart-backfill/testkit';
 import { D, DAY, P, world } from './support/world.js';
+import { advance } from './support/time.js';
 
 /** The active request for a date (the guard queued it). */
 const requestFor = (store: MemoryStore, d: IsoDate) => {
@@ -46,7 +47,7 @@ const worked = async (worker: ReturnType<typeof createWorker>) =>
 /** A worker that died holding the request: claimed, never finished; the lease lapses and the sweeper requeues it. */
 const claimAndDie = async ({ store, clock }: { store: MemoryStore; clock: ManualClock }, requestId: string, leaseMs = 60_000): Promise<void> => {
   await store.tracker.apply(requestId, { _tag: 'Claim', at: clock.now(), owner: 'doomed', leaseMs });
-  await clock.advance(leaseMs);
+  await advance(clock, leaseMs);
   expect(await createSweeper(store).runOnce()).toMatchObject({ expired: 1 });
 };
 
@@ -62,26 +63,26 @@ describe('simulator finding 1: a person is told once per date', () => {
     // A person fills three dates; 11-10 keeps failing: the reason switches.
     for (const d of ['2025-11-08', '2025-11-09', '2025-11-11'] as const) store.setCount(P, D(d), 150);
     await failThrice(store, D('2025-11-10'));
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: today })).toMatchObject({ _tag: 'Escalated', decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-10'] } });
     const [open] = await store.alertLog.list({ openOnly: true });
     expect(open).toMatchObject({ reason: 'backfill_keeps_failing', lastError: 'source down for 2025-11-10', missingDates: GAP });
 
     // 11-10 is filled; 11-12 is still missing: the alert stays open (it used to heal here).
     store.setCount(P, D('2025-11-10'), 150);
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: today })).toMatchObject({ _tag: 'Held', queued: [{ gameDate: '2025-11-12' }] });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated']);
 
     // 11-12's backfill keeps failing: the same alert, not a second escalation naming 11-12 again.
     await failThrice(store, D('2025-11-12'));
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: today })).toMatchObject({ _tag: 'Escalated', alerted: false, alertKey: `${P}:2025-11-08` });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated']);
     expect(await store.alertLog.list({})).toHaveLength(1);
 
     store.setCount(P, D('2025-11-12'), 150);
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: today })).toMatchObject({ _tag: 'Ran' });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated', 'healed']);
     expect(store.alerter.notices[1]).toMatchObject({ missingDates: GAP, timeToRecoveryMs: 4 * DAY });
@@ -94,11 +95,11 @@ describe('simulator finding 1: a person is told once per date', () => {
     expect(await guarded.run({ date: D('2025-11-10') })).toMatchObject({ _tag: 'Escalated' });
     // Later: the window (11-09..11-18) sees only 11-09 of the gap; a person fills it and the days since.
     for (const d of dateRange(D('2025-11-09'), D('2025-11-18'))) store.setCount(P, d, 150);
-    await clock.advance(9 * DAY);
+    await advance(clock, 9 * DAY);
     expect(await guarded.run({ date: D('2025-11-19') })).toMatchObject({ _tag: 'Ran' });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated']); // 11-05..11-08 still missing
     for (const d of GAP) store.setCount(P, d, 150);
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: D('2025-11-19') })).toMatchObject({ _tag: 'Ran' });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated', 'healed']);
   });
@@ -114,7 +115,7 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     await store.tracker.apply(r.requestId, { _tag: 'Claim', at: clock.now(), owner: 'dies', leaseMs: 60_000 });
     await filler.run({ date: D('2025-11-15'), isBackfill: true });
     await store.tracker.apply(r.requestId, { _tag: 'Complete', at: clock.now(), attempt: 1 });
-    await clock.advance(60_000);
+    await advance(clock, 60_000);
 
     // No other completion for this processor will come. A worker pass (its message is a redelivery) still resumes it.
     const worker = createWorker({ ...store, registry: processorRegistry([guarded]) });
@@ -128,7 +129,7 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     const { clock, store, filler, calls } = world({ today: D('2025-11-15'), missing: [D('2025-11-14')] });
     const guarded = withSmartBackfill(filler, store);
     expect(await guarded.run({ date: D('2025-11-15') })).toMatchObject({ _tag: 'Held' });
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({ _tag: 'Held', queued: [{ gameDate: '2025-11-15' }], inFlight: ['2025-11-14'] });
     // 11-15's backfill fails for good; 11-14's completes, and 11-15's own held run resumes and fills 11-15.
     await failThrice(store, D('2025-11-15'));
@@ -136,11 +137,11 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     await store.tracker.apply(r14.requestId, { _tag: 'Claim', at: clock.now(), owner: 'x', leaseMs: 60_000 });
     await filler.run({ date: D('2025-11-14'), isBackfill: true });
     await store.tracker.apply(r14.requestId, { _tag: 'Complete', at: clock.now(), attempt: 1 });
-    await clock.advance(1);
+    await advance(clock, 1);
     expect((await resumeHeldRuns({ ...store, guardFor: () => guarded }, P)).resumed).toEqual(['2025-11-15']);
     expect(await store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: '2025-11-16', waitingFor: ['2025-11-14', '2025-11-15'] }]);
 
-    await clock.advance(1);
+    await advance(clock, 1);
     expect((await createResumer({ ...store, guardFor: () => guarded }).runOnce()).resumed).toEqual([{ processorName: P, runDate: '2025-11-16' }]);
     expect(await store.runLog.heldRuns({ status: 'held' })).toEqual([]);
     expect(calls.filter((c) => c.trigger === 'resume').map((c) => c.date)).toEqual(['2025-11-15', '2025-11-16']);
@@ -153,10 +154,10 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     const r = requestFor(store, D('2025-11-15'));
     // The backfill ran and wrote its rows (the guard logs the run); the worker died before `Complete`;
     // later claims failed. The date has its data, but no completed request will ever say so.
-    await clock.advance(60_000);
+    await advance(clock, 60_000);
     await guarded.run({ date: D('2025-11-15'), isBackfill: true, requestId: r.requestId });
     await failThrice(store, D('2025-11-15'));
-    await clock.advance(1);
+    await advance(clock, 1);
     expect((await createResumer({ ...store, guardFor: () => guarded }).runOnce()).resumed).toEqual([{ processorName: P, runDate: '2025-11-16' }]);
     expect(calls.filter((c) => c.trigger === 'resume').map((c) => c.date)).toEqual(['2025-11-16']);
     expect(await store.runLog.heldRuns({ status: 'held' })).toEqual([]);
@@ -171,7 +172,7 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     const r = requestFor(store, D('2025-11-15'));
     await store.tracker.apply(r.requestId, { _tag: 'Claim', at: clock.now(), owner: 'x', leaseMs: 60_000 });
     await store.tracker.apply(r.requestId, { _tag: 'Complete', at: clock.now(), attempt: 1 });
-    await clock.advance(1);
+    await advance(clock, 1);
 
     const resumer = createResumer({ ...store, guardFor: () => guarded });
     const first = await resumer.runOnce();
@@ -180,7 +181,7 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     expect(await store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: '2025-11-16', reason: 'gap_escalated' }]);
     const runsAfterFirst = (await store.runLog.runs({})).length;
     for (let i = 0; i < 3; i++) {
-      await clock.advance(300_000);
+      await advance(clock, 300_000);
       expect(await resumer.runOnce()).toEqual({ resumed: [], cancelled: [], outcomes: [] });
     }
     expect(await store.runLog.runs({})).toHaveLength(runsAfterFirst);
@@ -201,7 +202,7 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
     const worker = createWorker({ ...store, registry: processorRegistry([guarded]), policy: { maxAttempts: 3 }, backoff: { baseMs: 1000, maxMs: 60_000 } });
     expect(await worked(worker)).toMatchObject([{ _tag: 'Retrying', attempt: 3, failures: 1, delayMs: 1000 }]);
     expect(store.requests()[0]).toMatchObject({ status: 'queued', attempt: 3, failures: 1, errorMessage: '503' });
-    await clock.advance(1000);
+    await advance(clock, 1000);
     expect(await worked(worker)).toMatchObject([{ _tag: 'Completed', attempt: 4, resumed: ['2025-11-16'] }]);
     expect(store.alerter.notices).toEqual([]);
   });
@@ -217,7 +218,7 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
     expect(await worked(worker)).toMatchObject([{ _tag: 'FailedPermanently', attempt: 4, failures: 1 }]);
     expect(store.requests()[0]).toMatchObject({ status: 'failed', attempt: 4, failures: 1, gaveUp: false, errorMessage: 'credentials expired' });
 
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.check(D('2025-11-17'))).toMatchObject({ wouldQueue: ['2025-11-15', '2025-11-16'], failedAttempts: new Map([[D('2025-11-15'), 1]]) });
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Held' });
     expect(store.alerter.notices).toEqual([]);
@@ -234,7 +235,7 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
     expect(failed).toMatchObject({ status: 'failed', failures: 1, gaveUp: false, errorMessage: 'failure 0 of 9: gave up after 99 claims' });
     expect(isPoison(failed)).toBe(false);
 
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     // One real failure of three: the date is queued again, not escalated as poison.
     expect(await guarded.check(D('2025-11-17'))).toMatchObject({ failedAttempts: new Map([[D('2025-11-15'), 1]]) });
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Held' });
@@ -257,7 +258,7 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
     expect(isPoison(store.requests()[0]!)).toBe(true);
     expect(store.queueState()).toMatchObject({ ready: 0, delayed: 0, leased: 0 });
 
-    await clock.advance(DAY);
+    await advance(clock, DAY);
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Escalated', decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-15'] } });
     expect(store.alerter.notices).toMatchObject([{ kind: 'escalated', reason: 'backfill_keeps_failing', lastError: expect.stringMatching(/^gave up after 4 claims/) }]);
     expect(store.requests()).toHaveLength(1);

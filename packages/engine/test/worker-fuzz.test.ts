@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeBackfillMessage, createWorker, processorRegistry, type Processor } from '@smart-backfill/engine';
 import { createMemoryStore } from '@smart-backfill/memory';
-import { ManualClock } from './support/manual-clock.js';
+import { ManualClock } from '@smart-backfill/testkit';
 
 const good = {
   start_date: '2025-11-15',

@@ -11,7 +11,7 @@ import {
   memoryTargetTable,
   memoryWindowReader,
 } from '@smart-backfill/memory';
-import { ManualClock } from './support/manual-clock.js';
+import { ManualClock } from '@smart-backfill/testkit';
 
 const D = isoDate;
 const msg = (id: string) => ({ id, data: `{"n":"${id}"}`, attributes: { request_id: id } });

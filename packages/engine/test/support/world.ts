@@ -1,7 +1,7 @@
 import { addDays, dateRange, isoDate, type IsoDate } from '@smart-backfill/core';
 import { createMemoryStore, type MemoryStore } from '@smart-backfill/memory';
 import type { Processor, RunOptions } from '@smart-backfill/engine';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '@smart-backfill/testkit';
 
 export const P = 'PlayerGameSummaryProcessor';
 export const D = isoDate;
