@@ -9,7 +9,7 @@ export interface ResumeOptions {
   readonly enabled?: boolean | undefined;
   /**
    * Also re-run later dates that already succeeded while the gap was open
-   * (trigger `cascade`), at most `lookbackDays` after the healed date. Default false.
+   * (trigger `cascade`), at most the processor's `lookbackDays` after the healed date. Default false.
    */
   readonly cascade?: boolean | undefined;
 }
@@ -22,11 +22,25 @@ export interface WorkerDeps {
   readonly registry: ProcessorRegistry;
   readonly clock: Clock;
   /**
-   * Only `maxAttempts` (default 3) and `lookbackDays` (cascade bound) are read.
-   * `maxAttempts` bounds real failures (the processor threw), not claims: a claim
-   * whose worker died or lost its lease does not use one up.
+   * The policy for processors {@link WorkerDeps.policyFor} says nothing about (and
+   * for the fields its answer leaves out). Only `maxAttempts` (default 3) and
+   * `lookbackDays` (cascade bound) are read. `maxAttempts` bounds real failures
+   * (the processor threw), not claims: a claim whose worker died or lost its lease
+   * does not use one up.
    */
   readonly policy?: Partial<GapPolicy> | undefined;
+  /**
+   * Each processor's own policy: its requests are retried up to its `maxAttempts`
+   * and its cascade is bounded by its `lookbackDays`, so a worker serving several
+   * processors treats each as its guard does (the guard counts the same failures
+   * against the same `maxAttempts` when it decides to re-queue or escalate).
+   * Fields it leaves out (or an `undefined` answer) fall back to `policy`, then to
+   * `DEFAULT_POLICY`. Default: the registry entry's `policy` when it is a guarded
+   * processor, else that of `guardFor`'s guard, else nothing. Asked once per
+   * delivery, before the claim; an invalid answer (say `maxAttempts: 0`) claims
+   * nothing and comes back as an `Error` outcome naming the processor.
+   */
+  readonly policyFor?: ((processorName: string) => Partial<GapPolicy> | GapPolicy | undefined) | undefined;
   /**
    * The poison bound: once this many claims of one request ended with neither a
    * result nor a recorded failure (the worker died, was stopped, or lost its

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DEFAULT_POLICY,
   dateRange,
   type BackfillRequest,
   type Delivery,
@@ -17,6 +16,7 @@ import { registryNames, type Processor } from './processor.js';
 import { lapsesBefore, poisonMessage } from './failures.js';
 import { createResumer, resumeHeldRuns } from './resume.js';
 import { createSoloGate } from './solo-gate.js';
+import { policyResolver, type WorkerPolicy } from './worker-policy.js';
 import type { DeliveryOutcome, ResumeOptions, Worker, WorkerDeps, WorkerTick } from './worker-types.js';
 
 /** `min(maxMs, baseMs · 2^(attempt−1))`: 30 s, 1 min, 2 min, … with the defaults. */
@@ -42,8 +42,6 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const log = deps.logger ?? silentLogger;
   const clock = deps.clock;
   const tracker = deps.tracker;
-  const maxAttempts = deps.policy?.maxAttempts ?? DEFAULT_POLICY.maxAttempts;
-  const lookbackDays = deps.policy?.lookbackDays ?? DEFAULT_POLICY.lookbackDays;
   const maxLeaseLapses = deps.maxLeaseLapses ?? 10;
   const resumeSweepMs = deps.resumeSweepMs ?? 300_000;
   const leaseMs = deps.leaseMs ?? 600_000;
@@ -54,12 +52,16 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const idleMs = deps.idleMs ?? 1_000;
   const resume: ResumeOptions = typeof deps.resume === 'object' ? deps.resume : { enabled: deps.resume ?? true };
   const resumeEnabled = resume.enabled ?? true;
-  const guardFor =
-    deps.guardFor ??
-    ((name: string): GuardedProcessor | undefined => {
-      const p = lookup(deps.registry, name);
-      return p !== undefined && isGuardedProcessor(p) ? p : undefined;
-    });
+  const guardedEntry = (name: string): GuardedProcessor | undefined => {
+    const p = lookup(deps.registry, name);
+    return p !== undefined && isGuardedProcessor(p) ? p : undefined;
+  };
+  const guardFor = deps.guardFor ?? guardedEntry;
+  // Each processor is retried as its own guard counts failures: never one bound for all.
+  const policyOf = policyResolver(
+    deps.policy,
+    deps.policyFor ?? ((name) => (guardedEntry(name) ?? deps.guardFor?.(name))?.policy),
+  );
   if (!Number.isInteger(maxLeaseLapses) || maxLeaseLapses < 0) throw new SmartBackfillError('invalid_config', `maxLeaseLapses must be a whole number >= 0, got ${String(maxLeaseLapses)}`);
   if (heartbeatMs >= leaseMs) throw new SmartBackfillError('invalid_config', `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`);
 
@@ -178,7 +180,8 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     }
   };
 
-  const execute = async (d: Delivery, m: BackfillMessage, processor: Processor, claimed: BackfillRequest): Promise<DeliveryOutcome> => {
+  const execute = async (d: Delivery, m: BackfillMessage, processor: Processor, policy: WorkerPolicy, claimed: BackfillRequest): Promise<DeliveryOutcome> => {
+    const { maxAttempts, lookbackDays } = policy;
     const id = claimed.requestId;
     const attempt = claimed.attempt;
     const run = new AbortController();
@@ -337,16 +340,19 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       await nack(d, r.requestId, delayMs);
       return { _tag: 'NotYetDue', requestId: r.requestId, delayMs };
     }
+    // Before the claim: a processor whose policy cannot be had must not use one up.
+    const policy = policyOf(m.processor_name);
     // A request whose earlier claim lapsed may be the one that kills its process:
     // run it with nothing else in flight, so a crash lapses its own claim only and
     // never charges a healthy batch-mate a lapse it did not cause.
     const suspect = lapsesBefore({ attempt: r.attempt + 1, failures: r.failures }) > 0;
     const seen = r;
-    return suspect ? gate.solo(() => claimAndRun(d, m, processor, seen)) : gate.shared(() => claimAndRun(d, m, processor, seen));
+    const go = (): Promise<DeliveryOutcome> => claimAndRun(d, m, processor, policy, seen);
+    return suspect ? gate.solo(go) : gate.shared(go);
   };
 
   /** Claim (the request may have moved while this waited at the gate), then run or fail it as poison. */
-  const claimAndRun = async (d: Delivery, m: BackfillMessage, processor: Processor, seen: BackfillRequest): Promise<DeliveryOutcome> => {
+  const claimAndRun = async (d: Delivery, m: BackfillMessage, processor: Processor, policy: WorkerPolicy, seen: BackfillRequest): Promise<DeliveryOutcome> => {
     let r = seen;
     if (releasing) {
       // Stopped without draining while this waited: nothing was claimed, the message comes back.
@@ -368,7 +374,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const lapses = lapsesBefore(r);
     if (lapses >= maxLeaseLapses) return failPoison(d, r, lapses);
     log.info('backfill claimed', { requestId: r.requestId, processor: m.processor_name, date: m.start_date, attempt: r.attempt, workerId });
-    return execute(d, m, processor, r);
+    return execute(d, m, processor, policy, r);
   };
 
   const handleDelivery = (d: Delivery): Promise<DeliveryOutcome> => {

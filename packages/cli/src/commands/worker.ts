@@ -1,4 +1,6 @@
+import type { BackfillQueue } from '@smart-backfill/core';
 import type { DeliveryOutcome, Worker } from '@smart-backfill/engine';
+import { messageOf } from '../cli-error.js';
 import { intOption } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -11,6 +13,19 @@ interface Tally {
   resumed: number;
   other: number;
 }
+
+/**
+ * The queue with every receive waiting server-side up to `waitMs`. The engine's
+ * `runOnce` asks for `waitMs: 0`, which over Pub/Sub is a Pull with
+ * `returnImmediately` — an answer Google documents may come back empty while
+ * messages wait. Then `--once` would stop with work left and the loop would spin;
+ * a short long-poll (answered as soon as a message is there) avoids both.
+ * `signal` cancels a pull in progress, so Ctrl-C does not wait for it.
+ */
+const longPolling = (queue: BackfillQueue, waitMs: number, signal: AbortSignal | undefined): BackfillQueue => ({
+  publish: (messages) => queue.publish(messages),
+  receive: (o) => queue.receive({ ...o, waitMs: Math.max(o.waitMs ?? 0, waitMs), signal: o.signal ?? signal }),
+});
 
 const describe = async (rt: Runtime, o: DeliveryOutcome): Promise<{ text: string; kind: 'ok' | 'warn' | 'bad' | 'dim' }> => {
   const id = 'requestId' in o ? o.requestId : null;
@@ -53,20 +68,21 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
     const registry = await rt.registry();
     const guards = new Map<string, Awaited<ReturnType<Runtime['guard']>>>();
     for (const p of rt.config.processors) guards.set(p.name, await rt.guard(p.name));
-    // One worker policy for all processors: the most patient maxAttempts and the widest window.
-    const policy = {
-      maxAttempts: Math.max(...rt.config.processors.map((p) => p.policy.maxAttempts)),
-      lookbackDays: Math.max(...rt.config.processors.map((p) => p.policy.lookbackDays)),
-    };
+    const signal = out.io.signal;
+    const pollMs = cfg.pollIntervalMs ?? 1000;
+    // Only Pub/Sub needs it: the store's queue answers a zero-wait receive truthfully.
+    const longPoll = rt.config.queue.type === 'pubsub';
+    const queue = longPoll ? longPolling(rt.queue, pollMs, signal) : rt.queue;
     const logger = out.verbose ? engine.jsonLinesLogger({ level: 'debug', write: (l) => void out.io.stderr.write(`${l}\n`) }) : engine.silentLogger;
     const workers: Worker[] = Array.from({ length: concurrency }, (_, i) =>
       engine.createWorker({
-        queue: rt.queue,
+        queue,
         tracker: rt.tracker,
         runLog: rt.runLog,
         registry,
         clock: rt.clock,
-        policy,
+        // Each processor retries and cascades under its own policy, as its guard counts.
+        policyFor: (name) => guards.get(name)?.policy,
         guardFor: (name) => guards.get(name),
         logger,
         ...(cfg.leaseMs !== undefined ? { leaseMs: cfg.leaseMs } : {}),
@@ -100,7 +116,6 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
         out.line(out.c.dim(`requeued ${s.expired} expired lease(s), republished ${r.republished} request(s)`));
       }
     };
-    const signal = out.io.signal;
 
     if (once) {
       await housekeeping();
@@ -111,19 +126,31 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
       }
     } else {
       if (!out.json) out.line(out.c.dim(`worker started (${concurrency} at once); Ctrl-C stops after the current backfill`));
-      const pollMs = cfg.pollIntervalMs ?? 1000;
       const relayEvery = cfg.relayIntervalMs ?? 30_000;
       const sweepEvery = cfg.sweepIntervalMs ?? 30_000;
       let lastHousekeeping = -Infinity;
+      // A long-running worker outlives a queue or store that is down for a while
+      // (Pub/Sub UNAVAILABLE, a locked file): it says so and tries again after a poll.
+      const warn = (what: string, e: unknown): void => {
+        if (signal?.aborted !== true) out.warn(out.c.yellow(`warning: ${what} failed: ${messageOf(e)}; trying again`));
+      };
       const loop = async (w: Worker, first: boolean): Promise<void> => {
         while (signal?.aborted !== true) {
           if (first && rt.clock.now() - lastHousekeeping >= Math.min(relayEvery, sweepEvery)) {
             lastHousekeeping = rt.clock.now();
-            await housekeeping();
+            await housekeeping().catch((e: unknown) => warn('requeueing expired leases and republishing requests', e));
           }
-          const t = await w.runOnce();
-          for (const o of t.outcomes) await report(o);
-          if (t.received === 0) await rt.clock.sleep(pollMs, signal).catch(() => undefined);
+          let received = 0;
+          try {
+            const t = await w.runOnce();
+            received = t.received;
+            for (const o of t.outcomes) await report(o);
+          } catch (e) {
+            warn('taking backfills from the queue', e);
+            received = -1;
+          }
+          // A long-polled receive has already waited; after a failure, always pause.
+          if (received < 0 || (received === 0 && !longPoll)) await rt.clock.sleep(pollMs, signal).catch(() => undefined);
         }
       };
       await Promise.all(workers.map((w, i) => loop(w, i === 0)));

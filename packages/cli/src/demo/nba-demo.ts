@@ -173,7 +173,7 @@ export const runNbaDemo = async (
       runLog: rt.runLog,
       registry: await rt.registry(),
       clock,
-      policy: guard.policy,
+      policyFor: () => guard.policy,
       guardFor: () => guard,
       leaseMs: 10 * MIN,
       backoff: { baseMs: 5 * MIN, maxMs: HOUR },
