@@ -71,8 +71,9 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
     const signal = out.io.signal;
     const pollMs = cfg.pollIntervalMs ?? 1000;
     // Only Pub/Sub needs it: the store's queue answers a zero-wait receive truthfully.
+    // `--once` ends on an empty answer, so its wait stays short whatever the poll interval.
     const longPoll = rt.config.queue.type === 'pubsub';
-    const queue = longPoll ? longPolling(rt.queue, pollMs, signal) : rt.queue;
+    const queue = longPoll ? longPolling(rt.queue, once ? Math.min(pollMs, 1000) : pollMs, signal) : rt.queue;
     const logger = out.verbose ? engine.jsonLinesLogger({ level: 'debug', write: (l) => void out.io.stderr.write(`${l}\n`) }) : engine.silentLogger;
     const workers: Worker[] = Array.from({ length: concurrency }, (_, i) =>
       engine.createWorker({
