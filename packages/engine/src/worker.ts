@@ -377,8 +377,15 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     return execute(d, m, processor, policy, r);
   };
 
+  // Copies of one request inside this worker (a republished message, a redelivery
+  // arriving beside the original) wait for the one in flight, then find it done and
+  // are acked — instead of finding it leased and lingering unacked for a lease.
+  const inFlightByRequest = new Map<string, Promise<unknown>>();
   const handleDelivery = (d: Delivery): Promise<DeliveryOutcome> => {
-    const p = handle(d).catch(async (e: unknown): Promise<DeliveryOutcome> => {
+    const key = d.message.id;
+    const before = key === '' ? undefined : inFlightByRequest.get(key);
+    const started = before === undefined ? handle(d) : before.then(() => handle(d));
+    const p = started.catch(async (e: unknown): Promise<DeliveryOutcome> => {
       const error = errorMessage(e);
       const delayMs = Math.min(leaseMs, backoff.baseMs);
       log.error('could not handle delivery; it will come back', { deliveryId: d.deliveryId, error });
@@ -386,7 +393,11 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       return { _tag: 'Error', requestId: d.message.id === '' ? null : d.message.id, error, delayMs };
     });
     handling.add(p);
-    void p.finally(() => handling.delete(p));
+    if (key !== '') inFlightByRequest.set(key, p);
+    void p.finally(() => {
+      handling.delete(p);
+      if (inFlightByRequest.get(key) === p) inFlightByRequest.delete(key);
+    });
     return p;
   };
 
