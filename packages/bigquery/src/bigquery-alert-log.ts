@@ -3,14 +3,21 @@ import { connect, p, runQuery, type BigQueryConnectionOptions, type Connection, 
 import { readDate, readDates, readInt, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
 import { configError } from './errors.js';
 import { quoteTable } from './identifiers.js';
-import { insertIdOf, keyedLock, mutate, type EventTable, type Stamped } from './event-table.js';
+import { insertIdOf, keyedLock, mutate, recentRows, type EventTable, type Stamped } from './event-table.js';
 import { ALERT_EVENTS, LATEST_ORDER, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
+import { payloadOf, type CheckBatcher } from './check-batch.js';
 
 export interface BigQueryAlertLogOptions {
   readonly tracking?: BigQueryTrackingOptions | undefined;
   /** Read back each change to detect a lost race (default true): two guards opening one alert send one notice. */
   readonly verifyWrites?: boolean | undefined;
+  /**
+   * A change normally first reads the alert's latest row. Right after this log read it
+   * (a guard check's open alerts, a verified change's read-back), it uses that row once
+   * if at most this old (ms); the read-back still catches a concurrent writer. Default 30000; 0 always reads.
+   */
+  readonly reuseReadMs?: number | undefined;
   readonly maximumBytesBilled?: number | string | undefined;
 }
 
@@ -54,7 +61,12 @@ const toRow = (a: AlertRecord, meta: { version: number; event: string; eventTime
 });
 
 /** Alerts as an append-only event table plus a latest-state view (`alerts`). */
-export const bigQueryAlertLog = (conn: BigQueryConnectionOptions | Connection, options: BigQueryAlertLogOptions = {}): AlertLog => {
+export const bigQueryAlertLog = (
+  conn: BigQueryConnectionOptions | Connection,
+  options: BigQueryAlertLogOptions = {},
+  /** The store's: a processor's open alerts then ride in its check's window job. */
+  batch?: CheckBatcher,
+): AlertLog => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
   const limit = options.maximumBytesBilled === undefined ? undefined : String(options.maximumBytesBilled);
@@ -91,7 +103,10 @@ export const bigQueryAlertLog = (conn: BigQueryConnectionOptions | Connection, o
     toRow,
   };
 
-  const opts = { verify, maxTries: 5 };
+  const reuseMs = options.reuseReadMs ?? 30_000;
+  if (!Number.isFinite(reuseMs) || reuseMs < 0) throw configError(`reuseReadMs must be >= 0, got ${String(reuseMs)}`);
+  const recent = recentRows<AlertRecord, string>(reuseMs);
+  const opts = { verify, maxTries: 5, recent };
 
   return {
     async upsertOpen(alert) {
@@ -168,8 +183,29 @@ export const bigQueryAlertLog = (conn: BigQueryConnectionOptions | Connection, o
       }
       const outer = q.openOnly === true ? 'WHERE resolved_at IS NULL\n' : '';
       const sql = `-- smart-backfill:alerts.list\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE ${where}\n${latest}\n) AS latest\n${outer}ORDER BY opened_at DESC, alert_key DESC`;
-      const rows = await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit });
-      return rows.map((r) => fromRow(r).state);
+      const solo = async (): Promise<readonly AlertRecord[]> =>
+        (await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit })).map((r) => fromRow(r).state);
+      if (batch === undefined || q.processorName === undefined || q.openOnly !== true) return solo();
+      const decoded = await batch.submit({
+        type: 'alerts',
+        processor: q.processorName,
+        ctes: [`open_alerts AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @a_processor\n${latest}\n) AS latest\nWHERE resolved_at IS NULL\n)`],
+        selects: ["SELECT 'alert' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(a) AS payload FROM open_alerts AS a"],
+        params: { a_processor: p.string(q.processorName) },
+        kinds: ['alert'],
+        table: tables.alertEvents,
+        // The order the solo statement gives: newest first.
+        decode: (rows) =>
+          rows
+            .map((r) => {
+              const stamped = fromRow(payloadOf(r));
+              recent.put(stamped.state.alertKey, stamped);
+              return stamped.state;
+            })
+            .sort((a, b) => b.openedAt - a.openedAt || (a.alertKey < b.alertKey ? 1 : a.alertKey > b.alertKey ? -1 : 0)),
+        solo,
+      });
+      return decoded;
     },
   };
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   err,
   isIsoDate,
@@ -23,6 +24,7 @@ import { quoteTable, type TableRef } from './identifiers.js';
 import { insertIdOf, keyedLock, mutate, type EventTable, type Stamped } from './event-table.js';
 import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
+import { payloadOf, type CheckBatcher } from './check-batch.js';
 
 export interface BigQueryRequestTrackerOptions {
   readonly tracking?: BigQueryTrackingOptions | undefined;
@@ -34,9 +36,8 @@ export interface BigQueryRequestTrackerOptions {
   /**
    * `create` normally reads which requests are already active. Right after this
    * tracker's own `forWindow` for the same processor and window (the guard's check),
-   * it reuses that read instead — the check then costs two jobs, not three — if the
-   * read is at most this old (wall-clock ms) and no write of this tracker came in
-   * between. Default 30000; 0 always reads.
+   * it reuses that read instead — queueing then adds no read job — if the read is at
+   * most this old (ms) and no write of this tracker came in between. Default 30000; 0 always reads.
    */
   readonly reuseWindowReadMs?: number | undefined;
   readonly maximumBytesBilled?: number | string | undefined;
@@ -139,7 +140,12 @@ const keyOf = (processorName: string, gameDate: IsoDate): string => JSON.stringi
  * (`backfill_request_events`) plus a latest-state view (`backfill_requests`).
  * Guarantees are weaker than SQL stores: see docs/bigquery.md, "What BigQuery cannot guarantee".
  */
-export const bigQueryRequestTracker = (conn: BigQueryConnectionOptions | Connection, options: BigQueryRequestTrackerOptions = {}): RequestTracker => {
+export const bigQueryRequestTracker = (
+  conn: BigQueryConnectionOptions | Connection,
+  options: BigQueryRequestTrackerOptions = {},
+  /** The store's: `forWindow` then rides in the check's window job. */
+  batch?: CheckBatcher,
+): RequestTracker => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
   const events: TableRef = tables.requestEvents;
@@ -311,6 +317,63 @@ export const bigQueryRequestTracker = (conn: BigQueryConnectionOptions | Connect
     return { created: kept, existing };
   };
 
+  /**
+   * MarkPublished calls made together (the guard marks every request it published at
+   * once) share one read of their latest rows and one insertAll. Like a single
+   * MarkPublished, they are not read back: a lost one only means the relay publishes again.
+   */
+  let publishBatch: { readonly requestId: string; readonly event: Extract<RequestEvent, { _tag: 'MarkPublished' }>; readonly done: (r: Promise<Result<TrackerError, BackfillRequest>>) => void }[] = [];
+  const markPublished = (requestId: string, event: Extract<RequestEvent, { _tag: 'MarkPublished' }>): Promise<Result<TrackerError, BackfillRequest>> =>
+    new Promise((resolve) => {
+      if (publishBatch.length === 0) setImmediate(flushPublished);
+      publishBatch.push({ requestId, event, done: resolve });
+    });
+
+  const withLocks = <T>(ids: readonly string[], fn: () => Promise<T>): Promise<T> =>
+    ids.length === 0 ? fn() : lock(`apply:${ids[0]!}`, () => withLocks(ids.slice(1), fn));
+
+  const flushPublished = (): void => {
+    const batch = publishBatch;
+    publishBatch = [];
+    // Sorted: two batches sharing ids take their locks in one order.
+    const ids = [...new Set(batch.map((b) => b.requestId))].sort();
+    const work = withLocks(ids, async () => {
+      // Parenthesised for node-sql-parser (see readKeys).
+      const rows = await runQuery(c, {
+        sql: `-- smart-backfill:tracker.getMany\nSELECT ${cols}\nFROM ${from}\nWHERE (request_id IN UNNEST(@request_ids))\n${latest}`,
+        params: { request_ids: p.strings(ids) },
+        purpose: `reading ${ids.length} requests from ${from}`,
+        table: events,
+        maximumBytesBilled: limit,
+      });
+      const current = new Map<string, Stamped<BackfillRequest>>();
+      for (const r of rows.map(rowOf)) if (r.supersededBy === null) current.set(r.stamped.state.requestId, r.stamped);
+      const results: Result<TrackerError, BackfillRequest>[] = [];
+      const writes: { insertId: string; json: Record<string, unknown> }[] = [];
+      for (const b of batch) {
+        const cur = current.get(b.requestId);
+        if (cur === undefined) {
+          results.push(err({ _tag: 'NotFound', requestId: b.requestId, message: `no backfill request ${JSON.stringify(b.requestId)} in ${from}` }));
+          continue;
+        }
+        const next = transition(cur.state, b.event);
+        if (next._tag === 'Err' || next.value === cur.state) {
+          results.push(next._tag === 'Err' ? next : ok(cur.state));
+          continue;
+        }
+        const version = cur.version + 1;
+        const eventId = eventIdOf(next.value, version, 'MarkPublished');
+        writes.push({ insertId: eventId, json: toRow(next.value, { version, event: 'MarkPublished', eventTime: next.value.updatedAt, eventId, writerId: randomUUID() }) });
+        // A second MarkPublished of the same request in this batch builds on this one.
+        current.set(b.requestId, { state: next.value, version, eventTime: next.value.updatedAt, eventId, writerId: '' });
+        results.push(ok(next.value));
+      }
+      await insertRows(c, events, writes, `marking ${writes.length} requests published in ${from}`);
+      return results;
+    });
+    batch.forEach((b, i) => b.done(work.then((r) => r[i]!)));
+  };
+
   return {
     async create(inputs: readonly NewBackfillRequest[]): Promise<CreateRequestsResult> {
       if (!Array.isArray(inputs)) throw configError('create() takes a list of requests');
@@ -326,18 +389,32 @@ export const bigQueryRequestTracker = (conn: BigQueryConnectionOptions | Connect
 
     async forWindow(q: WindowQuery): Promise<readonly BackfillRequest[]> {
       checkWindow(q, 'forWindow');
-      const requests = await select(
-        'forWindow',
-        'processor_name = @processor AND game_date BETWEEN @start_date AND @end_date',
-        { processor: p.string(q.processorName), start_date: p.date(q.start), end_date: p.date(q.end) },
-        `reading requests of ${JSON.stringify(q.processorName)} ${q.start}..${q.end}`,
-      );
+      const where = 'processor_name = @processor AND game_date BETWEEN @start_date AND @end_date';
+      const params = { processor: p.string(q.processorName), start_date: p.date(q.start), end_date: p.date(q.end) };
+      const purpose = `reading requests of ${JSON.stringify(q.processorName)} ${q.start}..${q.end}`;
+      const solo = (): Promise<BackfillRequest[]> => select('forWindow', where, params, purpose);
+      const requests =
+        batch === undefined
+          ? await solo()
+          : await batch.submit({
+              type: 'requests',
+              processor: q.processorName,
+              ctes: [`window_requests AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @r_processor AND game_date BETWEEN @r_start_date AND @r_end_date\n${latest}\n) AS latest\nWHERE superseded_by IS NULL\n)`],
+              selects: ["SELECT 'request' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(r) AS payload FROM window_requests AS r"],
+              params: { r_processor: params.processor, r_start_date: params.start_date, r_end_date: params.end_date },
+              kinds: ['request'],
+              table: events,
+              window: q,
+              decode: (rows) => rows.map((r) => fromRow(payloadOf(r)).state),
+              solo,
+            });
       lastWindow = reuseMs > 0 ? { query: { processorName: q.processorName, start: q.start, end: q.end }, requests, at: performance.now() } : undefined;
       return requests;
     },
 
     async apply(requestId: string, event: RequestEvent): Promise<Result<TrackerError, BackfillRequest>> {
       lastWindow = undefined;
+      if (event._tag === 'MarkPublished') return markPublished(requestId, event);
       return lock(`apply:${requestId}`, () => mutate<BackfillRequest, string, Result<TrackerError, BackfillRequest>>(
         c,
         table,
@@ -347,8 +424,8 @@ export const bigQueryRequestTracker = (conn: BigQueryConnectionOptions | Connect
           const next = transition(cur.state, event);
           if (next._tag === 'Err') return { _tag: 'Done', value: next };
           if (next.value === cur.state) return { _tag: 'Done', value: ok(cur.state) };
-          // A lost MarkPublished only means the relay publishes again (consumers dedupe on request id): not worth a read-back.
-          return { _tag: 'Write', next: next.value, event: event._tag, at: next.value.updatedAt, result: (w) => ok(w), unverified: event._tag === 'MarkPublished' };
+          // (MarkPublished goes through markPublished above: batched, not read back.)
+          return { _tag: 'Write', next: next.value, event: event._tag, at: next.value.updatedAt, result: (w) => ok(w) };
         },
         { verify, maxTries: 5 },
       ));

@@ -53,11 +53,43 @@ export interface EventTable<S, K> {
   toRow(next: S, meta: { readonly version: number; readonly event: string; readonly eventTime: number; readonly eventId: string; readonly writerId: string }): Record<string, unknown>;
 }
 
-export interface MutateOptions {
+export interface MutateOptions<S = unknown, K = unknown> {
   /** Read back after writing (default true). Off: one query and one insert per change, no race detection. */
   readonly verify: boolean;
   readonly maxTries: number;
+  /** Latest rows learned moments ago (a check's read, a verified write's read-back), used instead of reading once. */
+  readonly recent?: RecentRows<S, K> | undefined;
 }
+
+/**
+ * Latest rows an adapter read moments ago (a guard check's combined job, the read-back
+ * of a verified write). Each serves the next `readLatest` of its key once, while younger
+ * than `ttlMs`; then the key is read again. Writes built on such a row are as safe as on
+ * a fresh read: a verified write still reads back and retries if another writer won.
+ */
+export interface RecentRows<S, K> {
+  put(key: K, row: Stamped<S> | undefined): void;
+  /** `{ row }` when known (row undefined: known absent), else undefined; forgets the key. */
+  take(key: K): { readonly row: Stamped<S> | undefined } | undefined;
+}
+
+export const recentRows = <S, K>(ttlMs: number): RecentRows<S, K> => {
+  const rows = new Map<string, { readonly row: Stamped<S> | undefined; readonly at: number }>();
+  return {
+    put(key, row) {
+      if (ttlMs <= 0) return;
+      const now = performance.now();
+      for (const [k, v] of rows) if (now - v.at > ttlMs) rows.delete(k);
+      rows.set(JSON.stringify(key), { row, at: now });
+    },
+    take(key) {
+      const k = JSON.stringify(key);
+      const hit = rows.get(k);
+      rows.delete(k);
+      return hit === undefined || performance.now() - hit.at > ttlMs ? undefined : { row: hit.row };
+    },
+  };
+};
 
 export const mutate = async <S, K, R>(
   conn: Connection,
@@ -65,9 +97,10 @@ export const mutate = async <S, K, R>(
   key: K,
   /** `lost`: a concurrent writer's row beat ours; `current` is the winner. */
   decide: (current: Stamped<S> | undefined, lost: boolean) => Decision<S, R>,
-  opts: MutateOptions,
+  opts: MutateOptions<S, K>,
 ): Promise<R> => {
-  let current = await t.readLatest(key);
+  const known = opts.recent?.take(key);
+  let current = known !== undefined ? known.row : await t.readLatest(key);
   let lost = false;
   for (let tryNo = 1; tryNo <= opts.maxTries; tryNo++) {
     const d = decide(current, lost);
@@ -76,13 +109,23 @@ export const mutate = async <S, K, R>(
     const eventId = t.eventId(key, d.next, version, d.event);
     const writerId = randomUUID();
     await insertRows(conn, t.table, [{ insertId: eventId, json: t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId }) }], `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``);
-    if (!opts.verify || d.unverified === true) return d.result(d.next);
+    if (!opts.verify || d.unverified === true) {
+      // Without read-backs the caller accepted taking writes as written; the next change builds on this one.
+      if (!opts.verify) opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
+      return d.result(d.next);
+    }
     const since = [...(await t.readSince(key, version))].sort(latestFirst);
     const winner = since.filter((r) => r.version === version)[0];
     // Not visible yet: nothing contradicts the write; take it as written (best effort).
-    if (winner === undefined) return d.result(d.next);
+    if (winner === undefined) {
+      opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
+      return d.result(d.next);
+    }
     // Ours won its version; later rows (someone building on it) do not undo that.
-    if (winner.eventId === eventId && winner.writerId === writerId) return d.result(d.next);
+    if (winner.eventId === eventId && winner.writerId === writerId) {
+      opts.recent?.put(key, since[0]);
+      return d.result(d.next);
+    }
     current = since[0];
     lost = true;
   }

@@ -8,6 +8,7 @@ import { bigQueryRunLog } from './bigquery-run-log.js';
 import { bigQueryScheduleSource, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
 import { bigQueryTargetTable, type BigQueryTargetOptions } from './bigquery-target-table.js';
 import { bigQueryWindowReader } from './bigquery-window-reader.js';
+import { checkBatcher } from './check-batch.js';
 import { resolveTracking, type BigQueryTrackingOptions, type TrackingTables } from './tracking.js';
 
 export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'client'> {
@@ -18,7 +19,13 @@ export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'c
   readonly tracking?: BigQueryTrackingOptions | undefined;
   /** Read back each tracker / run log / alert log change to detect lost races (default true). */
   readonly verifyWrites?: boolean | undefined;
-  /** See `BigQueryRequestTrackerOptions.reuseWindowReadMs`. */
+  /**
+   * How long (ms) a row read moments ago may stand in for a read, once: the check's
+   * requests for `create` (`BigQueryRequestTrackerOptions.reuseWindowReadMs`), its held
+   * runs and open alerts for the changes that follow (`reuseReadMs` of the run log and
+   * alert log). Default 30000; 0 always reads. The check's own reads are never reused:
+   * they share one job instead (docs/bigquery.md, "What a check costs").
+   */
   readonly reuseWindowReadMs?: number | undefined;
 }
 
@@ -31,7 +38,11 @@ export interface BigQueryStore {
   readonly alertLog: AlertLog;
   schedule(options: BigQueryScheduleOptions): ScheduleSource;
   target(options: BigQueryTargetOptions): TargetTable;
-  /** Schedule and counts in one query job per check. */
+  /**
+   * Schedule and counts in one query job per check. The store's tracker `forWindow` and
+   * alert log `list({ processorName, openOnly: true })` called in the same turn (as the
+   * guard does) are answered by that same job.
+   */
   window(schedule: BigQueryScheduleOptions, target: BigQueryTargetOptions): WindowReader;
   /** Nothing to release (the client keeps no sockets open between requests); later calls throw. Safe to call twice. */
   close(): Promise<void>;
@@ -64,16 +75,18 @@ export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore 
         };
       },
     });
+  // A guard check's window, request and open-alert reads, issued together, share one query job.
+  const batch = checkBatcher(conn, undefined);
   const common = { tracking: options.tracking, verifyWrites: options.verifyWrites, maximumBytesBilled: options.maximumBytesBilled };
   return {
     connection: conn,
     tables,
-    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, { ...common, reuseWindowReadMs: options.reuseWindowReadMs })),
-    runLog: whileOpen('runLog', bigQueryRunLog(conn, common)),
-    alertLog: whileOpen('alertLog', bigQueryAlertLog(conn, common)),
+    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, { ...common, reuseWindowReadMs: options.reuseWindowReadMs }, batch)),
+    runLog: whileOpen('runLog', bigQueryRunLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch)),
+    alertLog: whileOpen('alertLog', bigQueryAlertLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch)),
     schedule: (o) => whileOpen('schedule', bigQueryScheduleSource(conn, o)),
     target: (o) => whileOpen('target', bigQueryTargetTable(conn, o)),
-    window: (s, t) => whileOpen('window', bigQueryWindowReader(conn, s, t)),
+    window: (s, t) => whileOpen('window', bigQueryWindowReader(conn, s, t, {}, batch)),
     async close() {
       closed = true;
     },

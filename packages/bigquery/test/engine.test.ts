@@ -15,7 +15,7 @@ const fake = await startFake();
 const P = 'player_game_summary';
 
 describe('guard and worker on the BigQuery store', () => {
-  it('queues a small gap with two read jobs and one insertAll, holds, backfills and resumes', async () => {
+  it('queues a small gap with one read job and one insertAll, holds, backfills and resumes', async () => {
     const ds = freshDataset('e2e');
     const schedule = `test-project.${ds}.game_schedule`;
     const target = `test-project.${ds}.player_game_summary`;
@@ -54,9 +54,9 @@ describe('guard and worker on the BigQuery store', () => {
     expect(outcome._tag).toBe('Held');
     expect(outcome._tag === 'Held' && outcome.queued.map((r) => r.gameDate)).toEqual(missing);
     const kinds = fake.requests.slice(mark).map((r) => (r.path.endsWith('/insertAll') ? `insertAll ${r.path.split('/tables/')[1]!.split('/')[0]}` : String((r.body as { query: string }).query).split('\n')[0]!.replace('-- smart-backfill:', '')));
-    // The check reads twice; queueing both dates is one insertAll plus its read-back.
-    expect(kinds.filter((k) => ['window', 'tracker.forWindow', 'tracker.existing'].includes(k)).sort()).toEqual(['tracker.forWindow', 'window']);
-    expect(kinds.filter((k) => k === 'insertAll backfill_request_events')).toHaveLength(1 + 2 /* MarkPublished per request */);
+    // The check reads once (window, requests and open alerts in one job); queueing both dates is one insertAll plus its read-back.
+    expect(kinds.filter((k) => k.startsWith('check') || ['window', 'tracker.forWindow', 'tracker.existing', 'alerts.list'].includes(k))).toEqual(['check window+requests+alerts+held']);
+    expect(kinds.filter((k) => k === 'insertAll backfill_request_events')).toHaveLength(1 + 1 /* both MarkPublished in one insertAll */);
     expect(kinds.filter((k) => k === 'tracker.settle')).toHaveLength(1);
     console.log(`[bigquery] a held check with a 2-date gap: ${kinds.length} requests: ${kinds.join(', ')}`);
 

@@ -299,6 +299,41 @@ export class FakeBigQuery {
               : [{ name: 'd', type: 'DATE', mode: 'NULLABLE' }, { name: 'n', type: 'INTEGER', mode: 'NULLABLE' }];
         return { fields, rows: out };
       }
+      case 'check': {
+        // The guard's combined read: `-- smart-backfill:check window+requests+alerts+held`, tables in that order.
+        const parts = (/^-- smart-backfill:check (\S+)/.exec(sql)?.[1] ?? '').split('+');
+        const names = this.tablesIn(sql);
+        const out: unknown[][] = [];
+        let at = 0;
+        if (parts.includes('window')) {
+          for (const d of this.scheduleDates(names[at]!, params)) out.push(['expected', d, null, null]);
+          for (const [d, n] of this.counts(names[at + 1]!, params)) out.push(['count', d, String(n), null]);
+          at += 2;
+        }
+        if (parts.includes('requests')) {
+          const rows = latestBy(this.rows(names[at++]!), (r) => String(r['request_id'])).filter(
+            (r) => (r['superseded_by'] ?? null) === null && r['processor_name'] === need('r_processor') && String(r['game_date']) >= need('r_start_date') && String(r['game_date']) <= need('r_end_date'),
+          );
+          for (const r of rows) out.push(['request', null, null, toJsonString('requestEvents', r)]);
+        }
+        if (parts.includes('alerts')) {
+          const rows = latestBy(this.rows(names[at++]!), (r) => String(r['alert_key'])).filter((r) => r['processor_name'] === need('a_processor') && (r['resolved_at'] ?? null) === null);
+          for (const r of rows) out.push(['alert', null, null, toJsonString('alertEvents', r)]);
+        }
+        if (parts.includes('held')) {
+          const rows = latestBy(this.rows(names[at++]!), (r) => JSON.stringify([r['processor_name'], r['game_date']])).filter(
+            (r) => r['processor_name'] === need('h_processor') && (r['status'] === 'held' || String(r['game_date']) > need('h_after')),
+          );
+          for (const r of rows) out.push(['held', null, null, toJsonString('heldRunEvents', r)]);
+        }
+        const fields: Field[] = [
+          { name: 'kind', type: 'STRING', mode: 'NULLABLE' },
+          { name: 'd', type: 'DATE', mode: 'NULLABLE' },
+          { name: 'n', type: 'INTEGER', mode: 'NULLABLE' },
+          { name: 'payload', type: 'STRING', mode: 'NULLABLE' },
+        ];
+        return { fields, rows: out };
+      }
       case 'tracker.since':
         return this.project('requestEvents', this.eventRows(sql).filter((r) => r['request_id'] === need('request_id') && Number(r['version']) >= Number(need('version'))));
       case 'held.since':
@@ -306,6 +341,7 @@ export class FakeBigQuery {
       case 'alerts.since':
         return this.project('alertEvents', this.eventRows(sql).filter((r) => r['alert_key'] === need('alert_key') && Number(r['version']) >= Number(need('version'))));
       case 'tracker.get':
+      case 'tracker.getMany':
       case 'tracker.forWindow':
       case 'tracker.existing':
       case 'tracker.settle':
@@ -315,6 +351,7 @@ export class FakeBigQuery {
         let rows = latestBy(this.eventRows(sql), (r) => String(r['request_id']));
         const live = (r: Json): boolean => r['superseded_by'] === null || r['superseded_by'] === undefined;
         if (op === 'tracker.get') rows = rows.filter((r) => r['request_id'] === need('request_id'));
+        if (op === 'tracker.getMany') rows = rows.filter((r) => arr('request_ids').includes(String(r['request_id'])));
         if (op === 'tracker.forWindow') rows = rows.filter((r) => live(r) && r['processor_name'] === need('processor') && String(r['game_date']) >= need('start_date') && String(r['game_date']) <= need('end_date'));
         if (op === 'tracker.existing' || op === 'tracker.settle') {
           const dates = arr('dates');
@@ -433,6 +470,32 @@ export class FakeBigQuery {
     return out;
   }
 }
+
+/** A stored row as BigQuery's `TO_JSON_STRING(row)` renders it: TIMESTAMP as RFC 3339 UTC, INT64 as a number, JSON embedded. */
+const toJsonString = (kind: TableDef['kind'], r: Json): string => {
+  const def = TABLE_DEFS.find((t) => t.kind === kind)!;
+  const out: Json = {};
+  for (const c of def.columns) {
+    const v = r[c.name] ?? null;
+    const one = (x: unknown): unknown => {
+      if (x === null) return null;
+      switch (c.type) {
+        case 'TIMESTAMP':
+          return new Date(Date.parse(String(x))).toISOString().replace('.000Z', 'Z');
+        case 'INT64':
+          return Number(x);
+        case 'BOOL':
+          return x === true || x === 'true';
+        case 'JSON':
+          return typeof x === 'string' ? (JSON.parse(x) as unknown) : x;
+        default:
+          return String(x);
+      }
+    };
+    out[c.name] = c.mode === 'REPEATED' ? ((v as unknown[] | null) ?? []).map(one) : one(v);
+  }
+  return JSON.stringify(out);
+};
 
 const fieldOf = (c: ColumnDef): Field => ({ name: c.name, type: c.type === 'INT64' ? 'INTEGER' : c.type === 'BOOL' ? 'BOOLEAN' : c.type, mode: c.mode });
 

@@ -59,6 +59,12 @@ const everyStatement = async (): Promise<string[]> => {
   await s.alertLog.resolve('k', 3);
   await s.alertLog.list({});
   await s.alertLog.list({ processorName: P, openOnly: true });
+  await t.apply('r1', { _tag: 'MarkPublished', at: 4 });
+  // A guard check: window, requests, open alerts (and held runs) in one combined statement.
+  const w = s.window({ table: `${ds}.sched`, dateColumn: 'd_col', statusColumn: 'st', statuses: ['Final'], processorColumn: 'proc', partitionColumn: 'part' }, { table: `${ds}.ts`, dateColumn: 'd_col', dateColumnType: 'TIMESTAMP', processorColumn: 'proc', partitionColumn: 'part', partitionColumnType: 'DATE' });
+  await Promise.all([s.alertLog.list({ processorName: P, openOnly: true }), w.readWindow(W), t.forWindow(W)]);
+  await Promise.all([w.readWindow(W), t.forWindow(W)]);
+  await Promise.all([s.alertLog.list({ processorName: P, openOnly: true }), t.forWindow(W)]);
   return fake.requests
     .slice(mark)
     .filter((r) => r.method === 'POST' && r.path.endsWith('/queries'))
@@ -70,7 +76,7 @@ describe('BigQuery syntax (node-sql-parser, bigquery dialect)', () => {
     const sqls = await everyStatement();
     const kinds = new Set(sqls.map((s) => /^-- smart-backfill:(\S+)/.exec(s)?.[1]));
     expect([...kinds].sort()).toEqual(
-      ['alerts.get', 'alerts.list', 'alerts.since', 'counts', 'held.get', 'held.list', 'held.since', 'runs.list', 'schedule', 'tracker.existing', 'tracker.expiredLeases', 'tracker.forWindow', 'tracker.get', 'tracker.list', 'tracker.settle', 'tracker.since', 'tracker.unpublished', 'window'].sort(),
+      ['alerts.get', 'alerts.list', 'alerts.since', 'check', 'counts', 'held.get', 'held.list', 'held.since', 'runs.list', 'schedule', 'tracker.existing', 'tracker.expiredLeases', 'tracker.forWindow', 'tracker.get', 'tracker.getMany', 'tracker.list', 'tracker.settle', 'tracker.since', 'tracker.unpublished', 'window'].sort(),
     );
     for (const sql of sqls) {
       expect(() => parser.astify(sql, { database: 'bigquery' }), sql).not.toThrow();
