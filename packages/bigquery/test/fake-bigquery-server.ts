@@ -105,6 +105,12 @@ export class FakeBigQuery {
   readonly userTables = new Map<string, { readonly config: UserTableConfig; readonly rows: Json[] }>();
   /** Rows per page before a `pageToken` is returned. */
   pageSize = 500;
+  /**
+   * Also answer requests that carry no Authorization header, as the client sends
+   * them when `BIGQUERY_EMULATOR_HOST` points it here (`emulatorHost`). A wrong
+   * token is refused all the same. Off by default.
+   */
+  allowNoAuth = false;
   private readonly failures: ScriptedFailure[] = [];
   private readonly pages = new Map<string, { fields: readonly Field[]; rows: readonly Json[] }[]>();
   private server: http.Server | undefined;
@@ -163,6 +169,11 @@ export class FakeBigQuery {
     t.rows.push(...rows);
   }
 
+  /** The value for `BIGQUERY_EMULATOR_HOST` (the client appends no `/bigquery/v2` in that mode); set `allowNoAuth` with it. */
+  get emulatorHost(): string {
+    return `${this.url}/bigquery/v2`;
+  }
+
   rows(fullName: string): Json[] {
     return (this.tables.get(fullName) ?? []).map((r) => r.json);
   }
@@ -179,7 +190,8 @@ export class FakeBigQuery {
   // ---------------------------------------------------------------- routing
 
   private handle(r: RecordedRequest): [number, unknown] {
-    if (r.headers.authorization !== 'Bearer fake-token-for-tests') return [401, apiError(401, 'unauthorized', 'missing or wrong bearer token')];
+    const anonymous = this.allowNoAuth && r.headers.authorization === undefined;
+    if (!anonymous && r.headers.authorization !== 'Bearer fake-token-for-tests') return [401, apiError(401, 'unauthorized', 'missing or wrong bearer token')];
     const scripted = this.failures.find((f) => (f.times ?? 0) > 0 && f.match(r));
     if (scripted !== undefined) {
       scripted.times = (scripted.times ?? 1) - 1;
@@ -202,6 +214,8 @@ export class FakeBigQuery {
       // BigQuery's best-effort dedupe on insertId, made exact here.
       if (row.insertId !== undefined && stored.some((s) => s.insertId === row.insertId)) continue;
       stored.push({ insertId: row.insertId, json: row.json });
+      // A processor streaming into a seeded schedule/target table: its rows count from now on.
+      this.userTables.get(table)?.rows.push(row.json);
     }
     return [200, { kind: 'bigquery#tableDataInsertAllResponse' }];
   }
