@@ -108,7 +108,7 @@ describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
     cleanups.push(t.cleanup);
     t.write('processor.mjs', PROCESSOR_MODULE);
     t.write('smart-backfill.config.json', {
-      store: { type: 'bigquery', projectId: PROJECT, dataset: DATASET, location: 'US' },
+      store: { type: 'bigquery', projectId: PROJECT, dataset: DATASET, location: 'US', maximumBytesBilled: '1000000000', labels: { app: 'smart-backfill' } },
       queue: {
         type: 'pubsub',
         projectId: PROJECT,
@@ -155,6 +155,9 @@ describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
     expect(check?.query).toContain(`\`${SCHEDULE}\``);
     expect(check?.query).toContain(`\`${TARGET}\``);
     expect(JSON.stringify(check?.queryParameters)).toContain('Completed');
+    // store.maximumBytesBilled and store.labels reach every job the store runs (and the DDL jobs of init --apply).
+    expect(check).toMatchObject({ maximumBytesBilled: '1000000000', labels: { app: 'smart-backfill' } });
+    expect(bq.queries().filter((q) => q.query.startsWith('-- smart-backfill:ddl')).every((q) => (q['labels'] as Record<string, string> | undefined)?.['app'] === 'smart-backfill')).toBe(true);
 
     const events = bq.rows(T('backfill_request_events')).filter((r) => r['request_id'] === requestId);
     expect(events[0]).toMatchObject({ processor_name: P, game_date: '2025-11-15', status: 'queued' });

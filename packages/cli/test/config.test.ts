@@ -215,6 +215,49 @@ export default {
     expect(r.errors).toEqual(['error: store.type "bigquery" keeps no queue: add "queue": { "type": "pubsub", "topic": "...", "subscription": "..." }']);
   });
 
+  it('store.type bigquery: keyFilename, maximumBytesBilled and labels decode (key file resolved against the config folder), bad values name their path', () => {
+    const bigquery = (store: Record<string, unknown>): unknown => ({ store: { type: 'bigquery', dataset: 'nba_processing', ...store }, processors: [processor] });
+    const problems = (raw: unknown): string[] => {
+      try {
+        resolveConfig(raw, { baseDir: '/srv/pipelines' });
+        return [];
+      } catch (e) {
+        return [...(e as { lines: string[] }).lines].slice(1).map((l) => l.trim());
+      }
+    };
+    const ok = resolveConfig(bigquery({ keyFilename: 'keys/sa.json', maximumBytesBilled: 10_000_000_000, labels: { app: 'smart-backfill', team: 'nba', env: '' } }), {
+      baseDir: '/srv/pipelines',
+    });
+    expect(ok.store).toEqual({
+      type: 'bigquery',
+      dataset: 'nba_processing',
+      keyFilename: '/srv/pipelines/keys/sa.json',
+      maximumBytesBilled: 10_000_000_000,
+      labels: { app: 'smart-backfill', team: 'nba', env: '' },
+    });
+    // Past 2^53 as a string of digits; an absolute key file is kept as is.
+    expect(resolveConfig(bigquery({ keyFilename: '/etc/sa.json', maximumBytesBilled: '9000000000000000000' }), { baseDir: '/srv' }).store).toMatchObject({
+      keyFilename: '/etc/sa.json',
+      maximumBytesBilled: '9000000000000000000',
+    });
+    expect(problems(bigquery({ keyFilename: '', maximumBytesBilled: 0, labels: { App: 'x', team: 'NBA Finals' } }))).toEqual([
+      'store.keyFilename: expected a key file path, got ""',
+      'store.maximumBytesBilled: expected a positive whole number of bytes (or a string of digits), got 0',
+      'store.labels.App: expected a label key (lowercase letters, digits, "_" or "-", starting with a letter, at most 63 characters), got "App"',
+      'store.labels.team: expected a label value (lowercase letters, digits, "_" or "-", at most 63 characters), got "NBA Finals"',
+    ]);
+    expect(problems(bigquery({ maximumBytesBilled: '1e9' }))).toEqual(['store.maximumBytesBilled: expected a positive whole number of bytes (or a string of digits), got "1e9"']);
+    expect(problems(bigquery({ maximumBytesBilled: 1.5, labels: ['app'] }))).toEqual([
+      'store.maximumBytesBilled: expected a positive whole number of bytes (or a string of digits), got 1.5',
+      'store.labels: expected an object, got an array',
+    ]);
+    expect(problems(bigquery({ labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'x'])) }))).toEqual(['store.labels: expected at most 64 labels, got 65']);
+    // SQLite has none of these fields.
+    expect(problems({ store: { type: 'sqlite', path: 'a.db', labels: { app: 'x' } }, processors: [processor] })).toEqual([
+      'store.labels: unknown field (known: type, path, busyTimeoutMs)',
+    ]);
+  });
+
   it('init writes a starter config and the schema; a second init refuses to overwrite', async () => {
     const t = temp();
     const r = await cli(['init'], { cwd: t.dir });

@@ -79,6 +79,19 @@ const countOf = (counts: CountsByDate, d: IsoDate): number => {
 
 const newer = (a: BackfillRequest, b: BackfillRequest): boolean => a.requestedAt > b.requestedAt || (a.requestedAt === b.requestedAt && a.updatedAt > b.updatedAt);
 
+/**
+ * The request that decides each date's state: the newest by `requestedAt`, then
+ * `updatedAt`. The terminal calendar uses it too, so both calendars pick the same one.
+ */
+export const latestRequestByDate = (requests: Iterable<BackfillRequest>): Map<IsoDate, BackfillRequest> => {
+  const latest = new Map<IsoDate, BackfillRequest>();
+  for (const r of requests) {
+    const cur = latest.get(r.gameDate);
+    if (cur === undefined || newer(r, cur)) latest.set(r.gameDate, r);
+  }
+  return latest;
+};
+
 /** An empty tally of every state. */
 export const emptyStateCounts = (): Record<DayState, number> => Object.fromEntries(DAY_STATES.map((s) => [s, 0])) as Record<DayState, number>;
 
@@ -91,14 +104,10 @@ export const buildCalendarModel = (input: CalendarModelInput): CalendarModel => 
   if (compareDates(input.end, input.start) < 0) throw new RangeError(`[smart-backfill] [report] calendar range ends (${input.end}) before it starts (${input.start})`);
   const today = input.today ?? input.end;
   const expected = new Set(input.expectedDates);
-  const latest = new Map<IsoDate, BackfillRequest>();
+  const own = [...(input.requests ?? [])].filter((r) => r.processorName === input.processorName);
+  const latest = latestRequestByDate(own);
   const requestCount = new Map<IsoDate, number>();
-  for (const r of input.requests ?? []) {
-    if (r.processorName !== input.processorName) continue;
-    requestCount.set(r.gameDate, (requestCount.get(r.gameDate) ?? 0) + 1);
-    const cur = latest.get(r.gameDate);
-    if (cur === undefined || newer(r, cur)) latest.set(r.gameDate, r);
-  }
+  for (const r of own) requestCount.set(r.gameDate, (requestCount.get(r.gameDate) ?? 0) + 1);
   const alertOf = new Map<IsoDate, AlertRecord>();
   const openDates = new Set<IsoDate>();
   for (const a of input.alerts ?? []) {

@@ -12,6 +12,7 @@ export {
   type DayCell,
   type CalendarModel,
   buildCalendarModel,
+  latestRequestByDate,
   emptyStateCounts,
   weekdayOf,
 } from './calendar-model.js';

@@ -10,7 +10,6 @@ const list = (ds: readonly IsoDate[]): string => (ds.length === 0 ? 'none' : ds.
 export const checkStoreCommand = async (out: Output, opts: Record<string, unknown>, processor: string): Promise<number> => {
   const date = dateOption('--date', opts['date']);
   return withRuntime(out, opts, async (rt) => {
-    rt.processorConfig(processor);
     const guard = await rt.guard(processor);
     const report = await guard.check(date);
     if (out.json) out.printJson(jsonSafe(report));

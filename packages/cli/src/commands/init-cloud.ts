@@ -43,6 +43,8 @@ interface BigQueryTarget {
   readonly projectId: string;
   readonly dataset: string;
   readonly location: string | undefined;
+  /** From the config's store: credentials and job labels for `--apply`. */
+  readonly connection: { readonly keyFilename?: string | undefined; readonly labels?: Readonly<Record<string, string>> | undefined };
   /** How the user named each setting (a flag, a config path, an environment variable), for errors. */
   readonly names: { readonly projectId: string; readonly dataset: string; readonly location: string };
 }
@@ -71,7 +73,7 @@ const bigQueryTarget = (config: ResolvedConfig | undefined, opts: Record<string,
     location: flag(opts, 'location') !== undefined ? '--location' : 'store.location',
   };
   if (!DATASET.test(dataset)) throw badInput(`${names.dataset}: expected a BigQuery dataset id (letters, digits and "_", at most 1024 characters), got ${JSON.stringify(dataset)}`);
-  return { projectId, dataset, location: flag(opts, 'location') ?? store?.location, names };
+  return { projectId, dataset, location: flag(opts, 'location') ?? store?.location, connection: { keyFilename: store?.keyFilename, labels: store?.labels }, names };
 };
 
 /** A bad name found by the adapter, renamed to how the user gave it: exit 2. */
@@ -102,7 +104,7 @@ const initBigQuery = async (out: Output, opts: Record<string, unknown>, config: 
   }
   let ran: readonly string[];
   try {
-    ran = await bq.applyDdl(options);
+    ran = await bq.applyDdl({ ...options, ...t.connection });
   } catch (e) {
     const bad = bigQueryConfigError(bq, e, t);
     if (bad !== undefined) throw bad;

@@ -17,7 +17,7 @@ export interface ProcessorStatus {
 
 const DAY_MS = 86_400_000;
 
-/** Everything `status` shows for one processor: four store reads and one window read. */
+/** Everything `status` shows for one processor: five store reads and one window read. */
 export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, weeks: number): Promise<ProcessorStatus> => {
   const p = rt.processorConfig(name);
   const now = rt.clock.now();

@@ -65,9 +65,8 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
     const cfg = rt.config.worker ?? {};
     const concurrency = opts['concurrency'] !== undefined ? intOption('--concurrency', opts['concurrency'], 1, 64) : (cfg.concurrency ?? 1);
     const once = opts['once'] === true;
-    const registry = await rt.registry();
-    const guards = new Map<string, Awaited<ReturnType<Runtime['guard']>>>();
-    for (const p of rt.config.processors) guards.set(p.name, await rt.guard(p.name));
+    // Every configured processor, guarded: the worker's allowlist, and each one's policy.
+    const guards = new Map(await Promise.all(rt.config.processors.map(async (p) => [p.name, await rt.guard(p.name)] as const)));
     const signal = out.io.signal;
     const pollMs = cfg.pollIntervalMs ?? 1000;
     // Only Pub/Sub needs it: the store's queue answers a zero-wait receive truthfully.
@@ -80,7 +79,7 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
         queue,
         tracker: rt.tracker,
         runLog: rt.runLog,
-        registry,
+        registry: guards,
         clock: rt.clock,
         // Each processor retries and cascades under its own policy, as its guard counts.
         policyFor: (name) => guards.get(name)?.policy,

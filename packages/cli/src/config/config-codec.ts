@@ -19,12 +19,38 @@ const tableName = matching(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*){
 const dateColumnType = literal(['date', 'datetime', 'epoch-seconds', 'epoch-millis', 'DATE', 'TIMESTAMP', 'DATETIME']);
 const columnName = matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name (letters, digits, "_")');
 
+/** BigQuery's `maximumBytesBilled`: a positive whole number, or a string of digits for values past 2^53. */
+const bytesLimit = new t.Type<number | string, number | string, unknown>(
+  'a positive whole number of bytes',
+  (u): u is number | string => typeof u === 'number' || typeof u === 'string',
+  (u, c) =>
+    (typeof u === 'number' && Number.isSafeInteger(u) && u >= 1) || (typeof u === 'string' && /^[1-9][0-9]{0,18}$/.test(u))
+      ? t.success(u)
+      : t.failure(u, c, `expected a positive whole number of bytes (or a string of digits), got ${show(u)}`),
+  t.identity,
+);
+
+// BigQuery's label rules: keys start with a lowercase letter; keys and values hold lowercase letters, digits, "_" and "-" (at most 63); values may be empty.
+const jobLabels = refine(
+  record(
+    matching(/^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u, 'a label key (lowercase letters, digits, "_" or "-", starting with a letter, at most 63 characters)'),
+    matching(/^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u, 'a label value (lowercase letters, digits, "_" or "-", at most 63 characters)'),
+  ),
+  (labels, c) => (Object.keys(labels).length > 64 ? [errorAt(c, [], labels, `expected at most 64 labels, got ${Object.keys(labels).length}`)] : []),
+);
+
 const storeCodec = tagged<StoreConfig>('type', {
   sqlite: struct('SqliteStore', { type: literal(['sqlite']), path: string('a file path') }, { busyTimeoutMs: wholeNumber(0) }),
   bigquery: struct(
     'BigQueryStore',
     { type: literal(['bigquery']), dataset: matching(/^[A-Za-z0-9_]{1,1024}$/, 'a BigQuery dataset id') },
-    { projectId: string('a project id'), location: string('a location') },
+    {
+      projectId: string('a project id'),
+      location: string('a location'),
+      keyFilename: string('a key file path'),
+      maximumBytesBilled: bytesLimit,
+      labels: jobLabels,
+    },
   ),
 });
 

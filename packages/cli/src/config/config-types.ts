@@ -16,6 +16,12 @@ export interface BigQueryStoreConfig {
   /** Dataset holding the request tracker, run log and alert log tables. */
   readonly dataset: string;
   readonly location?: string;
+  /** Service-account key file (default: Application Default Credentials). Relative paths are resolved against the config file's folder. */
+  readonly keyFilename?: string;
+  /** Upper bound on bytes billed per query; a query that would scan more fails, nothing billed. A string for values past 2^53. */
+  readonly maximumBytesBilled?: number | string;
+  /** Labels on every query job (BigQuery's rules: lowercase keys and values), to find them in billing exports. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export type StoreConfig = SqliteStoreConfig | BigQueryStoreConfig;

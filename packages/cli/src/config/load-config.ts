@@ -80,8 +80,10 @@ const readRaw = async (file: string): Promise<unknown> => {
   return value;
 };
 
-const absolutize = (store: StoreConfig, baseDir: string): StoreConfig =>
-  store.type === 'sqlite' && store.path !== ':memory:' && !isAbsolute(store.path) ? { ...store, path: resolve(baseDir, store.path) } : store;
+const absolutize = (store: StoreConfig, baseDir: string): StoreConfig => {
+  if (store.type === 'sqlite') return store.path !== ':memory:' && !isAbsolute(store.path) ? { ...store, path: resolve(baseDir, store.path) } : store;
+  return store.keyFilename !== undefined && !isAbsolute(store.keyFilename) ? { ...store, keyFilename: resolve(baseDir, store.keyFilename) } : store;
+};
 
 /**
  * Validate a config value (from a file or built in code). Every problem becomes

@@ -1,5 +1,5 @@
 import { addDays, toEpochDay, type BackfillRequest, type IsoDate } from '@smart-backfill/core';
-import { classifyDay, type DayState } from '@smart-backfill/report';
+import { classifyDay, latestRequestByDate, type DayState } from '@smart-backfill/report';
 import type { Colors } from '../output.js';
 
 /** What one day looks like (decided by `classifyDay` of `@smart-backfill/report`). */
@@ -24,11 +24,7 @@ export const calendarDays = (input: CalendarInput): { start: IsoDate; days: { da
   const start = addDays(input.today, -dow - 7 * (input.weeks - 1));
   const expected = new Set(input.expectedDates);
   const escalated = new Set(input.escalatedDates);
-  const latest = new Map<IsoDate, BackfillRequest>();
-  for (const r of input.requests) {
-    const cur = latest.get(r.gameDate);
-    if (cur === undefined || r.requestedAt > cur.requestedAt || (r.requestedAt === cur.requestedAt && r.updatedAt > cur.updatedAt)) latest.set(r.gameDate, r);
-  }
+  const latest = latestRequestByDate(input.requests);
   const days: { date: IsoDate; state: DayState; count: number }[] = [];
   for (let i = 0; i < input.weeks * 7; i++) {
     const date = addDays(start, i);

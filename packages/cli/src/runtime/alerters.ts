@@ -14,7 +14,7 @@ const channelsWith = (mod: AlertsModule, alerts: readonly AlertConfig[] | undefi
   try {
     return mod.createAlertersFromConfig(alerts ?? DEFAULT_ALERTS, { processorName, env: out.io.env, stderr: out.io.stderr, stdout: out.io.stdout, logger });
   } catch (e) {
-    if (e instanceof mod.AlertsConfigError) throw badInput(e.problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)), e);
+    if (e instanceof mod.AlertsConfigError) throw badInput(e.problems.map((p) => mod.formatConfigProblems([p])), e);
     throw e;
   }
 };

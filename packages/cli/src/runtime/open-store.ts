@@ -21,6 +21,26 @@ export interface StoreHandle {
   close(): Promise<void>;
 }
 
+/**
+ * One window reader per processor, built on first use; the adapter's complaint about a
+ * processor's tables (a bad name, a date type it cannot read) is bad input naming the processor.
+ */
+const windowsOnce = (build: (p: ResolvedProcessor) => WindowReader): ((p: ResolvedProcessor) => WindowReader) => {
+  const readers = new Map<string, WindowReader>();
+  return (p) => {
+    let r = readers.get(p.name);
+    if (r === undefined) {
+      try {
+        r = build(p);
+      } catch (e) {
+        throw new CliError(`processor "${p.name}": ${messageOf(e)}`, ExitCode.badInput, { cause: e });
+      }
+      readers.set(p.name, r);
+    }
+    return r;
+  };
+};
+
 const openSqlite = async (config: ResolvedConfig, clock: Clock): Promise<StoreHandle> => {
   if (config.store.type !== 'sqlite') throw new Error('unreachable');
   const sqlite = await import('@smart-backfill/sqlite');
@@ -34,25 +54,13 @@ const openSqlite = async (config: ResolvedConfig, clock: Clock): Promise<StoreHa
   } catch (e) {
     throw new CliError(`store: cannot open SQLite file ${config.store.path} (${messageOf(e)})`, ExitCode.error, { cause: e });
   }
-  const readers = new Map<string, WindowReader>();
   return {
     tracker: store.tracker,
     queue: store.queue,
     runLog: store.runLog,
     alertLog: store.alertLog,
     db: store.db,
-    windowFor: (p) => {
-      let r = readers.get(p.name);
-      if (r === undefined) {
-        try {
-          r = store.windowReader(p.schedule as Parameters<typeof store.windowReader>[0], p.target as Parameters<typeof store.windowReader>[1]);
-        } catch (e) {
-          throw new CliError(`processor "${p.name}": ${messageOf(e)}`, ExitCode.badInput, { cause: e });
-        }
-        readers.set(p.name, r);
-      }
-      return r;
-    },
+    windowFor: windowsOnce((p) => store.windowReader(p.schedule as Parameters<typeof store.windowReader>[0], p.target as Parameters<typeof store.windowReader>[1])),
     queueDepth: async () => store.queue.depth(),
     close: () => store.close(),
   };
@@ -64,10 +72,10 @@ type OpenPubSubQueue = typeof import('@smart-backfill/pubsub').openPubSubQueue;
 const openBigQuery = async (config: ResolvedConfig): Promise<Omit<StoreHandle, 'queue'>> => {
   if (config.store.type !== 'bigquery') throw new Error('unreachable');
   const open = await loadExtension<OpenBigQueryStore>('@smart-backfill/bigquery', 'openBigQueryStore', 'store.type "bigquery"');
-  const { projectId, location, dataset } = config.store;
+  const { projectId, location, dataset, keyFilename, maximumBytesBilled, labels } = config.store;
   let store: ReturnType<OpenBigQueryStore>;
   try {
-    store = open({ projectId, location, tracking: { dataset } });
+    store = open({ projectId, location, keyFilename, maximumBytesBilled, labels, tracking: { dataset } });
   } catch (e) {
     // The Google client's placeholder when it found no project anywhere.
     if (messageOf(e).includes('{{projectId}}')) {
@@ -75,23 +83,11 @@ const openBigQuery = async (config: ResolvedConfig): Promise<Omit<StoreHandle, '
     }
     throw new CliError(`store: ${messageOf(e)}`, ExitCode.badInput, { cause: e });
   }
-  const readers = new Map<string, WindowReader>();
   return {
     tracker: store.tracker,
     runLog: store.runLog,
     alertLog: store.alertLog,
-    windowFor: (p) => {
-      let r = readers.get(p.name);
-      if (r === undefined) {
-        try {
-          r = store.window(p.schedule as Parameters<typeof store.window>[0], p.target as Parameters<typeof store.window>[1]);
-        } catch (e) {
-          throw new CliError(`processor "${p.name}": ${messageOf(e)}`, ExitCode.badInput, { cause: e });
-        }
-        readers.set(p.name, r);
-      }
-      return r;
-    },
+    windowFor: windowsOnce((p) => store.window(p.schedule as Parameters<typeof store.window>[0], p.target as Parameters<typeof store.window>[1])),
     close: () => store.close(),
   };
 };
