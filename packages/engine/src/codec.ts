@@ -155,12 +155,12 @@ const toProblems = (errors: t.Errors): DecodeProblem[] => {
 export const derivedRequestId = (m: { readonly processor_name: string; readonly start_date: string; readonly end_date: string; readonly requested_at: string }): string =>
   'msg-' + createHash('sha256').update(`${m.processor_name}\u0000${m.start_date}\u0000${m.end_date}\u0000${m.requested_at}`).digest('hex').slice(0, 32);
 
-const bodyText = (input: unknown): Result<DecodeProblem[], unknown> => {
+/** The message body as a parsed JSON object, from text, bytes or an object already parsed. */
+const bodyObject = (input: unknown): Result<DecodeProblem[], unknown> => {
   let text: string;
   if (typeof input === 'string') {
-    if (Buffer.byteLength(input, 'utf8') > MAX_MESSAGE_BYTES) {
-      return err([{ path: '(message)', message: `message is ${Buffer.byteLength(input, 'utf8')} bytes; the limit is ${MAX_MESSAGE_BYTES}` }]);
-    }
+    const bytes = Buffer.byteLength(input, 'utf8');
+    if (bytes > MAX_MESSAGE_BYTES) return err([{ path: '(message)', message: `message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}` }]);
     text = input;
   } else if (input instanceof Uint8Array) {
     if (input.byteLength > MAX_MESSAGE_BYTES) {
@@ -195,7 +195,7 @@ const bodyText = (input: unknown): Result<DecodeProblem[], unknown> => {
  * Unknown fields are ignored (forward compatibility).
  */
 export const decodeBackfillMessage = (input: unknown): Result<readonly DecodeProblem[], BackfillMessage> => {
-  const body = bodyText(input);
+  const body = bodyObject(input);
   if (body._tag === 'Err') return body;
   return pipe(
     WireMessage.decode(body.value),

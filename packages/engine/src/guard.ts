@@ -22,12 +22,12 @@ import {
   type WindowReader,
 } from '@smart-backfill/core';
 import { escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
-import { queueMessageForRequest } from './codec.js';
 import { summarizeFailures } from './failures.js';
 import { errorMessage, SmartBackfillError, toError } from './errors.js';
 import type { CheckReport, GuardDeps, GuardedProcessor, GuardOutcome } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
+import { publishTracked } from './publish-tracked.js';
 import { resumeHeldRuns } from './resume.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
@@ -316,7 +316,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           await record('failed', null, error.message, { ...meta, queued: [], in_flight: d.inFlight });
           return { _tag: 'Failed', error, stage: 'check', runId };
         }
-        await publish(created);
+        await publishTracked({ tracker: deps.tracker, queue: deps.queue, clock, logger: log, logFields: { processor: name } }, created);
       }
       const inFlight = [...d.inFlight, ...lost].sort();
       const queuedDates = created.map((r) => r.gameDate);
@@ -335,33 +335,6 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         }).catch((e: unknown) => log.warn('resume re-check failed', { processor: name, date, error: errorMessage(e) }));
       }
       return { _tag: 'Held', analysis, decision: d, queued: created, inFlight, runId };
-    }
-
-    async function publish(created: readonly BackfillRequest[]): Promise<void> {
-      if (created.length === 0) return;
-      let outcomes;
-      try {
-        outcomes = await deps.queue.publish(created.map(queueMessageForRequest));
-      } catch (e) {
-        // Tracked but unpublished: the relay republishes it.
-        log.warn('publish failed; the relay will republish', { processor: name, count: created.length, error: errorMessage(e) });
-        return;
-      }
-      await Promise.all(
-        created.map(async (r, i) => {
-          const o = outcomes[i];
-          if (o?._tag !== 'Published') {
-            log.warn('publish failed; the relay will republish', { processor: name, requestId: r.requestId, error: o?.error ?? 'no outcome' });
-            return;
-          }
-          try {
-            const m = await deps.tracker.apply(r.requestId, { _tag: 'MarkPublished', at: clock.now() });
-            if (m._tag === 'Err') log.warn('could not mark published', { requestId: r.requestId, error: m.error.message });
-          } catch (e) {
-            log.warn('could not mark published', { requestId: r.requestId, error: errorMessage(e) });
-          }
-        }),
-      );
     }
   };
 

@@ -1,7 +1,6 @@
 import type { BackfillQueue, Clock, RequestTracker } from '@smart-backfill/core';
-import { queueMessageForRequest } from './codec.js';
-import { errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import { publishTracked } from './publish-tracked.js';
 
 export interface RelayDeps {
   readonly tracker: RequestTracker;
@@ -41,26 +40,7 @@ export const createRelay = (deps: RelayDeps): Relay => {
       const now = deps.clock.now();
       const pending = await deps.tracker.unpublished({ olderThan: now - olderThanMs, limit });
       if (pending.length === 0) return { republished: 0, failed: 0 };
-      let outcomes;
-      try {
-        outcomes = await deps.queue.publish(pending.map(queueMessageForRequest));
-      } catch (e) {
-        log.warn('relay: publish failed', { count: pending.length, error: errorMessage(e) });
-        return { republished: 0, failed: pending.length };
-      }
-      let republished = 0;
-      let failed = 0;
-      for (const [i, r] of pending.entries()) {
-        const o = outcomes[i];
-        if (o?._tag !== 'Published') {
-          failed++;
-          log.warn('relay: publish failed', { requestId: r.requestId, error: o?.error ?? 'no outcome' });
-          continue;
-        }
-        republished++;
-        const marked = await deps.tracker.apply(r.requestId, { _tag: 'MarkPublished', at: deps.clock.now() }).catch((e: unknown) => ({ _tag: 'Err' as const, error: { message: errorMessage(e) } }));
-        if (marked._tag === 'Err') log.warn('relay: could not mark published', { requestId: r.requestId, error: marked.error.message });
-      }
+      const { published: republished, failed } = await publishTracked({ tracker: deps.tracker, queue: deps.queue, clock: deps.clock, logger: log, logPrefix: 'relay: ' }, pending);
       if (republished > 0) log.info('relay: republished', { republished, failed });
       return { republished, failed };
     },

@@ -1,4 +1,4 @@
-import { addDays, isActive, type Clock, type HeldRun, type IsoDate, type RequestTracker, type RunLog } from '@smart-backfill/core';
+import { addDays, compareDates, isActive, toEpochDay, type Clock, type HeldRun, type IsoDate, type RequestTracker, type RunLog } from '@smart-backfill/core';
 import { errorMessage } from './errors.js';
 import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -77,7 +77,7 @@ export const resumeHeldRuns = async (
     }
     const ready = held
       .filter((h) => h.waitingFor.every((d) => completed.has(d) && !active.has(d)))
-      .sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : 0));
+      .sort((a, b) => compareDates(a.runDate, b.runDate));
     for (const h of ready) {
       if (!(await deps.runLog.release(processorName, h.runDate, 'resumed', deps.clock.now()))) continue;
       log.info('resuming held run', { processor: processorName, date: h.runDate });
@@ -91,10 +91,10 @@ export const resumeHeldRuns = async (
   const cascaded: IsoDate[] = [];
   if (opts.cascade !== undefined && opts.cascade.healedDates.length > 0) {
     const { healedDates, lookbackDays, healedAt } = opts.cascade;
-    const earliest = [...healedDates].sort()[0] as IsoDate;
-    const latest = addDays([...healedDates].sort()[healedDates.length - 1] as IsoDate, lookbackDays);
-    const sinceMs = Date.UTC(Number(earliest.slice(0, 4)), Number(earliest.slice(5, 7)) - 1, Number(earliest.slice(8, 10)));
-    const runs = await deps.runLog.runs({ processorName, since: sinceMs });
+    const sorted = [...healedDates].sort();
+    const earliest = sorted[0] as IsoDate;
+    const latest = addDays(sorted[sorted.length - 1] as IsoDate, lookbackDays);
+    const runs = await deps.runLog.runs({ processorName, since: toEpochDay(earliest) * MS_PER_DAY });
     const rerunSince = new Map<IsoDate, number>();
     for (const r of runs) if (r.outcome === 'succeeded' && !r.isBackfill) rerunSince.set(r.runDate, Math.max(rerunSince.get(r.runDate) ?? -Infinity, r.startedAt));
     const already = new Set(resumed);
@@ -166,7 +166,11 @@ export const createResumer = (deps: ResumerDeps): Resumer => {
       };
       const all = (await deps.runLog.heldRuns({ status: 'held' })).slice(0, deps.limit ?? 500);
       const byProcessor = new Map<string, HeldRun[]>();
-      for (const h of all) byProcessor.set(h.processorName, [...(byProcessor.get(h.processorName) ?? []), h]);
+      for (const h of all) {
+        const list = byProcessor.get(h.processorName);
+        if (list === undefined) byProcessor.set(h.processorName, [h]);
+        else list.push(h);
+      }
       for (const [name, held] of byProcessor) {
         const guard = deps.guardFor(name);
         if (guard === undefined) continue;
@@ -212,7 +216,7 @@ export const createResumer = (deps: ResumerDeps): Resumer => {
         }
         const unjudged = ready
           .filter(({ h, closedAt }) => !runs.some((r) => r.runDate === h.runDate && !r.isBackfill && r.startedAt > closedAt))
-          .sort((a, b) => (a.h.runDate < b.h.runDate ? -1 : a.h.runDate > b.h.runDate ? 1 : 0));
+          .sort((a, b) => compareDates(a.h.runDate, b.h.runDate));
         for (const { h } of unjudged) {
           if (!(await deps.runLog.release(name, h.runDate, 'resumed', deps.clock.now()))) continue;
           log.info('resuming held run missed at completion', { processor: name, date: h.runDate });

@@ -30,8 +30,6 @@ const parseRequestedAt = (s: string): number | undefined => {
   return Number.isFinite(ms) ? ms : undefined;
 };
 
-const lookup = (registry: WorkerDeps['registry'], name: string): Processor | undefined => registry.get(name);
-
 /**
  * The backfill worker (the seed's Cloud Function, made safe): decode, allowlist,
  * claim with a fenced lease, run with `isBackfill: true`, heartbeat, complete or
@@ -53,7 +51,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const resume: ResumeOptions = typeof deps.resume === 'object' ? deps.resume : { enabled: deps.resume ?? true };
   const resumeEnabled = resume.enabled ?? true;
   const guardedEntry = (name: string): GuardedProcessor | undefined => {
-    const p = lookup(deps.registry, name);
+    const p = deps.registry.get(name);
     return p !== undefined && isGuardedProcessor(p) ? p : undefined;
   };
   const guardFor = deps.guardFor ?? guardedEntry;
@@ -86,6 +84,12 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const nack = (d: Delivery, id: string | null, delayMs: number) => settle('nack', id, () => d.nack(Math.max(0, Math.round(delayMs))));
   const deadLetter = (d: Delivery, id: string | null, reason: string) =>
     settle('dead-letter', id, () => (d.deadLetter !== undefined ? d.deadLetter(reason) : d.ack()));
+  /** The tracker refused this worker's `Complete`/`Fail` (fencing): another claim owns the request now. */
+  const stale = async (d: Delivery, id: string, attempt: number, what: 'result' | 'failure', reason: string): Promise<DeliveryOutcome> => {
+    log.warn(`${what} refused: this worker lost the request`, { requestId: id, attempt, reason });
+    await ack(d, id);
+    return { _tag: 'Stale', requestId: id, attempt, reason };
+  };
 
   /** The tracked request for a message, created when missing (a hand-published or lost message). */
   const ensureRequest = async (m: BackfillMessage, d: Delivery): Promise<{ request: BackfillRequest } | { duplicateOf: BackfillRequest }> => {
@@ -184,6 +188,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const { maxAttempts, lookbackDays } = policy;
     const id = claimed.requestId;
     const attempt = claimed.attempt;
+    const dates = dateRange(m.start_date, m.end_date);
     const run = new AbortController();
     const stopBeat = new AbortController();
     running.add(run);
@@ -194,7 +199,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     let failure: unknown;
     let failed = false;
     try {
-      for (const date of dateRange(m.start_date, m.end_date)) {
+      for (const date of dates) {
         const startedAt = clock.now();
         try {
           const out = await processor.run({ date, isBackfill: true, trigger: 'backfill', requestId: id, attempt, signal: run.signal });
@@ -223,19 +228,15 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const now = clock.now();
     if (!failed) {
       const done = await tracker.apply(id, { _tag: 'Complete', at: now, attempt });
-      if (done._tag === 'Err') {
-        log.warn('result refused: this worker lost the request', { requestId: id, attempt, reason: done.error.message });
-        await ack(d, id);
-        return { _tag: 'Stale', requestId: id, attempt, reason: done.error.message };
-      }
+      if (done._tag === 'Err') return stale(d, id, attempt, 'result', done.error.message);
       await ack(d, id);
       log.info('backfill completed', { requestId: id, processor: m.processor_name, date: m.start_date, attempt });
       let resumed: readonly string[] = [];
       if (resumeEnabled) {
         try {
           const r = await resumeHeldRuns({ tracker, runLog: deps.runLog, clock, guardFor, logger: log }, m.processor_name, {
-            producedDates: dateRange(m.start_date, m.end_date),
-            cascade: resume.cascade === true ? { healedDates: dateRange(m.start_date, m.end_date), lookbackDays, healedAt: now } : undefined,
+            producedDates: dates,
+            cascade: resume.cascade === true ? { healedDates: dates, lookbackDays, healedAt: now } : undefined,
           });
           resumed = r.resumed;
         } catch (e) {
@@ -248,11 +249,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const error = toError(failure).message;
     // Claims that lapsed are not failures: the request counts only the times the processor threw.
     const fail = await tracker.apply(id, { _tag: 'Fail', at: now, attempt, error });
-    if (fail._tag === 'Err') {
-      log.warn('failure refused: this worker lost the request', { requestId: id, attempt, reason: fail.error.message });
-      await ack(d, id);
-      return { _tag: 'Stale', requestId: id, attempt, reason: fail.error.message };
-    }
+    if (fail._tag === 'Err') return stale(d, id, attempt, 'failure', fail.error.message);
     const failures = fail.value.failures;
     if (isRetryable(failure) && failures < maxAttempts) {
       const delayMs = backoffDelay(failures, backoff);
@@ -280,11 +277,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const id = claimed.requestId;
     const error = poisonMessage(claimed.attempt - 1, lapses, claimed.errorMessage);
     const fail = await tracker.apply(id, { _tag: 'Fail', at: clock.now(), attempt: claimed.attempt, error, final: true });
-    if (fail._tag === 'Err') {
-      log.warn('failure refused: this worker lost the request', { requestId: id, attempt: claimed.attempt, reason: fail.error.message });
-      await ack(d, id);
-      return { _tag: 'Stale', requestId: id, attempt: claimed.attempt, reason: fail.error.message };
-    }
+    if (fail._tag === 'Err') return stale(d, id, claimed.attempt, 'failure', fail.error.message);
     log.error('backfill failed for good: poison job', { requestId: id, processor: claimed.processorName, date: claimed.gameDate, attempt: claimed.attempt, lapses, error });
     await deadLetter(d, id, error);
     return { _tag: 'FailedPermanently', requestId: id, attempt: claimed.attempt, failures: fail.value.failures, error, poison: true };
@@ -306,7 +299,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       return { _tag: 'Duplicate', requestId: m.request_id, activeRequestId: ensured.duplicateOf.requestId };
     }
     let r = ensured.request;
-    const processor = lookup(deps.registry, m.processor_name);
+    const processor = deps.registry.get(m.processor_name);
     if (processor === undefined) {
       const known = registryNames(deps.registry);
       const reason = `unknown processor "${m.processor_name}": it is not in this worker's registry${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}; not retried`;

@@ -1,4 +1,4 @@
-import { addDays, dateRange, isoDate, type IsoDate } from '@smart-backfill/core';
+import { addDays, dateRange, isoDate, toEpochDay, type IsoDate } from '@smart-backfill/core';
 import { createMemoryStore, type MemoryStore } from '@smart-backfill/memory';
 import type { Processor, RunOptions } from '@smart-backfill/engine';
 import { ManualClock } from '@smart-backfill/testkit';
@@ -8,7 +8,7 @@ export const D = isoDate;
 export const DAY = 86_400_000;
 
 /** Epoch ms of 08:00 UTC on a date: when the daily run fires. */
-export const morningOf = (d: IsoDate): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)), 8);
+export const morningOf = (d: IsoDate): number => toEpochDay(d) * DAY + 8 * 3_600_000;
 
 export interface World {
   readonly clock: ManualClock;

@@ -1,4 +1,4 @@
-import { isoDate, newRequest, type BackfillRequest, type IsoDate, type NewBackfillRequest } from '@smart-backfill/core';
+import { isoDate, type BackfillRequest, type IsoDate, type NewBackfillRequest } from '@smart-backfill/core';
 
 /** A new request with the seed's defaults, for tests. */
 export const aNewRequest = (
@@ -52,9 +52,7 @@ export const project = (r: BackfillRequest | undefined): Partial<BackfillRequest
   return out as Partial<BackfillRequest>;
 };
 
-export const byId = (a: { readonly requestId: string }, b: { readonly requestId: string }): number =>
+const byId = (a: { readonly requestId: string }, b: { readonly requestId: string }): number =>
   a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0;
 
 export const projectSorted = (rs: readonly BackfillRequest[]): (Partial<BackfillRequest> | undefined)[] => [...rs].sort(byId).map(project);
-
-export { newRequest };

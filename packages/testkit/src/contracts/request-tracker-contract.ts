@@ -14,7 +14,7 @@ import {
 } from '@smart-backfill/core';
 import { ManualClock } from '../manual-clock.js';
 import { contractDescribe, DEFAULT_START_MS, withSubject } from './harness.js';
-import { aNewRequest, byId, project, projectSorted } from './request-fixtures.js';
+import { aNewRequest, project, projectSorted } from './request-fixtures.js';
 import type { ContractOptions, TrackerSubject } from './types.js';
 
 const P = 'player_game_summary';
@@ -501,5 +501,3 @@ const trackerCommands = [
     )
     .map(([p, a, b, st]) => new QueryCommand(p, a, b, st)),
 ];
-
-export { byId };
