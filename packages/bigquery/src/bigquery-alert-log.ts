@@ -1,9 +1,9 @@
 import type { AlertLog, AlertRecord } from '@smart-backfill/core';
-import { connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
+import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { readDate, readDates, readInt, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
 import { configError } from './errors.js';
 import { quoteTable } from './identifiers.js';
-import { insertIdOf, keyedLock, mutate, recentRows, type EventTable, type Stamped } from './event-table.js';
+import { insertIdOf, keyedLock, metaColumns, mutate, recentRows, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
 import { ALERT_EVENTS, LATEST_ORDER, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
@@ -21,27 +21,25 @@ export interface BigQueryAlertLogOptions {
   readonly maximumBytesBilled?: number | string | undefined;
 }
 
-const fromRow = (r: Record<string, unknown>): Stamped<AlertRecord> => ({
-  state: {
-    alertKey: readString('alert_key', r['alert_key']),
-    processorName: readString('processor_name', r['processor_name']),
-    reason: readString('reason', r['reason']) as AlertRecord['reason'],
-    runDate: readDate('run_date', r['run_date']),
-    missingDates: readDates('missing_dates', r['missing_dates']),
-    lastError: readStringOrNull('last_error', r['last_error']),
-    openedAt: readMillis('opened_at', r['opened_at']),
-    updatedAt: readMillis('updated_at', r['updated_at']),
-    lastSentAt: readMillisOrNull('last_sent_at', r['last_sent_at']),
-    sendCount: readInt('send_count', r['send_count']),
-    resolvedAt: readMillisOrNull('resolved_at', r['resolved_at']),
-  },
-  version: readInt('version', r['version']),
-  eventTime: readMillis('event_time', r['event_time']),
-  eventId: readString('event_id', r['event_id']),
-  writerId: readString('writer_id', r['writer_id']),
-});
+const fromRow = (r: Record<string, unknown>): Stamped<AlertRecord> =>
+  stampedOf(
+    {
+      alertKey: readString('alert_key', r['alert_key']),
+      processorName: readString('processor_name', r['processor_name']),
+      reason: readString('reason', r['reason']) as AlertRecord['reason'],
+      runDate: readDate('run_date', r['run_date']),
+      missingDates: readDates('missing_dates', r['missing_dates']),
+      lastError: readStringOrNull('last_error', r['last_error']),
+      openedAt: readMillis('opened_at', r['opened_at']),
+      updatedAt: readMillis('updated_at', r['updated_at']),
+      lastSentAt: readMillisOrNull('last_sent_at', r['last_sent_at']),
+      sendCount: readInt('send_count', r['send_count']),
+      resolvedAt: readMillisOrNull('resolved_at', r['resolved_at']),
+    },
+    r,
+  );
 
-const toRow = (a: AlertRecord, meta: { version: number; event: string; eventTime: number; eventId: string; writerId: string }): Record<string, unknown> => ({
+const toRow = (a: AlertRecord, meta: EventMeta): Record<string, unknown> => ({
   alert_key: a.alertKey,
   processor_name: a.processorName,
   reason: a.reason,
@@ -53,11 +51,7 @@ const toRow = (a: AlertRecord, meta: { version: number; event: string; eventTime
   last_sent_at: tsOut(a.lastSentAt),
   send_count: a.sendCount,
   resolved_at: tsOut(a.resolvedAt),
-  version: meta.version,
-  event: meta.event,
-  event_time: tsOut(meta.eventTime),
-  event_id: meta.eventId,
-  writer_id: meta.writerId,
+  ...metaColumns(meta),
 });
 
 /** Alerts as an append-only event table plus a latest-state view (`alerts`). */
@@ -69,7 +63,7 @@ export const bigQueryAlertLog = (
 ): AlertLog => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
-  const limit = options.maximumBytesBilled === undefined ? undefined : String(options.maximumBytesBilled);
+  const limit = bytesLimit('maximumBytesBilled', options.maximumBytesBilled);
   const verify = options.verifyWrites ?? true;
   const lock = keyedLock();
   const from = quoteTable(tables.alertEvents);

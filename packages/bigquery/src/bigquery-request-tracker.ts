@@ -16,12 +16,12 @@ import {
   type TrackerError,
   type WindowQuery,
 } from '@smart-backfill/core';
-import { connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
+import { bytesLimit, connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { readBool, readDate, readInt, readJsonObject, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
 import { checkWindow } from './date-column.js';
 import { configError } from './errors.js';
 import { quoteTable, type TableRef } from './identifiers.js';
-import { insertIdOf, keyedLock, mutate, type EventTable, type Stamped } from './event-table.js';
+import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
 import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
@@ -79,18 +79,12 @@ const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
     notBefore: readMillisOrNull('not_before', r['not_before']),
     updatedAt: readMillis('event_time', r['event_time']),
   };
-  return {
-    state: request,
-    version: readInt('version', r['version']),
-    eventTime: request.updatedAt,
-    eventId: readString('event_id', r['event_id']),
-    writerId: readString('writer_id', r['writer_id']),
-  };
+  return stampedOf(request, r);
 };
 
 const toRow = (
   r: BackfillRequest,
-  meta: { version: number; event: string; eventTime: number; eventId: string; writerId: string },
+  meta: EventMeta,
   supersededBy: string | null = null,
 ): Record<string, unknown> => ({
   request_id: r.requestId,
@@ -114,12 +108,9 @@ const toRow = (
   not_before: tsOut(r.notBefore),
   metadata: JSON.stringify(r.metadata),
   superseded_by: supersededBy,
-  version: meta.version,
-  event: meta.event,
+  ...metaColumns(meta),
   // The state's own updatedAt, so a read returns exactly what transition() produced.
   event_time: tsOut(r.updatedAt),
-  event_id: meta.eventId,
-  writer_id: meta.writerId,
 });
 
 /** `request_id:version:attempt:status:event`: the same transition retried gets the same insertId. */
@@ -149,7 +140,7 @@ export const bigQueryRequestTracker = (
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
   const events: TableRef = tables.requestEvents;
-  const limit = options.maximumBytesBilled === undefined ? undefined : String(options.maximumBytesBilled);
+  const limit = bytesLimit('maximumBytesBilled', options.maximumBytesBilled);
   const reuseMs = options.reuseWindowReadMs ?? 30_000;
   if (!Number.isFinite(reuseMs) || reuseMs < 0) throw configError(`reuseWindowReadMs must be >= 0, got ${String(reuseMs)}`);
   const verify = options.verifyWrites ?? true;

@@ -1,9 +1,9 @@
 import { isIsoDate, type HeldRun, type IsoDate, type RunLog, type RunQuery, type RunRecord } from '@smart-backfill/core';
-import { connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
+import { bytesLimit, connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { readBool, readDate, readDates, readInt, readJsonObject, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
 import { configError } from './errors.js';
 import { quoteTable } from './identifiers.js';
-import { insertIdOf, keyedLock, mutate, type EventTable, type Stamped } from './event-table.js';
+import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
 import { HELD_RUN_EVENTS, LATEST_ORDER, RUNS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
@@ -55,23 +55,21 @@ const runToRow = (r: RunRecord): Record<string, unknown> => ({
   metadata: JSON.stringify(r.metadata),
 });
 
-const heldFromRow = (r: Record<string, unknown>): Stamped<HeldRun> => ({
-  state: {
-    processorName: readString('processor_name', r['processor_name']),
-    runDate: readDate('game_date', r['game_date']),
-    heldAt: readMillis('held_at', r['held_at']),
-    reason: readString('reason', r['reason']) as HeldRun['reason'],
-    waitingFor: readDates('waiting_for', r['waiting_for']),
-    status: readString('status', r['status']) as HeldRun['status'],
-    releasedAt: readMillisOrNull('released_at', r['released_at']),
-  },
-  version: readInt('version', r['version']),
-  eventTime: readMillis('event_time', r['event_time']),
-  eventId: readString('event_id', r['event_id']),
-  writerId: readString('writer_id', r['writer_id']),
-});
+const heldFromRow = (r: Record<string, unknown>): Stamped<HeldRun> =>
+  stampedOf(
+    {
+      processorName: readString('processor_name', r['processor_name']),
+      runDate: readDate('game_date', r['game_date']),
+      heldAt: readMillis('held_at', r['held_at']),
+      reason: readString('reason', r['reason']) as HeldRun['reason'],
+      waitingFor: readDates('waiting_for', r['waiting_for']),
+      status: readString('status', r['status']) as HeldRun['status'],
+      releasedAt: readMillisOrNull('released_at', r['released_at']),
+    },
+    r,
+  );
 
-const heldToRow = (h: HeldRun, meta: { version: number; event: string; eventTime: number; eventId: string; writerId: string }): Record<string, unknown> => ({
+const heldToRow = (h: HeldRun, meta: EventMeta): Record<string, unknown> => ({
   processor_name: h.processorName,
   game_date: h.runDate,
   status: h.status,
@@ -79,11 +77,7 @@ const heldToRow = (h: HeldRun, meta: { version: number; event: string; eventTime
   waiting_for: [...h.waitingFor],
   held_at: tsOut(h.heldAt),
   released_at: tsOut(h.releasedAt),
-  version: meta.version,
-  event: meta.event,
-  event_time: tsOut(meta.eventTime),
-  event_id: meta.eventId,
-  writer_id: meta.writerId,
+  ...metaColumns(meta),
 });
 
 type HeldKey = readonly [processorName: string, runDate: IsoDate];
@@ -100,7 +94,7 @@ export const bigQueryRunLog = (
 ): RunLog => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
-  const limit = options.maximumBytesBilled === undefined ? undefined : String(options.maximumBytesBilled);
+  const limit = bytesLimit('maximumBytesBilled', options.maximumBytesBilled);
   const verify = options.verifyWrites ?? true;
   const lock = keyedLock();
   const runs = quoteTable(tables.runs);
@@ -277,6 +271,7 @@ export const bigQueryRunLog = (
     async release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean> {
       if (snap !== undefined) snap.listArmed = false;
       if (status !== 'resumed' && status !== 'cancelled') throw configError(`release: status must be "resumed" or "cancelled", got ${JSON.stringify(status)}`);
+      if (!isIsoDate(runDate)) throw configError(`release: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
       const key: HeldKey = [processorName, runDate];
       return lock(JSON.stringify(key), () => mutate<HeldRun, HeldKey, boolean>(
         c,

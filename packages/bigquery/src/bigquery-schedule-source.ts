@@ -1,5 +1,5 @@
 import type { IsoDate, ScheduleSource, WindowQuery } from '@smart-backfill/core';
-import { connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
+import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { checkWindow, dateSql, resolveDateColumn, type DateColumn, type DateColumnOptions } from './date-column.js';
 import { readDate } from './decode.js';
 import { configError } from './errors.js';
@@ -57,13 +57,11 @@ export const scheduleBody = (s: ScheduleSpec, q: WindowQuery): { sql: string; pa
   return { sql: `SELECT DISTINCT ${d.expr} AS d\n  FROM ${quoteTable(s.table)}\n  WHERE ${where.join('\n    AND ')}`, params };
 };
 
-export const bytesOption = (v: number | string | undefined): string | undefined => (v === undefined ? undefined : String(v));
-
 /** Expected dates from a BigQuery table, one query job per call. */
 export const bigQueryScheduleSource = (conn: BigQueryConnectionOptions | Connection, options: BigQueryScheduleOptions): ScheduleSource => {
   const c = connect(conn);
   const spec = resolveScheduleSpec(options, c.projectId);
-  const limit = bytesOption(options.maximumBytesBilled);
+  const limit = bytesLimit('schedule.maximumBytesBilled', options.maximumBytesBilled);
   return {
     async expectedDates(q: WindowQuery): Promise<readonly IsoDate[]> {
       const body = scheduleBody(spec, checkWindow(q));

@@ -1,10 +1,9 @@
 import type { IsoDate, TargetTable, WindowQuery } from '@smart-backfill/core';
-import { connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
+import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { checkWindow, dateSql, resolveDateColumn, type DateColumn, type DateColumnOptions } from './date-column.js';
 import { readDate, readInt } from './decode.js';
 import { configError } from './errors.js';
 import { quoteColumn, quoteTable, resolveTable, validateColumn, type TableInput, type TableRef } from './identifiers.js';
-import { bytesOption } from './bigquery-schedule-source.js';
 
 /**
  * The table a processor fills. The date column is explicit: the seed grouped
@@ -55,7 +54,7 @@ export const readCounts = (rows: readonly Record<string, unknown>[]): Map<IsoDat
 export const bigQueryTargetTable = (conn: BigQueryConnectionOptions | Connection, options: BigQueryTargetOptions): TargetTable => {
   const c = connect(conn);
   const spec = resolveTargetSpec(options, c.projectId);
-  const limit = bytesOption(options.maximumBytesBilled);
+  const limit = bytesLimit('target.maximumBytesBilled', options.maximumBytesBilled);
   return {
     async recordCounts(q: WindowQuery): Promise<ReadonlyMap<IsoDate, number>> {
       const body = countsBody(spec, checkWindow(q));

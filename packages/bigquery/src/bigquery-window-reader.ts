@@ -1,11 +1,11 @@
 import type { IsoDate, WindowData, WindowQuery, WindowReader } from '@smart-backfill/core';
-import { connect, runQuery, type BigQueryConnectionOptions, type Connection } from './client.js';
+import { bytesLimit, connect, runQuery, type BigQueryConnectionOptions, type Connection } from './client.js';
 import { checkWindow } from './date-column.js';
 import { readDate, readInt } from './decode.js';
 import { configError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import type { CheckBatcher } from './check-batch.js';
-import { bytesOption, resolveScheduleSpec, scheduleBody, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
+import { resolveScheduleSpec, scheduleBody, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
 import { countsBody, resolveTargetSpec, type BigQueryTargetOptions } from './bigquery-target-table.js';
 
 /**
@@ -24,7 +24,7 @@ export const bigQueryWindowReader = (
   const c = connect(conn);
   const s = resolveScheduleSpec(schedule, c.projectId);
   const t = resolveTargetSpec(target, c.projectId);
-  const limit = bytesOption(options.maximumBytesBilled);
+  const limit = bytesLimit('maximumBytesBilled', options.maximumBytesBilled);
   const purpose = `reading the window from ${quoteTable(s.table)} and ${quoteTable(t.table)}`;
   return {
     async readWindow(q: WindowQuery): Promise<WindowData> {

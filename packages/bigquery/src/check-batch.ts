@@ -22,7 +22,7 @@ export interface BatchPart<T> {
   /** The `kind` values its rows carry. */
   readonly kinds: readonly string[];
   readonly table: TableRef;
-  /** Its own bytes-billed limit, if any; the combined job takes the window's (the tracking tables add little). */
+  /** Its own bytes-billed limit, if any; the combined job takes the window's (the tracking tables add little), else the connection's. */
   readonly maximumBytesBilled?: string | undefined;
   /** The window it reads, if any (passengers size their reads from it). */
   readonly window?: WindowQuery | undefined;
@@ -54,7 +54,7 @@ export interface CheckBatcher {
  * statement would have been. Reads are gathered until the current turn of the event
  * loop ends (`setImmediate`): the guard issues all three synchronously.
  */
-export const checkBatcher = (c: Connection, maximumBytesBilled: string | undefined): CheckBatcher => {
+export const checkBatcher = (c: Connection): CheckBatcher => {
   let pending: Pending[] = [];
   let scheduled = false;
   const passengers: ((window: WindowQuery) => BatchPart<void>)[] = [];
@@ -80,7 +80,7 @@ export const checkBatcher = (c: Connection, maximumBytesBilled: string | undefin
     const params: Record<string, Param> = {};
     for (const x of parts) Object.assign(params, x.part.params);
     const processor = parts[0]!.part.processor;
-    runQuery(c, { sql, params, purpose: `reading the check of ${JSON.stringify(processor)} (${parts.map((x) => x.part.type).join(', ')})`, table: parts[0]!.part.table, maximumBytesBilled: parts.find((x) => x.part.maximumBytesBilled !== undefined)?.part.maximumBytesBilled ?? maximumBytesBilled })
+    runQuery(c, { sql, params, purpose: `reading the check of ${JSON.stringify(processor)} (${parts.map((x) => x.part.type).join(', ')})`, table: parts[0]!.part.table, maximumBytesBilled: parts.find((x) => x.part.maximumBytesBilled !== undefined)?.part.maximumBytesBilled })
       .then((rows) => {
         const byKind = new Map<string, Record<string, unknown>[]>();
         for (const r of rows) {

@@ -66,7 +66,8 @@ export interface Connection {
   readonly insertPartialRetries: number;
 }
 
-const bytesLimit = (field: string, v: unknown): string | undefined => {
+/** A `maximumBytesBilled` option (the connection's or one adapter's) as the digits the API takes. */
+export const bytesLimit = (field: string, v: unknown): string | undefined => {
   if (v === undefined) return undefined;
   const s = typeof v === 'number' ? (Number.isSafeInteger(v) ? String(v) : '') : typeof v === 'string' ? v : '';
   if (!/^[1-9][0-9]{0,18}$/.test(s)) throw configError(`${field} must be a positive whole number of bytes, got ${JSON.stringify(v) ?? String(v)}`);

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { insertRows, type Connection } from './client.js';
+import { readInt, readMillis, readString, tsOut } from './decode.js';
 import { BigQueryAdapterError } from './errors.js';
 import { tableName, type TableRef } from './identifiers.js';
 
@@ -21,6 +22,33 @@ export interface Stamped<S> {
   readonly eventId: string;
   readonly writerId: string;
 }
+
+/** What `mutate` stamps on each row it appends. */
+export interface EventMeta {
+  readonly version: number;
+  readonly event: string;
+  readonly eventTime: number;
+  readonly eventId: string;
+  readonly writerId: string;
+}
+
+/** The stamp columns every event table has, for insertAll. */
+export const metaColumns = (meta: EventMeta): Record<string, unknown> => ({
+  version: meta.version,
+  event: meta.event,
+  event_time: tsOut(meta.eventTime),
+  event_id: meta.eventId,
+  writer_id: meta.writerId,
+});
+
+/** A decoded state with the stamp columns of its row. */
+export const stampedOf = <S>(state: S, r: Record<string, unknown>): Stamped<S> => ({
+  state,
+  version: readInt('version', r['version']),
+  eventTime: readMillis('event_time', r['event_time']),
+  eventId: readString('event_id', r['event_id']),
+  writerId: readString('writer_id', r['writer_id']),
+});
 
 /** BigQuery orders STRING by UTF-8 bytes; so do we, to pick the same winner as the views. */
 const bytesCmp = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -50,7 +78,7 @@ export interface EventTable<S, K> {
   readSince(key: K, version: number): Promise<readonly Stamped<S>[]>;
   /** The deterministic insertId for this transition. */
   eventId(key: K, next: S, version: number, event: string): string;
-  toRow(next: S, meta: { readonly version: number; readonly event: string; readonly eventTime: number; readonly eventId: string; readonly writerId: string }): Record<string, unknown>;
+  toRow(next: S, meta: EventMeta): Record<string, unknown>;
 }
 
 export interface MutateOptions<S = unknown, K = unknown> {

@@ -76,7 +76,7 @@ export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore 
       },
     });
   // A guard check's window, request and open-alert reads, issued together, share one query job.
-  const batch = checkBatcher(conn, undefined);
+  const batch = checkBatcher(conn);
   const common = { tracking: options.tracking, verifyWrites: options.verifyWrites, maximumBytesBilled: options.maximumBytesBilled };
   return {
     connection: conn,

@@ -132,7 +132,8 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
     pubsub,
     options,
     publisher,
-    publish: (messages: readonly QueueMessage[]): Promise<readonly PublishOutcome[]> => {
+    // async: a closed queue rejects like any other failed publish instead of throwing synchronously.
+    publish: async (messages: readonly QueueMessage[]): Promise<readonly PublishOutcome[]> => {
       if (closed) throw new PubSubAdapterError('publish_failed', 'publish() after close()');
       return publisher.publish(messages);
     },

@@ -38,6 +38,9 @@ export const startFakeEnv = async (): Promise<FakeEnv> => {
   };
 };
 
+/** A full resource name in the fake's project. */
+export const full = (kind: 'topics' | 'subscriptions', name: string): string => `projects/test-project/${kind}/${name}`;
+
 export const ensure = (client: PubSub, o: Omit<EnsureOptions, 'client'>) => ensurePubSubResources({ ...o, client });
 
 /** Poll until `f()` is true (real time; no timed assertion: only a generous ceiling). */

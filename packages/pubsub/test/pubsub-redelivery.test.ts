@@ -3,7 +3,7 @@ import { createMemoryStore } from '@smart-backfill/memory';
 import { createWorker, processorRegistry } from '@smart-backfill/engine';
 import { ManualClock } from '@smart-backfill/testkit';
 import { openPubSubQueue } from '../src/index.js';
-import { ensure, startFakeEnv, type FakeEnv } from './helpers.js';
+import { ensure, full, startFakeEnv, type FakeEnv } from './helpers.js';
 import { newRequest, RecordingProcessor, trackedMessages } from './worker-fixtures.js';
 
 let env: FakeEnv;
@@ -13,8 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env.stop();
 });
-
-const full = (kind: 'topics' | 'subscriptions', name: string) => `projects/test-project/${kind}/${name}`;
 
 const setup = async (clock: ManualClock, maxDeliveryAttempts = 5) => {
   env.useClock(() => clock.now());

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '@smart-backfill/memory';
 import { createWorker, processorRegistry, systemClock, type DeliveryOutcome } from '@smart-backfill/engine';
 import { openPubSubQueue, startPubSubWorker, type PubSubBackfillQueue } from '../src/index.js';
-import { ensure, eventually, startFakeEnv, type FakeEnv } from './helpers.js';
+import { ensure, eventually, full, startFakeEnv, type FakeEnv } from './helpers.js';
 import { newRequest, RecordingProcessor, trackedMessages } from './worker-fixtures.js';
 
 let env: FakeEnv;
@@ -12,8 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env.stop();
 });
-
-const full = (kind: 'topics' | 'subscriptions', name: string) => `projects/test-project/${kind}/${name}`;
 
 /** Resources + queue + engine worker over a memory tracker, all on real time. */
 const setup = async (o: { exactlyOnce?: boolean; maxDeliveryAttempts?: number; backoffMs?: number } = {}) => {

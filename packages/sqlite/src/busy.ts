@@ -10,7 +10,8 @@ export interface BusyRetryOptions {
   readonly maxDelayMs?: number;
 }
 
-const isBusy = (e: unknown): boolean => {
+/** `SQLITE_BUSY*` or `SQLITE_LOCKED*`: another connection holds the lock; worth retrying. */
+export const isBusy = (e: unknown): boolean => {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 };

@@ -16,8 +16,8 @@ export const STORE_TABLES = [
 ] as const;
 
 /**
- * Timestamps are epoch milliseconds (INTEGER). Each table also gets a `*_view`
- * with ISO-8601 text timestamps for ad-hoc queries, so the seed's monitoring SQL
+ * Timestamps are epoch milliseconds (INTEGER). The request and run tables also get a
+ * `*_view` with ISO-8601 text timestamps for ad-hoc queries, so the seed's monitoring SQL
  * ports almost word for word (`json_extract(metadata, '$.gap_size')`).
  */
 const MIGRATIONS: ReadonlyArray<string> = [

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AlertLog, AlertReason, AlertRecord, IsoDate } from '@smart-backfill/core';
+import { Filters } from './filters.js';
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
 import { SqliteInputError } from './errors.js';
@@ -99,15 +100,11 @@ export const sqliteAlertLog = (db: Database.Database, options: SqliteAlertLogOpt
     list: (query) =>
       withBusyRetry('alertLog.list', () => {
         checkObject(query, 'query');
-        const where: string[] = [];
-        const params: unknown[] = [];
-        if (query.processorName !== undefined) {
-          where.push('processor_name = ?');
-          params.push(checkString(query.processorName, 'processorName'));
-        }
-        if (query.openOnly === true) where.push('resolved_at IS NULL');
-        const sql = `SELECT * FROM backfill_alerts${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC`;
-        return (prepared(sql).all(...params) as Row[]).map(toRecord);
+        const f = new Filters();
+        if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
+        if (query.openOnly === true) f.add('resolved_at IS NULL');
+        const sql = `SELECT * FROM backfill_alerts${f.sql} ORDER BY opened_at DESC, id DESC`;
+        return (prepared(sql).all(...f.params) as Row[]).map(toRecord);
       }, busy),
   };
 };

@@ -78,16 +78,17 @@ const toMessage = (r: Row): QueueMessage => {
     : { id: r.message_key, data: r.data, attributes, orderingKey: r.ordering_key };
 };
 
+/** The full error message (`[smart-backfill] [sqlite] messages[i]...`) of an unusable message, else undefined. */
 const checkMessage = (m: QueueMessage, i: number): string | undefined => {
-  if (typeof m !== 'object' || m === null) return `messages[${i}]: expected a QueueMessage`;
-  if (typeof m.attributes !== 'object' || m.attributes === null || Array.isArray(m.attributes)) return `messages[${i}].attributes: expected an object of strings`;
+  if (typeof m !== 'object' || m === null) return new SqliteInputError(`messages[${i}]`, 'expected a QueueMessage').message;
+  if (typeof m.attributes !== 'object' || m.attributes === null || Array.isArray(m.attributes)) return new SqliteInputError(`messages[${i}].attributes`, 'expected an object of strings').message;
   try {
     checkNonEmpty(m.id, `messages[${i}].id`);
     checkString(m.data, `messages[${i}].data`);
     for (const [k, v] of Object.entries(m.attributes)) checkString(v, `messages[${i}].attributes.${k}`);
     if (m.orderingKey !== undefined) checkString(m.orderingKey, `messages[${i}].orderingKey`);
   } catch (e) {
-    if (e instanceof SqliteInputError) return e.message.replace('[smart-backfill] [sqlite] ', '');
+    if (e instanceof SqliteInputError) return e.message;
     throw e;
   }
   return undefined;
@@ -212,7 +213,7 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
       let j = 0;
       messages.forEach((m, i) => {
         const p = problems.get(i);
-        if (p !== undefined) outcomes.push({ _tag: 'PublishFailed', id: typeof m?.id === 'string' ? m.id : '', error: `[smart-backfill] [sqlite] ${p}` });
+        if (p !== undefined) outcomes.push({ _tag: 'PublishFailed', id: typeof m?.id === 'string' ? m.id : '', error: p });
         else outcomes.push(published[j++]!);
       });
       return outcomes;

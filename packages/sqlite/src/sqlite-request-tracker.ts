@@ -17,6 +17,7 @@ import {
   type TrackerError,
   type WindowQuery,
 } from '@smart-backfill/core';
+import { Filters } from './filters.js';
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
 import { SqliteInputError, SqliteStoreError } from './errors.js';
@@ -107,7 +108,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
   const prepared = statementCache(db);
   const insert = db.prepare(
     `INSERT INTO backfill_requests (${COLUMNS}) VALUES (@request_id, @processor_name, @game_date, @request_type, @priority, @requested_at, @requested_by, @trigger_reason, 'queued', 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @metadata, @requested_at, 0)
-     ON CONFLICT DO NOTHING`,
+     ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
   );
   const byId = db.prepare(`SELECT ${COLUMNS} FROM backfill_requests WHERE request_id = ?`);
   const activeFor = db.prepare(`SELECT ${COLUMNS} FROM backfill_requests WHERE processor_name = ? AND game_date = ? AND status IN ('queued','processing')`);
@@ -129,7 +130,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
     const created: BackfillRequest[] = [];
     const existing: BackfillRequest[] = [];
     for (const r of requests) {
-      const info = insert.run({
+      const inserted = insert.get({
         request_id: r.requestId,
         processor_name: r.processorName,
         game_date: r.gameDate,
@@ -139,9 +140,9 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
         requested_by: r.requestedBy,
         trigger_reason: r.triggerReason,
         metadata: toJson(r.metadata, 'metadata'),
-      });
-      if (info.changes === 1) {
-        created.push(toRequest(byId.get(r.requestId) as Row));
+      }) as Row | undefined;
+      if (inserted !== undefined) {
+        created.push(toRequest(inserted));
         continue;
       }
       // Either the id exists (idempotent replay) or another request is active for the date.
@@ -246,27 +247,20 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
     list: (query: RequestListQuery) =>
       withBusyRetry('tracker.list', () => {
         checkObject(query, 'query');
-        const where: string[] = [];
-        const params: unknown[] = [];
-        if (query.processorName !== undefined) {
-          where.push('processor_name = ?');
-          params.push(checkString(query.processorName, 'processorName'));
-        }
+        const f = new Filters();
+        if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
         if (query.statuses !== undefined) {
           if (!Array.isArray(query.statuses)) throw new SqliteInputError('statuses', 'expected an array');
           for (const s of query.statuses) if (!STATUSES.includes(s)) throw new SqliteInputError('statuses', `expected values among ${STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
           if (query.statuses.length === 0) return [];
-          where.push(`status IN (${query.statuses.map(() => '?').join(', ')})`);
-          params.push(...query.statuses);
+          // Deduplicated: the statement text depends only on how many distinct statuses there are (at most four).
+          const statuses = [...new Set(query.statuses)];
+          f.add(`status IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
         }
-        if (query.since !== undefined) {
-          where.push('requested_at >= ?');
-          params.push(checkInstant(query.since, 'since'));
-        }
+        if (query.since !== undefined) f.add('requested_at >= ?', checkInstant(query.since, 'since'));
         const limit = checkLimit(query.limit, 'limit', -1);
-        // Only placeholders and fixed column names are joined here; every value is bound.
-        const sql = `SELECT ${COLUMNS} FROM backfill_requests${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at DESC, rowid DESC LIMIT ?`;
-        return (prepared(sql).all(...params, limit) as Row[]).map(toRequest);
+        const sql = `SELECT ${COLUMNS} FROM backfill_requests${f.sql} ORDER BY requested_at DESC, rowid DESC LIMIT ?`;
+        return (prepared(sql).all(...f.params, limit) as Row[]).map(toRequest);
       }, busy),
   };
 };

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { HeldRun, IsoDate, RunLog, RunMetadata, RunOutcome, RunQuery, RunRecord, RunTrigger, SkipReason } from '@smart-backfill/core';
+import { Filters } from './filters.js';
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
 import { SqliteInputError } from './errors.js';
@@ -123,24 +124,13 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
     runs: (query: RunQuery) =>
       withBusyRetry('runLog.runs', () => {
         checkObject(query, 'query');
-        const where: string[] = [];
-        const params: unknown[] = [];
-        if (query.processorName !== undefined) {
-          where.push('processor_name = ?');
-          params.push(checkString(query.processorName, 'processorName'));
-        }
-        if (query.since !== undefined) {
-          where.push('started_at >= ?');
-          params.push(checkInstant(query.since, 'since'));
-        }
-        if (query.until !== undefined) {
-          where.push('started_at <= ?');
-          params.push(checkInstant(query.until, 'until'));
-        }
+        const f = new Filters();
+        if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
+        if (query.since !== undefined) f.add('started_at >= ?', checkInstant(query.since, 'since'));
+        if (query.until !== undefined) f.add('started_at <= ?', checkInstant(query.until, 'until'));
         const limit = checkLimit(query.limit, 'limit', -1);
-        // Fixed fragments and placeholders only; values are bound.
-        const sql = `SELECT * FROM analytics_processor_runs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, rowid LIMIT ?`;
-        return (prepared(sql).all(...params, limit) as RunRow[]).map(toRun);
+        const sql = `SELECT * FROM analytics_processor_runs${f.sql} ORDER BY started_at, rowid LIMIT ?`;
+        return (prepared(sql).all(...f.params, limit) as RunRow[]).map(toRun);
       }, busy),
 
     hold: (run) =>
@@ -158,19 +148,14 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
     heldRuns: (query) =>
       withBusyRetry('runLog.heldRuns', () => {
         checkObject(query, 'query');
-        const where: string[] = [];
-        const params: unknown[] = [];
-        if (query.processorName !== undefined) {
-          where.push('processor_name = ?');
-          params.push(checkString(query.processorName, 'processorName'));
-        }
+        const f = new Filters();
+        if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
         if (query.status !== undefined) {
           if (!HELD_STATUSES.includes(query.status)) throw new SqliteInputError('status', `expected one of ${HELD_STATUSES.join(', ')}, got ${JSON.stringify(query.status)}`);
-          where.push('status = ?');
-          params.push(query.status);
+          f.add('status = ?', query.status);
         }
-        const sql = `SELECT * FROM held_runs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY run_date, processor_name`;
-        return (prepared(sql).all(...params) as HeldRow[]).map(toHeld);
+        const sql = `SELECT * FROM held_runs${f.sql} ORDER BY run_date, processor_name`;
+        return (prepared(sql).all(...f.params) as HeldRow[]).map(toHeld);
       }, busy),
 
     release: (processorName, runDate, status, at) =>

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { AlertLog, Clock, RequestTracker, RunLog, ScheduleSource, TargetTable, WindowReader } from '@smart-backfill/core';
-import type { BusyRetryOptions } from './busy.js';
+import { isBusy, type BusyRetryOptions } from './busy.js';
 import { SqliteConfigError, SqliteStoreError } from './errors.js';
 import { migrate } from './schema.js';
 import { sqliteAlertLog } from './sqlite-alert-log.js';
@@ -114,9 +114,7 @@ const retrySync = <A>(fn: () => A, budgetMs: number): A => {
     try {
       return fn();
     } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      const busy = typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-      if (!busy || performance.now() > until) throw e;
+      if (!isBusy(e) || performance.now() > until) throw e;
       Atomics.wait(pause, 0, 0, 5 + Math.random() * 10);
     }
   }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { isIsoDate, type IsoDate, type WindowQuery } from '@smart-backfill/core';
+import { isBusy } from './busy.js';
 import { dateColumn, type DateColumnType } from './date-column.js';
 import { SqliteConfigError, SqliteStoreError } from './errors.js';
 import { quoteIdentifier, resolveTable } from './identifiers.js';
@@ -84,9 +85,7 @@ export const wrapRead = <A>(what: string, fn: () => A): A => {
   try {
     return fn();
   } catch (cause) {
-    if (cause instanceof SqliteStoreError) throw cause;
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) throw cause; // retried by the caller
+    if (cause instanceof SqliteStoreError || isBusy(cause)) throw cause; // busy: retried by the caller
     throw new SqliteStoreError(`${what} failed: ${(cause as Error).message}`, { cause });
   }
 };

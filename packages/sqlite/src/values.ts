@@ -45,8 +45,6 @@ export const checkInstant = (value: unknown, field: string): number => {
   return value;
 };
 
-export const checkOptionalInstant = (value: unknown, field: string): number | null => (value === null || value === undefined ? null : checkInstant(value, field));
-
 export const checkLimit = (value: unknown, field: string, fallback: number): number => {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
