@@ -73,6 +73,18 @@ describe('check / run / worker / status on a SQLite file', () => {
     expect(ran.stdout).toMatch(/player_game_summary 2025-11-16\s+ran \(no gaps\)/);
   });
 
+  it('a dry run never loads or runs the processor (a module with import side effects stays untouched)', async () => {
+    fx = nbaFixture({ skip: ['2025-11-15'] });
+    const marker = join(fx.dir, 'imported.txt');
+    fx.write('side-effect.mjs', `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'loaded');\nexport const run = () => { throw new Error('must not run'); };\n`);
+    const first = fx.config.processors[0] as Record<string, unknown>;
+    fx.write('smart-backfill.config.json', { ...fx.config, processors: [{ ...first, module: './side-effect.mjs' }] });
+    const dry = await cli(['check', 'player_game_summary', '--date', '2025-11-16', '--json'], { cwd: fx.dir });
+    expect(dry.code).toBe(3);
+    expect(dry.json<CheckReportJson>()).toMatchObject({ wouldQueue: ['2025-11-15'], decision: { _tag: 'Backfill' } });
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('human status shows requests, held runs and a plain-symbol calendar with a legend', async () => {
     fx = nbaFixture({ skip: ['2025-11-15'] });
     expect((await cli(['run', 'player_game_summary', '--date', '2025-11-16'], { cwd: fx.dir })).code).toBe(3);

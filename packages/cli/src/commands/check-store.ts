@@ -10,8 +10,7 @@ const list = (ds: readonly IsoDate[]): string => (ds.length === 0 ? 'none' : ds.
 export const checkStoreCommand = async (out: Output, opts: Record<string, unknown>, processor: string): Promise<number> => {
   const date = dateOption('--date', opts['date']);
   return withRuntime(out, opts, async (rt) => {
-    const guard = await rt.guard(processor);
-    const report = await guard.check(date);
+    const report = await rt.checker(processor).check(date);
     if (out.json) out.printJson(jsonSafe(report));
     else {
       const extra = [`to queue   ${list(report.wouldQueue)}`, `in flight  ${list(report.inFlight)}`];

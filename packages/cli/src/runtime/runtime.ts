@@ -26,6 +26,11 @@ export interface Runtime extends StoreHandle {
   processorConfig(name: string): ResolvedProcessor;
   /** The processor wrapped by the guard (built once per name). */
   guard(name: string): Promise<GuardedProcessor>;
+  /**
+   * A guard for dry runs (`check`): the same reads and decision, around a stand-in
+   * processor, so checking never loads or runs the user's module or command.
+   */
+  checker(name: string): GuardedProcessor;
   /** Every configured processor, guarded: the worker's allowlist. */
   registry(): Promise<ProcessorRegistry>;
 }
@@ -74,27 +79,36 @@ export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions =
     return pr;
   };
 
+  const wrap = (p: ResolvedProcessor, proc: Processor): GuardedProcessor =>
+    engine.withSmartBackfill(proc, {
+      window: store.windowFor(p),
+      tracker: store.tracker,
+      queue: store.queue,
+      runLog: store.runLog,
+      alertLog: store.alertLog,
+      clock,
+      policy: p.policy,
+      alerter: opts.alerterFor?.(p.name),
+      logger: opts.logger,
+      ids: opts.ids,
+    });
+
   const guard = (name: string): Promise<GuardedProcessor> => {
     const p = findProcessor(config, name);
     let g = guards.get(name);
     if (g === undefined) {
-      g = processorFor(p).then((proc) =>
-        engine.withSmartBackfill(proc, {
-          window: store.windowFor(p),
-          tracker: store.tracker,
-          queue: store.queue,
-          runLog: store.runLog,
-          alertLog: store.alertLog,
-          clock,
-          policy: p.policy,
-          alerter: opts.alerterFor?.(p.name),
-          logger: opts.logger,
-          ids: opts.ids,
-        }),
-      );
+      g = processorFor(p).then((proc) => wrap(p, proc));
       guards.set(name, g);
     }
     return g;
+  };
+
+  const checker = (name: string): GuardedProcessor => {
+    const p = findProcessor(config, name);
+    return wrap(p, {
+      name: p.name,
+      run: () => Promise.reject(new Error(`[smart-backfill] [cli] a dry run never runs ${p.name}`)),
+    });
   };
 
   return {
@@ -103,6 +117,7 @@ export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions =
     clock,
     processorConfig: (name) => findProcessor(config, name),
     guard,
+    checker,
     registry: async () => {
       const entries = await Promise.all(config.processors.map(async (p) => [p.name, await guard(p.name)] as const));
       return new Map<string, Processor>(entries);
