@@ -109,9 +109,9 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
       const color = d.kind === 'ok' ? out.c.green : d.kind === 'warn' ? out.c.yellow : d.kind === 'bad' ? out.c.red : out.c.dim;
       out.line(`${out.c.dim(new Date(rt.clock.now()).toISOString().slice(11, 19))} ${color(d.text)}`);
     };
-    const housekeeping = async (): Promise<void> => {
-      const s = await sweeper.runOnce();
-      const r = await relay.runOnce();
+    const housekeeping = async (what: { readonly sweep: boolean; readonly relay: boolean } = { sweep: true, relay: true }): Promise<void> => {
+      const s = what.sweep ? await sweeper.runOnce() : { expired: 0 };
+      const r = what.relay ? await relay.runOnce() : { republished: 0 };
       if (!out.json && (s.expired > 0 || r.republished > 0)) {
         out.line(out.c.dim(`requeued ${s.expired} expired lease(s), republished ${r.republished} request(s)`));
       }
@@ -128,7 +128,8 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
       if (!out.json) out.line(out.c.dim(`worker started (${concurrency} at once); Ctrl-C stops after the current backfill`));
       const relayEvery = cfg.relayIntervalMs ?? 30_000;
       const sweepEvery = cfg.sweepIntervalMs ?? 30_000;
-      let lastHousekeeping = -Infinity;
+      let lastSweep = -Infinity;
+      let lastRelay = -Infinity;
       // A long-running worker outlives a queue or store that is down for a while
       // (Pub/Sub UNAVAILABLE, a locked file): it says so and tries again after a poll.
       const warn = (what: string, e: unknown): void => {
@@ -136,9 +137,13 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
       };
       const loop = async (w: Worker, first: boolean): Promise<void> => {
         while (signal?.aborted !== true) {
-          if (first && rt.clock.now() - lastHousekeeping >= Math.min(relayEvery, sweepEvery)) {
-            lastHousekeeping = rt.clock.now();
-            await housekeeping().catch((e: unknown) => warn('requeueing expired leases and republishing requests', e));
+          // Each on its own interval: sweeping reads expired leases, relaying reads the outbox.
+          const now = rt.clock.now();
+          const due = { sweep: now - lastSweep >= sweepEvery, relay: now - lastRelay >= relayEvery };
+          if (first && (due.sweep || due.relay)) {
+            if (due.sweep) lastSweep = now;
+            if (due.relay) lastRelay = now;
+            await housekeeping(due).catch((e: unknown) => warn('requeueing expired leases and republishing requests', e));
           }
           let received = 0;
           try {
