@@ -12,6 +12,8 @@ export default defineConfig({
   test: {
     projects,
     setupFiles: [`${root}scripts/vitest-setup.ts`],
+    // Google clients must never probe the GCE metadata server (169.254.169.254); the setup file also traps any non-loopback socket.
+    env: { METADATA_SERVER_DETECTION: 'none' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -76,10 +76,10 @@ const script = `
     var cells=Array.prototype.slice.call(cal.querySelectorAll('.day'));
     if(!cells.length)return;
     var cur=cells.length-1;
-    var fit=function(c){var t=c.querySelector('.tip');if(!t)return;t.style.marginLeft='0px';var r=t.getBoundingClientRect();
+    var placeTip=function(c){var t=c.querySelector('.tip');if(!t)return;t.style.marginLeft='0px';var r=t.getBoundingClientRect();
       if(r.width===0)return;var dx=r.left<4?4-r.left:r.right>innerWidth-4?innerWidth-4-r.right:0;t.style.marginLeft=dx+'px';};
-    cells.forEach(function(c,i){c.tabIndex=i===cur?0:-1;c.addEventListener('focus',function(){cells[cur].tabIndex=-1;cur=i;c.tabIndex=0;fit(c);});
-      c.addEventListener('mouseenter',function(){fit(c);});
+    cells.forEach(function(c,i){c.tabIndex=i===cur?0:-1;c.addEventListener('focus',function(){cells[cur].tabIndex=-1;cur=i;c.tabIndex=0;placeTip(c);});
+      c.addEventListener('mouseenter',function(){placeTip(c);});
       c.addEventListener('blur',function(){c.classList.remove('tip-off');});c.addEventListener('mouseleave',function(){c.classList.remove('tip-off');});});
     cal.addEventListener('keydown',function(e){
       var step={ArrowUp:-1,ArrowDown:1,ArrowLeft:-7,ArrowRight:7,Home:-cur,End:cells.length-1-cur}[e.key];
