@@ -1,12 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempDir } from './helpers.js';
+import { cleanupAfterEach, cli } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const { temp } = cleanupAfterEach();
 
 const processor = (name: string) => ({
   name,
@@ -16,8 +13,7 @@ const processor = (name: string) => ({
 
 /** A folder with a config whose `alerts` are the given channels. */
 const configWith = (alerts: unknown[]): string => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
+  const t = temp();
   t.write('smart-backfill.config.json', { store: { type: 'sqlite', path: './s.db' }, processors: [processor('player_game_summary'), processor('team_stats')], alerts });
   return t.dir;
 };

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, isoDate, type IsoDate } from '@smart-backfill/core';
 import { FakeBigQuery } from '../../bigquery/test/fake-bigquery-server.js';
 import { FakePubSubServer } from '../../pubsub/test/fake-pubsub-server.js';
-import { cli, tempDir } from './helpers.js';
+import { cleanupAfterEach, cli } from './helpers.js';
 
 // Issue 5's "done when": the BigQuery adapters plug into the guard and the worker through
 // config (`store: bigquery`). Both Google clients are the real ones, pointed at loopback
@@ -42,10 +42,7 @@ afterAll(async () => {
   expect(netTrap()).toEqual([]);
 });
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const { temp } = cleanupAfterEach();
 
 /**
  * The processor a user would write: it streams the date's rows into its BigQuery
@@ -104,8 +101,7 @@ interface StatusJson {
 describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
   it('init, run holds and records the request in BigQuery, worker --once fills and resumes, check proceeds, status is clear', async () => {
     seed();
-    const t = tempDir('sb-cli-bq-');
-    cleanups.push(t.cleanup);
+    const t = temp('sb-cli-bq-');
     t.write('processor.mjs', PROCESSOR_MODULE);
     t.write('smart-backfill.config.json', {
       store: { type: 'bigquery', projectId: PROJECT, dataset: DATASET, location: 'US', maximumBytesBilled: '1000000000', labels: { app: 'smart-backfill' } },

@@ -1,21 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '@smart-backfill/cli';
 import { DEFAULT_POLICY } from '@smart-backfill/core';
-import { cli, tempDir } from './helpers.js';
+import { cleanupAfterEach, cli } from './helpers.js';
 import { EXAMPLE_PROCESSOR, nbaFixture } from './nba-fixture.js';
 import { createRequire } from 'node:module';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-const temp = () => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t;
-};
+const { temp, track } = cleanupAfterEach();
 
 const processor = {
   name: 'player_game_summary',
@@ -107,7 +99,7 @@ describe('config', () => {
     expect(existsSync(join(t.dir, 'x.db'))).toBe(false);
 
     const fx = nbaFixture();
-    cleanups.push(fx.cleanup);
+    track(fx.cleanup);
     for (const name of ['$(touch pwned)', '../../etc/passwd', 'player_game_summary; rm -rf /', '"; DROP TABLE backfill_requests; --']) {
       const u = await cli(['run', name, '--date', '2025-11-16'], { cwd: fx.dir });
       expect(u.code).toBe(2);
@@ -130,7 +122,7 @@ describe('config', () => {
 
   it('a .mjs config with defineConfig and an inline run function', async () => {
     const fx = nbaFixture({ skip: ['2025-11-14'] });
-    cleanups.push(fx.cleanup);
+    track(fx.cleanup);
     fx.write(
       'smart-backfill.config.mjs',
       `const defineConfig = (c) => c; // what @smart-backfill/cli exports
@@ -157,7 +149,7 @@ export default defineConfig({
 
   it('a TypeScript config and a TypeScript module processor load through tsx', async () => {
     const fx = nbaFixture({ skip: ['2025-11-14'] });
-    cleanups.push(fx.cleanup);
+    track(fx.cleanup);
     fx.write(
       'proc.mts',
       `import { buildPlayerGameSummary } from ${JSON.stringify(EXAMPLE_PROCESSOR)};
@@ -194,14 +186,14 @@ export default {
 
   it('alert channels are built (and their secrets read) only by commands that can escalate', async () => {
     const fx = nbaFixture({ configExtra: { alerts: [{ type: 'slack', urlEnv: 'SB_TEST_SLACK_URL' }] } });
-    cleanups.push(fx.cleanup);
+    track(fx.cleanup);
     const status = await cli(['status', '--today', '2025-11-16'], { cwd: fx.dir, env: {} });
     expect(status.code).toBe(0);
     const run = await cli(['run', 'player_game_summary', '--date', '2025-11-16'], { cwd: fx.dir, env: {} });
     expect(run.code).toBe(2);
     expect(run.errors).toEqual([expect.stringMatching(/^error: alerts\[0\]\.urlEnv: .*SB_TEST_SLACK_URL/)]);
     const typo = nbaFixture({ configExtra: { alerts: [{ type: 'log', strem: 'stdout' }] } });
-    cleanups.push(typo.cleanup);
+    track(typo.cleanup);
     const bad = await cli(['status'], { cwd: typo.dir });
     expect(bad.code).toBe(2);
     expect(bad.errors.some((l) => /^ {2}alerts\[0\]\.strem: /.test(l))).toBe(true);

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,25 @@ export const tempDir = (prefix = 'sb-cli-'): { dir: string; cleanup: () => void;
       writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
       return p;
     },
+  };
+};
+
+/**
+ * Temp folders and fixtures removed after each test. Call once at the top of a
+ * test file; `temp()` makes a folder, `track()` registers any other cleanup.
+ */
+export const cleanupAfterEach = (): { temp: (prefix?: string) => ReturnType<typeof tempDir>; track: (cleanup: () => void) => void } => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+  return {
+    temp: (prefix) => {
+      const t = tempDir(prefix);
+      cleanups.push(t.cleanup);
+      return t;
+    },
+    track: (cleanup) => void cleanups.push(cleanup),
   };
 };
 

@@ -2,21 +2,13 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakePubSubServer } from '../../pubsub/test/fake-pubsub-server.js';
-import { cli, tempDir } from './helpers.js';
+import { cleanupAfterEach, cli } from './helpers.js';
 
 const netTrap = (): string[] => (globalThis as { __smartBackfillNetTrap?: string[] }).__smartBackfillNetTrap ?? [];
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-const temp = () => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t;
-};
+const { temp } = cleanupAfterEach();
 
 const processor = {
   name: 'player_game_summary',
