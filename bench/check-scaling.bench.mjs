@@ -16,10 +16,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const load = (p) => import(join(here, `../packages/${p}/dist/index.js`)).catch((e) => {
-  console.error(`check-scaling: cannot load packages/${p}/dist (run \`npm run build\` first): ${e.message}`);
-  process.exit(1);
-});
+const load = (p) =>
+  import(join(here, `../packages/${p}/dist/index.js`)).catch((e) => {
+    console.error(`check-scaling: cannot load packages/${p}/dist (run \`npm run build\` first): ${e.message}`);
+    process.exit(1);
+  });
 const [core, engine, { openSqliteStore }] = await Promise.all([load('core'), load('engine'), load('sqlite')]);
 const { addDays, analyzeGaps, decide, isoDate, DEFAULT_POLICY } = core;
 const { withSmartBackfill, systemClock } = engine;
@@ -82,7 +83,12 @@ const history = (days) => {
   }
   return { expected, counts };
 };
-const policyFor = (lookbackDays) => ({ ...DEFAULT_POLICY, lookbackDays, criticalLookbackDays: Math.min(10, lookbackDays), autoBackfillThreshold: 1_000_000 });
+const policyFor = (lookbackDays) => ({
+  ...DEFAULT_POLICY,
+  lookbackDays,
+  criticalLookbackDays: Math.min(10, lookbackDays),
+  autoBackfillThreshold: 1_000_000,
+});
 
 // ---- SQLite fixture: schedule + target with (processor, date) indexes
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-scaling-'));
@@ -91,7 +97,10 @@ store.db.exec(`CREATE TABLE schedule (processor TEXT NOT NULL, game_date TEXT NO
                CREATE TABLE target (processor TEXT NOT NULL, game_date TEXT NOT NULL, n INTEGER);
                CREATE INDEX schedule_pd ON schedule (processor, game_date);
                CREATE INDEX target_pd ON target (processor, game_date);`);
-const window = store.windowReader({ table: 'schedule', dateColumn: 'game_date', processorColumn: 'processor' }, { table: 'target', dateColumn: 'game_date', processorColumn: 'processor' });
+const window = store.windowReader(
+  { table: 'schedule', dateColumn: 'game_date', processorColumn: 'processor' },
+  { table: 'target', dateColumn: 'game_date', processorColumn: 'processor' },
+);
 const insS = store.db.prepare('INSERT INTO schedule VALUES (?, ?)');
 const insT = store.db.prepare('INSERT INTO target VALUES (?, ?, 1)');
 const seedSqlite = (name, days) => {
@@ -103,7 +112,18 @@ const seedSqlite = (name, days) => {
   }
 };
 const guardFor = (name, lookbackDays) =>
-  withSmartBackfill({ name, run: async () => undefined }, { window, tracker: store.tracker, queue: store.queue, runLog: store.runLog, alertLog: store.alertLog, clock: systemClock, policy: { ...policyFor(lookbackDays), minRecordsPerDate: 1 } });
+  withSmartBackfill(
+    { name, run: async () => undefined },
+    {
+      window,
+      tracker: store.tracker,
+      queue: store.queue,
+      runLog: store.runLog,
+      alertLog: store.alertLog,
+      clock: systemClock,
+      policy: { ...policyFor(lookbackDays), minRecordsPerDate: 1 },
+    },
+  );
 
 // ---- A: lookback sweep, one processor
 const rowsA = [];
@@ -113,7 +133,12 @@ for (const L of LOOKBACKS) {
   const reps = Math.max(20, Math.floor(200_000 / L));
   const pure = await best(3, () => {
     let n = 0;
-    for (let i = 0; i < reps; i++) n += decide(analyzeGaps({ asOf: AS_OF, expectedDates: expected, recordCounts: counts, policy: policyFor(L) }), policyFor(L), { isBackfill: false, activeRequests: [], failedAttempts: new Map() })._tag.length;
+    for (let i = 0; i < reps; i++)
+      n += decide(analyzeGaps({ asOf: AS_OF, expectedDates: expected, recordCounts: counts, policy: policyFor(L) }), policyFor(L), {
+        isBackfill: false,
+        activeRequests: [],
+        failedAttempts: new Map(),
+      })._tag.length;
     return n;
   });
   const guard = guardFor('lookback', L);
@@ -134,35 +159,90 @@ for (const P of PROCESSORS) {
   const fleet = Array.from({ length: P }, () => history(30));
   const pure = await best(3, () => {
     let n = 0;
-    for (const { expected, counts } of fleet) n += decide(analyzeGaps({ asOf: AS_OF, expectedDates: expected, recordCounts: counts, policy: policyFor(30) }), policyFor(30), { isBackfill: false, activeRequests: [], failedAttempts: new Map() })._tag.length;
+    for (const { expected, counts } of fleet)
+      n += decide(analyzeGaps({ asOf: AS_OF, expectedDates: expected, recordCounts: counts, policy: policyFor(30) }), policyFor(30), {
+        isBackfill: false,
+        activeRequests: [],
+        failedAttempts: new Map(),
+      })._tag.length;
     return n;
   });
   const guards = Array.from({ length: P }, (_, i) => guardFor(`p${i}`, 30));
   const sql = await best(P >= 1_000 ? 1 : 3, async () => {
     for (const g of guards) await g.check(AS_OF);
   });
-  rowsB.push({ processors: P, pureMsTotal: pure.cpu, sqliteMsTotal: sql.cpu, pureUsPerProcessor: (pure.cpu * 1000) / P, sqliteUsPerProcessor: (sql.cpu * 1000) / P });
+  rowsB.push({
+    processors: P,
+    pureMsTotal: pure.cpu,
+    sqliteMsTotal: sql.cpu,
+    pureUsPerProcessor: (pure.cpu * 1000) / P,
+    sqliteUsPerProcessor: (sql.cpu * 1000) / P,
+  });
 }
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 
-const fitA = { pure: slope(rowsA.map((r) => r.lookbackDays), rowsA.map((r) => r.pureUsPerCheck)), sqlite: slope(rowsA.map((r) => r.lookbackDays), rowsA.map((r) => r.sqliteUsPerCheck)) };
+const fitA = {
+  pure: slope(
+    rowsA.map((r) => r.lookbackDays),
+    rowsA.map((r) => r.pureUsPerCheck),
+  ),
+  sqlite: slope(
+    rowsA.map((r) => r.lookbackDays),
+    rowsA.map((r) => r.sqliteUsPerCheck),
+  ),
+};
 // fit B on P >= 10: a single check is dominated by fixed overhead and timer resolution
 const bigB = rowsB.filter((r) => r.processors >= 10);
-const fitB = { pure: slope(bigB.map((r) => r.processors), bigB.map((r) => r.pureMsTotal)), sqlite: slope(bigB.map((r) => r.processors), bigB.map((r) => r.sqliteMsTotal)) };
+const fitB = {
+  pure: slope(
+    bigB.map((r) => r.processors),
+    bigB.map((r) => r.pureMsTotal),
+  ),
+  sqlite: slope(
+    bigB.map((r) => r.processors),
+    bigB.map((r) => r.sqliteMsTotal),
+  ),
+};
 
 const f = (x, w = 10, d = 1) => x.toFixed(d).padStart(w);
-console.log(`check-scaling (CPU time, best of 3; load ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+console.log(
+  `check-scaling (CPU time, best of 3; load ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')})`,
+);
 console.log('A. one processor, lookback grows');
 console.log('   lookback   core µs/check   µs/date   sqlite µs/check   µs/date');
-for (const r of rowsA) console.log(`   ${String(r.lookbackDays).padStart(8)} ${f(r.pureUsPerCheck, 15)} ${f(r.pureUsPerCheck / r.lookbackDays, 9, 3)} ${f(r.sqliteUsPerCheck, 17)} ${f(r.sqliteUsPerCheck / r.lookbackDays, 9, 3)}`);
-console.log(`   log-log slope: core ${fitA.pure.toFixed(2)}, sqlite ${fitA.sqlite.toFixed(2)}  (1.00 = linear; below 1 = fixed cost still visible)`);
+for (const r of rowsA)
+  console.log(
+    `   ${String(r.lookbackDays).padStart(8)} ${f(r.pureUsPerCheck, 15)} ${f(r.pureUsPerCheck / r.lookbackDays, 9, 3)} ${f(r.sqliteUsPerCheck, 17)} ${f(r.sqliteUsPerCheck / r.lookbackDays, 9, 3)}`,
+  );
+console.log(
+  `   log-log slope: core ${fitA.pure.toFixed(2)}, sqlite ${fitA.sqlite.toFixed(2)}  (1.00 = linear; below 1 = fixed cost still visible)`,
+);
 console.log('B. lookback 30, processors grow');
 console.log('   processors   core ms total   µs/proc   sqlite ms total   µs/proc');
-for (const r of rowsB) console.log(`   ${String(r.processors).padStart(10)} ${f(r.pureMsTotal, 15, 2)} ${f(r.pureUsPerProcessor, 9)} ${f(r.sqliteMsTotal, 17, 1)} ${f(r.sqliteUsPerProcessor, 9)}`);
+for (const r of rowsB)
+  console.log(
+    `   ${String(r.processors).padStart(10)} ${f(r.pureMsTotal, 15, 2)} ${f(r.pureUsPerProcessor, 9)} ${f(r.sqliteMsTotal, 17, 1)} ${f(r.sqliteUsPerProcessor, 9)}`,
+  );
 console.log(`   log-log slope (P >= 10): core ${fitB.pure.toFixed(2)}, sqlite ${fitB.sqlite.toFixed(2)}  (1.00 = linear)`);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(
   join(here, 'results/check-scaling.json'),
-  JSON.stringify({ bench: 'check-scaling', at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), lookback: rowsA, processors: rowsB, slopes: { lookback: fitA, processors: fitB } }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      bench: 'check-scaling',
+      at: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      loadAverage: loadavg(),
+      lookback: rowsA,
+      processors: rowsB,
+      slopes: { lookback: fitA, processors: fitB },
+    },
+    null,
+    2,
+  ) + '\n',
 );

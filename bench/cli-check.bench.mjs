@@ -31,7 +31,11 @@ const probe = pathToFileURL(join(here, 'support/rss-probe.mjs')).href;
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-cli-'));
 const nba = join(root, 'examples/nba');
-const gen = spawnSync(process.execPath, [join(nba, 'generate.mjs'), '--db', join(dir, 'nba.db'), '--through', '2025-11-16', '--build', '--skip', '2025-11-15'], { cwd: dir, encoding: 'utf8' });
+const gen = spawnSync(
+  process.execPath,
+  [join(nba, 'generate.mjs'), '--db', join(dir, 'nba.db'), '--through', '2025-11-16', '--build', '--skip', '2025-11-15'],
+  { cwd: dir, encoding: 'utf8' },
+);
 if (gen.status !== 0) {
   console.error(`cli-check: generate.mjs failed: ${gen.stderr}`);
   process.exit(1);
@@ -45,7 +49,11 @@ const runOnce = (argv) => {
   const out = join(dir, 'probe.json');
   rmSync(out, { force: true });
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--import', probe, ...argv], { cwd: dir, encoding: 'utf8', env: { ...process.env, SB_PROBE_OUT: out, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, ['--import', probe, ...argv], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, SB_PROBE_OUT: out, NO_COLOR: '1' },
+  });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const p = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, wallMs, ...p };
@@ -80,18 +88,34 @@ const s = {
   wallMs: { median: med(runs.map((r) => r.wallMs)), max: max(runs.map((r) => r.wallMs)) },
   cpuMs: { median: med(runs.map((r) => r.cpuMs)), max: max(runs.map((r) => r.cpuMs)) },
   peakRssMb: { median: med(runs.map((r) => r.maxRssKb / 1024)), max: max(runs.map((r) => r.maxRssKb / 1024)) },
-  nodeStartup: { wallMs: med(baseline.map((r) => r.wallMs)), cpuMs: med(baseline.map((r) => r.cpuMs)), peakRssMb: med(baseline.map((r) => r.maxRssKb / 1024)) },
-  modules: { cjs: first.cjsModules, googleCloud: first.googleCloudModules, grpc: first.grpcModules, googleAuth: first.googleAuthModules, betterSqlite3: first.betterSqlite3 },
+  nodeStartup: {
+    wallMs: med(baseline.map((r) => r.wallMs)),
+    cpuMs: med(baseline.map((r) => r.cpuMs)),
+    peakRssMb: med(baseline.map((r) => r.maxRssKb / 1024)),
+  },
+  modules: {
+    cjs: first.cjsModules,
+    googleCloud: first.googleCloudModules,
+    grpc: first.grpcModules,
+    googleAuth: first.googleAuthModules,
+    betterSqlite3: first.betterSqlite3,
+  },
   jsonOutputBytes: json.stdout.length,
   goal: { wallMs: 300, peakRssMb: 120 },
 };
 const f = (x) => x.toFixed(1).padStart(7);
-console.log(`cli-check: ${RUNS} × \`smart-backfill check player_game_summary --date 2025-11-16\` on SQLite (exit ${first.status}), load ${s.loadAverage.join(' ')}`);
+console.log(
+  `cli-check: ${RUNS} × \`smart-backfill check player_game_summary --date 2025-11-16\` on SQLite (exit ${first.status}), load ${s.loadAverage.join(' ')}`,
+);
 console.log(`  wall ms     median ${f(s.wallMs.median)}   max ${f(s.wallMs.max)}    (node -e 0: ${f(s.nodeStartup.wallMs)})`);
 console.log(`  cpu ms      median ${f(s.cpuMs.median)}   max ${f(s.cpuMs.max)}    (node -e 0: ${f(s.nodeStartup.cpuMs)})`);
 console.log(`  peak RSS MB median ${f(s.peakRssMb.median)}   max ${f(s.peakRssMb.max)}    (node -e 0: ${f(s.nodeStartup.peakRssMb)})`);
-console.log(`  modules loaded: ${s.modules.cjs} CommonJS; @google-cloud ${s.modules.googleCloud}, @grpc ${s.modules.grpc}, google-auth ${s.modules.googleAuth}; better-sqlite3 ${s.modules.betterSqlite3}`);
-console.log(`  goal: wall < 300 ms → ${s.wallMs.median < 300 ? 'met' : 'NOT met'}; peak RSS < 120 MB → ${s.peakRssMb.max < 120 ? 'met' : 'NOT met'}; Google SDKs not loaded → ${s.modules.googleCloud + s.modules.grpc + s.modules.googleAuth === 0 ? 'yes' : 'NO'}`);
+console.log(
+  `  modules loaded: ${s.modules.cjs} CommonJS; @google-cloud ${s.modules.googleCloud}, @grpc ${s.modules.grpc}, google-auth ${s.modules.googleAuth}; better-sqlite3 ${s.modules.betterSqlite3}`,
+);
+console.log(
+  `  goal: wall < 300 ms → ${s.wallMs.median < 300 ? 'met' : 'NOT met'}; peak RSS < 120 MB → ${s.peakRssMb.max < 120 ? 'met' : 'NOT met'}; Google SDKs not loaded → ${s.modules.googleCloud + s.modules.grpc + s.modules.googleAuth === 0 ? 'yes' : 'NO'}`,
+);
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results/cli-check.json'), JSON.stringify(s, null, 2) + '\n');

@@ -107,7 +107,15 @@ const time = (label, fn, passes = 5) => {
   return { label, seconds: best, cpuSeconds: bestCpu, rate: CHECKS / best, cpuRate: CHECKS / bestCpu, ...out };
 };
 const better = (a, b) =>
-  a === undefined ? b : { ...a, seconds: Math.min(a.seconds, b.seconds), rate: Math.max(a.rate, b.rate), cpuSeconds: Math.min(a.cpuSeconds, b.cpuSeconds), cpuRate: Math.max(a.cpuRate, b.cpuRate) };
+  a === undefined
+    ? b
+    : {
+        ...a,
+        seconds: Math.min(a.seconds, b.seconds),
+        rate: Math.max(a.rate, b.rate),
+        cpuSeconds: Math.min(a.cpuSeconds, b.cpuSeconds),
+        cpuRate: Math.max(a.cpuRate, b.cpuRate),
+      };
 
 const runStrings = (list) => () => {
   let missing = 0;
@@ -160,7 +168,13 @@ for (let round = 0; round < ROUNDS; round++) {
       python =
         python === undefined
           ? p
-          : { ...p, seconds: Math.min(python.seconds, p.seconds), checks_per_sec: Math.max(python.checks_per_sec, p.checks_per_sec), cpu_seconds: Math.min(python.cpu_seconds, p.cpu_seconds), cpu_checks_per_sec: Math.max(python.cpu_checks_per_sec, p.cpu_checks_per_sec) };
+          : {
+              ...p,
+              seconds: Math.min(python.seconds, p.seconds),
+              checks_per_sec: Math.max(python.checks_per_sec, p.checks_per_sec),
+              cpu_seconds: Math.min(python.cpu_seconds, p.cpu_seconds),
+              cpu_checks_per_sec: Math.max(python.cpu_checks_per_sec, p.cpu_checks_per_sec),
+            };
     } else {
       pythonError = `python3 port failed (${py.status}): ${py.stderr || py.error?.message}`;
       console.error(pythonError);
@@ -170,11 +184,17 @@ for (let round = 0; round < ROUNDS; round++) {
 const load1 = loadavg()[0];
 
 const fmt = (r) => `${(r / 1e6).toFixed(1).padStart(7)} M/s`;
-console.log(`core-fleet: ${PROCESSORS} processors × ${DAYS} days = ${CHECKS.toLocaleString('en-US')} date-checks per pass, ${GAP_RATE * 100}% gaps, seed ${SEED}, node ${process.version}`);
-console.log(`  best of ${ROUNDS} rounds; 1-min load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores (high load = noisy wall times)`);
+console.log(
+  `core-fleet: ${PROCESSORS} processors × ${DAYS} days = ${CHECKS.toLocaleString('en-US')} date-checks per pass, ${GAP_RATE * 100}% gaps, seed ${SEED}, node ${process.version}`,
+);
+console.log(
+  `  best of ${ROUNDS} rounds; 1-min load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores (high load = noisy wall times)`,
+);
 console.log(`  ${'date-checks per second'.padEnd(38)} ${'by CPU time'.padStart(11)}   ${'by wall time'.padStart(12)}`);
 const line = (label, cpuRate, rate, r) =>
-  console.log(`  ${label.padEnd(38)} ${fmt(cpuRate)}   ${fmt(rate).padStart(12)}   (${r.missing ?? r.missing_total} missing, ${r.critical ?? r.critical_total} critical)`);
+  console.log(
+    `  ${label.padEnd(38)} ${fmt(cpuRate)}   ${fmt(rate).padStart(12)}   (${r.missing ?? r.missing_total} missing, ${r.critical ?? r.critical_total} critical)`,
+  );
 for (const r of results) line(r.label, r.cpuRate, r.rate, r);
 if (python) {
   line(`python ${python.python} seed port`, python.cpu_checks_per_sec, python.checks_per_sec, python);
@@ -182,8 +202,26 @@ if (python) {
   console.log(`  vs python (CPU time): strings+record ${x(results[0])}, strings+Map ${x(results[1])} (goal >= 5×); dense ${x(results[2])}`);
 }
 console.log(`  dense path: ${fmt(results[2].cpuRate).trim()} by CPU time (goal >= 100 M checks/s)`);
-const agree = results.every((r) => r.missing === results[0].missing && r.critical === results[0].critical) &&
+const agree =
+  results.every((r) => r.missing === results[0].missing && r.critical === results[0].critical) &&
   (!python || (python.missing_total === results[0].missing && python.critical_total === results[0].critical));
 console.log(`  outputs agree across all variants${python ? ' and python' : ''}: ${agree ? 'yes' : 'NO'}`);
-writeFileSync(join(resultsDir, 'core-fleet.json'), JSON.stringify({ at: new Date().toISOString(), processors: PROCESSORS, days: DAYS, seed: SEED, rounds: ROUNDS, load: [load0, load1], results, python, agree }, null, 2));
+writeFileSync(
+  join(resultsDir, 'core-fleet.json'),
+  JSON.stringify(
+    {
+      at: new Date().toISOString(),
+      processors: PROCESSORS,
+      days: DAYS,
+      seed: SEED,
+      rounds: ROUNDS,
+      load: [load0, load1],
+      results,
+      python,
+      agree,
+    },
+    null,
+    2,
+  ),
+);
 if (!agree) process.exitCode = 1;

@@ -28,7 +28,9 @@ const MAX_OUT = arg('max-outstanding', 1000);
 
 const load = async (pkg) =>
   import(join(here, `../packages/${pkg}/dist/index.js`)).catch((e) => {
-    console.error(`pubsub-throughput: cannot load packages/${pkg}/dist (run \`npx tsc -b packages/pubsub packages/memory\` first): ${e.message}`);
+    console.error(
+      `pubsub-throughput: cannot load packages/${pkg}/dist (run \`npx tsc -b packages/pubsub packages/memory\` first): ${e.message}`,
+    );
     process.exit(1);
   });
 const pubsub = await load('pubsub');
@@ -36,7 +38,8 @@ const engine = await load('engine');
 const memory = await load('memory');
 const core = await load('core');
 register();
-const loadFake = async () => (await import(pathToFileURL(join(here, '../packages/pubsub/test/fake-pubsub-server.ts')).href)).FakePubSubServer;
+const loadFake = async () =>
+  (await import(pathToFileURL(join(here, '../packages/pubsub/test/fake-pubsub-server.ts')).href)).FakePubSubServer;
 
 // ---------------------------------------------------------------- child: the fake server
 if (process.argv.includes('--server')) {
@@ -51,104 +54,111 @@ if (process.argv.includes('--server')) {
     }
   });
 } else {
-const sameProcess = process.argv.includes('--same-process');
-let fake;
-let child;
-let endpoint;
-if (sameProcess) {
-  fake = await (await loadFake()).start({ pullWaitMs: 500 });
-  endpoint = fake.endpoint;
-} else {
-  child = fork(fileURLToPath(import.meta.url), ['--server'], { stdio: 'inherit' });
-  const { port } = await new Promise((r) => child.once('message', r));
-  endpoint = `127.0.0.1:${port}`;
-}
-const { PubSub } = await import('@google-cloud/pubsub');
-const client = new PubSub({ projectId: 'bench-project', apiEndpoint: endpoint, emulatorMode: true });
-const names = { topic: 'bench-requests', subscription: 'bench-worker', deadLetter: false, retryPolicy: false };
-await pubsub.ensurePubSubResources({ client, ...names });
-const queue = await pubsub.openPubSubQueue({ client, ...names, batching: { maxMessages: 1000, maxMilliseconds: 10 } });
-const store = memory.createMemoryStore({ clock: engine.systemClock });
-const noop = { name: 'noop', run: async () => undefined };
-let completed = 0;
-let other = 0;
-const worker = engine.createWorker({ queue, tracker: store.tracker, runLog: store.runLog, registry: engine.processorRegistry([noop]), clock: engine.systemClock, resume: false });
+  const sameProcess = process.argv.includes('--same-process');
+  let fake;
+  let child;
+  let endpoint;
+  if (sameProcess) {
+    fake = await (await loadFake()).start({ pullWaitMs: 500 });
+    endpoint = fake.endpoint;
+  } else {
+    child = fork(fileURLToPath(import.meta.url), ['--server'], { stdio: 'inherit' });
+    const { port } = await new Promise((r) => child.once('message', r));
+    endpoint = `127.0.0.1:${port}`;
+  }
+  const { PubSub } = await import('@google-cloud/pubsub');
+  const client = new PubSub({ projectId: 'bench-project', apiEndpoint: endpoint, emulatorMode: true });
+  const names = { topic: 'bench-requests', subscription: 'bench-worker', deadLetter: false, retryPolicy: false };
+  await pubsub.ensurePubSubResources({ client, ...names });
+  const queue = await pubsub.openPubSubQueue({ client, ...names, batching: { maxMessages: 1000, maxMilliseconds: 10 } });
+  const store = memory.createMemoryStore({ clock: engine.systemClock });
+  const noop = { name: 'noop', run: async () => undefined };
+  let completed = 0;
+  let other = 0;
+  const worker = engine.createWorker({
+    queue,
+    tracker: store.tracker,
+    runLog: store.runLog,
+    registry: engine.processorRegistry([noop]),
+    clock: engine.systemClock,
+    resume: false,
+  });
 
-const start = Date.UTC(2000, 0, 1);
-const requests = Array.from({ length: N }, (_, i) => ({
-  requestId: `bench-${i}`,
-  processorName: 'noop',
-  gameDate: core.fromEpochDay(core.toEpochDay('2000-01-01') + i),
-  requestType: 'auto',
-  priority: 'normal',
-  requestedAt: start,
-  requestedBy: 'bench',
-  triggerReason: 'auto_backfill',
-  metadata: {},
-}));
-const created = await store.tracker.create(requests);
-const messages = created.created.map(engine.queueMessageForRequest);
+  const start = Date.UTC(2000, 0, 1);
+  const requests = Array.from({ length: N }, (_, i) => ({
+    requestId: `bench-${i}`,
+    processorName: 'noop',
+    gameDate: core.fromEpochDay(core.toEpochDay('2000-01-01') + i),
+    requestType: 'auto',
+    priority: 'normal',
+    requestedAt: start,
+    requestedBy: 'bench',
+    triggerReason: 'auto_backfill',
+    metadata: {},
+  }));
+  const created = await store.tracker.create(requests);
+  const messages = created.created.map(engine.queueMessageForRequest);
 
-let done;
-const allDone = new Promise((r) => (done = r));
-const pw = pubsub.startPubSubWorker({
-  subscription: client.subscription(names.subscription),
-  worker,
-  flowControl: { maxMessages: MAX_OUT },
-  onOutcome: (o) => {
-    if (o._tag === 'Completed') completed++;
-    else other++;
-    if (completed + other >= N) done();
-  },
-});
+  let done;
+  const allDone = new Promise((r) => (done = r));
+  const pw = pubsub.startPubSubWorker({
+    subscription: client.subscription(names.subscription),
+    worker,
+    flowControl: { maxMessages: MAX_OUT },
+    onOutcome: (o) => {
+      if (o._tag === 'Completed') completed++;
+      else other++;
+      if (completed + other >= N) done();
+    },
+  });
 
-const t0 = performance.now();
-const outcomes = [];
-for (let i = 0; i < messages.length; i += 1000) outcomes.push(...(await queue.publish(messages.slice(i, i + 1000))));
-const tPublished = performance.now();
-const failed = outcomes.filter((o) => o._tag !== 'Published').length;
-let ceiling;
-await Promise.race([allDone, new Promise((r) => (ceiling = setTimeout(r, 120_000)))]);
-clearTimeout(ceiling);
-const t1 = performance.now();
-await pw.stop();
-await queue.close();
-await client.close();
-let serverStats;
-if (sameProcess) {
-  serverStats = fake.stats;
-  await fake.stop();
-} else {
-  child.send('stats');
-  serverStats = (await new Promise((r) => child.once('message', r))).stats;
-  child.send('stop');
-  await new Promise((r) => child.once('exit', r));
-}
+  const t0 = performance.now();
+  const outcomes = [];
+  for (let i = 0; i < messages.length; i += 1000) outcomes.push(...(await queue.publish(messages.slice(i, i + 1000))));
+  const tPublished = performance.now();
+  const failed = outcomes.filter((o) => o._tag !== 'Published').length;
+  let ceiling;
+  await Promise.race([allDone, new Promise((r) => (ceiling = setTimeout(r, 120_000)))]);
+  clearTimeout(ceiling);
+  const t1 = performance.now();
+  await pw.stop();
+  await queue.close();
+  await client.close();
+  let serverStats;
+  if (sameProcess) {
+    serverStats = fake.stats;
+    await fake.stop();
+  } else {
+    child.send('stats');
+    serverStats = (await new Promise((r) => child.once('message', r))).stats;
+    child.send('stop');
+    await new Promise((r) => child.once('exit', r));
+  }
 
-const seconds = (t1 - t0) / 1000;
-const result = {
-  bench: 'pubsub-throughput',
-  at: new Date().toISOString(),
-  node: process.version,
-  messages: N,
-  maxOutstanding: MAX_OUT,
-  publishFailed: failed,
-  completed,
-  otherOutcomes: other,
-  publishSeconds: +((tPublished - t0) / 1000).toFixed(3),
-  totalSeconds: +seconds.toFixed(3),
-  publishPerSecond: Math.round(N / ((tPublished - t0) / 1000)),
-  completedPerSecond: Math.round(completed / seconds),
-  goalPerSecond: 1000,
-  fakeServer: sameProcess ? 'same process' : 'child process',
-  serverStats,
-};
-console.log(JSON.stringify(result, null, 2));
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results/pubsub-throughput.json'), JSON.stringify(result, null, 2) + '\n');
-if (completed < N) {
-  console.error(`pubsub-throughput: only ${completed} of ${N} completed`);
-  process.exit(1);
-}
-console.log(`pubsub-throughput: ${result.completedPerSecond} backfills/s publish→completed (goal >= 1,000/s)`);
+  const seconds = (t1 - t0) / 1000;
+  const result = {
+    bench: 'pubsub-throughput',
+    at: new Date().toISOString(),
+    node: process.version,
+    messages: N,
+    maxOutstanding: MAX_OUT,
+    publishFailed: failed,
+    completed,
+    otherOutcomes: other,
+    publishSeconds: +((tPublished - t0) / 1000).toFixed(3),
+    totalSeconds: +seconds.toFixed(3),
+    publishPerSecond: Math.round(N / ((tPublished - t0) / 1000)),
+    completedPerSecond: Math.round(completed / seconds),
+    goalPerSecond: 1000,
+    fakeServer: sameProcess ? 'same process' : 'child process',
+    serverStats,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results/pubsub-throughput.json'), JSON.stringify(result, null, 2) + '\n');
+  if (completed < N) {
+    console.error(`pubsub-throughput: only ${completed} of ${N} completed`);
+    process.exit(1);
+  }
+  console.log(`pubsub-throughput: ${result.completedPerSecond} backfills/s publish→completed (goal >= 1,000/s)`);
 }

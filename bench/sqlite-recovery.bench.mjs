@@ -13,10 +13,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const load = (p) => import(join(here, `../packages/${p}/dist/index.js`)).catch((e) => {
-  console.error(`sqlite-recovery: cannot load packages/${p}/dist (run \`npm run build\` first): ${e.message}`);
-  process.exit(1);
-});
+const load = (p) =>
+  import(join(here, `../packages/${p}/dist/index.js`)).catch((e) => {
+    console.error(`sqlite-recovery: cannot load packages/${p}/dist (run \`npm run build\` first): ${e.message}`);
+    process.exit(1);
+  });
 const [{ openSqliteStore }, engine, core] = await Promise.all([load('sqlite'), load('engine'), load('core')]);
 const { withSmartBackfill, createWorker, processorRegistry, systemClock } = engine;
 const { addDays, isoDate } = core;
@@ -35,7 +36,10 @@ db.exec(`CREATE TABLE schedule (processor TEXT NOT NULL, game_date TEXT NOT NULL
          CREATE TABLE target (processor TEXT NOT NULL, game_date TEXT NOT NULL);
          CREATE INDEX schedule_pd ON schedule (processor, game_date);
          CREATE INDEX target_pd ON target (processor, game_date);`);
-const window = store.windowReader({ table: 'schedule', dateColumn: 'game_date', processorColumn: 'processor' }, { table: 'target', dateColumn: 'game_date', processorColumn: 'processor' });
+const window = store.windowReader(
+  { table: 'schedule', dateColumn: 'game_date', processorColumn: 'processor' },
+  { table: 'target', dateColumn: 'game_date', processorColumn: 'processor' },
+);
 const addSchedule = db.prepare('INSERT INTO schedule VALUES (?, ?)');
 const addRow = db.prepare('INSERT INTO target VALUES (?, ?)');
 
@@ -54,7 +58,15 @@ db.transaction(() => {
 })();
 
 const policy = { lookbackDays: 30, criticalLookbackDays: 10, minRecordsPerDate: 1, autoBackfillThreshold: 3 };
-const deps = { window, tracker: store.tracker, queue: store.queue, runLog: store.runLog, alertLog: store.alertLog, clock: systemClock, policy };
+const deps = {
+  window,
+  tracker: store.tracker,
+  queue: store.queue,
+  runLog: store.runLog,
+  alertLog: store.alertLog,
+  clock: systemClock,
+  policy,
+};
 const guards = names.map((name) => withSmartBackfill({ name, run: async ({ date }) => void addRow.run(name, date) }, deps));
 const registry = processorRegistry(guards);
 const worker = createWorker({ ...deps, registry, leaseMs: 60_000, batchSize: 1 });
@@ -71,7 +83,8 @@ for (const [i, guard] of guards.entries()) {
   const done = tick.outcomes[0];
   const c = process.cpuUsage(c0);
   const t = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (done?._tag !== 'Completed' || !done.resumed.includes(RUN_DATE)) throw new Error(`expected Completed + resumed, got ${JSON.stringify(done)}`);
+  if (done?._tag !== 'Completed' || !done.resumed.includes(RUN_DATE))
+    throw new Error(`expected Completed + resumed, got ${JSON.stringify(done)}`);
   const held2 = await store.runLog.heldRuns({ processorName: guard.name, status: 'held' });
   if (held2.length !== 0) throw new Error('held run not released');
   if (i >= WARMUP) {
@@ -98,10 +111,14 @@ const summary = {
   cpuMs: { median: pct(cpu, 0.5), p95: pct(cpu, 0.95), max: pct(cpu, 1) },
   goalMedianMs: 100,
 };
-console.log(`sqlite-recovery: ${ok} recoveries (detect → hold + queue → backfill → resume), synchronous=${SYNC}, load ${summary.loadAverage.join(' ')}`);
+console.log(
+  `sqlite-recovery: ${ok} recoveries (detect → hold + queue → backfill → resume), synchronous=${SYNC}, load ${summary.loadAverage.join(' ')}`,
+);
 console.log(`  wall ms   median ${f(summary.wallMs.median)}   p95 ${f(summary.wallMs.p95)}   max ${f(summary.wallMs.max)}`);
 console.log(`  cpu  ms   median ${f(summary.cpuMs.median)}   p95 ${f(summary.cpuMs.p95)}   max ${f(summary.cpuMs.max)}`);
-console.log(`  goal: median < 100 ms → ${summary.wallMs.median < 100 ? 'met' : 'NOT met'} (wall), ${summary.cpuMs.median < 100 ? 'met' : 'NOT met'} (CPU)`);
+console.log(
+  `  goal: median < 100 ms → ${summary.wallMs.median < 100 ? 'met' : 'NOT met'} (wall), ${summary.cpuMs.median < 100 ? 'met' : 'NOT met'} (CPU)`,
+);
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(join(here, 'results'), { recursive: true });

@@ -38,8 +38,15 @@ if (process.argv.includes('--child')) {
   if (MODE === 'engine') {
     const noop = { name: 'noop', run: async () => undefined };
     const worker = engine.createWorker({
-      queue: store.queue, tracker: store.tracker, runLog: store.runLog, clock: engine.systemClock, workerId, leaseMs,
-      registry: new Map([['noop', noop]]), resume: false, batchSize: 50,
+      queue: store.queue,
+      tracker: store.tracker,
+      runLog: store.runLog,
+      clock: engine.systemClock,
+      workerId,
+      leaseMs,
+      registry: new Map([['noop', noop]]),
+      resume: false,
+      batchSize: 50,
     });
     tick = async () => {
       const t = await worker.runOnce();
@@ -56,11 +63,23 @@ if (process.argv.includes('--child')) {
       for (const d of ds) {
         const startedAt = Date.now();
         const c = await tracker.apply(d.message.id, { _tag: 'Claim', at: startedAt, owner: workerId, leaseMs });
-        if (c._tag === 'Err') { await d.ack(); continue; }
+        if (c._tag === 'Err') {
+          await d.ack();
+          continue;
+        }
         const done = await tracker.apply(d.message.id, { _tag: 'Complete', at: Date.now(), attempt: c.value.attempt });
         await runLog.append({
-          runId: `${d.message.id}:${c.value.attempt}`, processorName: 'noop', runDate: c.value.gameDate, trigger: 'backfill', isBackfill: true,
-          outcome: 'succeeded', skipReason: null, errorMessage: null, startedAt, finishedAt: Date.now(), durationMs: Date.now() - startedAt,
+          runId: `${d.message.id}:${c.value.attempt}`,
+          processorName: 'noop',
+          runDate: c.value.gameDate,
+          trigger: 'backfill',
+          isBackfill: true,
+          outcome: 'succeeded',
+          skipReason: null,
+          errorMessage: null,
+          startedAt,
+          finishedAt: Date.now(),
+          durationMs: Date.now() - startedAt,
           metadata: { request_id: d.message.id },
         });
         await d.ack();
@@ -74,7 +93,11 @@ if (process.argv.includes('--child')) {
     const t0 = performance.now();
     for (;;) {
       let n = 0;
-      try { n = await tick(); } catch { errors++; }
+      try {
+        n = await tick();
+      } catch {
+        errors++;
+      }
       if (n === 0) {
         if (remaining.get() === 0) break;
         await new Promise((r) => setTimeout(r, 2));
@@ -100,18 +123,31 @@ if (process.argv.includes('--child')) {
         const batch = [];
         for (let k = i; k < Math.min(JOBS, i + 1000); k++) {
           batch.push({
-            requestId: `job-${k}`, processorName: 'noop', gameDate: new Date((epochDay + k) * 86_400_000).toISOString().slice(0, 10),
-            requestType: 'auto', priority: 'normal', requestedAt: now, requestedBy: 'bench', triggerReason: 'auto_backfill', metadata: {},
+            requestId: `job-${k}`,
+            processorName: 'noop',
+            gameDate: new Date((epochDay + k) * 86_400_000).toISOString().slice(0, 10),
+            requestType: 'auto',
+            priority: 'normal',
+            requestedAt: now,
+            requestedBy: 'bench',
+            triggerReason: 'auto_backfill',
+            metadata: {},
           });
         }
         const { created } = await store.tracker.create(batch);
         await store.queue.publish(
-          created.map((r) => (engine !== undefined ? engine.queueMessageForRequest(r) : { id: r.requestId, data: JSON.stringify({ request_id: r.requestId }), attributes: {} })),
+          created.map((r) =>
+            engine !== undefined
+              ? engine.queueMessageForRequest(r)
+              : { id: r.requestId, data: JSON.stringify({ request_id: r.requestId }), attributes: {} },
+          ),
         );
       }
       await store.close();
       const children = Array.from({ length: n }, (_, i) =>
-        fork(self, ['--child', ...process.argv.slice(2)], { env: { ...process.env, SB_BENCH: JSON.stringify({ db, workerId: `w${i + 1}`, leaseMs: 600_000 }) } }),
+        fork(self, ['--child', ...process.argv.slice(2)], {
+          env: { ...process.env, SB_BENCH: JSON.stringify({ db, workerId: `w${i + 1}`, leaseMs: 600_000 }) },
+        }),
       );
       await Promise.all(children.map((c) => new Promise((r) => c.once('message', r))));
       const t0 = performance.now();
@@ -129,8 +165,20 @@ if (process.argv.includes('--child')) {
       const done = check.db.prepare(`SELECT COUNT(*) FROM backfill_requests WHERE status = 'completed'`).pluck().get();
       await check.close();
       const perSecond = Math.round((completed / wallMs) * 1000);
-      results.push({ loadAverage1m: Number(loadavg()[0].toFixed(2)), workers: n, jobs: JOBS, completed, completedInDb: done, errors, wallMs: Math.round(wallMs), perSecond, perWorker: reports.map((r) => r.completed) });
-      console.log(`sqlite-worker [${MODE}, synchronous=${SYNC}, load ${loadavg()[0].toFixed(1)} on ${cpus().length} cpus]: ${n} worker(s), ${completed}/${JOBS} backfills in ${Math.round(wallMs)} ms = ${perSecond}/s (errors ${errors}; per worker ${reports.map((r) => r.completed).join(', ')})`);
+      results.push({
+        loadAverage1m: Number(loadavg()[0].toFixed(2)),
+        workers: n,
+        jobs: JOBS,
+        completed,
+        completedInDb: done,
+        errors,
+        wallMs: Math.round(wallMs),
+        perSecond,
+        perWorker: reports.map((r) => r.completed),
+      });
+      console.log(
+        `sqlite-worker [${MODE}, synchronous=${SYNC}, load ${loadavg()[0].toFixed(1)} on ${cpus().length} cpus]: ${n} worker(s), ${completed}/${JOBS} backfills in ${Math.round(wallMs)} ms = ${perSecond}/s (errors ${errors}; per worker ${reports.map((r) => r.completed).join(', ')})`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -141,6 +189,18 @@ if (process.argv.includes('--child')) {
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(
     join(here, 'results', 'sqlite-worker.json'),
-    JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, mode: MODE, synchronous: SYNC, goalPerSecond: goal, results }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        node: process.version,
+        cpus: cpus().length,
+        mode: MODE,
+        synchronous: SYNC,
+        goalPerSecond: goal,
+        results,
+      },
+      null,
+      2,
+    ) + '\n',
   );
 }

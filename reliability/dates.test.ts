@@ -78,7 +78,8 @@ describe.each(ZONES)('three years of daily runs under TZ=%s', (zone) => {
       if ('analysis' in outcome && outcome.analysis !== undefined) {
         const a = outcome.analysis;
         // the window is exactly LOOKBACK days, ends the day before, whatever the local clock says
-        if (diffDays(a.windowEnd, a.windowStart) !== LOOKBACK - 1 || a.windowEnd !== addDays(date, -1)) windows.push(`${date}: ${a.windowStart}..${a.windowEnd}`);
+        if (diffDays(a.windowEnd, a.windowStart) !== LOOKBACK - 1 || a.windowEnd !== addDays(date, -1))
+          windows.push(`${date}: ${a.windowStart}..${a.windowEnd}`);
       }
       // the worker backfills what the guard queued; held runs resume
       for (let k = 0; k < 5; k++) {
@@ -107,9 +108,22 @@ describe.each(ZONES)('three years of daily runs under TZ=%s', (zone) => {
     expect([...perDate.values()].every((n) => n === 1)).toBe(true);
     expect(reqs.length).toBe(failDays); // exactly one backfill per failed day
     // the pure analysis agrees on the leap day in this zone too
-    const leap = analyzeGaps({ asOf: isoDate('2028-03-01'), expectedDates: ['2028-02-28', '2028-02-29'].map(isoDate), recordCounts: { '2028-02-28': 100 }, policy: { lookbackDays: 2, criticalLookbackDays: 1, minRecordsPerDate: 50 } });
+    const leap = analyzeGaps({
+      asOf: isoDate('2028-03-01'),
+      expectedDates: ['2028-02-28', '2028-02-29'].map(isoDate),
+      recordCounts: { '2028-02-28': 100 },
+      policy: { lookbackDays: 2, criticalLookbackDays: 1, minRecordsPerDate: 50 },
+    });
     expect(leap.missingDates).toEqual(['2028-02-29']);
     expect(fromEpochDay(toEpochDay(isoDate('2028-02-29')) + 1)).toBe('2028-03-01');
-    record('dates', zone, { days: all.length, failedRuns: failDays, backfills: reqs.length, missed: missed.length, producedTwice: twice.length, badWindows: windows.length, leapDayProduced: produced.get(isoDate('2028-02-29')) });
+    record('dates', zone, {
+      days: all.length,
+      failedRuns: failDays,
+      backfills: reqs.length,
+      missed: missed.length,
+      producedTwice: twice.length,
+      badWindows: windows.length,
+      leapDayProduced: produced.get(isoDate('2028-02-29')),
+    });
   });
 });

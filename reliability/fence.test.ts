@@ -65,7 +65,11 @@ describe.each(Object.keys(subjects))('stale-worker fence (%s tracker)', (name) =
         const at = clock.now();
         const r = await tracker.apply(
           id,
-          kind === 'Complete' ? { _tag: 'Complete', at, attempt } : kind === 'Fail' ? { _tag: 'Fail', at, attempt, error: 'stale' } : { _tag: 'Heartbeat', at, attempt, leaseMs: LEASE },
+          kind === 'Complete'
+            ? { _tag: 'Complete', at, attempt }
+            : kind === 'Fail'
+              ? { _tag: 'Fail', at, attempt, error: 'stale' }
+              : { _tag: 'Heartbeat', at, attempt, leaseMs: LEASE },
         );
         if (r._tag === 'Ok') accepted++;
       };
@@ -102,7 +106,12 @@ describe.each(Object.keys(subjects))('stale-worker fence (%s tracker)', (name) =
         expect(r?.attempt).toBe(stale.get(id)! + 1);
         expect(r?.leaseOwner === 'worker-a').toBe(false);
       }
-      record('fence', name, { lapsedLeases: N, staleAttempts: N / 2 + N / 2 + N + N, staleAccepted: accepted, newOwnerCompletions: bAccepted });
+      record('fence', name, {
+        lapsedLeases: N,
+        staleAttempts: N / 2 + N / 2 + N + N,
+        staleAccepted: accepted,
+        newOwnerCompletions: bAccepted,
+      });
     } finally {
       await close();
     }
@@ -145,7 +154,15 @@ describe('stale-worker fence through the engine worker (memory store)', () => {
         }
       },
     };
-    const common = { queue: store.queue, runLog: store.runLog, clock, registry: processorRegistry([processor]), leaseMs: LEASE, resume: false, batchSize: N };
+    const common = {
+      queue: store.queue,
+      runLog: store.runLog,
+      clock,
+      registry: processorRegistry([processor]),
+      leaseMs: LEASE,
+      resume: false,
+      batchSize: N,
+    };
     const a = createWorker({ ...common, tracker: partitioned, workerId: 'worker-a' });
     const b = createWorker({ ...common, tracker: store.tracker, workerId: 'worker-b' });
 
@@ -156,7 +173,8 @@ describe('stale-worker fence through the engine worker (memory store)', () => {
     release();
     const aOutcomes = (await aTick).outcomes;
 
-    const tags = (os: readonly { _tag: string }[]): Record<string, number> => os.reduce<Record<string, number>>((m, o) => ({ ...m, [o._tag]: (m[o._tag] ?? 0) + 1 }), {});
+    const tags = (os: readonly { _tag: string }[]): Record<string, number> =>
+      os.reduce<Record<string, number>>((m, o) => ({ ...m, [o._tag]: (m[o._tag] ?? 0) + 1 }), {});
     expect(tags(bTick.outcomes)).toEqual({ Completed: N });
     expect(tags(aOutcomes)).toEqual({ Stale: N });
     for (const r of store.requests()) {
@@ -165,6 +183,11 @@ describe('stale-worker fence through the engine worker (memory store)', () => {
     }
     expect(runs.filter((r) => r.attempt === 1)).toHaveLength(N);
     expect(runs.filter((r) => r.attempt === 2)).toHaveLength(N);
-    record('fence', 'engine worker', { stalledBackfills: N, rerunByOtherWorker: bTick.outcomes.length, staleResultsRefused: aOutcomes.filter((o) => o._tag === 'Stale').length, staleAccepted: aOutcomes.filter((o) => o._tag === 'Completed').length });
+    record('fence', 'engine worker', {
+      stalledBackfills: N,
+      rerunByOtherWorker: bTick.outcomes.length,
+      staleResultsRefused: aOutcomes.filter((o) => o._tag === 'Stale').length,
+      staleAccepted: aOutcomes.filter((o) => o._tag === 'Completed').length,
+    });
   });
 });

@@ -60,7 +60,11 @@ describe('SIGKILL at random points (SQLite, worker processes)', () => {
       let spawned = 0;
       const spawn = (): Live => {
         const id = `w${++spawned}`;
-        const child = fork(WORKER, [], { cwd: ROOT, env: { ...process.env, SB_DB: dbPath, SB_WORKER: id, SB_LEASE_MS: String(LEASE_MS), SB_RUN_MS: String(RUN_MS) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(WORKER, [], {
+          cwd: ROOT,
+          env: { ...process.env, SB_DB: dbPath, SB_WORKER: id, SB_LEASE_MS: String(LEASE_MS), SB_RUN_MS: String(RUN_MS) },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
         const ready = new Promise<void>((resolve) => child.on('message', (m: { type?: string }) => m.type === 'ready' && resolve()));
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         const live = { id, child, ready, exited };
@@ -70,7 +74,9 @@ describe('SIGKILL at random points (SQLite, worker processes)', () => {
       };
 
       const remaining = store.db.prepare(`SELECT COUNT(*) FROM backfill_requests WHERE status IN ('queued','processing')`).pluck();
-      const heldBy = store.db.prepare(`SELECT request_id AS id FROM backfill_requests WHERE status = 'processing' AND lease_owner = ?`).pluck();
+      const heldBy = store.db
+        .prepare(`SELECT request_id AS id FROM backfill_requests WHERE status = 'processing' AND lease_owner = ?`)
+        .pluck();
       const sweeper = createSweeper({ tracker: store.tracker, queue: store.queue, clock: systemClock });
       let swept = 0;
       let sweeping = true;
@@ -114,19 +120,36 @@ describe('SIGKILL at random points (SQLite, worker processes)', () => {
       for (const c of [...children]) c.child.send('stop');
       await Promise.all([...children].map((c) => Promise.race([c.exited, delay(10_000).then(() => c.child.kill('SIGKILL'))])));
 
-      const byStatus = Object.fromEntries((store.db.prepare('SELECT status, COUNT(*) AS n FROM backfill_requests GROUP BY status').all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
-      const unfinishedMessages = store.db.prepare(`SELECT COUNT(*) FROM backfill_queue WHERE state IN ('ready','leased')`).pluck().get() as number;
+      const byStatus = Object.fromEntries(
+        (
+          store.db.prepare('SELECT status, COUNT(*) AS n FROM backfill_requests GROUP BY status').all() as Array<{
+            status: string;
+            n: number;
+          }>
+        ).map((r) => [r.status, r.n]),
+      );
+      const unfinishedMessages = store.db
+        .prepare(`SELECT COUNT(*) FROM backfill_queue WHERE state IN ('ready','leased')`)
+        .pluck()
+        .get() as number;
       // a completed job's final attempt really ran (the processor wrote its row before Complete)
       const completedWithoutRun = store.db
-        .prepare(`SELECT COUNT(*) FROM backfill_requests r WHERE r.status = 'completed' AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.request_id = r.request_id AND x.attempt = r.attempt)`)
+        .prepare(
+          `SELECT COUNT(*) FROM backfill_requests r WHERE r.status = 'completed' AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.request_id = r.request_id AND x.attempt = r.attempt)`,
+        )
         .pluck()
         .get() as number;
       const runsTotal = store.db.prepare('SELECT COUNT(*) FROM runs').pluck().get() as number;
-      const rerun = store.db.prepare('SELECT COUNT(*) FROM (SELECT request_id FROM runs GROUP BY request_id HAVING COUNT(*) > 1)').pluck().get() as number;
+      const rerun = store.db
+        .prepare('SELECT COUNT(*) FROM (SELECT request_id FROM runs GROUP BY request_id HAVING COUNT(*) > 1)')
+        .pluck()
+        .get() as number;
       const maxAttempt = store.db.prepare('SELECT MAX(attempt) FROM backfill_requests').pluck().get() as number;
 
       // how long after its worker died each orphaned job reached a final state
-      const finalAt = store.db.prepare('SELECT status, completed_at AS completedAt, updated_at AS updatedAt FROM backfill_requests WHERE request_id = ?');
+      const finalAt = store.db.prepare(
+        'SELECT status, completed_at AS completedAt, updated_at AS updatedAt FROM backfill_requests WHERE request_id = ?',
+      );
       const recover: number[] = [];
       for (const [id, killedAt] of orphans) {
         const r = finalAt.get(id) as { status: string; completedAt: number | null; updatedAt: number };
@@ -134,7 +157,8 @@ describe('SIGKILL at random points (SQLite, worker processes)', () => {
         recover.push((r.completedAt ?? r.updatedAt) - killedAt);
       }
       recover.sort((a, b) => a - b);
-      const pct = (p: number): number | null => (recover.length === 0 ? null : recover[Math.min(recover.length - 1, Math.ceil(p * recover.length) - 1)]!);
+      const pct = (p: number): number | null =>
+        recover.length === 0 ? null : recover[Math.min(recover.length - 1, Math.ceil(p * recover.length) - 1)]!;
 
       // the jobs may all finish before the last planned kill on a fast machine; most kills must land
       expect(kills).toBeGreaterThanOrEqual(KILLS / 2);

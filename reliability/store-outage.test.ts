@@ -62,7 +62,9 @@ describe('tracking store unavailable for 30 s mid-run', () => {
       ),
     );
     const registry = processorRegistry(guards);
-    const workers = [1, 2].map((i) => createWorker({ ...deps, registry, workerId: `w${i}`, leaseMs: 20_000, batchSize: 4, backoff: { baseMs: 2_000, maxMs: 10_000 } }));
+    const workers = [1, 2].map((i) =>
+      createWorker({ ...deps, registry, workerId: `w${i}`, leaseMs: 20_000, batchSize: 4, backoff: { baseMs: 2_000, maxMs: 10_000 } }),
+    );
     const relay = createRelay({ tracker, queue: store.queue, clock, olderThanMs: 10_000 });
     const sweeper = createSweeper({ tracker, queue: store.queue, clock });
 
@@ -83,7 +85,10 @@ describe('tracking store unavailable for 30 s mid-run', () => {
         const t = await w.runOnce();
         for (const o of t.outcomes) count(`worker.${o._tag}${down() ? ' (down)' : ''}`);
       }
-      for (const [name, f] of [['relay', () => relay.runOnce()], ['sweeper', () => sweeper.runOnce()]] as const) {
+      for (const [name, f] of [
+        ['relay', () => relay.runOnce()],
+        ['sweeper', () => sweeper.runOnce()],
+      ] as const) {
         try {
           await f();
           count(`${name}.ok${down() ? ' (down)' : ''}`);

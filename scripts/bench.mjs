@@ -19,22 +19,32 @@ const dash = args.indexOf('--');
 const names = dash >= 0 ? args.slice(0, dash) : args;
 const extra = dash >= 0 ? args.slice(dash + 1) : [];
 
-const all = existsSync(benchDir) ? readdirSync(benchDir).filter((f) => f.endsWith('.bench.mjs')).sort() : [];
-const wanted = names.length === 0 ? all : names.map((n) => {
-  const file = basename(n).replace(/(\.bench)?\.mjs$/, '') + '.bench.mjs';
-  if (!all.includes(file)) {
-    console.error(`bench: no bench/${file} (have: ${all.join(', ') || 'none'})`);
-    process.exit(2);
-  }
-  return file;
-});
+const all = existsSync(benchDir)
+  ? readdirSync(benchDir)
+      .filter((f) => f.endsWith('.bench.mjs'))
+      .sort()
+  : [];
+const wanted =
+  names.length === 0
+    ? all
+    : names.map((n) => {
+        const file = basename(n).replace(/(\.bench)?\.mjs$/, '') + '.bench.mjs';
+        if (!all.includes(file)) {
+          console.error(`bench: no bench/${file} (have: ${all.join(', ') || 'none'})`);
+          process.exit(2);
+        }
+        return file;
+      });
 if (wanted.length === 0) {
   console.error('bench: no bench/*.bench.mjs files');
   process.exit(2);
 }
 
 if (!process.env.SMART_BACKFILL_SKIP_BUILD) {
-  const b = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const b = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (b.status !== 0) {
     console.error('bench: build failed (tsc -b tsconfig.build.json)');
     process.exit(b.status ?? 1);
@@ -42,7 +52,12 @@ if (!process.env.SMART_BACKFILL_SKIP_BUILD) {
 }
 
 // Every figure is only as good as the machine it ran on: say which, and how loaded it was.
-const machine = () => ({ nproc: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100) });
+const machine = () => ({
+  nproc: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+});
 const startedAt = new Date().toISOString();
 const m0 = machine();
 console.log(`bench: ${startedAt} · ${m0.nproc} × ${m0.cpuModel} · node ${m0.node} · load average ${m0.loadAverage.join(' ')}`);
@@ -69,6 +84,12 @@ for (const r of ran) {
   const f = join(resultsDir, `${r.bench}.json`);
   if (r.ok && existsSync(f)) results[r.bench] = JSON.parse(readFileSync(f, 'utf8'));
 }
-writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machineAtStart: m0, machineAtEnd: machine(), ran, results }, null, 2) + '\n');
-console.log(`\nbench: ${ran.filter((r) => r.ok).length}/${ran.length} ok · load average now ${machine().loadAverage.join(' ')} · bench/results/latest.json`);
+writeFileSync(
+  join(resultsDir, 'latest.json'),
+  JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machineAtStart: m0, machineAtEnd: machine(), ran, results }, null, 2) +
+    '\n',
+);
+console.log(
+  `\nbench: ${ran.filter((r) => r.ok).length}/${ran.length} ok · load average now ${machine().loadAverage.join(' ')} · bench/results/latest.json`,
+);
 process.exit(failed > 0 ? 1 : 0);

@@ -35,11 +35,14 @@ for (const dir of dirs) {
     else {
       const files = JSON.parse(pk.stdout)[0].files.map((f) => f.path);
       const bad = files.filter((f) => FORBIDDEN.some((re) => re.test(f)));
-      if (bad.length > 0) problems.push(`npm pack would publish: ${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ` (+${bad.length - 10})` : ''}`);
-      for (const must of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']) if (!files.includes(must)) problems.push(`npm pack is missing ${must}`);
+      if (bad.length > 0)
+        problems.push(`npm pack would publish: ${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ` (+${bad.length - 10})` : ''}`);
+      for (const must of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts'])
+        if (!files.includes(must)) problems.push(`npm pack is missing ${must}`);
     }
   }
-  for (const field of ['description', 'license', 'keywords', 'exports', 'files', 'engines']) if (pkg[field] === undefined) problems.push(`package.json has no "${field}"`);
+  for (const field of ['description', 'license', 'keywords', 'exports', 'files', 'engines'])
+    if (pkg[field] === undefined) problems.push(`package.json has no "${field}"`);
   // not fatal until the project has a public home: npm shows it, provenance needs it
   if (pkg.repository === undefined) console.log(`note ${pkg.name}: no "repository" field (add it once the repository URL is known)`);
   if (pkg.sideEffects !== false && pkg.bin === undefined) problems.push('package.json: "sideEffects" should be false');
@@ -49,5 +52,9 @@ for (const dir of dirs) {
   for (const p of problems) console.log(`     ${p.replace(/\n/g, '\n     ')}`);
   failures += problems.length === 0 ? 0 : 1;
 }
-console.log(failures === 0 ? `\ncheck:publish: ${dirs.length} packages ready` : `\ncheck:publish: ${failures} of ${dirs.length} packages have problems`);
+console.log(
+  failures === 0
+    ? `\ncheck:publish: ${dirs.length} packages ready`
+    : `\ncheck:publish: ${failures} of ${dirs.length} packages have problems`,
+);
 process.exit(failures === 0 ? 0 : 1);

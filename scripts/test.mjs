@@ -20,14 +20,14 @@ for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--seed') env.FC_SEED = args[++i];
   else if (a.startsWith('--seed=')) env.FC_SEED = a.slice(7);
-  else if (a === '--project') { only.push(args[i + 1]); passthrough.push(a, args[++i]); }
-  else passthrough.push(a);
+  else if (a === '--project') {
+    only.push(args[i + 1]);
+    passthrough.push(a, args[++i]);
+  } else passthrough.push(a);
 }
 
 const workspace = readFileSync(join(root, 'vitest.workspace.ts'), 'utf8');
-const packages = JSON.parse(
-  workspace.slice(workspace.indexOf('['), workspace.indexOf(']') + 1).replace(/'/g, '"'),
-);
+const packages = JSON.parse(workspace.slice(workspace.indexOf('['), workspace.indexOf(']') + 1).replace(/'/g, '"'));
 const required = only.length > 0 ? only : packages;
 if (!Array.isArray(packages) || packages.length === 0) {
   console.error('scripts/test.mjs: could not read the package list from vitest.workspace.ts');
@@ -38,19 +38,29 @@ const run = (cmd, cmdArgs) => spawnSync(cmd, cmdArgs, { cwd: root, env, stdio: '
 
 if (!process.env.SMART_BACKFILL_SKIP_BUILD) {
   const b = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json']);
-  if (b.status !== 0) { console.error('build failed'); process.exit(b.status ?? 1); }
+  if (b.status !== 0) {
+    console.error('build failed');
+    process.exit(b.status ?? 1);
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-test-'));
 const report = join(dir, 'vitest.json');
 const vitest = run(process.execPath, [
-  join(root, 'node_modules/vitest/vitest.mjs'), 'run',
-  '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
+  join(root, 'node_modules/vitest/vitest.mjs'),
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
   ...passthrough,
 ]);
 
 let results;
-try { results = JSON.parse(readFileSync(report, 'utf8')); } catch { results = undefined; }
+try {
+  results = JSON.parse(readFileSync(report, 'utf8'));
+} catch {
+  results = undefined;
+}
 rmSync(dir, { recursive: true, force: true });
 if (!results) {
   console.error('\nscripts/test.mjs: Vitest wrote no report; treating the run as failed.');
@@ -76,7 +86,9 @@ for (const p of packages) {
   const c = per[p];
   const missing = required.includes(p) && c.passed + c.failed === 0;
   if (missing) bad = true;
-  console.log(`  ${p.padEnd(10)} ${String(c.passed).padStart(5)} passed ${String(c.failed).padStart(4)} failed ${String(c.skipped).padStart(4)} skipped${missing ? '   <- NO TESTS COLLECTED' : ''}`);
+  console.log(
+    `  ${p.padEnd(10)} ${String(c.passed).padStart(5)} passed ${String(c.failed).padStart(4)} failed ${String(c.skipped).padStart(4)} skipped${missing ? '   <- NO TESTS COLLECTED' : ''}`,
+  );
 }
 const passed = results.numPassedTests ?? 0;
 const failed = results.numFailedTests ?? 0;

@@ -22,7 +22,8 @@ if (trapped.__smartBackfillNetTrap === undefined) {
     const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { host?: string; path?: string } | number | string | undefined;
     let host: string | undefined;
     if (typeof first === 'object' && first !== null) host = first.path !== undefined ? undefined : (first.host ?? 'localhost');
-    else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) host = typeof args[1] === 'string' ? args[1] : 'localhost';
+    else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first)))
+      host = typeof args[1] === 'string' ? args[1] : 'localhost';
     if (host !== undefined && !LOOPBACK.test(host)) {
       trapped.__smartBackfillNetTrap!.push(host);
       throw new Error(`[smart-backfill test] a test tried to connect to ${host}; tests may only use loopback`);

@@ -40,7 +40,10 @@ export const createApp = async ({ env = process.env, store } = {}) => {
     logger: env.LOG === 'silent' ? undefined : consoleJsonLogger,
   });
   const onResult = (r) => {
-    if (r.verdict !== 'acked') console.log(JSON.stringify({ severity: r.status >= 500 ? 'WARNING' : 'ERROR', message: r.reason, requestId: r.requestId, status: r.status }));
+    if (r.verdict !== 'acked')
+      console.log(
+        JSON.stringify({ severity: r.status >= 500 ? 'WARNING' : 'ERROR', message: r.reason, requestId: r.requestId, status: r.status }),
+      );
   };
   return {
     store: s,

@@ -31,7 +31,10 @@ createNbaTables(db);
 loadSchedule(db, season);
 let rows = 0;
 const played = season.games.filter((g) => g.gameDate <= values.through);
-markFinal(db, played.map((g) => g.gameId));
+markFinal(
+  db,
+  played.map((g) => g.gameId),
+);
 for (const g of played) rows += insertBoxScores(db, boxScore(g, season.players, Number(values.seed)));
 let built = 0;
 if (values.build) {
@@ -41,4 +44,6 @@ if (values.build) {
   }
 }
 db.close();
-console.log(`${values.db}: ${played.length} games through ${values.through}, ${rows} raw box-score rows${values.build ? `, ${built} summary rows built (skipped: ${values.skip.join(', ') || 'none'})` : ''}`);
+console.log(
+  `${values.db}: ${played.length} games through ${values.through}, ${rows} raw box-score rows${values.build ? `, ${built} summary rows built (skipped: ${values.skip.join(', ') || 'none'})` : ''}`,
+);

@@ -7,7 +7,17 @@ const round = (x, digits = 3) => (Number.isFinite(x) ? Math.round(x * 10 ** digi
 
 /** Hollinger's game score. */
 export const gameScore = (r) =>
-  r.pts + 0.4 * r.fgm - 0.7 * r.fga - 0.4 * (r.fta - r.ftm) + 0.7 * r.oreb + 0.3 * r.dreb + r.stl + 0.7 * r.ast + 0.7 * r.blk - 0.4 * r.pf - r.tov;
+  r.pts +
+  0.4 * r.fgm -
+  0.7 * r.fga -
+  0.4 * (r.fta - r.ftm) +
+  0.7 * r.oreb +
+  0.3 * r.dreb +
+  r.stl +
+  0.7 * r.ast +
+  0.7 * r.blk -
+  0.4 * r.pf -
+  r.tov;
 
 /** True shooting: points per two shooting possessions. */
 export const trueShooting = (r) => (r.fga + 0.44 * r.fta > 0 ? r.pts / (2 * (r.fga + 0.44 * r.fta)) : null);
@@ -19,7 +29,10 @@ export const trueShooting = (r) => (r.fga + 0.44 * r.fta > 0 ? r.pts / (2 * (r.f
  * @returns {{ date: string, finalGames: number, gamesWithBoxScores: number, rows: number }}
  */
 export const buildPlayerGameSummary = (db, date, { now = () => new Date().toISOString() } = {}) => {
-  const finalGames = db.prepare("SELECT count(*) FROM game_schedule WHERE game_date = ? AND game_status IN ('Final', 'Completed')").pluck().get(date);
+  const finalGames = db
+    .prepare("SELECT count(*) FROM game_schedule WHERE game_date = ? AND game_status IN ('Final', 'Completed')")
+    .pluck()
+    .get(date);
   const raw = db
     .prepare(
       `SELECT b.* FROM box_scores_raw b JOIN game_schedule s ON s.game_id = b.game_id
@@ -38,8 +51,24 @@ export const buildPlayerGameSummary = (db, date, { now = () => new Date().toISOS
   db.transaction(() => {
     del.run(date);
     for (const r of raw) {
-      ins.run(date, r.game_id, r.player_id, r.player_name, r.team, r.opponent, r.is_home, r.minutes, r.pts, r.oreb + r.dreb, r.ast,
-        r.fga > 0 ? round(r.fgm / r.fga) : null, r.fg3a > 0 ? round(r.fg3m / r.fg3a) : null, round(trueShooting(r)), round(gameScore(r), 1), at);
+      ins.run(
+        date,
+        r.game_id,
+        r.player_id,
+        r.player_name,
+        r.team,
+        r.opponent,
+        r.is_home,
+        r.minutes,
+        r.pts,
+        r.oreb + r.dreb,
+        r.ast,
+        r.fga > 0 ? round(r.fgm / r.fga) : null,
+        r.fg3a > 0 ? round(r.fg3m / r.fg3a) : null,
+        round(trueShooting(r)),
+        round(gameScore(r), 1),
+        at,
+      );
     }
   })();
   return { date, finalGames, gamesWithBoxScores: games.size, rows: raw.length };

@@ -39,7 +39,9 @@ export const createNbaTables = (db) => {
 
 /** Put the whole season's schedule in, every game `Scheduled` until it is played. */
 export const loadSchedule = (db, season) => {
-  const insert = db.prepare('INSERT OR IGNORE INTO game_schedule (game_id, game_date, home_team, away_team, game_status) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO game_schedule (game_id, game_date, home_team, away_team, game_status) VALUES (?, ?, ?, ?, ?)',
+  );
   db.transaction(() => {
     for (const g of season.games) insert.run(g.gameId, g.gameDate, g.homeTeam, g.awayTeam, 'Scheduled');
   })();
@@ -53,12 +55,36 @@ export const markFinal = (db, gameIds) => {
   })();
 };
 
-const COLUMNS = ['game_id', 'game_date', 'team', 'opponent', 'is_home', 'player_id', 'player_name', 'minutes', 'fgm', 'fga', 'fg3m',
-  'fg3a', 'ftm', 'fta', 'oreb', 'dreb', 'ast', 'stl', 'blk', 'tov', 'pf', 'pts'];
+const COLUMNS = [
+  'game_id',
+  'game_date',
+  'team',
+  'opponent',
+  'is_home',
+  'player_id',
+  'player_name',
+  'minutes',
+  'fgm',
+  'fga',
+  'fg3m',
+  'fg3a',
+  'ftm',
+  'fta',
+  'oreb',
+  'dreb',
+  'ast',
+  'stl',
+  'blk',
+  'tov',
+  'pf',
+  'pts',
+];
 
 /** What the scraper does: store raw box-score rows (re-scraping the same game replaces them). */
 export const insertBoxScores = (db, rows) => {
-  const stmt = db.prepare(`INSERT OR REPLACE INTO box_scores_raw (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const stmt = db.prepare(
+    `INSERT OR REPLACE INTO box_scores_raw (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
+  );
   db.transaction(() => {
     for (const r of rows) stmt.run(r);
   })();

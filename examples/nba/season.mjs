@@ -28,24 +28,138 @@ export const seededRandom = (seed) => {
 };
 
 export const TEAMS = [
-  'ATL', 'BOS', 'BKN', 'CHA', 'CHI', 'CLE', 'DAL', 'DEN', 'DET', 'GSW', 'HOU', 'IND', 'LAC', 'LAL', 'MEM',
-  'MIA', 'MIL', 'MIN', 'NOP', 'NYK', 'OKC', 'ORL', 'PHI', 'PHX', 'POR', 'SAC', 'SAS', 'TOR', 'UTA', 'WAS',
+  'ATL',
+  'BOS',
+  'BKN',
+  'CHA',
+  'CHI',
+  'CLE',
+  'DAL',
+  'DEN',
+  'DET',
+  'GSW',
+  'HOU',
+  'IND',
+  'LAC',
+  'LAL',
+  'MEM',
+  'MIA',
+  'MIL',
+  'MIN',
+  'NOP',
+  'NYK',
+  'OKC',
+  'ORL',
+  'PHI',
+  'PHX',
+  'POR',
+  'SAC',
+  'SAS',
+  'TOR',
+  'UTA',
+  'WAS',
 ];
 
-const FIRST = ['Aaron', 'Andre', 'Bam', 'Cade', 'Chris', 'Damian', 'Darius', 'De\'Aaron', 'Devin', 'Donovan', 'Evan', 'Franz', 'Gary',
-  'Isaiah', 'Jalen', 'Jamal', 'Jaren', 'Jayson', 'Jimmy', 'Jordan', 'Josh', 'Julius', 'Karl', 'Kevin', 'Kyle', 'LaMelo', 'Luka',
-  'Malik', 'Marcus', 'Mikal', 'Myles', 'Nikola', 'OG', 'Paolo', 'Pascal', 'RJ', 'Scottie', 'Shai', 'Tyrese', 'Victor', 'Zion'];
-const LAST = ['Adams', 'Allen', 'Anderson', 'Ball', 'Barnes', 'Bridges', 'Brown', 'Brunson', 'Caruso', 'Collins', 'Davis', 'Edwards',
-  'Fox', 'Gordon', 'Green', 'Haliburton', 'Harris', 'Holiday', 'Hunter', 'Jackson', 'Johnson', 'Jones', 'Lopez', 'Martin',
-  'Miller', 'Mitchell', 'Murray', 'Porter', 'Randle', 'Robinson', 'Sabonis', 'Smith', 'Thompson', 'Turner', 'Walker',
-  'Wagner', 'White', 'Williams', 'Young'];
+const FIRST = [
+  'Aaron',
+  'Andre',
+  'Bam',
+  'Cade',
+  'Chris',
+  'Damian',
+  'Darius',
+  "De'Aaron",
+  'Devin',
+  'Donovan',
+  'Evan',
+  'Franz',
+  'Gary',
+  'Isaiah',
+  'Jalen',
+  'Jamal',
+  'Jaren',
+  'Jayson',
+  'Jimmy',
+  'Jordan',
+  'Josh',
+  'Julius',
+  'Karl',
+  'Kevin',
+  'Kyle',
+  'LaMelo',
+  'Luka',
+  'Malik',
+  'Marcus',
+  'Mikal',
+  'Myles',
+  'Nikola',
+  'OG',
+  'Paolo',
+  'Pascal',
+  'RJ',
+  'Scottie',
+  'Shai',
+  'Tyrese',
+  'Victor',
+  'Zion',
+];
+const LAST = [
+  'Adams',
+  'Allen',
+  'Anderson',
+  'Ball',
+  'Barnes',
+  'Bridges',
+  'Brown',
+  'Brunson',
+  'Caruso',
+  'Collins',
+  'Davis',
+  'Edwards',
+  'Fox',
+  'Gordon',
+  'Green',
+  'Haliburton',
+  'Harris',
+  'Holiday',
+  'Hunter',
+  'Jackson',
+  'Johnson',
+  'Jones',
+  'Lopez',
+  'Martin',
+  'Miller',
+  'Mitchell',
+  'Murray',
+  'Porter',
+  'Randle',
+  'Robinson',
+  'Sabonis',
+  'Smith',
+  'Thompson',
+  'Turner',
+  'Walker',
+  'Wagner',
+  'White',
+  'Williams',
+  'Young',
+];
 
 const DAY_MS = 86_400_000;
 const toDate = (ms) => new Date(ms).toISOString().slice(0, 10);
 const parse = (d) => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
 
 /** Days without games, as in a real season. */
-export const FIXED_OFF_DAYS = ['2025-11-27', '2025-12-24', '2026-02-13', '2026-02-14', '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18'];
+export const FIXED_OFF_DAYS = [
+  '2025-11-27',
+  '2025-12-24',
+  '2026-02-13',
+  '2026-02-14',
+  '2026-02-15',
+  '2026-02-16',
+  '2026-02-17',
+  '2026-02-18',
+];
 
 /**
  * Generate a season.
@@ -79,7 +193,12 @@ export const generateSeason = ({ seed = 20251116, start = '2025-10-21', end = '2
     const count = date === start ? 2 : date.endsWith('-12-25') ? 5 : dow === 5 || dow === 6 ? rng.int(6, 13) : rng.int(2, 11);
     const order = rng.shuffle(TEAMS);
     for (let g = 0; g < count; g++) {
-      games.push({ gameId: `${date.replaceAll('-', '')}-${String(g + 1).padStart(2, '0')}`, gameDate: date, homeTeam: order[2 * g], awayTeam: order[2 * g + 1] });
+      games.push({
+        gameId: `${date.replaceAll('-', '')}-${String(g + 1).padStart(2, '0')}`,
+        gameDate: date,
+        homeTeam: order[2 * g],
+        awayTeam: order[2 * g + 1],
+      });
     }
   }
   return { teams: [...TEAMS], players, games, offDays };
@@ -118,7 +237,14 @@ export const boxScore = (game, players, seed = 20251116) => {
         player_id: p.playerId,
         player_name: p.name,
         minutes: min,
-        fgm, fga, fg3m, fg3a, ftm, fta, oreb, dreb,
+        fgm,
+        fga,
+        fg3m,
+        fg3a,
+        ftm,
+        fta,
+        oreb,
+        dreb,
         ast: rng.int(0, Math.ceil(min / 5)),
         stl: rng.int(0, 3),
         blk: rng.int(0, 2),

@@ -60,12 +60,18 @@ const leaf = <A>(name: string, is: (u: unknown) => u is A): t.Type<A, A, unknown
   new t.Type<A, A, unknown>(name, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${name}, got ${show(u)}`)), t.identity);
 
 const NonEmptyString = leaf('a non-empty string', (u): u is string => typeof u === 'string' && u.trim() !== '');
-const EnvName = leaf('an environment variable name (letters, digits and _, e.g. SLACK_WEBHOOK_URL)', (u): u is string => typeof u === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(u));
+const EnvName = leaf(
+  'an environment variable name (letters, digits and _, e.g. SLACK_WEBHOOK_URL)',
+  (u): u is string => typeof u === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(u),
+);
 const Bool = leaf('true or false', (u): u is boolean => typeof u === 'boolean');
 const wholeAtLeast = (min: number): t.Type<number, number, unknown> =>
   leaf(`a whole number >= ${min}`, (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min);
 const oneOf = <L extends string>(...values: readonly L[]): t.Type<L, L, unknown> =>
-  leaf(values.map((v) => JSON.stringify(v)).join(' or '), (u): u is L => typeof u === 'string' && (values as readonly string[]).includes(u));
+  leaf(
+    values.map((v) => JSON.stringify(v)).join(' or '),
+    (u): u is L => typeof u === 'string' && (values as readonly string[]).includes(u),
+  );
 const AnyRecord = leaf('an object', isRecord);
 
 type Props = Readonly<Record<string, t.Mixed>>;
@@ -74,7 +80,12 @@ type Props = Readonly<Record<string, t.Mixed>>;
  * An object with known fields only: a misspelt key (`urlenv`) is an error, not
  * silently ignored. `forbidden` keys get their own message (why, and what instead).
  */
-const closed = <A>(name: string, required: Props, optional: Props, forbidden: Readonly<Record<string, string>> = {}): t.Type<A, A, unknown> => {
+const closed = <A>(
+  name: string,
+  required: Props,
+  optional: Props,
+  forbidden: Readonly<Record<string, string>> = {},
+): t.Type<A, A, unknown> => {
   const known = [...Object.keys(required), ...Object.keys(optional)];
   return new t.Type<A, A, unknown>(
     name,
@@ -120,7 +131,11 @@ const Headers = new t.Type<Record<string, HeaderValue>, Record<string, HeaderVal
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) errors.push({ value, context: ctx, message: 'is not a valid HTTP header name' });
       else if (typeof value === 'string') {
         if (SECRET_HEADER.test(key)) {
-          errors.push({ value: '[redacted]', context: ctx, message: `looks like a credential; do not write it in the config file — use { "env": "VAR_NAME"${/authorization/i.test(key) ? ', "prefix": "Bearer "' : ''} } and set that variable` });
+          errors.push({
+            value: '[redacted]',
+            context: ctx,
+            message: `looks like a credential; do not write it in the config file — use { "env": "VAR_NAME"${/authorization/i.test(key) ? ', "prefix": "Bearer "' : ''} } and set that variable`,
+          });
         } else out[key] = value;
       } else {
         const r = EnvRefCodec.validate(value, ctx);
@@ -138,7 +153,8 @@ const Processors = new t.Type<readonly string[], readonly string[], unknown>(
   (u): u is readonly string[] => Array.isArray(u),
   (u, c) => {
     if (!Array.isArray(u)) return t.failure(u, c, `expected a list of processor names, got ${show(u)}`);
-    if (u.length === 0) return t.failure(u, c, 'lists no processor, so the channel would never alert (leave "processors" out to alert for all)');
+    if (u.length === 0)
+      return t.failure(u, c, 'lists no processor, so the channel would never alert (leave "processors" out to alert for all)');
     const errors: t.ValidationError[] = [];
     u.forEach((p, i) => {
       const r = NonEmptyString.validate(p, t.appendContext(c, String(i), NonEmptyString, p));
@@ -157,7 +173,8 @@ const LogChannel = closed<LogChannelConfig>(
   { ...common, stream: oneOf('stderr', 'stdout'), extra: AnyRecord, healedSeverity: oneOf('NOTICE', 'INFO') },
 );
 
-const URL_IN_FILE = 'a webhook URL is a secret and does not belong in the config file: put it in an environment variable and name that variable in "urlEnv"';
+const URL_IN_FILE =
+  'a webhook URL is a secret and does not belong in the config file: put it in an environment variable and name that variable in "urlEnv"';
 
 const webhookChannel = (type: 'webhook' | 'slack'): t.Type<WebhookChannelConfig, WebhookChannelConfig, unknown> =>
   closed<WebhookChannelConfig>(
@@ -165,12 +182,19 @@ const webhookChannel = (type: 'webhook' | 'slack'): t.Type<WebhookChannelConfig,
     { type: t.literal(type), urlEnv: EnvName },
     {
       ...common,
-      format: type === 'slack' ? leaf('"slack" (a slack channel always posts Slack messages; use type "webhook" for JSON)', (u): u is 'slack' => u === 'slack') : oneOf('json', 'slack'),
+      format:
+        type === 'slack'
+          ? leaf('"slack" (a slack channel always posts Slack messages; use type "webhook" for JSON)', (u): u is 'slack' => u === 'slack')
+          : oneOf('json', 'slack'),
       headers: Headers,
       timeoutMs: wholeAtLeast(1),
       maxRetries: wholeAtLeast(0),
       maxRetryAfterMs: wholeAtLeast(0),
-      backoff: closed<{ baseMs?: number; maxMs?: number }>('{ "baseMs"?: number, "maxMs"?: number }', {}, { baseMs: wholeAtLeast(1), maxMs: wholeAtLeast(1) }),
+      backoff: closed<{ baseMs?: number; maxMs?: number }>(
+        '{ "baseMs"?: number, "maxMs"?: number }',
+        {},
+        { baseMs: wholeAtLeast(1), maxMs: wholeAtLeast(1) },
+      ),
     },
     { url: URL_IN_FILE, webhookUrl: URL_IN_FILE },
   );
@@ -187,10 +211,15 @@ export const ChannelConfigCodec = new t.Type<ChannelConfig, ChannelConfig, unkno
   'an alert channel',
   (u): u is ChannelConfig => isRecord(u) && typeof u['type'] === 'string' && u['type'] in CHANNELS,
   (u, c) => {
-    if (!isRecord(u)) return t.failure(u, c, `expected an alert channel object like { "type": "slack", "urlEnv": "SLACK_WEBHOOK_URL" }, got ${show(u)}`);
+    if (!isRecord(u))
+      return t.failure(u, c, `expected an alert channel object like { "type": "slack", "urlEnv": "SLACK_WEBHOOK_URL" }, got ${show(u)}`);
     const type = u['type'];
     if (typeof type !== 'string' || !(type in CHANNELS)) {
-      return t.failure(type, t.appendContext(c, 'type', t.unknown, type), `expected one of ${TYPES.map((x) => JSON.stringify(x)).join(', ')}, got ${show(type)}`);
+      return t.failure(
+        type,
+        t.appendContext(c, 'type', t.unknown, type),
+        `expected one of ${TYPES.map((x) => JSON.stringify(x)).join(', ')}, got ${show(type)}`,
+      );
     }
     return CHANNELS[type as ChannelConfig['type']].validate(u, c);
   },
@@ -228,7 +257,12 @@ export const toConfigProblems = (errors: t.Errors, root = 'alerts'): ConfigProbl
       const parent = e.context[i - 1]!.type;
       const key = e.context[i]!.key;
       if (parent instanceof t.UnionType || parent instanceof t.IntersectionType || parent instanceof t.RefinementType) continue;
-      path += parent instanceof t.ArrayType || parent instanceof t.ReadonlyArrayType || parent instanceof t.TupleType || /^\d+$/.test(key) ? `[${key}]` : path === '' ? key : `.${key}`;
+      path +=
+        parent instanceof t.ArrayType || parent instanceof t.ReadonlyArrayType || parent instanceof t.TupleType || /^\d+$/.test(key)
+          ? `[${key}]`
+          : path === ''
+            ? key
+            : `.${key}`;
     }
     const last = e.context[e.context.length - 1];
     const message = e.message ?? `expected ${last?.type.name ?? 'something else'}, got ${show(e.value)}`;

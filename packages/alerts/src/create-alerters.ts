@@ -39,14 +39,21 @@ export interface CreateAlertersOptions {
  * Validate an `alerts` config (or an already-decoded one) and return every
  * problem at once, each with its path.
  */
-export const decodeAlertsConfig = (input: unknown, path = 'alerts'): { ok: true; value: AlertsConfig } | { ok: false; problems: readonly ConfigProblem[] } => {
+export const decodeAlertsConfig = (
+  input: unknown,
+  path = 'alerts',
+): { ok: true; value: AlertsConfig } | { ok: false; problems: readonly ConfigProblem[] } => {
   const r = AlertsConfigCodec.decode(input);
   return r._tag === 'Right' ? { ok: true, value: r.right } : { ok: false, problems: toConfigProblems(r.left, path) };
 };
 
 const appliesTo = (channel: ChannelConfig, processorName: string | undefined): boolean =>
   channel.enabled !== false &&
-  (processorName === undefined || processorName === '*' || channel.processors === undefined || channel.processors.includes('*') || channel.processors.includes(processorName));
+  (processorName === undefined ||
+    processorName === '*' ||
+    channel.processors === undefined ||
+    channel.processors.includes('*') ||
+    channel.processors.includes(processorName));
 
 /**
  * Build the alerter a guard uses for one processor: every enabled channel that

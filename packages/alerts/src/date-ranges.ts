@@ -60,5 +60,7 @@ export const formatDateRanges = (dates: Iterable<IsoDate>, options: FormatDateRa
   const rest = runs.length - shown.length;
   const restDays = runs.slice(shown.length).reduce((n, r) => n + r.days, 0);
   const sep = withYear ? '; ' : ', ';
-  return rest > 0 ? `${shown.join(sep)} and ${rest} more ${rest === 1 ? 'range' : 'ranges'} (${restDays} ${restDays === 1 ? 'day' : 'days'})` : shown.join(sep);
+  return rest > 0
+    ? `${shown.join(sep)} and ${rest} more ${rest === 1 ? 'range' : 'ranges'} (${restDays} ${restDays === 1 ? 'day' : 'days'})`
+    : shown.join(sep);
 };

@@ -53,10 +53,18 @@ export const urlSecrets = (url: string): string[] => {
  * Exactly one must be given; the URL must be http(s). Problems never quote the
  * value (it is a secret), only the variable's name.
  */
-export const resolveUrl = (opts: { readonly url?: string | undefined; readonly urlEnv?: string | undefined }, env: Env, path: string): Resolved<URL> => {
+export const resolveUrl = (
+  opts: { readonly url?: string | undefined; readonly urlEnv?: string | undefined },
+  env: Env,
+  path: string,
+): Resolved<URL> => {
   const join = (key: string): string => (path === '' ? key : `${path}.${key}`);
   if (opts.url !== undefined && opts.urlEnv !== undefined) {
-    return { value: undefined, secrets: urlSecrets(opts.url), problems: [{ path: join('url'), message: 'give either "url" or "urlEnv", not both' }] };
+    return {
+      value: undefined,
+      secrets: urlSecrets(opts.url),
+      problems: [{ path: join('url'), message: 'give either "url" or "urlEnv", not both' }],
+    };
   }
   let raw: string;
   let where: string;
@@ -72,7 +80,11 @@ export const resolveUrl = (opts: { readonly url?: string | undefined; readonly u
     where = '"url"';
     key = join('url');
   } else {
-    return { value: undefined, secrets: [], problems: [{ path: join('urlEnv'), message: 'a webhook needs "urlEnv" (the name of an environment variable holding its URL)' }] };
+    return {
+      value: undefined,
+      secrets: [],
+      problems: [{ path: join('urlEnv'), message: 'a webhook needs "urlEnv" (the name of an environment variable holding its URL)' }],
+    };
   }
   const secrets = urlSecrets(raw);
   let url: URL;
@@ -82,13 +94,21 @@ export const resolveUrl = (opts: { readonly url?: string | undefined; readonly u
     return { value: undefined, secrets, problems: [{ path: key, message: `${where} does not hold a valid URL` }] };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return { value: undefined, secrets, problems: [{ path: key, message: `${where} must hold an http(s) URL, got a ${url.protocol} URL` }] };
+    return {
+      value: undefined,
+      secrets,
+      problems: [{ path: key, message: `${where} must hold an http(s) URL, got a ${url.protocol} URL` }],
+    };
   }
   return { value: url, secrets, problems: [] };
 };
 
 /** Header values, reading `EnvRef`s from the environment. */
-export const resolveHeaders = (headers: Readonly<Record<string, HeaderValue>> | undefined, env: Env, path: string): Resolved<Record<string, string>> => {
+export const resolveHeaders = (
+  headers: Readonly<Record<string, HeaderValue>> | undefined,
+  env: Env,
+  path: string,
+): Resolved<Record<string, string>> => {
   const out: Record<string, string> = {};
   const secrets: string[] = [];
   const problems: ConfigProblem[] = [];

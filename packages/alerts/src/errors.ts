@@ -46,7 +46,12 @@ export class AlertDeliveryError extends Error {
   constructor(
     channel: string,
     message: string,
-    details: { readonly status?: number | undefined; readonly attempts?: number; readonly retryable?: boolean; readonly cause?: unknown } = {},
+    details: {
+      readonly status?: number | undefined;
+      readonly attempts?: number;
+      readonly retryable?: boolean;
+      readonly cause?: unknown;
+    } = {},
   ) {
     super(`${PREFIX} channel "${channel}": ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
     this.channel = channel;
@@ -75,7 +80,10 @@ export const redact = (text: string, secrets: readonly string[]): string => {
  */
 export const redactError = (error: unknown, secrets: readonly string[], depth = 0): Error => {
   if (!(error instanceof Error)) return new Error(redact(String(error), secrets));
-  const copy = new Error(redact(error.message, secrets), depth < 3 && error.cause !== undefined ? { cause: redactError(error.cause, secrets, depth + 1) } : undefined);
+  const copy = new Error(
+    redact(error.message, secrets),
+    depth < 3 && error.cause !== undefined ? { cause: redactError(error.cause, secrets, depth + 1) } : undefined,
+  );
   copy.name = error.name;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' || typeof code === 'number') (copy as Error & { code?: unknown }).code = code;

@@ -70,7 +70,10 @@ export const fanOutAlerter = (alerters: readonly Alerter[], options: FanOutOptio
     if (limit === undefined) return sending;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AlertDeliveryError(channel, `still sending after ${limit} ms; stopped waiting`, { retryable: true })), limit);
+      timer = setTimeout(
+        () => reject(new AlertDeliveryError(channel, `still sending after ${limit} ms; stopped waiting`, { retryable: true })),
+        limit,
+      );
     });
     sending.catch(() => undefined); // a late failure after the deadline is already reported
     try {
@@ -91,7 +94,12 @@ export const fanOutAlerter = (alerters: readonly Alerter[], options: FanOutOptio
     });
     for (const f of failed) {
       try {
-        options.logger?.warn(`alert channel "${f.channel}" failed`, { channel: f.channel, alert_key: notice.alertKey, kind: notice.kind, error: f.error.message });
+        options.logger?.warn(`alert channel "${f.channel}" failed`, {
+          channel: f.channel,
+          alert_key: notice.alertKey,
+          kind: notice.kind,
+          error: f.error.message,
+        });
       } catch {
         // a broken logger must not turn a channel failure into a guard failure
       }
@@ -111,7 +119,9 @@ export const fanOutAlerter = (alerters: readonly Alerter[], options: FanOutOptio
     async send(notice) {
       const report = await deliver(notice);
       if (options.rejectWhen === 'all-failed' && report.failed.length > 0 && report.delivered.length === 0) {
-        throw new AlertDeliveryError('fan-out', `no channel delivered: ${report.failed.map((f) => f.error.message).join('; ')}`, { retryable: true });
+        throw new AlertDeliveryError('fan-out', `no channel delivered: ${report.failed.map((f) => f.error.message).join('; ')}`, {
+          retryable: true,
+        });
       }
     },
   };

@@ -134,7 +134,10 @@ export const formatAlert = (notice: AlertNotice): FormattedAlert => {
     lines.push(`Why: ${why}`);
     if (notice.lastError !== null && notice.lastError !== '') lines.push(`Last error: ${clip(notice.lastError, MAX_ERROR_TEXT)}`);
     if (commands.length > 0) {
-      lines.push(commands.length === 1 ? 'Heal it with:' : 'Heal it with (one command per range):', ...commands.slice(0, MAX_RANGES).map((c) => `  ${c}`));
+      lines.push(
+        commands.length === 1 ? 'Heal it with:' : 'Heal it with (one command per range):',
+        ...commands.slice(0, MAX_RANGES).map((c) => `  ${c}`),
+      );
       if (commands.length > MAX_RANGES) lines.push(`  … and ${commands.length - MAX_RANGES} more (all listed in the heal_commands field)`);
     }
     lines.push(

@@ -15,13 +15,7 @@ export { logAlerter, logEntry, severityOf, type LogAlerterOptions, type LineSink
 export { webhookAlerter, jsonPayload, type WebhookAlerter, type WebhookAlerterOptions } from './webhook-alerter.js';
 export { backoffDelay, parseRetryAfter, isRetryableStatus, DEFAULT_BACKOFF, type BackoffOptions } from './retry.js';
 export type { Env, EnvRef, HeaderValue } from './env-secrets.js';
-export {
-  fanOutAlerter,
-  type FanOutAlerter,
-  type FanOutOptions,
-  type FanOutReport,
-  type ChannelFailure,
-} from './fan-out-alerter.js';
+export { fanOutAlerter, type FanOutAlerter, type FanOutOptions, type FanOutReport, type ChannelFailure } from './fan-out-alerter.js';
 export {
   AlertsConfig,
   ChannelConfigCodec,

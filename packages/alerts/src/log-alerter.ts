@@ -21,7 +21,8 @@ export interface LogAlerterOptions {
 }
 
 /** Severity in Cloud Logging's vocabulary: open problems are errors, a heal is worth noticing. */
-export const severityOf = (kind: AlertNotice['kind'], healed: LogSeverity = 'NOTICE'): LogSeverity => (kind === 'healed' ? healed : 'ERROR');
+export const severityOf = (kind: AlertNotice['kind'], healed: LogSeverity = 'NOTICE'): LogSeverity =>
+  kind === 'healed' ? healed : 'ERROR';
 
 /**
  * The JSON object the log alerter writes for a notice. Cloud Logging (Cloud Run,
@@ -30,7 +31,10 @@ export const severityOf = (kind: AlertNotice['kind'], healed: LogSeverity = 'NOT
  * `logging.googleapis.com/labels` its labels, and everything else lands in
  * `jsonPayload` where log-based metrics and alerts can filter on it.
  */
-export const logEntry = (notice: AlertNotice, options: Pick<LogAlerterOptions, 'extra' | 'healedSeverity'> = {}): Record<string, unknown> => {
+export const logEntry = (
+  notice: AlertNotice,
+  options: Pick<LogAlerterOptions, 'extra' | 'healedSeverity'> = {},
+): Record<string, unknown> => {
   const f = formatAlert(notice);
   return {
     ...options.extra,

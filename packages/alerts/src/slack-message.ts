@@ -62,17 +62,24 @@ export const slackMessage = (notice: AlertNotice, formatted: FormattedAlert = fo
     md(`*Processor*\n\`${escapeMrkdwn(notice.processorName)}\``, FIELD_MAX),
     md(`*Run date*\n${notice.runDate}`, FIELD_MAX),
     md(`*Missing*\n${f.missing_count} ${f.missing_count === 1 ? 'date' : 'dates'}`, FIELD_MAX),
-    md(notice.kind === 'healed' ? `*Time to recovery*\n${f.time_to_recovery ?? 'unknown'}` : `*Reason*\n${REASON[notice.reason]}`, FIELD_MAX),
+    md(
+      notice.kind === 'healed' ? `*Time to recovery*\n${f.time_to_recovery ?? 'unknown'}` : `*Reason*\n${REASON[notice.reason]}`,
+      FIELD_MAX,
+    ),
   ];
   blocks.push({ type: 'section', fields });
 
   if (notice.kind === 'healed') {
-    blocks.push(section(`The gap${f.missing_ranges ? ` (${escapeMrkdwn(formatDateRanges(notice.missingDates, ref))})` : ''} has enough data again.`));
+    blocks.push(
+      section(`The gap${f.missing_ranges ? ` (${escapeMrkdwn(formatDateRanges(notice.missingDates, ref))})` : ''} has enough data again.`),
+    );
   } else {
     const lines = [`*Missing dates:* ${escapeMrkdwn(formatDateRanges(notice.missingDates, ref)) || 'none listed'}`];
     if (notice.absentDates.length > 0) lines.push(`• absent (no rows): ${escapeMrkdwn(formatDateRanges(notice.absentDates, ref))}`);
     if (notice.incompleteDates.length > 0) {
-      const shown = notice.incompleteDates.slice(0, 10).map((i) => `${formatDateRanges([i.date], ref)} (${i.count.toLocaleString('en-US')} ${i.count === 1 ? 'row' : 'rows'})`);
+      const shown = notice.incompleteDates
+        .slice(0, 10)
+        .map((i) => `${formatDateRanges([i.date], ref)} (${i.count.toLocaleString('en-US')} ${i.count === 1 ? 'row' : 'rows'})`);
       const more = notice.incompleteDates.length - shown.length;
       lines.push(`• incomplete (too few rows): ${escapeMrkdwn(shown.join(', '))}${more > 0 ? ` and ${more} more` : ''}`);
     }
@@ -81,7 +88,11 @@ export const slackMessage = (notice: AlertNotice, formatted: FormattedAlert = fo
     // Leave room for the code fence and its label inside the 3000-character section.
     blocks.push(section(f.last_error ? `${why}\n*Last error:*\n${code(clip(f.last_error, 2_000))}` : why));
     if (f.heal_commands.length > 0) {
-      blocks.push(section(`*Heal it with${f.heal_commands.length > 1 ? ' (one command per range)' : ''}:*\n${code(clip(f.heal_commands.join('\n'), 2_800))}`));
+      blocks.push(
+        section(
+          `*Heal it with${f.heal_commands.length > 1 ? ' (one command per range)' : ''}:*\n${code(clip(f.heal_commands.join('\n'), 2_800))}`,
+        ),
+      );
     }
   }
 

@@ -48,7 +48,10 @@ export const sampleNotice = (options: SampleNoticeOptions = {}): AlertNotice => 
  * channel is reported; with any other alerter, its one result.
  * Never rejects.
  */
-export const sendTestAlert = async (alerter: Alerter, options: SampleNoticeOptions = {}): Promise<{ readonly notice: AlertNotice; readonly report: FanOutReport }> => {
+export const sendTestAlert = async (
+  alerter: Alerter,
+  options: SampleNoticeOptions = {},
+): Promise<{ readonly notice: AlertNotice; readonly report: FanOutReport }> => {
   const notice = sampleNotice(options);
   const fan = alerter as Partial<FanOutAlerter>;
   if (typeof fan.deliver === 'function') return { notice, report: await fan.deliver(notice) };

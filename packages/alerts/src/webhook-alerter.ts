@@ -99,14 +99,16 @@ export const buildWebhookAlerter = (options: WebhookAlerterOptions, path: string
   const at = path ?? name;
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
-  if (format !== 'json' && format !== 'slack') problems.push({ path: 'format', message: `must be "json" or "slack", got ${JSON.stringify(format)}` });
+  if (format !== 'json' && format !== 'slack')
+    problems.push({ path: 'format', message: `must be "json" or "slack", got ${JSON.stringify(format)}` });
   const timeoutMs = whole(options.timeoutMs, 10_000, 1, 'timeoutMs', problems);
   const maxRetries = whole(options.maxRetries, 3, 0, 'maxRetries', problems);
   const maxRetryAfterMs = whole(options.maxRetryAfterMs, 60_000, 0, 'maxRetryAfterMs', problems);
   const url = resolveUrl(options, env, '');
   const headers = resolveHeaders(options.headers, env, '');
   problems.push(...url.problems, ...headers.problems);
-  if (problems.length > 0 || url.value === undefined || headers.value === undefined) throw new AlertsConfigError(problems.map((p) => ({ ...p, path: `${at}.${p.path}` })));
+  if (problems.length > 0 || url.value === undefined || headers.value === undefined)
+    throw new AlertsConfigError(problems.map((p) => ({ ...p, path: `${at}.${p.path}` })));
 
   const secrets = [...url.secrets, ...headers.secrets];
   const endpoint = url.value.href;
@@ -122,7 +124,13 @@ export const buildWebhookAlerter = (options: WebhookAlerterOptions, path: string
     let res: Response;
     try {
       // Redirects are not followed: a POST turned into a GET would drop the alert silently.
-      res = await doFetch(endpoint, { method: 'POST', headers: requestHeaders, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      res = await doFetch(endpoint, {
+        method: 'POST',
+        headers: requestHeaders,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     } catch (e) {
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
       const why = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
@@ -139,7 +147,12 @@ export const buildWebhookAlerter = (options: WebhookAlerterOptions, path: string
     const snippet = redact(await answerSnippet(res), secrets);
     if (isRetryableStatus(res.status)) {
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now());
-      return { message: `${target} answered HTTP ${res.status}${snippet}`, retryable: true, status: res.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      return {
+        message: `${target} answered HTTP ${res.status}${snippet}`,
+        retryable: true,
+        status: res.status,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
     }
     const hint =
       res.status >= 300 && res.status < 400
@@ -169,8 +182,15 @@ export const buildWebhookAlerter = (options: WebhookAlerterOptions, path: string
             cause: failure.cause,
           });
         }
-        const delayMs = failure.retryAfterMs !== undefined ? Math.min(failure.retryAfterMs, maxRetryAfterMs) : backoffDelay(n, options.backoff, random);
-        options.logger?.warn(`${name}: alert delivery failed, retrying`, { channel: name, attempt: n, status: failure.status, delayMs, error: failure.message });
+        const delayMs =
+          failure.retryAfterMs !== undefined ? Math.min(failure.retryAfterMs, maxRetryAfterMs) : backoffDelay(n, options.backoff, random);
+        options.logger?.warn(`${name}: alert delivery failed, retrying`, {
+          channel: name,
+          attempt: n,
+          status: failure.status,
+          delayMs,
+          error: failure.message,
+        });
         await sleep(delayMs);
       }
     },

@@ -33,17 +33,31 @@ describe('AlertsConfig validation', () => {
     ).toEqual([
       { path: 'alerts[1].processors[1]', message: 'expected a non-empty string, got ""' },
       { path: 'alerts[1].timeoutMs', message: 'expected a whole number >= 1, got 2.5' },
-      { path: 'alerts[2].urlenv', message: 'unknown field (known: type, urlEnv, name, processors, enabled, format, headers, timeoutMs, maxRetries, maxRetryAfterMs, backoff)' },
+      {
+        path: 'alerts[2].urlenv',
+        message:
+          'unknown field (known: type, urlEnv, name, processors, enabled, format, headers, timeoutMs, maxRetries, maxRetryAfterMs, backoff)',
+      },
       { path: 'alerts[2].format', message: 'expected "json" or "slack", got "xml"' },
       { path: 'alerts[3].type', message: 'expected one of "log", "webhook", "slack", got "pagerduty"' },
       { path: 'alerts[4]', message: 'expected an alert channel object like { "type": "slack", "urlEnv": "SLACK_WEBHOOK_URL" }, got 42' },
-      { path: 'alerts[5].processors', message: 'lists no processor, so the channel would never alert (leave "processors" out to alert for all)' },
+      {
+        path: 'alerts[5].processors',
+        message: 'lists no processor, so the channel would never alert (leave "processors" out to alert for all)',
+      },
       { path: 'alerts[5].stream', message: 'expected "stderr" or "stdout", got "stdin"' },
     ]);
   });
 
   it('refuses secrets written in the file: a URL, a plain Authorization header', () => {
-    const problems = problemsOf([{ type: 'slack', url: 'https://hooks.slack.com/services/T0/B0/s3cret', urlEnv: 'SLACK_WEBHOOK_URL', headers: { Authorization: 'Bearer s3cret', 'X-Team': 'data' } }]);
+    const problems = problemsOf([
+      {
+        type: 'slack',
+        url: 'https://hooks.slack.com/services/T0/B0/s3cret',
+        urlEnv: 'SLACK_WEBHOOK_URL',
+        headers: { Authorization: 'Bearer s3cret', 'X-Team': 'data' },
+      },
+    ]);
     expect(problems.map((p) => p.path)).toEqual(['alerts[0].url', 'alerts[0].headers.Authorization']);
     expect(problems[0]!.message).toMatch(/secret .* put it in an environment variable and name that variable in "urlEnv"/);
     expect(problems[1]!.message).toContain('use { "env": "VAR_NAME", "prefix": "Bearer " }');
@@ -52,11 +66,14 @@ describe('AlertsConfig validation', () => {
 
   it('reports unset environment variables with the path of the field that names them', () => {
     expect(
-      problemsOf([
-        { type: 'log' },
-        { type: 'slack', urlEnv: 'SLACK_WEBHOOK_URL' },
-        { type: 'webhook', urlEnv: 'HOOK', headers: { Authorization: { env: 'ALERT_TOKEN', prefix: 'Bearer ' } } },
-      ], { HOOK: 'http://127.0.0.1:9/x' }),
+      problemsOf(
+        [
+          { type: 'log' },
+          { type: 'slack', urlEnv: 'SLACK_WEBHOOK_URL' },
+          { type: 'webhook', urlEnv: 'HOOK', headers: { Authorization: { env: 'ALERT_TOKEN', prefix: 'Bearer ' } } },
+        ],
+        { HOOK: 'http://127.0.0.1:9/x' },
+      ),
     ).toEqual([
       { path: 'alerts[1].urlEnv', message: 'environment variable SLACK_WEBHOOK_URL is not set' },
       { path: 'alerts[2].headers.Authorization.env', message: 'environment variable ALERT_TOKEN is not set' },
@@ -72,10 +89,16 @@ describe('AlertsConfig validation', () => {
     expect(r._tag).toBe('Left');
     if (r._tag === 'Left') {
       expect(toConfigProblems(r.left, 'config')).toEqual([
-        { path: 'config.alerts[0].urlEnv', message: 'is required (expected an environment variable name (letters, digits and _, e.g. SLACK_WEBHOOK_URL))' },
+        {
+          path: 'config.alerts[0].urlEnv',
+          message: 'is required (expected an environment variable name (letters, digits and _, e.g. SLACK_WEBHOOK_URL))',
+        },
       ]);
     }
-    expect(decodeAlertsConfig([{ type: 'log', extra: { team: 'data' } }])).toEqual({ ok: true, value: [{ type: 'log', extra: { team: 'data' } }] });
+    expect(decodeAlertsConfig([{ type: 'log', extra: { team: 'data' } }])).toEqual({
+      ok: true,
+      value: [{ type: 'log', extra: { team: 'data' } }],
+    });
   });
 });
 
@@ -98,7 +121,9 @@ describe('createAlertersFromConfig', () => {
 
   it('only checks the secrets of channels it builds', () => {
     expect(createAlertersFromConfig(config, { env: {}, processorName: 'team_defense' }).channels).toEqual(['audit', 'team-log']);
-    expect(() => createAlertersFromConfig(config, { env: {}, processorName: 'player_game_summary' })).toThrow(/alerts\[1\]\.urlEnv: environment variable SLACK_WEBHOOK_URL is not set/);
+    expect(() => createAlertersFromConfig(config, { env: {}, processorName: 'player_game_summary' })).toThrow(
+      /alerts\[1\]\.urlEnv: environment variable SLACK_WEBHOOK_URL is not set/,
+    );
   });
 
   it('the fan-out it returns rejects only when every channel failed (so the guard retries later)', async () => {

@@ -23,7 +23,14 @@ describe('docs/alerts.md', () => {
 
   it('the healed example is what formatAlert prints', () => {
     const healedAt = Date.parse('2025-11-21T09:12:00Z');
-    const f = formatAlert(notice({ alertKey: 'player_game_summary:2025-11-03', kind: 'healed', at: healedAt, timeToRecoveryMs: healedAt - Date.parse('2025-11-20T06:00:00Z') }));
+    const f = formatAlert(
+      notice({
+        alertKey: 'player_game_summary:2025-11-03',
+        kind: 'healed',
+        at: healedAt,
+        timeToRecoveryMs: healedAt - Date.parse('2025-11-20T06:00:00Z'),
+      }),
+    );
     expect(blocks('text').some((b) => b === `${f.title}\n${f.text}`)).toBe(true);
   });
 
@@ -31,7 +38,11 @@ describe('docs/alerts.md', () => {
     const [json] = blocks('json alerts-config');
     const config = (JSON.parse(json!) as { alerts: unknown }).alerts;
     expect(decodeAlertsConfig(config).ok).toBe(true);
-    const env = { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', ONCALL_WEBHOOK_URL: 'https://oncall.example/hook', ONCALL_TOKEN: 't' };
+    const env = {
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x',
+      ONCALL_WEBHOOK_URL: 'https://oncall.example/hook',
+      ONCALL_TOKEN: 't',
+    };
     expect(createAlertersFromConfig(config, { env, processorName: 'player_game_summary' }).channels).toEqual(['log', 'slack', 'oncall']);
     expect(createAlertersFromConfig(config, { env, processorName: 'other' }).channels).toEqual(['log', 'oncall']);
   });
@@ -40,14 +51,21 @@ describe('docs/alerts.md', () => {
     let err: unknown;
     try {
       createAlertersFromConfig(
-        [{ type: 'log' }, { type: 'slack', urlEnv: 'SLACK_WEBHOOK_URL' }, { type: 'webhook', urlEnv: 'HOOK', urlenv: 'x', headers: { Authorization: 'Bearer abc' } }],
+        [
+          { type: 'log' },
+          { type: 'slack', urlEnv: 'SLACK_WEBHOOK_URL' },
+          { type: 'webhook', urlEnv: 'HOOK', urlenv: 'x', headers: { Authorization: 'Bearer abc' } },
+        ],
         { env: {} },
       );
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(AlertsConfigError);
-    const shown = doc.split('\n').filter((l) => /^ {2}alerts\[\d\]\./.test(l)).map((l) => l.trim());
+    const shown = doc
+      .split('\n')
+      .filter((l) => /^ {2}alerts\[\d\]\./.test(l))
+      .map((l) => l.trim());
     expect(shown).toHaveLength(3);
     // Validation runs before secrets are read, so one config cannot show both kinds at once: check each line exists.
     const all = new Set((err as AlertsConfigError).problems.map((p) => `${p.path}: ${p.message}`));

@@ -37,7 +37,11 @@ describe('fanOutAlerter', () => {
     expect(failures[0]!.error).toBeInstanceOf(AlertDeliveryError);
     expect((failures[0]!.error as AlertDeliveryError).status).toBe(500);
     expect(logger.calls).toEqual([
-      expect.objectContaining({ level: 'warn', message: 'alert channel "slack" failed', fields: expect.objectContaining({ channel: 'slack', alert_key: 'player_game_summary:gap:2025-11-03' }) }),
+      expect.objectContaining({
+        level: 'warn',
+        message: 'alert channel "slack" failed',
+        fields: expect.objectContaining({ channel: 'slack', alert_key: 'player_game_summary:gap:2025-11-03' }),
+      }),
     ]);
   });
 
@@ -51,7 +55,12 @@ describe('fanOutAlerter', () => {
     };
     const rejects: Alerter = { send: async () => Promise.reject('not an Error') };
     const hangs: Alerter & { name: string } = { name: 'hangs', send: () => new Promise<void>(() => undefined) };
-    const fan = fanOutAlerter([ok, throwsSync, rejects, hangs, recorder('ok')], { deadlineMs: 50, onError: () => { throw new Error('callback bug'); } });
+    const fan = fanOutAlerter([ok, throwsSync, rejects, hangs, recorder('ok')], {
+      deadlineMs: 50,
+      onError: () => {
+        throw new Error('callback bug');
+      },
+    });
     expect(fan.channels).toEqual(['ok', 'sync', 'channel-3', 'hangs', 'ok#2']);
     const report = await fan.deliver(notice());
     expect(report.delivered).toEqual(['ok', 'ok#2']);
@@ -64,8 +73,14 @@ describe('fanOutAlerter', () => {
   });
 
   it('rejectWhen "all-failed" rejects only when nothing got through', async () => {
-    const bad: Alerter = { send: async () => { throw new Error('down'); } };
-    await expect(fanOutAlerter([bad, bad], { rejectWhen: 'all-failed' }).send(notice())).rejects.toThrow(/no channel delivered: down; down/);
+    const bad: Alerter = {
+      send: async () => {
+        throw new Error('down');
+      },
+    };
+    await expect(fanOutAlerter([bad, bad], { rejectWhen: 'all-failed' }).send(notice())).rejects.toThrow(
+      /no channel delivered: down; down/,
+    );
     await expect(fanOutAlerter([bad, recorder('ok')], { rejectWhen: 'all-failed' }).send(notice())).resolves.toBeUndefined();
     await expect(fanOutAlerter([bad, bad]).send(notice())).resolves.toBeUndefined();
     await expect(fanOutAlerter([], { rejectWhen: 'all-failed' }).send(notice())).resolves.toBeUndefined();
@@ -75,8 +90,19 @@ describe('fanOutAlerter', () => {
     const order: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const slow: Alerter = { send: async () => { order.push('slow:start'); await gate; order.push('slow:end'); } };
-    const fast: Alerter = { send: async () => { order.push('fast'); release(); } };
+    const slow: Alerter = {
+      send: async () => {
+        order.push('slow:start');
+        await gate;
+        order.push('slow:end');
+      },
+    };
+    const fast: Alerter = {
+      send: async () => {
+        order.push('fast');
+        release();
+      },
+    };
     await fanOutAlerter([slow, fast]).send(notice());
     expect(order).toEqual(['slow:start', 'fast', 'slow:end']);
   });
@@ -85,8 +111,16 @@ describe('fanOutAlerter', () => {
 describe('sendTestAlert', () => {
   it('sends a sample marked as a test and reports channel by channel', async () => {
     const sink = memorySink();
-    const bad: Alerter & { name: string } = { name: 'pager', send: async () => { throw new Error('pager down'); } };
-    const { notice: sample, report } = await sendTestAlert(fanOutAlerter([logAlerter({ stream: sink }), bad]), { processorName: 'player_game_summary', now: Date.parse('2025-11-20T06:00:00Z') });
+    const bad: Alerter & { name: string } = {
+      name: 'pager',
+      send: async () => {
+        throw new Error('pager down');
+      },
+    };
+    const { notice: sample, report } = await sendTestAlert(fanOutAlerter([logAlerter({ stream: sink }), bad]), {
+      processorName: 'player_game_summary',
+      now: Date.parse('2025-11-20T06:00:00Z'),
+    });
     expect(report.delivered).toEqual(['log']);
     expect(report.failed.map((f) => f.channel)).toEqual(['pager']);
     expect(sample).toMatchObject({ processorName: 'player_game_summary', runDate: '2025-11-20', kind: 'escalated' });
@@ -100,7 +134,11 @@ describe('sendTestAlert', () => {
   });
 
   it('works with a plain alerter too, and never rejects', async () => {
-    const { report } = await sendTestAlert({ send: async () => { throw new Error('nope'); } });
+    const { report } = await sendTestAlert({
+      send: async () => {
+        throw new Error('nope');
+      },
+    });
     expect(report).toMatchObject({ delivered: [], failed: [{ channel: 'alerter' }] });
   });
 });

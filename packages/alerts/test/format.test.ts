@@ -59,12 +59,16 @@ describe('formatDateRanges', () => {
   it('round-trips: reading the text back gives exactly the input dates (property)', () => {
     const day0 = toEpochDay(isoDate('2024-10-01'));
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 500 }), { maxLength: 40 }), fc.integer({ min: 0, max: 500 }), (offsets, refOffset) => {
-        const dates = offsets.map((o) => fromEpochDay(day0 + o));
-        const ref = fromEpochDay(day0 + refOffset);
-        const text = formatDateRanges(dates, { referenceDate: ref });
-        expect(parseRanges(text, ref.slice(0, 4))).toEqual([...dates].sort());
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 500 }), { maxLength: 40 }),
+        fc.integer({ min: 0, max: 500 }),
+        (offsets, refOffset) => {
+          const dates = offsets.map((o) => fromEpochDay(day0 + o));
+          const ref = fromEpochDay(day0 + refOffset);
+          const text = formatDateRanges(dates, { referenceDate: ref });
+          expect(parseRanges(text, ref.slice(0, 4))).toEqual([...dates].sort());
+        },
+      ),
     );
   });
 });
@@ -90,10 +94,16 @@ describe('healCommands', () => {
   });
 
   it('keeps a single range, the = form, and commands it cannot read as they are', () => {
-    const one = notice({ missingDates: d('2025-11-03', '2025-11-04'), healCommand: 'smart-backfill backfill P --from=2025-11-03 --to=2025-11-04' });
+    const one = notice({
+      missingDates: d('2025-11-03', '2025-11-04'),
+      healCommand: 'smart-backfill backfill P --from=2025-11-03 --to=2025-11-04',
+    });
     expect(healCommands(one)).toEqual(['smart-backfill backfill P --from=2025-11-03 --to=2025-11-04']);
     const eq = notice({ healCommand: 'smart-backfill backfill P --from=2025-11-03 --to=2025-11-12' });
-    expect(healCommands(eq)).toEqual(['smart-backfill backfill P --from=2025-11-03 --to=2025-11-07', 'smart-backfill backfill P --from=2025-11-12 --to=2025-11-12']);
+    expect(healCommands(eq)).toEqual([
+      'smart-backfill backfill P --from=2025-11-03 --to=2025-11-07',
+      'smart-backfill backfill P --from=2025-11-12 --to=2025-11-12',
+    ]);
     expect(healCommands(notice({ healCommand: 'make backfill' }))).toEqual(['make backfill']);
   });
 
@@ -168,7 +178,9 @@ describe('formatAlert', () => {
   });
 
   it('a healed notice says the time to recovery and offers no command', () => {
-    const f = formatAlert(notice({ kind: 'healed', at: Date.parse('2025-11-20T09:12:00Z'), timeToRecoveryMs: 3 * 3_600_000 + 12 * 60_000 }));
+    const f = formatAlert(
+      notice({ kind: 'healed', at: Date.parse('2025-11-20T09:12:00Z'), timeToRecoveryMs: 3 * 3_600_000 + 12 * 60_000 }),
+    );
     expect(f.title).toBe('Healed: player_game_summary is whole again after 3 hours 12 minutes');
     expect(f.text).toContain('Time to recovery: 3 hours 12 minutes (opened 2025-11-20 06:00 UTC, healed 2025-11-20 09:12 UTC).');
     expect(f.text).not.toContain('smart-backfill backfill');
@@ -182,7 +194,14 @@ describe('formatAlert', () => {
 
   it('long gaps are shortened in the text but complete in the fields', () => {
     const many = Array.from({ length: 30 }, (_, i) => addDays(isoDate('2025-09-01'), i * 2));
-    const f = formatAlert(notice({ missingDates: many, absentDates: many, incompleteDates: [], healCommand: 'smart-backfill backfill P --from 2025-09-01 --to 2025-10-29' }));
+    const f = formatAlert(
+      notice({
+        missingDates: many,
+        absentDates: many,
+        incompleteDates: [],
+        healCommand: 'smart-backfill backfill P --from 2025-09-01 --to 2025-10-29',
+      }),
+    );
     expect(f.title).toContain('Sep 1, Sep 3, Sep 5 and 27 more ranges');
     expect(f.fields.missing_dates).toHaveLength(30);
     expect(f.fields.heal_commands).toHaveLength(30);

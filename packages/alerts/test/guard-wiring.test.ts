@@ -45,16 +45,31 @@ describe('fan-out inside withSmartBackfill', () => {
     const { clock, store, runs, processor } = setUp();
     const sink = memorySink();
     const failures: ChannelFailure[] = [];
-    const thrower: Alerter & { name: string } = { name: 'thrower', send: () => { throw new Error('channel bug'); } };
+    const thrower: Alerter & { name: string } = {
+      name: 'thrower',
+      send: () => {
+        throw new Error('channel bug');
+      },
+    };
     const hangs: Alerter & { name: string } = { name: 'hangs', send: () => new Promise<void>(() => undefined) };
     const alerter = fanOutAlerter(
-      [webhookAlerter({ name: 'slack', url: `${server.origin}/hook`, format: 'slack', maxRetries: 2, sleep: recordingSleep().sleep }), thrower, hangs, logAlerter({ stream: sink })],
+      [
+        webhookAlerter({ name: 'slack', url: `${server.origin}/hook`, format: 'slack', maxRetries: 2, sleep: recordingSleep().sleep }),
+        thrower,
+        hangs,
+        logAlerter({ stream: sink }),
+      ],
       { deadlineMs: 100, onError: (f) => failures.push(f) },
     );
     const guard = withSmartBackfill(processor, { ...store, alerter, alertLog: store.alertLog, reminderIntervalMs: 24 * HOUR });
 
     const first = await guard.run({ date: RUN });
-    expect(first).toMatchObject({ _tag: 'Escalated', alerted: true, alertKey: `${NAME}:2025-11-03`, decision: { reason: 'gap_exceeds_threshold', holdRun: true } });
+    expect(first).toMatchObject({
+      _tag: 'Escalated',
+      alerted: true,
+      alertKey: `${NAME}:2025-11-03`,
+      decision: { reason: 'gap_exceeds_threshold', holdRun: true },
+    });
     expect(runs).toEqual([]); // held: a person must look first
     // On a busy machine the deadline may cut the webhook short; it goes on in the background, 1 + 2 retries.
     await vi.waitFor(() => expect(server!.requests).toHaveLength(3), { timeout: 10_000 });
@@ -68,7 +83,10 @@ describe('fan-out inside withSmartBackfill', () => {
       missing_ranges: 'Nov 3–7, Nov 12',
       absent_dates: ['2025-11-03', '2025-11-04', '2025-11-05', '2025-11-07', '2025-11-12'],
       incomplete_dates: [{ date: '2025-11-06', rows: 12 }],
-      heal_commands: [`smart-backfill backfill ${NAME} --from 2025-11-03 --to 2025-11-07`, `smart-backfill backfill ${NAME} --from 2025-11-12 --to 2025-11-12`],
+      heal_commands: [
+        `smart-backfill backfill ${NAME} --from 2025-11-03 --to 2025-11-07`,
+        `smart-backfill backfill ${NAME} --from 2025-11-12 --to 2025-11-12`,
+      ],
     });
 
     // The same gap an hour later: the engine's alert log says it was sent, so nothing new.
@@ -107,7 +125,11 @@ describe('fan-out inside withSmartBackfill', () => {
         got.push(`${n.kind}:${n.alertKey}`);
       },
     };
-    const guard = withSmartBackfill(processor, { ...store, alerter: fanOutAlerter([flaky], { rejectWhen: 'all-failed' }), alertLog: store.alertLog });
+    const guard = withSmartBackfill(processor, {
+      ...store,
+      alerter: fanOutAlerter([flaky], { rejectWhen: 'all-failed' }),
+      alertLog: store.alertLog,
+    });
 
     expect(await guard.run({ date: RUN })).toMatchObject({ _tag: 'Escalated', alerted: false });
     up = true;

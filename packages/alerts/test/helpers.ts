@@ -45,7 +45,12 @@ export const startServer = async (handler: Handler): Promise<TestServer> => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const r: Received = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(r);
       handler(r, requests.length, res);
     });
@@ -91,7 +96,11 @@ export const memorySink = (): { lines: () => string[]; write: (s: string) => boo
 };
 
 /** A logger that keeps every call. */
-export const memoryLogger = (): { calls: { level: string; message: string; fields?: Record<string, unknown> }[]; warn: (m: string, f?: Record<string, unknown>) => void; error: (m: string, f?: Record<string, unknown>) => void } => {
+export const memoryLogger = (): {
+  calls: { level: string; message: string; fields?: Record<string, unknown> }[];
+  warn: (m: string, f?: Record<string, unknown>) => void;
+  error: (m: string, f?: Record<string, unknown>) => void;
+} => {
   const calls: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
   return {
     calls,

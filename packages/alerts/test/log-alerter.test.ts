@@ -26,8 +26,14 @@ describe('logAlerter', () => {
       });
     }
     const [opened, reminder, healed] = entries;
-    expect(String(opened!['message']).split('\n')[0]).toBe('player_game_summary: 6 dates missing (Nov 3–7, Nov 12), too many to backfill automatically');
-    expect(opened).toMatchObject({ time: '2025-11-20T06:00:00.000Z', missing_count: 6, absent_dates: ['2025-11-03', '2025-11-04', '2025-11-05', '2025-11-12'] });
+    expect(String(opened!['message']).split('\n')[0]).toBe(
+      'player_game_summary: 6 dates missing (Nov 3–7, Nov 12), too many to backfill automatically',
+    );
+    expect(opened).toMatchObject({
+      time: '2025-11-20T06:00:00.000Z',
+      missing_count: 6,
+      absent_dates: ['2025-11-03', '2025-11-04', '2025-11-05', '2025-11-12'],
+    });
     expect(opened!['heal_commands']).toHaveLength(2);
     expect(reminder).toMatchObject({ open_for: '1 day', open_for_ms: 86_400_000 });
     expect(healed).toMatchObject({ time_to_recovery: '1 day 2 hours', heal_commands: [] });

@@ -80,8 +80,21 @@ describe('webhookAlerter against a local server', () => {
     server = await startServer((_req, _n, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
     const alerter = webhookAlerter({ url: `${server.origin}${SECRET_PATH}`, format: 'slack' });
     expect(alerter.name).toBe('slack');
-    await alerter.send(notice({ processorName: 'team<defense>&co', healCommand: 'smart-backfill backfill team<defense>&co --from 2025-11-03 --to 2025-11-12' }));
-    const body = JSON.parse(server.requests[0]!.body) as { text: string; blocks: { type: string; text?: { type: string; text: string }; fields?: { type: string; text: string }[]; elements?: { type: string; text: string }[] }[] };
+    await alerter.send(
+      notice({
+        processorName: 'team<defense>&co',
+        healCommand: 'smart-backfill backfill team<defense>&co --from 2025-11-03 --to 2025-11-12',
+      }),
+    );
+    const body = JSON.parse(server.requests[0]!.body) as {
+      text: string;
+      blocks: {
+        type: string;
+        text?: { type: string; text: string };
+        fields?: { type: string; text: string }[];
+        elements?: { type: string; text: string }[];
+      }[];
+    };
     expect(Object.keys(body).sort()).toEqual(['blocks', 'text']);
     expect(body.text).toBe('team&lt;defense&gt;&amp;co: 6 dates missing (Nov 3–7, Nov 12), too many to backfill automatically');
     expect(body.blocks.map((b) => b.type)).toEqual(['section', 'section', 'section', 'section', 'section', 'context']);
@@ -94,7 +107,9 @@ describe('webhookAlerter against a local server', () => {
     const all = texts.map((t) => t.text).join('\n');
     expect(all).toContain('*Processor*\n`team&lt;defense&gt;&amp;co`');
     expect(all).toContain('• absent (no rows): Nov 3–5, Nov 12');
-    expect(all).toContain('*Heal it with (one command per range):*\n```smart-backfill backfill team&lt;defense&gt;&amp;co --from 2025-11-03 --to 2025-11-07\nsmart-backfill backfill team&lt;defense&gt;&amp;co --from 2025-11-12 --to 2025-11-12```');
+    expect(all).toContain(
+      '*Heal it with (one command per range):*\n```smart-backfill backfill team&lt;defense&gt;&amp;co --from 2025-11-03 --to 2025-11-07\nsmart-backfill backfill team&lt;defense&gt;&amp;co --from 2025-11-12 --to 2025-11-12```',
+    );
   });
 
   it('429 with Retry-After (seconds, then an HTTP date) waits what the server asked, capped', async () => {
@@ -116,7 +131,14 @@ describe('webhookAlerter against a local server', () => {
     server = await startServer((_req, n, res) => (n <= 3 ? res.writeHead(n === 2 ? 502 : 503).end() : res.writeHead(200).end()));
     const { delays, sleep } = recordingSleep();
     const logger = memoryLogger();
-    const alerter = webhookAlerter({ url: `${server.origin}/hook`, maxRetries: 5, backoff: { baseMs: 100, maxMs: 1_000 }, random: () => 0.5, sleep, logger });
+    const alerter = webhookAlerter({
+      url: `${server.origin}/hook`,
+      maxRetries: 5,
+      backoff: { baseMs: 100, maxMs: 1_000 },
+      random: () => 0.5,
+      sleep,
+      logger,
+    });
     await alerter.send(notice());
     expect(server.requests).toHaveLength(4);
     // ceilings 100, 200, 400 ms; equal jitter with r = 0.5 lands at three quarters of each
@@ -129,12 +151,21 @@ describe('webhookAlerter against a local server', () => {
   it('5xx every time: gives up after maxRetries with the status and attempt count', async () => {
     server = await startServer((_req, _n, res) => res.writeHead(500).end('internal'));
     const { delays, sleep } = recordingSleep();
-    const alerter = webhookAlerter({ name: 'oncall', url: `${server.origin}/hook`, maxRetries: 2, backoff: { baseMs: 1_000, maxMs: 1_500 }, random: () => 1, sleep });
+    const alerter = webhookAlerter({
+      name: 'oncall',
+      url: `${server.origin}/hook`,
+      maxRetries: 2,
+      backoff: { baseMs: 1_000, maxMs: 1_500 },
+      random: () => 1,
+      sleep,
+    });
     const e = await rejection(alerter.send(notice()));
     expect(server.requests).toHaveLength(3);
     expect(delays).toEqual([1_000, 1_500]); // the second ceiling (2000) is capped at maxMs
     expect(e).toMatchObject({ channel: 'oncall', status: 500, attempts: 3, retryable: true });
-    expect(e.message).toBe(`[smart-backfill] [alerts] channel "oncall": ${server.origin} answered HTTP 500: internal (gave up after 3 attempts)`);
+    expect(e.message).toBe(
+      `[smart-backfill] [alerts] channel "oncall": ${server.origin} answered HTTP 500: internal (gave up after 3 attempts)`,
+    );
   });
 
   it('other 4xx: no retry', async () => {
@@ -148,7 +179,9 @@ describe('webhookAlerter against a local server', () => {
   });
 
   it('a redirect is not followed (a POST would silently become a GET)', async () => {
-    server = await startServer((_req, n, res) => (n === 1 ? res.writeHead(302, { location: '/elsewhere' }).end() : res.writeHead(200).end()));
+    server = await startServer((_req, n, res) =>
+      n === 1 ? res.writeHead(302, { location: '/elsewhere' }).end() : res.writeHead(200).end(),
+    );
     const e = await rejection(webhookAlerter({ url: `${server.origin}/hook`, sleep: recordingSleep().sleep }).send(notice()));
     expect(server.requests).toHaveLength(1);
     expect(e.status).toBe(302);
@@ -158,7 +191,14 @@ describe('webhookAlerter against a local server', () => {
   it('timeout: each attempt is aborted after timeoutMs and retried', async () => {
     server = await startServer(() => undefined); // never answers
     const { delays, sleep } = recordingSleep();
-    const alerter = webhookAlerter({ url: `${server.origin}/hook`, timeoutMs: 150, maxRetries: 1, backoff: { baseMs: 10 }, random: () => 0, sleep });
+    const alerter = webhookAlerter({
+      url: `${server.origin}/hook`,
+      timeoutMs: 150,
+      maxRetries: 1,
+      backoff: { baseMs: 10 },
+      random: () => 0,
+      sleep,
+    });
     const e = await rejection(alerter.send(notice()));
     expect(server.requests).toHaveLength(2);
     expect(delays).toEqual([5]);
@@ -170,7 +210,13 @@ describe('webhookAlerter against a local server', () => {
   it('unreachable (closed port): network errors are retried, then reported', async () => {
     const port = await closedPort();
     const { delays, sleep } = recordingSleep();
-    const alerter = webhookAlerter({ url: `http://127.0.0.1:${port}${SECRET_PATH}`, maxRetries: 2, backoff: { baseMs: 10 }, random: () => 0, sleep });
+    const alerter = webhookAlerter({
+      url: `http://127.0.0.1:${port}${SECRET_PATH}`,
+      maxRetries: 2,
+      backoff: { baseMs: 10 },
+      random: () => 0,
+      sleep,
+    });
     const e = await rejection(alerter.send(notice()));
     expect(delays).toEqual([5, 10]);
     expect(e.attempts).toBe(3);
@@ -186,7 +232,14 @@ describe('webhookAlerter against a local server', () => {
     });
     const logger = memoryLogger();
     const env = { SLACK_WEBHOOK_URL: `${server.origin}${SECRET_PATH}`, ALERT_TOKEN: TOKEN };
-    const alerter = webhookAlerter({ urlEnv: 'SLACK_WEBHOOK_URL', env, format: 'slack', headers: { Authorization: { env: 'ALERT_TOKEN', prefix: 'Bearer ' } }, sleep: recordingSleep().sleep, logger });
+    const alerter = webhookAlerter({
+      urlEnv: 'SLACK_WEBHOOK_URL',
+      env,
+      format: 'slack',
+      headers: { Authorization: { env: 'ALERT_TOKEN', prefix: 'Bearer ' } },
+      sleep: recordingSleep().sleep,
+      logger,
+    });
     const e = await rejection(alerter.send(notice()));
     expect(server.requests).toHaveLength(2);
     expect(server.requests[0]!.url).toBe(SECRET_PATH); // the secret was really used...
@@ -199,10 +252,17 @@ describe('webhookAlerter against a local server', () => {
 
 describe('webhookAlerter options', () => {
   it('reads secrets only from the environment it is given, naming the variable, never the value', () => {
-    expect(() => webhookAlerter({ urlEnv: 'SLACK_WEBHOOK_URL', env: {} })).toThrow('webhook.urlEnv: environment variable SLACK_WEBHOOK_URL is not set');
+    expect(() => webhookAlerter({ urlEnv: 'SLACK_WEBHOOK_URL', env: {} })).toThrow(
+      'webhook.urlEnv: environment variable SLACK_WEBHOOK_URL is not set',
+    );
     let err: unknown;
     try {
-      webhookAlerter({ urlEnv: 'HOOK', env: { HOOK: 'ftp://files.example/s3cretT0kenXYZ' }, headers: { Authorization: { env: 'NOPE' } }, timeoutMs: 0 });
+      webhookAlerter({
+        urlEnv: 'HOOK',
+        env: { HOOK: 'ftp://files.example/s3cretT0kenXYZ' },
+        headers: { Authorization: { env: 'NOPE' } },
+        timeoutMs: 0,
+      });
     } catch (e) {
       err = e;
     }
@@ -217,13 +277,17 @@ describe('webhookAlerter options', () => {
 
   it('needs exactly one of url and urlEnv', () => {
     expect(() => webhookAlerter({})).toThrow(/urlEnv: a webhook needs "urlEnv"/);
-    expect(() => webhookAlerter({ url: 'http://127.0.0.1/x', urlEnv: 'X', env: { X: 'http://127.0.0.1/y' } })).toThrow(/give either "url" or "urlEnv", not both/);
+    expect(() => webhookAlerter({ url: 'http://127.0.0.1/x', urlEnv: 'X', env: { X: 'http://127.0.0.1/y' } })).toThrow(
+      /give either "url" or "urlEnv", not both/,
+    );
   });
 });
 
 describe('retry arithmetic', () => {
   it('backoff doubles up to the cap and jitters within the upper half', () => {
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, { baseMs: 500, maxMs: 8_000 }, () => 1))).toEqual([500, 1_000, 2_000, 4_000, 8_000, 8_000]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, { baseMs: 500, maxMs: 8_000 }, () => 1))).toEqual([
+      500, 1_000, 2_000, 4_000, 8_000, 8_000,
+    ]);
     expect([1, 2, 3].map((n) => backoffDelay(n, { baseMs: 500, maxMs: 8_000 }, () => 0))).toEqual([250, 500, 1_000]);
   });
 

@@ -3,7 +3,17 @@ import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type 
 import { readDate, readDates, readInt, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
 import { configError } from './errors.js';
 import { quoteTable } from './identifiers.js';
-import { insertIdOf, keyedLock, metaColumns, mutate, recentRows, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
+import {
+  insertIdOf,
+  keyedLock,
+  metaColumns,
+  mutate,
+  recentRows,
+  stampedOf,
+  type EventMeta,
+  type EventTable,
+  type Stamped,
+} from './event-table.js';
 import { ALERT_EVENTS, LATEST_ORDER, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
@@ -104,71 +114,88 @@ export const bigQueryAlertLog = (
 
   return {
     async upsertOpen(alert) {
-      if (typeof alert?.alertKey !== 'string' || alert.alertKey.length === 0) throw configError('alert.alertKey must be a non-empty string');
-      return lock(alert.alertKey, () => mutate<AlertRecord, string, { readonly created: boolean; readonly record: AlertRecord }>(
-        c,
-        table,
-        alert.alertKey,
-        (cur, lost) => {
-          // Another caller opened (or updated) it while we wrote: it is open; only that caller reports created.
-          if (lost && cur !== undefined && cur.state.resolvedAt === null) return { _tag: 'Done', value: { created: false, record: cur.state } };
-          if (cur === undefined || cur.state.resolvedAt !== null) {
+      if (typeof alert?.alertKey !== 'string' || alert.alertKey.length === 0)
+        throw configError('alert.alertKey must be a non-empty string');
+      return lock(alert.alertKey, () =>
+        mutate<AlertRecord, string, { readonly created: boolean; readonly record: AlertRecord }>(
+          c,
+          table,
+          alert.alertKey,
+          (cur, lost) => {
+            // Another caller opened (or updated) it while we wrote: it is open; only that caller reports created.
+            if (lost && cur !== undefined && cur.state.resolvedAt === null)
+              return { _tag: 'Done', value: { created: false, record: cur.state } };
+            if (cur === undefined || cur.state.resolvedAt !== null) {
+              const record: AlertRecord = {
+                alertKey: alert.alertKey,
+                processorName: alert.processorName,
+                reason: alert.reason,
+                runDate: alert.runDate,
+                missingDates: [...alert.missingDates],
+                lastError: alert.lastError,
+                openedAt: alert.openedAt,
+                updatedAt: alert.at,
+                lastSentAt: null,
+                sendCount: 0,
+                resolvedAt: null,
+              };
+              return { _tag: 'Write', next: record, event: 'open', at: alert.at, result: (w) => ({ created: true, record: w }) };
+            }
             const record: AlertRecord = {
-              alertKey: alert.alertKey,
-              processorName: alert.processorName,
+              ...cur.state,
               reason: alert.reason,
               runDate: alert.runDate,
               missingDates: [...alert.missingDates],
               lastError: alert.lastError,
-              openedAt: alert.openedAt,
               updatedAt: alert.at,
-              lastSentAt: null,
-              sendCount: 0,
-              resolvedAt: null,
             };
-            return { _tag: 'Write', next: record, event: 'open', at: alert.at, result: (w) => ({ created: true, record: w }) };
-          }
-          const record: AlertRecord = {
-            ...cur.state,
-            reason: alert.reason,
-            runDate: alert.runDate,
-            missingDates: [...alert.missingDates],
-            lastError: alert.lastError,
-            updatedAt: alert.at,
-          };
-          return { _tag: 'Write', next: record, event: 'update', at: alert.at, result: (w) => ({ created: false, record: w }) };
-        },
-        opts,
-      ));
+            return { _tag: 'Write', next: record, event: 'update', at: alert.at, result: (w) => ({ created: false, record: w }) };
+          },
+          opts,
+        ),
+      );
     },
 
     async markSent(alertKey: string, at: number): Promise<void> {
-      await lock(alertKey, () => mutate<AlertRecord, string, void>(
-        c,
-        table,
-        alertKey,
-        (cur) =>
-          cur === undefined
-            ? { _tag: 'Done', value: undefined }
-            : { _tag: 'Write', next: { ...cur.state, lastSentAt: at, sendCount: cur.state.sendCount + 1, updatedAt: Math.max(cur.state.updatedAt, at) }, event: 'sent', at, result: () => undefined },
-        opts,
-      ));
+      await lock(alertKey, () =>
+        mutate<AlertRecord, string, void>(
+          c,
+          table,
+          alertKey,
+          (cur) =>
+            cur === undefined
+              ? { _tag: 'Done', value: undefined }
+              : {
+                  _tag: 'Write',
+                  next: { ...cur.state, lastSentAt: at, sendCount: cur.state.sendCount + 1, updatedAt: Math.max(cur.state.updatedAt, at) },
+                  event: 'sent',
+                  at,
+                  result: () => undefined,
+                },
+          opts,
+        ),
+      );
     },
 
     async resolve(alertKey: string, at: number): Promise<AlertRecord | undefined> {
-      return lock(alertKey, () => mutate<AlertRecord, string, AlertRecord | undefined>(
-        c,
-        table,
-        alertKey,
-        (cur) =>
-          cur === undefined || cur.state.resolvedAt !== null
-            ? { _tag: 'Done', value: undefined }
-            : { _tag: 'Write', next: { ...cur.state, resolvedAt: at, updatedAt: at }, event: 'resolve', at, result: (w) => w },
-        opts,
-      ));
+      return lock(alertKey, () =>
+        mutate<AlertRecord, string, AlertRecord | undefined>(
+          c,
+          table,
+          alertKey,
+          (cur) =>
+            cur === undefined || cur.state.resolvedAt !== null
+              ? { _tag: 'Done', value: undefined }
+              : { _tag: 'Write', next: { ...cur.state, resolvedAt: at, updatedAt: at }, event: 'resolve', at, result: (w) => w },
+          opts,
+        ),
+      );
     },
 
-    async list(q: { readonly processorName?: string | undefined; readonly openOnly?: boolean | undefined }): Promise<readonly AlertRecord[]> {
+    async list(q: {
+      readonly processorName?: string | undefined;
+      readonly openOnly?: boolean | undefined;
+    }): Promise<readonly AlertRecord[]> {
       const params: Record<string, Param> = {};
       let where = 'TRUE';
       if (q.processorName !== undefined) {
@@ -178,13 +205,19 @@ export const bigQueryAlertLog = (
       const outer = q.openOnly === true ? 'WHERE resolved_at IS NULL\n' : '';
       const sql = `-- smart-backfill:alerts.list\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE ${where}\n${latest}\n) AS latest\n${outer}ORDER BY opened_at DESC, alert_key DESC`;
       const solo = async (): Promise<readonly AlertRecord[]> =>
-        (await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit })).map((r) => fromRow(r).state);
+        (
+          await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit })
+        ).map((r) => fromRow(r).state);
       if (batch === undefined || q.processorName === undefined || q.openOnly !== true) return solo();
       const decoded = await batch.submit({
         type: 'alerts',
         processor: q.processorName,
-        ctes: [`open_alerts AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @a_processor\n${latest}\n) AS latest\nWHERE resolved_at IS NULL\n)`],
-        selects: ["SELECT 'alert' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(a) AS payload FROM open_alerts AS a"],
+        ctes: [
+          `open_alerts AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @a_processor\n${latest}\n) AS latest\nWHERE resolved_at IS NULL\n)`,
+        ],
+        selects: [
+          "SELECT 'alert' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(a) AS payload FROM open_alerts AS a",
+        ],
         params: { a_processor: p.string(q.processorName) },
         kinds: ['alert'],
         table: tables.alertEvents,

@@ -17,7 +17,17 @@ import {
   type WindowQuery,
 } from '@smart-backfill/core';
 import { bytesLimit, connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
-import { readBool, readDate, readInt, readJsonObject, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
+import {
+  readBool,
+  readDate,
+  readInt,
+  readJsonObject,
+  readMillis,
+  readMillisOrNull,
+  readString,
+  readStringOrNull,
+  tsOut,
+} from './decode.js';
 import { checkWindow } from './date-column.js';
 import { configError } from './errors.js';
 import { quoteTable, type TableRef } from './identifiers.js';
@@ -51,7 +61,10 @@ interface Row {
   readonly supersededBy: string | null;
 }
 
-const rowOf = (r: Record<string, unknown>): Row => ({ stamped: fromRow(r), supersededBy: readStringOrNull('superseded_by', r['superseded_by']) });
+const rowOf = (r: Record<string, unknown>): Row => ({
+  stamped: fromRow(r),
+  supersededBy: readStringOrNull('superseded_by', r['superseded_by']),
+});
 
 const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
   const status = readString('status', r['status']);
@@ -82,11 +95,7 @@ const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
   return stampedOf(request, r);
 };
 
-const toRow = (
-  r: BackfillRequest,
-  meta: EventMeta,
-  supersededBy: string | null = null,
-): Record<string, unknown> => ({
+const toRow = (r: BackfillRequest, meta: EventMeta, supersededBy: string | null = null): Record<string, unknown> => ({
   request_id: r.requestId,
   processor_name: r.processorName,
   game_date: r.gameDate,
@@ -114,12 +123,14 @@ const toRow = (
 });
 
 /** `request_id:version:attempt:status:event`: the same transition retried gets the same insertId. */
-const eventIdOf = (r: BackfillRequest, version: number, event: string): string => insertIdOf(`${r.requestId}:${version}:${r.attempt}:${r.status}:${event}`);
+const eventIdOf = (r: BackfillRequest, version: number, event: string): string =>
+  insertIdOf(`${r.requestId}:${version}:${r.attempt}:${r.status}:${event}`);
 
 const checkNew = (r: NewBackfillRequest, i: number): void => {
   const where = `requests[${i}]`;
   if (typeof r.requestId !== 'string' || r.requestId.length === 0) throw configError(`${where}.requestId must be a non-empty string`);
-  if (typeof r.processorName !== 'string' || r.processorName.length === 0) throw configError(`${where}.processorName must be a non-empty string`);
+  if (typeof r.processorName !== 'string' || r.processorName.length === 0)
+    throw configError(`${where}.processorName must be a non-empty string`);
   if (!isIsoDate(r.gameDate)) throw configError(`${where}.gameDate must be a YYYY-MM-DD date, got ${JSON.stringify(r.gameDate)}`);
   if (!Number.isFinite(r.requestedAt)) throw configError(`${where}.requestedAt must be epoch milliseconds`);
 };
@@ -156,8 +167,16 @@ export const bigQueryRequestTracker = (
   };
 
   /** Latest state per request, superseded ones left out: what every read of the port sees. */
-  const select = async (op: string, where: string, params: Record<string, Param>, purpose: string, outer = ''): Promise<BackfillRequest[]> =>
-    (await selectRows(op, where, params, purpose, `WHERE superseded_by IS NULL${outer === '' ? '' : ` AND ${outer}`}`)).map((r) => r.stamped.state);
+  const select = async (
+    op: string,
+    where: string,
+    params: Record<string, Param>,
+    purpose: string,
+    outer = '',
+  ): Promise<BackfillRequest[]> =>
+    (await selectRows(op, where, params, purpose, `WHERE superseded_by IS NULL${outer === '' ? '' : ` AND ${outer}`}`)).map(
+      (r) => r.stamped.state,
+    );
 
   const lock = keyedLock();
   let lastWindow: { readonly query: WindowQuery; readonly requests: readonly BackfillRequest[]; readonly at: number } | undefined;
@@ -195,13 +214,22 @@ export const bigQueryRequestTracker = (
   };
 
   /** Every request (superseded too) of the inputs' processors and dates. */
-  const readKeys = (op: string, inputs: readonly { readonly processorName: string; readonly gameDate: IsoDate }[], purpose: string): Promise<Row[]> => {
+  const readKeys = (
+    op: string,
+    inputs: readonly { readonly processorName: string; readonly gameDate: IsoDate }[],
+    purpose: string,
+  ): Promise<Row[]> => {
     const dates = [...new Set(inputs.map((r) => r.gameDate))].sort();
     return selectRows(
       op,
       // Parenthesised: node-sql-parser misreads `IN UNNEST(@x)` directly before QUALIFY (same meaning in BigQuery).
       'game_date BETWEEN @min_date AND @max_date AND (game_date IN UNNEST(@dates)) AND (processor_name IN UNNEST(@processors))',
-      { min_date: p.date(dates[0]!), max_date: p.date(dates[dates.length - 1]!), dates: p.dates(dates), processors: p.strings([...new Set(inputs.map((r) => r.processorName))]) },
+      {
+        min_date: p.date(dates[0]!),
+        max_date: p.date(dates[dates.length - 1]!),
+        dates: p.dates(dates),
+        processors: p.strings([...new Set(inputs.map((r) => r.processorName))]),
+      },
       purpose,
       '',
     );
@@ -215,13 +243,17 @@ export const bigQueryRequestTracker = (
       performance.now() - snap.at <= reuseMs &&
       inputs.every((r) => r.processorName === snap.query.processorName && r.gameDate >= snap.query.start && r.gameDate <= snap.query.end)
     ) {
-      return snap.requests.map((r) => ({ stamped: { state: r, version: -1, eventTime: r.updatedAt, eventId: '', writerId: '' }, supersededBy: null }));
+      return snap.requests.map((r) => ({
+        stamped: { state: r, version: -1, eventTime: r.updatedAt, eventId: '', writerId: '' },
+        supersededBy: null,
+      }));
     }
     return readKeys('existing', inputs, 'reading active requests');
   };
 
   const isLive = (r: BackfillRequest): boolean => r.status === 'queued' || r.status === 'processing';
-  const before = (a: BackfillRequest, b: BackfillRequest): boolean => a.requestedAt < b.requestedAt || (a.requestedAt === b.requestedAt && a.requestId < b.requestId);
+  const before = (a: BackfillRequest, b: BackfillRequest): boolean =>
+    a.requestedAt < b.requestedAt || (a.requestedAt === b.requestedAt && a.requestId < b.requestId);
 
   /**
    * Read back after inserting: a concurrent `create` may have added another active
@@ -235,7 +267,9 @@ export const bigQueryRequestTracker = (
     const rows = await readKeys('settle', created, 'reading back new requests');
     const live = rows.filter((r) => r.supersededBy === null && isLive(r.stamped.state)).map((r) => r.stamped.state);
     for (const mine of created) {
-      const rivals = live.filter((r) => r.processorName === mine.processorName && r.gameDate === mine.gameDate && r.requestId !== mine.requestId);
+      const rivals = live.filter(
+        (r) => r.processorName === mine.processorName && r.gameDate === mine.gameDate && r.requestId !== mine.requestId,
+      );
       const old = rivals.find((r) => seen.has(r.requestId));
       const winner = old ?? rivals.filter((r) => before(r, mine)).sort((a, b) => (before(a, b) ? -1 : 1))[0];
       if (winner !== undefined) lostTo.set(mine.requestId, winner);
@@ -248,7 +282,14 @@ export const bigQueryRequestTracker = (
           .filter((r) => lostTo.has(r.requestId))
           .map((r) => {
             const eventId = eventIdOf(r, 1, 'Superseded');
-            return { insertId: eventId, json: toRow(r, { version: 1, event: 'Superseded', eventTime: r.updatedAt, eventId, writerId: eventId }, lostTo.get(r.requestId)!.requestId) };
+            return {
+              insertId: eventId,
+              json: toRow(
+                r,
+                { version: 1, event: 'Superseded', eventTime: r.updatedAt, eventId, writerId: eventId },
+                lostTo.get(r.requestId)!.requestId,
+              ),
+            };
           }),
         `marking ${lostTo.size} raced requests superseded in ${from}`,
       );
@@ -261,14 +302,18 @@ export const bigQueryRequestTracker = (
     lastWindow = undefined;
     const byId = new Map<string, Row>(known.map((r) => [r.stamped.state.requestId, r]));
     const active = new Map<string, BackfillRequest>();
-    for (const r of known) if (r.supersededBy === null && isLive(r.stamped.state)) active.set(keyOf(r.stamped.state.processorName, r.stamped.state.gameDate), r.stamped.state);
+    for (const r of known)
+      if (r.supersededBy === null && isLive(r.stamped.state))
+        active.set(keyOf(r.stamped.state.processorName, r.stamped.state.gameDate), r.stamped.state);
     const created: BackfillRequest[] = [];
     // Per input: the request to report as existing, or undefined when it is ours.
     const outcome: (BackfillRequest | undefined)[] = [];
     for (const input of inputs) {
       const same = byId.get(input.requestId);
       if (same !== undefined) {
-        outcome.push(same.supersededBy === null ? same.stamped.state : (active.get(keyOf(input.processorName, input.gameDate)) ?? same.stamped.state));
+        outcome.push(
+          same.supersededBy === null ? same.stamped.state : (active.get(keyOf(input.processorName, input.gameDate)) ?? same.stamped.state),
+        );
         continue;
       }
       const winner = active.get(keyOf(input.processorName, input.gameDate));
@@ -313,8 +358,15 @@ export const bigQueryRequestTracker = (
    * once) share one read of their latest rows and one insertAll. Like a single
    * MarkPublished, they are not read back: a lost one only means the relay publishes again.
    */
-  let publishBatch: { readonly requestId: string; readonly event: Extract<RequestEvent, { _tag: 'MarkPublished' }>; readonly done: (r: Promise<Result<TrackerError, BackfillRequest>>) => void }[] = [];
-  const markPublished = (requestId: string, event: Extract<RequestEvent, { _tag: 'MarkPublished' }>): Promise<Result<TrackerError, BackfillRequest>> =>
+  let publishBatch: {
+    readonly requestId: string;
+    readonly event: Extract<RequestEvent, { _tag: 'MarkPublished' }>;
+    readonly done: (r: Promise<Result<TrackerError, BackfillRequest>>) => void;
+  }[] = [];
+  const markPublished = (
+    requestId: string,
+    event: Extract<RequestEvent, { _tag: 'MarkPublished' }>,
+  ): Promise<Result<TrackerError, BackfillRequest>> =>
     new Promise((resolve) => {
       if (publishBatch.length === 0) setImmediate(flushPublished);
       publishBatch.push({ requestId, event, done: resolve });
@@ -344,7 +396,9 @@ export const bigQueryRequestTracker = (
       for (const b of batch) {
         const cur = current.get(b.requestId);
         if (cur === undefined) {
-          results.push(err({ _tag: 'NotFound', requestId: b.requestId, message: `no backfill request ${JSON.stringify(b.requestId)} in ${from}` }));
+          results.push(
+            err({ _tag: 'NotFound', requestId: b.requestId, message: `no backfill request ${JSON.stringify(b.requestId)} in ${from}` }),
+          );
           continue;
         }
         const next = transition(cur.state, b.event);
@@ -354,7 +408,10 @@ export const bigQueryRequestTracker = (
         }
         const version = cur.version + 1;
         const eventId = eventIdOf(next.value, version, 'MarkPublished');
-        writes.push({ insertId: eventId, json: toRow(next.value, { version, event: 'MarkPublished', eventTime: next.value.updatedAt, eventId, writerId: randomUUID() }) });
+        writes.push({
+          insertId: eventId,
+          json: toRow(next.value, { version, event: 'MarkPublished', eventTime: next.value.updatedAt, eventId, writerId: randomUUID() }),
+        });
         // A second MarkPublished of the same request in this batch builds on this one.
         current.set(b.requestId, { state: next.value, version, eventTime: next.value.updatedAt, eventId, writerId: '' });
         results.push(ok(next.value));
@@ -390,8 +447,12 @@ export const bigQueryRequestTracker = (
           : await batch.submit({
               type: 'requests',
               processor: q.processorName,
-              ctes: [`window_requests AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @r_processor AND game_date BETWEEN @r_start_date AND @r_end_date\n${latest}\n) AS latest\nWHERE superseded_by IS NULL\n)`],
-              selects: ["SELECT 'request' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(r) AS payload FROM window_requests AS r"],
+              ctes: [
+                `window_requests AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @r_processor AND game_date BETWEEN @r_start_date AND @r_end_date\n${latest}\n) AS latest\nWHERE superseded_by IS NULL\n)`,
+              ],
+              selects: [
+                "SELECT 'request' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(r) AS payload FROM window_requests AS r",
+              ],
               params: { r_processor: params.processor, r_start_date: params.start_date, r_end_date: params.end_date },
               kinds: ['request'],
               table: events,
@@ -399,27 +460,36 @@ export const bigQueryRequestTracker = (
               decode: (rows) => rows.map((r) => fromRow(payloadOf(r)).state),
               solo,
             });
-      lastWindow = reuseMs > 0 ? { query: { processorName: q.processorName, start: q.start, end: q.end }, requests, at: performance.now() } : undefined;
+      lastWindow =
+        reuseMs > 0
+          ? { query: { processorName: q.processorName, start: q.start, end: q.end }, requests, at: performance.now() }
+          : undefined;
       return requests;
     },
 
     async apply(requestId: string, event: RequestEvent): Promise<Result<TrackerError, BackfillRequest>> {
       lastWindow = undefined;
       if (event._tag === 'MarkPublished') return markPublished(requestId, event);
-      return lock(`apply:${requestId}`, () => mutate<BackfillRequest, string, Result<TrackerError, BackfillRequest>>(
-        c,
-        table,
-        requestId,
-        (cur) => {
-          if (cur === undefined) return { _tag: 'Done', value: err({ _tag: 'NotFound', requestId, message: `no backfill request ${JSON.stringify(requestId)} in ${from}` }) };
-          const next = transition(cur.state, event);
-          if (next._tag === 'Err') return { _tag: 'Done', value: next };
-          if (next.value === cur.state) return { _tag: 'Done', value: ok(cur.state) };
-          // (MarkPublished goes through markPublished above: batched, not read back.)
-          return { _tag: 'Write', next: next.value, event: event._tag, at: next.value.updatedAt, result: (w) => ok(w) };
-        },
-        { verify, maxTries: 5 },
-      ));
+      return lock(`apply:${requestId}`, () =>
+        mutate<BackfillRequest, string, Result<TrackerError, BackfillRequest>>(
+          c,
+          table,
+          requestId,
+          (cur) => {
+            if (cur === undefined)
+              return {
+                _tag: 'Done',
+                value: err({ _tag: 'NotFound', requestId, message: `no backfill request ${JSON.stringify(requestId)} in ${from}` }),
+              };
+            const next = transition(cur.state, event);
+            if (next._tag === 'Err') return { _tag: 'Done', value: next };
+            if (next.value === cur.state) return { _tag: 'Done', value: ok(cur.state) };
+            // (MarkPublished goes through markPublished above: batched, not read back.)
+            return { _tag: 'Write', next: next.value, event: event._tag, at: next.value.updatedAt, result: (w) => ok(w) };
+          },
+          { verify, maxTries: 5 },
+        ),
+      );
     },
 
     async unpublished(q: { readonly olderThan: number; readonly limit: number }): Promise<readonly BackfillRequest[]> {

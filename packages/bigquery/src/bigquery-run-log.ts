@@ -1,6 +1,17 @@
 import { isIsoDate, type HeldRun, type IsoDate, type RunLog, type RunQuery, type RunRecord } from '@smart-backfill/core';
 import { bytesLimit, connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
-import { readBool, readDate, readDates, readInt, readJsonObject, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
+import {
+  readBool,
+  readDate,
+  readDates,
+  readInt,
+  readJsonObject,
+  readMillis,
+  readMillisOrNull,
+  readString,
+  readStringOrNull,
+  tsOut,
+} from './decode.js';
 import { configError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
@@ -118,7 +129,8 @@ export const bigQueryRunLog = (
     listArmed: boolean;
   }
   let snap: Snapshot | undefined;
-  const fresh = (proc: string): Snapshot | undefined => (snap !== undefined && snap.processor === proc && performance.now() - snap.at <= reuseMs ? snap : undefined);
+  const fresh = (proc: string): Snapshot | undefined =>
+    snap !== undefined && snap.processor === proc && performance.now() - snap.at <= reuseMs ? snap : undefined;
   /** This log's own writes, applied to the snapshot so the list served from it includes them. */
   const noteWrite = (h: HeldRun): void => {
     const s = fresh(h.processorName);
@@ -134,7 +146,9 @@ export const bigQueryRunLog = (
       ctes: [
         `processor_held AS (\nSELECT * FROM (\nSELECT ${heldCols}\nFROM ${held}\nWHERE processor_name = @h_processor\n${heldLatest}\n) AS latest\nWHERE status = 'held' OR game_date > @h_after\n)`,
       ],
-      selects: ["SELECT 'held' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(h) AS payload FROM processor_held AS h"],
+      selects: [
+        "SELECT 'held' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(h) AS payload FROM processor_held AS h",
+      ],
       params: { h_processor: p.string(w.processorName), h_after: p.date(w.end) },
       kinds: ['held'],
       table: tables.heldRunEvents,
@@ -146,7 +160,15 @@ export const bigQueryRunLog = (
           latest.set(st.state.runDate, st);
           if (st.state.status === 'held') heldNow.set(st.state.runDate, st.state);
         }
-        snap = { processor: w.processorName, after: w.end, at: performance.now(), latest, held: heldNow, servedLatest: new Set(), listArmed: false };
+        snap = {
+          processor: w.processorName,
+          after: w.end,
+          at: performance.now(),
+          latest,
+          held: heldNow,
+          servedLatest: new Set(),
+          listArmed: false,
+        };
       },
       solo: async () => undefined,
     }));
@@ -189,7 +211,12 @@ export const bigQueryRunLog = (
       if (snap !== undefined) snap.listArmed = run.skipReason === 'waiting_for_backfill' && run.processorName === snap.processor;
       if (typeof run?.runId !== 'string' || run.runId.length === 0) throw configError('run.runId must be a non-empty string');
       if (!isIsoDate(run.runDate)) throw configError(`run.runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
-      await insertRows(c, tables.runs, [{ insertId: insertIdOf(`run:${run.runId}`), json: runToRow(run) }], `appending run ${JSON.stringify(run.runId)} to ${runs}`);
+      await insertRows(
+        c,
+        tables.runs,
+        [{ insertId: insertIdOf(`run:${run.runId}`), json: runToRow(run) }],
+        `appending run ${JSON.stringify(run.runId)} to ${runs}`,
+      );
     },
 
     async runs(q: RunQuery): Promise<readonly RunRecord[]> {
@@ -218,31 +245,36 @@ export const bigQueryRunLog = (
       if (snap !== undefined) snap.listArmed = false;
       if (!isIsoDate(run.runDate)) throw configError(`hold: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
       const key: HeldKey = [run.processorName, run.runDate];
-      await lock(JSON.stringify(key), () => mutate<HeldRun, HeldKey, void>(
-        c,
-        heldTable,
-        key,
-        (cur, lost) => {
-          const stillHeld = cur !== undefined && cur.state.status === 'held';
-          // A concurrent hold of the same run won: the run is held, which is what we wanted.
-          if (lost && stillHeld) return { _tag: 'Done', value: undefined };
-          const next: HeldRun = {
-            processorName: run.processorName,
-            runDate: run.runDate,
-            heldAt: stillHeld ? cur.state.heldAt : run.heldAt,
-            reason: run.reason,
-            waitingFor: [...run.waitingFor],
-            status: 'held',
-            releasedAt: null,
-          };
-          // Holding is not exactly-once (two guards holding one run agree); only release needs the read-back.
-          return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: (w) => noteWrite(w), unverified: true };
-        },
-        { verify, maxTries: 5 },
-      ));
+      await lock(JSON.stringify(key), () =>
+        mutate<HeldRun, HeldKey, void>(
+          c,
+          heldTable,
+          key,
+          (cur, lost) => {
+            const stillHeld = cur !== undefined && cur.state.status === 'held';
+            // A concurrent hold of the same run won: the run is held, which is what we wanted.
+            if (lost && stillHeld) return { _tag: 'Done', value: undefined };
+            const next: HeldRun = {
+              processorName: run.processorName,
+              runDate: run.runDate,
+              heldAt: stillHeld ? cur.state.heldAt : run.heldAt,
+              reason: run.reason,
+              waitingFor: [...run.waitingFor],
+              status: 'held',
+              releasedAt: null,
+            };
+            // Holding is not exactly-once (two guards holding one run agree); only release needs the read-back.
+            return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: (w) => noteWrite(w), unverified: true };
+          },
+          { verify, maxTries: 5 },
+        ),
+      );
     },
 
-    async heldRuns(q: { readonly processorName?: string | undefined; readonly status?: HeldRun['status'] | undefined }): Promise<readonly HeldRun[]> {
+    async heldRuns(q: {
+      readonly processorName?: string | undefined;
+      readonly status?: HeldRun['status'] | undefined;
+    }): Promise<readonly HeldRun[]> {
       const armed = snap?.listArmed === true;
       if (snap !== undefined) snap.listArmed = false;
       const s = q.processorName === undefined || q.status !== 'held' ? undefined : fresh(q.processorName);
@@ -264,34 +296,43 @@ export const bigQueryRunLog = (
         params['status'] = p.string(q.status);
       }
       const sql = `-- smart-backfill:held.list\nSELECT * FROM (\nSELECT ${heldCols}\nFROM ${held}\nWHERE ${where}\n${heldLatest}\n) AS latest\n${outer}ORDER BY game_date, processor_name`;
-      const rows = await runQuery(c, { sql, params, purpose: `reading held runs from ${held}`, table: tables.heldRunEvents, maximumBytesBilled: limit });
+      const rows = await runQuery(c, {
+        sql,
+        params,
+        purpose: `reading held runs from ${held}`,
+        table: tables.heldRunEvents,
+        maximumBytesBilled: limit,
+      });
       return rows.map((r) => heldFromRow(r).state);
     },
 
     async release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean> {
       if (snap !== undefined) snap.listArmed = false;
-      if (status !== 'resumed' && status !== 'cancelled') throw configError(`release: status must be "resumed" or "cancelled", got ${JSON.stringify(status)}`);
+      if (status !== 'resumed' && status !== 'cancelled')
+        throw configError(`release: status must be "resumed" or "cancelled", got ${JSON.stringify(status)}`);
       if (!isIsoDate(runDate)) throw configError(`release: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
       const key: HeldKey = [processorName, runDate];
-      return lock(JSON.stringify(key), () => mutate<HeldRun, HeldKey, boolean>(
-        c,
-        heldTable,
-        key,
-        (cur) => {
-          if (cur === undefined || cur.state.status !== 'held') return { _tag: 'Done', value: false };
-          return {
-            _tag: 'Write',
-            next: { ...cur.state, status, releasedAt: at },
-            event: status === 'resumed' ? 'resume' : 'cancel',
-            at,
-            result: (w) => {
-              noteWrite(w);
-              return true;
-            },
-          };
-        },
-        { verify, maxTries: 5 },
-      ));
+      return lock(JSON.stringify(key), () =>
+        mutate<HeldRun, HeldKey, boolean>(
+          c,
+          heldTable,
+          key,
+          (cur) => {
+            if (cur === undefined || cur.state.status !== 'held') return { _tag: 'Done', value: false };
+            return {
+              _tag: 'Write',
+              next: { ...cur.state, status, releasedAt: at },
+              event: status === 'resumed' ? 'resume' : 'cancel',
+              at,
+              result: (w) => {
+                noteWrite(w);
+                return true;
+              },
+            };
+          },
+          { verify, maxTries: 5 },
+        ),
+      );
     },
   };
 };

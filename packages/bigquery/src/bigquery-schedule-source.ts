@@ -34,8 +34,10 @@ export const resolveScheduleSpec = (o: BigQueryScheduleOptions, defaultProject: 
   const date = resolveDateColumn(field, o);
   const statusColumn = o.statusColumn === undefined ? undefined : validateColumn(`${field}.statusColumn`, o.statusColumn);
   const statuses = o.statuses ?? [];
-  if (!Array.isArray(statuses) || statuses.some((s) => typeof s !== 'string')) throw configError(`${field}.statuses must be a list of strings`);
-  if (statusColumn !== undefined && statuses.length === 0) throw configError(`${field}.statuses must list the accepted statuses (e.g. ["Final", "Completed"]) when statusColumn is set`);
+  if (!Array.isArray(statuses) || statuses.some((s) => typeof s !== 'string'))
+    throw configError(`${field}.statuses must be a list of strings`);
+  if (statusColumn !== undefined && statuses.length === 0)
+    throw configError(`${field}.statuses must list the accepted statuses (e.g. ["Final", "Completed"]) when statusColumn is set`);
   if (statusColumn === undefined && statuses.length > 0) throw configError(`${field}.statuses needs ${field}.statusColumn`);
   const processorColumn = o.processorColumn === undefined ? undefined : validateColumn(`${field}.processorColumn`, o.processorColumn);
   return { table, date, statusColumn, statuses, processorColumn };

@@ -41,7 +41,10 @@ export const countsBody = (t: TargetSpec, q: WindowQuery): { sql: string; params
     where.push(`${quoteColumn(t.processorColumn)} = @processor`);
     params['processor'] = p.string(q.processorName);
   }
-  return { sql: `SELECT ${d.expr} AS d, COUNT(*) AS n\n  FROM ${quoteTable(t.table)}\n  WHERE ${where.join('\n    AND ')}\n  GROUP BY d`, params };
+  return {
+    sql: `SELECT ${d.expr} AS d, COUNT(*) AS n\n  FROM ${quoteTable(t.table)}\n  WHERE ${where.join('\n    AND ')}\n  GROUP BY d`,
+    params,
+  };
 };
 
 export const readCounts = (rows: readonly Record<string, unknown>[]): Map<IsoDate, number> => {

@@ -59,7 +59,19 @@ export const bigQueryWindowReader = (
         return decode(await runQuery(c, { sql, params, purpose, table: t.table, maximumBytesBilled: limit }));
       };
       if (batch === undefined) return solo();
-      return batch.submit({ type: 'window', processor: q.processorName, ctes, selects, params, kinds: ['expected', 'count'], table: t.table, window: q, maximumBytesBilled: limit, decode, solo });
+      return batch.submit({
+        type: 'window',
+        processor: q.processorName,
+        ctes,
+        selects,
+        params,
+        kinds: ['expected', 'count'],
+        table: t.table,
+        window: q,
+        maximumBytesBilled: limit,
+        decode,
+        solo,
+      });
     },
   };
 };

@@ -68,7 +68,10 @@ export const checkBatcher = (c: Connection): CheckBatcher => {
     const riders: Pending[] =
       window === undefined
         ? []
-        : passengers.map((make) => make(window)).filter((p) => !batch.some((x) => x.part.type === p.type)).map((part) => ({ part, resolve: () => undefined, reject: () => undefined }));
+        : passengers
+            .map((make) => make(window))
+            .filter((p) => !batch.some((x) => x.part.type === p.type))
+            .map((part) => ({ part, resolve: () => undefined, reject: () => undefined }));
     const parts = [...batch, ...riders].sort((a, b) => ORDER.indexOf(a.part.type) - ORDER.indexOf(b.part.type));
     const ctes = parts.flatMap((x) => x.part.ctes);
     const selects = parts.flatMap((x) => x.part.selects);
@@ -80,12 +83,19 @@ export const checkBatcher = (c: Connection): CheckBatcher => {
     const params: Record<string, Param> = {};
     for (const x of parts) Object.assign(params, x.part.params);
     const processor = parts[0]!.part.processor;
-    runQuery(c, { sql, params, purpose: `reading the check of ${JSON.stringify(processor)} (${parts.map((x) => x.part.type).join(', ')})`, table: parts[0]!.part.table, maximumBytesBilled: parts.find((x) => x.part.maximumBytesBilled !== undefined)?.part.maximumBytesBilled })
+    runQuery(c, {
+      sql,
+      params,
+      purpose: `reading the check of ${JSON.stringify(processor)} (${parts.map((x) => x.part.type).join(', ')})`,
+      table: parts[0]!.part.table,
+      maximumBytesBilled: parts.find((x) => x.part.maximumBytesBilled !== undefined)?.part.maximumBytesBilled,
+    })
       .then((rows) => {
         const byKind = new Map<string, Record<string, unknown>[]>();
         for (const r of rows) {
           const k = r['kind'];
-          if (typeof k !== 'string' || !parts.some((x) => x.part.kinds.includes(k))) throw configError(`check query returned an unexpected row kind ${JSON.stringify(k)}`);
+          if (typeof k !== 'string' || !parts.some((x) => x.part.kinds.includes(k)))
+            throw configError(`check query returned an unexpected row kind ${JSON.stringify(k)}`);
           const list = byKind.get(k);
           if (list === undefined) byKind.set(k, [r]);
           else list.push(r);
@@ -119,7 +129,7 @@ export const checkBatcher = (c: Connection): CheckBatcher => {
       if (slot === undefined) batches.push([x]);
       else slot.push(x);
     }
-    for (const batches of byProcessor.values()) for (const b of batches) (b.length === 1 ? runSolo(b[0]!) : runCombined(b));
+    for (const batches of byProcessor.values()) for (const b of batches) b.length === 1 ? runSolo(b[0]!) : runCombined(b);
   };
 
   return {
@@ -143,6 +153,7 @@ export const payloadOf = (r: Record<string, unknown>): Record<string, unknown> =
   const v = r['payload'];
   if (typeof v !== 'string') throw configError(`check query returned a ${String(r['kind'])} row without a payload`);
   const o = JSON.parse(v) as unknown;
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw configError(`check query returned a ${String(r['kind'])} row whose payload is not an object`);
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    throw configError(`check query returned a ${String(r['kind'])} row whose payload is not an object`);
   return o as Record<string, unknown>;
 };

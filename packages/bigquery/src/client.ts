@@ -70,13 +70,20 @@ export interface Connection {
 export const bytesLimit = (field: string, v: unknown): string | undefined => {
   if (v === undefined) return undefined;
   const s = typeof v === 'number' ? (Number.isSafeInteger(v) ? String(v) : '') : typeof v === 'string' ? v : '';
-  if (!/^[1-9][0-9]{0,18}$/.test(s)) throw configError(`${field} must be a positive whole number of bytes, got ${JSON.stringify(v) ?? String(v)}`);
+  if (!/^[1-9][0-9]{0,18}$/.test(s))
+    throw configError(`${field} must be a positive whole number of bytes, got ${JSON.stringify(v) ?? String(v)}`);
   return s;
 };
 
 export const connect = (o: BigQueryConnectionOptions | Connection): Connection => {
   if ((o as Partial<Connection>)._tag === 'Connection') return o as Connection;
-  if (typeof o !== 'object' || o === null || typeof o.client !== 'object' || o.client === null || typeof (o.client as { query?: unknown }).query !== 'function') {
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.client !== 'object' ||
+    o.client === null ||
+    typeof (o.client as { query?: unknown }).query !== 'function'
+  ) {
     throw configError('client must be a BigQuery client from @google-cloud/bigquery (new BigQuery({ projectId }))');
   }
   const fromClient = (o.client as { projectId?: unknown }).projectId;
@@ -109,7 +116,10 @@ export interface Statement {
   readonly maximumBytesBilled?: string | undefined;
 }
 
-const toClientParams = (client: BigQuery, params: Readonly<Record<string, Param>>): { params: Record<string, unknown>; types: Record<string, string | string[]> } => {
+const toClientParams = (
+  client: BigQuery,
+  params: Readonly<Record<string, Param>>,
+): { params: Record<string, unknown>; types: Record<string, string | string[]> } => {
   const values: Record<string, unknown> = {};
   const types: Record<string, string | string[]> = {};
   for (const [name, prm] of Object.entries(params)) {
@@ -195,13 +205,21 @@ export const insertRows = async (conn: Connection, table: TableRef, rows: readon
         { raw: true, partialRetries: conn.insertPartialRetries },
       );
   } catch (e) {
-    const failures = (typeof e === 'object' && e !== null && Array.isArray((e as { errors?: unknown }).errors) && (e as { name?: unknown }).name === 'PartialFailureError'
-      ? (e as { errors: PartialFailure[] }).errors
-      : []) as PartialFailure[];
+    const failures = (
+      typeof e === 'object' &&
+      e !== null &&
+      Array.isArray((e as { errors?: unknown }).errors) &&
+      (e as { name?: unknown }).name === 'PartialFailureError'
+        ? (e as { errors: PartialFailure[] }).errors
+        : []
+    ) as PartialFailure[];
     if (failures.length > 0) {
       const detail = failures
         .slice(0, 5)
-        .map((f) => `${f.row?.insertId ?? '?'}: ${(f.errors ?? []).map((x) => `${x.reason ?? 'error'}${x.message ? ` ${x.message}` : ''}`).join('; ')}`)
+        .map(
+          (f) =>
+            `${f.row?.insertId ?? '?'}: ${(f.errors ?? []).map((x) => `${x.reason ?? 'error'}${x.message ? ` ${x.message}` : ''}`).join('; ')}`,
+        )
         .join(' | ');
       const reasons = [...new Set(failures.flatMap((f) => (f.errors ?? []).map((x) => x.reason ?? 'error')))];
       throw new BigQueryAdapterError(

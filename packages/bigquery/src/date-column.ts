@@ -41,7 +41,8 @@ const TYPES: readonly DateColumnType[] = ['DATE', 'TIMESTAMP', 'DATETIME'];
 const PSEUDO_TYPES: Record<PseudoColumn, DateColumnType> = { _PARTITIONDATE: 'DATE', _PARTITIONTIME: 'TIMESTAMP' };
 
 const checkType = (field: string, v: unknown): DateColumnType => {
-  if (!(TYPES as readonly unknown[]).includes(v)) throw configError(`${field} must be one of ${TYPES.join(', ')}, got ${JSON.stringify(v) ?? String(v)}`);
+  if (!(TYPES as readonly unknown[]).includes(v))
+    throw configError(`${field} must be one of ${TYPES.join(', ')}, got ${JSON.stringify(v) ?? String(v)}`);
   return v as DateColumnType;
 };
 
@@ -49,7 +50,8 @@ export const resolveDateColumn = (field: string, o: DateColumnOptions): DateColu
   const column = validateColumn(`${field}.dateColumn`, o.dateColumn);
   const type = o.dateColumnType === undefined ? 'DATE' : checkType(`${field}.dateColumnType`, o.dateColumnType);
   if (o.partitionColumn === undefined || o.partitionColumn === column) {
-    if (o.partitionLagDays !== undefined && o.partitionLagDays !== 0) throw configError(`${field}.partitionLagDays needs a partitionColumn different from dateColumn`);
+    if (o.partitionLagDays !== undefined && o.partitionLagDays !== 0)
+      throw configError(`${field}.partitionLagDays needs a partitionColumn different from dateColumn`);
     return { column, type, partition: undefined };
   }
   const pcol = validateColumn(`${field}.partitionColumn`, o.partitionColumn, { allowPseudo: true });
@@ -59,18 +61,28 @@ export const resolveDateColumn = (field: string, o: DateColumnOptions): DateColu
     throw configError(`${field}.partitionColumnType must be ${pseudo} for ${pcol}, got ${o.partitionColumnType}`);
   }
   const lag = o.partitionLagDays ?? 0;
-  if (!Number.isInteger(lag) || lag < 0 || lag > 366) throw configError(`${field}.partitionLagDays must be a whole number 0–366, got ${String(lag)}`);
+  if (!Number.isInteger(lag) || lag < 0 || lag > 366)
+    throw configError(`${field}.partitionLagDays must be a whole number 0–366, got ${String(lag)}`);
   return { column, type, partition: { column: pcol, type: ptype, lagDays: lag } };
 };
 
 const dayStartMs = (d: IsoDate): number => Date.parse(`${d}T00:00:00Z`);
 
 /** `col` in [start, end] as a prunable range on the column itself, with typed parameters. */
-const rangeFilter = (column: string, type: DateColumnType, start: IsoDate, end: IsoDate, prefix: string): { sql: string; params: Record<string, Param> } => {
+const rangeFilter = (
+  column: string,
+  type: DateColumnType,
+  start: IsoDate,
+  end: IsoDate,
+  prefix: string,
+): { sql: string; params: Record<string, Param> } => {
   const c = quoteColumn(column);
   switch (type) {
     case 'DATE':
-      return { sql: `${c} BETWEEN @${prefix}_start AND @${prefix}_end`, params: { [`${prefix}_start`]: p.date(start), [`${prefix}_end`]: p.date(end) } };
+      return {
+        sql: `${c} BETWEEN @${prefix}_start AND @${prefix}_end`,
+        params: { [`${prefix}_start`]: p.date(start), [`${prefix}_end`]: p.date(end) },
+      };
     case 'TIMESTAMP':
       return {
         sql: `${c} >= @${prefix}_from AND ${c} < @${prefix}_until`,
@@ -85,7 +97,11 @@ const rangeFilter = (column: string, type: DateColumnType, start: IsoDate, end: 
 };
 
 /** The SQL for a date column over a window: the grouping expression and the WHERE conditions. */
-export const dateSql = (dc: DateColumn, q: WindowQuery, prefix: string): { expr: string; where: string[]; params: Record<string, Param> } => {
+export const dateSql = (
+  dc: DateColumn,
+  q: WindowQuery,
+  prefix: string,
+): { expr: string; where: string[]; params: Record<string, Param> } => {
   const own = rangeFilter(dc.column, dc.type, q.start, q.end, prefix);
   const where = [own.sql];
   const params = { ...own.params };

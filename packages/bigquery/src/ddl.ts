@@ -35,7 +35,10 @@ const createTable = (ref: TableRef, t: TableDef, expirationDays: number | undefi
     const type = col.mode === 'REPEATED' ? `ARRAY<${col.type}>` : col.type;
     return `  ${col.name} ${type}${col.mode === 'REQUIRED' ? ' NOT NULL' : ''}`;
   });
-  const options = [`require_partition_filter = ${t.requirePartitionFilter ? 'TRUE' : 'FALSE'}`, `description = ${sqlString(t.description)}`];
+  const options = [
+    `require_partition_filter = ${t.requirePartitionFilter ? 'TRUE' : 'FALSE'}`,
+    `description = ${sqlString(t.description)}`,
+  ];
   if (expirationDays !== undefined) options.push(`partition_expiration_days = ${expirationDays}`);
   return [
     `CREATE TABLE IF NOT EXISTS ${quoteTable(ref)} (`,
@@ -53,7 +56,12 @@ const createTable = (ref: TableRef, t: TableDef, expirationDays: number | undefi
  * view can be pushed below the window function and prune partitions.
  */
 const latestView = (view: TableRef, events: TableRef, partitionBy: string, extra = '', outerWhere = ''): string => {
-  const inner = [`SELECT *${extra}`, `FROM ${quoteTable(events)}`, 'WHERE TRUE', `QUALIFY ROW_NUMBER() OVER (PARTITION BY ${partitionBy} ORDER BY ${LATEST_ORDER}) = 1`];
+  const inner = [
+    `SELECT *${extra}`,
+    `FROM ${quoteTable(events)}`,
+    'WHERE TRUE',
+    `QUALIFY ROW_NUMBER() OVER (PARTITION BY ${partitionBy} ORDER BY ${LATEST_ORDER}) = 1`,
+  ];
   return [
     `CREATE OR REPLACE VIEW ${quoteTable(view)} AS`,
     ...(outerWhere === '' ? inner : ['SELECT * FROM (', ...inner.map((l) => `  ${l}`), ') AS latest', `WHERE ${outerWhere}`]),
@@ -63,7 +71,7 @@ const latestView = (view: TableRef, events: TableRef, partitionBy: string, extra
 const monitoringViews = (t: TrackingTables, days: number, successDays: number): string[] => [
   [
     `CREATE OR REPLACE VIEW ${quoteTable(t.gapDetectionFrequency)} AS`,
-    "-- The seed's \"Gap Detection Frequency\". It summed JSON_EXTRACT_SCALAR (a STRING); the CAST makes it run.",
+    '-- The seed\'s "Gap Detection Frequency". It summed JSON_EXTRACT_SCALAR (a STRING); the CAST makes it run.',
     'SELECT',
     '  DATE(run_date) AS date,',
     '  processor_name,',
@@ -76,7 +84,7 @@ const monitoringViews = (t: TrackingTables, days: number, successDays: number): 
   ].join('\n'),
   [
     `CREATE OR REPLACE VIEW ${quoteTable(t.backfillSuccessRate)} AS`,
-    "-- The seed's \"Backfill Success Rate\", over the latest state of each request.",
+    '-- The seed\'s "Backfill Success Rate", over the latest state of each request.',
     'SELECT',
     '  processor_name,',
     '  status,',
@@ -88,7 +96,7 @@ const monitoringViews = (t: TrackingTables, days: number, successDays: number): 
   ].join('\n'),
   [
     `CREATE OR REPLACE VIEW ${quoteTable(t.timeToRecovery)} AS`,
-    "-- The seed's \"Time to Recovery\". Two fixes: a run_date bound (the runs table requires a",
+    '-- The seed\'s "Time to Recovery". Two fixes: a run_date bound (the runs table requires a',
     '-- partition filter), and only completions after the detection count (the seed also matched',
     '-- earlier backfills of the same date, giving negative recovery times).',
     'WITH gaps AS (',
@@ -129,8 +137,10 @@ export const ddlStatements = (options: RenderDdlOptions): string[] => {
   const t = resolveTracking(options.tracking, projectId);
   const days = wholeDays('monitoringDays', options.monitoringDays, 30);
   const successDays = wholeDays('successRateDays', options.successRateDays, 7);
-  const expiration = options.partitionExpirationDays === undefined ? undefined : wholeDays('partitionExpirationDays', options.partitionExpirationDays, 1);
-  if (options.location !== undefined && !LOCATION.test(options.location)) throw configError(`location must be a BigQuery location like "US" or "europe-west1", got ${JSON.stringify(options.location)}`);
+  const expiration =
+    options.partitionExpirationDays === undefined ? undefined : wholeDays('partitionExpirationDays', options.partitionExpirationDays, 1);
+  if (options.location !== undefined && !LOCATION.test(options.location))
+    throw configError(`location must be a BigQuery location like "US" or "europe-west1", got ${JSON.stringify(options.location)}`);
   const schema = `CREATE SCHEMA IF NOT EXISTS \`${t.requestEvents.projectId}.${t.requestEvents.datasetId}\``;
   return [
     options.location === undefined ? schema : `${schema}\nOPTIONS (location = ${sqlString(options.location)})`,
@@ -174,7 +184,11 @@ export const applyDdl = async (options: ApplyDdlOptions): Promise<readonly strin
   const conn = connect({ ...options, client });
   const statements = ddlStatements({ ...options, projectId: conn.projectId });
   for (const [i, sql] of statements.entries()) {
-    await runQuery(conn, { sql: `-- smart-backfill:ddl\n${sql}`, params: {}, purpose: `applying DDL statement ${i + 1} of ${statements.length} (${sql.split('\n')[0]})` });
+    await runQuery(conn, {
+      sql: `-- smart-backfill:ddl\n${sql}`,
+      params: {},
+      purpose: `applying DDL statement ${i + 1} of ${statements.length} (${sql.split('\n')[0]})`,
+    });
   }
   return statements;
 };

@@ -38,7 +38,8 @@ export const readMillis = (column: string, v: unknown): number => {
   throw bad('a TIMESTAMP', column, v);
 };
 
-export const readMillisOrNull = (column: string, v: unknown): number | null => (v === null || v === undefined ? null : readMillis(column, v));
+export const readMillisOrNull = (column: string, v: unknown): number | null =>
+  v === null || v === undefined ? null : readMillis(column, v);
 
 export const readInt = (column: string, v: unknown): number => {
   const raw = unwrap(v);
@@ -52,7 +53,8 @@ export const readString = (column: string, v: unknown): string => {
   return v;
 };
 
-export const readStringOrNull = (column: string, v: unknown): string | null => (v === null || v === undefined ? null : readString(column, v));
+export const readStringOrNull = (column: string, v: unknown): string | null =>
+  v === null || v === undefined ? null : readString(column, v);
 
 export const readBool = (column: string, v: unknown): boolean => {
   if (typeof v !== 'boolean') throw bad('a BOOL', column, v);

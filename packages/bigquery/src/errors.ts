@@ -20,7 +20,11 @@ export class BigQueryAdapterError extends Error {
   /** BigQuery's reasons (`invalidQuery`, `quotaExceeded`, `invalid`, `stopped`...) found in the cause. */
   readonly reasons: readonly string[];
 
-  constructor(code: BigQueryErrorCode, message: string, options: { readonly cause?: unknown; readonly table?: string | undefined; readonly reasons?: readonly string[] } = {}) {
+  constructor(
+    code: BigQueryErrorCode,
+    message: string,
+    options: { readonly cause?: unknown; readonly table?: string | undefined; readonly reasons?: readonly string[] } = {},
+  ) {
     super(`${ADAPTER} ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.table = options.table;
@@ -33,7 +37,11 @@ export const configError = (message: string): BigQueryAdapterError => new BigQue
 interface ClientErrorShape {
   readonly message?: unknown;
   readonly code?: unknown;
-  readonly errors?: ReadonlyArray<{ readonly reason?: unknown; readonly message?: unknown; readonly errors?: ReadonlyArray<{ readonly reason?: unknown; readonly message?: unknown }> }>;
+  readonly errors?: ReadonlyArray<{
+    readonly reason?: unknown;
+    readonly message?: unknown;
+    readonly errors?: ReadonlyArray<{ readonly reason?: unknown; readonly message?: unknown }>;
+  }>;
 }
 
 /** The `reason`s an ApiError or PartialFailureError carries, deduplicated. */
@@ -55,9 +63,12 @@ const messageOf = (e: unknown): string => {
 
 /** A hint for the errors people hit first, so the message says what to do. */
 const hintFor = (reasons: readonly string[], message: string, code: unknown): string => {
-  if (/streaming buffer/i.test(message)) return ' (rows still in the streaming buffer cannot be updated or deleted for up to ~90 minutes; smart-backfill only appends, so this comes from a statement of your own)';
-  if (reasons.includes('bytesBilledLimitExceeded')) return ' (raise maximumBytesBilled, or check that the query is pruned to the window\'s partitions)';
-  if (reasons.includes('quotaExceeded') || reasons.includes('rateLimitExceeded')) return ' (a BigQuery quota was hit; the client already retried rate limits — slow down or ask for more quota)';
+  if (/streaming buffer/i.test(message))
+    return ' (rows still in the streaming buffer cannot be updated or deleted for up to ~90 minutes; smart-backfill only appends, so this comes from a statement of your own)';
+  if (reasons.includes('bytesBilledLimitExceeded'))
+    return " (raise maximumBytesBilled, or check that the query is pruned to the window's partitions)";
+  if (reasons.includes('quotaExceeded') || reasons.includes('rateLimitExceeded'))
+    return ' (a BigQuery quota was hit; the client already retried rate limits — slow down or ask for more quota)';
   if (reasons.includes('notFound') || code === 404) return ' (does the table exist? run `smart-backfill init --bigquery` to print the DDL)';
   if (reasons.includes('accessDenied') || code === 403) return ' (check the IAM roles in docs/bigquery.md)';
   return '';
@@ -76,9 +87,13 @@ export const wrapClientError = (
   const reasons = reasonsOf(e);
   const message = messageOf(e);
   const status = typeof e === 'object' && e !== null ? (e as ClientErrorShape).code : undefined;
-  return new BigQueryAdapterError(code, `${purpose} failed: ${message}${reasons.length > 0 ? ` [${reasons.join(', ')}]` : ''}${hintFor(reasons, message, status)}`, {
-    cause: e,
-    table,
-    reasons,
-  });
+  return new BigQueryAdapterError(
+    code,
+    `${purpose} failed: ${message}${reasons.length > 0 ? ` [${reasons.join(', ')}]` : ''}${hintFor(reasons, message, status)}`,
+    {
+      cause: e,
+      table,
+      reasons,
+    },
+  );
 };

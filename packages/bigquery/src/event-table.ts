@@ -136,7 +136,12 @@ export const mutate = async <S, K, R>(
     const version = (current?.version ?? -1) + 1;
     const eventId = t.eventId(key, d.next, version, d.event);
     const writerId = randomUUID();
-    await insertRows(conn, t.table, [{ insertId: eventId, json: t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId }) }], `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``);
+    await insertRows(
+      conn,
+      t.table,
+      [{ insertId: eventId, json: t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId }) }],
+      `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``,
+    );
     if (!opts.verify || d.unverified === true) {
       // Without read-backs the caller accepted taking writes as written; the next change builds on this one.
       if (!opts.verify) opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
@@ -157,9 +162,13 @@ export const mutate = async <S, K, R>(
     current = since[0];
     lost = true;
   }
-  throw new BigQueryAdapterError('contention', `writing ${t.describe(key)} to \`${tableName(t.table)}\` lost to concurrent writers ${opts.maxTries} times; try again`, {
-    table: tableName(t.table),
-  });
+  throw new BigQueryAdapterError(
+    'contention',
+    `writing ${t.describe(key)} to \`${tableName(t.table)}\` lost to concurrent writers ${opts.maxTries} times; try again`,
+    {
+      table: tableName(t.table),
+    },
+  );
 };
 
 /**

@@ -24,7 +24,9 @@ const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) 
 
 export const validateProject = (field: string, value: unknown): string => {
   if (typeof value !== 'string' || !PROJECT.test(value)) {
-    throw configError(`${field} must be a BigQuery project id (lowercase letters, digits and hyphens, starting with a letter, at most 30 characters), got ${show(value)}`);
+    throw configError(
+      `${field} must be a BigQuery project id (lowercase letters, digits and hyphens, starting with a letter, at most 30 characters), got ${show(value)}`,
+    );
   }
   return value;
 };
@@ -38,7 +40,9 @@ export const validateDataset = (field: string, value: unknown): string => {
 
 export const validateTable = (field: string, value: unknown): string => {
   if (typeof value !== 'string' || !TABLE.test(value) || Buffer.byteLength(value, 'utf8') > 1024) {
-    throw configError(`${field} must be a table name (letters, marks, numbers, underscores, dashes and spaces, at most 1024 bytes), got ${show(value)}`);
+    throw configError(
+      `${field} must be a table name (letters, marks, numbers, underscores, dashes and spaces, at most 1024 bytes), got ${show(value)}`,
+    );
   }
   return value;
 };
@@ -46,7 +50,9 @@ export const validateTable = (field: string, value: unknown): string => {
 export const validateColumn = (field: string, value: unknown, opts: { readonly allowPseudo?: boolean } = {}): string => {
   if (opts.allowPseudo === true && (PSEUDO_COLUMNS as readonly unknown[]).includes(value)) return value as string;
   if (typeof value !== 'string' || !COLUMN.test(value)) {
-    throw configError(`${field} must be a column name (a letter or underscore, then letters, digits and underscores, at most 300 characters), got ${show(value)}`);
+    throw configError(
+      `${field} must be a column name (a letter or underscore, then letters, digits and underscores, at most 300 characters), got ${show(value)}`,
+    );
   }
   return value;
 };
@@ -75,7 +81,8 @@ export const resolveTable = (field: string, input: unknown, defaultProject: stri
     if (parts.length === 3) return resolveTable(field, { projectId: parts[0], datasetId: parts[1], tableId: parts[2] }, defaultProject);
     throw configError(`${field} must be "dataset.table" or "project.dataset.table", got ${show(input)}`);
   }
-  if (typeof input !== 'object' || input === null) throw configError(`${field} must be "dataset.table", "project.dataset.table" or { datasetId, tableId }, got ${show(input)}`);
+  if (typeof input !== 'object' || input === null)
+    throw configError(`${field} must be "dataset.table", "project.dataset.table" or { datasetId, tableId }, got ${show(input)}`);
   const o = input as { projectId?: unknown; datasetId?: unknown; tableId?: unknown };
   return {
     projectId: validateProject(`${field}.projectId`, o.projectId ?? defaultProject),

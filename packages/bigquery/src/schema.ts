@@ -23,12 +23,22 @@ export interface TableDef {
   readonly key: readonly string[];
 }
 
-const c = (name: string, type: ColumnDef['type'], mode: ColumnDef['mode'], description: string): ColumnDef => ({ name, type, mode, description });
+const c = (name: string, type: ColumnDef['type'], mode: ColumnDef['mode'], description: string): ColumnDef => ({
+  name,
+  type,
+  mode,
+  description,
+});
 
 /** Columns every event table has: the ordering and dedupe bookkeeping. */
 const EVENT_COLUMNS: readonly ColumnDef[] = [
   c('version', 'INT64', 'REQUIRED', 'Transitions so far for this key; the first ordering key of the latest-state view'),
-  c('event', 'STRING', 'REQUIRED', 'What produced this row (Create, Claim, Heartbeat, Complete, Fail, Retry, LeaseExpired, MarkPublished / hold, resume, cancel / open, update, sent, resolve)'),
+  c(
+    'event',
+    'STRING',
+    'REQUIRED',
+    'What produced this row (Create, Claim, Heartbeat, Complete, Fail, Retry, LeaseExpired, MarkPublished / hold, resume, cancel / open, update, sent, resolve)',
+  ),
   c('event_time', 'TIMESTAMP', 'REQUIRED', 'When the transition happened (the caller clock)'),
   c('event_id', 'STRING', 'REQUIRED', 'The insertId the row was streamed with: deterministic per transition, so retries dedupe'),
   c('writer_id', 'STRING', 'REQUIRED', 'Random per write; tells two writers of the same transition apart when reading back'),
@@ -65,7 +75,12 @@ export const REQUEST_EVENTS: TableDef = {
     c('published_at', 'TIMESTAMP', 'NULLABLE', 'When the queue confirmed the message (NULL: the relay republishes)'),
     c('not_before', 'TIMESTAMP', 'NULLABLE', 'Retry backoff'),
     c('metadata', 'JSON', 'NULLABLE', 'Free-form request metadata'),
-    c('superseded_by', 'STRING', 'NULLABLE', 'Set when this request lost a create race to another active request for the same date; reads skip it'),
+    c(
+      'superseded_by',
+      'STRING',
+      'NULLABLE',
+      'Set when this request lost a create race to another active request for the same date; reads skip it',
+    ),
     ...EVENT_COLUMNS,
   ],
   partitionBy: 'game_date',
@@ -81,7 +96,12 @@ export const RUNS: TableDef = {
   columns: [
     c('run_id', 'STRING', 'REQUIRED', 'Unique run id; appends are idempotent on it'),
     c('processor_name', 'STRING', 'REQUIRED', 'Processor'),
-    c('run_date', 'TIMESTAMP', 'REQUIRED', "When the run started (the seed's run_date, a TIMESTAMP its monitoring queries compare with CURRENT_TIMESTAMP())"),
+    c(
+      'run_date',
+      'TIMESTAMP',
+      'REQUIRED',
+      "When the run started (the seed's run_date, a TIMESTAMP its monitoring queries compare with CURRENT_TIMESTAMP())",
+    ),
     c('game_date', 'DATE', 'REQUIRED', 'The date the run is for'),
     c('run_trigger', 'STRING', 'REQUIRED', 'scheduled, backfill, resume, manual or cascade'),
     c('is_backfill', 'BOOL', 'REQUIRED', 'The run is a backfill'),

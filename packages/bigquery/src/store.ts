@@ -53,7 +53,8 @@ export interface BigQueryStore {
  * names up front and sends nothing until a port method is called.
  */
 export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore => {
-  if (typeof options !== 'object' || options === null) throw configError('openBigQueryStore needs options like { projectId, tracking: { dataset } }');
+  if (typeof options !== 'object' || options === null)
+    throw configError('openBigQueryStore needs options like { projectId, tracking: { dataset } }');
   const client =
     options.client ??
     new BigQuery({

@@ -36,7 +36,8 @@ export const resolveTracking = (o: BigQueryTrackingOptions | undefined, defaultP
   const datasetId = validateDataset('tracking.dataset', opts.dataset ?? 'smart_backfill');
   const names = { ...DEFAULT_TABLE_NAMES, ...(opts.tables ?? {}) };
   for (const k of Object.keys(opts.tables ?? {})) {
-    if (!(k in DEFAULT_TABLE_NAMES)) throw configError(`tracking.tables has no entry "${k}" (known: ${Object.keys(DEFAULT_TABLE_NAMES).join(', ')})`);
+    if (!(k in DEFAULT_TABLE_NAMES))
+      throw configError(`tracking.tables has no entry "${k}" (known: ${Object.keys(DEFAULT_TABLE_NAMES).join(', ')})`);
   }
   const out = {} as Record<TrackingTableName, TableRef>;
   for (const [k, v] of Object.entries(names) as [TrackingTableName, string][]) {

@@ -30,9 +30,21 @@ interface Cost {
 
 const costOf = (reqs: readonly RecordedRequest[]): Cost => {
   const statements = reqs.map((r) =>
-    r.path.endsWith('/insertAll') ? `insertAll ${r.path.split('/tables/')[1]!.split('/')[0]}` : r.method === 'POST' && r.path.endsWith('/queries') ? String((r.body as { query: string }).query).split('\n')[0]!.replace('-- smart-backfill:', '') : `${r.method} ${r.path}`,
+    r.path.endsWith('/insertAll')
+      ? `insertAll ${r.path.split('/tables/')[1]!.split('/')[0]}`
+      : r.method === 'POST' && r.path.endsWith('/queries')
+        ? String((r.body as { query: string }).query)
+            .split('\n')[0]!
+            .replace('-- smart-backfill:', '')
+        : `${r.method} ${r.path}`,
   );
-  const queries = reqs.filter((r) => r.method === 'POST' && (r.path.endsWith('/queries') || r.path.endsWith('/jobs'))).map((r) => String((r.body as { query?: string }).query ?? '').split('\n')[0]!.replace('-- smart-backfill:', ''));
+  const queries = reqs
+    .filter((r) => r.method === 'POST' && (r.path.endsWith('/queries') || r.path.endsWith('/jobs')))
+    .map((r) =>
+      String((r.body as { query?: string }).query ?? '')
+        .split('\n')[0]!
+        .replace('-- smart-backfill:', ''),
+    );
   return {
     queryJobs: queries.length,
     readJobs: queries.filter((q) => READS.test(q)).length,
@@ -50,16 +62,26 @@ const setup = (name: string, verifyWrites: boolean) => {
   fake.defineUserTable(target, { dateColumn: 'game_date' });
   const runDate = isoDate('2025-11-20');
   const days: IsoDate[] = Array.from({ length: 30 }, (_, i) => addDays(runDate, -30 + i));
-  fake.addUserRows(schedule, days.map((d) => ({ game_date: d, game_status: 'Final' })));
+  fake.addUserRows(
+    schedule,
+    days.map((d) => ({ game_date: d, game_status: 'Final' })),
+  );
   const fill = (dates: readonly IsoDate[]): void => {
-    for (const d of dates) fake.addUserRows(target, Array.from({ length: 100 }, () => ({ game_date: d })));
+    for (const d of dates)
+      fake.addUserRows(
+        target,
+        Array.from({ length: 100 }, () => ({ game_date: d })),
+      );
   };
   const clock = new ManualClock(Date.UTC(2025, 10, 20, 8));
   const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() }, verifyWrites });
   const alerter = memoryAlerter();
   const inner: Processor = { name, run: async () => 'ok' };
   const guarded = withSmartBackfill(inner, {
-    window: store.window({ table: `${ds}.schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final'] }, { table: `${ds}.target`, dateColumn: 'game_date' }),
+    window: store.window(
+      { table: `${ds}.schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final'] },
+      { table: `${ds}.target`, dateColumn: 'game_date' },
+    ),
     tracker: store.tracker,
     queue: memoryBackfillQueue({ clock }),
     runLog: store.runLog,
@@ -78,7 +100,9 @@ const setup = (name: string, verifyWrites: boolean) => {
 
 const figures: string[] = [];
 const report = (label: string, c: Cost): void => {
-  figures.push(`${label}: ${c.queryJobs} query jobs (${c.readJobs} read, ${c.verifyJobs} read-back), ${c.insertAlls} insertAll — ${c.statements.join(', ')}`);
+  figures.push(
+    `${label}: ${c.queryJobs} query jobs (${c.readJobs} read, ${c.verifyJobs} read-back), ${c.insertAlls} insertAll — ${c.statements.join(', ')}`,
+  );
   console.log(`[bigquery cost] ${figures[figures.length - 1]}`);
 };
 
@@ -156,11 +180,27 @@ describe('a failing combined check', () => {
   it('falls back to one job per read, so an alerts failure stays soft and the run goes ahead', async () => {
     const s = setup('fallback', true);
     s.fill(s.days);
-    const sqlStarts = (prefix: string) => (r: RecordedRequest): boolean => r.path.endsWith('/queries') && String((r.body as { query?: string } | undefined)?.query ?? '').startsWith(prefix);
-    fake.fail({ match: sqlStarts('-- smart-backfill:check'), status: 400, body: { error: { code: 400, message: 'scripted', errors: [{ reason: 'invalidQuery', message: 'scripted' }] } } });
-    fake.fail({ match: sqlStarts('-- smart-backfill:alerts.list'), status: 400, body: { error: { code: 400, message: 'scripted', errors: [{ reason: 'invalidQuery', message: 'scripted' }] } } });
+    const sqlStarts =
+      (prefix: string) =>
+      (r: RecordedRequest): boolean =>
+        r.path.endsWith('/queries') && String((r.body as { query?: string } | undefined)?.query ?? '').startsWith(prefix);
+    fake.fail({
+      match: sqlStarts('-- smart-backfill:check'),
+      status: 400,
+      body: { error: { code: 400, message: 'scripted', errors: [{ reason: 'invalidQuery', message: 'scripted' }] } },
+    });
+    fake.fail({
+      match: sqlStarts('-- smart-backfill:alerts.list'),
+      status: 400,
+      body: { error: { code: 400, message: 'scripted', errors: [{ reason: 'invalidQuery', message: 'scripted' }] } },
+    });
     const { outcome, cost } = await s.run();
     expect(outcome._tag).toBe('Ran');
-    expect(cost.statements.filter((x) => !x.startsWith('insertAll')).sort()).toEqual(['alerts.list', 'check window+requests+alerts+held', 'tracker.forWindow', 'window']);
+    expect(cost.statements.filter((x) => !x.startsWith('insertAll')).sort()).toEqual([
+      'alerts.list',
+      'check window+requests+alerts+held',
+      'tracker.forWindow',
+      'window',
+    ]);
   });
 });

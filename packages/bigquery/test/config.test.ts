@@ -45,30 +45,69 @@ describe('identifiers follow BigQuery naming rules and are the only text spliced
     fake.defineUserTable('test-project.ds.Spiel Tabelle-ü', { dateColumn: 'game_date' });
     fake.addUserRows('test-project.ds.Spiel Tabelle-ü', [{ game_date: '2025-03-01' }]);
     const t = bigQueryTargetTable({ client }, { table: 'ds.Spiel Tabelle-ü', dateColumn: 'game_date' });
-    expect(Object.fromEntries(await t.recordCounts({ processorName: 'p', start: isoDate('2025-03-01'), end: isoDate('2025-03-01') }))).toEqual({ '2025-03-01': 1 });
-    expect(() => bigQueryTargetTable({ client }, { table: { projectId: 'example.com:my-proj', datasetId: 'ds', tableId: 't' }, dateColumn: 'c', partitionColumn: '_PARTITIONTIME' })).not.toThrow();
+    expect(
+      Object.fromEntries(await t.recordCounts({ processorName: 'p', start: isoDate('2025-03-01'), end: isoDate('2025-03-01') })),
+    ).toEqual({ '2025-03-01': 1 });
+    expect(() =>
+      bigQueryTargetTable(
+        { client },
+        { table: { projectId: 'example.com:my-proj', datasetId: 'ds', tableId: 't' }, dateColumn: 'c', partitionColumn: '_PARTITIONTIME' },
+      ),
+    ).not.toThrow();
     expect(renderDdl({ projectId: 'example.com:my-proj' })).toContain('`example.com:my-proj.smart_backfill.backfill_request_events`');
   });
 });
 
 describe('options are checked as a whole', () => {
   it('needs statuses with a status column, and a status column with statuses', () => {
-    fails(() => bigQueryScheduleSource({ client }, { table: 'ds.t', dateColumn: 'd', statusColumn: 'game_status' }), /schedule\.statuses must list the accepted statuses/);
-    fails(() => bigQueryScheduleSource({ client }, { table: 'ds.t', dateColumn: 'd', statuses: ['Final'] }), /schedule\.statuses needs schedule\.statusColumn/);
+    fails(
+      () => bigQueryScheduleSource({ client }, { table: 'ds.t', dateColumn: 'd', statusColumn: 'game_status' }),
+      /schedule\.statuses must list the accepted statuses/,
+    );
+    fails(
+      () => bigQueryScheduleSource({ client }, { table: 'ds.t', dateColumn: 'd', statuses: ['Final'] }),
+      /schedule\.statuses needs schedule\.statusColumn/,
+    );
   });
 
   it('checks date column types and partition options', () => {
-    fails(() => bigQueryTargetTable({ client }, { table: 'ds.t', dateColumn: 'd', dateColumnType: 'date' as never }), /target\.dateColumnType must be one of DATE, TIMESTAMP, DATETIME, got "date"/);
-    fails(() => bigQueryTargetTable({ client }, { table: 'ds.t', dateColumn: 'd', partitionLagDays: 2 }), /partitionLagDays needs a partitionColumn/);
-    fails(() => bigQueryTargetTable({ client }, { table: 'ds.t', dateColumn: 'd', partitionColumn: '_PARTITIONDATE', partitionColumnType: 'TIMESTAMP' }), /partitionColumnType must be DATE for _PARTITIONDATE/);
-    fails(() => bigQueryTargetTable({ client }, { table: 'ds.t', dateColumn: 'd', partitionColumn: 'p', partitionLagDays: -1 }), /partitionLagDays must be a whole number 0–366/);
+    fails(
+      () => bigQueryTargetTable({ client }, { table: 'ds.t', dateColumn: 'd', dateColumnType: 'date' as never }),
+      /target\.dateColumnType must be one of DATE, TIMESTAMP, DATETIME, got "date"/,
+    );
+    fails(
+      () => bigQueryTargetTable({ client }, { table: 'ds.t', dateColumn: 'd', partitionLagDays: 2 }),
+      /partitionLagDays needs a partitionColumn/,
+    );
+    fails(
+      () =>
+        bigQueryTargetTable(
+          { client },
+          { table: 'ds.t', dateColumn: 'd', partitionColumn: '_PARTITIONDATE', partitionColumnType: 'TIMESTAMP' },
+        ),
+      /partitionColumnType must be DATE for _PARTITIONDATE/,
+    );
+    fails(
+      () => bigQueryTargetTable({ client }, { table: 'ds.t', dateColumn: 'd', partitionColumn: 'p', partitionLagDays: -1 }),
+      /partitionLagDays must be a whole number 0–366/,
+    );
   });
 
   it('checks the connection and tracking options', () => {
     fails(() => openBigQueryStore({ client: {} as never }), /client must be a BigQuery client/);
-    fails(() => openBigQueryStore({ client: new BigQuery() }), /projectId is required: pass projectId, or a client built with new BigQuery\(\{ projectId \}\)/);
-    expect(openBigQueryStore({ client: new BigQuery(), projectId: 'other-project' }).tables.requests).toEqual({ projectId: 'other-project', datasetId: 'smart_backfill', tableId: 'backfill_requests' });
-    fails(() => openBigQueryStore({ client, maximumBytesBilled: -5 }), /maximumBytesBilled must be a positive whole number of bytes, got -5/);
+    fails(
+      () => openBigQueryStore({ client: new BigQuery() }),
+      /projectId is required: pass projectId, or a client built with new BigQuery\(\{ projectId \}\)/,
+    );
+    expect(openBigQueryStore({ client: new BigQuery(), projectId: 'other-project' }).tables.requests).toEqual({
+      projectId: 'other-project',
+      datasetId: 'smart_backfill',
+      tableId: 'backfill_requests',
+    });
+    fails(
+      () => openBigQueryStore({ client, maximumBytesBilled: -5 }),
+      /maximumBytesBilled must be a positive whole number of bytes, got -5/,
+    );
     fails(() => openBigQueryStore({ client, tracking: { dataset: 'my-dataset' } }), /tracking\.dataset must be a dataset name/);
     fails(() => openBigQueryStore({ client, tracking: { tables: { requets: 'x' } as never } }), /tracking\.tables has no entry "requets"/);
     fails(() => renderDdl({ projectId: 'p-1', location: "US'; --" }), /location must be a BigQuery location/);
@@ -90,10 +129,24 @@ describe('decoding what the client returns', () => {
     fake.fail({
       match: (r) => r.path.endsWith('/queries'),
       status: 200,
-      body: { kind: 'bigquery#queryResponse', jobComplete: true, jobReference: { projectId: 'test-project', jobId: 'w', location: 'US' }, totalRows: '1', schema: { fields: [{ name: 'd', type: 'STRING' }, { name: 'n', type: 'INTEGER' }] }, rows: [{ f: [{ v: 'not a date' }, { v: '3' }] }] },
+      body: {
+        kind: 'bigquery#queryResponse',
+        jobComplete: true,
+        jobReference: { projectId: 'test-project', jobId: 'w', location: 'US' },
+        totalRows: '1',
+        schema: {
+          fields: [
+            { name: 'd', type: 'STRING' },
+            { name: 'n', type: 'INTEGER' },
+          ],
+        },
+        rows: [{ f: [{ v: 'not a date' }, { v: '3' }] }],
+      },
     });
-    await expect(store.target({ table: 'ds.weird', dateColumn: 'game_date' }).recordCounts({ processorName: 'p', start: isoDate('2025-03-01'), end: isoDate('2025-03-01') })).rejects.toThrow(
-      /column d returned "not a date", expected a DATE/,
-    );
+    await expect(
+      store
+        .target({ table: 'ds.weird', dateColumn: 'game_date' })
+        .recordCounts({ processorName: 'p', start: isoDate('2025-03-01'), end: isoDate('2025-03-01') }),
+    ).rejects.toThrow(/column d returned "not a date", expected a DATE/);
   });
 });

@@ -26,11 +26,20 @@ testScheduleSource({
     fake.defineUserTable(table, { dateColumn: 'game_date', statusColumn: 'game_status', processorColumn: 'processor' });
     const s = store();
     return {
-      schedule: s.schedule({ table: `${ds}.game_schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final', 'Completed'], processorColumn: 'processor' }),
+      schedule: s.schedule({
+        table: `${ds}.game_schedule`,
+        dateColumn: 'game_date',
+        statusColumn: 'game_status',
+        statuses: ['Final', 'Completed'],
+        processorColumn: 'processor',
+      }),
       statuses: { accepted: ['Final', 'Completed'], rejected: ['Scheduled', 'Postponed'] },
       perProcessor: true,
       seed: async ({ processorName, expected }) => {
-        fake.addUserRows(table, expected.map((r) => ({ game_date: r.date, game_status: r.status ?? 'Final', processor: processorName })));
+        fake.addUserRows(
+          table,
+          expected.map((r) => ({ game_date: r.date, game_status: r.status ?? 'Final', processor: processorName })),
+        );
       },
     };
   },
@@ -47,7 +56,12 @@ testTargetTable({
       seed: async ({ counts }) => {
         for (const [d, n] of Object.entries(counts)) {
           // Spread over the day, last one a millisecond before midnight: the UTC date decides.
-          fake.addUserRows(table, Array.from({ length: n }, (_, i) => ({ date_range_start: new Date(Date.parse(`${d}T00:00:00Z`) + Math.floor((i / Math.max(1, n - 1)) * 86_399_999)).toISOString() })));
+          fake.addUserRows(
+            table,
+            Array.from({ length: n }, (_, i) => ({
+              date_range_start: new Date(Date.parse(`${d}T00:00:00Z`) + Math.floor((i / Math.max(1, n - 1)) * 86_399_999)).toISOString(),
+            })),
+          );
         }
       },
     };
@@ -61,11 +75,20 @@ testTargetTable({
     const table = `test-project.${ds}.summary`;
     fake.defineUserTable(table, { dateColumn: 'game_date', processorColumn: 'processor', partitionColumn: '_PARTITIONDATE' });
     return {
-      target: store().target({ table: `${ds}.summary`, dateColumn: 'game_date', processorColumn: 'processor', partitionColumn: '_PARTITIONDATE', partitionLagDays: 1 }),
+      target: store().target({
+        table: `${ds}.summary`,
+        dateColumn: 'game_date',
+        processorColumn: 'processor',
+        partitionColumn: '_PARTITIONDATE',
+        partitionLagDays: 1,
+      }),
       perProcessor: true,
       seed: async ({ processorName, counts }) => {
         for (const [d, n] of Object.entries(counts)) {
-          fake.addUserRows(table, Array.from({ length: n }, () => ({ game_date: d, processor: processorName, _PARTITIONDATE: d })));
+          fake.addUserRows(
+            table,
+            Array.from({ length: n }, () => ({ game_date: d, processor: processorName, _PARTITIONDATE: d })),
+          );
         }
       },
     };

@@ -34,9 +34,14 @@ describe('docs/bigquery.md', () => {
   it('its example runs (against the local fake)', async () => {
     fake.defineUserTable('my-project.nba_raw.game_schedule', { dateColumn: 'game_date', statusColumn: 'game_status' });
     fake.defineUserTable('my-project.nba_analytics.player_game_summary', { dateColumn: 'game_date' });
-    fake.addUserRows('my-project.nba_raw.game_schedule', [{ game_date: '2025-11-01', game_status: 'Final' }, { game_date: '2025-11-02', game_status: 'Final' }]);
+    fake.addUserRows('my-project.nba_raw.game_schedule', [
+      { game_date: '2025-11-01', game_status: 'Final' },
+      { game_date: '2025-11-02', game_status: 'Final' },
+    ]);
     fake.addUserRows('my-project.nba_analytics.player_game_summary', [{ game_date: '2025-11-01' }]);
-    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<{ data: { expectedDates: string[]; recordCounts: Map<string, number> }; requests: unknown[] }>;
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+      ...args: string[]
+    ) => (...a: unknown[]) => Promise<{ data: { expectedDates: string[]; recordCounts: Map<string, number> }; requests: unknown[] }>;
     const run = new AsyncFunction('openBigQueryStore', 'client', `${block('ts bigquery-example')}\nreturn { data, requests };`);
     const { data, requests } = await run(openBigQueryStore, fake.client('my-project'));
     expect([...data.expectedDates].sort()).toEqual(['2025-11-01', '2025-11-02']);

@@ -23,9 +23,16 @@ describe('guard and worker on the BigQuery store', () => {
     fake.defineUserTable(target, { dateColumn: 'game_date' });
     const runDate = isoDate('2025-11-20');
     const days: IsoDate[] = Array.from({ length: 30 }, (_, i) => addDays(runDate, -30 + i));
-    fake.addUserRows(schedule, days.map((d) => ({ game_date: d, game_status: 'Final' })));
+    fake.addUserRows(
+      schedule,
+      days.map((d) => ({ game_date: d, game_status: 'Final' })),
+    );
     const missing = [isoDate('2025-11-15'), isoDate('2025-11-16')];
-    for (const d of days.filter((x) => !missing.includes(x))) fake.addUserRows(target, Array.from({ length: 100 }, () => ({ game_date: d })));
+    for (const d of days.filter((x) => !missing.includes(x)))
+      fake.addUserRows(
+        target,
+        Array.from({ length: 100 }, () => ({ game_date: d })),
+      );
 
     const clock = new ManualClock(Date.UTC(2025, 10, 20, 8));
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
@@ -36,12 +43,19 @@ describe('guard and worker on the BigQuery store', () => {
       async run(opts) {
         ran.push(opts);
         // The backfill writes the date's rows, as the real processor would.
-        if (opts.isBackfill === true) fake.addUserRows(target, Array.from({ length: 100 }, () => ({ game_date: opts.date })));
+        if (opts.isBackfill === true)
+          fake.addUserRows(
+            target,
+            Array.from({ length: 100 }, () => ({ game_date: opts.date })),
+          );
         return 'ok';
       },
     };
     const guarded = withSmartBackfill(inner, {
-      window: store.window({ table: `${ds}.game_schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final', 'Completed'] }, { table: `${ds}.player_game_summary`, dateColumn: 'game_date' }),
+      window: store.window(
+        { table: `${ds}.game_schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final', 'Completed'] },
+        { table: `${ds}.player_game_summary`, dateColumn: 'game_date' },
+      ),
       tracker: store.tracker,
       queue,
       runLog: store.runLog,
@@ -53,19 +67,35 @@ describe('guard and worker on the BigQuery store', () => {
     const outcome = await guarded.run({ date: runDate });
     expect(outcome._tag).toBe('Held');
     expect(outcome._tag === 'Held' && outcome.queued.map((r) => r.gameDate)).toEqual(missing);
-    const kinds = fake.requests.slice(mark).map((r) => (r.path.endsWith('/insertAll') ? `insertAll ${r.path.split('/tables/')[1]!.split('/')[0]}` : String((r.body as { query: string }).query).split('\n')[0]!.replace('-- smart-backfill:', '')));
+    const kinds = fake.requests.slice(mark).map((r) =>
+      r.path.endsWith('/insertAll')
+        ? `insertAll ${r.path.split('/tables/')[1]!.split('/')[0]}`
+        : String((r.body as { query: string }).query)
+            .split('\n')[0]!
+            .replace('-- smart-backfill:', ''),
+    );
     // The check reads once (window, requests and open alerts in one job); queueing both dates is one insertAll plus its read-back.
-    expect(kinds.filter((k) => k.startsWith('check') || ['window', 'tracker.forWindow', 'tracker.existing', 'alerts.list'].includes(k))).toEqual(['check window+requests+alerts+held']);
+    expect(
+      kinds.filter((k) => k.startsWith('check') || ['window', 'tracker.forWindow', 'tracker.existing', 'alerts.list'].includes(k)),
+    ).toEqual(['check window+requests+alerts+held']);
     expect(kinds.filter((k) => k === 'insertAll backfill_request_events')).toHaveLength(1 + 1 /* both MarkPublished in one insertAll */);
     expect(kinds.filter((k) => k === 'tracker.settle')).toHaveLength(1);
     console.log(`[bigquery] a held check with a 2-date gap: ${kinds.length} requests: ${kinds.join(', ')}`);
 
     const tick = await worker().runOnce({ max: 10 });
     expect(tick.outcomes.map((o) => o._tag)).toEqual(['Completed', 'Completed']);
-    expect(ran.filter((o) => o.isBackfill === true).map((o) => o.date).sort()).toEqual(missing);
+    expect(
+      ran
+        .filter((o) => o.isBackfill === true)
+        .map((o) => o.date)
+        .sort(),
+    ).toEqual(missing);
     expect(ran.filter((o) => o.trigger === 'resume').map((o) => o.date)).toEqual([runDate]);
     expect((await store.runLog.heldRuns({ processorName: P }))[0]?.status).toBe('resumed');
-    expect((await store.tracker.forWindow({ processorName: P, start: missing[0]!, end: missing[1]! })).map((r) => r.status)).toEqual(['completed', 'completed']);
+    expect((await store.tracker.forWindow({ processorName: P, start: missing[0]!, end: missing[1]! })).map((r) => r.status)).toEqual([
+      'completed',
+      'completed',
+    ]);
 
     // The seed's monitoring queries read these rows: skip_reason, metadata.gap_size, missing_dates[0].
     const runs = fake.rows(`${store.tables.runs.projectId}.${store.tables.runs.datasetId}.${store.tables.runs.tableId}`);
@@ -73,7 +103,14 @@ describe('guard and worker on the BigQuery store', () => {
     expect(JSON.parse(String(held?.['metadata']))).toMatchObject({ gap_size: 2, missing_dates: missing });
 
     function worker() {
-      return createWorker({ queue, tracker: store.tracker, runLog: store.runLog, registry: processorRegistry([guarded]), clock, guardFor: () => guarded });
+      return createWorker({
+        queue,
+        tracker: store.tracker,
+        runLog: store.runLog,
+        registry: processorRegistry([guarded]),
+        clock,
+        guardFor: () => guarded,
+      });
     }
   });
 });

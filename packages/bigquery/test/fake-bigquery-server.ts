@@ -41,7 +41,10 @@ export interface ScriptedFailure {
   readonly status?: number;
   readonly body?: unknown;
   /** ...or, for insertAll, accept the request but report these rows as failed. */
-  readonly insertErrors?: ReadonlyArray<{ readonly index: number; readonly errors: ReadonlyArray<{ readonly reason: string; readonly message?: string }> }>;
+  readonly insertErrors?: ReadonlyArray<{
+    readonly index: number;
+    readonly errors: ReadonlyArray<{ readonly reason: string; readonly message?: string }>;
+  }>;
   /** How many matching requests fail (default 1). */
   times?: number;
 }
@@ -62,7 +65,12 @@ interface Result {
 
 /** Google's error body: `{ error: { code, message, errors: [{ reason, message, domain }], status } }`. */
 export const apiError = (code: number, reason: string, message: string): Json => ({
-  error: { code, message, errors: [{ message, domain: 'global', reason }], status: code === 400 ? 'INVALID_ARGUMENT' : code === 403 ? 'PERMISSION_DENIED' : code === 404 ? 'NOT_FOUND' : 'INTERNAL' },
+  error: {
+    code,
+    message,
+    errors: [{ message, domain: 'global', reason }],
+    status: code === 400 ? 'INVALID_ARGUMENT' : code === 403 ? 'PERMISSION_DENIED' : code === 404 ? 'NOT_FOUND' : 'INTERNAL',
+  },
 });
 
 const EVENT_ORDER = (a: Json, b: Json): number => {
@@ -124,7 +132,13 @@ export class FakeBigQuery {
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, search: url.searchParams, headers: req.headers, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+        const rec: RecordedRequest = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          search: url.searchParams,
+          headers: req.headers,
+          body: text === '' ? undefined : (JSON.parse(text) as unknown),
+        };
         this.requests.push(rec);
         const [status, body] = this.handle(rec);
         res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
@@ -152,7 +166,12 @@ export class FakeBigQuery {
   client(projectId = 'test-project'): BigQuery {
     const auth = new OAuth2Client();
     auth.setCredentials({ access_token: 'fake-token-for-tests', expiry_date: Date.now() + 24 * 3600_000 });
-    return new BigQuery({ projectId, apiEndpoint: this.url, authClient: auth, retryOptions: { maxRetryDelay: 0.01, retryDelayMultiplier: 1.1 } });
+    return new BigQuery({
+      projectId,
+      apiEndpoint: this.url,
+      authClient: auth,
+      retryOptions: { maxRetryDelay: 0.01, retryDelayMultiplier: 1.1 },
+    });
   }
 
   fail(f: ScriptedFailure): void {
@@ -184,22 +203,27 @@ export class FakeBigQuery {
   }
 
   inserts(): { path: string; rows: { insertId: string; json: Json }[] }[] {
-    return this.requests.filter((r) => r.path.endsWith('/insertAll')).map((r) => ({ path: r.path, rows: (r.body as { rows: { insertId: string; json: Json }[] }).rows }));
+    return this.requests
+      .filter((r) => r.path.endsWith('/insertAll'))
+      .map((r) => ({ path: r.path, rows: (r.body as { rows: { insertId: string; json: Json }[] }).rows }));
   }
 
   // ---------------------------------------------------------------- routing
 
   private handle(r: RecordedRequest): [number, unknown] {
     const anonymous = this.allowNoAuth && r.headers.authorization === undefined;
-    if (!anonymous && r.headers.authorization !== 'Bearer fake-token-for-tests') return [401, apiError(401, 'unauthorized', 'missing or wrong bearer token')];
+    if (!anonymous && r.headers.authorization !== 'Bearer fake-token-for-tests')
+      return [401, apiError(401, 'unauthorized', 'missing or wrong bearer token')];
     const scripted = this.failures.find((f) => (f.times ?? 0) > 0 && f.match(r));
     if (scripted !== undefined) {
       scripted.times = (scripted.times ?? 1) - 1;
-      if (scripted.insertErrors !== undefined) return [200, { kind: 'bigquery#tableDataInsertAllResponse', insertErrors: scripted.insertErrors }];
+      if (scripted.insertErrors !== undefined)
+        return [200, { kind: 'bigquery#tableDataInsertAllResponse', insertErrors: scripted.insertErrors }];
       return [scripted.status ?? 500, scripted.body ?? apiError(500, 'backendError', 'scripted failure')];
     }
     let m = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(r.path);
-    if (m !== null && r.method === 'POST') return this.insertAll(`${m[1]}.${m[2]}.${decodeURIComponent(m[3]!)}`, r.body as { rows: { insertId: string; json: Json }[] });
+    if (m !== null && r.method === 'POST')
+      return this.insertAll(`${m[1]}.${m[2]}.${decodeURIComponent(m[3]!)}`, r.body as { rows: { insertId: string; json: Json }[] });
     m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(r.path);
     if (m !== null && r.method === 'POST') return this.query(m[1]!, r.body as Json);
     m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(r.path);
@@ -225,10 +249,27 @@ export class FakeBigQuery {
     const idx = token === null ? 0 : Number(token);
     const p = pages?.[idx];
     if (p === undefined) return [404, apiError(404, 'notFound', `Not found: Job ${projectId}:${jobId}`)];
-    return [200, this.resultBody(projectId, jobId, p.fields, p.rows, idx + 1 < pages!.length ? String(idx + 1) : undefined, pages!.reduce((n, x) => n + x.rows.length, 0))];
+    return [
+      200,
+      this.resultBody(
+        projectId,
+        jobId,
+        p.fields,
+        p.rows,
+        idx + 1 < pages!.length ? String(idx + 1) : undefined,
+        pages!.reduce((n, x) => n + x.rows.length, 0),
+      ),
+    ];
   }
 
-  private resultBody(projectId: string, jobId: string, fields: readonly Field[], rows: readonly Json[], pageToken: string | undefined, total: number): Json {
+  private resultBody(
+    projectId: string,
+    jobId: string,
+    fields: readonly Field[],
+    rows: readonly Json[],
+    pageToken: string | undefined,
+    total: number,
+  ): Json {
     return {
       kind: 'bigquery#getQueryResultsResponse',
       jobReference: { projectId, jobId, location: 'US' },
@@ -247,10 +288,18 @@ export class FakeBigQuery {
     const params = new Map<string, ParamValue>();
     for (const qp of (body['queryParameters'] as Json[] | undefined) ?? []) {
       const v = qp['parameterValue'] as { value?: unknown; arrayValues?: { value?: unknown }[] };
-      params.set(String(qp['name']), v.arrayValues !== undefined ? v.arrayValues.map((x) => (x.value === undefined || x.value === null ? null : String(x.value))) : v.value === undefined || v.value === null ? null : String(v.value));
+      params.set(
+        String(qp['name']),
+        v.arrayValues !== undefined
+          ? v.arrayValues.map((x) => (x.value === undefined || x.value === null ? null : String(x.value)))
+          : v.value === undefined || v.value === null
+            ? null
+            : String(v.value),
+      );
     }
     const op = /^-- smart-backfill:(\S+)/.exec(sql)?.[1];
-    if (op === undefined) return [400, apiError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood')];
+    if (op === undefined)
+      return [400, apiError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood')];
     let result: Result;
     try {
       result = this.evaluate(op, sql, params);
@@ -260,10 +309,17 @@ export class FakeBigQuery {
     const jobId = `job_${++this.jobCounter}`;
     const encoded = result.rows.map((row) => ({ f: row.map((v, i) => ({ v: encode(result.fields[i]!, v) })) }));
     const pages: { fields: readonly Field[]; rows: Json[] }[] = [];
-    for (let i = 0; i < Math.max(1, encoded.length); i += this.pageSize) pages.push({ fields: result.fields, rows: encoded.slice(i, i + this.pageSize) });
+    for (let i = 0; i < Math.max(1, encoded.length); i += this.pageSize)
+      pages.push({ fields: result.fields, rows: encoded.slice(i, i + this.pageSize) });
     this.pages.set(jobId, pages);
     const first = pages[0]!;
-    return [200, { ...this.resultBody(projectId, jobId, result.fields, first.rows, pages.length > 1 ? '1' : undefined, encoded.length), kind: 'bigquery#queryResponse' }];
+    return [
+      200,
+      {
+        ...this.resultBody(projectId, jobId, result.fields, first.rows, pages.length > 1 ? '1' : undefined, encoded.length),
+        kind: 'bigquery#queryResponse',
+      },
+    ];
   }
 
   // ---------------------------------------------------------------- evaluation
@@ -304,13 +360,22 @@ export class FakeBigQuery {
         const names = this.tablesIn(sql);
         const out: unknown[][] = [];
         if (op !== 'counts') for (const d of this.scheduleDates(names[0]!, params)) out.push(op === 'window' ? ['expected', d, null] : [d]);
-        if (op !== 'schedule') for (const [d, n] of this.counts(names[op === 'window' ? 1 : 0]!, params)) out.push(op === 'window' ? ['count', d, String(n)] : [d, String(n)]);
+        if (op !== 'schedule')
+          for (const [d, n] of this.counts(names[op === 'window' ? 1 : 0]!, params))
+            out.push(op === 'window' ? ['count', d, String(n)] : [d, String(n)]);
         const fields: Field[] =
           op === 'window'
-            ? [{ name: 'kind', type: 'STRING', mode: 'NULLABLE' }, { name: 'd', type: 'DATE', mode: 'NULLABLE' }, { name: 'n', type: 'INTEGER', mode: 'NULLABLE' }]
+            ? [
+                { name: 'kind', type: 'STRING', mode: 'NULLABLE' },
+                { name: 'd', type: 'DATE', mode: 'NULLABLE' },
+                { name: 'n', type: 'INTEGER', mode: 'NULLABLE' },
+              ]
             : op === 'schedule'
               ? [{ name: 'd', type: 'DATE', mode: 'NULLABLE' }]
-              : [{ name: 'd', type: 'DATE', mode: 'NULLABLE' }, { name: 'n', type: 'INTEGER', mode: 'NULLABLE' }];
+              : [
+                  { name: 'd', type: 'DATE', mode: 'NULLABLE' },
+                  { name: 'n', type: 'INTEGER', mode: 'NULLABLE' },
+                ];
         return { fields, rows: out };
       }
       case 'check': {
@@ -326,12 +391,18 @@ export class FakeBigQuery {
         }
         if (parts.includes('requests')) {
           const rows = latestBy(this.rows(names[at++]!), (r) => String(r['request_id'])).filter(
-            (r) => (r['superseded_by'] ?? null) === null && r['processor_name'] === need('r_processor') && String(r['game_date']) >= need('r_start_date') && String(r['game_date']) <= need('r_end_date'),
+            (r) =>
+              (r['superseded_by'] ?? null) === null &&
+              r['processor_name'] === need('r_processor') &&
+              String(r['game_date']) >= need('r_start_date') &&
+              String(r['game_date']) <= need('r_end_date'),
           );
           for (const r of rows) out.push(['request', null, null, toJsonString('requestEvents', r)]);
         }
         if (parts.includes('alerts')) {
-          const rows = latestBy(this.rows(names[at++]!), (r) => String(r['alert_key'])).filter((r) => r['processor_name'] === need('a_processor') && (r['resolved_at'] ?? null) === null);
+          const rows = latestBy(this.rows(names[at++]!), (r) => String(r['alert_key'])).filter(
+            (r) => r['processor_name'] === need('a_processor') && (r['resolved_at'] ?? null) === null,
+          );
           for (const r of rows) out.push(['alert', null, null, toJsonString('alertEvents', r)]);
         }
         if (parts.includes('held')) {
@@ -349,11 +420,25 @@ export class FakeBigQuery {
         return { fields, rows: out };
       }
       case 'tracker.since':
-        return this.project('requestEvents', this.eventRows(sql).filter((r) => r['request_id'] === need('request_id') && Number(r['version']) >= Number(need('version'))));
+        return this.project(
+          'requestEvents',
+          this.eventRows(sql).filter((r) => r['request_id'] === need('request_id') && Number(r['version']) >= Number(need('version'))),
+        );
       case 'held.since':
-        return this.project('heldRunEvents', this.eventRows(sql).filter((r) => r['processor_name'] === need('processor') && r['game_date'] === need('run_date') && Number(r['version']) >= Number(need('version'))));
+        return this.project(
+          'heldRunEvents',
+          this.eventRows(sql).filter(
+            (r) =>
+              r['processor_name'] === need('processor') &&
+              r['game_date'] === need('run_date') &&
+              Number(r['version']) >= Number(need('version')),
+          ),
+        );
       case 'alerts.since':
-        return this.project('alertEvents', this.eventRows(sql).filter((r) => r['alert_key'] === need('alert_key') && Number(r['version']) >= Number(need('version'))));
+        return this.project(
+          'alertEvents',
+          this.eventRows(sql).filter((r) => r['alert_key'] === need('alert_key') && Number(r['version']) >= Number(need('version'))),
+        );
       case 'tracker.get':
       case 'tracker.getMany':
       case 'tracker.forWindow':
@@ -366,15 +451,30 @@ export class FakeBigQuery {
         const live = (r: Json): boolean => r['superseded_by'] === null || r['superseded_by'] === undefined;
         if (op === 'tracker.get') rows = rows.filter((r) => r['request_id'] === need('request_id'));
         if (op === 'tracker.getMany') rows = rows.filter((r) => arr('request_ids').includes(String(r['request_id'])));
-        if (op === 'tracker.forWindow') rows = rows.filter((r) => live(r) && r['processor_name'] === need('processor') && String(r['game_date']) >= need('start_date') && String(r['game_date']) <= need('end_date'));
+        if (op === 'tracker.forWindow')
+          rows = rows.filter(
+            (r) =>
+              live(r) &&
+              r['processor_name'] === need('processor') &&
+              String(r['game_date']) >= need('start_date') &&
+              String(r['game_date']) <= need('end_date'),
+          );
         if (op === 'tracker.existing' || op === 'tracker.settle') {
           const dates = arr('dates');
           const procs = arr('processors');
-          rows = rows.filter((r) => dates.includes(String(r['game_date'])) && procs.includes(String(r['processor_name'])) && String(r['game_date']) >= need('min_date') && String(r['game_date']) <= need('max_date'));
+          rows = rows.filter(
+            (r) =>
+              dates.includes(String(r['game_date'])) &&
+              procs.includes(String(r['processor_name'])) &&
+              String(r['game_date']) >= need('min_date') &&
+              String(r['game_date']) <= need('max_date'),
+          );
         }
         if (op === 'tracker.unpublished') {
           rows = rows
-            .filter((r) => live(r) && ms(r['requested_at']) <= ms(need('older_than')) && r['status'] === 'queued' && r['published_at'] === null)
+            .filter(
+              (r) => live(r) && ms(r['requested_at']) <= ms(need('older_than')) && r['status'] === 'queued' && r['published_at'] === null,
+            )
             .sort((a, b) => ms(a['requested_at']) - ms(b['requested_at']) || cmpStr(a['request_id'], b['request_id']));
         }
         if (op === 'tracker.expiredLeases') {
@@ -418,7 +518,11 @@ export class FakeBigQuery {
         if (op === 'held.get') rows = rows.filter((r) => r['processor_name'] === need('processor') && r['game_date'] === need('run_date'));
         else
           rows = rows
-            .filter((r) => (!params.has('processor') || r['processor_name'] === need('processor')) && (!params.has('status') || r['status'] === need('status')))
+            .filter(
+              (r) =>
+                (!params.has('processor') || r['processor_name'] === need('processor')) &&
+                (!params.has('status') || r['status'] === need('status')),
+            )
             .sort((a, b) => cmpStr(a['game_date'], b['game_date']) || cmpStr(a['processor_name'], b['processor_name']));
         return this.project('heldRunEvents', rows);
       }
@@ -428,7 +532,11 @@ export class FakeBigQuery {
         if (op === 'alerts.get') rows = rows.filter((r) => r['alert_key'] === need('alert_key'));
         else
           rows = rows
-            .filter((r) => (!params.has('processor') || r['processor_name'] === need('processor')) && (!sql.includes('resolved_at IS NULL') || r['resolved_at'] === null))
+            .filter(
+              (r) =>
+                (!params.has('processor') || r['processor_name'] === need('processor')) &&
+                (!sql.includes('resolved_at IS NULL') || r['resolved_at'] === null),
+            )
             .sort((a, b) => ms(b['opened_at']) - ms(a['opened_at']) || cmpStr(b['alert_key'], a['alert_key']));
         return this.project('alertEvents', rows);
       }
@@ -460,7 +568,8 @@ export class FakeBigQuery {
     let rows = t.rows.filter((r) => inRange(r[t.config.dateColumn], type, prefix));
     if (t.config.partitionColumn !== undefined) {
       // The adapter must also filter the partition column, or BigQuery scans every partition.
-      if (!params.has(`${prefix}_part_start`) && !params.has(`${prefix}_part_from`)) throw new Error(`query on ${table} has no filter on partition column ${t.config.partitionColumn}`);
+      if (!params.has(`${prefix}_part_start`) && !params.has(`${prefix}_part_from`))
+        throw new Error(`query on ${table} has no filter on partition column ${t.config.partitionColumn}`);
       rows = rows.filter((r) => inRange(r[t.config.partitionColumn!], t.config.partitionColumnType ?? 'DATE', `${prefix}_part`));
     }
     if (t.config.processorColumn !== undefined) rows = rows.filter((r) => r[t.config.processorColumn!] === get('processor'));
@@ -511,7 +620,11 @@ const toJsonString = (kind: TableDef['kind'], r: Json): string => {
   return JSON.stringify(out);
 };
 
-const fieldOf = (c: ColumnDef): Field => ({ name: c.name, type: c.type === 'INT64' ? 'INTEGER' : c.type === 'BOOL' ? 'BOOLEAN' : c.type, mode: c.mode });
+const fieldOf = (c: ColumnDef): Field => ({
+  name: c.name,
+  type: c.type === 'INT64' ? 'INTEGER' : c.type === 'BOOL' ? 'BOOLEAN' : c.type,
+  mode: c.mode,
+});
 
 /** A value as the REST API sends it: strings everywhere, TIMESTAMP as int64 microseconds, REPEATED as `[{ v }]`. */
 const encode = (f: Field, v: unknown): unknown => {

@@ -52,8 +52,24 @@ if (skip === false) {
 describe.skipIf(skip !== false)('bigquery live: views', () => {
   it('the latest-state views and monitoring views answer', async () => {
     const store = openBigQueryStore({ client: client(), location, tracking: { dataset } });
-    await store.tracker.create([{ requestId: 'live-1', processorName: 'p', gameDate: isoDate('2025-03-01'), requestType: 'auto', priority: 'normal', requestedAt: Date.now(), requestedBy: 'live-test', triggerReason: 'auto_backfill', metadata: {} }]);
-    const [rows] = await client().query({ query: `SELECT request_id, status FROM \`${project}.${dataset}.backfill_requests\` WHERE game_date = @d`, params: { d: client().date('2025-03-01') }, location });
+    await store.tracker.create([
+      {
+        requestId: 'live-1',
+        processorName: 'p',
+        gameDate: isoDate('2025-03-01'),
+        requestType: 'auto',
+        priority: 'normal',
+        requestedAt: Date.now(),
+        requestedBy: 'live-test',
+        triggerReason: 'auto_backfill',
+        metadata: {},
+      },
+    ]);
+    const [rows] = await client().query({
+      query: `SELECT request_id, status FROM \`${project}.${dataset}.backfill_requests\` WHERE game_date = @d`,
+      params: { d: client().date('2025-03-01') },
+      location,
+    });
     expect(rows).toEqual([{ request_id: 'live-1', status: 'queued' }]);
     for (const v of ['gap_detection_frequency', 'backfill_success_rate', 'time_to_recovery']) {
       await client().query({ query: `SELECT * FROM \`${project}.${dataset}.${v}\``, location });
@@ -64,7 +80,18 @@ describe.skipIf(skip !== false)('bigquery live: views', () => {
 // Each subject gets its own tracking tables in the one dataset (table names carry a counter).
 const freshTables = async () => {
   const suffix = `_${++n}`;
-  const tables = { requestEvents: `backfill_request_events${suffix}`, requests: `backfill_requests${suffix}`, runs: `analytics_processor_runs${suffix}`, heldRunEvents: `held_run_events${suffix}`, heldRuns: `held_runs${suffix}`, alertEvents: `alert_events${suffix}`, alerts: `alerts${suffix}`, gapDetectionFrequency: `gdf${suffix}`, backfillSuccessRate: `bsr${suffix}`, timeToRecovery: `ttr${suffix}` };
+  const tables = {
+    requestEvents: `backfill_request_events${suffix}`,
+    requests: `backfill_requests${suffix}`,
+    runs: `analytics_processor_runs${suffix}`,
+    heldRunEvents: `held_run_events${suffix}`,
+    heldRuns: `held_runs${suffix}`,
+    alertEvents: `alert_events${suffix}`,
+    alerts: `alerts${suffix}`,
+    gapDetectionFrequency: `gdf${suffix}`,
+    backfillSuccessRate: `bsr${suffix}`,
+    timeToRecovery: `ttr${suffix}`,
+  };
   await applyDdl({ client: client(), location, tracking: { dataset, tables } });
   return openBigQueryStore({ client: client(), location, tracking: { dataset, tables } });
 };
@@ -80,13 +107,22 @@ testScheduleSource({
     // Subjects share one schedule table: processor names are namespaced per subject.
     const proc = `sched_${++n}`;
     const store = openBigQueryStore({ client: client(), location, tracking: { dataset } });
-    const inner = store.schedule({ table: `${dataset}.game_schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final', 'Completed'], processorColumn: 'processor' });
+    const inner = store.schedule({
+      table: `${dataset}.game_schedule`,
+      dateColumn: 'game_date',
+      statusColumn: 'game_status',
+      statuses: ['Final', 'Completed'],
+      processorColumn: 'processor',
+    });
     return {
       schedule: { expectedDates: (q) => inner.expectedDates({ ...q, processorName: `${proc}:${q.processorName}` }) },
       statuses: { accepted: ['Final', 'Completed'], rejected: ['Scheduled'] },
       perProcessor: true,
       seed: async ({ processorName, expected }) => {
-        await client().dataset(dataset).table('game_schedule').insert(expected.map((r) => ({ game_date: r.date, game_status: r.status ?? 'Final', processor: `${proc}:${processorName}` })));
+        await client()
+          .dataset(dataset)
+          .table('game_schedule')
+          .insert(expected.map((r) => ({ game_date: r.date, game_status: r.status ?? 'Final', processor: `${proc}:${processorName}` })));
       },
     };
   },
@@ -97,15 +133,24 @@ testTargetTable({
   create: async () => {
     const proc = `target_${++n}`;
     const store = openBigQueryStore({ client: client(), location, tracking: { dataset } });
-    const target = store.target({ table: `${dataset}.player_game_summary`, dateColumn: 'date_range_start', dateColumnType: 'TIMESTAMP', processorColumn: 'processor' });
+    const target = store.target({
+      table: `${dataset}.player_game_summary`,
+      dateColumn: 'date_range_start',
+      dateColumnType: 'TIMESTAMP',
+      processorColumn: 'processor',
+    });
     return {
       target: { recordCounts: (q) => target.recordCounts({ ...q, processorName: `${proc}:${q.processorName}` }) },
       perProcessor: true,
       seed: async ({ processorName, counts }) => {
-        const rows = Object.entries(counts).flatMap(([d, k]) => Array.from({ length: k }, (_, i) => ({ date_range_start: new Date(Date.parse(`${d}T00:00:00Z`) + i * 1000).toISOString(), processor: `${proc}:${processorName}` })));
+        const rows = Object.entries(counts).flatMap(([d, k]) =>
+          Array.from({ length: k }, (_, i) => ({
+            date_range_start: new Date(Date.parse(`${d}T00:00:00Z`) + i * 1000).toISOString(),
+            processor: `${proc}:${processorName}`,
+          })),
+        );
         if (rows.length > 0) await client().dataset(dataset).table('player_game_summary').insert(rows);
       },
     };
   },
 });
-

@@ -24,21 +24,55 @@ const everyStatement = async (): Promise<string[]> => {
     ['ts', 'TIMESTAMP'],
     ['dt', 'DATETIME'],
   ] as const) {
-    fake.defineUserTable(`test-project.${ds}.${t}`, { dateColumn: 'd_col', dateColumnType: type, statusColumn: 'st', processorColumn: 'proc', partitionColumn: 'part', partitionColumnType: 'DATE' });
+    fake.defineUserTable(`test-project.${ds}.${t}`, {
+      dateColumn: 'd_col',
+      dateColumnType: type,
+      statusColumn: 'st',
+      processorColumn: 'proc',
+      partitionColumn: 'part',
+      partitionColumnType: 'DATE',
+    });
   }
-  fake.defineUserTable(`test-project.${ds}.ing`, { dateColumn: 'd_col', dateColumnType: 'TIMESTAMP', partitionColumn: '_PARTITIONTIME', partitionColumnType: 'TIMESTAMP' });
+  fake.defineUserTable(`test-project.${ds}.ing`, {
+    dateColumn: 'd_col',
+    dateColumnType: 'TIMESTAMP',
+    partitionColumn: '_PARTITIONTIME',
+    partitionColumnType: 'TIMESTAMP',
+  });
   const mark = fake.requests.length;
   const s = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
   for (const t of ['sched', 'ts', 'dt'] as const) {
     const type = t === 'sched' ? 'DATE' : t === 'ts' ? 'TIMESTAMP' : 'DATETIME';
-    const opts = { table: `${ds}.${t}`, dateColumn: 'd_col', dateColumnType: type, processorColumn: 'proc', partitionColumn: 'part', partitionColumnType: 'DATE', partitionLagDays: 2 } as const;
+    const opts = {
+      table: `${ds}.${t}`,
+      dateColumn: 'd_col',
+      dateColumnType: type,
+      processorColumn: 'proc',
+      partitionColumn: 'part',
+      partitionColumnType: 'DATE',
+      partitionLagDays: 2,
+    } as const;
     await s.schedule({ ...opts, statusColumn: 'st', statuses: ['Final'] }).expectedDates(W);
     await s.target(opts).recordCounts(W);
     await s.window({ ...opts, statusColumn: 'st', statuses: ['Final'] }, opts).readWindow(W);
   }
-  await s.target({ table: `${ds}.ing`, dateColumn: 'd_col', dateColumnType: 'TIMESTAMP', partitionColumn: '_PARTITIONTIME' }).recordCounts(W);
+  await s
+    .target({ table: `${ds}.ing`, dateColumn: 'd_col', dateColumnType: 'TIMESTAMP', partitionColumn: '_PARTITIONTIME' })
+    .recordCounts(W);
   const t = s.tracker;
-  await t.create([{ requestId: 'r1', processorName: P, gameDate: isoDate('2025-03-02'), requestType: 'auto', priority: 'normal', requestedAt: 1, requestedBy: 'x', triggerReason: 'auto_backfill', metadata: {} }]);
+  await t.create([
+    {
+      requestId: 'r1',
+      processorName: P,
+      gameDate: isoDate('2025-03-02'),
+      requestType: 'auto',
+      priority: 'normal',
+      requestedAt: 1,
+      requestedBy: 'x',
+      triggerReason: 'auto_backfill',
+      metadata: {},
+    },
+  ]);
   await t.forWindow(W);
   await t.get('r1');
   await t.apply('r1', { _tag: 'Claim', at: 2, owner: 'w', leaseMs: 10 });
@@ -46,22 +80,67 @@ const everyStatement = async (): Promise<string[]> => {
   await t.expiredLeases({ now: 50, limit: 10 });
   await t.list({});
   await t.list({ processorName: P, statuses: ['queued'], since: 0, limit: 5 });
-  const run = { runId: 'x', processorName: P, runDate: isoDate('2025-03-05'), trigger: 'scheduled', isBackfill: false, outcome: 'succeeded', skipReason: null, errorMessage: null, startedAt: 1, finishedAt: 2, durationMs: 1, metadata: {} } as const;
+  const run = {
+    runId: 'x',
+    processorName: P,
+    runDate: isoDate('2025-03-05'),
+    trigger: 'scheduled',
+    isBackfill: false,
+    outcome: 'succeeded',
+    skipReason: null,
+    errorMessage: null,
+    startedAt: 1,
+    finishedAt: 2,
+    durationMs: 1,
+    metadata: {},
+  } as const;
   await s.runLog.append(run);
   await s.runLog.runs({});
   await s.runLog.runs({ processorName: P, since: 0, until: 10, limit: 3 });
-  await s.runLog.hold({ processorName: P, runDate: isoDate('2025-03-05'), heldAt: 1, reason: 'backfill_queued', waitingFor: [isoDate('2025-03-01')] });
+  await s.runLog.hold({
+    processorName: P,
+    runDate: isoDate('2025-03-05'),
+    heldAt: 1,
+    reason: 'backfill_queued',
+    waitingFor: [isoDate('2025-03-01')],
+  });
   await s.runLog.heldRuns({});
   await s.runLog.heldRuns({ processorName: P, status: 'held' });
   await s.runLog.release(P, isoDate('2025-03-05'), 'resumed', 3);
-  await s.alertLog.upsertOpen({ alertKey: 'k', processorName: P, reason: 'gap_exceeds_threshold', runDate: isoDate('2025-03-05'), missingDates: [], lastError: null, openedAt: 1, at: 1 });
+  await s.alertLog.upsertOpen({
+    alertKey: 'k',
+    processorName: P,
+    reason: 'gap_exceeds_threshold',
+    runDate: isoDate('2025-03-05'),
+    missingDates: [],
+    lastError: null,
+    openedAt: 1,
+    at: 1,
+  });
   await s.alertLog.markSent('k', 2);
   await s.alertLog.resolve('k', 3);
   await s.alertLog.list({});
   await s.alertLog.list({ processorName: P, openOnly: true });
   await t.apply('r1', { _tag: 'MarkPublished', at: 4 });
   // A guard check: window, requests, open alerts (and held runs) in one combined statement.
-  const w = s.window({ table: `${ds}.sched`, dateColumn: 'd_col', statusColumn: 'st', statuses: ['Final'], processorColumn: 'proc', partitionColumn: 'part' }, { table: `${ds}.ts`, dateColumn: 'd_col', dateColumnType: 'TIMESTAMP', processorColumn: 'proc', partitionColumn: 'part', partitionColumnType: 'DATE' });
+  const w = s.window(
+    {
+      table: `${ds}.sched`,
+      dateColumn: 'd_col',
+      statusColumn: 'st',
+      statuses: ['Final'],
+      processorColumn: 'proc',
+      partitionColumn: 'part',
+    },
+    {
+      table: `${ds}.ts`,
+      dateColumn: 'd_col',
+      dateColumnType: 'TIMESTAMP',
+      processorColumn: 'proc',
+      partitionColumn: 'part',
+      partitionColumnType: 'DATE',
+    },
+  );
   await Promise.all([s.alertLog.list({ processorName: P, openOnly: true }), w.readWindow(W), t.forWindow(W)]);
   await Promise.all([w.readWindow(W), t.forWindow(W)]);
   await Promise.all([s.alertLog.list({ processorName: P, openOnly: true }), t.forWindow(W)]);
@@ -76,7 +155,28 @@ describe('BigQuery syntax (node-sql-parser, bigquery dialect)', () => {
     const sqls = await everyStatement();
     const kinds = new Set(sqls.map((s) => /^-- smart-backfill:(\S+)/.exec(s)?.[1]));
     expect([...kinds].sort()).toEqual(
-      ['alerts.get', 'alerts.list', 'alerts.since', 'check', 'counts', 'held.get', 'held.list', 'held.since', 'runs.list', 'schedule', 'tracker.existing', 'tracker.expiredLeases', 'tracker.forWindow', 'tracker.get', 'tracker.getMany', 'tracker.list', 'tracker.settle', 'tracker.since', 'tracker.unpublished', 'window'].sort(),
+      [
+        'alerts.get',
+        'alerts.list',
+        'alerts.since',
+        'check',
+        'counts',
+        'held.get',
+        'held.list',
+        'held.since',
+        'runs.list',
+        'schedule',
+        'tracker.existing',
+        'tracker.expiredLeases',
+        'tracker.forWindow',
+        'tracker.get',
+        'tracker.getMany',
+        'tracker.list',
+        'tracker.settle',
+        'tracker.since',
+        'tracker.unpublished',
+        'window',
+      ].sort(),
     );
     for (const sql of sqls) {
       expect(() => parser.astify(sql, { database: 'bigquery' }), sql).not.toThrow();
@@ -85,7 +185,12 @@ describe('BigQuery syntax (node-sql-parser, bigquery dialect)', () => {
   });
 
   it('parses the DDL, with two documented substitutions for parser gaps', () => {
-    const statements = ddlStatements({ projectId: 'my-proj', location: 'EU', tracking: { dataset: 'nba_processing' }, partitionExpirationDays: 400 });
+    const statements = ddlStatements({
+      projectId: 'my-proj',
+      location: 'EU',
+      tracking: { dataset: 'nba_processing' },
+      partitionExpirationDays: 400,
+    });
     expect(statements).toHaveLength(11);
     for (const sql of statements) {
       if (sql.startsWith('CREATE SCHEMA')) {
@@ -103,7 +208,21 @@ describe('BigQuery syntax (node-sql-parser, bigquery dialect)', () => {
 /** Strings built to break out of quoting, each with a marker that cannot occur in our SQL by accident. */
 const hostile = fc
   .tuple(
-    fc.constantFrom("'", '"', '`', '\\', "'; DROP TABLE x; --", '` OR 1=1 --', '/* */', '\n--', '@processor', ')) UNION ALL SELECT 1 --', '${x}', 'ё́🙂\u0000', '%_'),
+    fc.constantFrom(
+      "'",
+      '"',
+      '`',
+      '\\',
+      "'; DROP TABLE x; --",
+      '` OR 1=1 --',
+      '/* */',
+      '\n--',
+      '@processor',
+      ')) UNION ALL SELECT 1 --',
+      '${x}',
+      'ё́🙂\u0000',
+      '%_',
+    ),
     fc.string({ maxLength: 12 }),
     fc.nat(),
   )
@@ -138,22 +257,58 @@ const exerciseWith = async (s: BigQueryStore, name: string, date: IsoDate): Prom
   await s.target(tgt).recordCounts(q);
   await s.window(src, tgt).readWindow(q);
   await s.tracker.forWindow(q);
-  await s.tracker.create([{ requestId: name, processorName: name, gameDate: date, requestType: 'manual', priority: 'low', requestedAt: 1, requestedBy: name, triggerReason: name, metadata: { note: name } }]);
+  await s.tracker.create([
+    {
+      requestId: name,
+      processorName: name,
+      gameDate: date,
+      requestType: 'manual',
+      priority: 'low',
+      requestedAt: 1,
+      requestedBy: name,
+      triggerReason: name,
+      metadata: { note: name },
+    },
+  ]);
   await s.tracker.get(name);
   await s.tracker.apply(name, { _tag: 'Fail', at: 1, attempt: 1, error: name });
   await s.tracker.list({ processorName: name, statuses: ['queued'] });
-  await s.runLog.append({ runId: name, processorName: name, runDate: date, trigger: 'manual', isBackfill: true, outcome: 'failed', skipReason: null, errorMessage: name, startedAt: 1, finishedAt: 2, durationMs: 1, metadata: { why: name } });
+  await s.runLog.append({
+    runId: name,
+    processorName: name,
+    runDate: date,
+    trigger: 'manual',
+    isBackfill: true,
+    outcome: 'failed',
+    skipReason: null,
+    errorMessage: name,
+    startedAt: 1,
+    finishedAt: 2,
+    durationMs: 1,
+    metadata: { why: name },
+  });
   await s.runLog.runs({ processorName: name });
   await s.runLog.hold({ processorName: name, runDate: date, heldAt: 1, reason: 'backfill_queued', waitingFor: [date] });
   await s.runLog.heldRuns({ processorName: name });
   await s.runLog.release(name, date, 'cancelled', 2);
-  await s.alertLog.upsertOpen({ alertKey: name, processorName: name, reason: 'backfill_keeps_failing', runDate: date, missingDates: [date], lastError: name, openedAt: 1, at: 1 });
+  await s.alertLog.upsertOpen({
+    alertKey: name,
+    processorName: name,
+    reason: 'backfill_keeps_failing',
+    runDate: date,
+    missingDates: [date],
+    lastError: name,
+    openedAt: 1,
+    at: 1,
+  });
   await s.alertLog.markSent(name, 2);
   await s.alertLog.resolve(name, 3);
   await s.alertLog.list({ processorName: name });
 };
 
-const DATE = fc.integer({ min: 0, max: 3000 }).map((n) => isoDate(new Date(Date.UTC(2020, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)));
+const DATE = fc
+  .integer({ min: 0, max: 3000 })
+  .map((n) => isoDate(new Date(Date.UTC(2020, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)));
 
 describe('injection', () => {
   it('1,000 hostile processor names through every method: never in SQL text, always in parameters or row data', async () => {
@@ -182,9 +337,27 @@ describe('injection', () => {
       fc.asyncProperty(hostile, async (bad) => {
         const q = { processorName: P, start: bad as IsoDate, end: isoDate('2025-03-01') };
         await expect(s.tracker.forWindow(q)).rejects.toThrow(/forWindow\.start must be a YYYY-MM-DD date/);
-        await expect(s.target({ table: 'd.t', dateColumn: 'c' }).recordCounts(q)).rejects.toThrow(/window\.start must be a YYYY-MM-DD date/);
-        await expect(s.tracker.create([{ requestId: 'r', processorName: P, gameDate: bad as IsoDate, requestType: 'auto', priority: 'normal', requestedAt: 1, requestedBy: 'x', triggerReason: 'x', metadata: {} }])).rejects.toThrow(/requests\[0\]\.gameDate must be a YYYY-MM-DD date/);
-        await expect(s.runLog.hold({ processorName: P, runDate: bad as IsoDate, heldAt: 1, reason: 'backfill_queued', waitingFor: [] })).rejects.toThrow(/runDate must be a YYYY-MM-DD date/);
+        await expect(s.target({ table: 'd.t', dateColumn: 'c' }).recordCounts(q)).rejects.toThrow(
+          /window\.start must be a YYYY-MM-DD date/,
+        );
+        await expect(
+          s.tracker.create([
+            {
+              requestId: 'r',
+              processorName: P,
+              gameDate: bad as IsoDate,
+              requestType: 'auto',
+              priority: 'normal',
+              requestedAt: 1,
+              requestedBy: 'x',
+              triggerReason: 'x',
+              metadata: {},
+            },
+          ]),
+        ).rejects.toThrow(/requests\[0\]\.gameDate must be a YYYY-MM-DD date/);
+        await expect(
+          s.runLog.hold({ processorName: P, runDate: bad as IsoDate, heldAt: 1, reason: 'backfill_queued', waitingFor: [] }),
+        ).rejects.toThrow(/runDate must be a YYYY-MM-DD date/);
       }),
       { numRuns: 200 },
     );
@@ -204,8 +377,14 @@ describe('injection', () => {
           const body = r.body as { query: string; queryParameters: unknown[] };
           expect(body.query.includes(name)).toBe(false);
         }
-        expect(sent.some((r) => JSON.stringify((r.body as { queryParameters?: unknown })?.queryParameters ?? null).includes(JSON.stringify(name).slice(1, -1)))).toBe(true);
-        expect(sent.some((r) => r.path.endsWith('/insertAll') && JSON.stringify(r.body).includes(JSON.stringify(name).slice(1, -1)))).toBe(true);
+        expect(
+          sent.some((r) =>
+            JSON.stringify((r.body as { queryParameters?: unknown })?.queryParameters ?? null).includes(JSON.stringify(name).slice(1, -1)),
+          ),
+        ).toBe(true);
+        expect(sent.some((r) => r.path.endsWith('/insertAll') && JSON.stringify(r.body).includes(JSON.stringify(name).slice(1, -1)))).toBe(
+          true,
+        );
       }),
       { numRuns: 25 },
     );

@@ -39,7 +39,8 @@ const queriesSince = (mark: number) => since(mark).filter((r) => r.method === 'P
 const insertsSince = (mark: number) => since(mark).filter((r) => r.path.endsWith('/insertAll'));
 const paramsOf = (body: unknown): Record<string, { type: unknown; value: unknown }> => {
   const out: Record<string, { type: unknown; value: unknown }> = {};
-  for (const qp of (body as { queryParameters?: { name: string; parameterType: unknown; parameterValue: unknown }[] }).queryParameters ?? []) {
+  for (const qp of (body as { queryParameters?: { name: string; parameterType: unknown; parameterValue: unknown }[] }).queryParameters ??
+    []) {
     out[qp.name] = { type: qp.parameterType, value: qp.parameterValue };
   }
   return out;
@@ -48,10 +49,23 @@ const paramsOf = (body: unknown): Record<string, { type: unknown; value: unknown
 describe('one check = one window job + one request job, whatever the gap size', () => {
   it('reads schedule and counts in a single jobs.query with typed, non-empty parameters', async () => {
     const { ds, schedule, target } = seedTables();
-    fake.addUserRows(schedule, ['2025-03-01', '2025-03-02', '2025-03-03'].map((d) => ({ game_date: d, game_status: 'Final' })));
+    fake.addUserRows(
+      schedule,
+      ['2025-03-01', '2025-03-02', '2025-03-03'].map((d) => ({ game_date: d, game_status: 'Final' })),
+    );
     fake.addUserRows(schedule, [{ game_date: '2025-03-04', game_status: 'Postponed' }]);
-    fake.addUserRows(target, [{ date_range_start: '2025-03-01T23:59:59.999Z' }, { date_range_start: '2025-03-02T00:00:00.000Z' }, { date_range_start: '2025-03-05T00:00:00.000Z' }]);
-    const store = openBigQueryStore({ client: fake.client(), location: 'US', maximumBytesBilled: 50_000_000, labels: { app: 'smart-backfill' }, tracking: { dataset: freshDataset() } });
+    fake.addUserRows(target, [
+      { date_range_start: '2025-03-01T23:59:59.999Z' },
+      { date_range_start: '2025-03-02T00:00:00.000Z' },
+      { date_range_start: '2025-03-05T00:00:00.000Z' },
+    ]);
+    const store = openBigQueryStore({
+      client: fake.client(),
+      location: 'US',
+      maximumBytesBilled: 50_000_000,
+      labels: { app: 'smart-backfill' },
+      tracking: { dataset: freshDataset() },
+    });
     const window = store.window(
       { table: `${ds}.game_schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final', 'Completed'] },
       { table: `${ds}.player_game_summary`, dateColumn: 'date_range_start', dateColumnType: 'TIMESTAMP' },
@@ -65,13 +79,22 @@ describe('one check = one window job + one request job, whatever the gap size', 
     expect(queriesSince(mark)).toHaveLength(1);
     expect(q!.headers.authorization).toBe('Bearer fake-token-for-tests');
     const body = q!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ useLegacySql: false, maximumBytesBilled: '50000000', location: 'US', labels: { app: 'smart-backfill' }, parameterMode: 'named' });
+    expect(body).toMatchObject({
+      useLegacySql: false,
+      maximumBytesBilled: '50000000',
+      location: 'US',
+      labels: { app: 'smart-backfill' },
+      parameterMode: 'named',
+    });
     expect(String(body['query'])).toMatch(/^-- smart-backfill:window\n/);
     const params = paramsOf(body);
     // DATE parameters carry their value (a plain string typed DATE would arrive as `{}`).
     expect(params['s_start']).toEqual({ type: { type: 'DATE' }, value: { value: '2025-03-01' } });
     expect(params['s_end']).toEqual({ type: { type: 'DATE' }, value: { value: '2025-03-04' } });
-    expect(params['s_statuses']).toEqual({ type: { type: 'ARRAY', arrayType: { type: 'STRING' } }, value: { arrayValues: [{ value: 'Final' }, { value: 'Completed' }] } });
+    expect(params['s_statuses']).toEqual({
+      type: { type: 'ARRAY', arrayType: { type: 'STRING' } },
+      value: { arrayValues: [{ value: 'Final' }, { value: 'Completed' }] },
+    });
     // The TIMESTAMP target is filtered on the column itself over [start, end + 1 day), so partitions prune.
     expect(params['t_from']).toEqual({ type: { type: 'TIMESTAMP' }, value: { value: '2025-03-01T00:00:00.000Z' } });
     expect(params['t_until']).toEqual({ type: { type: 'TIMESTAMP' }, value: { value: '2025-03-05T00:00:00.000Z' } });
@@ -82,7 +105,10 @@ describe('one check = one window job + one request job, whatever the gap size', 
   it('costs two jobs to check and one insertAll (+ one read-back) to queue 25 dates', async () => {
     const { ds } = seedTables();
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
-    const window = store.window({ table: `${ds}.game_schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final'] }, { table: `${ds}.player_game_summary`, dateColumn: 'date_range_start', dateColumnType: 'TIMESTAMP' });
+    const window = store.window(
+      { table: `${ds}.game_schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final'] },
+      { table: `${ds}.player_game_summary`, dateColumn: 'date_range_start', dateColumnType: 'TIMESTAMP' },
+    );
     const q = { processorName: P, start: isoDate('2025-01-01'), end: isoDate('2025-01-30') };
     const mark = fake.requests.length;
     await window.readWindow(q);
@@ -98,9 +124,21 @@ describe('one check = one window job + one request job, whatever the gap size', 
     const rows = (inserts[0]!.body as { rows: { insertId: string; json: Record<string, unknown> }[] }).rows;
     expect(rows).toHaveLength(25);
     expect(rows[0]!.insertId).toBe('req-0:0:0:queued:Create');
-    expect(rows[0]!.json).toMatchObject({ request_id: 'req-0', processor_name: P, game_date: '2025-01-02', status: 'queued', attempt: 0, version: 0, event: 'Create', requested_at: '1970-01-01T00:00:01.000Z', metadata: '{"pattern":"smart_backfill"}' });
+    expect(rows[0]!.json).toMatchObject({
+      request_id: 'req-0',
+      processor_name: P,
+      game_date: '2025-01-02',
+      status: 'queued',
+      attempt: 0,
+      version: 0,
+      event: 'Create',
+      requested_at: '1970-01-01T00:00:01.000Z',
+      metadata: '{"pattern":"smart_backfill"}',
+    });
     // The window read was reused for the existence check; the one query is the read-back.
-    expect(queriesSince(afterCheck).map((r) => String((r.body as { query: string }).query).split('\n')[0])).toEqual(['-- smart-backfill:tracker.settle']);
+    expect(queriesSince(afterCheck).map((r) => String((r.body as { query: string }).query).split('\n')[0])).toEqual([
+      '-- smart-backfill:tracker.settle',
+    ]);
 
     const quiet = openBigQueryStore({ client: fake.client(), verifyWrites: false, tracking: { dataset: freshDataset() } });
     await quiet.tracker.forWindow(q);
@@ -115,10 +153,17 @@ describe('date columns', () => {
   it('DATETIME rows count on their civil date, filtered on the column with DATETIME parameters', async () => {
     const ds = freshDataset('dt');
     fake.defineUserTable(`test-project.${ds}.loads`, { dateColumn: 'loaded', dateColumnType: 'DATETIME' });
-    fake.addUserRows(`test-project.${ds}.loads`, [{ loaded: '2025-03-01T23:59:59.999999' }, { loaded: '2025-03-02T00:00:00' }, { loaded: '2025-03-02T12:00:00' }, { loaded: '2025-03-03T00:00:00' }]);
+    fake.addUserRows(`test-project.${ds}.loads`, [
+      { loaded: '2025-03-01T23:59:59.999999' },
+      { loaded: '2025-03-02T00:00:00' },
+      { loaded: '2025-03-02T12:00:00' },
+      { loaded: '2025-03-03T00:00:00' },
+    ]);
     const store = openBigQueryStore({ client: fake.client() });
     const mark = fake.requests.length;
-    const counts = await store.target({ table: `${ds}.loads`, dateColumn: 'loaded', dateColumnType: 'DATETIME' }).recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') });
+    const counts = await store
+      .target({ table: `${ds}.loads`, dateColumn: 'loaded', dateColumnType: 'DATETIME' })
+      .recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') });
     expect(Object.fromEntries(counts)).toEqual({ '2025-03-01': 1, '2025-03-02': 2 });
     const params = paramsOf(queriesSince(mark)[0]!.body);
     expect(params['t_from']).toEqual({ type: { type: 'DATETIME' }, value: { value: '2025-03-01T00:00:00' } });
@@ -127,11 +172,20 @@ describe('date columns', () => {
 
   it('a separate partition column gets its own filter, widened by partitionLagDays', async () => {
     const ds = freshDataset('part');
-    fake.defineUserTable(`test-project.${ds}.t`, { dateColumn: 'game_date', partitionColumn: '_PARTITIONTIME', partitionColumnType: 'TIMESTAMP' });
-    fake.addUserRows(`test-project.${ds}.t`, [{ game_date: '2025-03-02', _PARTITIONTIME: '2025-03-04T00:00:00Z' }, { game_date: '2025-03-02', _PARTITIONTIME: '2025-03-06T00:00:00Z' }]);
+    fake.defineUserTable(`test-project.${ds}.t`, {
+      dateColumn: 'game_date',
+      partitionColumn: '_PARTITIONTIME',
+      partitionColumnType: 'TIMESTAMP',
+    });
+    fake.addUserRows(`test-project.${ds}.t`, [
+      { game_date: '2025-03-02', _PARTITIONTIME: '2025-03-04T00:00:00Z' },
+      { game_date: '2025-03-02', _PARTITIONTIME: '2025-03-06T00:00:00Z' },
+    ]);
     const store = openBigQueryStore({ client: fake.client() });
     const mark = fake.requests.length;
-    const counts = await store.target({ table: `${ds}.t`, dateColumn: 'game_date', partitionColumn: '_PARTITIONTIME', partitionLagDays: 2 }).recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') });
+    const counts = await store
+      .target({ table: `${ds}.t`, dateColumn: 'game_date', partitionColumn: '_PARTITIONTIME', partitionLagDays: 2 })
+      .recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') });
     // The row loaded four days late falls outside the pruned partitions: that is what partitionLagDays bounds.
     expect(Object.fromEntries(counts)).toEqual({ '2025-03-02': 1 });
     const body = queriesSince(mark)[0]!.body as { query: string };
@@ -152,7 +206,14 @@ describe('append-only events with deterministic insertIds', () => {
     await store.tracker.apply('r1', { _tag: 'Heartbeat', at: 4_000, attempt: 1, leaseMs: 60_000 });
     await store.tracker.apply('r1', { _tag: 'Complete', at: 5_000, attempt: 1 });
     const ids = insertsSince(mark).flatMap((r) => (r.body as { rows: { insertId: string }[] }).rows.map((x) => x.insertId));
-    expect(ids).toEqual(['r1:0:0:queued:Create', 'r1:1:0:queued:MarkPublished', 'r1:2:1:processing:Claim', 'r1:3:1:processing:Heartbeat', 'r1:4:1:processing:Heartbeat', 'r1:5:1:completed:Complete']);
+    expect(ids).toEqual([
+      'r1:0:0:queued:Create',
+      'r1:1:0:queued:MarkPublished',
+      'r1:2:1:processing:Claim',
+      'r1:3:1:processing:Heartbeat',
+      'r1:4:1:processing:Heartbeat',
+      'r1:5:1:completed:Complete',
+    ]);
     expect(fake.rows(`test-project.${ds}.backfill_request_events`).map((r) => [r['version'], r['status'], r['event_time']])).toEqual([
       [0, 'queued', '1970-01-01T00:00:01.000Z'],
       [1, 'queued', '1970-01-01T00:00:01.001Z'],
@@ -161,7 +222,8 @@ describe('append-only events with deterministic insertIds', () => {
       [4, 'processing', '1970-01-01T00:00:04.000Z'],
       [5, 'completed', '1970-01-01T00:00:05.000Z'],
     ]);
-    for (const q of queriesSince(mark)) expect(String((q.body as { query: string }).query)).not.toMatch(/\b(UPDATE|DELETE|MERGE|INSERT)\b/i);
+    for (const q of queriesSince(mark))
+      expect(String((q.body as { query: string }).query)).not.toMatch(/\b(UPDATE|DELETE|MERGE|INSERT)\b/i);
     expect((await store.tracker.get('r1'))?.status).toBe('completed');
   });
 
@@ -174,9 +236,21 @@ describe('append-only events with deterministic insertIds', () => {
     const b = openBigQueryStore({ client: fake.client(), verifyWrites: false, tracking: { dataset: ds } });
     await b.tracker.forWindow({ processorName: P, start: isoDate('2025-02-01'), end: isoDate('2025-02-01') });
     const mark = fake.requests.length;
-    fake.fail({ match: (r) => r.path.endsWith('/queries') && String((r.body as { query?: string })?.query).includes('tracker.existing'), body: { kind: 'bigquery#queryResponse', jobComplete: true, jobReference: { projectId: 'test-project', jobId: 'empty', location: 'US' }, schema: { fields: [] }, totalRows: '0' }, status: 200 });
+    fake.fail({
+      match: (r) => r.path.endsWith('/queries') && String((r.body as { query?: string })?.query).includes('tracker.existing'),
+      body: {
+        kind: 'bigquery#queryResponse',
+        jobComplete: true,
+        jobReference: { projectId: 'test-project', jobId: 'empty', location: 'US' },
+        schema: { fields: [] },
+        totalRows: '0',
+      },
+      status: 200,
+    });
     await b.tracker.create([aRequest('r1', '2025-03-01', 1_000)]);
-    expect(insertsSince(mark).flatMap((r) => (r.body as { rows: { insertId: string }[] }).rows.map((x) => x.insertId))).toEqual(['r1:0:0:queued:Create']);
+    expect(insertsSince(mark).flatMap((r) => (r.body as { rows: { insertId: string }[] }).rows.map((x) => x.insertId))).toEqual([
+      'r1:0:0:queued:Create',
+    ]);
     expect(fake.rows(`test-project.${ds}.backfill_request_events`)).toHaveLength(1);
   });
 });
@@ -247,7 +321,11 @@ describe('answers and errors as the client surfaces them', () => {
 
   it('5xx then success: the client retries jobs.query with the same requestId', async () => {
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
-    fake.fail({ match: (r) => r.path.endsWith('/queries') && r.method === 'POST', status: 503, body: apiError(503, 'backendError', 'Service unavailable') });
+    fake.fail({
+      match: (r) => r.path.endsWith('/queries') && r.method === 'POST',
+      status: 503,
+      body: apiError(503, 'backendError', 'Service unavailable'),
+    });
     const mark = fake.requests.length;
     expect(await store.tracker.get('nothing')).toBeUndefined();
     const posts = queriesSince(mark);
@@ -260,13 +338,32 @@ describe('answers and errors as the client surfaces them', () => {
     const store = openBigQueryStore({ client: fake.client(), verifyWrites: false, tracking: { dataset: ds } });
     fake.fail({ match: (r) => r.path.endsWith('/insertAll'), status: 500, body: apiError(500, 'backendError', 'internal') });
     const mark = fake.requests.length;
-    await store.runLog.append({ runId: 'run-1', processorName: P, runDate: isoDate('2025-03-05'), trigger: 'scheduled', isBackfill: false, outcome: 'skipped', skipReason: 'backfill_queued', errorMessage: null, startedAt: 5_000, finishedAt: 5_100, durationMs: 100, metadata: { gap_size: 2, missing_dates: [isoDate('2025-03-01'), isoDate('2025-03-02')] } });
+    await store.runLog.append({
+      runId: 'run-1',
+      processorName: P,
+      runDate: isoDate('2025-03-05'),
+      trigger: 'scheduled',
+      isBackfill: false,
+      outcome: 'skipped',
+      skipReason: 'backfill_queued',
+      errorMessage: null,
+      startedAt: 5_000,
+      finishedAt: 5_100,
+      durationMs: 100,
+      metadata: { gap_size: 2, missing_dates: [isoDate('2025-03-01'), isoDate('2025-03-02')] },
+    });
     const sent = insertsSince(mark).map((r) => (r.body as { rows: { insertId: string }[] }).rows.map((x) => x.insertId));
     expect(sent).toEqual([['run:run-1'], ['run:run-1']]);
     const rows = fake.rows(`test-project.${ds}.analytics_processor_runs`);
     expect(rows).toHaveLength(1);
     // The seed's monitoring queries read these columns.
-    expect(rows[0]).toMatchObject({ processor_name: P, run_date: '1970-01-01T00:00:05.000Z', skip_reason: 'backfill_queued', success: true, metadata: '{"gap_size":2,"missing_dates":["2025-03-01","2025-03-02"]}' });
+    expect(rows[0]).toMatchObject({
+      processor_name: P,
+      run_date: '1970-01-01T00:00:05.000Z',
+      skip_reason: 'backfill_queued',
+      success: true,
+      metadata: '{"gap_size":2,"missing_dates":["2025-03-01","2025-03-02"]}',
+    });
   });
 
   it('a 400 streaming-buffer error names the statement, the table and what to do', async () => {
@@ -276,12 +373,22 @@ describe('answers and errors as the client surfaces them', () => {
     fake.fail({
       match: (r) => r.path.endsWith('/queries'),
       status: 400,
-      body: apiError(400, 'invalidQuery', `UPDATE or DELETE statement over table test-project.${ds}.player_game_summary would affect rows in the streaming buffer, which is not supported`),
+      body: apiError(
+        400,
+        'invalidQuery',
+        `UPDATE or DELETE statement over table test-project.${ds}.player_game_summary would affect rows in the streaming buffer, which is not supported`,
+      ),
     });
-    const e = await target.recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') }).catch((x: unknown) => x);
+    const e = await target
+      .recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') })
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(BigQueryAdapterError);
     const err = e as BigQueryAdapterError;
-    expect(err.message).toMatch(new RegExp(`^\\[smart-backfill\\] \\[bigquery\\] reading counts from \`test-project\\.${ds}\\.player_game_summary\` failed: UPDATE or DELETE`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^\\[smart-backfill\\] \\[bigquery\\] reading counts from \`test-project\\.${ds}\\.player_game_summary\` failed: UPDATE or DELETE`,
+      ),
+    );
     expect(err.message).toContain('streaming buffer cannot be updated');
     expect(err.code).toBe('query_failed');
     expect(err.reasons).toEqual(['invalidQuery']);
@@ -318,12 +425,22 @@ describe('answers and errors as the client surfaces them', () => {
 
   it('quota exceeded is not retried and says so; a rate limit is retried', async () => {
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
-    fake.fail({ match: (r) => r.path.endsWith('/queries'), status: 403, body: apiError(403, 'quotaExceeded', 'Quota exceeded: Your project exceeded quota for concurrent queries') });
+    fake.fail({
+      match: (r) => r.path.endsWith('/queries'),
+      status: 403,
+      body: apiError(403, 'quotaExceeded', 'Quota exceeded: Your project exceeded quota for concurrent queries'),
+    });
     let mark = fake.requests.length;
     const e = (await store.alertLog.list({}).catch((x: unknown) => x)) as BigQueryAdapterError;
-    expect(e.message).toMatch(/listing alerts from `test-project\.[^`]+\.alert_events` failed: Quota exceeded.*\[quotaExceeded\].*a BigQuery quota was hit/);
+    expect(e.message).toMatch(
+      /listing alerts from `test-project\.[^`]+\.alert_events` failed: Quota exceeded.*\[quotaExceeded\].*a BigQuery quota was hit/,
+    );
     expect(queriesSince(mark)).toHaveLength(1);
-    fake.fail({ match: (r) => r.path.endsWith('/queries'), status: 403, body: apiError(403, 'rateLimitExceeded', 'Exceeded rate limits: too many table update operations') });
+    fake.fail({
+      match: (r) => r.path.endsWith('/queries'),
+      status: 403,
+      body: apiError(403, 'rateLimitExceeded', 'Exceeded rate limits: too many table update operations'),
+    });
     mark = fake.requests.length;
     expect(await store.alertLog.list({})).toEqual([]);
     expect(queriesSince(mark)).toHaveLength(2);
@@ -332,10 +449,21 @@ describe('answers and errors as the client surfaces them', () => {
   it('maximumBytesBilled: a per-adapter limit overrides the store default, and an exceeded limit is explained', async () => {
     const { ds } = seedTables();
     const store = openBigQueryStore({ client: fake.client(), maximumBytesBilled: '1000000', tracking: { dataset: freshDataset() } });
-    const target = store.target({ table: `${ds}.player_game_summary`, dateColumn: 'date_range_start', dateColumnType: 'TIMESTAMP', maximumBytesBilled: 5_000 });
-    fake.fail({ match: (r) => r.path.endsWith('/queries'), status: 400, body: apiError(400, 'bytesBilledLimitExceeded', 'Query exceeded limit for bytes billed: 5000. 10485760 or higher required.') });
+    const target = store.target({
+      table: `${ds}.player_game_summary`,
+      dateColumn: 'date_range_start',
+      dateColumnType: 'TIMESTAMP',
+      maximumBytesBilled: 5_000,
+    });
+    fake.fail({
+      match: (r) => r.path.endsWith('/queries'),
+      status: 400,
+      body: apiError(400, 'bytesBilledLimitExceeded', 'Query exceeded limit for bytes billed: 5000. 10485760 or higher required.'),
+    });
     const mark = fake.requests.length;
-    const e = (await target.recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') }).catch((x: unknown) => x)) as BigQueryAdapterError;
+    const e = (await target
+      .recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') })
+      .catch((x: unknown) => x)) as BigQueryAdapterError;
     expect((queriesSince(mark)[0]!.body as { maximumBytesBilled: string }).maximumBytesBilled).toBe('5000');
     expect(e.message).toContain('raise maximumBytesBilled');
     const m2 = fake.requests.length;
@@ -362,17 +490,26 @@ describe('DDL', () => {
     expect(ran).toHaveLength(11);
     const sent = queriesSince(mark).map((r) => String((r.body as { query: string }).query));
     expect(sent).toEqual(ran.map((s) => `-- smart-backfill:ddl\n${s}`));
-    expect(renderDdl({ projectId: 'test-project', location: 'US', tracking: { dataset: 'smart_backfill' } })).toBe(`-- smart-backfill tracking tables for BigQuery. Safe to run again.\n\n${ran.join(';\n\n')};\n`);
+    expect(renderDdl({ projectId: 'test-project', location: 'US', tracking: { dataset: 'smart_backfill' } })).toBe(
+      `-- smart-backfill tracking tables for BigQuery. Safe to run again.\n\n${ran.join(';\n\n')};\n`,
+    );
   });
 
   it('creates idempotently: partitioned, clustered as the seed suggests, views replaced', () => {
     const ddl = renderDdl({ projectId: 'my-proj', tracking: { dataset: 'nba_processing' } });
     expect(ddl).toContain('CREATE SCHEMA IF NOT EXISTS `my-proj.nba_processing`');
-    expect(ddl).toMatch(/CREATE TABLE IF NOT EXISTS `my-proj\.nba_processing\.backfill_request_events` \([\s\S]*?\)\nPARTITION BY game_date\nCLUSTER BY processor_name, status, requested_at\nOPTIONS \(require_partition_filter = FALSE/);
-    expect(ddl).toMatch(/CREATE TABLE IF NOT EXISTS `my-proj\.nba_processing\.analytics_processor_runs` \([\s\S]*?\)\nPARTITION BY DATE\(run_date\)\nCLUSTER BY processor_name, skip_reason\nOPTIONS \(require_partition_filter = TRUE/);
+    expect(ddl).toMatch(
+      /CREATE TABLE IF NOT EXISTS `my-proj\.nba_processing\.backfill_request_events` \([\s\S]*?\)\nPARTITION BY game_date\nCLUSTER BY processor_name, status, requested_at\nOPTIONS \(require_partition_filter = FALSE/,
+    );
+    expect(ddl).toMatch(
+      /CREATE TABLE IF NOT EXISTS `my-proj\.nba_processing\.analytics_processor_runs` \([\s\S]*?\)\nPARTITION BY DATE\(run_date\)\nCLUSTER BY processor_name, skip_reason\nOPTIONS \(require_partition_filter = TRUE/,
+    );
     expect(ddl).toContain('CREATE OR REPLACE VIEW `my-proj.nba_processing.backfill_requests` AS');
-    expect(ddl).toContain('QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, processor_name, request_id ORDER BY version DESC, event_time DESC, event_id DESC, writer_id DESC) = 1');
-    for (const v of ['gap_detection_frequency', 'backfill_success_rate', 'time_to_recovery', 'held_runs', 'alerts']) expect(ddl).toContain(`CREATE OR REPLACE VIEW \`my-proj.nba_processing.${v}\` AS`);
+    expect(ddl).toContain(
+      'QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, processor_name, request_id ORDER BY version DESC, event_time DESC, event_id DESC, writer_id DESC) = 1',
+    );
+    for (const v of ['gap_detection_frequency', 'backfill_success_rate', 'time_to_recovery', 'held_runs', 'alerts'])
+      expect(ddl).toContain(`CREATE OR REPLACE VIEW \`my-proj.nba_processing.${v}\` AS`);
     expect(ddl).not.toMatch(/CREATE TABLE (?!IF NOT EXISTS)/);
     expect(ddl).not.toMatch(/CREATE VIEW/);
   });

@@ -71,7 +71,10 @@ Examples:
       code = await action(out, opts, args);
     };
 
-  const lazy = <K extends string>(load: () => Promise<Record<K, Action>>, name: K): Action => async (out, opts, args) => (await load())[name](out, opts, args);
+  const lazy =
+    <K extends string>(load: () => Promise<Record<K, Action>>, name: K): Action =>
+    async (out, opts, args) =>
+      (await load())[name](out, opts, args);
 
   program
     .command('check')
@@ -79,7 +82,10 @@ Examples:
     .argument('[processor]', 'a configured processor (with --date)')
     .option('-i, --input <file>', 'JSON { asOf, expectedDates, recordCounts, policy?, isBackfill? }; "-" reads standard input')
     .option('-d, --date <date>', 'the run date to check (YYYY-MM-DD)')
-    .addHelpText('after', '\nExamples:\n  smart-backfill check --input scenario.json --json\n  smart-backfill check player_game_summary --date 2025-11-16')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  smart-backfill check --input scenario.json --json\n  smart-backfill check player_game_summary --date 2025-11-16',
+    )
     .action(wrap(lazy(() => import('./commands/check.js'), 'checkCommand')));
 
   program
@@ -100,7 +106,7 @@ Examples:
 
   program
     .command('backfill')
-    .description('Queue manual backfills for a date range (the seed\'s manual backfill script, tracked and deduplicated)')
+    .description("Queue manual backfills for a date range (the seed's manual backfill script, tracked and deduplicated)")
     .argument('<processor>', 'a configured processor')
     .option('--from <date>', 'first date (YYYY-MM-DD)')
     .option('--to <date>', 'last date (YYYY-MM-DD), inclusive')
@@ -121,7 +127,9 @@ Examples:
 
   program
     .command('assess')
-    .description('Is smart-backfill needed? The seed\'s three checks (gap frequency, dependency failures, manual backfill time) from the store, with suggested policy values')
+    .description(
+      "Is smart-backfill needed? The seed's three checks (gap frequency, dependency failures, manual backfill time) from the store, with suggested policy values",
+    )
     .argument('[processor]', 'only this processor')
     .option('--days <n>', 'days to look back', '30')
     .option('--today <date>', 'the day after the window (default: today, UTC)')
@@ -150,11 +158,19 @@ Examples:
 
   program
     .command('init')
-    .description('Write a starter smart-backfill.config.json and create the SQLite schema; or print (--apply: create) the BigQuery tables or Pub/Sub resources')
+    .description(
+      'Write a starter smart-backfill.config.json and create the SQLite schema; or print (--apply: create) the BigQuery tables or Pub/Sub resources',
+    )
     .option('--force', 'overwrite an existing config')
     .option('--db <path>', 'SQLite file (default: ./smart-backfill.db)')
-    .option('--bigquery', 'print the DDL of the BigQuery tracking dataset (store.type "bigquery", or --project/--dataset); writes no config')
-    .option('--pubsub', 'print the gcloud commands for the Pub/Sub queue (queue.type "pubsub", or --topic/--subscription); writes no config')
+    .option(
+      '--bigquery',
+      'print the DDL of the BigQuery tracking dataset (store.type "bigquery", or --project/--dataset); writes no config',
+    )
+    .option(
+      '--pubsub',
+      'print the gcloud commands for the Pub/Sub queue (queue.type "pubsub", or --topic/--subscription); writes no config',
+    )
     .option('--apply', 'with --bigquery/--pubsub: create them now (needs credentials) and print what was done')
     .option('--project <id>', 'Google Cloud project (default: store.projectId / queue.projectId, or GOOGLE_CLOUD_PROJECT)')
     .option('--dataset <name>', 'BigQuery tracking dataset (default: store.dataset, or smart_backfill)')
@@ -175,7 +191,10 @@ Examples:
     .command('test')
     .description('Send a sample escalation (marked [TEST]) through every configured alert channel and say which delivered')
     .option('-p, --processor <name>', 'only the channels of this processor (default: all channels)')
-    .addHelpText('after', '\nExit codes: 0 every channel delivered, 1 a channel failed, 2 a config problem (e.g. a missing environment variable).')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every channel delivered, 1 a channel failed, 2 a config problem (e.g. a missing environment variable).',
+    )
     .action(wrap(lazy(() => import('./commands/alert.js'), 'alertTestCommand')));
 
   program
@@ -183,7 +202,7 @@ Examples:
     .description('Play an NBA season forward on a simulated clock: a failed day, a partial day, a five-day outage, and how each heals')
     .option('--keep', 'keep the demo database and print its path')
     .option('--seed <n>', 'data generator seed', '20251116')
-    .option('--report <file>', 'where to write the season\'s gap calendar report (default: in the temp folder)')
+    .option('--report <file>', "where to write the season's gap calendar report (default: in the temp folder)")
     .option('--no-report', 'do not write the HTML report')
     .action(wrap(lazy(() => import('./commands/demo.js'), 'demoCommand')));
 

@@ -12,6 +12,7 @@ export const dateOption = (flag: string, value: unknown): IsoDate => {
 /** A whole-number option within bounds. */
 export const intOption = (flag: string, value: unknown, min: number, max: number): number => {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw badInput(`${flag}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw badInput(`${flag}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 };

@@ -14,7 +14,11 @@ const processor = (name: string) => ({
 /** A folder with a config whose `alerts` are the given channels. */
 const configWith = (alerts: unknown[]): string => {
   const t = temp();
-  t.write('smart-backfill.config.json', { store: { type: 'sqlite', path: './s.db' }, processors: [processor('player_game_summary'), processor('team_stats')], alerts });
+  t.write('smart-backfill.config.json', {
+    store: { type: 'sqlite', path: './s.db' },
+    processors: [processor('player_game_summary'), processor('team_stats')],
+    alerts,
+  });
   return t.dir;
 };
 
@@ -60,20 +64,35 @@ describe('alert test', () => {
 
   it('a webhook answering 500: retried, reported failed, exit 1 — the log channel still delivers', async () => {
     receiver.status = 500;
-    const dir = configWith([{ type: 'log', stream: 'stderr' }, { type: 'webhook', name: 'oncall', urlEnv: 'ONCALL_URL', maxRetries: 2, backoff: { baseMs: 1, maxMs: 2 } }]);
+    const dir = configWith([
+      { type: 'log', stream: 'stderr' },
+      { type: 'webhook', name: 'oncall', urlEnv: 'ONCALL_URL', maxRetries: 2, backoff: { baseMs: 1, maxMs: 2 } },
+    ]);
     const r = await cli(['alert', 'test', '--json'], { cwd: dir, env: { ONCALL_URL: receiver.url } });
     expect(r.code).toBe(1);
     expect(receiver.bodies).toHaveLength(3);
-    const out = r.json<{ channels: string[]; delivered: string[]; failed: { channel: string; error: string }[]; notice: { alertKey: string } }>();
+    const out = r.json<{
+      channels: string[];
+      delivered: string[];
+      failed: { channel: string; error: string }[];
+      notice: { alertKey: string };
+    }>();
     expect(out.channels).toEqual(['log', 'oncall']);
     expect(out.delivered).toEqual(['log']);
-    expect(out.failed).toEqual([{ channel: 'oncall', error: expect.stringMatching(/^channel "oncall": http:\/\/127\.0\.0\.1:\d+ \(URL from \$ONCALL_URL\) answered HTTP 500.*\(gave up after 3 attempts\)$/) }]);
+    expect(out.failed).toEqual([
+      {
+        channel: 'oncall',
+        error: expect.stringMatching(
+          /^channel "oncall": http:\/\/127\.0\.0\.1:\d+ \(URL from \$ONCALL_URL\) answered HTTP 500.*\(gave up after 3 attempts\)$/,
+        ),
+      },
+    ]);
     expect(out.notice.alertKey).toMatch(/^test:/);
     // The URL is a secret: only its origin is ever printed.
     expect(r.stdout + r.stderr).not.toContain('/hook');
   });
 
-  it('a webhook answering 200 gets the [TEST] payload; --processor picks that processor\'s channels', async () => {
+  it("a webhook answering 200 gets the [TEST] payload; --processor picks that processor's channels", async () => {
     receiver.status = 200;
     const dir = configWith([
       { type: 'webhook', urlEnv: 'HOOK_URL', processors: ['team_stats'] },

@@ -75,11 +75,15 @@ const seed = (): void => {
   );
   bq.addUserRows(SCHEDULE, [{ game_date: '2025-11-18', game_status: 'Scheduled' }]);
   for (const d of days.filter((x) => x < '2025-11-16' && x !== '2025-11-15' && x !== '2025-11-10')) {
-    bq.addUserRows(TARGET, Array.from({ length: ROWS_PER_DATE }, (_, i) => ({ game_date: d, player_id: i, run_trigger: 'seed' })));
+    bq.addUserRows(
+      TARGET,
+      Array.from({ length: ROWS_PER_DATE }, (_, i) => ({ game_date: d, player_id: i, run_trigger: 'seed' })),
+    );
   }
 };
 
-const targetRows = (date: string): Record<string, unknown>[] => (bq.userTables.get(TARGET)?.rows ?? []).filter((r) => r['game_date'] === date);
+const targetRows = (date: string): Record<string, unknown>[] =>
+  (bq.userTables.get(TARGET)?.rows ?? []).filter((r) => r['game_date'] === date);
 
 /** Latest event per key, as the tracking views compute it (highest version). */
 const latest = (table: string, key: (r: Record<string, unknown>) => string): Map<string, Record<string, unknown>> => {
@@ -93,7 +97,11 @@ const latest = (table: string, key: (r: Record<string, unknown>) => string): Map
 };
 
 type Line = Record<string, unknown>;
-const jsonLines = (stdout: string): Line[] => stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+const jsonLines = (stdout: string): Line[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
 interface StatusJson {
   processors: { name: string; openRequests: unknown[]; heldRuns: unknown[]; openAlerts: unknown[] }[];
 }
@@ -104,7 +112,14 @@ describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
     const t = temp('sb-cli-bq-');
     t.write('processor.mjs', PROCESSOR_MODULE);
     t.write('smart-backfill.config.json', {
-      store: { type: 'bigquery', projectId: PROJECT, dataset: DATASET, location: 'US', maximumBytesBilled: '1000000000', labels: { app: 'smart-backfill' } },
+      store: {
+        type: 'bigquery',
+        projectId: PROJECT,
+        dataset: DATASET,
+        location: 'US',
+        maximumBytesBilled: '1000000000',
+        labels: { app: 'smart-backfill' },
+      },
       queue: {
         type: 'pubsub',
         projectId: PROJECT,
@@ -117,7 +132,12 @@ describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
       processors: [
         {
           name: P,
-          schedule: { table: 'nba_raw.game_schedule', dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final', 'Completed'] },
+          schedule: {
+            table: 'nba_raw.game_schedule',
+            dateColumn: 'game_date',
+            statusColumn: 'game_status',
+            statuses: ['Final', 'Completed'],
+          },
           target: { table: 'nba_analytics.player_game_summary', dateColumn: 'game_date' },
           policy: { minRecordsPerDate: 30, lookbackDays: 30 },
           module: './processor.mjs',
@@ -130,7 +150,11 @@ describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
     const ddl = await cli(['init', '--bigquery', '--apply', '--json'], { cwd });
     expect(ddl.stderr).toBe('');
     expect(ddl.code).toBe(0);
-    expect(ddl.json<{ bigquery: { projectId: string; dataset: string; applied: boolean } }>().bigquery).toMatchObject({ projectId: PROJECT, dataset: DATASET, applied: true });
+    expect(ddl.json<{ bigquery: { projectId: string; dataset: string; applied: boolean } }>().bigquery).toMatchObject({
+      projectId: PROJECT,
+      dataset: DATASET,
+      applied: true,
+    });
     expect(bq.queries().some((q) => q.query.includes(`CREATE TABLE IF NOT EXISTS \`${T('backfill_request_events')}\``))).toBe(true);
     const init = await cli(['init', '--pubsub', '--apply', '--json'], { cwd });
     expect(init.stderr).toBe('');
@@ -153,17 +177,29 @@ describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
     expect(JSON.stringify(check?.queryParameters)).toContain('Completed');
     // store.maximumBytesBilled and store.labels reach every job the store runs (and the DDL jobs of init --apply).
     expect(check).toMatchObject({ maximumBytesBilled: '1000000000', labels: { app: 'smart-backfill' } });
-    expect(bq.queries().filter((q) => q.query.startsWith('-- smart-backfill:ddl')).every((q) => (q['labels'] as Record<string, string> | undefined)?.['app'] === 'smart-backfill')).toBe(true);
+    expect(
+      bq
+        .queries()
+        .filter((q) => q.query.startsWith('-- smart-backfill:ddl'))
+        .every((q) => (q['labels'] as Record<string, string> | undefined)?.['app'] === 'smart-backfill'),
+    ).toBe(true);
 
     const events = bq.rows(T('backfill_request_events')).filter((r) => r['request_id'] === requestId);
     expect(events[0]).toMatchObject({ processor_name: P, game_date: '2025-11-15', status: 'queued' });
-    expect(latest('backfill_request_events', (r) => String(r['request_id'])).get(requestId)).toMatchObject({ status: 'queued', published_at: expect.anything() });
+    expect(latest('backfill_request_events', (r) => String(r['request_id'])).get(requestId)).toMatchObject({
+      status: 'queued',
+      published_at: expect.anything(),
+    });
     const published = pubsub.published(TOPIC);
     expect(published).toHaveLength(1);
     expect(published[0]?.attributes).toMatchObject({ processor_name: P, game_date: '2025-11-15', request_id: requestId });
     expect(pubsub.backlog(SUB)).toBe(1);
-    expect(latest('held_run_events', (r) => `${String(r['processor_name'])}|${String(r['game_date'])}`).get(`${P}|2025-11-16`)).toMatchObject({ status: 'held' });
-    expect(bq.rows(T('analytics_processor_runs'))).toEqual([expect.objectContaining({ processor_name: P, game_date: '2025-11-16', outcome: 'skipped', skip_reason: 'backfill_queued' })]);
+    expect(
+      latest('held_run_events', (r) => `${String(r['processor_name'])}|${String(r['game_date'])}`).get(`${P}|2025-11-16`),
+    ).toMatchObject({ status: 'held' });
+    expect(bq.rows(T('analytics_processor_runs'))).toEqual([
+      expect.objectContaining({ processor_name: P, game_date: '2025-11-16', outcome: 'skipped', skip_reason: 'backfill_queued' }),
+    ]);
     // Nothing ran yet.
     expect(targetRows('2025-11-15')).toEqual([]);
 
@@ -173,14 +209,21 @@ describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
     expect(worker.stderr).toBe('');
     expect(worker.code).toBe(0);
     const lines = jsonLines(worker.stdout);
-    expect(lines.filter((l) => l['_tag'] !== undefined)).toEqual([expect.objectContaining({ _tag: 'Completed', requestId, resumed: ['2025-11-16'] })]);
+    expect(lines.filter((l) => l['_tag'] !== undefined)).toEqual([
+      expect.objectContaining({ _tag: 'Completed', requestId, resumed: ['2025-11-16'] }),
+    ]);
     expect(lines.at(-1)).toEqual({ summary: { completed: 1, retrying: 0, failed: 0, resumed: 1, other: 0 } });
     expect(targetRows('2025-11-15')).toHaveLength(ROWS_PER_DATE);
     expect(targetRows('2025-11-15').every((r) => r['run_trigger'] === 'backfill')).toBe(true);
     expect(targetRows('2025-11-16')).toHaveLength(ROWS_PER_DATE);
     expect(targetRows('2025-11-16').every((r) => r['run_trigger'] === 'resume')).toBe(true);
-    expect(latest('backfill_request_events', (r) => String(r['request_id'])).get(requestId)).toMatchObject({ status: 'completed', completed_at: expect.anything() });
-    expect(latest('held_run_events', (r) => `${String(r['processor_name'])}|${String(r['game_date'])}`).get(`${P}|2025-11-16`)).toMatchObject({ status: 'resumed' });
+    expect(latest('backfill_request_events', (r) => String(r['request_id'])).get(requestId)).toMatchObject({
+      status: 'completed',
+      completed_at: expect.anything(),
+    });
+    expect(
+      latest('held_run_events', (r) => `${String(r['processor_name'])}|${String(r['game_date'])}`).get(`${P}|2025-11-16`),
+    ).toMatchObject({ status: 'resumed' });
     const runs = bq.rows(T('analytics_processor_runs')).map((r) => [r['game_date'], r['run_trigger'], r['is_backfill'], r['outcome']]);
     expect(runs).toEqual([
       ['2025-11-16', 'scheduled', false, 'skipped'],

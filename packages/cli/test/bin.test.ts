@@ -8,7 +8,12 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 const run = (args: string[], opts: { input?: string; cwd?: string } = {}) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: opts.cwd ?? root, input: opts.input ?? '', encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: opts.cwd ?? root,
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
@@ -16,7 +21,11 @@ describe('the built binary', () => {
   beforeAll(() => {
     // `npm test` builds first; a bare `vitest run --project cli` may not have.
     if (!existsSync(bin)) {
-      const b = spawnSync(process.execPath, [fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url)), '-b', 'packages/cli'], { cwd: root, encoding: 'utf8' });
+      const b = spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url)), '-b', 'packages/cli'],
+        { cwd: root, encoding: 'utf8' },
+      );
       if (b.status !== 0) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
     }
   });
@@ -30,7 +39,12 @@ describe('the built binary', () => {
       expect(human.stdout).toMatch(/decision\s+Backfill 2025-11-15, hold the run/);
       const json = run(['check', '--input', '-', '--json'], { input: JSON.stringify(SEED_SCENARIO) });
       expect(json.code).toBe(3);
-      expect((JSON.parse(json.stdout) as { decision: unknown }).decision).toEqual({ _tag: 'Backfill', toQueue: ['2025-11-15'], inFlight: [], holdRun: true });
+      expect((JSON.parse(json.stdout) as { decision: unknown }).decision).toEqual({
+        _tag: 'Backfill',
+        toQueue: ['2025-11-15'],
+        inFlight: [],
+        holdRun: true,
+      });
     } finally {
       t.cleanup();
     }

@@ -47,10 +47,17 @@ describe('check --input (the pure check)', () => {
     const asOf = isoDate('2025-11-16');
     const expectedDates = Array.from({ length: 10 }, (_, i) => addDays(asOf, -1 - i));
     const base = { asOf, expectedDates, recordCounts: {} as Record<string, number> };
-    const balanced = await cli(['check', '--input', '-', '--json'], { stdin: JSON.stringify({ ...base, expectedDates: expectedDates.slice(0, 5) }) });
+    const balanced = await cli(['check', '--input', '-', '--json'], {
+      stdin: JSON.stringify({ ...base, expectedDates: expectedDates.slice(0, 5) }),
+    });
     expect(balanced.code).toBe(4);
-    expect(balanced.json<{ decision: { _tag: string; reason: string } }>().decision).toMatchObject({ _tag: 'Escalate', reason: 'gap_exceeds_threshold' });
-    const aggressive = await cli(['check', '--input', '-', '--json'], { stdin: JSON.stringify({ ...base, expectedDates: expectedDates.slice(0, 5), policy: 'aggressive' }) });
+    expect(balanced.json<{ decision: { _tag: string; reason: string } }>().decision).toMatchObject({
+      _tag: 'Escalate',
+      reason: 'gap_exceeds_threshold',
+    });
+    const aggressive = await cli(['check', '--input', '-', '--json'], {
+      stdin: JSON.stringify({ ...base, expectedDates: expectedDates.slice(0, 5), policy: 'aggressive' }),
+    });
     expect(aggressive.code).toBe(3);
   });
 
@@ -58,13 +65,19 @@ describe('check --input (the pure check)', () => {
     const r1 = await cli(['check', '--input', '-', '--json'], { stdin: JSON.stringify({ ...SEED_SCENARIO, isBackfill: true }) });
     expect(r1.code).toBe(0);
     expect(r1.json<{ decision: unknown }>().decision).toEqual({ _tag: 'Proceed', reason: 'is_backfill' });
-    const r2 = await cli(['check', '--input', '-', '--json'], { stdin: JSON.stringify({ ...SEED_SCENARIO, activeRequests: ['2025-11-15'] }) });
+    const r2 = await cli(['check', '--input', '-', '--json'], {
+      stdin: JSON.stringify({ ...SEED_SCENARIO, activeRequests: ['2025-11-15'] }),
+    });
     expect(r2.json<{ decision: unknown }>().decision).toEqual({ _tag: 'Backfill', toQueue: [], inFlight: ['2025-11-15'], holdRun: true });
   });
 
   it('counts below minRecordsPerDate are incomplete', async () => {
     const r = await cli(['check', '--input', '-', '--json'], {
-      stdin: JSON.stringify({ ...SEED_SCENARIO, recordCounts: { ...SEED_SCENARIO.recordCounts, '2025-11-15': 12 }, policy: { minRecordsPerDate: 20 } }),
+      stdin: JSON.stringify({
+        ...SEED_SCENARIO,
+        recordCounts: { ...SEED_SCENARIO.recordCounts, '2025-11-15': 12 },
+        policy: { minRecordsPerDate: 20 },
+      }),
     });
     expect(r.json<{ analysis: { incompleteDates: unknown } }>().analysis.incompleteDates).toEqual([{ date: '2025-11-15', count: 12 }]);
   });

@@ -22,7 +22,12 @@ describe('config', () => {
       store: { type: 'sqlite' },
       processors: [
         { ...processor, policy: { lookbackDays: '30', criticalLookbackDays: 40 }, command: 'run {dat}' },
-        { ...processor, schedule: { table: 'x; DROP TABLE y', dateColumn: 'game_date', statuses: ['Final'] }, module: './m.mjs', command: 'x' },
+        {
+          ...processor,
+          schedule: { table: 'x; DROP TABLE y', dateColumn: 'game_date', statuses: ['Final'] },
+          module: './m.mjs',
+          command: 'x',
+        },
       ],
       worker: { concurrency: 0 },
       alerts: [{ type: 'pager' }],
@@ -54,9 +59,12 @@ describe('config', () => {
         return [...(e as { lines: string[] }).lines].slice(1).map((l) => l.trim());
       }
     };
-    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, schedule: { ...processor.schedule, statuses: ['Final'] } }] })).toEqual([
-      'processors[0].schedule.statuses: needs statusColumn (the column the statuses are read from)',
-    ]);
+    expect(
+      attempt({
+        store: { type: 'sqlite', path: 'a.db' },
+        processors: [{ ...processor, schedule: { ...processor.schedule, statuses: ['Final'] } }],
+      }),
+    ).toEqual(['processors[0].schedule.statuses: needs statusColumn (the column the statuses are read from)']);
     expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, module: 'm.mjs', command: 'x' }] })).toEqual([
       'processors[0].module: give one of command, module or run, not command and module',
     ]);
@@ -69,8 +77,13 @@ describe('config', () => {
     expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, command: 'build "--date {date}' }] })).toEqual([
       'processors[0].command: unterminated " quote',
     ]);
-    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, policy: 'reckless' }] })[0]).toMatch(/^processors\[0\]\.policy: expected a preset/);
-    const ok = resolveConfig({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, policy: 'aggressive' }] }, { baseDir: '/srv' });
+    expect(attempt({ store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, policy: 'reckless' }] })[0]).toMatch(
+      /^processors\[0\]\.policy: expected a preset/,
+    );
+    const ok = resolveConfig(
+      { store: { type: 'sqlite', path: 'a.db' }, processors: [{ ...processor, policy: 'aggressive' }] },
+      { baseDir: '/srv' },
+    );
     expect(ok.store).toEqual({ type: 'sqlite', path: '/srv/a.db' });
     expect(ok.processors[0]?.policy.autoBackfillThreshold).toBe(7);
     expect(ok.queue).toEqual({ type: 'store' });
@@ -91,10 +104,15 @@ describe('config', () => {
 
   it('hostile processor names are refused in the config and never matched on the command line', async () => {
     const t = temp();
-    t.write('smart-backfill.config.json', { store: { type: 'sqlite', path: './x.db' }, processors: [{ ...processor, name: 'a; touch pwned' }] });
+    t.write('smart-backfill.config.json', {
+      store: { type: 'sqlite', path: './x.db' },
+      processors: [{ ...processor, name: 'a; touch pwned' }],
+    });
     const r = await cli(['run', 'a; touch pwned', '--date', '2025-11-16'], { cwd: t.dir });
     expect(r.code).toBe(2);
-    expect(r.errors).toContain('  processors[0].name: expected a name of letters, digits, "_", "." or "-" starting with a letter (at most 100 characters), got "a; touch pwned"');
+    expect(r.errors).toContain(
+      '  processors[0].name: expected a name of letters, digits, "_", "." or "-" starting with a letter (at most 100 characters), got "a; touch pwned"',
+    );
     expect(existsSync(join(t.dir, 'pwned'))).toBe(false);
     expect(existsSync(join(t.dir, 'x.db'))).toBe(false);
 
@@ -103,7 +121,9 @@ describe('config', () => {
     for (const name of ['$(touch pwned)', '../../etc/passwd', 'player_game_summary; rm -rf /', '"; DROP TABLE backfill_requests; --']) {
       const u = await cli(['run', name, '--date', '2025-11-16'], { cwd: fx.dir });
       expect(u.code).toBe(2);
-      expect(u.errors).toEqual([`error: unknown processor ${JSON.stringify(name)} (configured: player_game_summary, summary_cmd, summary_fail)`]);
+      expect(u.errors).toEqual([
+        `error: unknown processor ${JSON.stringify(name)} (configured: player_game_summary, summary_cmd, summary_fail)`,
+      ]);
     }
     expect(existsSync(join(fx.dir, 'pwned'))).toBe(false);
   });
@@ -139,7 +159,9 @@ export default defineConfig({
 });
 `,
     );
-    const r = await cli(['run', 'inline', '--date', '2025-11-14', '--backfill', '--json', '--config', 'smart-backfill.config.mjs'], { cwd: fx.dir });
+    const r = await cli(['run', 'inline', '--date', '2025-11-14', '--backfill', '--json', '--config', 'smart-backfill.config.mjs'], {
+      cwd: fx.dir,
+    });
     expect(r.code).toBe(0);
     expect(r.json<{ outcome: { _tag: string; result: unknown } }>().outcome).toMatchObject({
       _tag: 'Ran',
@@ -177,7 +199,9 @@ export default {
 };
 `,
     );
-    const r = await cli(['run', 'ts_proc', '--date', '2025-11-14', '--backfill', '--json', '--config', 'smart-backfill.config.mts'], { cwd: fx.dir });
+    const r = await cli(['run', 'ts_proc', '--date', '2025-11-14', '--backfill', '--json', '--config', 'smart-backfill.config.mts'], {
+      cwd: fx.dir,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.json<{ outcome: { result: { rows: number } } }>().outcome.result.rows).toBeGreaterThanOrEqual(30);
@@ -201,14 +225,22 @@ export default {
 
   it('store.type bigquery needs a pubsub queue, and says so (exit 2)', async () => {
     const t = temp();
-    t.write('smart-backfill.config.json', { store: { type: 'bigquery', dataset: 'nba_processing', projectId: 'my-project' }, processors: [processor] });
+    t.write('smart-backfill.config.json', {
+      store: { type: 'bigquery', dataset: 'nba_processing', projectId: 'my-project' },
+      processors: [processor],
+    });
     const r = await cli(['status'], { cwd: t.dir });
     expect(r.code).toBe(2);
-    expect(r.errors).toEqual(['error: store.type "bigquery" keeps no queue: add "queue": { "type": "pubsub", "topic": "...", "subscription": "..." }']);
+    expect(r.errors).toEqual([
+      'error: store.type "bigquery" keeps no queue: add "queue": { "type": "pubsub", "topic": "...", "subscription": "..." }',
+    ]);
   });
 
   it('store.type bigquery: keyFilename, maximumBytesBilled and labels decode (key file resolved against the config folder), bad values name their path', () => {
-    const bigquery = (store: Record<string, unknown>): unknown => ({ store: { type: 'bigquery', dataset: 'nba_processing', ...store }, processors: [processor] });
+    const bigquery = (store: Record<string, unknown>): unknown => ({
+      store: { type: 'bigquery', dataset: 'nba_processing', ...store },
+      processors: [processor],
+    });
     const problems = (raw: unknown): string[] => {
       try {
         resolveConfig(raw, { baseDir: '/srv/pipelines' });
@@ -217,9 +249,16 @@ export default {
         return [...(e as { lines: string[] }).lines].slice(1).map((l) => l.trim());
       }
     };
-    const ok = resolveConfig(bigquery({ keyFilename: 'keys/sa.json', maximumBytesBilled: 10_000_000_000, labels: { app: 'smart-backfill', team: 'nba', env: '' } }), {
-      baseDir: '/srv/pipelines',
-    });
+    const ok = resolveConfig(
+      bigquery({
+        keyFilename: 'keys/sa.json',
+        maximumBytesBilled: 10_000_000_000,
+        labels: { app: 'smart-backfill', team: 'nba', env: '' },
+      }),
+      {
+        baseDir: '/srv/pipelines',
+      },
+    );
     expect(ok.store).toEqual({
       type: 'bigquery',
       dataset: 'nba_processing',
@@ -228,7 +267,9 @@ export default {
       labels: { app: 'smart-backfill', team: 'nba', env: '' },
     });
     // Past 2^53 as a string of digits; an absolute key file is kept as is.
-    expect(resolveConfig(bigquery({ keyFilename: '/etc/sa.json', maximumBytesBilled: '9000000000000000000' }), { baseDir: '/srv' }).store).toMatchObject({
+    expect(
+      resolveConfig(bigquery({ keyFilename: '/etc/sa.json', maximumBytesBilled: '9000000000000000000' }), { baseDir: '/srv' }).store,
+    ).toMatchObject({
       keyFilename: '/etc/sa.json',
       maximumBytesBilled: '9000000000000000000',
     });
@@ -238,12 +279,16 @@ export default {
       'store.labels.App: expected a label key (lowercase letters, digits, "_" or "-", starting with a letter, at most 63 characters), got "App"',
       'store.labels.team: expected a label value (lowercase letters, digits, "_" or "-", at most 63 characters), got "NBA Finals"',
     ]);
-    expect(problems(bigquery({ maximumBytesBilled: '1e9' }))).toEqual(['store.maximumBytesBilled: expected a positive whole number of bytes (or a string of digits), got "1e9"']);
+    expect(problems(bigquery({ maximumBytesBilled: '1e9' }))).toEqual([
+      'store.maximumBytesBilled: expected a positive whole number of bytes (or a string of digits), got "1e9"',
+    ]);
     expect(problems(bigquery({ maximumBytesBilled: 1.5, labels: ['app'] }))).toEqual([
       'store.maximumBytesBilled: expected a positive whole number of bytes (or a string of digits), got 1.5',
       'store.labels: expected an object, got an array',
     ]);
-    expect(problems(bigquery({ labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'x'])) }))).toEqual(['store.labels: expected at most 64 labels, got 65']);
+    expect(problems(bigquery({ labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'x'])) }))).toEqual([
+      'store.labels: expected at most 64 labels, got 65',
+    ]);
     // SQLite has none of these fields.
     expect(problems({ store: { type: 'sqlite', path: 'a.db', labels: { app: 'x' } }, processors: [processor] })).toEqual([
       'store.labels: unknown field (known: type, path, busyTimeoutMs)',

@@ -16,12 +16,17 @@ describe('demo: the NBA season story', () => {
     // The partial day is caught as incomplete (rows below the minimum), not as absent.
     expect(f.incompleteCaught).toEqual(['2025-11-24']);
     const caught = runs.find((e) => e._tag === 'Run' && e.date === '2025-11-25');
-    expect(caught?._tag === 'Run' && caught.outcome._tag === 'Held' ? caught.outcome.analysis.incompleteDates.map((i) => i.date) : []).toEqual(['2025-11-24']);
+    expect(
+      caught?._tag === 'Run' && caught.outcome._tag === 'Held' ? caught.outcome.analysis.incompleteDates.map((i) => i.date) : [],
+    ).toEqual(['2025-11-24']);
     expect(f.healedAutomatically).toEqual(['2025-11-15', '2025-11-24']);
     // The outage: five escalated runs, one alert, then the manual backfill heals it and the healed notice follows.
     expect(f.escalatedRuns).toBe(5);
     expect(f.alertsSent).toBe(1);
-    expect(r.events.filter((e) => e._tag === 'Alert').map((e) => (e._tag === 'Alert' ? e.notice.kind : ''))).toEqual(['escalated', 'healed']);
+    expect(r.events.filter((e) => e._tag === 'Alert').map((e) => (e._tag === 'Alert' ? e.notice.kind : ''))).toEqual([
+      'escalated',
+      'healed',
+    ]);
     const manual = r.events.find((e) => e._tag === 'Manual');
     expect(manual?._tag === 'Manual' ? manual.queued : []).toEqual(expect.arrayContaining([...DEFAULT_SCRIPT.outage]));
     expect(f.healedNotices).toBe(1);
@@ -35,7 +40,11 @@ describe('demo: the NBA season story', () => {
     expect(f.autoRecoveryMs).toEqual([5 * 60_000, 5 * 60_000]);
     // The final calendar: every game day complete, nothing else open.
     const { calendarDays } = await import('../src/format/calendar.js');
-    const states = new Set(calendarDays(r.status.calendar).days.filter((d) => d.date <= '2025-12-13').map((d) => d.state));
+    const states = new Set(
+      calendarDays(r.status.calendar)
+        .days.filter((d) => d.date <= '2025-12-13')
+        .map((d) => d.state),
+    );
     expect([...states].sort()).toEqual(['complete', 'no_games']);
   });
 

@@ -14,7 +14,10 @@ export interface RunResult {
 }
 
 /** Run the CLI in-process with captured output. */
-export const cli = async (argv: readonly string[], opts: { cwd?: string; stdin?: string; env?: Record<string, string>; tty?: boolean; signal?: AbortSignal } = {}): Promise<RunResult> => {
+export const cli = async (
+  argv: readonly string[],
+  opts: { cwd?: string; stdin?: string; env?: Record<string, string>; tty?: boolean; signal?: AbortSignal } = {},
+): Promise<RunResult> => {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -30,7 +33,7 @@ export const cli = async (argv: readonly string[], opts: { cwd?: string; stdin?:
     stdout,
     stderr,
     errors: stderr.split('\n').filter((l) => l.trim() !== ''),
-    json: <T,>() => JSON.parse(stdout) as T,
+    json: <T>() => JSON.parse(stdout) as T,
   };
 };
 

@@ -20,7 +20,9 @@ describe('init --bigquery', () => {
   it('prints the DDL for flag-given names without a config file, credentials or network, and writes nothing', async () => {
     const t = temp();
     const trapped = netTrap().length;
-    const r = await cli(['init', '--bigquery', '--project', 'my-project', '--dataset', 'nba_processing', '--location', 'US'], { cwd: t.dir });
+    const r = await cli(['init', '--bigquery', '--project', 'my-project', '--dataset', 'nba_processing', '--location', 'US'], {
+      cwd: t.dir,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('CREATE SCHEMA IF NOT EXISTS `my-project.nba_processing`');
@@ -49,7 +51,9 @@ describe('init --bigquery', () => {
     const t = temp();
     const bad = await cli(['init', '--bigquery', '--project', 'my-project', '--dataset', 'nba-processing'], { cwd: t.dir });
     expect(bad.code).toBe(2);
-    expect(bad.errors).toEqual(['error: --dataset: expected a BigQuery dataset id (letters, digits and "_", at most 1024 characters), got "nba-processing"']);
+    expect(bad.errors).toEqual([
+      'error: --dataset: expected a BigQuery dataset id (letters, digits and "_", at most 1024 characters), got "nba-processing"',
+    ]);
     expect(bad.stdout).toBe('');
 
     const project = await cli(['init', '--bigquery', '--project', 'My_Project'], { cwd: t.dir });
@@ -81,12 +85,30 @@ describe('init --bigquery --apply', () => {
       req.on('end', () => {
         queries.push((JSON.parse(body) as { query: string }).query);
         if (answer === 'denied') {
-          res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 403, message: 'Access Denied: User does not have bigquery.jobs.create permission', errors: [{ reason: 'accessDenied', message: 'Access Denied' }] } }));
+          res
+            .writeHead(403, { 'content-type': 'application/json' })
+            .end(
+              JSON.stringify({
+                error: {
+                  code: 403,
+                  message: 'Access Denied: User does not have bigquery.jobs.create permission',
+                  errors: [{ reason: 'accessDenied', message: 'Access Denied' }],
+                },
+              }),
+            );
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ kind: 'bigquery#queryResponse', jobComplete: true, jobReference: { projectId: 'my-project', jobId: `job-${queries.length}`, location: 'US' }, totalRows: '0', schema: { fields: [] } }),
-        );
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              kind: 'bigquery#queryResponse',
+              jobComplete: true,
+              jobReference: { projectId: 'my-project', jobId: `job-${queries.length}`, location: 'US' },
+              totalRows: '0',
+              schema: { fields: [] },
+            }),
+          );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -103,7 +125,9 @@ describe('init --bigquery --apply', () => {
     answer = 'ok';
     queries.length = 0;
     const trapped = netTrap().length;
-    const r = await cli(['init', '--bigquery', '--apply', '--project', 'my-project', '--dataset', 'nba_processing', '--location', 'US'], { cwd: temp().dir });
+    const r = await cli(['init', '--bigquery', '--apply', '--project', 'my-project', '--dataset', 'nba_processing', '--location', 'US'], {
+      cwd: temp().dir,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(queries).toHaveLength(11);
@@ -120,7 +144,9 @@ describe('init --bigquery --apply', () => {
     expect(r.code).toBe(1);
     expect(queries).toHaveLength(1);
     expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatch(/^error: init --bigquery --apply: creating the tracking tables in my-project\.smart_backfill failed: applying DDL statement 1 of 11 \(CREATE SCHEMA IF NOT EXISTS `my-project\.smart_backfill`\) failed: .*\[accessDenied\]/);
+    expect(r.errors[0]).toMatch(
+      /^error: init --bigquery --apply: creating the tracking tables in my-project\.smart_backfill failed: applying DDL statement 1 of 11 \(CREATE SCHEMA IF NOT EXISTS `my-project\.smart_backfill`\) failed: .*\[accessDenied\]/,
+    );
     expect(r.stdout).toBe('');
   });
 });
@@ -137,7 +163,21 @@ describe('init --pubsub', () => {
   it('prints the gcloud commands (ack deadline 540, dead letters) from flags, with no network', async () => {
     const t = temp();
     const trapped = netTrap().length;
-    const r = await cli(['init', '--pubsub', '--project', 'my-project', '--topic', 'sb-requests', '--subscription', 'sb-worker', '--max-delivery-attempts', '7'], { cwd: t.dir });
+    const r = await cli(
+      [
+        'init',
+        '--pubsub',
+        '--project',
+        'my-project',
+        '--topic',
+        'sb-requests',
+        '--subscription',
+        'sb-worker',
+        '--max-delivery-attempts',
+        '7',
+      ],
+      { cwd: t.dir },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('gcloud pubsub topics create sb-requests --project=my-project');
@@ -153,7 +193,15 @@ describe('init --pubsub', () => {
     const t = temp();
     t.write('smart-backfill.config.json', {
       store: { type: 'sqlite', path: './s.db' },
-      queue: { type: 'pubsub', topic: 'sb-requests', subscription: 'sb-worker', ackDeadlineSeconds: 300, retryPolicy: { minimumBackoffSeconds: 30 }, deadLetter: false, exactlyOnce: true },
+      queue: {
+        type: 'pubsub',
+        topic: 'sb-requests',
+        subscription: 'sb-worker',
+        ackDeadlineSeconds: 300,
+        retryPolicy: { minimumBackoffSeconds: 30 },
+        deadLetter: false,
+        exactlyOnce: true,
+      },
       processors: [processor],
     });
     const r = await cli(['init', '--pubsub'], { cwd: t.dir });
@@ -168,7 +216,13 @@ describe('init --pubsub', () => {
     const t = temp();
     t.write('smart-backfill.config.json', {
       store: { type: 'sqlite', path: './s.db' },
-      queue: { type: 'pubsub', topic: 'sb-requests', subscription: 'sb-worker', ackDeadlineSeconds: 5, deadLetter: { topic: 'sb-requests', maxDeliveryAttempts: 200 } },
+      queue: {
+        type: 'pubsub',
+        topic: 'sb-requests',
+        subscription: 'sb-worker',
+        ackDeadlineSeconds: 5,
+        deadLetter: { topic: 'sb-requests', maxDeliveryAttempts: 200 },
+      },
       processors: [processor],
     });
     const r = await cli(['status'], { cwd: t.dir });
@@ -205,16 +259,29 @@ describe('init --pubsub', () => {
     const trapped = netTrap().length;
     t.write('smart-backfill.config.json', {
       store: { type: 'sqlite', path: './s.db' },
-      queue: { type: 'pubsub', projectId: 'test-project', topic: 'cli-requests', subscription: 'cli-worker', apiEndpoint: fake.endpoint, deadLetter: { topic: 'cli-dead-letters', maxDeliveryAttempts: 6 } },
+      queue: {
+        type: 'pubsub',
+        projectId: 'test-project',
+        topic: 'cli-requests',
+        subscription: 'cli-worker',
+        apiEndpoint: fake.endpoint,
+        deadLetter: { topic: 'cli-dead-letters', maxDeliveryAttempts: 6 },
+      },
       processors: [processor],
     });
     const P = 'projects/test-project';
-    const all = [`${P}/topics/cli-requests`, `${P}/topics/cli-dead-letters`, `${P}/subscriptions/cli-dead-letters-sub`, `${P}/subscriptions/cli-worker`].sort();
+    const all = [
+      `${P}/topics/cli-requests`,
+      `${P}/topics/cli-dead-letters`,
+      `${P}/subscriptions/cli-dead-letters-sub`,
+      `${P}/subscriptions/cli-worker`,
+    ].sort();
 
     const first = await cli(['init', '--pubsub', '--apply', '--json'], { cwd: t.dir });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    const made = first.json<{ pubsub: { applied: boolean; created: string[]; existing: string[]; drift: string[]; notes: string[] } }>().pubsub;
+    const made = first.json<{ pubsub: { applied: boolean; created: string[]; existing: string[]; drift: string[]; notes: string[] } }>()
+      .pubsub;
     expect(made.applied).toBe(true);
     expect([...made.created].sort()).toEqual(all);
     expect(made.existing).toEqual([]);
@@ -240,15 +307,22 @@ describe('init --pubsub', () => {
   it('--apply refused by Pub/Sub: one error line, exit 1', async () => {
     const t = temp();
     fake.failNext('CreateTopic', 7 /* PERMISSION_DENIED */);
-    const r = await cli(['init', '--pubsub', '--apply', '--project', 'test-project', '--topic', 'denied-topic', '--api-endpoint', fake.endpoint], { cwd: t.dir });
+    const r = await cli(
+      ['init', '--pubsub', '--apply', '--project', 'test-project', '--topic', 'denied-topic', '--api-endpoint', fake.endpoint],
+      { cwd: t.dir },
+    );
     expect(r.code).toBe(1);
     expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatch(/^error: init --pubsub --apply: creating the Pub\/Sub resources failed: creating topic projects\/test-project\/topics\/denied-topic failed: .*PERMISSION_DENIED/);
+    expect(r.errors[0]).toMatch(
+      /^error: init --pubsub --apply: creating the Pub\/Sub resources failed: creating topic projects\/test-project\/topics\/denied-topic failed: .*PERMISSION_DENIED/,
+    );
   });
 
   it('--apply or a cloud flag without --bigquery/--pubsub is exit 2', async () => {
     const t = temp();
-    expect((await cli(['init', '--apply'], { cwd: t.dir })).errors).toEqual(['error: --apply goes with --bigquery or --pubsub (init alone writes a starter SQLite config)']);
+    expect((await cli(['init', '--apply'], { cwd: t.dir })).errors).toEqual([
+      'error: --apply goes with --bigquery or --pubsub (init alone writes a starter SQLite config)',
+    ]);
     expect((await cli(['init', '--max-delivery-attempts', '5'], { cwd: t.dir })).code).toBe(2);
     expect(existsSync(join(t.dir, 'smart-backfill.config.json'))).toBe(false);
   });

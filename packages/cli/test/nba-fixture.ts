@@ -24,7 +24,10 @@ export const nbaFixture = (opts: { through?: string; skip?: readonly string[]; c
   createNbaTables(db);
   loadSchedule(db, season);
   const played = season.games.filter((g) => g.gameDate <= through);
-  markFinal(db, played.map((g) => g.gameId));
+  markFinal(
+    db,
+    played.map((g) => g.gameId),
+  );
   for (const g of played) insertBoxScores(db, boxScore(g, season.players));
   const dates = [...new Set(played.map((g) => g.gameDate))].filter((d) => d < through);
   for (const d of dates) if (!(opts.skip ?? []).includes(d)) buildPlayerGameSummary(db, d);
@@ -77,6 +80,7 @@ console.log(JSON.stringify(r));
       d.close();
     }
   };
-  const rows = (date: string): number => query<{ n: number }[]>('SELECT count(*) AS n FROM player_game_summary WHERE game_date = ?', date)[0]?.n ?? 0;
+  const rows = (date: string): number =>
+    query<{ n: number }[]>('SELECT count(*) AS n FROM player_game_summary WHERE game_date = ?', date)[0]?.n ?? 0;
   return { ...t, dbPath, season, config, query, exec, rows };
 };

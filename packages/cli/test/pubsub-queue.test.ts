@@ -67,7 +67,11 @@ interface RunRow {
   outcome: string;
 }
 type Line = Record<string, unknown>;
-const jsonLines = (stdout: string): Line[] => stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+const jsonLines = (stdout: string): Line[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
 
 describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
   it('init --apply, run holds and publishes, worker --once fills, dedupes a republish, and the held run resumes', async () => {
@@ -94,9 +98,16 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     expect(published).toHaveLength(1);
     const msg = published[0]!;
     expect(msg.attributes).toMatchObject({ processor_name: 'player_game_summary', game_date: '2025-11-15', request_id: requestId });
-    expect(JSON.parse(msg.data.toString('utf8'))).toMatchObject({ processor_name: 'player_game_summary', start_date: '2025-11-15', end_date: '2025-11-15' });
+    expect(JSON.parse(msg.data.toString('utf8'))).toMatchObject({
+      processor_name: 'player_game_summary',
+      start_date: '2025-11-15',
+      end_date: '2025-11-15',
+    });
     // The tracker knows it was published: the worker's relay has nothing to send again.
-    expect(fx.query<{ published_at: number | null }[]>('SELECT published_at FROM backfill_requests WHERE request_id = ?', requestId)[0]?.published_at).not.toBeNull();
+    expect(
+      fx.query<{ published_at: number | null }[]>('SELECT published_at FROM backfill_requests WHERE request_id = ?', requestId)[0]
+        ?.published_at,
+    ).not.toBeNull();
     expect(fake.backlog(SUB)).toBe(1);
 
     // 4 (set up). The same request published again, as a relay that lost its MarkPublished would.
@@ -117,7 +128,9 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     expect(fx.rows('2025-11-15')).toBeGreaterThanOrEqual(30);
     expect(fx.rows('2025-11-16')).toBeGreaterThanOrEqual(30);
 
-    const runs = fx.query<RunRow[]>(`SELECT run_date, run_trigger, is_backfill, outcome FROM analytics_processor_runs WHERE processor_name = 'player_game_summary' ORDER BY started_at`);
+    const runs = fx.query<RunRow[]>(
+      `SELECT run_date, run_trigger, is_backfill, outcome FROM analytics_processor_runs WHERE processor_name = 'player_game_summary' ORDER BY started_at`,
+    );
     const backfillRuns = runs.filter((r) => r.run_date === '2025-11-15');
     expect(backfillRuns).toEqual([{ run_date: '2025-11-15', run_trigger: 'backfill', is_backfill: 1, outcome: 'succeeded' }]);
     expect(runs.filter((r) => r.run_date === '2025-11-16').map((r) => [r.run_trigger, r.outcome])).toEqual([
@@ -138,7 +151,9 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
       advance(600_000);
       const again = await cli(['worker', '--once', '--json'], { cwd });
       expect(again.code).toBe(0);
-      expect(jsonLines(again.stdout).filter((l) => l['_tag'] !== undefined)).toEqual([{ _tag: 'AlreadyDone', requestId, status: 'completed', at: expect.any(String) }]);
+      expect(jsonLines(again.stdout).filter((l) => l['_tag'] !== undefined)).toEqual([
+        { _tag: 'AlreadyDone', requestId, status: 'completed', at: expect.any(String) },
+      ]);
     }
     expect(fake.backlog(SUB)).toBe(0);
     expect(fake.acked(SUB)).toBe(2);
@@ -151,7 +166,9 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     expect((await cli(['init', '--pubsub', '--apply'], { cwd })).code).toBe(0);
 
     const client = fake.client();
-    await client.topic(topic.split('/').at(-1) as string).publishMessage({ data: Buffer.from('{"processor_name": "player_game_summary", "start_date": '), attributes: { source: 'test' } });
+    await client
+      .topic(topic.split('/').at(-1) as string)
+      .publishMessage({ data: Buffer.from('{"processor_name": "player_game_summary", "start_date": '), attributes: { source: 'test' } });
     await client.close();
     // A real request behind it: Nov 15's backfill, from the held run.
     expect((await cli(['run', 'player_game_summary', '--date', '2025-11-16'], { cwd })).code).toBe(3);
@@ -191,7 +208,9 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     const held = await cli(['run', 'player_game_summary', '--date', '2025-11-16', '--json'], { cwd });
     expect(held.code).toBe(3);
     expect(fake.published(topic)).toHaveLength(0);
-    const pending = fx.query<{ request_id: string; published_at: number | null }[]>('SELECT request_id, published_at FROM backfill_requests');
+    const pending = fx.query<{ request_id: string; published_at: number | null }[]>(
+      'SELECT request_id, published_at FROM backfill_requests',
+    );
     expect(pending).toEqual([{ request_id: expect.any(String), published_at: null }]);
     // Age it past the relay's grace period (the guard that made it is long gone).
     fx.exec('UPDATE backfill_requests SET requested_at = requested_at - 3600000');
@@ -215,7 +234,8 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
 
     const stop = new AbortController();
     const running = cli(['worker', '--json'], { cwd, signal: stop.signal });
-    const status = (id: string): string | undefined => fx.query<{ status: string }[]>('SELECT status FROM backfill_requests WHERE request_id = ?', id)[0]?.status;
+    const status = (id: string): string | undefined =>
+      fx.query<{ status: string }[]>('SELECT status FROM backfill_requests WHERE request_id = ?', id)[0]?.status;
     const done = (): boolean =>
       fx.query<{ n: number }[]>(`SELECT count(*) AS n FROM held_runs WHERE status = 'held'`)[0]?.n === 0 &&
       status('lapsed') === 'completed' &&
@@ -230,7 +250,12 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
 
     // The sweeper republished the lapsed request, the relay the unpublished one (once each);
     // the worker pulled both, filled Nov 12 and Nov 15, and the held run resumed.
-    expect(fake.published(topic).map((m) => [m.attributes['request_id'], m.attributes['game_date']]).sort()).toEqual(
+    expect(
+      fake
+        .published(topic)
+        .map((m) => [m.attributes['request_id'], m.attributes['game_date']])
+        .sort(),
+    ).toEqual(
       [
         ['lapsed', '2025-11-12'],
         [pending[0]?.request_id, '2025-11-15'],
@@ -238,19 +263,31 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     );
     expect(fx.rows('2025-11-12')).toBeGreaterThanOrEqual(30);
     expect(fx.query<{ attempt: number }[]>(`SELECT attempt FROM backfill_requests WHERE request_id = 'lapsed'`)).toEqual([{ attempt: 2 }]);
-    expect(fx.query<{ published_at: number | null; status: string }[]>('SELECT published_at, status FROM backfill_requests WHERE request_id = ?', pending[0]?.request_id)[0]).toMatchObject({
+    expect(
+      fx.query<{ published_at: number | null; status: string }[]>(
+        'SELECT published_at, status FROM backfill_requests WHERE request_id = ?',
+        pending[0]?.request_id,
+      )[0],
+    ).toMatchObject({
       status: 'completed',
       published_at: expect.any(Number),
     });
     const lines = jsonLines(r.stdout);
     expect(lines.filter((l) => l['_tag'] === 'Completed')).toEqual(
-      expect.arrayContaining([expect.objectContaining({ requestId: pending[0]?.request_id, resumed: ['2025-11-16'] }), expect.objectContaining({ requestId: 'lapsed' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ requestId: pending[0]?.request_id, resumed: ['2025-11-16'] }),
+        expect.objectContaining({ requestId: 'lapsed' }),
+      ]),
     );
     expect(lines.at(-1)).toEqual({ summary: { completed: 2, retrying: 0, failed: 0, resumed: 1, other: 0 } });
     // The resume pass re-ran summary_cmd's held Nov 16 through its guard.
-    const resumed = fx.query<RunRow[]>(`SELECT run_date, run_trigger, is_backfill, outcome FROM analytics_processor_runs WHERE processor_name = 'summary_cmd'`);
+    const resumed = fx.query<RunRow[]>(
+      `SELECT run_date, run_trigger, is_backfill, outcome FROM analytics_processor_runs WHERE processor_name = 'summary_cmd'`,
+    );
     expect(resumed).toEqual([{ run_date: '2025-11-16', run_trigger: 'resume', is_backfill: 0, outcome: 'succeeded' }]);
-    expect(fx.query<{ status: string }[]>(`SELECT status FROM held_runs WHERE processor_name = 'summary_cmd'`)).toEqual([{ status: 'resumed' }]);
+    expect(fx.query<{ status: string }[]>(`SELECT status FROM held_runs WHERE processor_name = 'summary_cmd'`)).toEqual([
+      { status: 'resumed' },
+    ]);
   });
 
   it('a long-running worker started before its subscription exists warns, keeps polling, and serves it once created', async () => {
@@ -259,7 +296,9 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     // `--once` has no later to try again in: it fails with the reason.
     const once = await cli(['worker', '--once'], { cwd });
     expect(once.code).toBe(1);
-    expect(once.errors[0]).toEqual(expect.stringMatching(/^error: .*pull from projects\/test-project\/subscriptions\/cli-worker-early failed: .*NOT_FOUND/));
+    expect(once.errors[0]).toEqual(
+      expect.stringMatching(/^error: .*pull from projects\/test-project\/subscriptions\/cli-worker-early failed: .*NOT_FOUND/),
+    );
     const pullsBefore = fake.stats.pullCalls;
     const stop = new AbortController();
     const running = cli(['worker'], { cwd, signal: stop.signal });
@@ -280,7 +319,8 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     expect(r.stdout).toMatch(/stopped: 1 filled, 1 held run\(s\) resumed/);
     const warnings = r.errors.filter((l) => l.startsWith('warning'));
     expect(warnings.length).toBeGreaterThan(0);
-    for (const w of warnings) expect(w).toMatch(/^warning: taking backfills from the queue failed: .*cli-worker-early.*NOT_FOUND.*; trying again$/);
+    for (const w of warnings)
+      expect(w).toMatch(/^warning: taking backfills from the queue failed: .*cli-worker-early.*NOT_FOUND.*; trying again$/);
   });
 
   it('the long-running worker long-polls Pub/Sub: a backfill published while it waits is taken at once, not after a poll interval', async () => {

@@ -25,12 +25,20 @@ const store = (missing: readonly string[] = []): ReportStore => {
 interface AssessJson {
   processors: {
     processorName: string;
-    assessment: { verdict: string; signals: { signal: string; value: number | null; level: string; reason: string }[]; checklist: { item: string; status: string; detail: string }[] };
+    assessment: {
+      verdict: string;
+      signals: { signal: string; value: number | null; level: string; reason: string }[];
+      checklist: { item: string; status: string; detail: string }[];
+    };
     notComputed: { signal: string; reason: string }[];
     gapFrequency: { gaps: number; missingNow: string[]; healedSince: string[]; expectedDates: number } | null;
     dependencyFailures: { runs: number; dependencyFailures: number; pct: number } | null;
     manualBackfill: { source: string; minutesPerWeek: number; manualRequests: number } | null;
-    suggestion: { preset: string; policy: { minRecordsPerDate: number; lookbackDays: number; autoBackfillThreshold: number }; reasons: string[] };
+    suggestion: {
+      preset: string;
+      policy: { minRecordsPerDate: number; lookbackDays: number; autoBackfillThreshold: number };
+      reasons: string[];
+    };
     nextSteps: string[];
   }[];
 }
@@ -62,7 +70,14 @@ describe('assess: gap frequency from the schedule and target table (0â€“2 not ne
   it('counts dates smart-backfill saw missing and healed since, and scales other windows to 30 days', async () => {
     const fx = store(['2025-11-03']);
     await fx.request(P, '2025-11-10', { status: 'completed', requestedAt: at('2025-11-11', 6) }); // 11-10 has its rows now
-    await fx.run({ processorName: P, runDate: isoDate('2025-11-20'), startedAt: at('2025-11-20', 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [isoDate('2025-11-19')] } });
+    await fx.run({
+      processorName: P,
+      runDate: isoDate('2025-11-20'),
+      startedAt: at('2025-11-20', 6),
+      outcome: 'skipped',
+      skipReason: 'backfill_queued',
+      metadata: { gap_size: 1, missing_dates: [isoDate('2025-11-19')] },
+    });
     const { p, signal } = await assessJson(fx);
     expect(p.gapFrequency).toMatchObject({ gaps: 3, missingNow: ['2025-11-03'], healedSince: ['2025-11-10', '2025-11-19'] });
     expect(signal('gapsPer30Days').value).toBe(3);
@@ -87,7 +102,11 @@ describe('assess: dependency-failure rate from the run log (< 5% not needed, 5â€
         processorName: P,
         runDate: isoDate(day),
         startedAt: at(addDays(isoDate(day), 1), 6), // the nightly run for a date runs the next morning
-        ...(failed ? (i % 2 === 0 ? { outcome: 'failed' as const, errorMessage: 'Missing dependencies: box scores not loaded' } : { outcome: 'skipped' as const, skipReason: 'waiting_for_backfill' as const }) : {}),
+        ...(failed
+          ? i % 2 === 0
+            ? { outcome: 'failed' as const, errorMessage: 'Missing dependencies: box scores not loaded' }
+            : { outcome: 'skipped' as const, skipReason: 'waiting_for_backfill' as const }
+          : {}),
       });
     }
     const { p, signal } = await assessJson(fx);
@@ -110,8 +129,20 @@ describe('assess: manual backfill time per week from manual requests (< 30 not n
     const fx = store();
     // Two manual backfills of dates outside the window (so they are not gaps of it), timed start to finish.
     const first = Math.floor(minutes / 2);
-    await fx.request(P, '2025-09-01', { type: 'manual', status: 'completed', requestedAt: at('2025-11-10', 9), startedAt: at('2025-11-10', 9), finishedAt: at('2025-11-10', 9) + first * 60_000 });
-    await fx.request(P, '2025-09-02', { type: 'manual', status: 'failed', requestedAt: at('2025-11-20', 9), startedAt: at('2025-11-20', 9), finishedAt: at('2025-11-20', 9) + (minutes - first) * 60_000 });
+    await fx.request(P, '2025-09-01', {
+      type: 'manual',
+      status: 'completed',
+      requestedAt: at('2025-11-10', 9),
+      startedAt: at('2025-11-10', 9),
+      finishedAt: at('2025-11-10', 9) + first * 60_000,
+    });
+    await fx.request(P, '2025-09-02', {
+      type: 'manual',
+      status: 'failed',
+      requestedAt: at('2025-11-20', 9),
+      startedAt: at('2025-11-20', 9),
+      finishedAt: at('2025-11-20', 9) + (minutes - first) * 60_000,
+    });
     // Automatic backfills take no person's time.
     await fx.request(P, '2025-09-03', { status: 'completed', requestedAt: at('2025-11-21', 9), finishedAt: at('2025-11-21', 12) });
     const { p, signal } = await assessJson(fx, ['--days', '28']);
@@ -143,7 +174,9 @@ describe('assess on a store smart-backfill was never used on (only a schedule an
     const out = human.stdout;
     expect(out).toContain('daily_orders: is smart-backfill needed? last 30 days to 2025-11-28');
     expect(out).toMatch(/verdict: MONITOR/);
-    expect(out).toMatch(/gap frequency\s+4 gaps in 30 days within 3\.\.5: borderline, monitor\s+\(4 gap date\(s\) of 30 scheduled from 2025-10-29 to 2025-11-27: 4 missing now, 0 healed since\)/);
+    expect(out).toMatch(
+      /gap frequency\s+4 gaps in 30 days within 3\.\.5: borderline, monitor\s+\(4 gap date\(s\) of 30 scheduled from 2025-10-29 to 2025-11-27: 4 missing now, 0 healed since\)/,
+    );
     expect(out).toMatch(/dependency failures\s+not computed: no runs of daily_orders in the run log from 2025-10-29 to 2025-11-28/);
     expect(out).toMatch(/manual backfill time\s+not computed: no backfill requests were ever tracked/);
     expect(out).toMatch(/\[ \] Monitoring shows gap frequency > 3\/week: 0\.93 gaps\/week/);
@@ -161,7 +194,9 @@ describe('assess on a store smart-backfill was never used on (only a schedule an
     const { p } = await assessJson(fx, ['--dependency-days', '30']);
     expect(p.suggestion.policy).toMatchObject({ minRecordsPerDate: 105, lookbackDays: 35, autoBackfillThreshold: 3 });
     expect(p.suggestion.preset).toBe('balanced'); // two gaps of 3 dates each
-    expect(p.nextSteps.at(-1)).toBe('Start from this policy (balanced preset): {"lookbackDays":35,"criticalLookbackDays":10,"minRecordsPerDate":105,"autoBackfillThreshold":3}.');
+    expect(p.nextSteps.at(-1)).toBe(
+      'Start from this policy (balanced preset): {"lookbackDays":35,"criticalLookbackDays":10,"minRecordsPerDate":105,"autoBackfillThreshold":3}.',
+    );
     expect(p.assessment.verdict).toBe('implement'); // 6 gaps
   });
 

@@ -34,7 +34,8 @@ if (!haveChromium && !inCi) {
     let counts: Record<string, number> = {};
 
     beforeAll(async () => {
-      if (!haveChromium) throw new Error(`[smart-backfill] [cli] report browser test: ${CHROMIUM} is missing. Install it with: apt-get install -y chromium`);
+      if (!haveChromium)
+        throw new Error(`[smart-backfill] [cli] report browser test: ${CHROMIUM} is missing. Install it with: apt-get install -y chromium`);
       fx = await everyStateStore();
       file = join(fx.dir, 'report.html');
       const r = await cli(['report', '--today', STATE_DATES.today, '--days', '120', '--out', file, '--json'], { cwd: fx.dir });
@@ -43,7 +44,16 @@ if (!haveChromium && !inCi) {
       const { chromium } = await import('playwright-core');
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
     });
     afterAll(async () => {
@@ -64,10 +74,14 @@ if (!haveChromium && !inCi) {
       await page.goto(url, { waitUntil: 'load' });
 
       // Every state the model counted is drawn, cell for cell.
-      expect(Object.entries(counts).filter(([, n]) => n > 0).map(([s]) => s).sort()).toEqual(
-        ['complete', 'escalated', 'failed', 'future', 'incomplete', 'missing', 'no_games', 'processing', 'queued'],
-      );
-      for (const [state, n] of Object.entries(counts)) expect(await page.locator(`.cal .day[data-state="${state}"]`).count(), state).toBe(n);
+      expect(
+        Object.entries(counts)
+          .filter(([, n]) => n > 0)
+          .map(([s]) => s)
+          .sort(),
+      ).toEqual(['complete', 'escalated', 'failed', 'future', 'incomplete', 'missing', 'no_games', 'processing', 'queued']);
+      for (const [state, n] of Object.entries(counts))
+        expect(await page.locator(`.cal .day[data-state="${state}"]`).count(), state).toBe(n);
       expect(await page.locator('.cal .day').count()).toBe(120);
       expect(await page.locator(`.day[data-date="${STATE_DATES.failed}"]`).getAttribute('data-state')).toBe('failed');
       expect(await page.locator(`.day[data-date="${STATE_DATES.incomplete}"]`).getAttribute('data-state')).toBe('incomplete');
@@ -83,7 +97,9 @@ if (!haveChromium && !inCi) {
       const text = await tip.innerText();
       expect(text).toContain(`${STATE_DATES.failed}: backfill failed`);
       expect(text).toContain('rows 0 of at least 10');
-      expect(text).toMatch(/auto backfill failed, attempt 1; requested 2025-11-06 06:00 UTC, started 2025-11-06 06:01 UTC, failed 2025-11-06 06:06 UTC/);
+      expect(text).toMatch(
+        /auto backfill failed, attempt 1; requested 2025-11-06 06:00 UTC, started 2025-11-06 06:01 UTC, failed 2025-11-06 06:06 UTC/,
+      );
       expect(text).toContain(NASTY_ERROR);
       const box = await tip.boundingBox();
       expect(box !== null && box.x >= 0 && box.x + box.width <= 1280).toBe(true);
@@ -146,7 +162,8 @@ if (!haveChromium && !inCi) {
       const url = pathToFileURL(demoFile).href;
       await page.goto(url, { waitUntil: 'load' });
       const counts = model!.processors[0]!.calendar.counts;
-      for (const [state, n] of Object.entries(counts)) expect(await page.locator(`.cal .day[data-state="${state}"]`).count(), state).toBe(n);
+      for (const [state, n] of Object.entries(counts))
+        expect(await page.locator(`.cal .day[data-state="${state}"]`).count(), state).toBe(n);
       // The story heals everything: the failed day and the partial day automatically, the outage by a person.
       expect(counts.complete).toBeGreaterThan(40);
       expect(model!.kpis).toMatchObject({ healedAutomatically: 2, open: 0 });

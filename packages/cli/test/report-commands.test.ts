@@ -14,7 +14,7 @@ afterEach(async () => {
 const ARGS = ['--since', '2025-10-01', '--until', STATE_DATES.today];
 
 describe('metrics', () => {
-  it('answers the seed\'s monitoring queries from the store, per processor (JSON)', async () => {
+  it("answers the seed's monitoring queries from the store, per processor (JSON)", async () => {
     fx = await everyStateStore();
     const r = await cli(['metrics', ...ARGS, '--json'], { cwd: fx.dir });
     expect(r.errors).toEqual([]);
@@ -88,12 +88,36 @@ describe('report', () => {
     fx = await everyStateStore();
     const r = await cli(['report', '--today', STATE_DATES.today, '--days', '60', '--out', 'out/gaps.html', '--json'], { cwd: fx.dir });
     expect(r.errors).toEqual([]);
-    const j = r.json<{ path: string; start: string; end: string; kpis: Record<string, unknown>; counts: Record<string, Record<string, number>> }>();
+    const j = r.json<{
+      path: string;
+      start: string;
+      end: string;
+      kpis: Record<string, unknown>;
+      counts: Record<string, Record<string, number>>;
+    }>();
     expect(j.path).toBe(join(fx.dir, 'out', 'gaps.html'));
     expect([j.start, j.end]).toEqual(['2025-09-30', '2025-11-28']);
-    expect(j.kpis).toMatchObject({ gaps: 9, healedAutomatically: 1, healedManually: 1, healedOtherwise: 0, open: 7, medianTimeToRecoveryMs: 15 * 60_000, successRate: 2 / 3 });
+    expect(j.kpis).toMatchObject({
+      gaps: 9,
+      healedAutomatically: 1,
+      healedManually: 1,
+      healedOtherwise: 0,
+      open: 7,
+      medianTimeToRecoveryMs: 15 * 60_000,
+      successRate: 2 / 3,
+    });
     // 60 days from Tuesday 09-30: 16 weekend days, 44 weekdays of which 8 are the gap states and today.
-    expect(j.counts['orders_daily']).toEqual({ complete: 36, no_games: 16, incomplete: 1, missing: 1, queued: 1, processing: 1, failed: 1, escalated: 2, future: 1 });
+    expect(j.counts['orders_daily']).toEqual({
+      complete: 36,
+      no_games: 16,
+      incomplete: 1,
+      missing: 1,
+      queued: 1,
+      processing: 1,
+      failed: 1,
+      escalated: 2,
+      future: 1,
+    });
     const html = readFileSync(j.path, 'utf8');
     expect(html.match(/<div class="day /g)).toHaveLength(60);
     expect(html).not.toContain(NASTY_ERROR); // present only escaped

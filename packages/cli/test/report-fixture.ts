@@ -33,7 +33,9 @@ export const reportStore = (processors: readonly { name: string; minRecordsPerDa
   let now = at('2025-01-01');
   const clock = { now: () => now, sleep: async () => undefined };
   const store: SqliteStore = openSqliteStore({ path: dbPath, clock });
-  store.db.exec('CREATE TABLE IF NOT EXISTS schedule (processor TEXT NOT NULL, day TEXT NOT NULL); CREATE TABLE IF NOT EXISTS target (processor TEXT NOT NULL, day TEXT NOT NULL, v INTEGER)');
+  store.db.exec(
+    'CREATE TABLE IF NOT EXISTS schedule (processor TEXT NOT NULL, day TEXT NOT NULL); CREATE TABLE IF NOT EXISTS target (processor TEXT NOT NULL, day TEXT NOT NULL, v INTEGER)',
+  );
   t.write('smart-backfill.config.json', {
     store: { type: 'sqlite', path: './store.db' },
     processors: processors.map((p) => ({
@@ -91,7 +93,9 @@ export const reportStore = (processors: readonly { name: string; minRecordsPerDa
       const fin = spec.finishedAt ?? started + 5 * MIN_MS;
       const r = await store.tracker.apply(
         id,
-        spec.status === 'completed' ? { _tag: 'Complete', at: fin, attempt: 1 } : { _tag: 'Fail', at: fin, attempt: 1, error: spec.error ?? 'boom' },
+        spec.status === 'completed'
+          ? { _tag: 'Complete', at: fin, attempt: 1 }
+          : { _tag: 'Fail', at: fin, attempt: 1, error: spec.error ?? 'boom' },
       );
       if (r._tag === 'Err') throw new Error(r.error.message);
       return id;
@@ -112,7 +116,8 @@ export const reportStore = (processors: readonly { name: string; minRecordsPerDa
       });
     },
     /** Raw counts straight from SQLite, the backdoor a test compares with. */
-    count: (processor: string, date: string): number => (store.db.prepare('SELECT count(*) FROM target WHERE processor = ? AND day = ?').pluck().get(processor, date) as number) ?? 0,
+    count: (processor: string, date: string): number =>
+      (store.db.prepare('SELECT count(*) FROM target WHERE processor = ? AND day = ?').pluck().get(processor, date) as number) ?? 0,
     close: async () => {
       await store.close();
     },
@@ -127,7 +132,8 @@ export const reportStore = (processors: readonly { name: string; minRecordsPerDa
 export type ReportStore = ReturnType<typeof reportStore>;
 
 /** Weekdays from `from` to `to` (the fixtures' schedule: no games at weekends). */
-export const weekdays = (from: string, to: string): IsoDate[] => dateRange(isoDate(from), isoDate(to)).filter((d) => (toEpochDay(d) + 3) % 7 < 5);
+export const weekdays = (from: string, to: string): IsoDate[] =>
+  dateRange(isoDate(from), isoDate(to)).filter((d) => (toEpochDay(d) + 3) % 7 < 5);
 
 /** The dates `everyStateStore` gives each state (today is 2025-11-28, a Friday). */
 export const STATE_DATES = {
@@ -160,13 +166,42 @@ export const everyStateStore = async (name = 'orders_daily') => {
   for (const d of days) if (!empty.has(d)) fx.rows(name, d, d === S.incomplete ? 3 : 20);
   // Healed automatically: the run of the next day found it missing, held, backfill completed, run resumed.
   const detect = at(addDays(isoDate(S.healedAuto), 1), 6);
-  await fx.run({ processorName: name, runDate: addDays(isoDate(S.healedAuto), 1), startedAt: detect, outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [isoDate(S.healedAuto)] } });
-  await fx.request(name, S.healedAuto, { status: 'completed', requestedAt: detect, startedAt: detect + 5 * MIN_MS, finishedAt: detect + 12 * MIN_MS });
-  await fx.store.runLog.hold({ processorName: name, runDate: addDays(isoDate(S.healedAuto), 1), heldAt: detect, reason: 'backfill_queued', waitingFor: [isoDate(S.healedAuto)] });
+  await fx.run({
+    processorName: name,
+    runDate: addDays(isoDate(S.healedAuto), 1),
+    startedAt: detect,
+    outcome: 'skipped',
+    skipReason: 'backfill_queued',
+    metadata: { gap_size: 1, missing_dates: [isoDate(S.healedAuto)] },
+  });
+  await fx.request(name, S.healedAuto, {
+    status: 'completed',
+    requestedAt: detect,
+    startedAt: detect + 5 * MIN_MS,
+    finishedAt: detect + 12 * MIN_MS,
+  });
+  await fx.store.runLog.hold({
+    processorName: name,
+    runDate: addDays(isoDate(S.healedAuto), 1),
+    heldAt: detect,
+    reason: 'backfill_queued',
+    waitingFor: [isoDate(S.healedAuto)],
+  });
   await fx.store.runLog.release(name, addDays(isoDate(S.healedAuto), 1), 'resumed', detect + 15 * MIN_MS);
-  await fx.run({ processorName: name, runDate: addDays(isoDate(S.healedAuto), 1), startedAt: detect + 14 * MIN_MS, trigger: 'resume', finishedAt: detect + 15 * MIN_MS });
+  await fx.run({
+    processorName: name,
+    runDate: addDays(isoDate(S.healedAuto), 1),
+    startedAt: detect + 14 * MIN_MS,
+    trigger: 'resume',
+    finishedAt: detect + 15 * MIN_MS,
+  });
   // Healed by a person.
-  await fx.request(name, S.healedManual, { type: 'manual', status: 'completed', requestedAt: at(S.healedManual, 12), finishedAt: at(S.healedManual, 12, 40) });
+  await fx.request(name, S.healedManual, {
+    type: 'manual',
+    status: 'completed',
+    requestedAt: at(S.healedManual, 12),
+    finishedAt: at(S.healedManual, 12, 40),
+  });
   // Failed backfill: the date is still empty.
   await fx.request(name, S.failed, { status: 'failed', requestedAt: at('2025-11-06', 6), error: NASTY_ERROR });
   // Escalated: an open alert; the runs that found it were held.
@@ -181,15 +216,43 @@ export const everyStateStore = async (name = 'orders_daily') => {
     openedAt: at('2025-11-12', 6),
     at: at('2025-11-12', 6),
   });
-  await fx.run({ processorName: name, runDate: isoDate('2025-11-12'), startedAt: at('2025-11-12', 6), outcome: 'skipped', skipReason: 'gap_escalated', metadata: { gap_size: 2, missing_dates: S.escalated.map((d) => isoDate(d)) } });
-  await fx.store.runLog.hold({ processorName: name, runDate: isoDate('2025-11-12'), heldAt: at('2025-11-12', 6), reason: 'gap_escalated', waitingFor: S.escalated.map((d) => isoDate(d)) });
+  await fx.run({
+    processorName: name,
+    runDate: isoDate('2025-11-12'),
+    startedAt: at('2025-11-12', 6),
+    outcome: 'skipped',
+    skipReason: 'gap_escalated',
+    metadata: { gap_size: 2, missing_dates: S.escalated.map((d) => isoDate(d)) },
+  });
+  await fx.store.runLog.hold({
+    processorName: name,
+    runDate: isoDate('2025-11-12'),
+    heldAt: at('2025-11-12', 6),
+    reason: 'gap_escalated',
+    waitingFor: S.escalated.map((d) => isoDate(d)),
+  });
   // In flight now.
   await fx.request(name, S.queued, { status: 'queued', requestedAt: at(S.today, 6) });
   await fx.request(name, S.processing, { status: 'processing', requestedAt: at(S.today, 6), startedAt: at(S.today, 6, 5) });
-  await fx.run({ processorName: name, runDate: isoDate(S.today), startedAt: at(S.today, 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 2, missing_dates: [isoDate(S.queued), isoDate(S.processing)] } });
-  await fx.store.runLog.hold({ processorName: name, runDate: isoDate(S.today), heldAt: at(S.today, 6), reason: 'backfill_queued', waitingFor: [isoDate(S.queued), isoDate(S.processing)] });
+  await fx.run({
+    processorName: name,
+    runDate: isoDate(S.today),
+    startedAt: at(S.today, 6),
+    outcome: 'skipped',
+    skipReason: 'backfill_queued',
+    metadata: { gap_size: 2, missing_dates: [isoDate(S.queued), isoDate(S.processing)] },
+  });
+  await fx.store.runLog.hold({
+    processorName: name,
+    runDate: isoDate(S.today),
+    heldAt: at(S.today, 6),
+    reason: 'backfill_queued',
+    waitingFor: [isoDate(S.queued), isoDate(S.processing)],
+  });
   // Ordinary nightly runs on the other weekdays.
-  for (const d of weekdays('2025-10-01', '2025-11-27')) if (!empty.has(d) && d !== S.healedAuto && d !== '2025-11-12' && d !== addDays(isoDate(S.healedAuto), 1)) await fx.run({ processorName: name, runDate: d, startedAt: at(addDays(d, 1), 6) });
+  for (const d of weekdays('2025-10-01', '2025-11-27'))
+    if (!empty.has(d) && d !== S.healedAuto && d !== '2025-11-12' && d !== addDays(isoDate(S.healedAuto), 1))
+      await fx.run({ processorName: name, runDate: d, startedAt: at(addDays(d, 1), 6) });
   fx.setNow(at(S.today, 12));
   await fx.close();
   return fx;
@@ -199,7 +262,10 @@ export const everyStateStore = async (name = 'orders_daily') => {
 export const rawCount = (dbPath: string, sql: string, ...params: unknown[]): number => {
   const d = new Database(dbPath, { readonly: true });
   try {
-    return d.prepare(sql).pluck().get(...params) as number;
+    return d
+      .prepare(sql)
+      .pluck()
+      .get(...params) as number;
   } finally {
     d.close();
   }

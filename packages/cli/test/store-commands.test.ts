@@ -34,7 +34,12 @@ describe('check / run / worker / status on a SQLite file', () => {
 
     const dry = await cli(['check', 'player_game_summary', '--date', '2025-11-16', '--json'], { cwd });
     expect(dry.code).toBe(3);
-    expect(dry.json<CheckReportJson>()).toMatchObject({ wouldQueue: ['2025-11-15'], inFlight: [], wouldHold: true, decision: { _tag: 'Backfill' } });
+    expect(dry.json<CheckReportJson>()).toMatchObject({
+      wouldQueue: ['2025-11-15'],
+      inFlight: [],
+      wouldHold: true,
+      decision: { _tag: 'Backfill' },
+    });
     // A dry run writes nothing.
     const before = await cli(['status', 'player_game_summary', '--json', '--today', '2025-11-16'], { cwd });
     expect(before.json<StatusJson>().processors[0]?.openRequests).toEqual([]);
@@ -57,7 +62,10 @@ describe('check / run / worker / status on a SQLite file', () => {
 
     const worker = await cli(['worker', '--once', '--json'], { cwd });
     expect(worker.code).toBe(0);
-    const lines = worker.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = worker.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l['_tag'] === 'Completed')).toMatchObject({ resumed: ['2025-11-16'] });
     expect(lines.at(-1)).toEqual({ summary: { completed: 1, retrying: 0, failed: 0, resumed: 1, other: 0 } });
     expect(fx.rows('2025-11-15')).toBeGreaterThanOrEqual(30);
@@ -76,7 +84,10 @@ describe('check / run / worker / status on a SQLite file', () => {
   it('a dry run never loads or runs the processor (a module with import side effects stays untouched)', async () => {
     fx = nbaFixture({ skip: ['2025-11-15'] });
     const marker = join(fx.dir, 'imported.txt');
-    fx.write('side-effect.mjs', `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'loaded');\nexport const run = () => { throw new Error('must not run'); };\n`);
+    fx.write(
+      'side-effect.mjs',
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'loaded');\nexport const run = () => { throw new Error('must not run'); };\n`,
+    );
     const first = fx.config.processors[0] as Record<string, unknown>;
     fx.write('smart-backfill.config.json', { ...fx.config, processors: [{ ...first, module: './side-effect.mjs' }] });
     const dry = await cli(['check', 'player_game_summary', '--date', '2025-11-16', '--json'], { cwd: fx.dir });
@@ -117,24 +128,39 @@ describe('check / run / worker / status on a SQLite file', () => {
   it('backfill: --dry-run lists, --only-missing queues only gaps, twice never queues twice, the worker fills them', async () => {
     fx = nbaFixture({ skip: ['2025-11-03', '2025-11-05'] });
     const cwd = fx.dir;
-    const dry = await cli(['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--dry-run', '--json'], { cwd });
+    const dry = await cli(['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--dry-run', '--json'], {
+      cwd,
+    });
     expect(dry.code).toBe(0);
     const plan = dry.json<{ toQueue: string[]; candidates: string[] }>();
     expect(plan.toQueue.length).toBeGreaterThan(2);
     expect(plan.toQueue).toEqual(plan.candidates);
 
-    const missingDry = await cli(['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--only-missing', '--dry-run'], { cwd });
+    const missingDry = await cli(
+      ['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--only-missing', '--dry-run'],
+      { cwd },
+    );
     expect(missingDry.stdout).toMatch(/would queue\s+2025-11-03, 2025-11-05/);
     expect((await cli(['status', '--json', '--today', '2025-11-16'], { cwd })).json<StatusJson>().processors[0]?.openRequests).toEqual([]);
 
-    const queued = await cli(['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--only-missing', '--json', '--by', 'ops'], { cwd });
+    const queued = await cli(
+      ['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--only-missing', '--json', '--by', 'ops'],
+      { cwd },
+    );
     expect(queued.code).toBe(0);
     expect(queued.json<{ queued: { gameDate: string }[] }>().queued.map((r) => r.gameDate)).toEqual(['2025-11-03', '2025-11-05']);
-    const twice = await cli(['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--only-missing', '--json'], { cwd });
+    const twice = await cli(['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--only-missing', '--json'], {
+      cwd,
+    });
     expect(twice.json<{ queued: unknown[]; inFlight: string[] }>()).toMatchObject({ queued: [], inFlight: ['2025-11-03', '2025-11-05'] });
 
     const open = (await cli(['status', '--json', '--today', '2025-11-16'], { cwd })).json<StatusJson>().processors[0]?.openRequests;
-    expect(open?.map((r) => [r.gameDate, r.requestType])).toEqual(expect.arrayContaining([['2025-11-03', 'manual'], ['2025-11-05', 'manual']]));
+    expect(open?.map((r) => [r.gameDate, r.requestType])).toEqual(
+      expect.arrayContaining([
+        ['2025-11-03', 'manual'],
+        ['2025-11-05', 'manual'],
+      ]),
+    );
     const w = await cli(['worker', '--once'], { cwd });
     expect(w.code).toBe(0);
     expect(w.stdout).toMatch(/done: 2 filled/);

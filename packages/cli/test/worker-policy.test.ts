@@ -42,7 +42,10 @@ describe('worker: each processor under its own policy', () => {
         .split('\n')
         .filter((l) => l.includes(` ${name} 2025-11-15 `))
         .map((l) => l.replace(/^\S+ /, '').replace(/:.*$/, ''));
-    expect(lines('fails_twice')).toEqual(['failed fails_twice 2025-11-15 (attempt 1)', 'gave up on fails_twice 2025-11-15 after attempt 2']);
+    expect(lines('fails_twice')).toEqual([
+      'failed fails_twice 2025-11-15 (attempt 1)',
+      'gave up on fails_twice 2025-11-15 after attempt 2',
+    ]);
     expect(lines('fails_four_times')).toEqual([
       'failed fails_four_times 2025-11-15 (attempt 1)',
       'failed fails_four_times 2025-11-15 (attempt 2)',

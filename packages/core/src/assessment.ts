@@ -100,12 +100,13 @@ const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : String(Mat
  * dependency failures: < 5% not needed, 5%..10% monitor, > 10% implement;
  * manual backfill: < 30 min/week not needed, 30..60 monitor, > 60 implement.
  */
-export const SIGNAL_THRESHOLDS: Readonly<Record<SignalName, { readonly monitorFrom: number; readonly implementAbove: number; readonly unit: string }>> =
-  Object.freeze({
-    gapsPer30Days: Object.freeze({ monitorFrom: 3, implementAbove: 5, unit: 'gaps in 30 days' }),
-    dependencyFailurePct: Object.freeze({ monitorFrom: 5, implementAbove: 10, unit: '% dependency failures' }),
-    manualBackfillMinutesPerWeek: Object.freeze({ monitorFrom: 30, implementAbove: 60, unit: 'min/week of manual backfill' }),
-  });
+export const SIGNAL_THRESHOLDS: Readonly<
+  Record<SignalName, { readonly monitorFrom: number; readonly implementAbove: number; readonly unit: string }>
+> = Object.freeze({
+  gapsPer30Days: Object.freeze({ monitorFrom: 3, implementAbove: 5, unit: 'gaps in 30 days' }),
+  dependencyFailurePct: Object.freeze({ monitorFrom: 5, implementAbove: 10, unit: '% dependency failures' }),
+  manualBackfillMinutesPerWeek: Object.freeze({ monitorFrom: 30, implementAbove: 60, unit: 'min/week of manual backfill' }),
+});
 
 const assessSignal = (signal: SignalName, m: Measurement): SignalAssessment => {
   const { value, why } = valueOf(m);
@@ -198,7 +199,8 @@ export const assess = (input: AssessmentInput): Assessment => {
           item: 'simpler_alternatives_considered',
           label: 'Considered simpler alternatives',
           status: 'unknown',
-          detail: 'cannot be computed from data: a person must confirm (better scraper reliability, dependency precheck, manual script, alerting)',
+          detail:
+            'cannot be computed from data: a person must confirm (better scraper reliability, dependency precheck, manual script, alerting)',
         },
   ];
 
@@ -259,7 +261,9 @@ export const suggestPolicy = (history: PolicyHistory): PolicySuggestion => {
   if (rows.length > 0) {
     const typical = median(rows);
     minRecordsPerDate = Math.max(1, Math.floor(typical / 2));
-    reasons.push(`minRecordsPerDate ${minRecordsPerDate}: 50% of the median ${fmt(typical)} rows per date over ${rows.length} filled dates`);
+    reasons.push(
+      `minRecordsPerDate ${minRecordsPerDate}: 50% of the median ${fmt(typical)} rows per date over ${rows.length} filled dates`,
+    );
   } else {
     reasons.push(`minRecordsPerDate ${minRecordsPerDate}: no filled dates observed, kept the base value`);
   }
@@ -268,7 +272,12 @@ export const suggestPolicy = (history: PolicyHistory): PolicySuggestion => {
   let preset: PolicyPresetName = 'balanced';
   if (gaps.length > 0) {
     const p90 = gaps[Math.ceil(0.9 * gaps.length) - 1] as number;
-    preset = p90 <= POLICY_PRESETS.conservative.autoBackfillThreshold ? 'conservative' : p90 <= POLICY_PRESETS.balanced.autoBackfillThreshold ? 'balanced' : 'aggressive';
+    preset =
+      p90 <= POLICY_PRESETS.conservative.autoBackfillThreshold
+        ? 'conservative'
+        : p90 <= POLICY_PRESETS.balanced.autoBackfillThreshold
+          ? 'balanced'
+          : 'aggressive';
     const t = POLICY_PRESETS[preset].autoBackfillThreshold;
     reasons.push(
       `autoBackfillThreshold ${t} (${preset}): 90% of ${gaps.length} observed gaps are <= ${fmt(p90)} dates` +

@@ -6,10 +6,7 @@ import type { GapPolicy } from './policy.js';
  * `{ date: count }` record, or an iterable of `[date, count]` pairs.
  * Dates absent from it count as 0 rows.
  */
-export type RecordCounts =
-  | ReadonlyMap<IsoDate, number>
-  | Readonly<Record<string, number>>
-  | Iterable<readonly [IsoDate, number]>;
+export type RecordCounts = ReadonlyMap<IsoDate, number> | Readonly<Record<string, number>> | Iterable<readonly [IsoDate, number]>;
 
 export interface AnalyzeGapsInput {
   /** The date the run is for. It is never checked itself: the run is about to produce it. */
@@ -76,7 +73,13 @@ const normalizeCounts = (
 };
 
 /** Any order: bucket in-window dates by their offset, which sorts and dedupes in one linear pass. */
-const bucketedWindowDates = (expected: Iterable<IsoDate>, windowStart: IsoDate, windowEnd: IsoDate, startDay: EpochDay, width: number): IsoDate[] => {
+const bucketedWindowDates = (
+  expected: Iterable<IsoDate>,
+  windowStart: IsoDate,
+  windowEnd: IsoDate,
+  startDay: EpochDay,
+  width: number,
+): IsoDate[] => {
   const slots = new Array<IsoDate | undefined>(width).fill(undefined);
   for (const d of expected) {
     // Valid ISO dates sort like the days they name, so the window test is two string compares.
@@ -182,7 +185,8 @@ export const analyzeGaps = (input: AnalyzeGapsInput): GapAnalysis => {
   const { map, rec } = normalizeCounts(input.recordCounts);
 
   // A one-shot iterable could not be read twice if the sorted pass gives up.
-  const expected = Array.isArray(input.expectedDates) || input.expectedDates instanceof Set ? input.expectedDates : [...input.expectedDates];
+  const expected =
+    Array.isArray(input.expectedDates) || input.expectedDates instanceof Set ? input.expectedDates : [...input.expectedDates];
 
   // Hot loop: collect missing dates and their counts only; everything else is derived from those few.
   const missingDates: IsoDate[] = [];

@@ -62,7 +62,13 @@ export const fromEpochDay = (day: EpochDay): IsoDate => {
 };
 
 const describe = (value: unknown): string =>
-  typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'undefined' : typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value);
+  typeof value === 'string'
+    ? JSON.stringify(value)
+    : value === undefined
+      ? 'undefined'
+      : typeof value === 'object'
+        ? (JSON.stringify(value) ?? String(value))
+        : String(value);
 
 const invalid = (value: unknown, why: string): InvalidDate => ({
   _tag: 'InvalidDate',

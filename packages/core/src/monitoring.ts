@@ -198,11 +198,7 @@ export interface GapRecovery {
  * a gap counts as filled when every missing date has a completed backfill, and
  * recovered when the held run itself succeeds. Oldest detection first.
  */
-export const timeToRecovery = (
-  runs: Iterable<RunRecord>,
-  requests: Iterable<BackfillRequest>,
-  window: TimeWindow,
-): GapRecovery[] => {
+export const timeToRecovery = (runs: Iterable<RunRecord>, requests: Iterable<BackfillRequest>, window: TimeWindow): GapRecovery[] => {
   // Completion instants per (processor, date), ascending, to find the first one after detection.
   const completions = new Map<string, number[]>();
   for (const r of requests) {
@@ -232,18 +228,16 @@ export const timeToRecovery = (
     const key = `${r.processorName}\u0000${r.runDate}`;
     const ep = open.get(key);
     if (isGapSkip(r)) {
-      const e: Episode =
-        ep ??
-        {
-          processorName: r.processorName,
-          runDate: r.runDate,
-          detectedAt: r.startedAt,
-          detections: 0,
-          escalated: false,
-          missing: new Set<IsoDate>(),
-          listed: false,
-          recoveredAt: null,
-        };
+      const e: Episode = ep ?? {
+        processorName: r.processorName,
+        runDate: r.runDate,
+        detectedAt: r.startedAt,
+        detections: 0,
+        escalated: false,
+        missing: new Set<IsoDate>(),
+        listed: false,
+        recoveredAt: null,
+      };
       if (ep === undefined) {
         open.set(key, e);
         episodes.push(e);
@@ -341,7 +335,14 @@ interface MutableDependencyStats {
   failedRuns: number;
 }
 
-const emptyStats = (): MutableDependencyStats => ({ totalRuns: 0, dependencyFailures: 0, heldRuns: 0, escalations: 0, dependencyErrors: 0, failedRuns: 0 });
+const emptyStats = (): MutableDependencyStats => ({
+  totalRuns: 0,
+  dependencyFailures: 0,
+  heldRuns: 0,
+  escalations: 0,
+  dependencyErrors: 0,
+  failedRuns: 0,
+});
 
 const finishStats = (s: MutableDependencyStats): DependencyFailureStats => ({
   ...s,

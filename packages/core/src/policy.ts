@@ -61,13 +61,17 @@ const POLICY_FIELDS: ReadonlyArray<keyof GapPolicy> = [
  * (the defaults). Returns every problem at once, each naming its field:
  * `lookbackDays must be a whole number >= 1, got -2`.
  */
-export const validatePolicy = (
-  input: unknown,
-  base: GapPolicy = DEFAULT_POLICY,
-): Result<readonly PolicyProblem[], GapPolicy> => {
+export const validatePolicy = (input: unknown, base: GapPolicy = DEFAULT_POLICY): Result<readonly PolicyProblem[], GapPolicy> => {
   if (input === undefined || input === null) return ok(base);
   if (typeof input !== 'object' || Array.isArray(input)) {
-    return err([{ _tag: 'PolicyProblem', field: 'policy', value: input, message: `policy must be an object, got ${Array.isArray(input) ? 'an array' : show(input)}` }]);
+    return err([
+      {
+        _tag: 'PolicyProblem',
+        field: 'policy',
+        value: input,
+        message: `policy must be an object, got ${Array.isArray(input) ? 'an array' : show(input)}`,
+      },
+    ]);
   }
   const raw = input as Record<string, unknown>;
   const problems: PolicyProblem[] = [];
@@ -96,10 +100,7 @@ export const validatePolicy = (
   if (blockOnRaw !== 'any' && blockOnRaw !== 'critical') {
     problem('blockOn', blockOnRaw, `blockOn must be "any" or "critical", got ${show(blockOnRaw)}`);
   }
-  if (
-    problems.every((p) => p.field !== 'lookbackDays' && p.field !== 'criticalLookbackDays') &&
-    criticalLookbackDays > lookbackDays
-  ) {
+  if (problems.every((p) => p.field !== 'lookbackDays' && p.field !== 'criticalLookbackDays') && criticalLookbackDays > lookbackDays) {
     problem(
       'criticalLookbackDays',
       criticalLookbackDays,

@@ -133,7 +133,11 @@ export const transition = (r: BackfillRequest, e: RequestEvent): Result<Transiti
     case 'Claim':
       if (r.status !== 'queued') return illegal(r, e);
       if (r.notBefore !== null && e.at < r.notBefore) {
-        return err({ _tag: 'NotYetDue', notBefore: r.notBefore, message: `request ${r.requestId} is backing off until ${new Date(r.notBefore).toISOString()}` });
+        return err({
+          _tag: 'NotYetDue',
+          notBefore: r.notBefore,
+          message: `request ${r.requestId} is backing off until ${new Date(r.notBefore).toISOString()}`,
+        });
       }
       return ok({
         ...r,
@@ -153,7 +157,15 @@ export const transition = (r: BackfillRequest, e: RequestEvent): Result<Transiti
     case 'Complete':
       if (r.status !== 'processing') return illegal(r, e);
       if (e.attempt !== r.attempt) return stale(r, e.attempt);
-      return ok({ ...r, status: 'completed', completedAt: e.at, errorMessage: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: e.at });
+      return ok({
+        ...r,
+        status: 'completed',
+        completedAt: e.at,
+        errorMessage: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        updatedAt: e.at,
+      });
     case 'Fail':
       if (r.status !== 'processing') return illegal(r, e);
       if (e.attempt !== r.attempt) return stale(r, e.attempt);
@@ -174,7 +186,11 @@ export const transition = (r: BackfillRequest, e: RequestEvent): Result<Transiti
     case 'LeaseExpired':
       if (r.status !== 'processing') return illegal(r, e);
       if (r.leaseExpiresAt !== null && e.at < r.leaseExpiresAt) {
-        return err({ _tag: 'LeaseNotExpired', leaseExpiresAt: r.leaseExpiresAt, message: `request ${r.requestId} is leased until ${new Date(r.leaseExpiresAt).toISOString()}` });
+        return err({
+          _tag: 'LeaseNotExpired',
+          leaseExpiresAt: r.leaseExpiresAt,
+          message: `request ${r.requestId} is leased until ${new Date(r.leaseExpiresAt).toISOString()}`,
+        });
       }
       return ok({ ...r, status: 'queued', leaseOwner: null, leaseExpiresAt: null, updatedAt: e.at });
     case 'MarkPublished':

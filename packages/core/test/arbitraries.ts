@@ -11,7 +11,11 @@ export const isoDateArb = epochDayArb.map(fromEpochDay);
 export const asOfDayArb = fc.integer({ min: MIN_DAY + 2000, max: MAX_DAY - 2000 });
 
 export const policyArb: fc.Arbitrary<Pick<GapPolicy, 'lookbackDays' | 'criticalLookbackDays' | 'minRecordsPerDate'>> = fc
-  .record({ lookbackDays: fc.integer({ min: 1, max: 60 }), critical: fc.nat({ max: 60 }), minRecordsPerDate: fc.integer({ min: 1, max: 200 }) })
+  .record({
+    lookbackDays: fc.integer({ min: 1, max: 60 }),
+    critical: fc.nat({ max: 60 }),
+    minRecordsPerDate: fc.integer({ min: 1, max: 200 }),
+  })
   .map(({ lookbackDays, critical, minRecordsPerDate }) => ({
     lookbackDays,
     criticalLookbackDays: critical % (lookbackDays + 1),

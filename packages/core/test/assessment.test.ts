@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assess, DEFAULT_POLICY, suggestPolicy, validatePolicy, type Assessment, type Measurement, type Verdict } from '@smart-backfill/core';
+import {
+  assess,
+  DEFAULT_POLICY,
+  suggestPolicy,
+  validatePolicy,
+  type Assessment,
+  type Measurement,
+  type Verdict,
+} from '@smart-backfill/core';
 
 const RANK: Record<Verdict, number> = { not_needed: 0, monitor: 1, implement: 2 };
 const level = (a: Assessment, signal: string) => a.signals.find((s) => s.signal === signal)?.level;
@@ -10,7 +18,13 @@ const only = (over: Partial<Record<'gapsPer30Days' | 'dependencyFailurePct' | 'm
 
 describe('assess: signal boundaries are exact', () => {
   it.each([
-    [0, 'not_needed'], [2, 'not_needed'], [2.9, 'not_needed'], [3, 'monitor'], [5, 'monitor'], [5.01, 'implement'], [6, 'implement'],
+    [0, 'not_needed'],
+    [2, 'not_needed'],
+    [2.9, 'not_needed'],
+    [3, 'monitor'],
+    [5, 'monitor'],
+    [5.01, 'implement'],
+    [6, 'implement'],
   ] as const)('%d gaps in 30 days → %s', (v, want) => {
     const a = only({ gapsPer30Days: v });
     expect(level(a, 'gapsPer30Days')).toBe(want);
@@ -18,13 +32,22 @@ describe('assess: signal boundaries are exact', () => {
   });
 
   it.each([
-    [0, 'not_needed'], [4.99, 'not_needed'], [5, 'monitor'], [10, 'monitor'], [10.01, 'implement'],
+    [0, 'not_needed'],
+    [4.99, 'not_needed'],
+    [5, 'monitor'],
+    [10, 'monitor'],
+    [10.01, 'implement'],
   ] as const)('%d%% dependency failures → %s', (v, want) => {
     expect(only({ dependencyFailurePct: v }).verdict).toBe(want);
   });
 
   it.each([
-    [0, 'not_needed'], [29.9, 'not_needed'], [30, 'monitor'], [60, 'monitor'], [60.5, 'implement'], [61, 'implement'],
+    [0, 'not_needed'],
+    [29.9, 'not_needed'],
+    [30, 'monitor'],
+    [60, 'monitor'],
+    [60.5, 'implement'],
+    [61, 'implement'],
   ] as const)('%d manual minutes/week → %s', (v, want) => {
     expect(only({ manualBackfillMinutesPerWeek: v }).verdict).toBe(want);
   });
@@ -46,11 +69,17 @@ describe('assess: combining signals', () => {
 
   it('more gaps, failures or manual time never lower the verdict', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 50, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }), fc.double({ min: 0, max: 20, noNaN: true }), (g, d, t, k) => {
-        const lo = assess({ gapsPer30Days: g, dependencyFailurePct: d, manualBackfillMinutesPerWeek: t });
-        const hi = assess({ gapsPer30Days: g + k, dependencyFailurePct: d + k, manualBackfillMinutesPerWeek: t + k });
-        expect(RANK[hi.verdict]).toBeGreaterThanOrEqual(RANK[lo.verdict]);
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.double({ min: 0, max: 20, noNaN: true }),
+        (g, d, t, k) => {
+          const lo = assess({ gapsPer30Days: g, dependencyFailurePct: d, manualBackfillMinutesPerWeek: t });
+          const hi = assess({ gapsPer30Days: g + k, dependencyFailurePct: d + k, manualBackfillMinutesPerWeek: t + k });
+          expect(RANK[hi.verdict]).toBeGreaterThanOrEqual(RANK[lo.verdict]);
+        },
+      ),
     );
   });
 
@@ -61,8 +90,16 @@ describe('assess: combining signals', () => {
       manualBackfillMinutesPerWeek: null,
     });
     expect(a.verdict).toBe('not_needed');
-    expect(a.signals[0]).toEqual({ signal: 'gapsPer30Days', value: null, level: 'unknown', reason: 'gapsPer30Days unknown: no schedule table configured' });
-    expect(check(a, 'gap_frequency_over_3_per_week')).toMatchObject({ status: 'unknown', detail: 'cannot tell: no schedule table configured' });
+    expect(a.signals[0]).toEqual({
+      signal: 'gapsPer30Days',
+      value: null,
+      level: 'unknown',
+      reason: 'gapsPer30Days unknown: no schedule table configured',
+    });
+    expect(check(a, 'gap_frequency_over_3_per_week')).toMatchObject({
+      status: 'unknown',
+      detail: 'cannot tell: no schedule table configured',
+    });
     expect(check(a, 'manual_backfill_over_30_min_per_week').detail).toBe('cannot tell: not measured');
     expect(only({ gapsPer30Days: Number.NaN }).signals[0]?.level).toBe('unknown');
     expect(only({}).verdict).toBe('monitor');
@@ -73,7 +110,10 @@ describe('assess: combining signals', () => {
 describe('assess: the decision checklist', () => {
   it('shows the numbers behind each item, with exact boundaries', () => {
     const a = assess({ gapsPer30Days: 13, dependencyFailurePct: 5.1, manualBackfillMinutesPerWeek: 61 });
-    expect(check(a, 'gap_frequency_over_3_per_week')).toMatchObject({ status: 'passed', detail: '3.03 gaps/week (13 in 30 days × 7/30) > 3' });
+    expect(check(a, 'gap_frequency_over_3_per_week')).toMatchObject({
+      status: 'passed',
+      detail: '3.03 gaps/week (13 in 30 days × 7/30) > 3',
+    });
     expect(check(a, 'manual_backfill_over_30_min_per_week')).toMatchObject({ status: 'passed', detail: '61 min/week > 30' });
     expect(check(a, 'dependency_failures_over_5_pct')).toMatchObject({ status: 'passed', detail: '5.1% > 5%' });
     expect(check(a, 'roi_over_1_hour_saved_per_week').status).toBe('passed');
@@ -81,9 +121,18 @@ describe('assess: the decision checklist', () => {
     expect(check(a, 'simpler_alternatives_considered').detail).toMatch(/cannot be computed/);
     expect(a.verdict).toBe('implement');
     expect(a.checklistVerdict).toBe('not_yet'); // "If ANY unchecked: don't implement yet"
-    expect(assess({ gapsPer30Days: 13, dependencyFailurePct: 5.1, manualBackfillMinutesPerWeek: 61, simplerAlternativesConsidered: true }).checklistVerdict).toBe('proceed');
+    expect(
+      assess({ gapsPer30Days: 13, dependencyFailurePct: 5.1, manualBackfillMinutesPerWeek: 61, simplerAlternativesConsidered: true })
+        .checklistVerdict,
+    ).toBe('proceed');
 
-    const b = assess({ gapsPer30Days: 12, dependencyFailurePct: 5, manualBackfillMinutesPerWeek: 30, minutesSavedPerWeek: 60, simplerAlternativesConsidered: false });
+    const b = assess({
+      gapsPer30Days: 12,
+      dependencyFailurePct: 5,
+      manualBackfillMinutesPerWeek: 30,
+      minutesSavedPerWeek: 60,
+      simplerAlternativesConsidered: false,
+    });
     expect(b.checklist.map((c) => c.status)).toEqual(['failed', 'failed', 'failed', 'failed', 'failed']);
     expect(check(b, 'gap_frequency_over_3_per_week').detail).toBe('2.8 gaps/week (12 in 30 days × 7/30) <= 3');
     expect(check(b, 'roi_over_1_hour_saved_per_week').detail).toBe('60 min/week saved <= 60');

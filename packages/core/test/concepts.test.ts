@@ -5,7 +5,20 @@ import { analyzeGaps, decide, DEFAULT_POLICY, isoDate, POLICY_PRESETS } from '@s
 describe('docs/concepts.md worked example', () => {
   const d = isoDate;
   const asOf = d('2025-11-16');
-  const schedule = ['2025-10-14', '2025-10-18', '2025-10-22', '2025-10-25', '2025-10-29', '2025-11-01', '2025-11-05', '2025-11-08', '2025-11-12', '2025-11-14', '2025-11-15', '2025-11-16'].map(d);
+  const schedule = [
+    '2025-10-14',
+    '2025-10-18',
+    '2025-10-22',
+    '2025-10-25',
+    '2025-10-29',
+    '2025-11-01',
+    '2025-11-05',
+    '2025-11-08',
+    '2025-11-12',
+    '2025-11-14',
+    '2025-11-15',
+    '2025-11-16',
+  ].map(d);
   const counts: Record<string, number> = Object.fromEntries(schedule.map((x) => [x, 240]));
   delete counts['2025-10-25'];
   delete counts['2025-11-15'];
@@ -35,14 +48,42 @@ describe('docs/concepts.md worked example', () => {
   });
 
   it('decisions', () => {
-    expect(decide(a, DEFAULT_POLICY)).toEqual({ _tag: 'Backfill', toQueue: ['2025-10-25', '2025-11-14', '2025-11-15'], inFlight: [], holdRun: true });
-    expect(decide(a, DEFAULT_POLICY, { activeRequests: [d('2025-10-25')] })).toEqual({ _tag: 'Backfill', toQueue: ['2025-11-14', '2025-11-15'], inFlight: ['2025-10-25'], holdRun: true });
-    expect(decide(a, POLICY_PRESETS.conservative)).toEqual({ _tag: 'Escalate', dates: a.missingDates, reason: 'gap_exceeds_threshold', holdRun: true });
-    expect(decide(a, DEFAULT_POLICY, { failedAttempts: new Map([[d('2025-10-25'), 3]]) })).toEqual({ _tag: 'Escalate', dates: ['2025-10-25'], reason: 'backfill_keeps_failing', holdRun: true });
-    const onlyOld = analyzeGaps({ asOf, expectedDates: schedule, recordCounts: { ...counts, '2025-11-14': 240, '2025-11-15': 200 }, policy: DEFAULT_POLICY });
+    expect(decide(a, DEFAULT_POLICY)).toEqual({
+      _tag: 'Backfill',
+      toQueue: ['2025-10-25', '2025-11-14', '2025-11-15'],
+      inFlight: [],
+      holdRun: true,
+    });
+    expect(decide(a, DEFAULT_POLICY, { activeRequests: [d('2025-10-25')] })).toEqual({
+      _tag: 'Backfill',
+      toQueue: ['2025-11-14', '2025-11-15'],
+      inFlight: ['2025-10-25'],
+      holdRun: true,
+    });
+    expect(decide(a, POLICY_PRESETS.conservative)).toEqual({
+      _tag: 'Escalate',
+      dates: a.missingDates,
+      reason: 'gap_exceeds_threshold',
+      holdRun: true,
+    });
+    expect(decide(a, DEFAULT_POLICY, { failedAttempts: new Map([[d('2025-10-25'), 3]]) })).toEqual({
+      _tag: 'Escalate',
+      dates: ['2025-10-25'],
+      reason: 'backfill_keeps_failing',
+      holdRun: true,
+    });
+    const onlyOld = analyzeGaps({
+      asOf,
+      expectedDates: schedule,
+      recordCounts: { ...counts, '2025-11-14': 240, '2025-11-15': 200 },
+      policy: DEFAULT_POLICY,
+    });
     const critical = { ...DEFAULT_POLICY, blockOn: 'critical' as const };
     expect(onlyOld.missingDates).toEqual(['2025-10-25']);
     expect(decide(onlyOld, critical)).toEqual({ _tag: 'Backfill', toQueue: ['2025-10-25'], inFlight: [], holdRun: false });
-    expect(decide(onlyOld, critical, { activeRequests: [d('2025-10-25')] })).toEqual({ _tag: 'Proceed', reason: 'gaps_outside_critical_window' });
+    expect(decide(onlyOld, critical, { activeRequests: [d('2025-10-25')] })).toEqual({
+      _tag: 'Proceed',
+      reason: 'gaps_outside_critical_window',
+    });
   });
 });

@@ -20,20 +20,18 @@ const decisionPolicyArb = fc.record({
 });
 
 /** A scenario, its analysis, and a context drawn from its own missing dates (plus strangers). */
-const caseArb = fc
-  .tuple(scenarioArb, decisionPolicyArb, fc.boolean(), fc.nat(), fc.nat())
-  .chain(([s, p, isBackfill, seedA, seedF]) => {
-    const analysis = analyzeGaps({ asOf: s.asOf, expectedDates: s.expected, recordCounts: s.counts, policy: s.policy });
-    const pool = [...analysis.missingDates, isoDate('2000-01-01')];
-    return fc.record({
-      analysis: fc.constant(analysis),
-      policy: fc.constant(p),
-      isBackfill: fc.constant(isBackfill && seedA % 4 === 0),
-      active: fc.subarray(pool),
-      failed: fc.array(fc.tuple(fc.constantFrom(...pool), fc.nat({ max: 5 })), { maxLength: 3 }).map((xs) => new Map(xs)),
-      useRecord: fc.constant(seedF % 2 === 0),
-    });
+const caseArb = fc.tuple(scenarioArb, decisionPolicyArb, fc.boolean(), fc.nat(), fc.nat()).chain(([s, p, isBackfill, seedA, seedF]) => {
+  const analysis = analyzeGaps({ asOf: s.asOf, expectedDates: s.expected, recordCounts: s.counts, policy: s.policy });
+  const pool = [...analysis.missingDates, isoDate('2000-01-01')];
+  return fc.record({
+    analysis: fc.constant(analysis),
+    policy: fc.constant(p),
+    isBackfill: fc.constant(isBackfill && seedA % 4 === 0),
+    active: fc.subarray(pool),
+    failed: fc.array(fc.tuple(fc.constantFrom(...pool), fc.nat({ max: 5 })), { maxLength: 3 }).map((xs) => new Map(xs)),
+    useRecord: fc.constant(seedF % 2 === 0),
   });
+});
 
 const datesOf = (d: Decision): IsoDate[] =>
   matchDecision(d, { Proceed: () => [], Backfill: (b) => [...b.toQueue, ...b.inFlight], Escalate: (e) => [...e.dates] });
@@ -54,11 +52,15 @@ describe('decide properties', () => {
         if (isBackfill) want = { _tag: 'Proceed', reason: 'is_backfill' };
         else if (!a.hasGaps) want = { _tag: 'Proceed', reason: 'no_gaps' };
         else if (failing.length > 0) want = { _tag: 'Escalate', dates: failing, reason: 'backfill_keeps_failing', holdRun };
-        else if (a.gapSize > policy.autoBackfillThreshold) want = { _tag: 'Escalate', dates: a.missingDates, reason: 'gap_exceeds_threshold', holdRun };
+        else if (a.gapSize > policy.autoBackfillThreshold)
+          want = { _tag: 'Escalate', dates: a.missingDates, reason: 'gap_exceeds_threshold', holdRun };
         else {
           const toQueue = a.missingDates.filter((x) => !active.includes(x));
           const inFlight = a.missingDates.filter((x) => active.includes(x));
-          want = !holdRun && toQueue.length === 0 ? { _tag: 'Proceed', reason: 'gaps_outside_critical_window' } : { _tag: 'Backfill', toQueue, inFlight, holdRun };
+          want =
+            !holdRun && toQueue.length === 0
+              ? { _tag: 'Proceed', reason: 'gaps_outside_critical_window' }
+              : { _tag: 'Backfill', toQueue, inFlight, holdRun };
         }
         expect(d).toEqual(want);
         seen.add(d._tag === 'Backfill' ? `Backfill/${d.holdRun}` : `${d._tag}/${d.reason}`);
@@ -97,7 +99,12 @@ describe('decide examples', () => {
     analyzeGaps({ asOf, expectedDates: missing.map(isoDate), recordCounts: {}, policy: DEFAULT_POLICY });
 
   it('seed scenario: Nov 15 missing on Nov 16 → Backfill Nov 15, hold the run', () => {
-    expect(decide(analysisOf(['2025-11-15']), DEFAULT_POLICY)).toEqual({ _tag: 'Backfill', toQueue: ['2025-11-15'], inFlight: [], holdRun: true });
+    expect(decide(analysisOf(['2025-11-15']), DEFAULT_POLICY)).toEqual({
+      _tag: 'Backfill',
+      toQueue: ['2025-11-15'],
+      inFlight: [],
+      holdRun: true,
+    });
   });
 
   it('the next run finds Nov 15 in flight and does not queue it again', () => {
@@ -116,7 +123,10 @@ describe('decide examples', () => {
     const critical = { ...DEFAULT_POLICY, blockOn: 'critical' as const };
     // Outside the critical window: queue it but do not hold; once in flight, just run.
     expect(decide(old, critical)).toEqual({ _tag: 'Backfill', toQueue: ['2025-10-20'], inFlight: [], holdRun: false });
-    expect(decide(old, critical, { activeRequests: [isoDate('2025-10-20')] })).toEqual({ _tag: 'Proceed', reason: 'gaps_outside_critical_window' });
+    expect(decide(old, critical, { activeRequests: [isoDate('2025-10-20')] })).toEqual({
+      _tag: 'Proceed',
+      reason: 'gaps_outside_critical_window',
+    });
     // Inside the critical window, blockOn critical still holds.
     expect(decide(analysisOf(['2025-11-10']), critical)).toMatchObject({ _tag: 'Backfill', holdRun: true });
   });
@@ -125,13 +135,26 @@ describe('decide examples', () => {
     const three = analysisOf(['2025-11-01', '2025-11-02', '2025-11-03']);
     expect(decide(three, DEFAULT_POLICY)._tag).toBe('Backfill');
     const four = analysisOf(['2025-11-01', '2025-11-02', '2025-11-03', '2025-11-04']);
-    expect(decide(four, DEFAULT_POLICY)).toEqual({ _tag: 'Escalate', dates: four.missingDates, reason: 'gap_exceeds_threshold', holdRun: true });
+    expect(decide(four, DEFAULT_POLICY)).toEqual({
+      _tag: 'Escalate',
+      dates: four.missingDates,
+      reason: 'gap_exceeds_threshold',
+      holdRun: true,
+    });
   });
 
   it('Escalate: backfill_keeps_failing after maxAttempts, before the threshold rule', () => {
     const a = analysisOf(['2025-11-14', '2025-11-15']);
-    const failedAttempts = new Map([[isoDate('2025-11-14'), 3], [isoDate('2025-11-15'), 2]]);
-    expect(decide(a, DEFAULT_POLICY, { failedAttempts })).toEqual({ _tag: 'Escalate', dates: ['2025-11-14'], reason: 'backfill_keeps_failing', holdRun: true });
+    const failedAttempts = new Map([
+      [isoDate('2025-11-14'), 3],
+      [isoDate('2025-11-15'), 2],
+    ]);
+    expect(decide(a, DEFAULT_POLICY, { failedAttempts })).toEqual({
+      _tag: 'Escalate',
+      dates: ['2025-11-14'],
+      reason: 'backfill_keeps_failing',
+      holdRun: true,
+    });
     expect(decide(a, { ...DEFAULT_POLICY, maxAttempts: 4 }, { failedAttempts })._tag).toBe('Backfill');
   });
 });

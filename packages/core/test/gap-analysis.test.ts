@@ -90,7 +90,12 @@ describe('analyzeGaps properties', () => {
     fc.assert(
       fc.property(scenarioArb, fc.nat({ max: 100 }), (s, extra) => {
         const lo = analyze(s);
-        const hi = analyzeGaps({ asOf: s.asOf, expectedDates: s.expected, recordCounts: s.counts, policy: { ...s.policy, minRecordsPerDate: s.policy.minRecordsPerDate + extra } });
+        const hi = analyzeGaps({
+          asOf: s.asOf,
+          expectedDates: s.expected,
+          recordCounts: s.counts,
+          policy: { ...s.policy, minRecordsPerDate: s.policy.minRecordsPerDate + extra },
+        });
         expect(lo.missingDates.every((d) => hi.missingDates.includes(d))).toBe(true);
       }),
     );
@@ -217,7 +222,11 @@ describe('analyzeGaps examples', () => {
   });
 
   it('exactly minRecordsPerDate rows is enough', () => {
-    const a = analyzeGaps({ ...base, expectedDates: [isoDate('2025-11-10'), isoDate('2025-11-11')], recordCounts: { '2025-11-10': 100, '2025-11-11': 99 } });
+    const a = analyzeGaps({
+      ...base,
+      expectedDates: [isoDate('2025-11-10'), isoDate('2025-11-11')],
+      recordCounts: { '2025-11-10': 100, '2025-11-11': 99 },
+    });
     expect(a.missingDates).toEqual(['2025-11-11']);
   });
 });

@@ -157,20 +157,40 @@ describe('time-zone independence', () => {
 
   // Dates around DST changes in each zone, the range ends, and a fixed random sample.
   const sampleDays = [
-    MIN_DAY, MAX_DAY, 0, -1,
-    toEpochDay(isoDate('2025-03-09')), toEpochDay(isoDate('2025-11-02')), // Los Angeles DST
-    toEpochDay(isoDate('2025-04-06')), toEpochDay(isoDate('2025-10-05')), // Lord Howe (30-minute DST)
-    toEpochDay(isoDate('1994-12-31')), toEpochDay(isoDate('1995-01-01')), // Kiritimati skipped 1994-12-31
+    MIN_DAY,
+    MAX_DAY,
+    0,
+    -1,
+    toEpochDay(isoDate('2025-03-09')),
+    toEpochDay(isoDate('2025-11-02')), // Los Angeles DST
+    toEpochDay(isoDate('2025-04-06')),
+    toEpochDay(isoDate('2025-10-05')), // Lord Howe (30-minute DST)
+    toEpochDay(isoDate('1994-12-31')),
+    toEpochDay(isoDate('1995-01-01')), // Kiritimati skipped 1994-12-31
     ...fc.sample(epochDayArb, { numRuns: 300, seed: 42 }),
   ];
-  const instants = [0, -1, 1_700_000_000_000, 1_741_510_800_000, ...fc.sample(fc.integer({ min: -62135596800000, max: 253402300799999 }), { numRuns: 100, seed: 7 })];
+  const instants = [
+    0,
+    -1,
+    1_700_000_000_000,
+    1_741_510_800_000,
+    ...fc.sample(fc.integer({ min: -62135596800000, max: 253402300799999 }), { numRuns: 100, seed: 7 }),
+  ];
 
   const battery = (): unknown => ({
     dates: sampleDays.map((day) => {
       const s = fromEpochDay(day);
       const safe = Math.min(Math.max(day, MIN_DAY + 40), MAX_DAY - 40);
       const t = fromEpochDay(safe);
-      return [s, toEpochDay(s), parseEpochDay(s), addDays(t, 31), addDays(t, -31), diffDays(t, fromEpochDay(0)), dateRange(addDays(t, -2), t)];
+      return [
+        s,
+        toEpochDay(s),
+        parseEpochDay(s),
+        addDays(t, 31),
+        addDays(t, -31),
+        diffDays(t, fromEpochDay(0)),
+        dateRange(addDays(t, -2), t),
+      ];
     }),
     instants: instants.map(utcDateOf),
   });

@@ -59,17 +59,37 @@ const runArb: fc.Arbitrary<RunRecord> = fc
     errorMessage: fc.constantFrom(null, 'Missing dependency for Nov 15', 'timeout', 'Dependencies not ready'),
     gap: fc.nat({ max: 5 }),
   })
-  .map(({ gap, ...r }) => run({ ...r, metadata: { gap_size: gap, missing_dates: Array.from({ length: gap }, (_, i) => isoDate(`2025-11-0${i + 1}`)) } }));
+  .map(({ gap, ...r }) =>
+    run({ ...r, metadata: { gap_size: gap, missing_dates: Array.from({ length: gap }, (_, i) => isoDate(`2025-11-0${i + 1}`)) } }),
+  );
 
 describe('gapDetectionsByDay', () => {
   it("groups backfill_queued runs by UTC day and processor, summing gap_size, like the seed's query", () => {
     const runs = [
       run({ processorName: 'P', startedAt: NOV16, skipReason: 'backfill_queued', outcome: 'skipped', metadata: { gap_size: 1 } }),
-      run({ processorName: 'P', startedAt: NOV16 + 3 * 3_600_000, skipReason: 'backfill_queued', outcome: 'skipped', metadata: { gap_size: 2 } }),
-      run({ processorName: 'Q', startedAt: NOV16 + 15 * 3_600_000 + 59 * MIN, skipReason: 'backfill_queued', outcome: 'skipped', metadata: { missing_dates: [isoDate('2025-11-10')] } }),
+      run({
+        processorName: 'P',
+        startedAt: NOV16 + 3 * 3_600_000,
+        skipReason: 'backfill_queued',
+        outcome: 'skipped',
+        metadata: { gap_size: 2 },
+      }),
+      run({
+        processorName: 'Q',
+        startedAt: NOV16 + 15 * 3_600_000 + 59 * MIN,
+        skipReason: 'backfill_queued',
+        outcome: 'skipped',
+        metadata: { missing_dates: [isoDate('2025-11-10')] },
+      }),
       run({ processorName: 'Q', startedAt: NOV16 - DAY, skipReason: 'backfill_queued', outcome: 'skipped', metadata: { gap_size: 4 } }),
       run({ processorName: 'Q', startedAt: NOV16, skipReason: 'waiting_for_backfill', outcome: 'skipped', metadata: { gap_size: 9 } }),
-      run({ processorName: 'Q', startedAt: NOV16 - 31 * DAY, skipReason: 'backfill_queued', outcome: 'skipped', metadata: { gap_size: 9 } }),
+      run({
+        processorName: 'Q',
+        startedAt: NOV16 - 31 * DAY,
+        skipReason: 'backfill_queued',
+        outcome: 'skipped',
+        metadata: { gap_size: 9 },
+      }),
     ];
     expect(gapDetectionsByDay(runs, { since: NOV16 - 30 * DAY, until: NOV16 + DAY })).toEqual([
       { date: '2025-11-16', processorName: 'P', gapDetections: 2, totalMissingDates: 3 },
@@ -96,16 +116,59 @@ describe('backfillStats', () => {
   it('counts per status, success rate, mean and p95 of startedAt → completedAt', () => {
     const g = isoDate('2025-11-15');
     const reqs = [
-      request({ processorName: 'P', gameDate: g, requestedAt: NOV16, status: 'completed', attempt: 1, startedAt: NOV16, completedAt: NOV16 + 5 * MIN }),
-      request({ processorName: 'P', gameDate: g, requestedAt: NOV16, status: 'completed', attempt: 1, startedAt: NOV16, completedAt: NOV16 + 7 * MIN }),
-      request({ processorName: 'P', gameDate: g, requestedAt: NOV16, status: 'failed', attempt: 1, startedAt: NOV16, completedAt: NOV16 + 30 * MIN, errorMessage: 'x' }),
+      request({
+        processorName: 'P',
+        gameDate: g,
+        requestedAt: NOV16,
+        status: 'completed',
+        attempt: 1,
+        startedAt: NOV16,
+        completedAt: NOV16 + 5 * MIN,
+      }),
+      request({
+        processorName: 'P',
+        gameDate: g,
+        requestedAt: NOV16,
+        status: 'completed',
+        attempt: 1,
+        startedAt: NOV16,
+        completedAt: NOV16 + 7 * MIN,
+      }),
+      request({
+        processorName: 'P',
+        gameDate: g,
+        requestedAt: NOV16,
+        status: 'failed',
+        attempt: 1,
+        startedAt: NOV16,
+        completedAt: NOV16 + 30 * MIN,
+        errorMessage: 'x',
+      }),
       request({ processorName: 'P', gameDate: g, requestedAt: NOV16, status: 'processing', attempt: 1, startedAt: NOV16 }),
       request({ processorName: 'Q', gameDate: g, requestedAt: NOV16 }),
       request({ processorName: 'Q', gameDate: g, requestedAt: NOV16 - 8 * DAY, status: 'completed', startedAt: 0, completedAt: 1 }),
     ];
     expect(backfillStats(reqs, { since: NOV16 - 7 * DAY, until: NOV16 + 1 })).toEqual([
-      { processorName: 'P', total: 4, queued: 0, processing: 1, completed: 2, failed: 1, successRate: 2 / 3, duration: { count: 3, avgMs: 14 * MIN, p95Ms: 30 * MIN, maxMs: 30 * MIN } },
-      { processorName: 'Q', total: 1, queued: 1, processing: 0, completed: 0, failed: 0, successRate: null, duration: { count: 0, avgMs: null, p95Ms: null, maxMs: null } },
+      {
+        processorName: 'P',
+        total: 4,
+        queued: 0,
+        processing: 1,
+        completed: 2,
+        failed: 1,
+        successRate: 2 / 3,
+        duration: { count: 3, avgMs: 14 * MIN, p95Ms: 30 * MIN, maxMs: 30 * MIN },
+      },
+      {
+        processorName: 'Q',
+        total: 1,
+        queued: 1,
+        processing: 0,
+        completed: 0,
+        failed: 0,
+        successRate: null,
+        duration: { count: 0, avgMs: null, p95Ms: null, maxMs: null },
+      },
     ]);
   });
 });
@@ -119,7 +182,10 @@ describe('summarizeDurations', () => {
         expect(xs).toContain(p);
         expect(xs.filter((x) => x <= p).length / xs.length).toBeGreaterThanOrEqual(0.95);
         expect(xs.filter((x) => x < p).length / xs.length).toBeLessThan(0.95);
-        expect(s.avgMs! * xs.length).toBeCloseTo(xs.reduce((a, b) => a + b, 0), 6);
+        expect(s.avgMs! * xs.length).toBeCloseTo(
+          xs.reduce((a, b) => a + b, 0),
+          6,
+        );
         expect(s.maxMs).toBe(Math.max(...xs));
       }),
     );
@@ -130,11 +196,34 @@ describe('timeToRecovery', () => {
   it("the seed's scenario: detected, filled 5 minutes later, run succeeds 10 minutes after detection", () => {
     const nov15 = isoDate('2025-11-15');
     const runs = [
-      run({ processorName: 'P', startedAt: NOV16, outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [nov15] } }),
-      run({ processorName: 'P', runDate: nov15, isBackfill: true, trigger: 'backfill', startedAt: NOV16 + MIN, finishedAt: NOV16 + 5 * MIN }),
+      run({
+        processorName: 'P',
+        startedAt: NOV16,
+        outcome: 'skipped',
+        skipReason: 'backfill_queued',
+        metadata: { gap_size: 1, missing_dates: [nov15] },
+      }),
+      run({
+        processorName: 'P',
+        runDate: nov15,
+        isBackfill: true,
+        trigger: 'backfill',
+        startedAt: NOV16 + MIN,
+        finishedAt: NOV16 + 5 * MIN,
+      }),
       run({ processorName: 'P', startedAt: NOV16 + 9 * MIN, finishedAt: NOV16 + 10 * MIN, trigger: 'resume' }),
     ];
-    const reqs = [request({ processorName: 'P', gameDate: nov15, requestedAt: NOV16, status: 'completed', attempt: 1, startedAt: NOV16 + MIN, completedAt: NOV16 + 5 * MIN })];
+    const reqs = [
+      request({
+        processorName: 'P',
+        gameDate: nov15,
+        requestedAt: NOV16,
+        status: 'completed',
+        attempt: 1,
+        startedAt: NOV16 + MIN,
+        completedAt: NOV16 + 5 * MIN,
+      }),
+    ];
     expect(timeToRecovery(runs, reqs, ALL)).toEqual([
       {
         processorName: 'P',
@@ -156,7 +245,13 @@ describe('timeToRecovery', () => {
     const [a, b] = [isoDate('2025-11-14'), isoDate('2025-11-15')];
     const runs = [
       run({ processorName: 'P', startedAt: NOV16, outcome: 'skipped', skipReason: 'backfill_queued', metadata: { missing_dates: [a] } }),
-      run({ processorName: 'P', startedAt: NOV16 + 60 * MIN, outcome: 'skipped', skipReason: 'waiting_for_backfill', metadata: { missing_dates: [a, b] } }),
+      run({
+        processorName: 'P',
+        startedAt: NOV16 + 60 * MIN,
+        outcome: 'skipped',
+        skipReason: 'waiting_for_backfill',
+        metadata: { missing_dates: [a, b] },
+      }),
       run({ processorName: 'Q', startedAt: NOV16, outcome: 'skipped', skipReason: 'gap_escalated', metadata: { missing_dates: [a] } }),
     ];
     const reqs = [
@@ -164,9 +259,20 @@ describe('timeToRecovery', () => {
       request({ processorName: 'P', gameDate: a, requestedAt: NOV16, status: 'completed', completedAt: NOV16 + 20 * MIN }),
     ];
     const [p, q] = timeToRecovery(runs, reqs, ALL);
-    expect(p).toMatchObject({ processorName: 'P', missingDates: [a, b], detections: 2, gapFilledAt: null, recoveredAt: null, detectionToRecoveredMs: null });
+    expect(p).toMatchObject({
+      processorName: 'P',
+      missingDates: [a, b],
+      detections: 2,
+      gapFilledAt: null,
+      recoveredAt: null,
+      detectionToRecoveredMs: null,
+    });
     expect(q).toMatchObject({ processorName: 'Q', escalated: true, gapFilledAt: null });
-    const filled = timeToRecovery(runs, [...reqs, request({ processorName: 'P', gameDate: b, requestedAt: NOV16, status: 'completed', completedAt: NOV16 + 90 * MIN })], ALL);
+    const filled = timeToRecovery(
+      runs,
+      [...reqs, request({ processorName: 'P', gameDate: b, requestedAt: NOV16, status: 'completed', completedAt: NOV16 + 90 * MIN })],
+      ALL,
+    );
     expect(filled[0]).toMatchObject({ gapFilledAt: NOV16 + 90 * MIN, detectionToFilledMs: 90 * MIN });
     expect(timeToRecovery(runs, reqs, { since: NOV16 + 1, until: NOV16 + DAY })).toEqual([]);
   });
@@ -186,10 +292,36 @@ describe('dependencyFailureRate', () => {
     ];
     const rep = dependencyFailureRate(runs, ALL);
     expect(rep.byProcessor).toEqual([
-      { processorName: 'P', totalRuns: 4, dependencyFailures: 3, heldRuns: 2, escalations: 1, dependencyErrors: 0, failedRuns: 0, dependencyFailurePct: 75 },
-      { processorName: 'Q', totalRuns: 4, dependencyFailures: 1, heldRuns: 0, escalations: 0, dependencyErrors: 1, failedRuns: 2, dependencyFailurePct: 25 },
+      {
+        processorName: 'P',
+        totalRuns: 4,
+        dependencyFailures: 3,
+        heldRuns: 2,
+        escalations: 1,
+        dependencyErrors: 0,
+        failedRuns: 0,
+        dependencyFailurePct: 75,
+      },
+      {
+        processorName: 'Q',
+        totalRuns: 4,
+        dependencyFailures: 1,
+        heldRuns: 0,
+        escalations: 0,
+        dependencyErrors: 1,
+        failedRuns: 2,
+        dependencyFailurePct: 25,
+      },
     ]);
-    expect(rep.overall).toEqual({ totalRuns: 8, dependencyFailures: 4, heldRuns: 2, escalations: 1, dependencyErrors: 1, failedRuns: 2, dependencyFailurePct: 50 });
+    expect(rep.overall).toEqual({
+      totalRuns: 8,
+      dependencyFailures: 4,
+      heldRuns: 2,
+      escalations: 1,
+      dependencyErrors: 1,
+      failedRuns: 2,
+      dependencyFailurePct: 50,
+    });
     expect(dependencyFailureRate(runs, ALL, { includeBackfillRuns: false }).overall.totalRuns).toBe(7);
     expect(dependencyFailureRate([], ALL).overall.dependencyFailurePct).toBeNull();
   });
@@ -208,7 +340,8 @@ describe('dependencyFailureRate', () => {
         const rep = dependencyFailureRate(runs, w);
         const sum = (k: 'totalRuns' | 'dependencyFailures' | 'heldRuns' | 'escalations' | 'dependencyErrors' | 'failedRuns') =>
           rep.byProcessor.reduce((s, r) => s + r[k], 0);
-        for (const k of ['totalRuns', 'dependencyFailures', 'heldRuns', 'escalations', 'dependencyErrors', 'failedRuns'] as const) expect(sum(k)).toBe(rep.overall[k]);
+        for (const k of ['totalRuns', 'dependencyFailures', 'heldRuns', 'escalations', 'dependencyErrors', 'failedRuns'] as const)
+          expect(sum(k)).toBe(rep.overall[k]);
         for (const r of [...rep.byProcessor, rep.overall]) {
           expect(r.dependencyFailures).toBeLessThanOrEqual(r.totalRuns);
           expect(r.dependencyFailures).toBeLessThanOrEqual(r.heldRuns + r.escalations + r.dependencyErrors);
@@ -224,9 +357,27 @@ describe('distinctGapDates', () => {
   it('counts each (processor, missing date) once', () => {
     const d = (s: string): IsoDate => isoDate(s);
     const runs = [
-      run({ processorName: 'P', startedAt: NOV16, outcome: 'skipped', skipReason: 'backfill_queued', metadata: { missing_dates: [d('2025-11-14'), d('2025-11-15')] } }),
-      run({ processorName: 'P', startedAt: NOV16 + 1, outcome: 'skipped', skipReason: 'waiting_for_backfill', metadata: { missing_dates: [d('2025-11-15')] } }),
-      run({ processorName: 'Q', startedAt: NOV16, outcome: 'skipped', skipReason: 'gap_escalated', metadata: { missing_dates: [d('2025-11-15')] } }),
+      run({
+        processorName: 'P',
+        startedAt: NOV16,
+        outcome: 'skipped',
+        skipReason: 'backfill_queued',
+        metadata: { missing_dates: [d('2025-11-14'), d('2025-11-15')] },
+      }),
+      run({
+        processorName: 'P',
+        startedAt: NOV16 + 1,
+        outcome: 'skipped',
+        skipReason: 'waiting_for_backfill',
+        metadata: { missing_dates: [d('2025-11-15')] },
+      }),
+      run({
+        processorName: 'Q',
+        startedAt: NOV16,
+        outcome: 'skipped',
+        skipReason: 'gap_escalated',
+        metadata: { missing_dates: [d('2025-11-15')] },
+      }),
       run({ processorName: 'Q', startedAt: NOV16, metadata: { missing_dates: [d('2025-11-01')] } }),
     ];
     expect(distinctGapDates(runs, ALL)).toBe(3);

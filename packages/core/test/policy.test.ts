@@ -9,7 +9,14 @@ const problems = (input: unknown): readonly PolicyProblem[] => {
 
 describe('policy', () => {
   it("has the seed's defaults", () => {
-    expect(DEFAULT_POLICY).toEqual({ lookbackDays: 30, criticalLookbackDays: 10, minRecordsPerDate: 100, autoBackfillThreshold: 3, blockOn: 'any', maxAttempts: 3 });
+    expect(DEFAULT_POLICY).toEqual({
+      lookbackDays: 30,
+      criticalLookbackDays: 10,
+      minRecordsPerDate: 100,
+      autoBackfillThreshold: 3,
+      blockOn: 'any',
+      maxAttempts: 3,
+    });
     expect(Object.isFrozen(DEFAULT_POLICY)).toBe(true);
   });
 
@@ -26,7 +33,11 @@ describe('policy', () => {
 
   it('names the field and the value', () => {
     expect(problems({ lookbackDays: -2 }).map((p) => p.message)).toEqual(['lookbackDays must be a whole number >= 1, got -2']);
-    expect(problems({ minRecordsPerDate: 0 })[0]).toMatchObject({ field: 'minRecordsPerDate', value: 0, message: 'minRecordsPerDate must be a whole number >= 1, got 0' });
+    expect(problems({ minRecordsPerDate: 0 })[0]).toMatchObject({
+      field: 'minRecordsPerDate',
+      value: 0,
+      message: 'minRecordsPerDate must be a whole number >= 1, got 0',
+    });
     expect(problems({ autoBackfillThreshold: -1 })[0]?.message).toBe('autoBackfillThreshold must be a whole number >= 0, got -1');
     expect(problems({ autoBackfillThreshold: 0 })).toEqual([]);
     expect(problems({ blockOn: 'some' })[0]?.message).toBe('blockOn must be "any" or "critical", got "some"');
@@ -46,7 +57,14 @@ describe('policy', () => {
 
   it('returns every problem at once', () => {
     const ps = problems({ lookbackDays: 0, minRecordsPerDate: -5, autoBackfillThreshold: 'x', blockOn: 1, maxAttempts: 0, extra: true });
-    expect(ps.map((p) => p.field).sort()).toEqual(['autoBackfillThreshold', 'blockOn', 'lookbackDays', 'maxAttempts', 'minRecordsPerDate', 'policy']);
+    expect(ps.map((p) => p.field).sort()).toEqual([
+      'autoBackfillThreshold',
+      'blockOn',
+      'lookbackDays',
+      'maxAttempts',
+      'minRecordsPerDate',
+      'policy',
+    ]);
   });
 
   it('accepts exactly the in-range whole numbers (property)', () => {
@@ -58,7 +76,12 @@ describe('policy', () => {
         fc.integer({ min: -5, max: 10 }),
         (lookbackDays, criticalLookbackDays, minRecordsPerDate, autoBackfillThreshold) => {
           const r = validatePolicy({ lookbackDays, criticalLookbackDays, minRecordsPerDate, autoBackfillThreshold });
-          const valid = lookbackDays >= 1 && criticalLookbackDays >= 0 && criticalLookbackDays <= lookbackDays && minRecordsPerDate >= 1 && autoBackfillThreshold >= 0;
+          const valid =
+            lookbackDays >= 1 &&
+            criticalLookbackDays >= 0 &&
+            criticalLookbackDays <= lookbackDays &&
+            minRecordsPerDate >= 1 &&
+            autoBackfillThreshold >= 0;
           expect(r._tag).toBe(valid ? 'Ok' : 'Err');
           if (r._tag === 'Err') for (const p of r.error) expect(p.message).toContain(p.field === 'policy' ? 'policy' : p.field);
         },

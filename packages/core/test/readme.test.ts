@@ -24,7 +24,9 @@ it('the README example runs and prints what the README says', async () => {
   const body = example.code.replace(importLine, '');
   const lines: string[] = [];
   const fakeConsole = { log: (...args: unknown[]) => lines.push(format(...args)) };
-  const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...a: string[]) => (...v: unknown[]) => Promise<void>;
+  const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
+    ...a: string[]
+  ) => (...v: unknown[]) => Promise<void>;
   await new AsyncFunction(...names, 'console', body)(...names.map((n) => (core as Record<string, unknown>)[n]), fakeConsole);
   expect(lines.join('\n') + '\n').toBe(expected);
 });

@@ -94,7 +94,15 @@ const step = (m: Model, real: Real, e: RequestEvent, expectErr: string | null, n
     leaseExpiresAt: real.r.leaseExpiresAt,
     notBefore: real.r.notBefore,
     publishedAt: real.r.publishedAt,
-  }).toEqual({ status: m.status, attempt: m.attempt, failures: m.failures, gaveUp: m.gaveUp, leaseExpiresAt: m.leaseExpiresAt, notBefore: m.notBefore, publishedAt: m.publishedAt });
+  }).toEqual({
+    status: m.status,
+    attempt: m.attempt,
+    failures: m.failures,
+    gaveUp: m.gaveUp,
+    leaseExpiresAt: m.leaseExpiresAt,
+    notBefore: m.notBefore,
+    publishedAt: m.publishedAt,
+  });
   invariants(real.r);
 };
 
@@ -107,7 +115,10 @@ class Advance implements fc.Command<Model, Real> {
   toString = () => `Advance(${this.ms})`;
 }
 class Claim implements fc.Command<Model, Real> {
-  constructor(readonly owner: string, readonly leaseMs: number) {}
+  constructor(
+    readonly owner: string,
+    readonly leaseMs: number,
+  ) {}
   check = () => true;
   run(m: Model, real: Real): void {
     const err = m.status !== 'queued' ? 'IllegalTransition' : m.notBefore !== null && m.now < m.notBefore ? 'NotYetDue' : null;
@@ -123,7 +134,11 @@ class Claim implements fc.Command<Model, Real> {
 }
 /** Heartbeat / Complete / Fail carry an attempt; `lag` > 0 makes it a stale worker's. */
 class Finish implements fc.Command<Model, Real> {
-  constructor(readonly kind: 'Heartbeat' | 'Complete' | 'Fail', readonly lag: number, readonly final: boolean | undefined = undefined) {}
+  constructor(
+    readonly kind: 'Heartbeat' | 'Complete' | 'Fail',
+    readonly lag: number,
+    readonly final: boolean | undefined = undefined,
+  ) {}
   check = () => true;
   run(m: Model, real: Real): void {
     const attempt = m.attempt - this.lag;
@@ -152,11 +167,17 @@ class Retry implements fc.Command<Model, Real> {
   constructor(readonly backoffMs: number) {}
   check = () => true;
   run(m: Model, real: Real): void {
-    step(m, real, { _tag: 'Retry', at: m.now, notBefore: m.now + this.backoffMs }, m.status !== 'failed' ? 'IllegalTransition' : null, (mm) => {
-      mm.status = 'queued';
-      mm.gaveUp = false;
-      mm.notBefore = mm.now + this.backoffMs;
-    });
+    step(
+      m,
+      real,
+      { _tag: 'Retry', at: m.now, notBefore: m.now + this.backoffMs },
+      m.status !== 'failed' ? 'IllegalTransition' : null,
+      (mm) => {
+        mm.status = 'queued';
+        mm.gaveUp = false;
+        mm.notBefore = mm.now + this.backoffMs;
+      },
+    );
   }
   toString = () => `Retry(${this.backoffMs})`;
 }
@@ -185,7 +206,12 @@ class Publish implements fc.Command<Model, Real> {
 const commands = [
   fc.integer({ min: 1, max: 120_000 }).map((ms) => new Advance(ms)),
   fc.tuple(fc.constantFrom('w1', 'w2'), fc.integer({ min: 1, max: 90_000 })).map(([o, l]) => new Claim(o, l)),
-  fc.tuple(fc.constantFrom('Heartbeat', 'Complete', 'Fail') as fc.Arbitrary<'Heartbeat' | 'Complete' | 'Fail'>, fc.constantFrom(0, 0, 0, 1, 2)).map(([k, lag]) => new Finish(k, lag)),
+  fc
+    .tuple(
+      fc.constantFrom('Heartbeat', 'Complete', 'Fail') as fc.Arbitrary<'Heartbeat' | 'Complete' | 'Fail'>,
+      fc.constantFrom(0, 0, 0, 1, 2),
+    )
+    .map(([k, lag]) => new Finish(k, lag)),
   fc.tuple(fc.constantFrom(0, 0, 1), fc.constantFrom(undefined, false, true)).map(([lag, final]) => new Finish('Fail', lag, final)),
   fc.integer({ min: 0, max: 600_000 }).map((b) => new Retry(b)),
   fc.constant(new Expire()),
@@ -196,7 +222,16 @@ describe('request lifecycle (model-based)', () => {
   it('no command sequence reaches an illegal state; stale and illegal events change nothing', () => {
     fc.assert(
       fc.property(fc.commands(commands, { maxCommands: 80, size: 'large' }), (cmds) => {
-        const model: Model = { now: T0, status: 'queued', attempt: 0, failures: 0, gaveUp: false, leaseExpiresAt: null, notBefore: null, publishedAt: null };
+        const model: Model = {
+          now: T0,
+          status: 'queued',
+          attempt: 0,
+          failures: 0,
+          gaveUp: false,
+          leaseExpiresAt: null,
+          notBefore: null,
+          publishedAt: null,
+        };
         const real: Real = { r: fresh() };
         invariants(real.r);
         fc.modelRun(() => ({ model, real }), cmds);
@@ -270,7 +305,16 @@ describe('request lifecycle (model-based)', () => {
   it('completed is terminal for every event but MarkPublished', () => {
     fc.assert(
       fc.property(fc.commands(commands, { maxCommands: 30 }), fc.integer({ min: 0, max: 3 }), (cmds, lag) => {
-        const model: Model = { now: T0, status: 'queued', attempt: 0, failures: 0, gaveUp: false, leaseExpiresAt: null, notBefore: null, publishedAt: null };
+        const model: Model = {
+          now: T0,
+          status: 'queued',
+          attempt: 0,
+          failures: 0,
+          gaveUp: false,
+          leaseExpiresAt: null,
+          notBefore: null,
+          publishedAt: null,
+        };
         const real: Real = { r: fresh() };
         fc.modelRun(() => ({ model, real }), cmds);
         if (real.r.status !== 'completed') return;

@@ -22,7 +22,14 @@ export const processLocalAlertLog = (): AlertLog => {
     async upsertOpen(a) {
       const cur = byKey.get(a.alertKey);
       if (cur !== undefined && cur.resolvedAt === null) {
-        const record: AlertRecord = { ...cur, reason: a.reason, runDate: a.runDate, missingDates: a.missingDates, lastError: a.lastError, updatedAt: a.at };
+        const record: AlertRecord = {
+          ...cur,
+          reason: a.reason,
+          runDate: a.runDate,
+          missingDates: a.missingDates,
+          lastError: a.lastError,
+          updatedAt: a.at,
+        };
         byKey.set(a.alertKey, record);
         return { created: false, record };
       }
@@ -33,7 +40,8 @@ export const processLocalAlertLog = (): AlertLog => {
     },
     async markSent(key, at) {
       const cur = byKey.get(key);
-      if (cur !== undefined) byKey.set(key, { ...cur, lastSentAt: at, sendCount: cur.sendCount + 1, updatedAt: Math.max(cur.updatedAt, at) });
+      if (cur !== undefined)
+        byKey.set(key, { ...cur, lastSentAt: at, sendCount: cur.sendCount + 1, updatedAt: Math.max(cur.updatedAt, at) });
     },
     async resolve(key, at) {
       const cur = byKey.get(key);
@@ -44,7 +52,9 @@ export const processLocalAlertLog = (): AlertLog => {
     },
     async list(q) {
       return [...byKey.values()]
-        .filter((r) => (q.processorName === undefined || r.processorName === q.processorName) && (q.openOnly !== true || r.resolvedAt === null))
+        .filter(
+          (r) => (q.processorName === undefined || r.processorName === q.processorName) && (q.openOnly !== true || r.resolvedAt === null),
+        )
         .sort((a, b) => b.openedAt - a.openedAt);
     },
   };
@@ -108,7 +118,12 @@ export interface OlderDates {
  * `older` — and the run is not older than the gap: a resumed run for an older
  * date cannot heal a newer gap it does not see.
  */
-export const healAlerts = async (deps: AlertingDeps, open: readonly AlertRecord[], analysis: GapAnalysis, older?: OlderDates): Promise<readonly string[]> => {
+export const healAlerts = async (
+  deps: AlertingDeps,
+  open: readonly AlertRecord[],
+  analysis: GapAnalysis,
+  older?: OlderDates,
+): Promise<readonly string[]> => {
   const missing = new Set(analysis.missingDates);
   const known = (d: IsoDate): boolean =>
     (d >= analysis.windowStart && d <= analysis.windowEnd) || (older !== undefined && d >= older.start && d <= older.end);
@@ -177,7 +192,8 @@ export const escalate = async (
   let kind: AlertNotice['kind'] | undefined;
   if (created) kind = 'escalated';
   else if (record.lastSentAt === null && now - record.openedAt >= UNSENT_RETRY_MS) kind = 'escalated';
-  else if (record.lastSentAt !== null && deps.reminderIntervalMs !== undefined && now - record.lastSentAt >= deps.reminderIntervalMs) kind = 'reminder';
+  else if (record.lastSentAt !== null && deps.reminderIntervalMs !== undefined && now - record.lastSentAt >= deps.reminderIntervalMs)
+    kind = 'reminder';
   if (kind === undefined) return { alertKey, alerted: false };
   const alerted = await send(deps, {
     kind,

@@ -152,15 +152,25 @@ const toProblems = (errors: t.Errors): DecodeProblem[] => {
 };
 
 /** A stable id for a message that came without one (a hand-published seed message): redeliveries map to the same request. */
-export const derivedRequestId = (m: { readonly processor_name: string; readonly start_date: string; readonly end_date: string; readonly requested_at: string }): string =>
-  'msg-' + createHash('sha256').update(`${m.processor_name}\u0000${m.start_date}\u0000${m.end_date}\u0000${m.requested_at}`).digest('hex').slice(0, 32);
+export const derivedRequestId = (m: {
+  readonly processor_name: string;
+  readonly start_date: string;
+  readonly end_date: string;
+  readonly requested_at: string;
+}): string =>
+  'msg-' +
+  createHash('sha256')
+    .update(`${m.processor_name}\u0000${m.start_date}\u0000${m.end_date}\u0000${m.requested_at}`)
+    .digest('hex')
+    .slice(0, 32);
 
 /** The message body as a parsed JSON object, from text, bytes or an object already parsed. */
 const bodyObject = (input: unknown): Result<DecodeProblem[], unknown> => {
   let text: string;
   if (typeof input === 'string') {
     const bytes = Buffer.byteLength(input, 'utf8');
-    if (bytes > MAX_MESSAGE_BYTES) return err([{ path: '(message)', message: `message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}` }]);
+    if (bytes > MAX_MESSAGE_BYTES)
+      return err([{ path: '(message)', message: `message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}` }]);
     text = input;
   } else if (input instanceof Uint8Array) {
     if (input.byteLength > MAX_MESSAGE_BYTES) {
@@ -174,7 +184,12 @@ const bodyObject = (input: unknown): Result<DecodeProblem[], unknown> => {
   } else if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
     return ok(input);
   } else {
-    return err([{ path: '(message)', message: `expected a JSON object (as text, bytes or an object), got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : show(input)}` }]);
+    return err([
+      {
+        path: '(message)',
+        message: `expected a JSON object (as text, bytes or an object), got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : show(input)}`,
+      },
+    ]);
   }
   let parsed: unknown;
   try {
@@ -183,7 +198,12 @@ const bodyObject = (input: unknown): Result<DecodeProblem[], unknown> => {
     return err([{ path: '(message)', message: `message is not valid JSON (${e instanceof Error ? e.message : String(e)})` }]);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return err([{ path: '(message)', message: `expected a JSON object, got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : show(parsed)}` }]);
+    return err([
+      {
+        path: '(message)',
+        message: `expected a JSON object, got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : show(parsed)}`,
+      },
+    ]);
   }
   return ok(parsed);
 };
@@ -202,8 +222,10 @@ export const decodeBackfillMessage = (input: unknown): Result<readonly DecodePro
     E.mapLeft(toProblems),
     E.chain((w): E.Either<DecodeProblem[], BackfillMessage> => {
       const span = diffDays(w.end_date, w.start_date);
-      if (span < 0) return E.left([{ path: 'end_date', message: `expected a date on or after start_date (${w.start_date}), got ${show(w.end_date)}` }]);
-      if (span >= MAX_RANGE_DAYS) return E.left([{ path: 'end_date', message: `a message may span at most ${MAX_RANGE_DAYS} days, got ${span + 1}` }]);
+      if (span < 0)
+        return E.left([{ path: 'end_date', message: `expected a date on or after start_date (${w.start_date}), got ${show(w.end_date)}` }]);
+      if (span >= MAX_RANGE_DAYS)
+        return E.left([{ path: 'end_date', message: `a message may span at most ${MAX_RANGE_DAYS} days, got ${span + 1}` }]);
       return E.right({
         start_date: w.start_date,
         end_date: w.end_date,

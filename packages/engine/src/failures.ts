@@ -18,7 +18,8 @@ export const poisonMessage = (claims: number, lapses: number, lastError: string 
 export const isPoison = (r: Pick<BackfillRequest, 'gaveUp'>): boolean => r.gaveUp;
 
 /** Claims that ended with neither a result nor a recorded failure, before the current one. */
-export const lapsesBefore = (claimed: Pick<BackfillRequest, 'failures' | 'attempt'>): number => Math.max(0, claimed.attempt - 1 - claimed.failures);
+export const lapsesBefore = (claimed: Pick<BackfillRequest, 'failures' | 'attempt'>): number =>
+  Math.max(0, claimed.attempt - 1 - claimed.failures);
 
 /**
  * Core's `summarizeRequests` (which counts each failed request's `failures`),
@@ -26,10 +27,7 @@ export const lapsesBefore = (claimed: Pick<BackfillRequest, 'failures' | 'attemp
  * failures at least: its budget is spent, so its date must escalate rather
  * than be queued again. Failures healed by a later completion do not count.
  */
-export const summarizeFailures = (
-  requests: readonly BackfillRequest[],
-  maxAttempts: number,
-): ReturnType<typeof summarizeRequests> => {
+export const summarizeFailures = (requests: readonly BackfillRequest[], maxAttempts: number): ReturnType<typeof summarizeRequests> => {
   const base = summarizeRequests(requests);
   const completedAt = new Map<IsoDate, number>();
   for (const r of requests) {

@@ -130,7 +130,10 @@ const TAGS = new Set(['Ran', 'Held', 'BackfillQueuedNotHeld', 'Escalated', 'Fail
 
 /** True for values a guarded `run` returns (the worker uses it to see a `Failed` outcome as failure). */
 export const isGuardOutcome = (u: unknown): u is GuardOutcome =>
-  typeof u === 'object' && u !== null && TAGS.has((u as { _tag?: unknown })._tag as string) && typeof (u as { runId?: unknown }).runId === 'string';
+  typeof u === 'object' &&
+  u !== null &&
+  TAGS.has((u as { _tag?: unknown })._tag as string) &&
+  typeof (u as { runId?: unknown }).runId === 'string';
 
 /** True for a processor built by `withSmartBackfill`. */
 export const isGuardedProcessor = (p: Processor): p is GuardedProcessor =>

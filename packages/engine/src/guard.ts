@@ -55,7 +55,12 @@ type Summary = ReturnType<typeof summarizeFailures>;
  * Counting it as a failed attempt stops a queue → complete → resume → queue loop
  * that would otherwise never end: after `maxAttempts` such runs the gap escalates.
  */
-const countHollowBackfills = (summary: Summary, requests: readonly BackfillRequest[], analysis: GapAnalysis, policy: GapPolicy): Summary => {
+const countHollowBackfills = (
+  summary: Summary,
+  requests: readonly BackfillRequest[],
+  analysis: GapAnalysis,
+  policy: GapPolicy,
+): Summary => {
   const missing = new Map<IsoDate, number>(analysis.missingDates.map((d) => [d, 0]));
   for (const i of analysis.incompleteDates) missing.set(i.date, i.count);
   let hollow: Map<IsoDate, number> | undefined;
@@ -70,7 +75,10 @@ const countHollowBackfills = (summary: Summary, requests: readonly BackfillReque
   for (const [d, n] of hollow) {
     failedAttempts.set(d, (failedAttempts.get(d) ?? 0) + n);
     if (!lastError.has(d)) {
-      lastError.set(d, `backfill completed ${n} time(s) but ${d} still has ${missing.get(d) ?? 0} rows (minimum ${policy.minRecordsPerDate})`);
+      lastError.set(
+        d,
+        `backfill completed ${n} time(s) but ${d} still has ${missing.get(d) ?? 0} rows (minimum ${policy.minRecordsPerDate})`,
+      );
     }
   }
   return { active: summary.active, failedAttempts, lastError };
@@ -129,7 +137,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     try {
       [data, requests] = await Promise.all([readWindow(q), deps.tracker.forWindow(q)]);
     } catch (e) {
-      throw new SmartBackfillError('read_failed', `could not check ${name} for ${date} (window ${q.start}..${q.end}): ${errorMessage(e)}`, { cause: e });
+      throw new SmartBackfillError('read_failed', `could not check ${name} for ${date} (window ${q.start}..${q.end}): ${errorMessage(e)}`, {
+        cause: e,
+      });
     }
     const analysis = analyzeGaps({ asOf: date, expectedDates: data.expectedDates, recordCounts: data.recordCounts, policy });
     const summary = countHollowBackfills(summarizeFailures(requests, policy.maxAttempts), requests, analysis, policy);
@@ -177,7 +187,12 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     const trigger: RunTrigger = opts.trigger ?? (isBackfill ? 'backfill' : 'scheduled');
     const date = opts.date;
 
-    const record = async (outcome: RunOutcome, skipReason: SkipReason | null, error: string | null, metadata: RunMetadata): Promise<void> => {
+    const record = async (
+      outcome: RunOutcome,
+      skipReason: SkipReason | null,
+      error: string | null,
+      metadata: RunMetadata,
+    ): Promise<void> => {
       const finishedAt = clock.now();
       try {
         await deps.runLog.append({
@@ -224,10 +239,13 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     let openAlerts: readonly AlertRecord[] = [];
     try {
       const alertsRead = alerting === undefined ? Promise.resolve([]) : alerting.alertLog.list({ processorName: name, openOnly: true });
-      [g, openAlerts] = await Promise.all([gather(date), alertsRead.catch((e: unknown) => {
-        log.warn('could not read open alerts', { processor: name, error: errorMessage(e) });
-        return [] as readonly AlertRecord[];
-      })]);
+      [g, openAlerts] = await Promise.all([
+        gather(date),
+        alertsRead.catch((e: unknown) => {
+          log.warn('could not read open alerts', { processor: name, error: errorMessage(e) });
+          return [] as readonly AlertRecord[];
+        }),
+      ]);
     } catch (e) {
       const error = toError(e);
       log.error('check failed; not running (no guessing)', { processor: name, date, runId, error: error.message });
@@ -253,7 +271,10 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       case 'Backfill':
         return backfill(decision);
       case 'Escalate': {
-        const failing = decision.reason === 'backfill_keeps_failing' ? decision.dates.map((d) => summary.lastError.get(d)).find((x) => x !== undefined) : undefined;
+        const failing =
+          decision.reason === 'backfill_keeps_failing'
+            ? decision.dates.map((d) => summary.lastError.get(d)).find((x) => x !== undefined)
+            : undefined;
         let alertKey = '';
         let alerted = false;
         if (alerting !== undefined) {
@@ -263,7 +284,12 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
             log.error('could not record the escalation', { processor: name, date, error: errorMessage(e) });
           }
         } else {
-          log.error('gap needs a person (no alerter configured)', { processor: name, date, reason: decision.reason, dates: decision.dates });
+          log.error('gap needs a person (no alerter configured)', {
+            processor: name,
+            date,
+            reason: decision.reason,
+            dates: decision.dates,
+          });
         }
         const escMeta = { ...meta, escalated_dates: decision.dates, escalation_reason: decision.reason, alert_key: alertKey, alerted };
         if (!decision.holdRun) {
@@ -309,7 +335,11 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           created = res.created;
           lost = res.existing.map((r) => r.gameDate);
         } catch (e) {
-          const error = new SmartBackfillError('tracker_failed', `could not record backfill requests for ${name} (${d.toQueue.join(', ')}): ${errorMessage(e)}`, { cause: e });
+          const error = new SmartBackfillError(
+            'tracker_failed',
+            `could not record backfill requests for ${name} (${d.toQueue.join(', ')}): ${errorMessage(e)}`,
+            { cause: e },
+          );
           log.error(error.message, { processor: name, date, runId });
           // Nothing will complete for this hold to end on; the next scheduled run checks again.
           if (d.holdRun) await deps.runLog.release(name, date, 'cancelled', clock.now()).catch(() => false);
@@ -323,16 +353,22 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       const bfMeta: RunMetadata = { ...meta, queued: queuedDates, in_flight: inFlight, request_ids: created.map((r) => r.requestId) };
       if (!d.holdRun) {
         const r = await runInner(bfMeta);
-        return r.ok ? { _tag: 'BackfillQueuedNotHeld', analysis, decision: d, queued: created, inFlight, result: r.result, runId } : r.outcome;
+        return r.ok
+          ? { _tag: 'BackfillQueuedNotHeld', analysis, decision: d, queued: created, inFlight, result: r.result, runId }
+          : r.outcome;
       }
       const skip: SkipReason = created.length > 0 ? 'backfill_queued' : 'waiting_for_backfill';
       await record('skipped', skip, null, bfMeta);
       if (created.length === 0 && trigger !== 'resume') {
         // What we wait for may have completed between our read and our hold; then no worker
         // would come back for this run, so look once ourselves.
-        await resumeHeldRuns({ tracker: deps.tracker, runLog: deps.runLog, clock, guardFor: (n) => (n === name ? guarded : undefined), logger: log }, name, {
-          onlyRunDate: date,
-        }).catch((e: unknown) => log.warn('resume re-check failed', { processor: name, date, error: errorMessage(e) }));
+        await resumeHeldRuns(
+          { tracker: deps.tracker, runLog: deps.runLog, clock, guardFor: (n) => (n === name ? guarded : undefined), logger: log },
+          name,
+          {
+            onlyRunDate: date,
+          },
+        ).catch((e: unknown) => log.warn('resume re-check failed', { processor: name, date, error: errorMessage(e) }));
       }
       return { _tag: 'Held', analysis, decision: d, queued: created, inFlight, runId };
     }

@@ -34,7 +34,15 @@ export {
 export { withSmartBackfill, resolvePolicy, alertKeyFor, healCommand } from './guard.js';
 export { type ResumeOptions, type WorkerDeps, type DeliveryOutcome, type WorkerTick, type Worker } from './worker-types.js';
 export { createWorker, backoffDelay } from './worker.js';
-export { type ResumeDeps, type ResumeResult, resumeHeldRuns, type ResumerDeps, type ResumerResult, type Resumer, createResumer } from './resume.js';
+export {
+  type ResumeDeps,
+  type ResumeResult,
+  resumeHeldRuns,
+  type ResumerDeps,
+  type ResumerResult,
+  type Resumer,
+  createResumer,
+} from './resume.js';
 export { isPoison, summarizeFailures } from './failures.js';
 export { type RelayDeps, type RelayResult, type Relay, createRelay } from './relay.js';
 export { type SweeperDeps, type SweepResult, type Sweeper, createSweeper } from './sweeper.js';

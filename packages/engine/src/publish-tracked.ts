@@ -31,7 +31,11 @@ export const publishTracked = async (
   try {
     outcomes = await deps.queue.publish(requests.map(queueMessageForRequest));
   } catch (e) {
-    deps.logger.warn(`${prefix}publish failed; the requests stay in the outbox for the relay`, { ...fields, count: requests.length, error: errorMessage(e) });
+    deps.logger.warn(`${prefix}publish failed; the requests stay in the outbox for the relay`, {
+      ...fields,
+      count: requests.length,
+      error: errorMessage(e),
+    });
     return { published: 0, failed: requests.length };
   }
   let published = 0;
@@ -41,7 +45,11 @@ export const publishTracked = async (
       const o = outcomes[i];
       if (o?._tag !== 'Published') {
         failed++;
-        deps.logger.warn(`${prefix}publish failed; the request stays in the outbox for the relay`, { ...fields, requestId: r.requestId, error: o?.error ?? 'no outcome' });
+        deps.logger.warn(`${prefix}publish failed; the request stays in the outbox for the relay`, {
+          ...fields,
+          requestId: r.requestId,
+          error: o?.error ?? 'no outcome',
+        });
         return;
       }
       published++;

@@ -40,7 +40,10 @@ export const createRelay = (deps: RelayDeps): Relay => {
       const now = deps.clock.now();
       const pending = await deps.tracker.unpublished({ olderThan: now - olderThanMs, limit });
       if (pending.length === 0) return { republished: 0, failed: 0 };
-      const { published: republished, failed } = await publishTracked({ tracker: deps.tracker, queue: deps.queue, clock: deps.clock, logger: log, logPrefix: 'relay: ' }, pending);
+      const { published: republished, failed } = await publishTracked(
+        { tracker: deps.tracker, queue: deps.queue, clock: deps.clock, logger: log, logPrefix: 'relay: ' },
+        pending,
+      );
       if (republished > 0) log.info('relay: republished', { republished, failed });
       return { republished, failed };
     },

@@ -1,4 +1,14 @@
-import { addDays, compareDates, isActive, toEpochDay, type Clock, type HeldRun, type IsoDate, type RequestTracker, type RunLog } from '@smart-backfill/core';
+import {
+  addDays,
+  compareDates,
+  isActive,
+  toEpochDay,
+  type Clock,
+  type HeldRun,
+  type IsoDate,
+  type RequestTracker,
+  type RunLog,
+} from '@smart-backfill/core';
 import { errorMessage } from './errors.js';
 import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -51,7 +61,9 @@ export const resumeHeldRuns = async (
     log.debug('no guard to resume held runs with', { processor: processorName });
     return { resumed: [], outcomes: [], cascaded: [] };
   }
-  let held = (await deps.runLog.heldRuns({ processorName, status: 'held' })).filter((h) => opts.onlyRunDate === undefined || h.runDate === opts.onlyRunDate);
+  let held = (await deps.runLog.heldRuns({ processorName, status: 'held' })).filter(
+    (h) => opts.onlyRunDate === undefined || h.runDate === opts.onlyRunDate,
+  );
   const produced = new Set(opts.producedDates ?? []);
   if (produced.size > 0) {
     for (const h of held) {
@@ -96,11 +108,16 @@ export const resumeHeldRuns = async (
     const latest = addDays(sorted[sorted.length - 1] as IsoDate, lookbackDays);
     const runs = await deps.runLog.runs({ processorName, since: toEpochDay(earliest) * MS_PER_DAY });
     const rerunSince = new Map<IsoDate, number>();
-    for (const r of runs) if (r.outcome === 'succeeded' && !r.isBackfill) rerunSince.set(r.runDate, Math.max(rerunSince.get(r.runDate) ?? -Infinity, r.startedAt));
+    for (const r of runs)
+      if (r.outcome === 'succeeded' && !r.isBackfill)
+        rerunSince.set(r.runDate, Math.max(rerunSince.get(r.runDate) ?? -Infinity, r.startedAt));
     const already = new Set(resumed);
     const targets = [...rerunSince.entries()]
       // Ran before the heal, after a healed date, inside its lookback, and not re-run since.
-      .filter(([d, lastStart]) => lastStart < healedAt && d <= latest && healedDates.some((h) => d > h && d <= addDays(h, lookbackDays)) && !already.has(d))
+      .filter(
+        ([d, lastStart]) =>
+          lastStart < healedAt && d <= latest && healedDates.some((h) => d > h && d <= addDays(h, lookbackDays)) && !already.has(d),
+      )
       .map(([d]) => d)
       .sort();
     for (const d of targets) {
@@ -182,7 +199,8 @@ export const createResumer = (deps: ResumerDeps): Resumer => {
         const completedAt = new Map<IsoDate, number>();
         for (const r of await deps.tracker.forWindow({ processorName: name, start: first, end: last })) {
           if (isActive(r.status)) active.add(r.gameDate);
-          else if (r.status === 'completed') completedAt.set(r.gameDate, Math.max(completedAt.get(r.gameDate) ?? -Infinity, r.completedAt ?? r.updatedAt));
+          else if (r.status === 'completed')
+            completedAt.set(r.gameDate, Math.max(completedAt.get(r.gameDate) ?? -Infinity, r.completedAt ?? r.updatedAt));
         }
         const idle: HeldRun[] = [];
         for (const h of held) {
@@ -211,7 +229,9 @@ export const createResumer = (deps: ResumerDeps): Resumer => {
             await cancel(name, h.runDate);
             continue;
           }
-          const closed = h.waitingFor.map((d) => completedAt.get(d) ?? ((producedAt.get(d) ?? -Infinity) > h.heldAt ? (producedAt.get(d) as number) : undefined));
+          const closed = h.waitingFor.map(
+            (d) => completedAt.get(d) ?? ((producedAt.get(d) ?? -Infinity) > h.heldAt ? (producedAt.get(d) as number) : undefined),
+          );
           if (closed.every((t) => t !== undefined)) ready.push({ h, closedAt: Math.max(...(closed as number[])) });
         }
         const unjudged = ready

@@ -46,7 +46,9 @@ export const policyResolver = (fallback: Layer, own: (processorName: string) => 
     try {
       mine = own(name);
     } catch (e) {
-      throw new SmartBackfillError('invalid_config', `could not get the policy of processor ${JSON.stringify(name)}: ${errorMessage(e)}`, { cause: e });
+      throw new SmartBackfillError('invalid_config', `could not get the policy of processor ${JSON.stringify(name)}: ${errorMessage(e)}`, {
+        cause: e,
+      });
     }
     return mine === undefined ? base : workerPolicy([fallback, mine], `policy for processor ${JSON.stringify(name)}`);
   };

@@ -96,7 +96,14 @@ export interface WorkerDeps {
  */
 export type DeliveryOutcome =
   | { readonly _tag: 'Completed'; readonly requestId: string; readonly attempt: number; readonly resumed: readonly string[] }
-  | { readonly _tag: 'Retrying'; readonly requestId: string; readonly attempt: number; readonly failures: number; readonly error: string; readonly delayMs: number }
+  | {
+      readonly _tag: 'Retrying';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly failures: number;
+      readonly error: string;
+      readonly delayMs: number;
+    }
   | {
       readonly _tag: 'FailedPermanently';
       readonly requestId: string;

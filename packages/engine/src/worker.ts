@@ -56,12 +56,11 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   };
   const guardFor = deps.guardFor ?? guardedEntry;
   // Each processor is retried as its own guard counts failures: never one bound for all.
-  const policyOf = policyResolver(
-    deps.policy,
-    deps.policyFor ?? ((name) => (guardedEntry(name) ?? deps.guardFor?.(name))?.policy),
-  );
-  if (!Number.isInteger(maxLeaseLapses) || maxLeaseLapses < 0) throw new SmartBackfillError('invalid_config', `maxLeaseLapses must be a whole number >= 0, got ${String(maxLeaseLapses)}`);
-  if (heartbeatMs >= leaseMs) throw new SmartBackfillError('invalid_config', `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`);
+  const policyOf = policyResolver(deps.policy, deps.policyFor ?? ((name) => (guardedEntry(name) ?? deps.guardFor?.(name))?.policy));
+  if (!Number.isInteger(maxLeaseLapses) || maxLeaseLapses < 0)
+    throw new SmartBackfillError('invalid_config', `maxLeaseLapses must be a whole number >= 0, got ${String(maxLeaseLapses)}`);
+  if (heartbeatMs >= leaseMs)
+    throw new SmartBackfillError('invalid_config', `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`);
 
   let stopping = false;
   let releasing = false;
@@ -92,7 +91,10 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   };
 
   /** The tracked request for a message, created when missing (a hand-published or lost message). */
-  const ensureRequest = async (m: BackfillMessage, d: Delivery): Promise<{ request: BackfillRequest } | { duplicateOf: BackfillRequest }> => {
+  const ensureRequest = async (
+    m: BackfillMessage,
+    d: Delivery,
+  ): Promise<{ request: BackfillRequest } | { duplicateOf: BackfillRequest }> => {
     const found = await tracker.get(m.request_id);
     if (found !== undefined) return { request: found };
     const now = clock.now();
@@ -115,7 +117,8 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       return { request: marked._tag === 'Ok' ? marked.value : created };
     }
     const existing = res.existing[0];
-    if (existing === undefined) throw new SmartBackfillError('tracker_failed', `tracker.create returned nothing for request ${m.request_id}`);
+    if (existing === undefined)
+      throw new SmartBackfillError('tracker_failed', `tracker.create returned nothing for request ${m.request_id}`);
     return existing.requestId === m.request_id ? { request: existing } : { duplicateOf: existing };
   };
 
@@ -162,7 +165,14 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       }
     })();
 
-  const appendRun = async (m: BackfillMessage, date: IsoDate, requestId: string, attempt: number, startedAt: number, error: string | null): Promise<void> => {
+  const appendRun = async (
+    m: BackfillMessage,
+    date: IsoDate,
+    requestId: string,
+    attempt: number,
+    startedAt: number,
+    error: string | null,
+  ): Promise<void> => {
     const finishedAt = clock.now();
     try {
       await deps.runLog.append({
@@ -184,7 +194,13 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     }
   };
 
-  const execute = async (d: Delivery, m: BackfillMessage, processor: Processor, policy: WorkerPolicy, claimed: BackfillRequest): Promise<DeliveryOutcome> => {
+  const execute = async (
+    d: Delivery,
+    m: BackfillMessage,
+    processor: Processor,
+    policy: WorkerPolicy,
+    claimed: BackfillRequest,
+  ): Promise<DeliveryOutcome> => {
     const { maxAttempts, lookbackDays } = policy;
     const id = claimed.requestId;
     const attempt = claimed.attempt;
@@ -261,7 +277,15 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       }
       log.warn('could not schedule the retry', { requestId: id, reason: retry.error.message });
     }
-    log.error('backfill failed for good', { requestId: id, processor: m.processor_name, date: m.start_date, attempt, failures, maxAttempts, error });
+    log.error('backfill failed for good', {
+      requestId: id,
+      processor: m.processor_name,
+      date: m.start_date,
+      attempt,
+      failures,
+      maxAttempts,
+      error,
+    });
     await ack(d, id);
     return { _tag: 'FailedPermanently', requestId: id, attempt, failures, error };
   };
@@ -278,7 +302,14 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const error = poisonMessage(claimed.attempt - 1, lapses, claimed.errorMessage);
     const fail = await tracker.apply(id, { _tag: 'Fail', at: clock.now(), attempt: claimed.attempt, error, final: true });
     if (fail._tag === 'Err') return stale(d, id, claimed.attempt, 'failure', fail.error.message);
-    log.error('backfill failed for good: poison job', { requestId: id, processor: claimed.processorName, date: claimed.gameDate, attempt: claimed.attempt, lapses, error });
+    log.error('backfill failed for good: poison job', {
+      requestId: id,
+      processor: claimed.processorName,
+      date: claimed.gameDate,
+      attempt: claimed.attempt,
+      lapses,
+      error,
+    });
     await deadLetter(d, id, error);
     return { _tag: 'FailedPermanently', requestId: id, attempt: claimed.attempt, failures: fail.value.failures, error, poison: true };
   };
@@ -294,7 +325,10 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const m = decoded.value;
     const ensured = await ensureRequest(m, d);
     if ('duplicateOf' in ensured) {
-      log.info('another request is already active for that date', { requestId: m.request_id, activeRequestId: ensured.duplicateOf.requestId });
+      log.info('another request is already active for that date', {
+        requestId: m.request_id,
+        activeRequestId: ensured.duplicateOf.requestId,
+      });
       await ack(d, m.request_id);
       return { _tag: 'Duplicate', requestId: m.request_id, activeRequestId: ensured.duplicateOf.requestId };
     }
@@ -345,7 +379,13 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   };
 
   /** Claim (the request may have moved while this waited at the gate), then run or fail it as poison. */
-  const claimAndRun = async (d: Delivery, m: BackfillMessage, processor: Processor, policy: WorkerPolicy, seen: BackfillRequest): Promise<DeliveryOutcome> => {
+  const claimAndRun = async (
+    d: Delivery,
+    m: BackfillMessage,
+    processor: Processor,
+    policy: WorkerPolicy,
+    seen: BackfillRequest,
+  ): Promise<DeliveryOutcome> => {
     let r = seen;
     if (releasing) {
       // Stopped without draining while this waited: nothing was claimed, the message comes back.
@@ -361,7 +401,9 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       }
       const delayMs = busyDelay(latest);
       await nack(d, r.requestId, delayMs);
-      return c.error._tag === 'NotYetDue' ? { _tag: 'NotYetDue', requestId: r.requestId, delayMs } : { _tag: 'Busy', requestId: r.requestId, delayMs };
+      return c.error._tag === 'NotYetDue'
+        ? { _tag: 'NotYetDue', requestId: r.requestId, delayMs }
+        : { _tag: 'Busy', requestId: r.requestId, delayMs };
     }
     r = c.value;
     const lapses = lapsesBefore(r);

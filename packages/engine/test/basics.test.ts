@@ -17,7 +17,9 @@ describe('systemClock, loggers and errors', () => {
     const log = jsonLinesLogger({ level: 'info', write: (l) => lines.push(l), now: () => Date.UTC(2025, 10, 16) });
     log.debug('hidden');
     log.warn('publish failed', { requestId: 'r1', error: new Error('boom') });
-    expect(lines.map((l) => JSON.parse(l))).toEqual([{ ts: '2025-11-16T00:00:00.000Z', level: 'warn', msg: 'publish failed', requestId: 'r1', error: { name: 'Error', message: 'boom' } }]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { ts: '2025-11-16T00:00:00.000Z', level: 'warn', msg: 'publish failed', requestId: 'r1', error: { name: 'Error', message: 'boom' } },
+    ]);
     expect(typeof consoleJsonLogger.info).toBe('function');
     expect(() => silentLogger.error('nothing')).not.toThrow();
   });
@@ -26,6 +28,11 @@ describe('systemClock, loggers and errors', () => {
     const cause = new Error('socket hang up');
     const e = new SmartBackfillError('read_failed', 'could not read', { cause });
     expect(e).toBeInstanceOf(Error);
-    expect([e.name, e.code, e.message, e.cause]).toEqual(['SmartBackfillError', 'read_failed', '[smart-backfill] [engine] could not read', cause]);
+    expect([e.name, e.code, e.message, e.cause]).toEqual([
+      'SmartBackfillError',
+      'read_failed',
+      '[smart-backfill] [engine] could not read',
+      cause,
+    ]);
   });
 });

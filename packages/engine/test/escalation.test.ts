@@ -13,7 +13,12 @@ describe('escalation', () => {
     const openedAt = clock.now();
 
     const first = await guarded.run({ date: D('2025-11-16') });
-    expect(first).toMatchObject({ _tag: 'Escalated', alerted: true, alertKey: alertKeyFor(P, D('2025-11-08')), decision: { reason: 'gap_exceeds_threshold', holdRun: true } });
+    expect(first).toMatchObject({
+      _tag: 'Escalated',
+      alerted: true,
+      alertKey: alertKeyFor(P, D('2025-11-08')),
+      decision: { reason: 'gap_exceeds_threshold', holdRun: true },
+    });
     expect(store.alerter.notices).toHaveLength(1);
     expect(store.alerter.notices[0]).toEqual({
       kind: 'escalated',
@@ -31,7 +36,11 @@ describe('escalation', () => {
       timeToRecoveryMs: null,
     });
     expect(store.requests()).toEqual([]); // nothing queued for a large gap
-    expect((await store.runLog.runs({}))[0]).toMatchObject({ outcome: 'skipped', skipReason: 'gap_escalated', metadata: { gap_size: 5, alerted: true } });
+    expect((await store.runLog.runs({}))[0]).toMatchObject({
+      outcome: 'skipped',
+      skipReason: 'gap_escalated',
+      metadata: { gap_size: 5, alerted: true },
+    });
     expect(await store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: '2025-11-16', reason: 'gap_escalated' }]);
 
     // Later days: the held Nov 16 is now missing too; still one alert, no new notice.
@@ -60,7 +69,11 @@ describe('escalation', () => {
     const { clock, store, filler } = world({ missing: GAP });
     const lines: string[] = [];
     store.alerter.failWhen(true);
-    const guarded = withSmartBackfill(filler, { ...store, alerter: store.alerter, logger: jsonLinesLogger({ write: (l) => lines.push(l), now: () => clock.now() }) });
+    const guarded = withSmartBackfill(filler, {
+      ...store,
+      alerter: store.alerter,
+      logger: jsonLinesLogger({ write: (l) => lines.push(l), now: () => clock.now() }),
+    });
     const out = await guarded.run({ date: D('2025-11-16') });
     expect(out).toMatchObject({ _tag: 'Escalated', alerted: false });
     expect(store.alerter.attempts()).toBe(1);

@@ -15,7 +15,13 @@ describe('withSmartBackfill', () => {
     expect(trackerReads).toBe(1);
     expect(calls.map((c) => c.date)).toEqual(['2025-11-16']);
     const [row] = await store.runLog.runs({});
-    expect(row).toMatchObject({ outcome: 'succeeded', skipReason: null, trigger: 'scheduled', isBackfill: false, metadata: { gap_size: 0, decision: 'Proceed:no_gaps' } });
+    expect(row).toMatchObject({
+      outcome: 'succeeded',
+      skipReason: null,
+      trigger: 'scheduled',
+      isBackfill: false,
+      metadata: { gap_size: 0, decision: 'Proceed:no_gaps' },
+    });
   });
 
   it('skips the check for a backfill (the seed bypass) and records it', async () => {
@@ -39,7 +45,17 @@ describe('withSmartBackfill', () => {
     const guarded = withSmartBackfill(filler, store);
     // Another guard already queued Nov 13.
     await store.tracker.create([
-      { requestId: 'x', processorName: P, gameDate: D('2025-11-13'), requestType: 'manual', priority: 'normal', requestedAt: 0, requestedBy: 'me', triggerReason: 'manual_backfill', metadata: {} },
+      {
+        requestId: 'x',
+        processorName: P,
+        gameDate: D('2025-11-13'),
+        requestType: 'manual',
+        priority: 'normal',
+        requestedAt: 0,
+        requestedBy: 'me',
+        triggerReason: 'manual_backfill',
+        metadata: {},
+      },
     ]);
     const report = await guarded.check(D('2025-11-16'));
     expect(report).toMatchObject({
@@ -69,7 +85,8 @@ describe('withSmartBackfill', () => {
     expect(msgs.map((m) => m.message.attributes['game_date']).sort()).toEqual(['2025-11-13', '2025-11-15']);
     expect(new Set(msgs.map((m) => m.message.id))).toEqual(new Set(reqs.map((r) => r.requestId)));
     // Every racer reports every date as either queued by it or in flight.
-    for (const o of outcomes) if (o._tag === 'Held') expect([...o.queued.map((r) => r.gameDate), ...o.inFlight].sort()).toEqual(['2025-11-13', '2025-11-15']);
+    for (const o of outcomes)
+      if (o._tag === 'Held') expect([...o.queued.map((r) => r.gameDate), ...o.inFlight].sort()).toEqual(['2025-11-13', '2025-11-15']);
     const queuedBy = outcomes.flatMap((o) => (o._tag === 'Held' ? o.queued : []));
     expect(queuedBy).toHaveLength(2);
     expect(await store.runLog.heldRuns({ status: 'held' })).toHaveLength(1);

@@ -39,12 +39,20 @@ describe('resume', () => {
     const guarded = withSmartBackfill(filler, store);
     await guarded.run({ date: D('2025-11-16') });
     // A new hole appears while the backfill runs.
-    const dropping = { name: P, run: async (o: Parameters<typeof filler.run>[0]) => (store.setCount(P, D('2025-11-10'), 0), filler.run(o)) };
+    const dropping = {
+      name: P,
+      run: async (o: Parameters<typeof filler.run>[0]) => (store.setCount(P, D('2025-11-10'), 0), filler.run(o)),
+    };
     const worker = createWorker({ ...store, registry: processorRegistry([dropping]), guardFor: () => guarded });
     expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'Completed', resumed: ['2025-11-16'] }]);
     expect(await store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: '2025-11-16', waitingFor: ['2025-11-10'] }]);
     const runs = await store.runLog.runs({});
-    expect(runs[runs.length - 1]).toMatchObject({ trigger: 'resume', outcome: 'skipped', skipReason: 'backfill_queued', metadata: { queued: ['2025-11-10'] } });
+    expect(runs[runs.length - 1]).toMatchObject({
+      trigger: 'resume',
+      outcome: 'skipped',
+      skipReason: 'backfill_queued',
+      metadata: { queued: ['2025-11-10'] },
+    });
   });
 
   it('cascade (opt-in) re-runs later dates that ran while the gap was open', async () => {
@@ -85,8 +93,14 @@ describe('a backfill that completes without producing data', () => {
     while ((await worker.runOnce()).received > 0) if (++ticks > 10) throw new Error('backfill loop did not stop');
     expect(store.requests().map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
     const last = (await store.runLog.runs({})).at(-1);
-    expect(last).toMatchObject({ trigger: 'resume', skipReason: 'gap_escalated', metadata: { escalation_reason: 'backfill_keeps_failing' } });
-    expect(store.alerter.notices).toMatchObject([{ reason: 'backfill_keeps_failing', lastError: 'backfill completed 3 time(s) but 2025-11-15 still has 0 rows (minimum 100)' }]);
+    expect(last).toMatchObject({
+      trigger: 'resume',
+      skipReason: 'gap_escalated',
+      metadata: { escalation_reason: 'backfill_keeps_failing' },
+    });
+    expect(store.alerter.notices).toMatchObject([
+      { reason: 'backfill_keeps_failing', lastError: 'backfill completed 3 time(s) but 2025-11-15 still has 0 rows (minimum 100)' },
+    ]);
   });
 });
 

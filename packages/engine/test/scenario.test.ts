@@ -23,13 +23,26 @@ describe("the seed's scenario, end to end in memory", () => {
       trigger: 'scheduled',
       outcome: 'skipped',
       skipReason: 'backfill_queued',
-      metadata: { gap_size: 1, missing_dates: ['2025-11-15'], critical_missing: ['2025-11-15'], queued: ['2025-11-15'], in_flight: [], decision: 'Backfill' },
+      metadata: {
+        gap_size: 1,
+        missing_dates: ['2025-11-15'],
+        critical_missing: ['2025-11-15'],
+        queued: ['2025-11-15'],
+        in_flight: [],
+        decision: 'Backfill',
+      },
     });
     expect(await store.runLog.heldRuns({ processorName: P, status: 'held' })).toMatchObject([
       { runDate: '2025-11-16', reason: 'backfill_queued', waitingFor: ['2025-11-15'] },
     ]);
     const [req] = store.requests();
-    expect(req).toMatchObject({ status: 'queued', gameDate: '2025-11-15', requestType: 'auto', requestedBy: 'smart_backfill_detection', triggerReason: 'auto_backfill' });
+    expect(req).toMatchObject({
+      status: 'queued',
+      gameDate: '2025-11-15',
+      requestType: 'auto',
+      requestedBy: 'smart_backfill_detection',
+      triggerReason: 'auto_backfill',
+    });
     expect(req?.publishedAt).not.toBeNull();
     expect(store.queueState().ready).toBe(1);
 

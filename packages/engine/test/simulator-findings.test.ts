@@ -28,7 +28,17 @@ const failThrice = async (store: MemoryStore, d: IsoDate): Promise<void> => {
   let r = store.requests().find((x) => x.gameDate === d && (x.status === 'queued' || x.status === 'processing'));
   if (r === undefined) {
     await store.tracker.create([
-      { requestId: `fail-${d}`, processorName: P, gameDate: d, requestType: 'manual', priority: 'high', requestedAt: store.clock.now(), requestedBy: 'test', triggerReason: 'manual_backfill', metadata: {} },
+      {
+        requestId: `fail-${d}`,
+        processorName: P,
+        gameDate: d,
+        requestType: 'manual',
+        priority: 'high',
+        requestedAt: store.clock.now(),
+        requestedBy: 'test',
+        triggerReason: 'manual_backfill',
+        metadata: {},
+      },
     ]);
     r = requestFor(store, d);
   }
@@ -45,7 +55,11 @@ const worked = async (worker: ReturnType<typeof createWorker>) =>
   (await worker.runOnce()).outcomes.filter((o) => o._tag !== 'Busy' && o._tag !== 'NotYetDue' && o._tag !== 'AlreadyDone');
 
 /** A worker that died holding the request: claimed, never finished; the lease lapses and the sweeper requeues it. */
-const claimAndDie = async ({ store, clock }: { store: MemoryStore; clock: ManualClock }, requestId: string, leaseMs = 60_000): Promise<void> => {
+const claimAndDie = async (
+  { store, clock }: { store: MemoryStore; clock: ManualClock },
+  requestId: string,
+  leaseMs = 60_000,
+): Promise<void> => {
   await store.tracker.apply(requestId, { _tag: 'Claim', at: clock.now(), owner: 'doomed', leaseMs });
   await advance(clock, leaseMs);
   expect(await createSweeper(store).runOnce()).toMatchObject({ expired: 1 });
@@ -64,7 +78,10 @@ describe('simulator finding 1: a person is told once per date', () => {
     for (const d of ['2025-11-08', '2025-11-09', '2025-11-11'] as const) store.setCount(P, D(d), 150);
     await failThrice(store, D('2025-11-10'));
     await advance(clock, DAY);
-    expect(await guarded.run({ date: today })).toMatchObject({ _tag: 'Escalated', decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-10'] } });
+    expect(await guarded.run({ date: today })).toMatchObject({
+      _tag: 'Escalated',
+      decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-10'] },
+    });
     const [open] = await store.alertLog.list({ openOnly: true });
     expect(open).toMatchObject({ reason: 'backfill_keeps_failing', lastError: 'source down for 2025-11-10', missingDates: GAP });
 
@@ -91,7 +108,12 @@ describe('simulator finding 1: a person is told once per date', () => {
   it('dates that slid out of the lookback window are read again before the alert is called healed', async () => {
     const GAP = dateRange(D('2025-11-05'), D('2025-11-09'));
     const { clock, store, filler } = world({ today: D('2025-11-10'), missing: GAP });
-    const guarded = withSmartBackfill(filler, { ...store, alerter: store.alerter, alertLog: store.alertLog, policy: { lookbackDays: 10, criticalLookbackDays: 5 } });
+    const guarded = withSmartBackfill(filler, {
+      ...store,
+      alerter: store.alerter,
+      alertLog: store.alertLog,
+      policy: { lookbackDays: 10, criticalLookbackDays: 5 },
+    });
     expect(await guarded.run({ date: D('2025-11-10') })).toMatchObject({ _tag: 'Escalated' });
     // Later: the window (11-09..11-18) sees only 11-09 of the gap; a person fills it and the days since.
     for (const d of dateRange(D('2025-11-09'), D('2025-11-18'))) store.setCount(P, d, 150);
@@ -130,7 +152,11 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     const guarded = withSmartBackfill(filler, store);
     expect(await guarded.run({ date: D('2025-11-15') })).toMatchObject({ _tag: 'Held' });
     await advance(clock, DAY);
-    expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({ _tag: 'Held', queued: [{ gameDate: '2025-11-15' }], inFlight: ['2025-11-14'] });
+    expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({
+      _tag: 'Held',
+      queued: [{ gameDate: '2025-11-15' }],
+      inFlight: ['2025-11-14'],
+    });
     // 11-15's backfill fails for good; 11-14's completes, and 11-15's own held run resumes and fills 11-15.
     await failThrice(store, D('2025-11-15'));
     const r14 = requestFor(store, D('2025-11-14'));
@@ -139,10 +165,14 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     await store.tracker.apply(r14.requestId, { _tag: 'Complete', at: clock.now(), attempt: 1 });
     await advance(clock, 1);
     expect((await resumeHeldRuns({ ...store, guardFor: () => guarded }, P)).resumed).toEqual(['2025-11-15']);
-    expect(await store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: '2025-11-16', waitingFor: ['2025-11-14', '2025-11-15'] }]);
+    expect(await store.runLog.heldRuns({ status: 'held' })).toMatchObject([
+      { runDate: '2025-11-16', waitingFor: ['2025-11-14', '2025-11-15'] },
+    ]);
 
     await advance(clock, 1);
-    expect((await createResumer({ ...store, guardFor: () => guarded }).runOnce()).resumed).toEqual([{ processorName: P, runDate: '2025-11-16' }]);
+    expect((await createResumer({ ...store, guardFor: () => guarded }).runOnce()).resumed).toEqual([
+      { processorName: P, runDate: '2025-11-16' },
+    ]);
     expect(await store.runLog.heldRuns({ status: 'held' })).toEqual([]);
     expect(calls.filter((c) => c.trigger === 'resume').map((c) => c.date)).toEqual(['2025-11-15', '2025-11-16']);
   });
@@ -158,7 +188,9 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     await guarded.run({ date: D('2025-11-15'), isBackfill: true, requestId: r.requestId });
     await failThrice(store, D('2025-11-15'));
     await advance(clock, 1);
-    expect((await createResumer({ ...store, guardFor: () => guarded }).runOnce()).resumed).toEqual([{ processorName: P, runDate: '2025-11-16' }]);
+    expect((await createResumer({ ...store, guardFor: () => guarded }).runOnce()).resumed).toEqual([
+      { processorName: P, runDate: '2025-11-16' },
+    ]);
     expect(calls.filter((c) => c.trigger === 'resume').map((c) => c.date)).toEqual(['2025-11-16']);
     expect(await store.runLog.heldRuns({ status: 'held' })).toEqual([]);
   });
@@ -199,7 +231,12 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
     await claimAndDie({ store, clock }, r.requestId);
     await claimAndDie({ store, clock }, r.requestId);
 
-    const worker = createWorker({ ...store, registry: processorRegistry([guarded]), policy: { maxAttempts: 3 }, backoff: { baseMs: 1000, maxMs: 60_000 } });
+    const worker = createWorker({
+      ...store,
+      registry: processorRegistry([guarded]),
+      policy: { maxAttempts: 3 },
+      backoff: { baseMs: 1000, maxMs: 60_000 },
+    });
     expect(await worked(worker)).toMatchObject([{ _tag: 'Retrying', attempt: 3, failures: 1, delayMs: 1000 }]);
     expect(store.requests()[0]).toMatchObject({ status: 'queued', attempt: 3, failures: 1, errorMessage: '503' });
     await advance(clock, 1000);
@@ -216,17 +253,29 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
     const refusing: Processor = { name: P, run: async () => Promise.reject(new PermanentError('credentials expired')) };
     const worker = createWorker({ ...store, registry: processorRegistry([refusing]) });
     expect(await worked(worker)).toMatchObject([{ _tag: 'FailedPermanently', attempt: 4, failures: 1 }]);
-    expect(store.requests()[0]).toMatchObject({ status: 'failed', attempt: 4, failures: 1, gaveUp: false, errorMessage: 'credentials expired' });
+    expect(store.requests()[0]).toMatchObject({
+      status: 'failed',
+      attempt: 4,
+      failures: 1,
+      gaveUp: false,
+      errorMessage: 'credentials expired',
+    });
 
     await advance(clock, DAY);
-    expect(await guarded.check(D('2025-11-17'))).toMatchObject({ wouldQueue: ['2025-11-15', '2025-11-16'], failedAttempts: new Map([[D('2025-11-15'), 1]]) });
+    expect(await guarded.check(D('2025-11-17'))).toMatchObject({
+      wouldQueue: ['2025-11-15', '2025-11-16'],
+      failedAttempts: new Map([[D('2025-11-15'), 1]]),
+    });
     expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Held' });
     expect(store.alerter.notices).toEqual([]);
   });
 
   it('the counts live in the request, not in the error text: an error that reads like a count or a give-up is just text', async () => {
     const { clock, store } = world({ missing: [D('2025-11-15')] });
-    const misleading: Processor = { name: P, run: async () => Promise.reject(new PermanentError('failure 0 of 9: gave up after 99 claims')) };
+    const misleading: Processor = {
+      name: P,
+      run: async () => Promise.reject(new PermanentError('failure 0 of 9: gave up after 99 claims')),
+    };
     const guarded = withSmartBackfill(misleading, { ...store, alerter: store.alerter, alertLog: store.alertLog });
     await guarded.run({ date: D('2025-11-16') });
     const worker = createWorker({ ...store, registry: processorRegistry([guarded]), maxLeaseLapses: 1 });
@@ -254,13 +303,24 @@ describe('simulator finding 3: maxAttempts counts real failures; lapsed claims a
     // The give-up is the request's one Fail; it is final, which is what the guard reads.
     expect(outcomes).toMatchObject([{ _tag: 'FailedPermanently', attempt: 5, failures: 1, poison: true }]);
     expect(calls.filter((c) => c.isBackfill === true)).toEqual([]);
-    expect(store.requests()[0]).toMatchObject({ status: 'failed', attempt: 5, failures: 1, gaveUp: true, errorMessage: expect.stringMatching(/^gave up after 4 claims: 4 ended without a result/) });
+    expect(store.requests()[0]).toMatchObject({
+      status: 'failed',
+      attempt: 5,
+      failures: 1,
+      gaveUp: true,
+      errorMessage: expect.stringMatching(/^gave up after 4 claims: 4 ended without a result/),
+    });
     expect(isPoison(store.requests()[0]!)).toBe(true);
     expect(store.queueState()).toMatchObject({ ready: 0, delayed: 0, leased: 0 });
 
     await advance(clock, DAY);
-    expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Escalated', decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-15'] } });
-    expect(store.alerter.notices).toMatchObject([{ kind: 'escalated', reason: 'backfill_keeps_failing', lastError: expect.stringMatching(/^gave up after 4 claims/) }]);
+    expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({
+      _tag: 'Escalated',
+      decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-15'] },
+    });
+    expect(store.alerter.notices).toMatchObject([
+      { kind: 'escalated', reason: 'backfill_keeps_failing', lastError: expect.stringMatching(/^gave up after 4 claims/) },
+    ]);
     expect(store.requests()).toHaveLength(1);
   });
 });

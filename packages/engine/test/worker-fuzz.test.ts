@@ -18,9 +18,14 @@ const FIELDS = Object.keys(good);
 
 /** Valid messages with one field broken, dropped or replaced; raw garbage; unknown processors. */
 const arbBody = fc.oneof(
-  fc.record({ field: fc.constantFrom(...FIELDS), value: fc.oneof(fc.anything(), fc.constantFrom('2025-02-30', '', '2025-13-01', -1, 1.5, null, 'os.system')) }).map(({ field, value }) =>
-    JSON.stringify({ ...good, request_id: `r-${Math.abs(JSON.stringify(value ?? null)?.length ?? 0)}`, [field]: value }),
-  ),
+  fc
+    .record({
+      field: fc.constantFrom(...FIELDS),
+      value: fc.oneof(fc.anything(), fc.constantFrom('2025-02-30', '', '2025-13-01', -1, 1.5, null, 'os.system')),
+    })
+    .map(({ field, value }) =>
+      JSON.stringify({ ...good, request_id: `r-${Math.abs(JSON.stringify(value ?? null)?.length ?? 0)}`, [field]: value }),
+    ),
   fc.constantFrom(...FIELDS).map((field) => JSON.stringify(Object.fromEntries(Object.entries(good).filter(([k]) => k !== field)))),
   fc.string({ maxLength: 200 }),
   fc.jsonValue().map((v) => JSON.stringify(v)),
@@ -51,10 +56,12 @@ describe('worker under fuzzed messages', () => {
           }
         });
         // Only decodable messages for the registered processor ever ran.
-        const runnable = new Set(bodies.flatMap((b) => {
-          const d = decodeBackfillMessage(b);
-          return d._tag === 'Ok' && d.value.processor_name === 'P' ? [d.value.request_id] : [];
-        }));
+        const runnable = new Set(
+          bodies.flatMap((b) => {
+            const d = decodeBackfillMessage(b);
+            return d._tag === 'Ok' && d.value.processor_name === 'P' ? [d.value.request_id] : [];
+          }),
+        );
         for (const id of ran) expect(runnable.has(id)).toBe(true);
         expect(store.queueState().leased).toBe(0);
       }),

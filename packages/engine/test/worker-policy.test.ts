@@ -55,7 +55,12 @@ const drain = async (clock: ManualClock, store: MemoryStore, worker: Worker): Pr
 };
 
 const byProcessor = (store: MemoryStore, outcomes: readonly DeliveryOutcome[], name: string): string[] => {
-  const ids = new Set(store.requests().filter((r) => r.processorName === name).map((r) => r.requestId));
+  const ids = new Set(
+    store
+      .requests()
+      .filter((r) => r.processorName === name)
+      .map((r) => r.requestId),
+  );
   return outcomes.filter((o) => 'requestId' in o && o.requestId !== null && ids.has(o.requestId)).map((o) => o._tag);
 };
 
@@ -64,10 +69,16 @@ describe('worker: each processor under its own policy', () => {
     const { clock, store, calls, failing } = twoProcessors({ impatient: D('2025-11-15'), patient: D('2025-11-15') });
     const impatient = withSmartBackfill(failing('impatient'), { ...store, policy: { maxAttempts: 2 } });
     const patient = withSmartBackfill(failing('patient'), { ...store, policy: { maxAttempts: 4 } });
-    for (const g of [impatient, patient]) expect(await g.run({ date: TODAY })).toMatchObject({ _tag: 'Held', queued: [{ gameDate: '2025-11-15' }] });
+    for (const g of [impatient, patient])
+      expect(await g.run({ date: TODAY })).toMatchObject({ _tag: 'Held', queued: [{ gameDate: '2025-11-15' }] });
 
     // A worker-wide policy applies only where a processor has none of its own.
-    const worker = createWorker({ ...store, registry: processorRegistry([impatient, patient]), backoff: BACKOFF, policy: { maxAttempts: 3 } });
+    const worker = createWorker({
+      ...store,
+      registry: processorRegistry([impatient, patient]),
+      backoff: BACKOFF,
+      policy: { maxAttempts: 3 },
+    });
     const outcomes = await drain(clock, store, worker);
 
     expect(byProcessor(store, outcomes, 'impatient')).toEqual(['Retrying', 'FailedPermanently']);
@@ -81,7 +92,10 @@ describe('worker: each processor under its own policy', () => {
     // The worker gave up exactly when each guard counts the budget spent: the next check escalates, never re-queues.
     await advance(clock, DAY);
     for (const g of [impatient, patient]) {
-      expect(await g.run({ date: D('2025-11-17') })).toMatchObject({ _tag: 'Escalated', decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-15'] } });
+      expect(await g.run({ date: D('2025-11-17') })).toMatchObject({
+        _tag: 'Escalated',
+        decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-15'] },
+      });
     }
     expect(store.requests()).toHaveLength(2);
   });
@@ -129,7 +143,12 @@ describe('worker: each processor under its own policy', () => {
     calls.length = 0;
 
     // The largest lookback for everyone would cascade narrow's 2025-11-17 too (16 days after its gap).
-    const worker = createWorker({ ...store, registry: processorRegistry([wide, narrow]), resume: { cascade: true }, policy: { lookbackDays: 30 } });
+    const worker = createWorker({
+      ...store,
+      registry: processorRegistry([wide, narrow]),
+      resume: { cascade: true },
+      policy: { lookbackDays: 30 },
+    });
     expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'Completed' }, { _tag: 'Completed' }]);
     const rerun = (name: string) => calls.filter((c) => c.name === name).map((c) => [c.opts.date, c.opts.trigger]);
     expect(rerun('wide')).toEqual([
@@ -153,11 +172,17 @@ describe('worker: each processor under its own policy', () => {
 
     await withSmartBackfill(failing('a'), store).run({ date: D('2025-11-16') });
     calls.length = 0;
-    const worker = createWorker({ ...store, registry: processorRegistry([failing('a')]), policyFor: () => ({ maxAttempts: 2.5, lookbackDays: -1 }) });
+    const worker = createWorker({
+      ...store,
+      registry: processorRegistry([failing('a')]),
+      policyFor: () => ({ maxAttempts: 2.5, lookbackDays: -1 }),
+    });
     const [o] = (await worker.runOnce()).outcomes;
     expect(o).toMatchObject({
       _tag: 'Error',
-      error: expect.stringContaining('invalid policy for processor "a": maxAttempts must be a whole number >= 1, got 2.5; lookbackDays must be a whole number >= 1, got -1'),
+      error: expect.stringContaining(
+        'invalid policy for processor "a": maxAttempts must be a whole number >= 1, got 2.5; lookbackDays must be a whole number >= 1, got -1',
+      ),
     });
     expect(calls).toEqual([]);
     expect(store.requests()).toMatchObject([{ status: 'queued', attempt: 0, failures: 0 }]);
@@ -170,7 +195,9 @@ describe('worker: each processor under its own policy', () => {
       },
     });
     await advance(store.clock as ManualClock, 60_000);
-    expect((await throwing.runOnce()).outcomes).toMatchObject([{ _tag: 'Error', error: expect.stringContaining('could not get the policy of processor "a": config not loaded') }]);
+    expect((await throwing.runOnce()).outcomes).toMatchObject([
+      { _tag: 'Error', error: expect.stringContaining('could not get the policy of processor "a": config not loaded') },
+    ]);
     expect(store.requests()).toMatchObject([{ status: 'queued', attempt: 0 }]);
   });
 });

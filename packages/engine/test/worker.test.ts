@@ -26,8 +26,22 @@ describe('worker', () => {
     const guarded = withSmartBackfill(filler, store);
     const bad = [
       '{"start_date": "2025-11-15", ',
-      JSON.stringify({ start_date: '2025-02-30', end_date: '2025-02-30', processor_name: P, is_backfill: true, trigger_reason: 'x', requested_at: '2025-11-16T08:00:00Z' }),
-      JSON.stringify({ start_date: '2025-11-15', end_date: '2025-11-15', processor_name: 42, is_backfill: true, trigger_reason: 'x', requested_at: '2025-11-16T08:00:00Z' }),
+      JSON.stringify({
+        start_date: '2025-02-30',
+        end_date: '2025-02-30',
+        processor_name: P,
+        is_backfill: true,
+        trigger_reason: 'x',
+        requested_at: '2025-11-16T08:00:00Z',
+      }),
+      JSON.stringify({
+        start_date: '2025-11-15',
+        end_date: '2025-11-15',
+        processor_name: 42,
+        is_backfill: true,
+        trigger_reason: 'x',
+        requested_at: '2025-11-16T08:00:00Z',
+      }),
       JSON.stringify({ pad: 'x'.repeat(70_000) }),
       '"just a string"',
     ];
@@ -35,7 +49,14 @@ describe('worker', () => {
     await guarded.run({ date: D('2025-11-16') }); // queues a good one after the bad ones
     const worker = createWorker({ ...store, registry: processorRegistry([guarded]) });
     const tick = await worker.runOnce({ max: 10 });
-    expect(tick.outcomes.map((o) => o._tag)).toEqual(['DeadLettered', 'DeadLettered', 'DeadLettered', 'DeadLettered', 'DeadLettered', 'Completed']);
+    expect(tick.outcomes.map((o) => o._tag)).toEqual([
+      'DeadLettered',
+      'DeadLettered',
+      'DeadLettered',
+      'DeadLettered',
+      'DeadLettered',
+      'Completed',
+    ]);
     const dead = store.queueState().deadLettered;
     expect(dead.map((d) => d.id)).toEqual(['bad-0', 'bad-1', 'bad-2', 'bad-3', 'bad-4']);
     expect(dead[0]?.reason).toMatch(/^undecodable backfill message "bad-0": \(message\): message is not valid JSON/);
@@ -48,13 +69,38 @@ describe('worker', () => {
   it('fails requests for unknown processors with a clear reason and does not retry them', async () => {
     const { store, filler } = world();
     await store.tracker.create([
-      { requestId: 'evil', processorName: 'os.system', gameDate: D('2025-11-15'), requestType: 'manual', priority: 'normal', requestedAt: 0, requestedBy: 'x', triggerReason: 'manual_backfill', metadata: {} },
+      {
+        requestId: 'evil',
+        processorName: 'os.system',
+        gameDate: D('2025-11-15'),
+        requestType: 'manual',
+        priority: 'normal',
+        requestedAt: 0,
+        requestedBy: 'x',
+        triggerReason: 'manual_backfill',
+        metadata: {},
+      },
     ]);
     const r = await store.tracker.get('evil');
-    await store.queue.publish([encodeBackfillMessage({ start_date: D('2025-11-15'), end_date: D('2025-11-15'), processor_name: 'os.system', is_backfill: true, trigger_reason: 'manual_backfill', requested_at: new Date(r!.requestedAt).toISOString(), request_id: 'evil', attempt: 0 })]);
+    await store.queue.publish([
+      encodeBackfillMessage({
+        start_date: D('2025-11-15'),
+        end_date: D('2025-11-15'),
+        processor_name: 'os.system',
+        is_backfill: true,
+        trigger_reason: 'manual_backfill',
+        requested_at: new Date(r!.requestedAt).toISOString(),
+        request_id: 'evil',
+        attempt: 0,
+      }),
+    ]);
     const worker = createWorker({ ...store, registry: processorRegistry([filler]) });
     const [o] = (await worker.runOnce()).outcomes;
-    expect(o).toEqual({ _tag: 'Rejected', requestId: 'evil', reason: `unknown processor "os.system": it is not in this worker's registry (known: ${P}); not retried` });
+    expect(o).toEqual({
+      _tag: 'Rejected',
+      requestId: 'evil',
+      reason: `unknown processor "os.system": it is not in this worker's registry (known: ${P}); not retried`,
+    });
     expect(await store.tracker.get('evil')).toMatchObject({ status: 'failed', errorMessage: o?._tag === 'Rejected' ? o.reason : '' });
     expect(store.queueState().deadLettered).toHaveLength(1);
     expect((await worker.runOnce()).received).toBe(0);
@@ -62,15 +108,31 @@ describe('worker', () => {
 
   it('tracks a hand-published seed message (no request_id) before running it, once', async () => {
     const { store, calls, filler } = world({ missing: [D('2025-11-15')] });
-    const seedBody = JSON.stringify({ start_date: '2025-11-15', end_date: '2025-11-15', processor_name: P, is_backfill: true, trigger_reason: 'manual', requested_at: '2025-11-16T07:00:00.123456' });
-    await store.queue.publish([{ id: '', data: seedBody, attributes: {} }, { id: '', data: seedBody, attributes: {} }]);
+    const seedBody = JSON.stringify({
+      start_date: '2025-11-15',
+      end_date: '2025-11-15',
+      processor_name: P,
+      is_backfill: true,
+      trigger_reason: 'manual',
+      requested_at: '2025-11-16T07:00:00.123456',
+    });
+    await store.queue.publish([
+      { id: '', data: seedBody, attributes: {} },
+      { id: '', data: seedBody, attributes: {} },
+    ]);
     const worker = createWorker({ ...store, registry: processorRegistry([filler]) });
     expect((await worker.runOnce({ max: 1 })).outcomes.map((o) => o._tag)).toEqual(['Completed']);
     // The second copy derives the same request id, so it is recognised as done.
     expect((await worker.runOnce({ max: 1 })).outcomes.map((o) => o._tag)).toEqual(['AlreadyDone']);
     expect(calls).toHaveLength(1);
     const [req] = store.requests();
-    expect(req).toMatchObject({ gameDate: '2025-11-15', requestType: 'manual', requestedAt: Date.UTC(2025, 10, 16, 7, 0, 0, 123), status: 'completed', requestedBy: 'backfill_worker' });
+    expect(req).toMatchObject({
+      gameDate: '2025-11-15',
+      requestType: 'manual',
+      requestedAt: Date.UTC(2025, 10, 16, 7, 0, 0, 123),
+      status: 'completed',
+      requestedBy: 'backfill_worker',
+    });
     expect(req?.requestId).toMatch(/^msg-/);
   });
 
@@ -95,7 +157,8 @@ describe('worker', () => {
     let partitioned = true;
     const cutOff: RequestTracker = {
       ...store.tracker,
-      apply: (id: string, e: RequestEvent) => (partitioned && e._tag === 'Heartbeat' ? Promise.reject(new Error('ETIMEDOUT')) : store.tracker.apply(id, e)),
+      apply: (id: string, e: RequestEvent) =>
+        partitioned && e._tag === 'Heartbeat' ? Promise.reject(new Error('ETIMEDOUT')) : store.tracker.apply(id, e),
     };
     const gateB = deferred();
     let runs = 0;
@@ -108,8 +171,23 @@ describe('worker', () => {
       },
     };
     const leaseMs = 60_000;
-    const a = createWorker({ ...store, tracker: cutOff, registry: processorRegistry([slowOnce]), leaseMs, heartbeatMs: 20_000, workerId: 'A', resume: false });
-    const b = createWorker({ ...store, registry: processorRegistry([slowOnce]), leaseMs, heartbeatMs: 20_000, workerId: 'B', resume: false });
+    const a = createWorker({
+      ...store,
+      tracker: cutOff,
+      registry: processorRegistry([slowOnce]),
+      leaseMs,
+      heartbeatMs: 20_000,
+      workerId: 'A',
+      resume: false,
+    });
+    const b = createWorker({
+      ...store,
+      registry: processorRegistry([slowOnce]),
+      leaseMs,
+      heartbeatMs: 20_000,
+      workerId: 'B',
+      resume: false,
+    });
     const aTick = a.runOnce();
     await settle();
     expect(store.requests()[0]).toMatchObject({ status: 'processing', attempt: 1, leaseOwner: 'A' });
@@ -171,7 +249,12 @@ describe('worker', () => {
     expect(backoffDelay(1, { baseMs: 1000, maxMs: 3000 })).toBe(1000);
     expect(backoffDelay(3, { baseMs: 1000, maxMs: 3000 })).toBe(3000);
     await guarded.run({ date: D('2025-11-16') });
-    const worker = createWorker({ ...store, registry: processorRegistry([guarded]), backoff: { baseMs: 1000, maxMs: 60_000 }, policy: { maxAttempts: 3 } });
+    const worker = createWorker({
+      ...store,
+      registry: processorRegistry([guarded]),
+      backoff: { baseMs: 1000, maxMs: 60_000 },
+      policy: { maxAttempts: 3 },
+    });
 
     expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'Retrying', attempt: 1, delayMs: 1000 }]);
     expect(store.requests()[0]).toMatchObject({ status: 'queued', notBefore: clock.now() + 1000 });
@@ -181,19 +264,31 @@ describe('worker', () => {
     await advance(clock, 1999);
     expect((await worker.runOnce()).received).toBe(0);
     await advance(clock, 1);
-    expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'FailedPermanently', attempt: 3, error: 'source returned 503 on 2025-11-15' }]);
+    expect((await worker.runOnce()).outcomes).toMatchObject([
+      { _tag: 'FailedPermanently', attempt: 3, error: 'source returned 503 on 2025-11-15' },
+    ]);
     // The request counts real failures apart from claims (claims that lapse are not failures); the error is just the error.
-    expect(store.requests()).toMatchObject([{ status: 'failed', attempt: 3, failures: 3, gaveUp: false, errorMessage: 'source returned 503 on 2025-11-15' }]);
+    expect(store.requests()).toMatchObject([
+      { status: 'failed', attempt: 3, failures: 3, gaveUp: false, errorMessage: 'source returned 503 on 2025-11-15' },
+    ]);
     expect(store.queueState()).toMatchObject({ ready: 0, delayed: 0, leased: 0 });
 
     // Next day's check: the circuit opens instead of re-queueing forever.
     const alerting = withSmartBackfill(flaky, { ...store, alerter: store.alerter });
     for (const day of ['2025-11-17', '2025-11-18'] as const) {
       await advance(clock, DAY);
-      expect(await alerting.run({ date: D(day) })).toMatchObject({ _tag: 'Escalated', decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-15'] } });
+      expect(await alerting.run({ date: D(day) })).toMatchObject({
+        _tag: 'Escalated',
+        decision: { reason: 'backfill_keeps_failing', dates: ['2025-11-15'] },
+      });
     }
     expect(store.alerter.notices).toHaveLength(1);
-    expect(store.alerter.notices[0]).toMatchObject({ kind: 'escalated', reason: 'backfill_keeps_failing', lastError: 'source returned 503 on 2025-11-15', missingDates: ['2025-11-15'] });
+    expect(store.alerter.notices[0]).toMatchObject({
+      kind: 'escalated',
+      reason: 'backfill_keeps_failing',
+      lastError: 'source returned 503 on 2025-11-15',
+      missingDates: ['2025-11-15'],
+    });
     expect(store.requests()).toHaveLength(1);
   });
 
@@ -204,7 +299,14 @@ describe('worker', () => {
     const worker = createWorker({ ...store, registry: processorRegistry([bad]) });
     expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'FailedPermanently', attempt: 1, error: 'no such game' }]);
     // A plain (unguarded) processor still leaves a run-log row for its backfill.
-    expect((await store.runLog.runs({})).at(-1)).toMatchObject({ runDate: '2025-11-15', trigger: 'backfill', isBackfill: true, outcome: 'failed', errorMessage: 'no such game', metadata: { attempt: 1 } });
+    expect((await store.runLog.runs({})).at(-1)).toMatchObject({
+      runDate: '2025-11-15',
+      trigger: 'backfill',
+      isBackfill: true,
+      outcome: 'failed',
+      errorMessage: 'no such game',
+      metadata: { attempt: 1 },
+    });
   });
 
   it('nacks with a delay a request another worker holds under a live lease', async () => {
@@ -260,7 +362,17 @@ describe('worker', () => {
     const dates = [D('2025-11-10'), D('2025-11-11'), D('2025-11-12'), D('2025-11-13'), D('2025-11-14')];
     const { clock, store, filler } = world({ missing: dates });
     const { created } = await store.tracker.create(
-      dates.map((d, i) => ({ requestId: `r-${i}`, processorName: P, gameDate: d, requestType: 'auto' as const, priority: 'normal' as const, requestedAt: clock.now(), requestedBy: 't', triggerReason: 'auto_backfill', metadata: {} })),
+      dates.map((d, i) => ({
+        requestId: `r-${i}`,
+        processorName: P,
+        gameDate: d,
+        requestType: 'auto' as const,
+        priority: 'normal' as const,
+        requestedAt: clock.now(),
+        requestedBy: 't',
+        triggerReason: 'auto_backfill',
+        metadata: {},
+      })),
     );
     // r-2's last claim lapsed (its worker died holding it): it is a suspect now.
     await store.tracker.apply('r-2', { _tag: 'Claim', at: clock.now(), owner: 'dead', leaseMs: 1_000 });
@@ -294,7 +406,17 @@ describe('worker', () => {
     const dates = [D('2025-11-13'), D('2025-11-14')];
     const { clock, store } = world({ missing: dates });
     const { created } = await store.tracker.create(
-      dates.map((d, i) => ({ requestId: `r-${i}`, processorName: P, gameDate: d, requestType: 'auto' as const, priority: 'normal' as const, requestedAt: clock.now(), requestedBy: 't', triggerReason: 'auto_backfill', metadata: {} })),
+      dates.map((d, i) => ({
+        requestId: `r-${i}`,
+        processorName: P,
+        gameDate: d,
+        requestType: 'auto' as const,
+        priority: 'normal' as const,
+        requestedAt: clock.now(),
+        requestedBy: 't',
+        triggerReason: 'auto_backfill',
+        metadata: {},
+      })),
     );
     await store.tracker.apply('r-1', { _tag: 'Claim', at: clock.now(), owner: 'dead', leaseMs: 1_000 });
     await advance(clock, 1_001);

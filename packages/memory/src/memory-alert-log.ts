@@ -58,7 +58,9 @@ export const memoryAlertLog = (_opts: { readonly clock?: Clock } = {}): MemoryAl
     },
     async list(q) {
       return [...closed, ...byKey.values()]
-        .filter((r) => (q.processorName === undefined || r.processorName === q.processorName) && (q.openOnly !== true || r.resolvedAt === null))
+        .filter(
+          (r) => (q.processorName === undefined || r.processorName === q.processorName) && (q.openOnly !== true || r.resolvedAt === null),
+        )
         .sort((a, b) => b.openedAt - a.openedAt);
     },
     all: () => [...closed, ...byKey.values()],

@@ -39,9 +39,7 @@ export const memoryRequestTracker = (_opts: { readonly clock?: Clock } = {}): Me
   };
 
   const of = (processorName: string | undefined): Iterable<BackfillRequest> =>
-    processorName === undefined
-      ? byId.values()
-      : [...(byProcessor.get(processorName) ?? [])].map((id) => byId.get(id) as BackfillRequest);
+    processorName === undefined ? byId.values() : [...(byProcessor.get(processorName) ?? [])].map((id) => byId.get(id) as BackfillRequest);
 
   return {
     async create(requests) {

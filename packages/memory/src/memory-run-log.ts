@@ -40,7 +40,10 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
     },
     async heldRuns(q) {
       return [...held.values()]
-        .filter((h) => (q.processorName === undefined || h.processorName === q.processorName) && (q.status === undefined || h.status === q.status))
+        .filter(
+          (h) =>
+            (q.processorName === undefined || h.processorName === q.processorName) && (q.status === undefined || h.status === q.status),
+        )
         .sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : a.processorName < b.processorName ? -1 : 1));
     },
     async release(p, d, status, at) {

@@ -11,7 +11,14 @@ import {
   memoryScheduleSource,
   memoryTargetTable,
 } from '@smart-backfill/memory';
-import { testAlertLog, testBackfillQueue, testRequestTracker, testRunLog, testScheduleSource, testTargetTable } from '@smart-backfill/testkit';
+import {
+  testAlertLog,
+  testBackfillQueue,
+  testRequestTracker,
+  testRunLog,
+  testScheduleSource,
+  testTargetTable,
+} from '@smart-backfill/testkit';
 
 testScheduleSource({
   name: 'memory',
@@ -20,7 +27,11 @@ testScheduleSource({
     return {
       schedule,
       perProcessor: true,
-      seed: async ({ processorName, expected }) => schedule.add(processorName, expected.map((r) => r.date)),
+      seed: async ({ processorName, expected }) =>
+        schedule.add(
+          processorName,
+          expected.map((r) => r.date),
+        ),
     };
   },
 });

@@ -41,7 +41,10 @@ describe('memoryBackfillQueue', () => {
     expect(await q.receive({ max: 10, leaseMs: 1000 })).toEqual([]);
     await clock.advance(1000);
     const again = await q.receive({ max: 10, leaseMs: 1000 });
-    expect(again.map((d) => [d.message.id, d.deliveryAttempt])).toEqual([['a', 2], ['b', 2]]);
+    expect(again.map((d) => [d.message.id, d.deliveryAttempt])).toEqual([
+      ['a', 2],
+      ['b', 2],
+    ]);
     // The first delivery of "a" is stale now: its ack changes nothing.
     await first[0]!.ack();
     expect(q.state()).toMatchObject({ acked: 0, leased: 2, staleCalls: 1 });
@@ -110,7 +113,10 @@ describe('memoryRequestTracker', () => {
     const t = memoryRequestTracker();
     await t.create([req('a')]);
     expect(await t.apply('nope', { _tag: 'MarkPublished', at: 1 })).toMatchObject({ _tag: 'Err', error: { _tag: 'NotFound' } });
-    expect(await t.apply('a', { _tag: 'Complete', at: 1, attempt: 1 })).toMatchObject({ _tag: 'Err', error: { _tag: 'IllegalTransition' } });
+    expect(await t.apply('a', { _tag: 'Complete', at: 1, attempt: 1 })).toMatchObject({
+      _tag: 'Err',
+      error: { _tag: 'IllegalTransition' },
+    });
     const before = await t.get('a');
     expect((await t.apply('a', { _tag: 'Claim', at: 2000, owner: 'w', leaseMs: 100 }))._tag).toBe('Ok');
     expect((await t.apply('a', { _tag: 'Claim', at: 2000, owner: 'v', leaseMs: 100 }))._tag).toBe('Err');
@@ -120,8 +126,18 @@ describe('memoryRequestTracker', () => {
 
   it('matches a plain model over random event sequences', async () => {
     const event = fc.oneof(
-      fc.record({ _tag: fc.constant('Claim' as const), at: fc.nat(10_000), owner: fc.constantFrom('a', 'b'), leaseMs: fc.integer({ min: 1, max: 500 }) }),
-      fc.record({ _tag: fc.constant('Heartbeat' as const), at: fc.nat(10_000), attempt: fc.nat(4), leaseMs: fc.integer({ min: 1, max: 500 }) }),
+      fc.record({
+        _tag: fc.constant('Claim' as const),
+        at: fc.nat(10_000),
+        owner: fc.constantFrom('a', 'b'),
+        leaseMs: fc.integer({ min: 1, max: 500 }),
+      }),
+      fc.record({
+        _tag: fc.constant('Heartbeat' as const),
+        at: fc.nat(10_000),
+        attempt: fc.nat(4),
+        leaseMs: fc.integer({ min: 1, max: 500 }),
+      }),
       fc.record({ _tag: fc.constant('Complete' as const), at: fc.nat(10_000), attempt: fc.nat(4) }),
       fc.record({ _tag: fc.constant('Fail' as const), at: fc.nat(10_000), attempt: fc.nat(4), error: fc.constant('e') }),
       fc.record({ _tag: fc.constant('Retry' as const), at: fc.nat(10_000), notBefore: fc.nat(10_000) }),
@@ -153,7 +169,11 @@ describe('memoryRequestTracker', () => {
 
   it('lists the outbox and expired leases, oldest first', async () => {
     const t = memoryRequestTracker();
-    await t.create([{ ...req('old'), requestedAt: 100 }, { ...req('new', '2025-11-14'), requestedAt: 900 }, { ...req('pub', '2025-11-13'), requestedAt: 50 }]);
+    await t.create([
+      { ...req('old'), requestedAt: 100 },
+      { ...req('new', '2025-11-14'), requestedAt: 900 },
+      { ...req('pub', '2025-11-13'), requestedAt: 50 },
+    ]);
     await t.apply('pub', { _tag: 'MarkPublished', at: 60 });
     expect((await t.unpublished({ olderThan: 1000, limit: 10 })).map((r) => r.requestId)).toEqual(['old', 'new']);
     expect((await t.unpublished({ olderThan: 500, limit: 10 })).map((r) => r.requestId)).toEqual(['old']);
@@ -163,19 +183,40 @@ describe('memoryRequestTracker', () => {
     expect((await t.expiredLeases({ now: 1100, limit: 10 })).map((r) => r.requestId)).toEqual(['new', 'old']);
     expect((await t.list({ processorName: 'P' })).map((r) => r.requestId)).toEqual(['new', 'old', 'pub']);
     expect((await t.list({ statuses: ['queued'] })).map((r) => r.requestId)).toEqual(['pub']);
-    expect((await t.forWindow({ processorName: 'P', start: D('2025-11-14'), end: D('2025-11-15') })).map((r) => r.requestId).sort()).toEqual(['new', 'old']);
+    expect(
+      (await t.forWindow({ processorName: 'P', start: D('2025-11-14'), end: D('2025-11-15') })).map((r) => r.requestId).sort(),
+    ).toEqual(['new', 'old']);
   });
 });
 
 describe('memoryRunLog', () => {
   it('appends idempotently, holds, refreshes and releases once', async () => {
     const log = memoryRunLog();
-    const run = { runId: 'r1', processorName: 'P', runDate: D('2025-11-16'), trigger: 'scheduled' as const, isBackfill: false, outcome: 'skipped' as const, skipReason: 'backfill_queued' as const, errorMessage: null, startedAt: 5, finishedAt: 6, durationMs: 1, metadata: { gap_size: 1 } };
+    const run = {
+      runId: 'r1',
+      processorName: 'P',
+      runDate: D('2025-11-16'),
+      trigger: 'scheduled' as const,
+      isBackfill: false,
+      outcome: 'skipped' as const,
+      skipReason: 'backfill_queued' as const,
+      errorMessage: null,
+      startedAt: 5,
+      finishedAt: 6,
+      durationMs: 1,
+      metadata: { gap_size: 1 },
+    };
     await log.append(run);
     await log.append({ ...run, outcome: 'failed' });
     expect(await log.runs({})).toEqual([run]);
     await log.hold({ processorName: 'P', runDate: D('2025-11-16'), heldAt: 10, reason: 'backfill_queued', waitingFor: [D('2025-11-15')] });
-    await log.hold({ processorName: 'P', runDate: D('2025-11-16'), heldAt: 20, reason: 'waiting_for_backfill', waitingFor: [D('2025-11-14')] });
+    await log.hold({
+      processorName: 'P',
+      runDate: D('2025-11-16'),
+      heldAt: 20,
+      reason: 'waiting_for_backfill',
+      waitingFor: [D('2025-11-14')],
+    });
     await log.hold({ processorName: 'P', runDate: D('2025-11-12'), heldAt: 30, reason: 'gap_escalated', waitingFor: [] });
     expect(await log.heldRuns({ processorName: 'P' })).toMatchObject([
       { runDate: '2025-11-12' },
@@ -192,7 +233,16 @@ describe('memoryRunLog', () => {
 describe('memoryAlertLog', () => {
   it('opens once, marks sends, resolves once, reopens as a new alert', async () => {
     const log = memoryAlertLog();
-    const a = { alertKey: 'P:2025-11-08', processorName: 'P', reason: 'gap_exceeds_threshold' as const, runDate: D('2025-11-16'), missingDates: [D('2025-11-08')], lastError: null, openedAt: 1, at: 1 };
+    const a = {
+      alertKey: 'P:2025-11-08',
+      processorName: 'P',
+      reason: 'gap_exceeds_threshold' as const,
+      runDate: D('2025-11-16'),
+      missingDates: [D('2025-11-08')],
+      lastError: null,
+      openedAt: 1,
+      at: 1,
+    };
     const opened = await Promise.all([log.upsertOpen(a), log.upsertOpen({ ...a, at: 2 })]);
     expect(opened.map((o) => o.created)).toEqual([true, false]);
     await log.markSent(a.alertKey, 3);
@@ -200,7 +250,10 @@ describe('memoryAlertLog', () => {
     expect(await log.resolve(a.alertKey, 4)).toMatchObject({ resolvedAt: 4 });
     expect(await log.resolve(a.alertKey, 5)).toBeUndefined();
     expect((await log.upsertOpen({ ...a, openedAt: 6, at: 6 })).created).toBe(true);
-    expect((await log.list({})).map((r) => [r.openedAt, r.resolvedAt])).toEqual([[6, null], [1, 4]]);
+    expect((await log.list({})).map((r) => [r.openedAt, r.resolvedAt])).toEqual([
+      [6, null],
+      [1, 4],
+    ]);
   });
 });
 

@@ -1,7 +1,14 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { connectPubSub } from './connect.js';
 import { GrpcCode, PubSubAdapterError, describeError, grpcCodeOf } from './errors.js';
-import { fullName, resolvePubSubOptions, shortName, type PubSubConnectionOptions, type PubSubResourceOptions, type ResolvedPubSubOptions } from './options.js';
+import {
+  fullName,
+  resolvePubSubOptions,
+  shortName,
+  type PubSubConnectionOptions,
+  type PubSubResourceOptions,
+  type ResolvedPubSubOptions,
+} from './options.js';
 
 /** A push subscription instead of a pull one (Cloud Run: `createPushHandler`). */
 export interface PushOptions {
@@ -56,15 +63,30 @@ export const subscriptionMetadata = (o: ResolvedPubSubOptions, projectId: string
   ackDeadlineSeconds: o.ackDeadlineSeconds,
   ...(o.retryPolicy === null
     ? {}
-    : { retryPolicy: { minimumBackoff: { seconds: o.retryPolicy.minimumBackoffSeconds }, maximumBackoff: { seconds: o.retryPolicy.maximumBackoffSeconds } } }),
+    : {
+        retryPolicy: {
+          minimumBackoff: { seconds: o.retryPolicy.minimumBackoffSeconds },
+          maximumBackoff: { seconds: o.retryPolicy.maximumBackoffSeconds },
+        },
+      }),
   ...(o.deadLetter === null
     ? {}
-    : { deadLetterPolicy: { deadLetterTopic: fullName(projectId, 'topics', o.deadLetter.topic), maxDeliveryAttempts: o.deadLetter.maxDeliveryAttempts } }),
+    : {
+        deadLetterPolicy: {
+          deadLetterTopic: fullName(projectId, 'topics', o.deadLetter.topic),
+          maxDeliveryAttempts: o.deadLetter.maxDeliveryAttempts,
+        },
+      }),
   enableExactlyOnceDelivery: o.exactlyOnce,
   enableMessageOrdering: o.orderingKeys,
   ...(push === undefined
     ? {}
-    : { pushConfig: { pushEndpoint: push.endpoint, ...(push.serviceAccount === undefined ? {} : { oidcToken: { serviceAccountEmail: push.serviceAccount } }) } }),
+    : {
+        pushConfig: {
+          pushEndpoint: push.endpoint,
+          ...(push.serviceAccount === undefined ? {} : { oidcToken: { serviceAccountEmail: push.serviceAccount } }),
+        },
+      }),
 });
 
 const seconds = (d: unknown): number => Number((d as { seconds?: unknown } | null | undefined)?.seconds ?? 0);
@@ -115,21 +137,56 @@ export const ensurePubSubResources = async (input: EnsureOptions): Promise<Ensur
       const [have] = await subscription.getMetadata();
       const topicName = fullName(projectId, 'topics', o.topic);
       if (have.topic !== topicName) {
-        throw new PubSubAdapterError('resource_mismatch', `subscription ${subscription.name} exists but is attached to ${String(have.topic)}, not ${topicName}; choose another subscription name or delete it`);
+        throw new PubSubAdapterError(
+          'resource_mismatch',
+          `subscription ${subscription.name} exists but is attached to ${String(have.topic)}, not ${topicName}; choose another subscription name or delete it`,
+        );
       }
       const diff = (field: string, haveV: unknown, wantV: unknown, fix: string): void => {
         if (haveV !== wantV) out.drift.push(`${field} is ${JSON.stringify(haveV)}, wanted ${JSON.stringify(wantV)} (${fix})`);
       };
       const sn = shortName(o.subscription);
-      diff('ackDeadlineSeconds', have.ackDeadlineSeconds ?? 10, o.ackDeadlineSeconds, `gcloud pubsub subscriptions update ${sn} --ack-deadline=${o.ackDeadlineSeconds}`);
-      diff('enableExactlyOnceDelivery', Boolean(have.enableExactlyOnceDelivery), o.exactlyOnce, `gcloud pubsub subscriptions update ${sn} --${o.exactlyOnce ? '' : 'no-'}enable-exactly-once-delivery`);
-      diff('enableMessageOrdering', Boolean(have.enableMessageOrdering), o.orderingKeys, 'ordering cannot be changed: create a new subscription');
-      const haveDl = have.deadLetterPolicy?.deadLetterTopic ? `${have.deadLetterPolicy.deadLetterTopic}@${have.deadLetterPolicy.maxDeliveryAttempts ?? 5}` : null;
-      const wantDl = o.deadLetter === null ? null : `${fullName(projectId, 'topics', o.deadLetter.topic)}@${o.deadLetter.maxDeliveryAttempts}`;
-      diff('deadLetterPolicy', haveDl, wantDl, o.deadLetter === null ? `gcloud pubsub subscriptions update ${sn} --clear-dead-letter-policy` : `gcloud pubsub subscriptions update ${sn} --dead-letter-topic=${shortName(o.deadLetter.topic)} --max-delivery-attempts=${o.deadLetter.maxDeliveryAttempts}`);
+      diff(
+        'ackDeadlineSeconds',
+        have.ackDeadlineSeconds ?? 10,
+        o.ackDeadlineSeconds,
+        `gcloud pubsub subscriptions update ${sn} --ack-deadline=${o.ackDeadlineSeconds}`,
+      );
+      diff(
+        'enableExactlyOnceDelivery',
+        Boolean(have.enableExactlyOnceDelivery),
+        o.exactlyOnce,
+        `gcloud pubsub subscriptions update ${sn} --${o.exactlyOnce ? '' : 'no-'}enable-exactly-once-delivery`,
+      );
+      diff(
+        'enableMessageOrdering',
+        Boolean(have.enableMessageOrdering),
+        o.orderingKeys,
+        'ordering cannot be changed: create a new subscription',
+      );
+      const haveDl = have.deadLetterPolicy?.deadLetterTopic
+        ? `${have.deadLetterPolicy.deadLetterTopic}@${have.deadLetterPolicy.maxDeliveryAttempts ?? 5}`
+        : null;
+      const wantDl =
+        o.deadLetter === null ? null : `${fullName(projectId, 'topics', o.deadLetter.topic)}@${o.deadLetter.maxDeliveryAttempts}`;
+      diff(
+        'deadLetterPolicy',
+        haveDl,
+        wantDl,
+        o.deadLetter === null
+          ? `gcloud pubsub subscriptions update ${sn} --clear-dead-letter-policy`
+          : `gcloud pubsub subscriptions update ${sn} --dead-letter-topic=${shortName(o.deadLetter.topic)} --max-delivery-attempts=${o.deadLetter.maxDeliveryAttempts}`,
+      );
       const haveRp = have.retryPolicy ? `${seconds(have.retryPolicy.minimumBackoff)}s..${seconds(have.retryPolicy.maximumBackoff)}s` : null;
       const wantRp = o.retryPolicy === null ? null : `${o.retryPolicy.minimumBackoffSeconds}s..${o.retryPolicy.maximumBackoffSeconds}s`;
-      diff('retryPolicy', haveRp, wantRp, o.retryPolicy === null ? `gcloud pubsub subscriptions update ${sn} --clear-retry-policy` : `gcloud pubsub subscriptions update ${sn} --min-retry-delay=${o.retryPolicy.minimumBackoffSeconds}s --max-retry-delay=${o.retryPolicy.maximumBackoffSeconds}s`);
+      diff(
+        'retryPolicy',
+        haveRp,
+        wantRp,
+        o.retryPolicy === null
+          ? `gcloud pubsub subscriptions update ${sn} --clear-retry-policy`
+          : `gcloud pubsub subscriptions update ${sn} --min-retry-delay=${o.retryPolicy.minimumBackoffSeconds}s --max-retry-delay=${o.retryPolicy.maximumBackoffSeconds}s`,
+      );
     });
     return out;
   } finally {

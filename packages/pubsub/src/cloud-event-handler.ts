@@ -7,7 +7,8 @@ import { checkPushedMessage, handlePushedMessage, type PushResult } from './push
 export interface PubSubCloudEvent {
   readonly id?: string | undefined;
   readonly type?: string | undefined;
-  readonly data?: { readonly message?: unknown; readonly subscription?: string | undefined; readonly deliveryAttempt?: number | undefined } | undefined;
+  readonly data?:
+    { readonly message?: unknown; readonly subscription?: string | undefined; readonly deliveryAttempt?: number | undefined } | undefined;
 }
 
 export interface CloudEventHandlerOptions {
@@ -34,7 +35,10 @@ export const createCloudEventHandler = (opts: CloudEventHandlerOptions): ((event
     const report = (r: PushResult): PushResult => {
       opts.onResult?.(r);
       if (r.verdict === 'retry' || r.verdict === 'error' || (r.verdict === 'rejected' && opts.onPoison === 'retry')) {
-        throw new PubSubAdapterError('receive_failed', `event ${String(event.id)}: ${r.reason} (status ${r.status}); the platform will retry it`);
+        throw new PubSubAdapterError(
+          'receive_failed',
+          `event ${String(event.id)}: ${r.reason} (status ${r.status}); the platform will retry it`,
+        );
       }
       if (r.verdict === 'rejected') console.error(`[smart-backfill] [pubsub] event ${String(event.id)} dropped: ${r.reason}`);
       return r;

@@ -29,8 +29,18 @@ export class InFlight {
   run<A>(key: string, task: () => Promise<A>): Promise<A> {
     const before = this.running.get(key);
     if (before !== undefined) this.coalesced++;
-    const next = (before === undefined ? Promise.resolve() : before.then(() => undefined, () => undefined)).then(task);
-    const settled = next.then(() => undefined, () => undefined);
+    const next = (
+      before === undefined
+        ? Promise.resolve()
+        : before.then(
+            () => undefined,
+            () => undefined,
+          )
+    ).then(task);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
     this.running.set(key, settled);
     void settled.then(() => {
       if (this.running.get(key) === settled) this.running.delete(key);

@@ -1,11 +1,5 @@
 /** What went wrong at the Pub/Sub edge, as a code a caller can branch on. */
-export type PubSubErrorCode =
-  | 'invalid_options'
-  | 'publish_failed'
-  | 'receive_failed'
-  | 'ack_failed'
-  | 'admin_failed'
-  | 'resource_mismatch';
+export type PubSubErrorCode = 'invalid_options' | 'publish_failed' | 'receive_failed' | 'ack_failed' | 'admin_failed' | 'resource_mismatch';
 
 /**
  * The Pub/Sub adapter's edge error: `[smart-backfill] [pubsub] <message>`, with the

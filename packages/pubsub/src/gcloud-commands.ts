@@ -19,11 +19,15 @@ export const renderGcloudCommands = (input: PubSubResourceOptions & { readonly p
   if (o.deadLetter !== null) {
     lines.push(`gcloud pubsub topics create ${shortName(o.deadLetter.topic)}${project}`);
     lines.push('# a topic without a subscription drops what reaches it: keep the dead letters');
-    lines.push(`gcloud pubsub subscriptions create ${shortName(o.deadLetter.subscription)} --topic=${shortName(o.deadLetter.topic)} --ack-deadline=60${project}`);
+    lines.push(
+      `gcloud pubsub subscriptions create ${shortName(o.deadLetter.subscription)} --topic=${shortName(o.deadLetter.topic)} --ack-deadline=60${project}`,
+    );
   }
   const flags = [`--topic=${topic}`, `--ack-deadline=${o.ackDeadlineSeconds}`];
-  if (o.retryPolicy !== null) flags.push(`--min-retry-delay=${o.retryPolicy.minimumBackoffSeconds}s`, `--max-retry-delay=${o.retryPolicy.maximumBackoffSeconds}s`);
-  if (o.deadLetter !== null) flags.push(`--dead-letter-topic=${shortName(o.deadLetter.topic)}`, `--max-delivery-attempts=${o.deadLetter.maxDeliveryAttempts}`);
+  if (o.retryPolicy !== null)
+    flags.push(`--min-retry-delay=${o.retryPolicy.minimumBackoffSeconds}s`, `--max-retry-delay=${o.retryPolicy.maximumBackoffSeconds}s`);
+  if (o.deadLetter !== null)
+    flags.push(`--dead-letter-topic=${shortName(o.deadLetter.topic)}`, `--max-delivery-attempts=${o.deadLetter.maxDeliveryAttempts}`);
   if (o.exactlyOnce) flags.push('--enable-exactly-once-delivery');
   if (o.orderingKeys) flags.push('--enable-message-ordering');
   if (input.push !== undefined) {
@@ -37,8 +41,12 @@ export const renderGcloudCommands = (input: PubSubResourceOptions & { readonly p
     lines.push('# dead-letter forwarding runs as the Pub/Sub service agent: let it publish to the dead-letter topic and ack on the source');
     lines.push(`PROJECT_NUMBER=$(gcloud projects describe ${p} --format='value(projectNumber)')`);
     lines.push('PUBSUB_AGENT="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"');
-    lines.push(`gcloud pubsub topics add-iam-policy-binding ${shortName(o.deadLetter.topic)} --member="$PUBSUB_AGENT" --role=roles/pubsub.publisher${project}`);
-    lines.push(`gcloud pubsub subscriptions add-iam-policy-binding ${sub} --member="$PUBSUB_AGENT" --role=roles/pubsub.subscriber${project}`);
+    lines.push(
+      `gcloud pubsub topics add-iam-policy-binding ${shortName(o.deadLetter.topic)} --member="$PUBSUB_AGENT" --role=roles/pubsub.publisher${project}`,
+    );
+    lines.push(
+      `gcloud pubsub subscriptions add-iam-policy-binding ${sub} --member="$PUBSUB_AGENT" --role=roles/pubsub.subscriber${project}`,
+    );
   }
   return lines.join('\n') + '\n';
 };

@@ -108,7 +108,8 @@ export interface OptionProblem {
   readonly message: string;
 }
 
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v)));
+const show = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
 
 /** The service's rule for topic and subscription ids. */
 const RESOURCE_ID = /^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/;
@@ -123,7 +124,10 @@ const checkName = (field: string, kind: 'topics' | 'subscriptions', v: unknown, 
   const full = FULL_NAME.exec(v);
   const id = full !== null ? full[3]! : v;
   if (full !== null && full[2] !== kind) {
-    problems.push({ field, message: `${field} must name ${kind === 'topics' ? 'a topic' : 'a subscription'} (projects/<project>/${kind}/<id>), got ${show(v)}` });
+    problems.push({
+      field,
+      message: `${field} must name ${kind === 'topics' ? 'a topic' : 'a subscription'} (projects/<project>/${kind}/<id>), got ${show(v)}`,
+    });
     return undefined;
   }
   if (!RESOURCE_ID.test(id) || id.startsWith('goog')) {
@@ -146,8 +150,23 @@ const wholeIn = (field: string, v: unknown, min: number, max: number, dflt: numb
 };
 
 const KNOWN = new Set([
-  'type', 'projectId', 'topic', 'subscription', 'ackDeadlineSeconds', 'retryPolicy', 'deadLetter', 'exactlyOnce', 'orderingKeys',
-  'client', 'apiEndpoint', 'batching', 'publishTimeoutMs', 'ensure', 'flowControl', 'push', 'maxExtensionMinutes',
+  'type',
+  'projectId',
+  'topic',
+  'subscription',
+  'ackDeadlineSeconds',
+  'retryPolicy',
+  'deadLetter',
+  'exactlyOnce',
+  'orderingKeys',
+  'client',
+  'apiEndpoint',
+  'batching',
+  'publishTimeoutMs',
+  'ensure',
+  'flowControl',
+  'push',
+  'maxExtensionMinutes',
 ]);
 
 /**
@@ -155,35 +174,47 @@ const KNOWN = new Set([
  * Every problem is reported at once, each naming its field:
  * `deadLetter.maxDeliveryAttempts must be a whole number from 5 to 100, got 3`.
  */
-export const validatePubSubOptions = (input: unknown): { readonly ok: true; readonly value: ResolvedPubSubOptions } | { readonly ok: false; readonly problems: readonly OptionProblem[] } => {
+export const validatePubSubOptions = (
+  input: unknown,
+): { readonly ok: true; readonly value: ResolvedPubSubOptions } | { readonly ok: false; readonly problems: readonly OptionProblem[] } => {
   const problems: OptionProblem[] = [];
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, problems: [{ field: 'queue', message: `Pub/Sub options must be an object, got ${show(input)}` }] };
   }
   const o = input as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (o[k] !== undefined && !KNOWN.has(k)) problems.push({ field: k, message: `unknown option "${k}" (known: ${[...KNOWN].filter((x) => x !== 'type').join(', ')})` });
+    if (o[k] !== undefined && !KNOWN.has(k))
+      problems.push({ field: k, message: `unknown option "${k}" (known: ${[...KNOWN].filter((x) => x !== 'type').join(', ')})` });
   }
   let projectId: string | undefined;
   if (o['projectId'] !== undefined) {
     if (typeof o['projectId'] !== 'string' || !PROJECT_ID.test(o['projectId'])) {
-      problems.push({ field: 'projectId', message: `projectId must be a Google Cloud project id like "my-project-123", got ${show(o['projectId'])}` });
+      problems.push({
+        field: 'projectId',
+        message: `projectId must be a Google Cloud project id like "my-project-123", got ${show(o['projectId'])}`,
+      });
     } else projectId = o['projectId'];
   }
   const topic = checkName('topic', 'topics', o['topic'] ?? DEFAULT_TOPIC, problems) ?? DEFAULT_TOPIC;
-  const subscription = checkName('subscription', 'subscriptions', o['subscription'] ?? DEFAULT_SUBSCRIPTION, problems) ?? DEFAULT_SUBSCRIPTION;
+  const subscription =
+    checkName('subscription', 'subscriptions', o['subscription'] ?? DEFAULT_SUBSCRIPTION, problems) ?? DEFAULT_SUBSCRIPTION;
   const ackDeadlineSeconds = wholeIn('ackDeadlineSeconds', o['ackDeadlineSeconds'], 10, 600, DEFAULT_ACK_DEADLINE_SECONDS, problems);
 
   let retryPolicy: ResolvedPubSubOptions['retryPolicy'] = { minimumBackoffSeconds: 10, maximumBackoffSeconds: 600 };
   const rp = o['retryPolicy'];
   if (rp === false) retryPolicy = null;
   else if (rp !== undefined) {
-    if (rp === null || typeof rp !== 'object') problems.push({ field: 'retryPolicy', message: `retryPolicy must be an object or false, got ${show(rp)}` });
+    if (rp === null || typeof rp !== 'object')
+      problems.push({ field: 'retryPolicy', message: `retryPolicy must be an object or false, got ${show(rp)}` });
     else {
       const r = rp as Record<string, unknown>;
       const min = wholeIn('retryPolicy.minimumBackoffSeconds', r['minimumBackoffSeconds'], 0, 600, 10, problems);
       const max = wholeIn('retryPolicy.maximumBackoffSeconds', r['maximumBackoffSeconds'], 0, 600, 600, problems);
-      if (max < min) problems.push({ field: 'retryPolicy.maximumBackoffSeconds', message: `retryPolicy.maximumBackoffSeconds (${max}) must be >= minimumBackoffSeconds (${min})` });
+      if (max < min)
+        problems.push({
+          field: 'retryPolicy.maximumBackoffSeconds',
+          message: `retryPolicy.maximumBackoffSeconds (${max}) must be >= minimumBackoffSeconds (${min})`,
+        });
       retryPolicy = { minimumBackoffSeconds: min, maximumBackoffSeconds: max };
     }
   }
@@ -191,10 +222,12 @@ export const validatePubSubOptions = (input: unknown): { readonly ok: true; read
   let deadLetter: ResolvedPubSubOptions['deadLetter'] = null;
   const dl = o['deadLetter'] === undefined ? {} : o['deadLetter'];
   if (dl !== false) {
-    if (dl === null || typeof dl !== 'object') problems.push({ field: 'deadLetter', message: `deadLetter must be an object or false, got ${show(dl)}` });
+    if (dl === null || typeof dl !== 'object')
+      problems.push({ field: 'deadLetter', message: `deadLetter must be an object or false, got ${show(dl)}` });
     else {
       const d = dl as Record<string, unknown>;
-      const dlTopic = checkName('deadLetter.topic', 'topics', d['topic'] ?? DEFAULT_DEAD_LETTER_TOPIC, problems) ?? DEFAULT_DEAD_LETTER_TOPIC;
+      const dlTopic =
+        checkName('deadLetter.topic', 'topics', d['topic'] ?? DEFAULT_DEAD_LETTER_TOPIC, problems) ?? DEFAULT_DEAD_LETTER_TOPIC;
       const max = d['maxDeliveryAttempts'];
       let maxDeliveryAttempts = MIN_DELIVERY_ATTEMPTS;
       if (max !== undefined) {
@@ -205,8 +238,14 @@ export const validatePubSubOptions = (input: unknown): { readonly ok: true; read
           });
         } else maxDeliveryAttempts = max;
       }
-      const dlSub = checkName('deadLetter.subscription', 'subscriptions', d['subscription'] ?? `${shortName(dlTopic)}-sub`, problems) ?? `${shortName(dlTopic)}-sub`;
-      if (shortName(dlTopic) === shortName(topic)) problems.push({ field: 'deadLetter.topic', message: `deadLetter.topic must differ from topic ("${topic}"): dead letters would be delivered again` });
+      const dlSub =
+        checkName('deadLetter.subscription', 'subscriptions', d['subscription'] ?? `${shortName(dlTopic)}-sub`, problems) ??
+        `${shortName(dlTopic)}-sub`;
+      if (shortName(dlTopic) === shortName(topic))
+        problems.push({
+          field: 'deadLetter.topic',
+          message: `deadLetter.topic must differ from topic ("${topic}"): dead letters would be delivered again`,
+        });
       deadLetter = { topic: dlTopic, maxDeliveryAttempts, subscription: dlSub };
     }
   }
@@ -230,12 +269,26 @@ export const validatePubSubOptions = (input: unknown): { readonly ok: true; read
   };
   const publishTimeoutMs = wholeIn('publishTimeoutMs', o['publishTimeoutMs'], 100, 600_000, 30_000, problems);
   if (o['apiEndpoint'] !== undefined && (typeof o['apiEndpoint'] !== 'string' || !/^[^\s/]+:\d+$|^https?:\/\//.test(o['apiEndpoint']))) {
-    problems.push({ field: 'apiEndpoint', message: `apiEndpoint must be "host:port" (an emulator) or a URL, got ${show(o['apiEndpoint'])}` });
+    problems.push({
+      field: 'apiEndpoint',
+      message: `apiEndpoint must be "host:port" (an emulator) or a URL, got ${show(o['apiEndpoint'])}`,
+    });
   }
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    value: { projectId, topic, subscription, ackDeadlineSeconds, retryPolicy, deadLetter, exactlyOnce, orderingKeys, batching, publishTimeoutMs },
+    value: {
+      projectId,
+      topic,
+      subscription,
+      ackDeadlineSeconds,
+      retryPolicy,
+      deadLetter,
+      exactlyOnce,
+      orderingKeys,
+      batching,
+      publishTimeoutMs,
+    },
   };
 };
 
@@ -243,7 +296,9 @@ export const validatePubSubOptions = (input: unknown): { readonly ok: true; read
 export const resolvePubSubOptions = (input: unknown): ResolvedPubSubOptions => {
   const r = validatePubSubOptions(input);
   if (r.ok) return r.value;
-  throw new PubSubAdapterError('invalid_options', `invalid Pub/Sub options: ${r.problems.map((p) => p.message).join('; ')}`, { cause: r.problems });
+  throw new PubSubAdapterError('invalid_options', `invalid Pub/Sub options: ${r.problems.map((p) => p.message).join('; ')}`, {
+    cause: r.problems,
+  });
 };
 
 /** `projects/p/topics/t` → `t`; a short name stays as it is. */

@@ -15,7 +15,20 @@ export interface PubSubBackfillQueue extends BackfillQueue {
   close(): Promise<void>;
 }
 
-type PullResult = [{ receivedMessages?: Array<{ ackId?: string | null; message?: { data?: Uint8Array | string | null; attributes?: Record<string, string> | null; messageId?: string | null; orderingKey?: string | null } | null; deliveryAttempt?: number | null }> | null }];
+type PullResult = [
+  {
+    receivedMessages?: Array<{
+      ackId?: string | null;
+      message?: {
+        data?: Uint8Array | string | null;
+        attributes?: Record<string, string> | null;
+        messageId?: string | null;
+        orderingKey?: string | null;
+      } | null;
+      deliveryAttempt?: number | null;
+    }> | null;
+  },
+];
 
 /**
  * `BackfillQueue` over Pub/Sub. `publish` goes through the client's batching
@@ -57,12 +70,21 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
     const ackId = r.ackId ?? '';
     const messageId = r.message?.messageId ?? '';
     const deliveryAttempt = attempts.next(messageId, r.deliveryAttempt);
-    const message = toQueueMessage({ data: r.message?.data, attributes: r.message?.attributes, messageId, orderingKey: r.message?.orderingKey });
+    const message = toQueueMessage({
+      data: r.message?.data,
+      attributes: r.message?.attributes,
+      messageId,
+      orderingKey: r.message?.orderingKey,
+    });
     const settle = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
       try {
         await fn();
       } catch (e) {
-        throw new PubSubAdapterError('ack_failed', `${what} of message ${messageId} (request ${message.id}) failed: ${describeError(e)}; the lease may have lapsed, and the message will come back`, { cause: e });
+        throw new PubSubAdapterError(
+          'ack_failed',
+          `${what} of message ${messageId} (request ${message.id}) failed: ${describeError(e)}; the lease may have lapsed, and the message will come back`,
+          { cause: e },
+        );
       }
     };
     const ack = (): Promise<void> =>

@@ -41,9 +41,17 @@ export const createPubSubPublisher = (pubsub: PubSub, opts: PubSubPublisherOptio
     let timer: NodeJS.Timeout | undefined;
     try {
       const messageId = await Promise.race([
-        topic.publishMessage({ data: Buffer.from(m.data, 'utf8'), attributes: { ...m.attributes }, ...(orderingKey !== '' ? { orderingKey } : {}) }),
+        topic.publishMessage({
+          data: Buffer.from(m.data, 'utf8'),
+          attributes: { ...m.attributes },
+          ...(orderingKey !== '' ? { orderingKey } : {}),
+        }),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`not confirmed within ${opts.publishTimeoutMs} ms (it may still arrive; consumers dedupe on request_id)`)), opts.publishTimeoutMs);
+          timer = setTimeout(
+            () =>
+              reject(new Error(`not confirmed within ${opts.publishTimeoutMs} ms (it may still arrive; consumers dedupe on request_id)`)),
+            opts.publishTimeoutMs,
+          );
           timer.unref();
         }),
       ]);

@@ -92,10 +92,13 @@ export const startPubSubWorker = <O>(opts: PubSubWorkerOptions<O>): PubSubWorker
 
   const maxMessages = opts.flowControl?.maxMessages ?? 10;
   const maxBytes = opts.flowControl?.maxBytes ?? 10 * 1024 * 1024;
-  if (!Number.isInteger(maxMessages) || maxMessages < 1) throw new PubSubAdapterError('invalid_options', `flowControl.maxMessages must be a whole number >= 1, got ${String(maxMessages)}`);
-  if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new PubSubAdapterError('invalid_options', `flowControl.maxBytes must be a whole number >= 1024, got ${String(maxBytes)}`);
+  if (!Number.isInteger(maxMessages) || maxMessages < 1)
+    throw new PubSubAdapterError('invalid_options', `flowControl.maxMessages must be a whole number >= 1, got ${String(maxMessages)}`);
+  if (!Number.isInteger(maxBytes) || maxBytes < 1024)
+    throw new PubSubAdapterError('invalid_options', `flowControl.maxBytes must be a whole number >= 1024, got ${String(maxBytes)}`);
   const maxExtensionMinutes = opts.maxExtensionMinutes ?? 60;
-  if (!(maxExtensionMinutes > 0)) throw new PubSubAdapterError('invalid_options', `maxExtensionMinutes must be > 0, got ${String(maxExtensionMinutes)}`);
+  if (!(maxExtensionMinutes > 0))
+    throw new PubSubAdapterError('invalid_options', `maxExtensionMinutes must be > 0, got ${String(maxExtensionMinutes)}`);
   subscription.setOptions({
     flowControl: { maxMessages, maxBytes, allowExcessMessages: false },
     maxExtensionTime: Duration.from({ minutes: maxExtensionMinutes }),
@@ -115,7 +118,11 @@ export const startPubSubWorker = <O>(opts: PubSubWorkerOptions<O>): PubSubWorker
       try {
         await f();
       } catch (e) {
-        throw new PubSubAdapterError('ack_failed', `${what} of message ${m.id} (request ${message.id}) failed: ${describeError(e)}; it will be redelivered and deduped on its request id`, { cause: e });
+        throw new PubSubAdapterError(
+          'ack_failed',
+          `${what} of message ${m.id} (request ${message.id}) failed: ${describeError(e)}; it will be redelivered and deduped on its request id`,
+          { cause: e },
+        );
       }
     };
     const ack = (): Promise<void> =>
@@ -136,7 +143,10 @@ export const startPubSubWorker = <O>(opts: PubSubWorkerOptions<O>): PubSubWorker
           : async (reason: string) => {
               await deadLetterTopic.publishMessage({
                 data: m.data,
-                attributes: { ...m.attributes, ...deadLetterAttributes(reason, { subscription: subscription.name, messageId: m.id, deliveryAttempt }) },
+                attributes: {
+                  ...m.attributes,
+                  ...deadLetterAttributes(reason, { subscription: subscription.name, messageId: m.id, deliveryAttempt }),
+                },
               });
               await ack();
             },

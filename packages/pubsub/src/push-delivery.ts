@@ -29,11 +29,20 @@ export interface PushResult {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-const problem = (status: number, reason: string): PushResult => ({ status, verdict: status >= 500 ? 'retry' : 'rejected', reason, requestId: null });
+const problem = (status: number, reason: string): PushResult => ({
+  status,
+  verdict: status >= 500 ? 'retry' : 'rejected',
+  reason,
+  requestId: null,
+});
 
 /** Envelope shape errors, or the message as it will be handed to the worker. */
-export const checkPushedMessage = (message: unknown, field: string): PushResult | { readonly message: PushedMessage; readonly messageId: string; readonly bytes: Buffer } => {
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) return problem(400, `${field} must be an object (a Pub/Sub push envelope)`);
+export const checkPushedMessage = (
+  message: unknown,
+  field: string,
+): PushResult | { readonly message: PushedMessage; readonly messageId: string; readonly bytes: Buffer } => {
+  if (message === null || typeof message !== 'object' || Array.isArray(message))
+    return problem(400, `${field} must be an object (a Pub/Sub push envelope)`);
   const m = message as Record<string, unknown>;
   const messageId = m['messageId'] ?? m['message_id'];
   if (typeof messageId !== 'string' || messageId === '') return problem(400, `${field}.messageId must be a non-empty string`);
@@ -64,7 +73,12 @@ export const handlePushedMessage = async (
   const decoded = decodeBackfillMessage(input.bytes);
   if (decoded._tag === 'Err') return problem(400, `message ${input.messageId}: ${formatProblems(decoded.error)}`);
   const body = decoded.value;
-  const base = toQueueMessage({ data: input.bytes, attributes: input.message.attributes, messageId: input.messageId, orderingKey: input.message.orderingKey });
+  const base = toQueueMessage({
+    data: input.bytes,
+    attributes: input.message.attributes,
+    messageId: input.messageId,
+    orderingKey: input.message.orderingKey,
+  });
   // The body is the truth for the request id (the attribute may be missing on hand-published messages).
   const queueMessage = { ...base, id: body.request_id };
   let verdict: PushResult | null = null;
@@ -76,7 +90,13 @@ export const handlePushedMessage = async (
     message: queueMessage,
     deliveryAttempt: input.deliveryAttempt,
     ack: async () => settleOnce({ status: 200, verdict: 'acked', reason: 'acked', requestId: body.request_id }),
-    nack: async (delayMs = 0) => settleOnce({ status: 503, verdict: 'retry', reason: delayMs > 0 ? `retry in about ${Math.ceil(delayMs / 1000)} s (the subscription's retry policy decides)` : 'retry', requestId: body.request_id }),
+    nack: async (delayMs = 0) =>
+      settleOnce({
+        status: 503,
+        verdict: 'retry',
+        reason: delayMs > 0 ? `retry in about ${Math.ceil(delayMs / 1000)} s (the subscription's retry policy decides)` : 'retry',
+        requestId: body.request_id,
+      }),
     // The HTTP request is the lease: nothing to extend (the subscription's ack deadline bounds it).
     extendLease: async () => undefined,
     deadLetter: async (reason: string) => {
@@ -93,6 +113,13 @@ export const handlePushedMessage = async (
     return { status: 500, verdict: 'error', reason: `worker failed: ${describeError(e)}`, requestId: body.request_id };
   }
   const settled = verdict as PushResult | null;
-  if (settled === null) return { status: 500, verdict: 'error', reason: 'the worker neither acked nor nacked the delivery', requestId: body.request_id, outcome };
+  if (settled === null)
+    return {
+      status: 500,
+      verdict: 'error',
+      reason: 'the worker neither acked nor nacked the delivery',
+      requestId: body.request_id,
+      outcome,
+    };
   return { ...settled, outcome };
 };

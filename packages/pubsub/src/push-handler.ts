@@ -43,7 +43,12 @@ const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | 'too_la
   });
 
 const send = (res: ServerResponse, r: PushResult): void => {
-  const body = JSON.stringify({ verdict: r.verdict, reason: r.reason, requestId: r.requestId, ...(r.outcome === undefined ? {} : { outcome: r.outcome }) });
+  const body = JSON.stringify({
+    verdict: r.verdict,
+    reason: r.reason,
+    requestId: r.requestId,
+    ...(r.outcome === undefined ? {} : { outcome: r.outcome }),
+  });
   res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 };
@@ -71,25 +76,46 @@ export const createPushHandler = (opts: PushHandlerOptions): PushHandler => {
     try {
       if (req.method !== 'POST') {
         res.setHeader('allow', 'POST');
-        return answer(res, { status: 405, verdict: 'rejected', reason: `method ${String(req.method)} not allowed: Pub/Sub pushes with POST`, requestId: null });
+        return answer(res, {
+          status: 405,
+          verdict: 'rejected',
+          reason: `method ${String(req.method)} not allowed: Pub/Sub pushes with POST`,
+          requestId: null,
+        });
       }
       if (opts.verify !== undefined && !(await opts.verify(req))) {
         return answer(res, { status: 401, verdict: 'rejected', reason: 'request failed verification', requestId: null });
       }
       const raw = await readBody(req, limit);
-      if (raw === 'too_large') return answer(res, { status: 413, verdict: 'rejected', reason: `body larger than ${limit} bytes`, requestId: null });
+      if (raw === 'too_large')
+        return answer(res, { status: 413, verdict: 'rejected', reason: `body larger than ${limit} bytes`, requestId: null });
       let envelope: unknown;
       try {
         envelope = JSON.parse(raw.toString('utf8'));
       } catch {
-        return answer(res, { status: 400, verdict: 'rejected', reason: 'body is not JSON (expected a Pub/Sub push envelope)', requestId: null });
+        return answer(res, {
+          status: 400,
+          verdict: 'rejected',
+          reason: 'body is not JSON (expected a Pub/Sub push envelope)',
+          requestId: null,
+        });
       }
       if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) {
-        return answer(res, { status: 400, verdict: 'rejected', reason: 'body must be a JSON object with "message" and "subscription"', requestId: null });
+        return answer(res, {
+          status: 400,
+          verdict: 'rejected',
+          reason: 'body must be a JSON object with "message" and "subscription"',
+          requestId: null,
+        });
       }
       const env = envelope as Record<string, unknown>;
       if (opts.subscription !== undefined && env['subscription'] !== opts.subscription) {
-        return answer(res, { status: 403, verdict: 'rejected', reason: `envelope is from subscription ${JSON.stringify(env['subscription'])}, expected ${opts.subscription}`, requestId: null });
+        return answer(res, {
+          status: 403,
+          verdict: 'rejected',
+          reason: `envelope is from subscription ${JSON.stringify(env['subscription'])}, expected ${opts.subscription}`,
+          requestId: null,
+        });
       }
       const checked = checkPushedMessage(env['message'], 'message');
       if ('status' in checked) return answer(res, checked);

@@ -39,7 +39,10 @@ export const clipAttribute = (s: string): string => {
 };
 
 /** Attributes a dead letter we forward carries, besides the original ones. */
-export const deadLetterAttributes = (reason: string, source: { readonly subscription: string; readonly messageId: string; readonly deliveryAttempt: number }): Record<string, string> => ({
+export const deadLetterAttributes = (
+  reason: string,
+  source: { readonly subscription: string; readonly messageId: string; readonly deliveryAttempt: number },
+): Record<string, string> => ({
   dead_letter_reason: clipAttribute(reason),
   dead_letter_source_subscription: source.subscription,
   dead_letter_source_message_id: source.messageId,

@@ -53,7 +53,13 @@ describe.skipIf(skip !== false)('startPubSubWorker against the official emulator
     const queue = await openPubSubQueue({ client: c, ...n, deadLetter: false });
     const store = createMemoryStore({ clock: systemClock });
     const processor = new RecordingProcessor();
-    const worker = createWorker({ queue, tracker: store.tracker, runLog: store.runLog, registry: processorRegistry([processor]), clock: systemClock });
+    const worker = createWorker({
+      queue,
+      tracker: store.tracker,
+      runLog: store.runLog,
+      registry: processorRegistry([processor]),
+      clock: systemClock,
+    });
     const msgs = await trackedMessages(store.tracker, [newRequest('e1', '2025-11-10'), newRequest('e2', '2025-11-11')]);
     await queue.publish(msgs);
     await queue.publish([msgs[0]!]); // the same request again, under a new message id

@@ -30,11 +30,18 @@ const which = (cmd: string): string | null => {
 
 const emulatorBinary = (): string | null => {
   const gcloud = which('gcloud');
-  const roots = [process.env['CLOUDSDK_ROOT_DIR'], gcloud === null ? undefined : path.resolve(path.dirname(gcloud), '..'), '/usr/lib/google-cloud-sdk'];
+  const roots = [
+    process.env['CLOUDSDK_ROOT_DIR'],
+    gcloud === null ? undefined : path.resolve(path.dirname(gcloud), '..'),
+    '/usr/lib/google-cloud-sdk',
+  ];
   for (const root of roots) {
     if (root === undefined) continue;
     // /usr/bin/gcloud is a symlink into the SDK: resolve it.
-    const candidates = [path.join(root, 'platform/pubsub-emulator/bin/cloud-pubsub-emulator'), path.join(root, 'lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator')];
+    const candidates = [
+      path.join(root, 'platform/pubsub-emulator/bin/cloud-pubsub-emulator'),
+      path.join(root, 'lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator'),
+    ];
     for (const c of candidates) if (existsSync(c)) return c;
   }
   return null;
@@ -43,13 +50,18 @@ const emulatorBinary = (): string | null => {
 export const startEmulator = async (): Promise<Emulator | { readonly skip: string }> => {
   const given = process.env['PUBSUB_EMULATOR_HOST'];
   if (given !== undefined && given !== '') {
-    if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(given)) return { skip: `PUBSUB_EMULATOR_HOST=${given} is not a loopback address; tests only talk to 127.0.0.1` };
+    if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(given))
+      return { skip: `PUBSUB_EMULATOR_HOST=${given} is not a loopback address; tests only talk to 127.0.0.1` };
     return { host: given, stop: async () => undefined };
   }
   if (process.env['SMART_BACKFILL_SKIP_EMULATOR'] === '1') return { skip: 'SMART_BACKFILL_SKIP_EMULATOR=1' };
-  if (which('java') === null) return { skip: 'no `java` on PATH (the Pub/Sub emulator needs it); set PUBSUB_EMULATOR_HOST to use a running emulator' };
+  if (which('java') === null)
+    return { skip: 'no `java` on PATH (the Pub/Sub emulator needs it); set PUBSUB_EMULATOR_HOST to use a running emulator' };
   const bin = emulatorBinary();
-  if (bin === null) return { skip: 'the Pub/Sub emulator is not installed (`gcloud components install pubsub-emulator` or the google-cloud-cli-pubsub-emulator package)' };
+  if (bin === null)
+    return {
+      skip: 'the Pub/Sub emulator is not installed (`gcloud components install pubsub-emulator` or the google-cloud-cli-pubsub-emulator package)',
+    };
   const port = await freePort();
   const child: ChildProcess = spawn(bin, [`--host=127.0.0.1`, `--port=${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   const started = await new Promise<boolean>((resolve) => {

@@ -130,7 +130,16 @@ const TOPIC_RE = /^projects\/[^/]+\/topics\/[A-Za-z][\w.~+%-]{2,254}$/;
 const SUB_RE = /^projects\/[^/]+\/subscriptions\/[A-Za-z][\w.~+%-]{2,254}$/;
 
 export class FakePubSubServer {
-  readonly stats: FakeStats = { publishCalls: 0, published: 0, pullCalls: 0, streamingPulls: 0, acks: 0, modAcks: 0, delivered: 0, deadLettered: 0 };
+  readonly stats: FakeStats = {
+    publishCalls: 0,
+    published: 0,
+    pullCalls: 0,
+    streamingPulls: 0,
+    acks: 0,
+    modAcks: 0,
+    delivered: 0,
+    deadLettered: 0,
+  };
   /** Make the next N Publish calls fail with this code (tests of publish failures). */
   failNextPublishes: { count: number; code: grpc.status } = { count: 0, code: status.UNAVAILABLE };
 
@@ -299,7 +308,10 @@ export class FakePubSubServer {
       Pull: (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => this.pull(call, cb),
       StreamingPull: (call: grpc.ServerDuplexStream<any, any>) => this.streamingPull(call),
     });
-    const root = protobuf.loadSync([path.join(GAX_PROTOS, 'google/rpc/status.proto'), path.join(GAX_PROTOS, 'google/rpc/error_details.proto')]);
+    const root = protobuf.loadSync([
+      path.join(GAX_PROTOS, 'google/rpc/status.proto'),
+      path.join(GAX_PROTOS, 'google/rpc/error_details.proto'),
+    ]);
     this.statusType = root.lookupType('google.rpc.Status');
     this.errorInfoType = root.lookupType('google.rpc.ErrorInfo');
     this.port = await new Promise<number>((resolve, reject) =>
@@ -376,7 +388,16 @@ export class FakePubSubServer {
     t.log.push(stored);
     for (const sub of this.subs.values()) {
       if (sub.topic !== topic) continue;
-      const m: SubMessage = { msg: stored, deliveries: 0, state: 'ready', availableAt: 0, leaseExpiresAt: 0, ackId: null, ackIds: [], stream: null };
+      const m: SubMessage = {
+        msg: stored,
+        deliveries: 0,
+        state: 'ready',
+        availableAt: 0,
+        leaseExpiresAt: 0,
+        ackId: null,
+        ackIds: [],
+        stream: null,
+      };
       sub.ready.push(m);
       this.pump(sub);
     }
@@ -398,8 +419,14 @@ export class FakePubSubServer {
       name: req.name,
       topic: req.topic,
       ackDeadlineSeconds: ack,
-      retryPolicy: req.retryPolicy ? { minimumBackoff: req.retryPolicy.minimumBackoff ?? { seconds: 10 }, maximumBackoff: req.retryPolicy.maximumBackoff ?? { seconds: 600 } } : null,
-      deadLetterPolicy: dlp && dlp.deadLetterTopic ? { deadLetterTopic: dlp.deadLetterTopic, maxDeliveryAttempts: dlp.maxDeliveryAttempts || 5 } : null,
+      retryPolicy: req.retryPolicy
+        ? {
+            minimumBackoff: req.retryPolicy.minimumBackoff ?? { seconds: 10 },
+            maximumBackoff: req.retryPolicy.maximumBackoff ?? { seconds: 600 },
+          }
+        : null,
+      deadLetterPolicy:
+        dlp && dlp.deadLetterTopic ? { deadLetterTopic: dlp.deadLetterTopic, maxDeliveryAttempts: dlp.maxDeliveryAttempts || 5 } : null,
       enableExactlyOnceDelivery: Boolean(req.enableExactlyOnceDelivery),
       enableMessageOrdering: Boolean(req.enableMessageOrdering),
       filter: req.filter ?? '',
@@ -556,7 +583,13 @@ export class FakePubSubServer {
       });
       return;
     }
-    const backoff = sub.retryPolicy === null ? 0 : Math.min(durationMs(sub.retryPolicy.maximumBackoff), durationMs(sub.retryPolicy.minimumBackoff) * 2 ** Math.max(0, m.deliveries - 1));
+    const backoff =
+      sub.retryPolicy === null
+        ? 0
+        : Math.min(
+            durationMs(sub.retryPolicy.maximumBackoff),
+            durationMs(sub.retryPolicy.minimumBackoff) * 2 ** Math.max(0, m.deliveries - 1),
+          );
     if (backoff > 0) {
       m.state = 'delayed';
       m.availableAt = this.now() + backoff;
@@ -585,7 +618,11 @@ export class FakePubSubServer {
   private ackErrorFor(invalid: readonly string[]): grpc.ServiceError {
     const md = new grpc.Metadata();
     const info = this.errorInfoType!.encode(
-      this.errorInfoType!.fromObject({ reason: 'EXACTLY_ONCE_ACKID_FAILURE', domain: 'pubsub.googleapis.com', metadata: Object.fromEntries(invalid.map((id) => [id, 'PERMANENT_FAILURE_INVALID_ACK_ID'])) }),
+      this.errorInfoType!.fromObject({
+        reason: 'EXACTLY_ONCE_ACKID_FAILURE',
+        domain: 'pubsub.googleapis.com',
+        metadata: Object.fromEntries(invalid.map((id) => [id, 'PERMANENT_FAILURE_INVALID_ACK_ID'])),
+      }),
     ).finish();
     const st = this.statusType!.encode(
       this.statusType!.fromObject({
@@ -697,7 +734,15 @@ export class FakePubSubServer {
           const sub = this.getSub(req.subscription);
           const deadline = req.streamAckDeadlineSeconds;
           if (!(deadline >= 10 && deadline <= 600)) throw rpcError(status.INVALID_ARGUMENT, `Invalid stream ack deadline ${deadline}`);
-          consumer = { id: this.nextStreamId++, sub, call, ackDeadlineSeconds: deadline, maxOutstanding: Number(req.maxOutstandingMessages) || 0, outstanding: 0, closed: false };
+          consumer = {
+            id: this.nextStreamId++,
+            sub,
+            call,
+            ackDeadlineSeconds: deadline,
+            maxOutstanding: Number(req.maxOutstandingMessages) || 0,
+            outstanding: 0,
+            closed: false,
+          };
           sub.streams.push(consumer);
           call.write({ receivedMessages: [], subscriptionProperties: this.props(sub) });
           this.pump(sub);
@@ -705,7 +750,9 @@ export class FakePubSubServer {
         }
         if (req.ackIds?.length) this.acknowledge(consumer.sub.name, req.ackIds);
         if (req.modifyDeadlineAckIds?.length) {
-          req.modifyDeadlineAckIds.forEach((id: string, i: number) => this.modifyAckDeadline(consumer!.sub.name, [id], req.modifyDeadlineSeconds[i] ?? 0));
+          req.modifyDeadlineAckIds.forEach((id: string, i: number) =>
+            this.modifyAckDeadline(consumer!.sub.name, [id], req.modifyDeadlineSeconds[i] ?? 0),
+          );
         }
         if (req.streamAckDeadlineSeconds >= 10) consumer.ackDeadlineSeconds = req.streamAckDeadlineSeconds;
       } catch (e) {

@@ -29,7 +29,12 @@ export const startFakeEnv = async (): Promise<FakeEnv> => {
     },
     names(prefix = 'sb') {
       const id = randomUUID().slice(0, 8);
-      return { topic: `${prefix}-topic-${id}`, subscription: `${prefix}-sub-${id}`, deadLetterTopic: `${prefix}-dlq-${id}`, deadLetterSubscription: `${prefix}-dlq-sub-${id}` };
+      return {
+        topic: `${prefix}-topic-${id}`,
+        subscription: `${prefix}-sub-${id}`,
+        deadLetterTopic: `${prefix}-dlq-${id}`,
+        deadLetterSubscription: `${prefix}-dlq-sub-${id}`,
+      };
     },
     async stop() {
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

@@ -29,16 +29,23 @@ for (const variant of [
         topic: n.topic,
         subscription: n.subscription,
         retryPolicy: false as const,
-        deadLetter: variant.deadLetter ? { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts: 100 } : (false as const),
+        deadLetter: variant.deadLetter
+          ? { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts: 100 }
+          : (false as const),
       };
       await ensure(client, resources);
       // Dead letters we forward need a topic even without a dead-letter policy.
       if (!variant.deadLetter) await client.createTopic(n.deadLetterTopic);
-      const queue = await openPubSubQueue({ client, ...resources, deadLetter: { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts: 100 } });
+      const queue = await openPubSubQueue({
+        client,
+        ...resources,
+        deadLetter: { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts: 100 },
+      });
       return {
         queue,
         backdoor: {
-          deadLettered: async () => env.fake.published(`projects/test-project/topics/${n.deadLetterTopic}`).map((m) => m.attributes['request_id'] ?? ''),
+          deadLettered: async () =>
+            env.fake.published(`projects/test-project/topics/${n.deadLetterTopic}`).map((m) => m.attributes['request_id'] ?? ''),
         },
         cleanup: () => queue.close(),
       };

@@ -18,7 +18,12 @@ const setup = async (clock: ManualClock, maxDeliveryAttempts = 5) => {
   env.useClock(() => clock.now());
   const client = env.client();
   const n = env.names('r');
-  await ensure(client, { topic: n.topic, subscription: n.subscription, retryPolicy: false, deadLetter: { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts } });
+  await ensure(client, {
+    topic: n.topic,
+    subscription: n.subscription,
+    retryPolicy: false,
+    deadLetter: { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts },
+  });
   const queue = await openPubSubQueue({ client, topic: n.topic, subscription: n.subscription, deadLetter: { topic: n.deadLetterTopic } });
   return { client, n, queue };
 };
@@ -37,7 +42,15 @@ describe('redelivery and crashes through the real client and the fake (engine wo
     const claimed = await store.tracker.apply('c1', { _tag: 'Claim', at: clock.now(), owner: 'worker-a', leaseMs: 60_000 });
     expect(claimed._tag).toBe('Ok');
 
-    const b = createWorker({ queue, tracker: store.tracker, runLog: store.runLog, registry: processorRegistry([processor]), clock, leaseMs: 60_000, workerId: 'worker-b' });
+    const b = createWorker({
+      queue,
+      tracker: store.tracker,
+      runLog: store.runLog,
+      registry: processorRegistry([processor]),
+      clock,
+      leaseMs: 60_000,
+      workerId: 'worker-b',
+    });
     expect((await b.runOnce()).received).toBe(0); // still leased to A
 
     clock.advance(60_000);
@@ -61,7 +74,14 @@ describe('redelivery and crashes through the real client and the fake (engine wo
     const { queue, n } = await setup(clock);
     const store = createMemoryStore({ clock });
     const processor = new RecordingProcessor();
-    const worker = createWorker({ queue, tracker: store.tracker, runLog: store.runLog, registry: processorRegistry([processor]), clock, leaseMs: 60_000 });
+    const worker = createWorker({
+      queue,
+      tracker: store.tracker,
+      runLog: store.runLog,
+      registry: processorRegistry([processor]),
+      clock,
+      leaseMs: 60_000,
+    });
     await queue.publish(await trackedMessages(store.tracker, [newRequest('l1', '2025-11-10')]));
     // The ack is lost on the way: wrap the delivery so it never reaches the server.
     const [d] = await queue.receive({ max: 1, leaseMs: 60_000 });
@@ -95,7 +115,12 @@ describe('redelivery and crashes through the real client and the fake (engine wo
     expect(dead).toHaveLength(1);
     expect(dead[0]?.attributes).toMatchObject({ request_id: 'p1', CloudPubSubDeadLetterSourceDeliveryCount: '5' });
     // And the dead-letter subscription keeps it for a person to look at.
-    const dlq = await openPubSubQueue({ client: queue.pubsub, topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, deadLetter: false });
+    const dlq = await openPubSubQueue({
+      client: queue.pubsub,
+      topic: n.deadLetterTopic,
+      subscription: n.deadLetterSubscription,
+      deadLetter: false,
+    });
     const kept = await dlq.receive({ max: 10, leaseMs: 10_000 });
     expect(kept.map((d) => d.message.id)).toEqual(['p1']);
     await dlq.close();

@@ -24,7 +24,12 @@ const setup = async (o: { exactlyOnce?: boolean; maxDeliveryAttempts?: number; b
     exactlyOnce: o.exactlyOnce ?? false,
     deadLetter: { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts: o.maxDeliveryAttempts ?? 5 },
   });
-  const queue: PubSubBackfillQueue = await openPubSubQueue({ client, topic: n.topic, subscription: n.subscription, deadLetter: { topic: n.deadLetterTopic } });
+  const queue: PubSubBackfillQueue = await openPubSubQueue({
+    client,
+    topic: n.topic,
+    subscription: n.subscription,
+    deadLetter: { topic: n.deadLetterTopic },
+  });
   const store = createMemoryStore({ clock: systemClock });
   const processor = new RecordingProcessor();
   const worker = createWorker({
@@ -43,10 +48,18 @@ const setup = async (o: { exactlyOnce?: boolean; maxDeliveryAttempts?: number; b
 describe('startPubSubWorker (real client, streaming pull, fake server)', () => {
   it('runs each published date once, acks it, and the tracker shows it completed', async () => {
     const s = await setup();
-    const msgs = await trackedMessages(s.store.tracker, [newRequest('r1', '2025-11-10'), newRequest('r2', '2025-11-11'), newRequest('r3', '2025-11-12')]);
+    const msgs = await trackedMessages(s.store.tracker, [
+      newRequest('r1', '2025-11-10'),
+      newRequest('r2', '2025-11-11'),
+      newRequest('r3', '2025-11-12'),
+    ]);
     const published = await s.queue.publish(msgs);
     expect(published.map((p) => p._tag)).toEqual(['Published', 'Published', 'Published']);
-    const pw = startPubSubWorker({ subscription: s.client.subscription(s.n.subscription), worker: s.worker, onOutcome: (o) => s.outcomes.push(o) });
+    const pw = startPubSubWorker({
+      subscription: s.client.subscription(s.n.subscription),
+      worker: s.worker,
+      onOutcome: (o) => s.outcomes.push(o),
+    });
     await eventually(() => s.outcomes.length === 3, 'three outcomes');
     await pw.stop();
     expect(s.outcomes.map((o) => o._tag)).toEqual(['Completed', 'Completed', 'Completed']);
@@ -64,7 +77,11 @@ describe('startPubSubWorker (real client, streaming pull, fake server)', () => {
     const a = await s.queue.publish([m!]);
     const b = await s.queue.publish([m!]);
     expect(a[0]?._tag === 'Published' && b[0]?._tag === 'Published' && a[0].messageId !== b[0].messageId).toBe(true);
-    const pw = startPubSubWorker({ subscription: s.client.subscription(s.n.subscription), worker: s.worker, onOutcome: (o) => s.outcomes.push(o) });
+    const pw = startPubSubWorker({
+      subscription: s.client.subscription(s.n.subscription),
+      worker: s.worker,
+      onOutcome: (o) => s.outcomes.push(o),
+    });
     await eventually(() => s.outcomes.length === 2, 'two outcomes');
     await pw.stop();
     expect(s.processor.runsFor('2025-11-10')).toBe(1);
@@ -77,8 +94,18 @@ describe('startPubSubWorker (real client, streaming pull, fake server)', () => {
     let open!: () => void;
     s.processor.gate = new Promise<void>((r) => (open = r));
     const dates = Array.from({ length: 8 }, (_, i) => `2025-11-${String(i + 1).padStart(2, '0')}`);
-    await s.queue.publish(await trackedMessages(s.store.tracker, dates.map((d, i) => newRequest(`f${i}`, d))));
-    const pw = startPubSubWorker({ subscription: s.client.subscription(s.n.subscription), worker: s.worker, flowControl: { maxMessages: 2 }, onOutcome: (o) => s.outcomes.push(o) });
+    await s.queue.publish(
+      await trackedMessages(
+        s.store.tracker,
+        dates.map((d, i) => newRequest(`f${i}`, d)),
+      ),
+    );
+    const pw = startPubSubWorker({
+      subscription: s.client.subscription(s.n.subscription),
+      worker: s.worker,
+      flowControl: { maxMessages: 2 },
+      onOutcome: (o) => s.outcomes.push(o),
+    });
     await eventually(() => s.processor.running === 2, 'two running');
     // Give the stream every chance to over-deliver before checking.
     await new Promise((r) => setTimeout(r, 200));

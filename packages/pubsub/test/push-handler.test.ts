@@ -20,7 +20,14 @@ const noQueue: BackfillQueue = {
 const setup = () => {
   const store = createMemoryStore({ clock: systemClock });
   const processor = new RecordingProcessor();
-  const worker = createWorker({ queue: noQueue, tracker: store.tracker, runLog: store.runLog, registry: processorRegistry([processor]), clock: systemClock, backoff: { baseMs: 1_000, maxMs: 1_000 } });
+  const worker = createWorker({
+    queue: noQueue,
+    tracker: store.tracker,
+    runLog: store.runLog,
+    registry: processorRegistry([processor]),
+    clock: systemClock,
+    backoff: { baseMs: 1_000, maxMs: 1_000 },
+  });
   return { store, processor, worker };
 };
 
@@ -45,8 +52,15 @@ const envelope = (data: string, attributes: Record<string, string> = {}, message
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 const post = async (url: string, body: unknown, method = 'POST') => {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(method === 'POST' ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
-  return { status: res.status, body: (await res.json()) as { verdict: string; reason: string; requestId: string | null; outcome?: { _tag: string } } };
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(method === 'POST' ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as { verdict: string; reason: string; requestId: string | null; outcome?: { _tag: string } },
+  };
 };
 
 describe('createPushHandler (Pub/Sub push → Cloud Run)', () => {
@@ -70,7 +84,10 @@ describe('createPushHandler (Pub/Sub push → Cloud Run)', () => {
     s.processor.gate = new Promise<void>((r) => (open = r));
     const [m] = await trackedMessages(s.store.tracker, [newRequest('p2', '2025-11-11')]);
     const url = await serve(createPushHandler({ worker: s.worker }));
-    const both = Promise.all([post(url, envelope(b64(m!.data), m!.attributes, '1')), post(url, envelope(b64(m!.data), m!.attributes, '2'))]);
+    const both = Promise.all([
+      post(url, envelope(b64(m!.data), m!.attributes, '1')),
+      post(url, envelope(b64(m!.data), m!.attributes, '2')),
+    ]);
     while (s.processor.running === 0) await new Promise((r) => setTimeout(r, 5));
     open();
     const [a, b] = await both;
@@ -81,7 +98,14 @@ describe('createPushHandler (Pub/Sub push → Cloud Run)', () => {
 
   it('a hand-published seed message (no request_id, Python isoformat timestamp) is tracked and run', async () => {
     const s = setup();
-    const seedBody = JSON.stringify({ start_date: '2025-11-12', end_date: '2025-11-12', processor_name: PROCESSOR, is_backfill: true, trigger_reason: 'auto_backfill', requested_at: '2025-11-16T08:14:03.123456' });
+    const seedBody = JSON.stringify({
+      start_date: '2025-11-12',
+      end_date: '2025-11-12',
+      processor_name: PROCESSOR,
+      is_backfill: true,
+      trigger_reason: 'auto_backfill',
+      requested_at: '2025-11-16T08:14:03.123456',
+    });
     const url = await serve(createPushHandler({ worker: s.worker }));
     const r = await post(url, envelope(b64(seedBody)));
     expect(r.status).toBe(200);
@@ -98,7 +122,21 @@ describe('createPushHandler (Pub/Sub push → Cloud Run)', () => {
     const badJson = await post(url, envelope(b64('{"start_date": ')));
     expect(badJson.status).toBe(400);
     expect(badJson.body.reason).toMatch(/not valid JSON/);
-    const wrong = await post(url, envelope(b64(JSON.stringify({ start_date: '2025-02-30', end_date: '2025-02-30', processor_name: 42, is_backfill: true, trigger_reason: 'x', requested_at: '2025-11-16T08:00:00Z' }))));
+    const wrong = await post(
+      url,
+      envelope(
+        b64(
+          JSON.stringify({
+            start_date: '2025-02-30',
+            end_date: '2025-02-30',
+            processor_name: 42,
+            is_backfill: true,
+            trigger_reason: 'x',
+            requested_at: '2025-11-16T08:00:00Z',
+          }),
+        ),
+      ),
+    );
     expect(wrong.status).toBe(400);
     expect(wrong.body.reason).toMatch(/processor_name: expected a non-empty string, got 42/);
     expect(wrong.body.reason).toMatch(/start_date/);
@@ -141,7 +179,9 @@ describe('createPushHandler (Pub/Sub push → Cloud Run)', () => {
 
   it('refuses other methods (405), other subscriptions (403) and failed verification (401)', async () => {
     const s = setup();
-    const url = await serve(createPushHandler({ worker: s.worker, subscription: SUBSCRIPTION, verify: (req) => req.headers['x-test-ok'] !== 'no' }));
+    const url = await serve(
+      createPushHandler({ worker: s.worker, subscription: SUBSCRIPTION, verify: (req) => req.headers['x-test-ok'] !== 'no' }),
+    );
     expect((await post(url, null, 'GET')).status).toBe(405);
     const other = await post(url, { ...envelope(b64('{}')), subscription: 'projects/x/subscriptions/other' });
     expect(other.status).toBe(403);
@@ -165,7 +205,9 @@ describe('createCloudEventHandler (Cloud Functions 2nd gen, the seed handle_back
     const handle = createCloudEventHandler({ worker: s.worker });
     expect((await handle(event(b64(ok!.data), ok!.attributes))).verdict).toBe('acked');
     expect(((await handle(event(b64(ok!.data), ok!.attributes, 'evt-2'))).outcome as { _tag: string })._tag).toBe('AlreadyDone');
-    await expect(handle(event(b64(flaky!.data), flaky!.attributes, 'evt-3'))).rejects.toThrow(/\[smart-backfill\] \[pubsub\] event evt-3: .*status 503/);
+    await expect(handle(event(b64(flaky!.data), flaky!.attributes, 'evt-3'))).rejects.toThrow(
+      /\[smart-backfill\] \[pubsub\] event evt-3: .*status 503/,
+    );
     expect(s.processor.runsFor('2025-11-10')).toBe(1);
   });
 

@@ -34,7 +34,12 @@ export class RecordingProcessor implements Processor {
   }
 }
 
-export const newRequest = (requestId: string, date: string, processorName = PROCESSOR, at = Date.UTC(2025, 10, 16)): NewBackfillRequest => ({
+export const newRequest = (
+  requestId: string,
+  date: string,
+  processorName = PROCESSOR,
+  at = Date.UTC(2025, 10, 16),
+): NewBackfillRequest => ({
   requestId,
   processorName,
   gameDate: isoDate(date) as IsoDate,

@@ -1,4 +1,13 @@
-import { compareDates, dateRange, toEpochDay, type AlertRecord, type BackfillRequest, type IsoDate, type RequestStatus, type RequestType } from '@smart-backfill/core';
+import {
+  compareDates,
+  dateRange,
+  toEpochDay,
+  type AlertRecord,
+  type BackfillRequest,
+  type IsoDate,
+  type RequestStatus,
+  type RequestType,
+} from '@smart-backfill/core';
 import { classifyDay, DAY_STATES, type DayState } from './day-state.js';
 
 /** Row counts per date: a `Map` or a plain `{ date: count }` object. Absent dates count 0. */
@@ -77,7 +86,8 @@ const countOf = (counts: CountsByDate, d: IsoDate): number => {
   return typeof n === 'number' && Number.isFinite(n) ? n : 0;
 };
 
-const newer = (a: BackfillRequest, b: BackfillRequest): boolean => a.requestedAt > b.requestedAt || (a.requestedAt === b.requestedAt && a.updatedAt > b.updatedAt);
+const newer = (a: BackfillRequest, b: BackfillRequest): boolean =>
+  a.requestedAt > b.requestedAt || (a.requestedAt === b.requestedAt && a.updatedAt > b.updatedAt);
 
 /**
  * The request that decides each date's state: the newest by `requestedAt`, then
@@ -93,7 +103,8 @@ export const latestRequestByDate = (requests: Iterable<BackfillRequest>): Map<Is
 };
 
 /** An empty tally of every state. */
-export const emptyStateCounts = (): Record<DayState, number> => Object.fromEntries(DAY_STATES.map((s) => [s, 0])) as Record<DayState, number>;
+export const emptyStateCounts = (): Record<DayState, number> =>
+  Object.fromEntries(DAY_STATES.map((s) => [s, 0])) as Record<DayState, number>;
 
 /**
  * One cell per day from `start` to `end`, each with its state (`classifyDay`)
@@ -101,7 +112,8 @@ export const emptyStateCounts = (): Record<DayState, number> => Object.fromEntri
  * requests and alerts and passes them in.
  */
 export const buildCalendarModel = (input: CalendarModelInput): CalendarModel => {
-  if (compareDates(input.end, input.start) < 0) throw new RangeError(`[smart-backfill] [report] calendar range ends (${input.end}) before it starts (${input.start})`);
+  if (compareDates(input.end, input.start) < 0)
+    throw new RangeError(`[smart-backfill] [report] calendar range ends (${input.end}) before it starts (${input.start})`);
   const today = input.today ?? input.end;
   const expected = new Set(input.expectedDates);
   const own = [...(input.requests ?? [])].filter((r) => r.processorName === input.processorName);
@@ -116,7 +128,12 @@ export const buildCalendarModel = (input: CalendarModelInput): CalendarModel => 
       if (a.resolvedAt === null) openDates.add(d);
       const cur = alertOf.get(d);
       // An open alert wins over a resolved one; otherwise the newest.
-      if (cur === undefined || (cur.resolvedAt !== null && a.resolvedAt === null) || ((cur.resolvedAt === null) === (a.resolvedAt === null) && a.openedAt > cur.openedAt)) alertOf.set(d, a);
+      if (
+        cur === undefined ||
+        (cur.resolvedAt !== null && a.resolvedAt === null) ||
+        ((cur.resolvedAt === null) === (a.resolvedAt === null) && a.openedAt > cur.openedAt)
+      )
+        alertOf.set(d, a);
     }
   }
   const counts = emptyStateCounts();
@@ -158,8 +175,22 @@ export const buildCalendarModel = (input: CalendarModelInput): CalendarModel => 
       alert:
         alert === undefined
           ? null
-          : { alertKey: alert.alertKey, reason: alert.reason, openedAt: alert.openedAt, resolvedAt: alert.resolvedAt, lastError: alert.lastError },
+          : {
+              alertKey: alert.alertKey,
+              reason: alert.reason,
+              openedAt: alert.openedAt,
+              resolvedAt: alert.resolvedAt,
+              lastError: alert.lastError,
+            },
     };
   });
-  return { processorName: input.processorName, start: input.start, end: input.end, today, minRecordsPerDate: input.minRecordsPerDate, days, counts };
+  return {
+    processorName: input.processorName,
+    start: input.start,
+    end: input.end,
+    today,
+    minRecordsPerDate: input.minRecordsPerDate,
+    days,
+    counts,
+  };
 };

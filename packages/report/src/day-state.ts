@@ -7,7 +7,17 @@ import type { IsoDate, RequestStatus } from '@smart-backfill/core';
 export type DayState = 'no_games' | 'complete' | 'incomplete' | 'missing' | 'queued' | 'processing' | 'failed' | 'escalated' | 'future';
 
 /** Legend order: healthy first, then the gap states from "being fixed" to "needs a person". */
-export const DAY_STATES: readonly DayState[] = ['complete', 'no_games', 'incomplete', 'missing', 'queued', 'processing', 'failed', 'escalated', 'future'];
+export const DAY_STATES: readonly DayState[] = [
+  'complete',
+  'no_games',
+  'incomplete',
+  'missing',
+  'queued',
+  'processing',
+  'failed',
+  'escalated',
+  'future',
+];
 
 /** The facts about one day that decide its state. */
 export interface DayFacts {
@@ -63,13 +73,76 @@ export interface DayStyle {
 // Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
 // Every gap state also carries its own symbol, so colour is never the only cue.
 export const DAY_STYLES: Readonly<Record<DayState, DayStyle>> = Object.freeze({
-  complete: { label: 'complete', symbol: '', plain: '#', background: '#009E73', foreground: '#ffffff', meaning: 'enough rows for the date' },
-  no_games: { label: 'no games scheduled', symbol: '', plain: '.', background: '#eeeeee', foreground: '#555555', meaning: 'the schedule expects no data' },
-  incomplete: { label: 'incomplete', symbol: '◐', plain: '~', background: '#F0E442', foreground: '#000000', meaning: 'some rows, fewer than the minimum' },
-  missing: { label: 'missing', symbol: '○', plain: 'o', background: '#E69F00', foreground: '#000000', meaning: 'scheduled, no rows, nothing queued' },
-  queued: { label: 'backfill queued', symbol: '◷', plain: 'q', background: '#56B4E9', foreground: '#000000', meaning: 'a backfill request waits in the queue' },
-  processing: { label: 'processing', symbol: '▶', plain: 'p', background: '#0072B2', foreground: '#ffffff', meaning: 'a worker is running the backfill' },
-  failed: { label: 'backfill failed', symbol: '✗', plain: 'x', background: '#D55E00', foreground: '#ffffff', meaning: 'the last backfill failed and the data is still missing' },
-  escalated: { label: 'escalated', symbol: '▲', plain: '!', background: '#CC79A7', foreground: '#000000', meaning: 'an open alert: the gap needs a person' },
-  future: { label: 'not yet due', symbol: '', plain: ' ', background: '#ffffff', foreground: '#999999', meaning: 'today or later: its run has not happened yet' },
+  complete: {
+    label: 'complete',
+    symbol: '',
+    plain: '#',
+    background: '#009E73',
+    foreground: '#ffffff',
+    meaning: 'enough rows for the date',
+  },
+  no_games: {
+    label: 'no games scheduled',
+    symbol: '',
+    plain: '.',
+    background: '#eeeeee',
+    foreground: '#555555',
+    meaning: 'the schedule expects no data',
+  },
+  incomplete: {
+    label: 'incomplete',
+    symbol: '◐',
+    plain: '~',
+    background: '#F0E442',
+    foreground: '#000000',
+    meaning: 'some rows, fewer than the minimum',
+  },
+  missing: {
+    label: 'missing',
+    symbol: '○',
+    plain: 'o',
+    background: '#E69F00',
+    foreground: '#000000',
+    meaning: 'scheduled, no rows, nothing queued',
+  },
+  queued: {
+    label: 'backfill queued',
+    symbol: '◷',
+    plain: 'q',
+    background: '#56B4E9',
+    foreground: '#000000',
+    meaning: 'a backfill request waits in the queue',
+  },
+  processing: {
+    label: 'processing',
+    symbol: '▶',
+    plain: 'p',
+    background: '#0072B2',
+    foreground: '#ffffff',
+    meaning: 'a worker is running the backfill',
+  },
+  failed: {
+    label: 'backfill failed',
+    symbol: '✗',
+    plain: 'x',
+    background: '#D55E00',
+    foreground: '#ffffff',
+    meaning: 'the last backfill failed and the data is still missing',
+  },
+  escalated: {
+    label: 'escalated',
+    symbol: '▲',
+    plain: '!',
+    background: '#CC79A7',
+    foreground: '#000000',
+    meaning: 'an open alert: the gap needs a person',
+  },
+  future: {
+    label: 'not yet due',
+    symbol: '',
+    plain: ' ',
+    background: '#ffffff',
+    foreground: '#999999',
+    meaning: 'today or later: its run has not happened yet',
+  },
 });

@@ -13,10 +13,12 @@ export const formatDuration = (ms: number | null): string => {
 };
 
 /** `2025-11-16 06:05 UTC`; `–` for `null`. */
-export const formatTimestamp = (ms: number | null): string => (ms === null ? '–' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+export const formatTimestamp = (ms: number | null): string =>
+  ms === null ? '–' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** `87.5%`; `–` for `null`. */
-export const formatPercent = (ratio: number | null, digits = 1): string => (ratio === null ? '–' : `${(Math.round(ratio * 100 * 10 ** digits) / 10 ** digits).toFixed(digits)}%`);
+export const formatPercent = (ratio: number | null, digits = 1): string =>
+  ratio === null ? '–' : `${(Math.round(ratio * 100 * 10 ** digits) / 10 ** digits).toFixed(digits)}%`;
 
 /** Up to two decimals, no trailing zeros. */
 export const formatNumber = (n: number): string => (Number.isInteger(n) ? String(n) : String(Math.round(n * 100) / 100));

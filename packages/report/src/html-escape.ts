@@ -18,7 +18,13 @@ const isRaw = (v: unknown): v is Raw => typeof v === 'object' && v !== null && '
 export const html = (strings: TemplateStringsArray, ...values: readonly unknown[]): Raw => {
   let out = strings[0] ?? '';
   values.forEach((v, i) => {
-    const piece = Array.isArray(v) ? v.map((x) => (isRaw(x) ? x.__html : escapeHtml(x))).join('') : isRaw(v) ? v.__html : v === null || v === undefined || v === false ? '' : escapeHtml(v);
+    const piece = Array.isArray(v)
+      ? v.map((x) => (isRaw(x) ? x.__html : escapeHtml(x))).join('')
+      : isRaw(v)
+        ? v.__html
+        : v === null || v === undefined || v === false
+          ? ''
+          : escapeHtml(v);
     out += piece + (strings[i + 1] ?? '');
   });
   return raw(out);

@@ -27,7 +27,14 @@ export {
 } from './report-model.js';
 export { renderReportHtml, cellDescription } from './render-html.js';
 export { escapeHtml } from './html-escape.js';
-export { type MetricsInput, type RecoverySummary, type ProcessorMetrics, type MetricsReport, computeMetrics, windowDates } from './metrics.js';
+export {
+  type MetricsInput,
+  type RecoverySummary,
+  type ProcessorMetrics,
+  type MetricsReport,
+  computeMetrics,
+  windowDates,
+} from './metrics.js';
 export { type MetricsFormat, METRICS_FORMATS, METRIC_PREFIX, renderMetrics } from './render-metrics.js';
 export { type PromType, type PromSample, type PromFamily, renderPrometheus, escapeLabelValue, escapeHelp } from './prometheus.js';
 export { type NextStepsOptions, nextSteps, policyJson } from './next-steps.js';

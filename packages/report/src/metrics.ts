@@ -47,7 +47,13 @@ export interface ProcessorMetrics {
   /** Days with detections, newest first (the seed's "Gap Detection Frequency" rows). */
   readonly detectionsByDay: readonly Pick<GapDetectionRow, 'date' | 'gapDetections' | 'totalMissingDates'>[];
   /** Requests made in the window, by current status. */
-  readonly backfills: { readonly total: number; readonly queued: number; readonly processing: number; readonly completed: number; readonly failed: number };
+  readonly backfills: {
+    readonly total: number;
+    readonly queued: number;
+    readonly processing: number;
+    readonly completed: number;
+    readonly failed: number;
+  };
   /** `completed / (completed + failed)`; `null` when none finished. */
   readonly successRate: number | null;
   /** Last attempt's `startedAt → completedAt` of finished requests. */
@@ -87,7 +93,8 @@ const recoverySummary = (xs: readonly number[]): RecoverySummary => {
   const s = summarizeDurations(xs);
   const sorted = [...xs].sort((a, b) => a - b);
   const n = sorted.length;
-  const medianMs = n === 0 ? null : n % 2 === 1 ? (sorted[(n - 1) / 2] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
+  const medianMs =
+    n === 0 ? null : n % 2 === 1 ? (sorted[(n - 1) / 2] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
   return { ...s, medianMs };
 };
 

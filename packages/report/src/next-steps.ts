@@ -8,7 +8,8 @@ export interface NextStepsOptions {
 
 const HOW_TO_MEASURE: Record<SignalName, (p: string) => string> = {
   gapsPer30Days: (p) => `Gap frequency could not be measured: check that ${p}'s schedule and target table are configured and readable.`,
-  dependencyFailurePct: (p) => `Dependency failures could not be measured: run ${p} through \`smart-backfill run ${p}\` (or the guard) so the run log records each run.`,
+  dependencyFailurePct: (p) =>
+    `Dependency failures could not be measured: run ${p} through \`smart-backfill run ${p}\` (or the guard) so the run log records each run.`,
   manualBackfillMinutesPerWeek: (p) =>
     `Manual backfill time could not be measured: queue manual backfills with \`smart-backfill backfill ${p} --from … --to …\` so they are tracked, or pass \`--manual-minutes <n>\` with your own estimate.`,
 };
@@ -33,7 +34,9 @@ export const nextSteps = (a: Assessment, o: NextStepsOptions): string[] => {
   const steps: string[] = [];
   switch (a.verdict) {
     case 'implement': {
-      steps.push(`Turn smart-backfill on for ${p}: run it with \`smart-backfill run ${p} --date <date>\` (or wrap it with \`withSmartBackfill\`) and keep \`smart-backfill worker\` running.`);
+      steps.push(
+        `Turn smart-backfill on for ${p}: run it with \`smart-backfill run ${p} --date <date>\` (or wrap it with \`withSmartBackfill\`) and keep \`smart-backfill worker\` running.`,
+      );
       const unticked = open(a.checklist);
       if (unticked.length > 0) {
         steps.push(
@@ -48,7 +51,9 @@ export const nextSteps = (a: Assessment, o: NextStepsOptions): string[] => {
       );
       break;
     case 'not_needed':
-      steps.push(`Manual backfill is fine for now: when a gap appears, \`smart-backfill backfill ${p} --from <date> --to <date> --only-missing\` queues just the missing dates.`);
+      steps.push(
+        `Manual backfill is fine for now: when a gap appears, \`smart-backfill backfill ${p} --from <date> --to <date> --only-missing\` queues just the missing dates.`,
+      );
       break;
   }
   for (const s of a.signals) if (s.level === 'unknown') steps.push(HOW_TO_MEASURE[s.signal](p));

@@ -38,7 +38,8 @@ export const renderPrometheus = (families: readonly PromFamily[]): string => {
     lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
     for (const s of f.samples) {
       const labels = Object.entries(s.labels);
-      for (const [k] of labels) if (!LABEL.test(k) || k.startsWith('__')) throw new RangeError(`[smart-backfill] [report] invalid label name ${JSON.stringify(k)}`);
+      for (const [k] of labels)
+        if (!LABEL.test(k) || k.startsWith('__')) throw new RangeError(`[smart-backfill] [report] invalid label name ${JSON.stringify(k)}`);
       const l = labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',')}}`;
       lines.push(`${f.name}${s.suffix ?? ''}${l} ${formatValue(s.value)}`);
     }

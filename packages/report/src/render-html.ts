@@ -98,7 +98,11 @@ const weekdayName = (d: IsoDate): string => WEEKDAYS[weekdayOf(d)] ?? '';
 export const cellDescription = (c: DayCell): string[] => {
   const st = DAY_STYLES[c.state];
   const lines = [`${weekdayName(c.date)} ${c.date}: ${st.label}`];
-  lines.push(c.expected ? `expected: yes (scheduled); rows ${c.rows} of at least ${c.minRecordsPerDate}` : `expected: no games scheduled; rows ${c.rows}`);
+  lines.push(
+    c.expected
+      ? `expected: yes (scheduled); rows ${c.rows} of at least ${c.minRecordsPerDate}`
+      : `expected: no games scheduled; rows ${c.rows}`,
+  );
   const r = c.request;
   if (r !== null) {
     lines.push(
@@ -109,10 +113,12 @@ export const cellDescription = (c: DayCell): string[] => {
   }
   if (c.alert !== null) {
     lines.push(
-      `alert (${c.alert.reason.replace(/_/g, ' ')}) opened ${formatTimestamp(c.alert.openedAt)}` + (c.alert.resolvedAt !== null ? `, healed ${formatTimestamp(c.alert.resolvedAt)}` : ', still open'),
+      `alert (${c.alert.reason.replace(/_/g, ' ')}) opened ${formatTimestamp(c.alert.openedAt)}` +
+        (c.alert.resolvedAt !== null ? `, healed ${formatTimestamp(c.alert.resolvedAt)}` : ', still open'),
     );
   }
-  const error = r?.status === 'failed' && r.errorMessage !== null ? r.errorMessage : c.alert?.resolvedAt === null ? c.alert.lastError : null;
+  const error =
+    r?.status === 'failed' && r.errorMessage !== null ? r.errorMessage : c.alert?.resolvedAt === null ? c.alert.lastError : null;
   if (error !== null && error !== undefined) lines.push(`error: ${error}`);
   return lines;
 };
@@ -122,7 +128,9 @@ const cellHtml = (c: DayCell, id: string, col: number, cols: number): Raw => {
   const lines = cellDescription(c);
   // A centred tooltip is ~22rem wide: near the calendar's left edge it opens rightwards, near the
   // right edge of a wide calendar leftwards (the script refines this within the window).
-  const pos = [c.weekday < 3 ? 'low' : '', col < 8 ? 'left' : col >= 40 && col >= cols - 8 ? 'right' : ''].filter((x) => x !== '').join(' ');
+  const pos = [c.weekday < 3 ? 'low' : '', col < 8 ? 'left' : col >= 40 && col >= cols - 8 ? 'right' : '']
+    .filter((x) => x !== '')
+    .join(' ');
   return html`<div class="day ${raw(stateClass(c.state))}${raw(pos === '' ? '' : ` ${pos}`)}" data-state="${c.state}" data-date="${c.date}" tabindex="0" role="img" aria-label="${`${c.date}: ${st.label}`}" aria-describedby="${id}"><span aria-hidden="true">${st.symbol}</span><span class="tip" role="tooltip" id="${id}">${lines.map((l, i) => (i === 0 ? html`<b>${l}</b>` : l.startsWith('error: ') ? html`<br><span class="e">${l}</span>` : html`<br>${l}`))}</span></div>`;
 };
 
@@ -144,12 +152,15 @@ const calendarHtml = (cal: CalendarModel, index: number): Raw => {
     const weekDays = week(w);
     // A month is labelled above the week holding its 1st; the first week gets its own month's
     // label only when the next 1st is at least three weeks away (so labels never overlap).
-    const first = firstOfMonth(w) ?? (w === 0 && [1, 2].every((n) => n >= cols || firstOfMonth(n) === undefined) ? weekDays.find((d) => d !== undefined) : undefined);
+    const first =
+      firstOfMonth(w) ??
+      (w === 0 && [1, 2].every((n) => n >= cols || firstOfMonth(n) === undefined) ? weekDays.find((d) => d !== undefined) : undefined);
     const m = first?.date.slice(5, 7);
     const label = first === undefined ? '' : `${MONTHS[Number(m) - 1] ?? ''}${m === '01' || !labelled ? ` ${first.date.slice(0, 4)}` : ''}`;
     if (label !== '') labelled = true;
     cells.push(html`<span class="mo" aria-hidden="true">${label}</span>`);
-    for (const d of weekDays) cells.push(d === undefined ? raw('<span class="pad" aria-hidden="true"></span>') : cellHtml(d, `tip-${index}-${d.date}`, w, cols));
+    for (const d of weekDays)
+      cells.push(d === undefined ? raw('<span class="pad" aria-hidden="true"></span>') : cellHtml(d, `tip-${index}-${d.date}`, w, cols));
   }
   return html`<div class="cal" role="group" aria-label="${`Calendar of ${cal.processorName}, ${cal.start} to ${cal.end}; arrow keys move between days`}" data-processor="${cal.processorName}">${cells}</div>`;
 };
@@ -159,9 +170,19 @@ const kpiTiles = (k: ReportKpis): Raw => {
     html`<li class="kpi" data-kpi="${key}"><span class="v">${value}</span><span class="l">${label}</span><span class="d">${detail}</span></li>`;
   return html`<ul class="kpis" aria-label="Key figures">${[
     tile(String(k.gaps), 'Gaps in the period', 'scheduled dates that lacked enough rows at some point', 'gaps'),
-    tile(String(k.healedAutomatically), 'Healed automatically', `by an automatic backfill; ${k.healedManually} by a manual one, ${k.healedOtherwise} otherwise`, 'healed'),
+    tile(
+      String(k.healedAutomatically),
+      'Healed automatically',
+      `by an automatic backfill; ${k.healedManually} by a manual one, ${k.healedOtherwise} otherwise`,
+      'healed',
+    ),
     tile(String(k.open), 'Still open', 'gap dates not complete today', 'open'),
-    tile(formatDuration(k.medianTimeToRecoveryMs), 'Median time to recovery', `gap found → held run succeeded (${k.recoveredGaps} recovered)`, 'ttr'),
+    tile(
+      formatDuration(k.medianTimeToRecoveryMs),
+      'Median time to recovery',
+      `gap found → held run succeeded (${k.recoveredGaps} recovered)`,
+      'ttr',
+    ),
     tile(formatPercent(k.successRate, 0), 'Backfill success rate', `completed of ${k.finishedBackfills} finished backfills`, 'success'),
   ]}</ul>`;
 };
@@ -172,7 +193,8 @@ const assessmentHtml = (name: string, a: Assessment | null, steps: readonly stri
   return html`<div class="assess" data-verdict="${a.verdict}"><p><span class="verdict ${raw(v.cls)}">${v.label}</span> <span>for ${name}: is smart-backfill needed? (the seed's three checks)</span></p><ul>${a.reasons.map(
     (r) => html`<li>${r}</li>`,
   )}</ul><h3>Decision checklist</h3><ul class="checklist">${a.checklist.map(
-    (c) => html`<li data-status="${c.status}"><span class="m" aria-label="${TICK[c.status].label}">${TICK[c.status].mark}</span>${c.label}: ${c.detail}</li>`,
+    (c) =>
+      html`<li data-status="${c.status}"><span class="m" aria-label="${TICK[c.status].label}">${TICK[c.status].mark}</span>${c.label}: ${c.detail}</li>`,
   )}</ul>${steps.length > 0 ? html`<h3>Next steps</h3><ul>${steps.map((s) => html`<li>${s}</li>`)}</ul>` : ''}</div>`;
 };
 
@@ -185,10 +207,12 @@ const legendHtml = (counts: Record<DayState, number>): Raw =>
 const requestsTable = (rows: readonly RequestRow[]): Raw =>
   rows.length === 0
     ? raw('<p class="empty">No backfill requests for these dates.</p>')
-    : html`<table><caption class="empty" style="caption-side:bottom;text-align:left">Newest first. Duration: the last attempt.</caption><thead><tr><th scope="col">Processor</th><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Requested</th><th scope="col">By</th><th scope="col">Started</th><th scope="col">Finished</th><th scope="col">Duration</th><th scope="col">Error</th></tr></thead><tbody>${rows.map((r) => {
-        const s: DayState = r.status === 'completed' ? 'complete' : r.status;
-        return html`<tr data-request-status="${r.status}"><td>${r.processorName}</td><td>${r.gameDate}</td><td>${r.requestType}</td><td><span class="st"><span class="swatch ${raw(stateClass(s))}" aria-hidden="true">${DAY_STYLES[s].symbol}</span>${r.status}</span></td><td>${r.attempt}</td><td>${formatTimestamp(r.requestedAt)}</td><td>${r.requestedBy}</td><td>${formatTimestamp(r.startedAt)}</td><td>${formatTimestamp(r.completedAt)}</td><td>${r.startedAt !== null && r.completedAt !== null ? formatDuration(r.completedAt - r.startedAt) : '–'}</td><td class="err">${r.errorMessage ?? ''}</td></tr>`;
-      })}</tbody></table>`;
+    : html`<table><caption class="empty" style="caption-side:bottom;text-align:left">Newest first. Duration: the last attempt.</caption><thead><tr><th scope="col">Processor</th><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Requested</th><th scope="col">By</th><th scope="col">Started</th><th scope="col">Finished</th><th scope="col">Duration</th><th scope="col">Error</th></tr></thead><tbody>${rows.map(
+        (r) => {
+          const s: DayState = r.status === 'completed' ? 'complete' : r.status;
+          return html`<tr data-request-status="${r.status}"><td>${r.processorName}</td><td>${r.gameDate}</td><td>${r.requestType}</td><td><span class="st"><span class="swatch ${raw(stateClass(s))}" aria-hidden="true">${DAY_STYLES[s].symbol}</span>${r.status}</span></td><td>${r.attempt}</td><td>${formatTimestamp(r.requestedAt)}</td><td>${r.requestedBy}</td><td>${formatTimestamp(r.startedAt)}</td><td>${formatTimestamp(r.completedAt)}</td><td>${r.startedAt !== null && r.completedAt !== null ? formatDuration(r.completedAt - r.startedAt) : '–'}</td><td class="err">${r.errorMessage ?? ''}</td></tr>`;
+        },
+      )}</tbody></table>`;
 
 const heldTable = (rows: readonly HeldRun[]): Raw =>
   rows.length === 0

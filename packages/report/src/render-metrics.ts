@@ -31,8 +31,17 @@ const table = (r: MetricsReport): string => {
     String(p.escalations),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => pad(c, widths[i] ?? 0, i > 0)).join('  ').trimEnd();
-  const out = [`smart-backfill metrics ${from} .. ${to} (${formatNumber(r.days)} days)`, '', line(head), line(widths.map((w) => '-'.repeat(w)))];
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => pad(c, widths[i] ?? 0, i > 0))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `smart-backfill metrics ${from} .. ${to} (${formatNumber(r.days)} days)`,
+    '',
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+  ];
   if (rows.length === 0) out.push('(no processors, no runs and no requests in the window)');
   for (const row of rows) out.push(line(row));
   out.push(
@@ -45,12 +54,19 @@ const table = (r: MetricsReport): string => {
     out.push('', `${p.processorName}:`);
     out.push(
       `  gap detections      ${p.gapDetections} runs (${p.missingDatesDetected} missing dates); on ${p.detectionsByDay.length} day(s)` +
-        (p.detectionsByDay.length > 0 ? `: ${p.detectionsByDay.slice(0, 7).map((d) => `${d.date} ×${d.gapDetections}`).join(', ')}${p.detectionsByDay.length > 7 ? ', …' : ''}` : ''),
+        (p.detectionsByDay.length > 0
+          ? `: ${p.detectionsByDay
+              .slice(0, 7)
+              .map((d) => `${d.date} ×${d.gapDetections}`)
+              .join(', ')}${p.detectionsByDay.length > 7 ? ', …' : ''}`
+          : ''),
     );
     out.push(
       `  time to recovery    ${p.recovered} of ${p.gapEpisodes} gap(s) recovered; fill median ${formatDuration(p.timeToFill.medianMs)}, recovery median ${formatDuration(p.timeToRecovery.medianMs)}, p95 ${formatDuration(p.timeToRecovery.p95Ms)}`,
     );
-    out.push(`  now                 ${p.heldNow} held run(s) waiting, ${p.openAlerts} open alert(s); dependency failures ${p.dependencyFailurePct === null ? '–' : `${formatNumber(p.dependencyFailurePct)}%`} of runs`);
+    out.push(
+      `  now                 ${p.heldNow} held run(s) waiting, ${p.openAlerts} open alert(s); dependency failures ${p.dependencyFailurePct === null ? '–' : `${formatNumber(p.dependencyFailurePct)}%`} of runs`,
+    );
   }
   return `${out.join('\n')}\n`;
 };
@@ -67,7 +83,12 @@ const gauge = (name: string, help: string, pick: (p: ProcessorMetrics) => number
   }),
 });
 
-const summary = (name: string, help: string, pick: (p: ProcessorMetrics) => DurationSummary | RecoverySummary, r: MetricsReport): PromFamily => ({
+const summary = (
+  name: string,
+  help: string,
+  pick: (p: ProcessorMetrics) => DurationSummary | RecoverySummary,
+  r: MetricsReport,
+): PromFamily => ({
   name: `${METRIC_PREFIX}${name}`,
   help,
   type: 'summary',
@@ -86,7 +107,12 @@ const summary = (name: string, help: string, pick: (p: ProcessorMetrics) => Dura
 const prometheus = (r: MetricsReport): string => {
   const win = `over the last ${formatNumber(r.days)} days`;
   return renderPrometheus([
-    { name: `${METRIC_PREFIX}window_seconds`, help: 'Length of the window the other metrics cover.', type: 'gauge', samples: [{ labels: {}, value: seconds(r.until - r.since) }] },
+    {
+      name: `${METRIC_PREFIX}window_seconds`,
+      help: 'Length of the window the other metrics cover.',
+      type: 'gauge',
+      samples: [{ labels: {}, value: seconds(r.until - r.since) }],
+    },
     gauge('runs', `Processor runs started ${win}.`, (p) => p.runs, r),
     gauge('gap_detections', `Runs that found a gap and queued backfills ${win}.`, (p) => p.gapDetections, r),
     gauge('gap_detections_per_day', `Gap detections per day ${win}.`, (p) => p.gapDetectionsPerDay, r),
@@ -96,18 +122,36 @@ const prometheus = (r: MetricsReport): string => {
       help: `Backfill requests made ${win}, by current status.`,
       type: 'gauge',
       samples: r.processors.flatMap((p) =>
-        (['queued', 'processing', 'completed', 'failed'] as const).map((status) => ({ labels: { processor: p.processorName, status }, value: p.backfills[status] })),
+        (['queued', 'processing', 'completed', 'failed'] as const).map((status) => ({
+          labels: { processor: p.processorName, status },
+          value: p.backfills[status],
+        })),
       ),
     },
-    gauge('backfill_success_ratio', `Completed / (completed + failed) backfills ${win}; absent when none finished.`, (p) => p.successRate, r),
+    gauge(
+      'backfill_success_ratio',
+      `Completed / (completed + failed) backfills ${win}; absent when none finished.`,
+      (p) => p.successRate,
+      r,
+    ),
     summary('backfill_duration_seconds', `Duration of finished backfills (last attempt) ${win}.`, (p) => p.backfillDuration, r),
-    summary('time_to_recovery_seconds', `From the first run that found a gap to the held run succeeding, gaps detected ${win}.`, (p) => p.timeToRecovery, r),
+    summary(
+      'time_to_recovery_seconds',
+      `From the first run that found a gap to the held run succeeding, gaps detected ${win}.`,
+      (p) => p.timeToRecovery,
+      r,
+    ),
     gauge('gap_episodes', `Gaps first detected ${win}.`, (p) => p.gapEpisodes, r),
     gauge('gaps_recovered', `Gaps detected ${win} whose held run has succeeded.`, (p) => p.recovered, r),
     gauge('runs_held', `Runs held for a gap (backfill queued or waiting) ${win}.`, (p) => p.runsHeld, r),
     gauge('escalations', `Runs skipped because their gap was escalated to a person ${win}.`, (p) => p.escalations, r),
     gauge('alerts_opened', `Alerts opened ${win}.`, (p) => p.alertsOpened, r),
-    gauge('dependency_failure_ratio', `Runs failed or held for a missing dependency / all runs ${win}; absent without runs.`, (p) => (p.dependencyFailurePct === null ? null : p.dependencyFailurePct / 100), r),
+    gauge(
+      'dependency_failure_ratio',
+      `Runs failed or held for a missing dependency / all runs ${win}; absent without runs.`,
+      (p) => (p.dependencyFailurePct === null ? null : p.dependencyFailurePct / 100),
+      r,
+    ),
     gauge('held_runs_waiting', 'Held runs waiting for their gap to close now.', (p) => p.heldNow, r),
     gauge('open_alerts', 'Alerts open now.', (p) => p.openAlerts, r),
   ]);

@@ -121,7 +121,12 @@ const kpisOf = (t: Tally): ReportKpis => ({
   finishedBackfills: t.completed + t.failed,
 });
 
-const tallyProcessor = (p: ProcessorReportInput, cal: CalendarModel, requests: readonly BackfillRequest[], runs: readonly RunRecord[]): Tally => {
+const tallyProcessor = (
+  p: ProcessorReportInput,
+  cal: CalendarModel,
+  requests: readonly BackfillRequest[],
+  runs: readonly RunRecord[],
+): Tally => {
   // The period's gaps are judged up to the day before `today`: today's data is still being produced.
   const lastJudged = addDays(cal.today, -1);
   const inPeriod = (d: IsoDate): boolean => d >= cal.start && d <= cal.end && d <= lastJudged;
@@ -129,7 +134,16 @@ const tallyProcessor = (p: ProcessorReportInput, cal: CalendarModel, requests: r
   const gapDates = new Set<IsoDate>();
   for (const c of cal.days) if (GAP_STATES.has(c.state) && c.expected && inPeriod(c.date)) gapDates.add(c.date);
   const lastCompleted = new Map<IsoDate, BackfillRequest>();
-  const t: Tally = { gaps: 0, healedAutomatically: 0, healedManually: 0, healedOtherwise: 0, open: 0, recovery: [], completed: 0, failed: 0 };
+  const t: Tally = {
+    gaps: 0,
+    healedAutomatically: 0,
+    healedManually: 0,
+    healedOtherwise: 0,
+    open: 0,
+    recovery: [],
+    completed: 0,
+    failed: 0,
+  };
   for (const r of requests) {
     if (!inPeriod(r.gameDate)) continue;
     if (cellOf.get(r.gameDate)?.expected === true) gapDates.add(r.gameDate);
@@ -139,8 +153,11 @@ const tallyProcessor = (p: ProcessorReportInput, cal: CalendarModel, requests: r
       if (cur === undefined || (r.completedAt ?? 0) > (cur.completedAt ?? 0)) lastCompleted.set(r.gameDate, r);
     } else if (r.status === 'failed') t.failed++;
   }
-  for (const a of p.alerts ?? []) if (a.processorName === p.processorName) for (const d of a.missingDates) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
-  for (const r of runs) for (const d of r.metadata.missing_dates ?? []) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
+  for (const a of p.alerts ?? [])
+    if (a.processorName === p.processorName)
+      for (const d of a.missingDates) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
+  for (const r of runs)
+    for (const d of r.metadata.missing_dates ?? []) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
   for (const d of gapDates) {
     t.gaps++;
     if (cellOf.get(d)?.state !== 'complete') t.open++;
@@ -153,7 +170,8 @@ const tallyProcessor = (p: ProcessorReportInput, cal: CalendarModel, requests: r
   }
   const since = toEpochDay(cal.start) * DAY_MS;
   const until = (toEpochDay(cal.end) + 1) * DAY_MS;
-  for (const e of timeToRecovery(runs, requests, { since, until })) if (e.detectionToRecoveredMs !== null) t.recovery.push(e.detectionToRecoveredMs);
+  for (const e of timeToRecovery(runs, requests, { since, until }))
+    if (e.detectionToRecoveredMs !== null) t.recovery.push(e.detectionToRecoveredMs);
   return t;
 };
 
@@ -164,7 +182,16 @@ const tallyProcessor = (p: ProcessorReportInput, cal: CalendarModel, requests: r
 export const buildReportModel = (input: ReportInput): ReportModel => {
   if (input.processors.length === 0) throw new RangeError('[smart-backfill] [report] a report needs at least one processor');
   const limit = input.recentLimit ?? 25;
-  const total: Tally = { gaps: 0, healedAutomatically: 0, healedManually: 0, healedOtherwise: 0, open: 0, recovery: [], completed: 0, failed: 0 };
+  const total: Tally = {
+    gaps: 0,
+    healedAutomatically: 0,
+    healedManually: 0,
+    healedOtherwise: 0,
+    open: 0,
+    recovery: [],
+    completed: 0,
+    failed: 0,
+  };
   const allRequests: BackfillRequest[] = [];
   const allHeld: HeldRun[] = [];
   const processors = input.processors.map((p): ProcessorReport => {
@@ -208,8 +235,6 @@ export const buildReportModel = (input: ReportInput): ReportModel => {
         completedAt: r.completedAt,
         errorMessage: r.errorMessage,
       })),
-    heldRuns: allHeld
-      .sort((a, b) => (a.status === 'held' ? 0 : 1) - (b.status === 'held' ? 0 : 1) || b.heldAt - a.heldAt)
-      .slice(0, limit),
+    heldRuns: allHeld.sort((a, b) => (a.status === 'held' ? 0 : 1) - (b.status === 'held' ? 0 : 1) || b.heldAt - a.heldAt).slice(0, limit),
   };
 };

@@ -3,7 +3,14 @@ import { isoDate, newRequest, type AlertRecord, type BackfillRequest, type IsoDa
 import { buildCalendarModel, classifyDay, DAY_STATES, DAY_STYLES, type DayFacts, type DayState } from '@smart-backfill/report';
 
 const d = (s: string): IsoDate => isoDate(s);
-const facts = (f: Partial<DayFacts>): DayFacts => ({ date: d('2025-11-10'), today: d('2025-11-20'), expected: true, rows: 0, minRecordsPerDate: 10, ...f });
+const facts = (f: Partial<DayFacts>): DayFacts => ({
+  date: d('2025-11-10'),
+  today: d('2025-11-20'),
+  expected: true,
+  rows: 0,
+  minRecordsPerDate: 10,
+  ...f,
+});
 
 describe('classifyDay', () => {
   const cases: [string, Partial<DayFacts>, DayState][] = [
@@ -81,7 +88,20 @@ describe('buildCalendarModel', () => {
     start: d('2025-11-03'),
     end: d('2025-11-16'),
     today: d('2025-11-14'),
-    expectedDates: ['2025-11-03', '2025-11-04', '2025-11-05', '2025-11-06', '2025-11-07', '2025-11-10', '2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14', '2025-11-03', '2025-12-01'].map(d),
+    expectedDates: [
+      '2025-11-03',
+      '2025-11-04',
+      '2025-11-05',
+      '2025-11-06',
+      '2025-11-07',
+      '2025-11-10',
+      '2025-11-11',
+      '2025-11-12',
+      '2025-11-13',
+      '2025-11-14',
+      '2025-11-03',
+      '2025-12-01',
+    ].map(d),
     recordCounts: { '2025-11-03': 20, '2025-11-04': 5, '2025-11-07': 20, '2025-11-10': 20, '2025-11-08': 2 },
     minRecordsPerDate: 10,
     requests: [
@@ -112,7 +132,17 @@ describe('buildCalendarModel', () => {
       ['15', 'future'],
       ['16', 'future'],
     ]);
-    expect(m.counts).toEqual({ complete: 3, no_games: 1, incomplete: 2, missing: 1, queued: 1, processing: 0, failed: 1, escalated: 2, future: 3 });
+    expect(m.counts).toEqual({
+      complete: 3,
+      no_games: 1,
+      incomplete: 2,
+      missing: 1,
+      queued: 1,
+      processing: 0,
+      failed: 1,
+      escalated: 2,
+      future: 3,
+    });
     expect(Object.keys(m.counts).sort()).toEqual([...DAY_STATES].sort());
     expect(m.days.map((c) => c.weekday)).toEqual([0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6]);
   });
@@ -121,7 +151,11 @@ describe('buildCalendarModel', () => {
     const m = buildCalendarModel(input);
     const byDate = new Map(m.days.map((c) => [c.date, c]));
     expect(byDate.get(d('2025-11-05'))).toMatchObject({ requestCount: 2, request: { status: 'queued', requestedAt: 20 } });
-    expect(byDate.get(d('2025-11-06'))).toMatchObject({ rows: 0, expected: true, request: { status: 'failed', attempt: 3, errorMessage: 'HTTP 504', startedAt: 31, completedAt: 32 } });
+    expect(byDate.get(d('2025-11-06'))).toMatchObject({
+      rows: 0,
+      expected: true,
+      request: { status: 'failed', attempt: 3, errorMessage: 'HTTP 504', startedAt: 31, completedAt: 32 },
+    });
     expect(byDate.get(d('2025-11-04'))).toMatchObject({ rows: 5, minRecordsPerDate: 10, request: null, alert: null });
     expect(byDate.get(d('2025-11-11'))?.alert).toMatchObject({ resolvedAt: 200 });
     expect(byDate.get(d('2025-11-12'))?.alert).toMatchObject({ resolvedAt: null, lastError: 'still broken' });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isoDate, newRequest, type AlertRecord, type BackfillRequest, type HeldRun, type IsoDate, type RunRecord } from '@smart-backfill/core';
+import {
+  isoDate,
+  newRequest,
+  type AlertRecord,
+  type BackfillRequest,
+  type HeldRun,
+  type IsoDate,
+  type RunRecord,
+} from '@smart-backfill/core';
 import { computeMetrics, renderMetrics, type MetricsReport } from '@smart-backfill/report';
 import { parsePrometheus } from './prometheus-parse.js';
 
@@ -47,17 +55,47 @@ const done = (startedAt: number, minutes: number, status: 'completed' | 'failed'
 // A hand-built week: 1–8 November 2025. Every expected figure below is computed by hand in the comments.
 const WINDOW = { since: t(1, 0), until: t(8, 0) };
 const RUNS: RunRecord[] = [
-  run({ runDate: d('2025-11-02'), startedAt: t(2, 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 2, missing_dates: [d('2025-10-30'), d('2025-10-31')] } }),
+  run({
+    runDate: d('2025-11-02'),
+    startedAt: t(2, 6),
+    outcome: 'skipped',
+    skipReason: 'backfill_queued',
+    metadata: { gap_size: 2, missing_dates: [d('2025-10-30'), d('2025-10-31')] },
+  }),
   run({ runDate: d('2025-10-30'), startedAt: t(2, 6, 30), isBackfill: true, trigger: 'backfill' }),
-  run({ runDate: d('2025-11-02'), startedAt: t(2, 7), outcome: 'skipped', skipReason: 'waiting_for_backfill', metadata: { gap_size: 2, missing_dates: [d('2025-10-30'), d('2025-10-31')] } }),
+  run({
+    runDate: d('2025-11-02'),
+    startedAt: t(2, 7),
+    outcome: 'skipped',
+    skipReason: 'waiting_for_backfill',
+    metadata: { gap_size: 2, missing_dates: [d('2025-10-30'), d('2025-10-31')] },
+  }),
   run({ runDate: d('2025-11-02'), startedAt: t(2, 8), trigger: 'resume', finishedAt: t(2, 8, 10) }), // recovered 130 min after detection
-  run({ runDate: d('2025-11-04'), startedAt: t(4, 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [d('2025-11-03')] } }),
+  run({
+    runDate: d('2025-11-04'),
+    startedAt: t(4, 6),
+    outcome: 'skipped',
+    skipReason: 'backfill_queued',
+    metadata: { gap_size: 1, missing_dates: [d('2025-11-03')] },
+  }),
   run({ runDate: d('2025-11-04'), startedAt: t(4, 9), trigger: 'resume', finishedAt: t(4, 9, 30) }), // recovered after 210 min
-  run({ runDate: d('2025-11-05'), startedAt: t(5, 6), outcome: 'skipped', skipReason: 'gap_escalated', metadata: { gap_size: 5, missing_dates: ['2025-10-20', '2025-10-21', '2025-10-22', '2025-10-23', '2025-10-24'].map(d) } }),
+  run({
+    runDate: d('2025-11-05'),
+    startedAt: t(5, 6),
+    outcome: 'skipped',
+    skipReason: 'gap_escalated',
+    metadata: { gap_size: 5, missing_dates: ['2025-10-20', '2025-10-21', '2025-10-22', '2025-10-23', '2025-10-24'].map(d) },
+  }),
   run({ runDate: d('2025-11-06'), startedAt: t(6, 6), outcome: 'failed', errorMessage: 'Missing dependency: box scores' }),
   run({ runDate: d('2025-11-07'), startedAt: t(7, 6) }),
   // Outside the window: ignored.
-  run({ runDate: d('2025-10-31'), startedAt: tOct(31, 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [d('2025-10-30')] } }),
+  run({
+    runDate: d('2025-10-31'),
+    startedAt: tOct(31, 6),
+    outcome: 'skipped',
+    skipReason: 'backfill_queued',
+    metadata: { gap_size: 1, missing_dates: [d('2025-10-30')] },
+  }),
 ];
 const REQUESTS: BackfillRequest[] = [
   req('2025-10-30', t(2, 6), done(t(2, 6, 5), 20)),
@@ -135,7 +173,15 @@ describe('computeMetrics against a hand-computed week', () => {
 
   it('lists a processor without data with zeros and nulls', () => {
     const b = report().processors[1]!;
-    expect(b).toMatchObject({ processorName: 'B', runs: 0, gapDetections: 0, successRate: null, dependencyFailurePct: null, gapEpisodes: 0, heldNow: 0 });
+    expect(b).toMatchObject({
+      processorName: 'B',
+      runs: 0,
+      gapDetections: 0,
+      successRate: null,
+      dependencyFailurePct: null,
+      gapEpisodes: 0,
+      heldNow: 0,
+    });
     expect(b.backfillDuration).toEqual({ count: 0, avgMs: null, p95Ms: null, maxMs: null });
     expect(b.timeToRecovery.medianMs).toBeNull();
   });
@@ -151,7 +197,14 @@ describe('renderMetrics', () => {
       expect(f.help.length).toBeGreaterThan(0);
     }
     const value = (name: string, labels: Record<string, string>): number | undefined =>
-      families.flatMap((f) => f.samples).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length)?.value;
+      families
+        .flatMap((f) => f.samples)
+        .find(
+          (s) =>
+            s.name === name &&
+            Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+            Object.keys(s.labels).length === Object.keys(labels).length,
+        )?.value;
     expect(value('smart_backfill_window_seconds', {})).toBe(7 * 86_400);
     expect(value('smart_backfill_backfill_requests', { processor: 'A', status: 'failed' })).toBe(1);
     expect(value('smart_backfill_backfill_requests', { processor: 'A', status: 'completed' })).toBe(3);
@@ -170,14 +223,21 @@ describe('renderMetrics', () => {
 
   it('prometheus: label values with quotes, backslashes and line feeds are escaped and read back intact', () => {
     const nasty = 'we"ird\\name\nnext} 1';
-    const text = renderMetrics(computeMetrics({ window: WINDOW, runs: [run({ runDate: d('2025-11-02'), startedAt: t(2, 6), processorName: nasty })], requests: [] }), 'prometheus');
+    const text = renderMetrics(
+      computeMetrics({ window: WINDOW, runs: [run({ runDate: d('2025-11-02'), startedAt: t(2, 6), processorName: nasty })], requests: [] }),
+      'prometheus',
+    );
     expect(text).toContain('processor="we\\"ird\\\\name\\nnext} 1"');
     const runs = parsePrometheus(text).find((f) => f.name === 'smart_backfill_runs');
     expect(runs?.samples).toEqual([{ name: 'smart_backfill_runs', labels: { processor: nasty }, value: 1 }]);
   });
 
   it('json carries the same figures, with the window as dates', () => {
-    const j = JSON.parse(renderMetrics(report(), 'json')) as { from: string; to: string; processors: { processorName: string; successRate: number | null }[] };
+    const j = JSON.parse(renderMetrics(report(), 'json')) as {
+      from: string;
+      to: string;
+      processors: { processorName: string; successRate: number | null }[];
+    };
     expect(j.from).toBe('2025-11-01');
     expect(j.to).toBe('2025-11-07');
     expect(j.processors.map((p) => [p.processorName, p.successRate])).toEqual([

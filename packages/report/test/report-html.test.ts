@@ -1,13 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { assess, isoDate, newRequest, suggestPolicy, type BackfillRequest, type HeldRun, type IsoDate, type RequestStatus, type RunRecord } from '@smart-backfill/core';
-import { buildReportModel, cellDescription, DAY_STATES, escapeHtml, nextSteps, renderReportHtml, type ProcessorReportInput } from '@smart-backfill/report';
+import {
+  assess,
+  isoDate,
+  newRequest,
+  suggestPolicy,
+  type BackfillRequest,
+  type HeldRun,
+  type IsoDate,
+  type RequestStatus,
+  type RunRecord,
+} from '@smart-backfill/core';
+import {
+  buildReportModel,
+  cellDescription,
+  DAY_STATES,
+  escapeHtml,
+  nextSteps,
+  renderReportHtml,
+  type ProcessorReportInput,
+} from '@smart-backfill/report';
 
 const d = (s: string): IsoDate => isoDate(s);
 const MIN = 60_000;
 const nov = (day: number, hour: number, minute = 0): number => Date.UTC(2025, 10, day, hour, minute);
 
 let n = 0;
-const request = (name: string, gameDate: string, status: RequestStatus, requestedAt: number, extra: Partial<BackfillRequest> = {}): BackfillRequest => ({
+const request = (
+  name: string,
+  gameDate: string,
+  status: RequestStatus,
+  requestedAt: number,
+  extra: Partial<BackfillRequest> = {},
+): BackfillRequest => ({
   ...newRequest({
     requestId: `q${++n}`,
     processorName: name,
@@ -51,9 +75,19 @@ const processor = (name: string): ProcessorReportInput => ({
   requests: [
     request(name, '2025-11-05', 'failed', nov(5, 1), { startedAt: nov(5, 2), completedAt: nov(5, 3), errorMessage: 'first try' }),
     request(name, '2025-11-05', 'queued', nov(6, 1)),
-    request(name, '2025-11-06', 'failed', nov(7, 1), { attempt: 3, startedAt: nov(7, 2), completedAt: nov(7, 2, 30), errorMessage: NASTY_ERROR }),
+    request(name, '2025-11-06', 'failed', nov(7, 1), {
+      attempt: 3,
+      startedAt: nov(7, 2),
+      completedAt: nov(7, 2, 30),
+      errorMessage: NASTY_ERROR,
+    }),
     request(name, '2025-11-07', 'completed', nov(8, 6), { startedAt: nov(8, 6, 5), completedAt: nov(8, 6, 20) }),
-    request(name, '2025-11-10', 'completed', nov(11, 9), { requestType: 'manual', requestedBy: 'on-call', startedAt: nov(11, 9), completedAt: nov(11, 10) }),
+    request(name, '2025-11-10', 'completed', nov(11, 9), {
+      requestType: 'manual',
+      requestedBy: 'on-call',
+      startedAt: nov(11, 9),
+      completedAt: nov(11, 10),
+    }),
   ],
   alerts: [
     {
@@ -72,15 +106,43 @@ const processor = (name: string): ProcessorReportInput => ({
   ],
   runs: [
     // Found 07 missing on the 8th at 06:00, the held run succeeded at 06:40: recovery 40 min.
-    run(name, { runDate: d('2025-11-08'), startedAt: nov(8, 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [d('2025-11-07')] } }),
+    run(name, {
+      runDate: d('2025-11-08'),
+      startedAt: nov(8, 6),
+      outcome: 'skipped',
+      skipReason: 'backfill_queued',
+      metadata: { gap_size: 1, missing_dates: [d('2025-11-07')] },
+    }),
     run(name, { runDate: d('2025-11-08'), startedAt: nov(8, 6, 30), trigger: 'resume', finishedAt: nov(8, 6, 40) }),
     // Found 03 short on the 9th; it healed with late data, the run succeeded 100 min later.
-    run(name, { runDate: d('2025-11-09'), startedAt: nov(9, 6), outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1, missing_dates: [d('2025-11-03')] } }),
+    run(name, {
+      runDate: d('2025-11-09'),
+      startedAt: nov(9, 6),
+      outcome: 'skipped',
+      skipReason: 'backfill_queued',
+      metadata: { gap_size: 1, missing_dates: [d('2025-11-03')] },
+    }),
     run(name, { runDate: d('2025-11-09'), startedAt: nov(9, 7, 30), trigger: 'resume', finishedAt: nov(9, 7, 40) }),
   ],
   heldRuns: [
-    { processorName: name, runDate: d('2025-11-08'), heldAt: nov(8, 6), reason: 'backfill_queued', waitingFor: [d('2025-11-07')], status: 'resumed', releasedAt: nov(8, 6, 30) },
-    { processorName: name, runDate: d('2025-11-14'), heldAt: nov(14, 6), reason: 'gap_escalated', waitingFor: [d('2025-11-12'), d('2025-11-13')], status: 'held', releasedAt: null },
+    {
+      processorName: name,
+      runDate: d('2025-11-08'),
+      heldAt: nov(8, 6),
+      reason: 'backfill_queued',
+      waitingFor: [d('2025-11-07')],
+      status: 'resumed',
+      releasedAt: nov(8, 6, 30),
+    },
+    {
+      processorName: name,
+      runDate: d('2025-11-14'),
+      heldAt: nov(14, 6),
+      reason: 'gap_escalated',
+      waitingFor: [d('2025-11-12'), d('2025-11-13')],
+      status: 'held',
+      releasedAt: null,
+    },
   ] satisfies HeldRun[],
 });
 
@@ -122,7 +184,10 @@ describe('renderReportHtml', () => {
   const suggestion = suggestPolicy({ rowsPerDate: [20, 20, 30], gapSizes: [1, 2] });
   const model = buildReportModel({
     generatedAt: nov(14, 12),
-    processors: [{ ...processor(NASTY_NAME), assessment, suggestion, nextSteps: nextSteps(assessment, { processorName: NASTY_NAME, suggestion }) }, processor('plain')],
+    processors: [
+      { ...processor(NASTY_NAME), assessment, suggestion, nextSteps: nextSteps(assessment, { processorName: NASTY_NAME, suggestion }) },
+      processor('plain'),
+    ],
   });
   const page = renderReportHtml(model);
 
@@ -153,7 +218,8 @@ describe('renderReportHtml', () => {
       for (const a of attrs.matchAll(/\s+([a-zA-Z-]+)(?:="[^"]*")?/g)) names.add((a[1] ?? '').toLowerCase());
     }
     expect(names.has('class') && names.has('aria-label')).toBe(true);
-    for (const bad of ['src', 'href', 'srcset', 'action', 'poster', 'data', 'background', 'formaction']) expect(names.has(bad), bad).toBe(false);
+    for (const bad of ['src', 'href', 'srcset', 'action', 'poster', 'data', 'background', 'formaction'])
+      expect(names.has(bad), bad).toBe(false);
     expect(page).not.toMatch(/<(link|img|iframe|object|embed|audio|video|source|form|base)\b/i);
     expect(page).not.toMatch(/@import|@font-face|url\(/i);
     expect(page).toContain(`content="default-src 'none';`);

@@ -35,7 +35,10 @@ export const withBusyRetry = async <A>(what: string, fn: () => A, options: BusyR
       if (!isBusy(e)) throw e;
       const waited = performance.now() - started;
       if (waited >= maxWaitMs) {
-        throw new SqliteBusyError(`${what}: the database stayed locked for ${Math.round(waited)} ms (${(e as Error).message}); another process holds a long write transaction`, { cause: e });
+        throw new SqliteBusyError(
+          `${what}: the database stayed locked for ${Math.round(waited)} ms (${(e as Error).message}); another process holds a long write transaction`,
+          { cause: e },
+        );
       }
       const backoff = Math.min(cap, base * 2 ** Math.min(attempt, 16));
       await delay(backoff / 2 + Math.random() * (backoff / 2));

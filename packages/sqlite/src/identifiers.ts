@@ -40,7 +40,11 @@ export interface ResolvedTable {
  * Check that `table` exists and has every named column, reading the catalogue
  * through `pragma_table_info(?, ?)` with bound parameters.
  */
-export const resolveTable = (db: Database.Database, table: string, required: ReadonlyArray<{ field: string; column: string }>): ResolvedTable => {
+export const resolveTable = (
+  db: Database.Database,
+  table: string,
+  required: ReadonlyArray<{ field: string; column: string }>,
+): ResolvedTable => {
   const sql = quoteIdentifier(table, 'table', true);
   const [schema, name] = table.includes('.') ? (table.split('.') as [string, string]) : ['main', table];
   let rows: Array<{ name: string }>;
@@ -52,7 +56,13 @@ export const resolveTable = (db: Database.Database, table: string, required: Rea
   if (rows.length === 0) {
     let known: string[] = [];
     try {
-      known = (db.prepare(`SELECT name FROM pragma_table_list WHERE schema = ? AND type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name`).all(schema) as Array<{ name: string }>).map((r) => r.name);
+      known = (
+        db
+          .prepare(
+            `SELECT name FROM pragma_table_list WHERE schema = ? AND type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+          )
+          .all(schema) as Array<{ name: string }>
+      ).map((r) => r.name);
     } catch {
       // an unknown schema: the message below still names the table
     }

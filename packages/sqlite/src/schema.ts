@@ -150,7 +150,9 @@ export const migrate = (db: Database.Database): number => {
   const read = (): number => db.pragma('user_version', { simple: true }) as number;
   const current = read();
   if (current > MIGRATIONS.length) {
-    throw new SqliteStoreError(`database "${db.name}" has schema version ${current}, newer than this package knows (${MIGRATIONS.length}); upgrade @smart-backfill/sqlite`);
+    throw new SqliteStoreError(
+      `database "${db.name}" has schema version ${current}, newer than this package knows (${MIGRATIONS.length}); upgrade @smart-backfill/sqlite`,
+    );
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {

@@ -51,60 +51,86 @@ export const sqliteAlertLog = (db: Database.Database, options: SqliteAlertLogOpt
     `INSERT INTO backfill_alerts (alert_key, processor_name, reason, run_date, missing_dates, last_error, opened_at, updated_at, last_sent_at, send_count, resolved_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, NULL) RETURNING *`,
   );
-  const refresh = db.prepare(`UPDATE backfill_alerts SET run_date = ?, missing_dates = ?, last_error = ?, updated_at = ? WHERE id = ? RETURNING *`);
+  const refresh = db.prepare(
+    `UPDATE backfill_alerts SET run_date = ?, missing_dates = ?, last_error = ?, updated_at = ? WHERE id = ? RETURNING *`,
+  );
   // The open alert if any, else the latest one: a notice may be confirmed after the gap healed.
   const markSent = db.prepare(
     `UPDATE backfill_alerts SET send_count = send_count + 1, last_sent_at = ?, updated_at = MAX(updated_at, ?)
      WHERE id = (SELECT id FROM backfill_alerts WHERE alert_key = ? ORDER BY resolved_at IS NULL DESC, id DESC LIMIT 1)`,
   );
-  const resolve = db.prepare(`UPDATE backfill_alerts SET resolved_at = ?, updated_at = MAX(updated_at, ?) WHERE alert_key = ? AND resolved_at IS NULL RETURNING *`);
+  const resolve = db.prepare(
+    `UPDATE backfill_alerts SET resolved_at = ?, updated_at = MAX(updated_at, ?) WHERE alert_key = ? AND resolved_at IS NULL RETURNING *`,
+  );
 
   const upsertTx = db.transaction((a: Parameters<AlertLog['upsertOpen']>[0]) => {
     const missing = JSON.stringify(a.missingDates);
     const current = open.get(a.alertKey) as Row | undefined;
     if (current !== undefined) {
-      return { created: false, record: toRecord(refresh.get(a.runDate, missing, a.lastError, Math.max(current.updated_at, a.at), current.id) as Row) };
+      return {
+        created: false,
+        record: toRecord(refresh.get(a.runDate, missing, a.lastError, Math.max(current.updated_at, a.at), current.id) as Row),
+      };
     }
-    return { created: true, record: toRecord(insert.get(a.alertKey, a.processorName, a.reason, a.runDate, missing, a.lastError, a.openedAt, a.at) as Row) };
+    return {
+      created: true,
+      record: toRecord(insert.get(a.alertKey, a.processorName, a.reason, a.runDate, missing, a.lastError, a.openedAt, a.at) as Row),
+    };
   });
 
   return {
     upsertOpen: (alert) =>
-      withBusyRetry('alertLog.upsertOpen', () => {
-        checkObject(alert, 'alert');
-        checkNonEmpty(alert.alertKey, 'alertKey');
-        checkString(alert.processorName, 'processorName');
-        checkNonEmpty(alert.reason, 'reason');
-        checkDate(alert.runDate, 'runDate');
-        if (!Array.isArray(alert.missingDates)) throw new SqliteInputError('missingDates', 'expected an array of dates');
-        alert.missingDates.forEach((d, i) => checkDate(d, `missingDates[${i}]`));
-        if (alert.lastError !== null) checkString(alert.lastError, 'lastError');
-        checkInstant(alert.openedAt, 'openedAt');
-        checkInstant(alert.at, 'at');
-        return upsertTx.immediate(alert);
-      }, busy),
+      withBusyRetry(
+        'alertLog.upsertOpen',
+        () => {
+          checkObject(alert, 'alert');
+          checkNonEmpty(alert.alertKey, 'alertKey');
+          checkString(alert.processorName, 'processorName');
+          checkNonEmpty(alert.reason, 'reason');
+          checkDate(alert.runDate, 'runDate');
+          if (!Array.isArray(alert.missingDates)) throw new SqliteInputError('missingDates', 'expected an array of dates');
+          alert.missingDates.forEach((d, i) => checkDate(d, `missingDates[${i}]`));
+          if (alert.lastError !== null) checkString(alert.lastError, 'lastError');
+          checkInstant(alert.openedAt, 'openedAt');
+          checkInstant(alert.at, 'at');
+          return upsertTx.immediate(alert);
+        },
+        busy,
+      ),
 
     markSent: (alertKey, at) =>
-      withBusyRetry('alertLog.markSent', () => {
-        checkString(alertKey, 'alertKey');
-        markSent.run(checkInstant(at, 'at'), at, alertKey);
-      }, busy),
+      withBusyRetry(
+        'alertLog.markSent',
+        () => {
+          checkString(alertKey, 'alertKey');
+          markSent.run(checkInstant(at, 'at'), at, alertKey);
+        },
+        busy,
+      ),
 
     resolve: (alertKey, at) =>
-      withBusyRetry('alertLog.resolve', () => {
-        checkString(alertKey, 'alertKey');
-        const row = resolve.get(checkInstant(at, 'at'), at, alertKey) as Row | undefined;
-        return row === undefined ? undefined : toRecord(row);
-      }, busy),
+      withBusyRetry(
+        'alertLog.resolve',
+        () => {
+          checkString(alertKey, 'alertKey');
+          const row = resolve.get(checkInstant(at, 'at'), at, alertKey) as Row | undefined;
+          return row === undefined ? undefined : toRecord(row);
+        },
+        busy,
+      ),
 
     list: (query) =>
-      withBusyRetry('alertLog.list', () => {
-        checkObject(query, 'query');
-        const f = new Filters();
-        if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
-        if (query.openOnly === true) f.add('resolved_at IS NULL');
-        const sql = `SELECT * FROM backfill_alerts${f.sql} ORDER BY opened_at DESC, id DESC`;
-        return (prepared(sql).all(...f.params) as Row[]).map(toRecord);
-      }, busy),
+      withBusyRetry(
+        'alertLog.list',
+        () => {
+          checkObject(query, 'query');
+          const f = new Filters();
+          if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
+          if (query.openOnly === true) f.add('resolved_at IS NULL');
+          const sql = `SELECT * FROM backfill_alerts${f.sql} ORDER BY opened_at DESC, id DESC`;
+          return (prepared(sql).all(...f.params) as Row[]).map(toRecord);
+        },
+        busy,
+      ),
   };
 };

@@ -47,7 +47,10 @@ export interface QueueDepth {
 export interface SqliteBackfillQueue extends BackfillQueue {
   depth(): Promise<QueueDepth>;
   /** Newest first. */
-  messages(query: { readonly state?: QueueMessageState | undefined; readonly limit?: number | undefined }): Promise<readonly StoredQueueMessage[]>;
+  messages(query: {
+    readonly state?: QueueMessageState | undefined;
+    readonly limit?: number | undefined;
+  }): Promise<readonly StoredQueueMessage[]>;
   /** Move a dead (or acked) message back to `ready`, delivery count reset. `false` if there was none or an active copy already exists. */
   redrive(messageId: string): Promise<boolean>;
   /** Delete acked messages last updated before `olderThan`; returns how many. */
@@ -81,7 +84,8 @@ const toMessage = (r: Row): QueueMessage => {
 /** The full error message (`[smart-backfill] [sqlite] messages[i]...`) of an unusable message, else undefined. */
 const checkMessage = (m: QueueMessage, i: number): string | undefined => {
   if (typeof m !== 'object' || m === null) return new SqliteInputError(`messages[${i}]`, 'expected a QueueMessage').message;
-  if (typeof m.attributes !== 'object' || m.attributes === null || Array.isArray(m.attributes)) return new SqliteInputError(`messages[${i}].attributes`, 'expected an object of strings').message;
+  if (typeof m.attributes !== 'object' || m.attributes === null || Array.isArray(m.attributes))
+    return new SqliteInputError(`messages[${i}].attributes`, 'expected an object of strings').message;
   try {
     checkNonEmpty(m.id, `messages[${i}].id`);
     checkString(m.data, `messages[${i}].data`);
@@ -95,7 +99,8 @@ const checkMessage = (m: QueueMessage, i: number): string | undefined => {
 };
 
 const checkDuration = (value: unknown, field: string): number => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new SqliteInputError(field, `expected milliseconds >= 0, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new SqliteInputError(field, `expected milliseconds >= 0, got ${String(value)}`);
   return Math.round(value);
 };
 
@@ -129,11 +134,15 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
   const lease = db.prepare(
     `UPDATE backfill_queue SET state = 'leased', delivery_attempt = delivery_attempt + 1, delivery_id = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?`,
   );
-  const ack = db.prepare(`UPDATE backfill_queue SET state = 'acked', delivery_id = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ? AND delivery_id = ? AND state = 'leased'`);
+  const ack = db.prepare(
+    `UPDATE backfill_queue SET state = 'acked', delivery_id = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ? AND delivery_id = ? AND state = 'leased'`,
+  );
   const nack = db.prepare(
     `UPDATE backfill_queue SET state = 'ready', delivery_id = NULL, lease_expires_at = NULL, visible_at = ?, updated_at = ? WHERE seq = ? AND delivery_id = ? AND state = 'leased'`,
   );
-  const extend = db.prepare(`UPDATE backfill_queue SET lease_expires_at = ?, updated_at = ? WHERE seq = ? AND delivery_id = ? AND state = 'leased'`);
+  const extend = db.prepare(
+    `UPDATE backfill_queue SET lease_expires_at = ?, updated_at = ? WHERE seq = ? AND delivery_id = ? AND state = 'leased'`,
+  );
   const dead = db.prepare(
     `UPDATE backfill_queue SET state = 'dead', dead_reason = ?, delivery_id = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ? AND delivery_id = ? AND state = 'leased'`,
   );
@@ -157,7 +166,9 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
 
   type Leased = { seq: number; message: QueueMessage; attempt: number; deliveryId: string };
   const receiveTx = db.transaction((max: number, leaseMs: number, now: number): Leased[] => {
-    const rows = due.all({ now, max }) as Array<Pick<Row, 'seq' | 'message_key' | 'data' | 'attributes' | 'ordering_key' | 'delivery_attempt'>>;
+    const rows = due.all({ now, max }) as Array<
+      Pick<Row, 'seq' | 'message_key' | 'data' | 'attributes' | 'ordering_key' | 'delivery_attempt'>
+    >;
     return rows.map((r) => {
       const deliveryId = randomUUID();
       lease.run(deliveryId, now + leaseMs, now, r.seq);
@@ -186,10 +197,14 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
         return write('extendLease', () => {
           const now = clock.now();
           const info = extend.run(now + d, now, l.seq, l.deliveryId);
-          if (info.changes !== 1) throw new SqliteStoreError(`cannot extend the lease of message ${l.seq} (${l.message.id}): it lapsed, or the message was acked, nacked or redelivered`);
+          if (info.changes !== 1)
+            throw new SqliteStoreError(
+              `cannot extend the lease of message ${l.seq} (${l.message.id}): it lapsed, or the message was acked, nacked or redelivered`,
+            );
         });
       },
-      deadLetter: (reason) => write('deadLetter', () => void dead.run(checkString(String(reason), 'reason'), clock.now(), l.seq, l.deliveryId)),
+      deadLetter: (reason) =>
+        write('deadLetter', () => void dead.run(checkString(String(reason), 'reason'), clock.now(), l.seq, l.deliveryId)),
     };
   };
 
@@ -244,39 +259,55 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
     },
 
     depth: () =>
-      withBusyRetry('queue.depth', () => {
-        const out = { ready: 0, leased: 0, acked: 0, dead: 0 };
-        for (const r of depth.all() as Array<{ state: QueueMessageState; n: number }>) out[r.state] = r.n;
-        return out;
-      }, busy),
+      withBusyRetry(
+        'queue.depth',
+        () => {
+          const out = { ready: 0, leased: 0, acked: 0, dead: 0 };
+          for (const r of depth.all() as Array<{ state: QueueMessageState; n: number }>) out[r.state] = r.n;
+          return out;
+        },
+        busy,
+      ),
 
     messages: (query) =>
-      withBusyRetry('queue.messages', () => {
-        const limit = checkLimit(query.limit, 'limit', 100);
-        if (query.state !== undefined && !STATES.includes(query.state)) throw new SqliteInputError('state', `expected one of ${STATES.join(', ')}, got ${JSON.stringify(query.state)}`);
-        const rows = (query.state === undefined
-          ? prepared('SELECT * FROM backfill_queue ORDER BY seq DESC LIMIT ?').all(limit)
-          : prepared('SELECT * FROM backfill_queue WHERE state = ? ORDER BY seq DESC LIMIT ?').all(query.state, limit)) as Row[];
-        return rows.map((r) => ({
-          messageId: String(r.seq),
-          message: toMessage(r),
-          state: r.state,
-          deliveryAttempt: r.delivery_attempt,
-          visibleAt: r.visible_at,
-          leaseExpiresAt: r.lease_expires_at,
-          publishedAt: r.published_at,
-          updatedAt: r.updated_at,
-          deadReason: r.dead_reason,
-        }));
-      }, busy),
+      withBusyRetry(
+        'queue.messages',
+        () => {
+          const limit = checkLimit(query.limit, 'limit', 100);
+          if (query.state !== undefined && !STATES.includes(query.state))
+            throw new SqliteInputError('state', `expected one of ${STATES.join(', ')}, got ${JSON.stringify(query.state)}`);
+          const rows = (
+            query.state === undefined
+              ? prepared('SELECT * FROM backfill_queue ORDER BY seq DESC LIMIT ?').all(limit)
+              : prepared('SELECT * FROM backfill_queue WHERE state = ? ORDER BY seq DESC LIMIT ?').all(query.state, limit)
+          ) as Row[];
+          return rows.map((r) => ({
+            messageId: String(r.seq),
+            message: toMessage(r),
+            state: r.state,
+            deliveryAttempt: r.delivery_attempt,
+            visibleAt: r.visible_at,
+            leaseExpiresAt: r.lease_expires_at,
+            publishedAt: r.published_at,
+            updatedAt: r.updated_at,
+            deadReason: r.dead_reason,
+          }));
+        },
+        busy,
+      ),
 
     redrive: (messageId) =>
-      withBusyRetry('queue.redrive', () => {
-        const seq = typeof messageId === 'string' && /^[1-9][0-9]{0,15}$/.test(messageId) ? Number(messageId) : NaN;
-        if (!Number.isSafeInteger(seq)) throw new SqliteInputError('messageId', `expected a queue message id (a number), got ${JSON.stringify(messageId)}`);
-        const now = clock.now();
-        return redrive.run(now, now, seq).changes === 1;
-      }, busy),
+      withBusyRetry(
+        'queue.redrive',
+        () => {
+          const seq = typeof messageId === 'string' && /^[1-9][0-9]{0,15}$/.test(messageId) ? Number(messageId) : NaN;
+          if (!Number.isSafeInteger(seq))
+            throw new SqliteInputError('messageId', `expected a queue message id (a number), got ${JSON.stringify(messageId)}`);
+          const now = clock.now();
+          return redrive.run(now, now, seq).changes === 1;
+        },
+        busy,
+      ),
 
     pruneAcked: (olderThan) => withBusyRetry('queue.pruneAcked', () => prune.run(checkInstant(olderThan, 'olderThan')).changes, busy),
 

@@ -89,12 +89,15 @@ const checkNew = (r: NewBackfillRequest, i: number): void => {
   checkNonEmpty(r.requestId, f('requestId'));
   checkNonEmpty(r.processorName, f('processorName'));
   checkDate(r.gameDate, f('gameDate'));
-  if (!REQUEST_TYPES.includes(r.requestType)) throw new SqliteInputError(f('requestType'), `expected one of ${REQUEST_TYPES.join(', ')}, got ${JSON.stringify(r.requestType)}`);
-  if (!PRIORITIES.includes(r.priority)) throw new SqliteInputError(f('priority'), `expected one of ${PRIORITIES.join(', ')}, got ${JSON.stringify(r.priority)}`);
+  if (!REQUEST_TYPES.includes(r.requestType))
+    throw new SqliteInputError(f('requestType'), `expected one of ${REQUEST_TYPES.join(', ')}, got ${JSON.stringify(r.requestType)}`);
+  if (!PRIORITIES.includes(r.priority))
+    throw new SqliteInputError(f('priority'), `expected one of ${PRIORITIES.join(', ')}, got ${JSON.stringify(r.priority)}`);
   checkInstant(r.requestedAt, f('requestedAt'));
   checkString(r.requestedBy, f('requestedBy'));
   checkString(r.triggerReason, f('triggerReason'));
-  if (typeof r.metadata !== 'object' || r.metadata === null || Array.isArray(r.metadata)) throw new SqliteInputError(f('metadata'), 'expected an object');
+  if (typeof r.metadata !== 'object' || r.metadata === null || Array.isArray(r.metadata))
+    throw new SqliteInputError(f('metadata'), 'expected an object');
 };
 
 /**
@@ -111,8 +114,12 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
      ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
   );
   const byId = db.prepare(`SELECT ${COLUMNS} FROM backfill_requests WHERE request_id = ?`);
-  const activeFor = db.prepare(`SELECT ${COLUMNS} FROM backfill_requests WHERE processor_name = ? AND game_date = ? AND status IN ('queued','processing')`);
-  const inWindow = db.prepare(`SELECT ${COLUMNS} FROM backfill_requests WHERE processor_name = ? AND game_date BETWEEN ? AND ? ORDER BY game_date, requested_at, rowid`);
+  const activeFor = db.prepare(
+    `SELECT ${COLUMNS} FROM backfill_requests WHERE processor_name = ? AND game_date = ? AND status IN ('queued','processing')`,
+  );
+  const inWindow = db.prepare(
+    `SELECT ${COLUMNS} FROM backfill_requests WHERE processor_name = ? AND game_date BETWEEN ? AND ? ORDER BY game_date, requested_at, rowid`,
+  );
   const update = db.prepare(
     `UPDATE backfill_requests SET status = @status, attempt = @attempt, failures = @failures, gave_up = @gave_up, started_at = @started_at, completed_at = @completed_at,
        error_message = @error_message, lease_owner = @lease_owner, lease_expires_at = @lease_expires_at,
@@ -148,7 +155,10 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
       // Either the id exists (idempotent replay) or another request is active for the date.
       const same = byId.get(r.requestId) as Row | undefined;
       const winner = same ?? (activeFor.get(r.processorName, r.gameDate) as Row | undefined);
-      if (winner === undefined) throw new SqliteStoreError(`request ${JSON.stringify(r.requestId)} was neither inserted nor found; the table may have an extra constraint`);
+      if (winner === undefined)
+        throw new SqliteStoreError(
+          `request ${JSON.stringify(r.requestId)} was neither inserted nor found; the table may have an extra constraint`,
+        );
       existing.push(toRequest(winner));
     }
     return { created, existing };
@@ -177,12 +187,14 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
       updated_at: n.updatedAt,
     });
     // Inside an immediate transaction nobody else can write; the version check guards the unexpected.
-    if (info.changes !== 1) throw new SqliteStoreError(`request ${JSON.stringify(requestId)} changed under a write lock (version ${row.version})`);
+    if (info.changes !== 1)
+      throw new SqliteStoreError(`request ${JSON.stringify(requestId)} changed under a write lock (version ${row.version})`);
     return ok(n);
   });
 
   const checkEvent = (event: RequestEvent): void => {
-    if (typeof event !== 'object' || event === null || typeof event._tag !== 'string') throw new SqliteInputError('event', 'expected a RequestEvent');
+    if (typeof event !== 'object' || event === null || typeof event._tag !== 'string')
+      throw new SqliteInputError('event', 'expected a RequestEvent');
     checkInstant(event.at, 'event.at');
     const e = event as unknown as Record<string, unknown>;
     if ('owner' in e) checkString(e['owner'], 'event.owner');
@@ -190,7 +202,8 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
     if ('leaseMs' in e) checkInstant(e['leaseMs'], 'event.leaseMs');
     if ('attempt' in e) checkInstant(e['attempt'], 'event.attempt');
     if ('notBefore' in e) checkInstant(e['notBefore'], 'event.notBefore');
-    if ('final' in e && e['final'] !== undefined && typeof e['final'] !== 'boolean') throw new SqliteInputError('event.final', `expected a boolean, got ${JSON.stringify(e['final'])}`);
+    if ('final' in e && e['final'] !== undefined && typeof e['final'] !== 'boolean')
+      throw new SqliteInputError('event.final', `expected a boolean, got ${JSON.stringify(e['final'])}`);
   };
 
   return {
@@ -206,61 +219,87 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
     },
 
     get: (requestId) =>
-      withBusyRetry('tracker.get', () => {
-        checkString(requestId, 'requestId');
-        const row = byId.get(requestId) as Row | undefined;
-        return row === undefined ? undefined : toRequest(row);
-      }, busy),
+      withBusyRetry(
+        'tracker.get',
+        () => {
+          checkString(requestId, 'requestId');
+          const row = byId.get(requestId) as Row | undefined;
+          return row === undefined ? undefined : toRequest(row);
+        },
+        busy,
+      ),
 
     forWindow: (query: WindowQuery) =>
-      withBusyRetry('tracker.forWindow', () => {
-        checkObject(query, 'query');
-        checkString(query.processorName, 'processorName');
-        const start = checkDate(query.start, 'start');
-        const end = checkDate(query.end, 'end');
-        return (inWindow.all(query.processorName, start, end) as Row[]).map(toRequest);
-      }, busy),
+      withBusyRetry(
+        'tracker.forWindow',
+        () => {
+          checkObject(query, 'query');
+          checkString(query.processorName, 'processorName');
+          const start = checkDate(query.start, 'start');
+          const end = checkDate(query.end, 'end');
+          return (inWindow.all(query.processorName, start, end) as Row[]).map(toRequest);
+        },
+        busy,
+      ),
 
     apply: (requestId, event) =>
-      withBusyRetry('tracker.apply', () => {
-        checkString(requestId, 'requestId');
-        checkEvent(event);
-        return applyTx.immediate(requestId, event);
-      }, busy),
+      withBusyRetry(
+        'tracker.apply',
+        () => {
+          checkString(requestId, 'requestId');
+          checkEvent(event);
+          return applyTx.immediate(requestId, event);
+        },
+        busy,
+      ),
 
     unpublished: (query) =>
-      withBusyRetry('tracker.unpublished', () => {
-        checkObject(query, 'query');
-        const olderThan = checkInstant(query.olderThan, 'olderThan');
-        const limit = checkLimit(query.limit, 'limit', 100);
-        return (unpublished.all(olderThan, limit) as Row[]).map(toRequest);
-      }, busy),
+      withBusyRetry(
+        'tracker.unpublished',
+        () => {
+          checkObject(query, 'query');
+          const olderThan = checkInstant(query.olderThan, 'olderThan');
+          const limit = checkLimit(query.limit, 'limit', 100);
+          return (unpublished.all(olderThan, limit) as Row[]).map(toRequest);
+        },
+        busy,
+      ),
 
     expiredLeases: (query) =>
-      withBusyRetry('tracker.expiredLeases', () => {
-        checkObject(query, 'query');
-        const now = checkInstant(query.now, 'now');
-        const limit = checkLimit(query.limit, 'limit', 100);
-        return (expired.all(now, limit) as Row[]).map(toRequest);
-      }, busy),
+      withBusyRetry(
+        'tracker.expiredLeases',
+        () => {
+          checkObject(query, 'query');
+          const now = checkInstant(query.now, 'now');
+          const limit = checkLimit(query.limit, 'limit', 100);
+          return (expired.all(now, limit) as Row[]).map(toRequest);
+        },
+        busy,
+      ),
 
     list: (query: RequestListQuery) =>
-      withBusyRetry('tracker.list', () => {
-        checkObject(query, 'query');
-        const f = new Filters();
-        if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
-        if (query.statuses !== undefined) {
-          if (!Array.isArray(query.statuses)) throw new SqliteInputError('statuses', 'expected an array');
-          for (const s of query.statuses) if (!STATUSES.includes(s)) throw new SqliteInputError('statuses', `expected values among ${STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
-          if (query.statuses.length === 0) return [];
-          // Deduplicated: the statement text depends only on how many distinct statuses there are (at most four).
-          const statuses = [...new Set(query.statuses)];
-          f.add(`status IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
-        }
-        if (query.since !== undefined) f.add('requested_at >= ?', checkInstant(query.since, 'since'));
-        const limit = checkLimit(query.limit, 'limit', -1);
-        const sql = `SELECT ${COLUMNS} FROM backfill_requests${f.sql} ORDER BY requested_at DESC, rowid DESC LIMIT ?`;
-        return (prepared(sql).all(...f.params, limit) as Row[]).map(toRequest);
-      }, busy),
+      withBusyRetry(
+        'tracker.list',
+        () => {
+          checkObject(query, 'query');
+          const f = new Filters();
+          if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
+          if (query.statuses !== undefined) {
+            if (!Array.isArray(query.statuses)) throw new SqliteInputError('statuses', 'expected an array');
+            for (const s of query.statuses)
+              if (!STATUSES.includes(s))
+                throw new SqliteInputError('statuses', `expected values among ${STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
+            if (query.statuses.length === 0) return [];
+            // Deduplicated: the statement text depends only on how many distinct statuses there are (at most four).
+            const statuses = [...new Set(query.statuses)];
+            f.add(`status IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
+          }
+          if (query.since !== undefined) f.add('requested_at >= ?', checkInstant(query.since, 'since'));
+          const limit = checkLimit(query.limit, 'limit', -1);
+          const sql = `SELECT ${COLUMNS} FROM backfill_requests${f.sql} ORDER BY requested_at DESC, rowid DESC LIMIT ?`;
+          return (prepared(sql).all(...f.params, limit) as Row[]).map(toRequest);
+        },
+        busy,
+      ),
   };
 };

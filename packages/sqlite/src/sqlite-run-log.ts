@@ -70,12 +70,14 @@ const checkRun = (run: RunRecord): void => {
   checkDate(run.runDate, 'run.runDate');
   checkNonEmpty(run.trigger, 'run.trigger');
   if (typeof run.isBackfill !== 'boolean') throw new SqliteInputError('run.isBackfill', 'expected a boolean');
-  if (!OUTCOMES.includes(run.outcome)) throw new SqliteInputError('run.outcome', `expected one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(run.outcome)}`);
+  if (!OUTCOMES.includes(run.outcome))
+    throw new SqliteInputError('run.outcome', `expected one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(run.outcome)}`);
   if (run.skipReason !== null) checkString(run.skipReason, 'run.skipReason');
   if (run.errorMessage !== null) checkString(run.errorMessage, 'run.errorMessage');
   checkInstant(run.startedAt, 'run.startedAt');
   checkInstant(run.finishedAt, 'run.finishedAt');
-  if (typeof run.durationMs !== 'number' || !Number.isFinite(run.durationMs)) throw new SqliteInputError('run.durationMs', 'expected a number');
+  if (typeof run.durationMs !== 'number' || !Number.isFinite(run.durationMs))
+    throw new SqliteInputError('run.durationMs', 'expected a number');
 };
 
 /**
@@ -99,72 +101,96 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
        status = 'held',
        released_at = NULL`,
   );
-  const release = db.prepare(`UPDATE held_runs SET status = ?, released_at = ? WHERE processor_name = ? AND run_date = ? AND status = 'held'`);
+  const release = db.prepare(
+    `UPDATE held_runs SET status = ?, released_at = ? WHERE processor_name = ? AND run_date = ? AND status = 'held'`,
+  );
 
   return {
     append: (run) =>
-      withBusyRetry('runLog.append', () => {
-        checkRun(run);
-        insert.run(
-          run.runId,
-          run.processorName,
-          run.runDate,
-          run.trigger,
-          run.isBackfill ? 1 : 0,
-          run.outcome,
-          run.skipReason,
-          run.errorMessage,
-          run.startedAt,
-          run.finishedAt,
-          Math.round(run.durationMs),
-          toJson(run.metadata ?? {}, 'run.metadata'),
-        );
-      }, busy),
+      withBusyRetry(
+        'runLog.append',
+        () => {
+          checkRun(run);
+          insert.run(
+            run.runId,
+            run.processorName,
+            run.runDate,
+            run.trigger,
+            run.isBackfill ? 1 : 0,
+            run.outcome,
+            run.skipReason,
+            run.errorMessage,
+            run.startedAt,
+            run.finishedAt,
+            Math.round(run.durationMs),
+            toJson(run.metadata ?? {}, 'run.metadata'),
+          );
+        },
+        busy,
+      ),
 
     runs: (query: RunQuery) =>
-      withBusyRetry('runLog.runs', () => {
-        checkObject(query, 'query');
-        const f = new Filters();
-        if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
-        if (query.since !== undefined) f.add('started_at >= ?', checkInstant(query.since, 'since'));
-        if (query.until !== undefined) f.add('started_at <= ?', checkInstant(query.until, 'until'));
-        const limit = checkLimit(query.limit, 'limit', -1);
-        const sql = `SELECT * FROM analytics_processor_runs${f.sql} ORDER BY started_at, rowid LIMIT ?`;
-        return (prepared(sql).all(...f.params, limit) as RunRow[]).map(toRun);
-      }, busy),
+      withBusyRetry(
+        'runLog.runs',
+        () => {
+          checkObject(query, 'query');
+          const f = new Filters();
+          if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
+          if (query.since !== undefined) f.add('started_at >= ?', checkInstant(query.since, 'since'));
+          if (query.until !== undefined) f.add('started_at <= ?', checkInstant(query.until, 'until'));
+          const limit = checkLimit(query.limit, 'limit', -1);
+          const sql = `SELECT * FROM analytics_processor_runs${f.sql} ORDER BY started_at, rowid LIMIT ?`;
+          return (prepared(sql).all(...f.params, limit) as RunRow[]).map(toRun);
+        },
+        busy,
+      ),
 
     hold: (run) =>
-      withBusyRetry('runLog.hold', () => {
-        checkObject(run, 'run');
-        checkString(run.processorName, 'processorName');
-        checkDate(run.runDate, 'runDate');
-        checkInstant(run.heldAt, 'heldAt');
-        checkNonEmpty(run.reason, 'reason');
-        if (!Array.isArray(run.waitingFor)) throw new SqliteInputError('waitingFor', 'expected an array of dates');
-        run.waitingFor.forEach((d, i) => checkDate(d, `waitingFor[${i}]`));
-        hold.run(run.processorName, run.runDate, run.heldAt, run.reason, JSON.stringify(run.waitingFor));
-      }, busy),
+      withBusyRetry(
+        'runLog.hold',
+        () => {
+          checkObject(run, 'run');
+          checkString(run.processorName, 'processorName');
+          checkDate(run.runDate, 'runDate');
+          checkInstant(run.heldAt, 'heldAt');
+          checkNonEmpty(run.reason, 'reason');
+          if (!Array.isArray(run.waitingFor)) throw new SqliteInputError('waitingFor', 'expected an array of dates');
+          run.waitingFor.forEach((d, i) => checkDate(d, `waitingFor[${i}]`));
+          hold.run(run.processorName, run.runDate, run.heldAt, run.reason, JSON.stringify(run.waitingFor));
+        },
+        busy,
+      ),
 
     heldRuns: (query) =>
-      withBusyRetry('runLog.heldRuns', () => {
-        checkObject(query, 'query');
-        const f = new Filters();
-        if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
-        if (query.status !== undefined) {
-          if (!HELD_STATUSES.includes(query.status)) throw new SqliteInputError('status', `expected one of ${HELD_STATUSES.join(', ')}, got ${JSON.stringify(query.status)}`);
-          f.add('status = ?', query.status);
-        }
-        const sql = `SELECT * FROM held_runs${f.sql} ORDER BY run_date, processor_name`;
-        return (prepared(sql).all(...f.params) as HeldRow[]).map(toHeld);
-      }, busy),
+      withBusyRetry(
+        'runLog.heldRuns',
+        () => {
+          checkObject(query, 'query');
+          const f = new Filters();
+          if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
+          if (query.status !== undefined) {
+            if (!HELD_STATUSES.includes(query.status))
+              throw new SqliteInputError('status', `expected one of ${HELD_STATUSES.join(', ')}, got ${JSON.stringify(query.status)}`);
+            f.add('status = ?', query.status);
+          }
+          const sql = `SELECT * FROM held_runs${f.sql} ORDER BY run_date, processor_name`;
+          return (prepared(sql).all(...f.params) as HeldRow[]).map(toHeld);
+        },
+        busy,
+      ),
 
     release: (processorName, runDate, status, at) =>
-      withBusyRetry('runLog.release', () => {
-        checkString(processorName, 'processorName');
-        checkDate(runDate, 'runDate');
-        if (status !== 'resumed' && status !== 'cancelled') throw new SqliteInputError('status', `expected "resumed" or "cancelled", got ${JSON.stringify(status)}`);
-        checkInstant(at, 'at');
-        return release.run(status, at, processorName, runDate).changes === 1;
-      }, busy),
+      withBusyRetry(
+        'runLog.release',
+        () => {
+          checkString(processorName, 'processorName');
+          checkDate(runDate, 'runDate');
+          if (status !== 'resumed' && status !== 'cancelled')
+            throw new SqliteInputError('status', `expected "resumed" or "cancelled", got ${JSON.stringify(status)}`);
+          checkInstant(at, 'at');
+          return release.run(status, at, processorName, runDate).changes === 1;
+        },
+        busy,
+      ),
   };
 };

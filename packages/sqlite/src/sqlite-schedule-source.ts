@@ -21,10 +21,14 @@ export const sqliteScheduleSource = (db: Database.Database, options: SqliteSched
   const stmt = db.prepare(`SELECT DISTINCT ${filter.dateExpr} AS d ${filter.from}`).pluck();
   return {
     expectedDates: (query) =>
-      withBusyRetry('schedule.expectedDates', () => {
-        const params = filter.params(query);
-        const rows = wrapRead(`reading the schedule from "${filter.display}"`, () => stmt.all(...params));
-        return rows.map((d): IsoDate => checkStoredDate(d, filter.display, options.dateColumn, options.dateColumnType));
-      }, options.busy ?? {}),
+      withBusyRetry(
+        'schedule.expectedDates',
+        () => {
+          const params = filter.params(query);
+          const rows = wrapRead(`reading the schedule from "${filter.display}"`, () => stmt.all(...params));
+          return rows.map((d): IsoDate => checkStoredDate(d, filter.display, options.dateColumn, options.dateColumnType));
+        },
+        options.busy ?? {},
+      ),
   };
 };

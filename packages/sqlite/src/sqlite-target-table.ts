@@ -16,12 +16,16 @@ export const sqliteTargetTable = (db: Database.Database, options: SqliteTargetTa
   const stmt = db.prepare(`SELECT ${filter.dateExpr} AS d, COUNT(*) AS n ${filter.from} GROUP BY 1`);
   return {
     recordCounts: (query) =>
-      withBusyRetry('target.recordCounts', () => {
-        const params = filter.params(query);
-        const rows = wrapRead(`counting rows of "${filter.display}"`, () => stmt.all(...params) as Array<{ d: unknown; n: number }>);
-        const counts = new Map<IsoDate, number>();
-        for (const r of rows) counts.set(checkStoredDate(r.d, filter.display, options.dateColumn, options.dateColumnType), r.n);
-        return counts;
-      }, options.busy ?? {}),
+      withBusyRetry(
+        'target.recordCounts',
+        () => {
+          const params = filter.params(query);
+          const rows = wrapRead(`counting rows of "${filter.display}"`, () => stmt.all(...params) as Array<{ d: unknown; n: number }>);
+          const counts = new Map<IsoDate, number>();
+          for (const r of rows) counts.set(checkStoredDate(r.d, filter.display, options.dateColumn, options.dateColumnType), r.n);
+          return counts;
+        },
+        options.busy ?? {},
+      ),
   };
 };

@@ -9,7 +9,11 @@ import { checkStoredDate, tableFilter, wrapRead } from './table-query.js';
  * Schedule and counts in one statement (the seed's CTE): one read per check, and
  * both sides see the same snapshot of the file.
  */
-export const sqliteWindowReader = (db: Database.Database, schedule: SqliteScheduleSourceOptions, target: SqliteTargetTableOptions): WindowReader => {
+export const sqliteWindowReader = (
+  db: Database.Database,
+  schedule: SqliteScheduleSourceOptions,
+  target: SqliteTargetTableOptions,
+): WindowReader => {
   const s = tableFilter(db, 'schedule', schedule);
   const t = tableFilter(db, 'target', target);
   const stmt = db.prepare(
@@ -21,16 +25,23 @@ export const sqliteWindowReader = (db: Database.Database, schedule: SqliteSchedu
   );
   return {
     readWindow: (query) =>
-      withBusyRetry('window.readWindow', () => {
-        const params = [...s.params(query), ...t.params(query)];
-        const rows = wrapRead(`reading the window from "${s.display}" and "${t.display}"`, () => stmt.all(...params) as Array<{ k: number; d: unknown; n: number | null }>);
-        const expectedDates: IsoDate[] = [];
-        const recordCounts = new Map<IsoDate, number>();
-        for (const r of rows) {
-          if (r.k === 0) expectedDates.push(checkStoredDate(r.d, s.display, schedule.dateColumn, schedule.dateColumnType));
-          else recordCounts.set(checkStoredDate(r.d, t.display, target.dateColumn, target.dateColumnType), r.n ?? 0);
-        }
-        return { expectedDates, recordCounts };
-      }, schedule.busy ?? {}),
+      withBusyRetry(
+        'window.readWindow',
+        () => {
+          const params = [...s.params(query), ...t.params(query)];
+          const rows = wrapRead(
+            `reading the window from "${s.display}" and "${t.display}"`,
+            () => stmt.all(...params) as Array<{ k: number; d: unknown; n: number | null }>,
+          );
+          const expectedDates: IsoDate[] = [];
+          const recordCounts = new Map<IsoDate, number>();
+          for (const r of rows) {
+            if (r.k === 0) expectedDates.push(checkStoredDate(r.d, s.display, schedule.dateColumn, schedule.dateColumnType));
+            else recordCounts.set(checkStoredDate(r.d, t.display, target.dateColumn, target.dateColumnType), r.n ?? 0);
+          }
+          return { expectedDates, recordCounts };
+        },
+        schedule.busy ?? {},
+      ),
   };
 };

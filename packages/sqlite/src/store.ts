@@ -60,9 +60,11 @@ export const openSqliteStore = (options: OpenSqliteStoreOptions): SqliteStore =>
     throw new SqliteConfigError('path: expected a file path or ":memory:"');
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
-  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new SqliteConfigError(`busyTimeoutMs: expected a whole number >= 0, got ${String(busyTimeoutMs)}`);
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0)
+    throw new SqliteConfigError(`busyTimeoutMs: expected a whole number >= 0, got ${String(busyTimeoutMs)}`);
   const synchronous = options.synchronous ?? 'NORMAL';
-  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new SqliteConfigError(`synchronous: expected "NORMAL" or "FULL", got ${JSON.stringify(synchronous)}`);
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL')
+    throw new SqliteConfigError(`synchronous: expected "NORMAL" or "FULL", got ${JSON.stringify(synchronous)}`);
   const clock = options.clock ?? systemClock;
 
   let db: Database.Database;
@@ -85,7 +87,11 @@ export const openSqliteStore = (options: OpenSqliteStoreOptions): SqliteStore =>
   }
 
   const busy = options.busy ?? {};
-  const queue = sqliteBackfillQueue(db, { clock, busy, ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}) });
+  const queue = sqliteBackfillQueue(db, {
+    clock,
+    busy,
+    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+  });
   let closed = false;
   return {
     db,

@@ -39,15 +39,19 @@ export const tableFilter = (
   role: 'schedule' | 'target',
   opts: UserTableOptions & { readonly statusColumn?: string | undefined; readonly statuses?: readonly string[] | undefined },
 ): TableFilter => {
-  if (typeof opts !== 'object' || opts === null) throw new SqliteConfigError(`${role} options: expected an object with table and dateColumn`);
+  if (typeof opts !== 'object' || opts === null)
+    throw new SqliteConfigError(`${role} options: expected an object with table and dateColumn`);
   if (typeof opts.table !== 'string') throw new SqliteConfigError(`${role}.table: expected a table name, got ${typeof opts.table}`);
-  if (typeof opts.dateColumn !== 'string') throw new SqliteConfigError(`${role}.dateColumn: expected a column name, got ${typeof opts.dateColumn}`);
+  if (typeof opts.dateColumn !== 'string')
+    throw new SqliteConfigError(`${role}.dateColumn: expected a column name, got ${typeof opts.dateColumn}`);
   const required = [{ field: `${role}.dateColumn`, column: opts.dateColumn }];
   if (opts.processorColumn !== undefined) required.push({ field: `${role}.processorColumn`, column: opts.processorColumn });
   if (opts.statusColumn !== undefined) {
     required.push({ field: `${role}.statusColumn`, column: opts.statusColumn });
     if (!Array.isArray(opts.statuses) || opts.statuses.length === 0 || !opts.statuses.every((s) => typeof s === 'string')) {
-      throw new SqliteConfigError(`${role}.statuses: with statusColumn "${opts.statusColumn}", give the accepted values as a non-empty array of strings (e.g. ["Final", "Completed"])`);
+      throw new SqliteConfigError(
+        `${role}.statuses: with statusColumn "${opts.statusColumn}", give the accepted values as a non-empty array of strings (e.g. ["Final", "Completed"])`,
+      );
     }
   } else if (opts.statuses !== undefined) {
     throw new SqliteConfigError(`${role}.statuses: given without statusColumn; name the column that holds them`);
@@ -77,7 +81,10 @@ export const tableFilter = (
 /** A value read from a user date column must be a date; say which table holds what instead. */
 export const checkStoredDate = (value: unknown, table: string, column: string, type: DateColumnType | undefined): IsoDate => {
   if (isIsoDate(value)) return value;
-  const hint = type === undefined || type === 'date' || type === 'DATE' ? '; for timestamps set dateColumnType: "datetime" (text) or "epoch-seconds"/"epoch-millis" (numbers)' : '';
+  const hint =
+    type === undefined || type === 'date' || type === 'DATE'
+      ? '; for timestamps set dateColumnType: "datetime" (text) or "epoch-seconds"/"epoch-millis" (numbers)'
+      : '';
   throw new SqliteStoreError(`table "${table}" column "${column}" holds ${JSON.stringify(value)}, which is not a YYYY-MM-DD date${hint}`);
 };
 

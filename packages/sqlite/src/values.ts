@@ -14,7 +14,10 @@ export const checkDate = (value: unknown, field: string): IsoDate => {
  */
 export const checkObject = (value: unknown, field: string): void => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SqliteInputError(field, `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+    throw new SqliteInputError(
+      field,
+      `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   }
 };
 
@@ -28,7 +31,8 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  */
 export const checkString = (value: unknown, field: string): string => {
   if (typeof value !== 'string') throw new SqliteInputError(field, `expected a string, got ${value === null ? 'null' : typeof value}`);
-  if (LONE_SURROGATE.test(value)) throw new SqliteInputError(field, 'contains an unpaired UTF-16 surrogate, which cannot be stored as UTF-8 text');
+  if (LONE_SURROGATE.test(value))
+    throw new SqliteInputError(field, 'contains an unpaired UTF-16 surrogate, which cannot be stored as UTF-8 text');
   return value;
 };
 
@@ -40,7 +44,10 @@ export const checkNonEmpty = (value: unknown, field: string): string => {
 
 export const checkInstant = (value: unknown, field: string): number => {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new SqliteInputError(field, `expected epoch milliseconds (a safe integer), got ${typeof value === 'number' ? String(value) : typeof value}`);
+    throw new SqliteInputError(
+      field,
+      `expected epoch milliseconds (a safe integer), got ${typeof value === 'number' ? String(value) : typeof value}`,
+    );
   }
   return value;
 };

@@ -40,8 +40,13 @@ describe('SQLITE_BUSY never reaches a caller', () => {
       other.exec('BEGIN IMMEDIATE');
       const failure = store.tracker.create([aRequest('a', 'P', '2025-05-01', T0)]);
       await expect(failure).rejects.toThrow(SqliteBusyError);
-      await expect(failure).rejects.toThrow(/^\[smart-backfill\] \[sqlite\] tracker.create: the database stayed locked for \d+ ms .*another process holds a long write transaction/);
-      const e = (await failure.then(() => undefined, (x: unknown) => x)) as Error & { cause?: { code?: string } };
+      await expect(failure).rejects.toThrow(
+        /^\[smart-backfill\] \[sqlite\] tracker.create: the database stayed locked for \d+ ms .*another process holds a long write transaction/,
+      );
+      const e = (await failure.then(
+        () => undefined,
+        (x: unknown) => x,
+      )) as Error & { cause?: { code?: string } };
       expect(e.cause?.code).toMatch(/^SQLITE_BUSY/);
       other.exec('ROLLBACK');
       expect((await store.tracker.create([aRequest('a', 'P', '2025-05-01', T0)])).created).toHaveLength(1);
@@ -66,7 +71,9 @@ describe('SQLITE_BUSY never reaches a caller', () => {
       // and the index holds even for a raw insert that bypasses the adapter
       expect(() =>
         a.db
-          .prepare(`INSERT INTO backfill_requests (request_id, processor_name, game_date, request_type, priority, requested_at, requested_by, trigger_reason, status, updated_at) VALUES ('raw', 'P', '2025-05-01', 'auto', 'normal', 0, 'x', 'x', 'queued', 0)`)
+          .prepare(
+            `INSERT INTO backfill_requests (request_id, processor_name, game_date, request_type, priority, requested_at, requested_by, trigger_reason, status, updated_at) VALUES ('raw', 'P', '2025-05-01', 'auto', 'normal', 0, 'x', 'x', 'queued', 0)`,
+          )
           .run(),
       ).toThrow(/UNIQUE constraint failed/);
     } finally {

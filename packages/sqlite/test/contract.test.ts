@@ -10,16 +10,25 @@ import { openSqliteStore, sqliteScheduleSource, sqliteTargetTable, type SqliteSt
 import type { BackfillRequest, HeldRun, RunRecord } from '@smart-backfill/core';
 
 /** Every subject gets its own private in-memory file, with the manual clock for leases. */
-const open = (clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> }): SqliteStore => openSqliteStore({ path: ':memory:', clock });
+const open = (clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> }): SqliteStore =>
+  openSqliteStore({ path: ':memory:', clock });
 
 testScheduleSource({
   name: 'sqlite (status column, shared table with a processor column)',
   create: async ({ clock }) => {
     const store = open(clock);
-    store.db.exec('CREATE TABLE game_schedule (game_id INTEGER PRIMARY KEY, game_date TEXT NOT NULL, game_status TEXT NOT NULL, processor_name TEXT NOT NULL)');
+    store.db.exec(
+      'CREATE TABLE game_schedule (game_id INTEGER PRIMARY KEY, game_date TEXT NOT NULL, game_status TEXT NOT NULL, processor_name TEXT NOT NULL)',
+    );
     const insert = store.db.prepare('INSERT INTO game_schedule (game_date, game_status, processor_name) VALUES (?, ?, ?)');
     return {
-      schedule: sqliteScheduleSource(store.db, { table: 'game_schedule', dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final', 'Completed'], processorColumn: 'processor_name' }),
+      schedule: sqliteScheduleSource(store.db, {
+        table: 'game_schedule',
+        dateColumn: 'game_date',
+        statusColumn: 'game_status',
+        statuses: ['Final', 'Completed'],
+        processorColumn: 'processor_name',
+      }),
       seed: async ({ processorName, expected }) => {
         for (const row of expected) insert.run(row.date, row.status ?? 'Final', processorName);
       },
@@ -71,7 +80,8 @@ testTargetTable({
     store.db.exec('CREATE TABLE events (at_ms INTEGER NOT NULL)');
     const insert = store.db.prepare('INSERT INTO events (at_ms) VALUES (?)');
     const seed = store.db.transaction((counts: Readonly<Record<string, number>>) => {
-      for (const [date, n] of Object.entries(counts)) for (let i = 0; i < n; i++) insert.run(Date.parse(`${date}T00:00:00Z`) + (i % 86_400) * 1000);
+      for (const [date, n] of Object.entries(counts))
+        for (let i = 0; i < n; i++) insert.run(Date.parse(`${date}T00:00:00Z`) + (i % 86_400) * 1000);
     });
     return {
       target: sqliteTargetTable(store.db, { table: 'events', dateColumn: 'at_ms', dateColumnType: 'epoch-millis' }),
@@ -108,12 +118,27 @@ testRequestTracker({
           const r = read.get(id) as Record<string, unknown> | undefined;
           if (r === undefined) return undefined;
           return {
-            requestId: r['request_id'], processorName: r['processor_name'], gameDate: r['game_date'], requestType: r['request_type'],
-            priority: r['priority'], requestedAt: r['requested_at'], requestedBy: r['requested_by'], triggerReason: r['trigger_reason'],
-            metadata: JSON.parse(r['metadata'] as string), status: r['status'], attempt: r['attempt'],
-            failures: r['failures'], gaveUp: r['gave_up'] === 1, startedAt: r['started_at'],
-            completedAt: r['completed_at'], errorMessage: r['error_message'], leaseOwner: r['lease_owner'], leaseExpiresAt: r['lease_expires_at'],
-            publishedAt: r['published_at'], notBefore: r['not_before'], updatedAt: r['updated_at'],
+            requestId: r['request_id'],
+            processorName: r['processor_name'],
+            gameDate: r['game_date'],
+            requestType: r['request_type'],
+            priority: r['priority'],
+            requestedAt: r['requested_at'],
+            requestedBy: r['requested_by'],
+            triggerReason: r['trigger_reason'],
+            metadata: JSON.parse(r['metadata'] as string),
+            status: r['status'],
+            attempt: r['attempt'],
+            failures: r['failures'],
+            gaveUp: r['gave_up'] === 1,
+            startedAt: r['started_at'],
+            completedAt: r['completed_at'],
+            errorMessage: r['error_message'],
+            leaseOwner: r['lease_owner'],
+            leaseExpiresAt: r['lease_expires_at'],
+            publishedAt: r['published_at'],
+            notBefore: r['not_before'],
+            updatedAt: r['updated_at'],
           } as BackfillRequest;
         },
       },
@@ -130,20 +155,36 @@ testRunLog({
       runLog: store.runLog,
       backdoor: {
         readRuns: async () =>
-          (store.db.prepare('SELECT * FROM analytics_processor_runs ORDER BY started_at, rowid').all() as Array<Record<string, unknown>>).map(
+          (
+            store.db.prepare('SELECT * FROM analytics_processor_runs ORDER BY started_at, rowid').all() as Array<Record<string, unknown>>
+          ).map(
             (r) =>
               ({
-                runId: r['run_id'], processorName: r['processor_name'], runDate: r['run_date'], trigger: r['run_trigger'], isBackfill: r['is_backfill'] === 1,
-                outcome: r['outcome'], skipReason: r['skip_reason'], errorMessage: r['error_message'], startedAt: r['started_at'],
-                finishedAt: r['finished_at'], durationMs: r['duration_ms'], metadata: JSON.parse(r['metadata'] as string),
+                runId: r['run_id'],
+                processorName: r['processor_name'],
+                runDate: r['run_date'],
+                trigger: r['run_trigger'],
+                isBackfill: r['is_backfill'] === 1,
+                outcome: r['outcome'],
+                skipReason: r['skip_reason'],
+                errorMessage: r['error_message'],
+                startedAt: r['started_at'],
+                finishedAt: r['finished_at'],
+                durationMs: r['duration_ms'],
+                metadata: JSON.parse(r['metadata'] as string),
               }) as RunRecord,
           ),
         readHeld: async () =>
           (store.db.prepare('SELECT * FROM held_runs ORDER BY run_date, processor_name').all() as Array<Record<string, unknown>>).map(
             (r) =>
               ({
-                processorName: r['processor_name'], runDate: r['run_date'], heldAt: r['held_at'], reason: r['reason'],
-                waitingFor: JSON.parse(r['waiting_for'] as string), status: r['status'], releasedAt: r['released_at'],
+                processorName: r['processor_name'],
+                runDate: r['run_date'],
+                heldAt: r['held_at'],
+                reason: r['reason'],
+                waitingFor: JSON.parse(r['waiting_for'] as string),
+                status: r['status'],
+                releasedAt: r['released_at'],
               }) as HeldRun,
           ),
       },

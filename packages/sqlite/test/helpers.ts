@@ -14,7 +14,13 @@ export const tempDir = (): { dir: string; file: (name: string) => string; done: 
  * (core's `isoDate` would throw its own `RangeError` here, before the adapter saw it):
  * validating it is the tracker's job, and tests of that job use this helper too.
  */
-export const aRequest = (requestId: string, processorName: string, gameDate: string, requestedAt: number, over: Partial<NewBackfillRequest> = {}): NewBackfillRequest => ({
+export const aRequest = (
+  requestId: string,
+  processorName: string,
+  gameDate: string,
+  requestedAt: number,
+  over: Partial<NewBackfillRequest> = {},
+): NewBackfillRequest => ({
   requestId,
   processorName,
   gameDate: gameDate as IsoDate,

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isoDate, type IsoDate, type RequestEvent } from '@smart-backfill/core';
-import { openSqliteStore, sqliteScheduleSource, sqliteTargetTable, sqliteWindowReader, SqliteConfigError, SqliteInputError, type SqliteStore } from '@smart-backfill/sqlite';
+import {
+  openSqliteStore,
+  sqliteScheduleSource,
+  sqliteTargetTable,
+  sqliteWindowReader,
+  SqliteConfigError,
+  SqliteInputError,
+  type SqliteStore,
+} from '@smart-backfill/sqlite';
 import { aRequest } from './helpers.js';
 
 const T0 = Date.UTC(2025, 5, 1);
@@ -55,7 +63,9 @@ describe('hostile values through every method', () => {
     for (const [i, s] of HOSTILE.entries()) {
       const id = `${s}#${i}`;
       // tracker
-      const created = await tracker.create([aRequest(id, s, '2025-05-01', T0 + i, { requestedBy: s, triggerReason: s, metadata: { note: s, nested: [s] } })]);
+      const created = await tracker.create([
+        aRequest(id, s, '2025-05-01', T0 + i, { requestedBy: s, triggerReason: s, metadata: { note: s, nested: [s] } }),
+      ]);
       expect(created.created).toHaveLength(1);
       const got = await tracker.get(id);
       expect(got).toMatchObject({ requestId: id, processorName: s, requestedBy: s, triggerReason: s, metadata: { note: s, nested: [s] } });
@@ -63,8 +73,14 @@ describe('hostile values through every method', () => {
       expect((await tracker.list({ processorName: s })).map((r) => r.requestId)).toEqual([id]);
       const claimed = await tracker.apply(id, { _tag: 'Claim', at: T0 + i, owner: s, leaseMs: 1000 });
       expect(claimed).toMatchObject({ _tag: 'Ok', value: { leaseOwner: s } });
-      expect(await tracker.apply(id, { _tag: 'Fail', at: T0 + i, attempt: 1, error: s })).toMatchObject({ _tag: 'Ok', value: { errorMessage: s } });
-      expect(await tracker.apply(`${s}-missing`, { _tag: 'MarkPublished', at: T0 })).toMatchObject({ _tag: 'Err', error: { _tag: 'NotFound', requestId: `${s}-missing` } });
+      expect(await tracker.apply(id, { _tag: 'Fail', at: T0 + i, attempt: 1, error: s })).toMatchObject({
+        _tag: 'Ok',
+        value: { errorMessage: s },
+      });
+      expect(await tracker.apply(`${s}-missing`, { _tag: 'MarkPublished', at: T0 })).toMatchObject({
+        _tag: 'Err',
+        error: { _tag: 'NotFound', requestId: `${s}-missing` },
+      });
 
       // queue
       await queue.publish([{ id, data: s, attributes: { processor_name: s, [s.slice(0, 50)]: s }, orderingKey: s }]);
@@ -75,16 +91,37 @@ describe('hostile values through every method', () => {
 
       // run log
       await runLog.append({
-        runId: id, processorName: s, runDate: day, trigger: 'manual', isBackfill: false, outcome: 'failed', skipReason: null,
-        errorMessage: s, startedAt: T0 + i, finishedAt: T0 + i, durationMs: 0, metadata: { gap_size: 1, note: s },
+        runId: id,
+        processorName: s,
+        runDate: day,
+        trigger: 'manual',
+        isBackfill: false,
+        outcome: 'failed',
+        skipReason: null,
+        errorMessage: s,
+        startedAt: T0 + i,
+        finishedAt: T0 + i,
+        durationMs: 0,
+        metadata: { gap_size: 1, note: s },
       });
-      expect(await runLog.runs({ processorName: s })).toMatchObject([{ runId: id, processorName: s, errorMessage: s, metadata: { note: s } }]);
+      expect(await runLog.runs({ processorName: s })).toMatchObject([
+        { runId: id, processorName: s, errorMessage: s, metadata: { note: s } },
+      ]);
       await runLog.hold({ processorName: s, runDate: day, heldAt: T0, reason: 'backfill_queued', waitingFor: [day] });
       expect(await runLog.heldRuns({ processorName: s })).toMatchObject([{ processorName: s, status: 'held' }]);
       expect(await runLog.release(s, day, 'cancelled', T0 + 1)).toBe(true);
 
       // alert log
-      const opened = await alertLog.upsertOpen({ alertKey: id, processorName: s, reason: 'gap_exceeds_threshold', runDate: day, missingDates: [day], lastError: s, openedAt: T0, at: T0 });
+      const opened = await alertLog.upsertOpen({
+        alertKey: id,
+        processorName: s,
+        reason: 'gap_exceeds_threshold',
+        runDate: day,
+        missingDates: [day],
+        lastError: s,
+        openedAt: T0,
+        at: T0,
+      });
       expect(opened).toMatchObject({ created: true, record: { alertKey: id, processorName: s, lastError: s } });
       await alertLog.markSent(id, T0 + 1);
       expect(await alertLog.list({ processorName: s })).toMatchObject([{ alertKey: id, sendCount: 1 }]);
@@ -92,9 +129,19 @@ describe('hostile values through every method', () => {
     }
 
     // user tables: hostile processor names and accepted statuses are bound values
-    const schedule = sqliteScheduleSource(store.db, { table: 'game_schedule', dateColumn: 'game_date', statusColumn: 'game_status', statuses: HOSTILE, processorColumn: 'processor' });
+    const schedule = sqliteScheduleSource(store.db, {
+      table: 'game_schedule',
+      dateColumn: 'game_date',
+      statusColumn: 'game_status',
+      statuses: HOSTILE,
+      processorColumn: 'processor',
+    });
     const target = sqliteTargetTable(store.db, { table: 'target_rows', dateColumn: 'game_date', processorColumn: 'processor' });
-    const window = sqliteWindowReader(store.db, { table: 'game_schedule', dateColumn: 'game_date', statusColumn: 'game_status', statuses: HOSTILE, processorColumn: 'processor' }, { table: 'target_rows', dateColumn: 'game_date', processorColumn: 'processor' });
+    const window = sqliteWindowReader(
+      store.db,
+      { table: 'game_schedule', dateColumn: 'game_date', statusColumn: 'game_status', statuses: HOSTILE, processorColumn: 'processor' },
+      { table: 'target_rows', dateColumn: 'game_date', processorColumn: 'processor' },
+    );
     const ins = store.db.prepare('INSERT INTO game_schedule VALUES (?, ?, ?)');
     const row = store.db.prepare('INSERT INTO target_rows VALUES (?, ?)');
     for (const [i, s] of HOSTILE.entries()) {
@@ -113,7 +160,12 @@ describe('hostile values through every method', () => {
     // as identifiers they are refused outright, wherever they appear
     for (const s of HOSTILE) {
       const ok = { table: 'game_schedule', dateColumn: 'game_date' };
-      for (const bad of [{ ...ok, table: s }, { ...ok, dateColumn: s }, { ...ok, processorColumn: s }, { ...ok, statusColumn: s, statuses: ['Final'] }]) {
+      for (const bad of [
+        { ...ok, table: s },
+        { ...ok, dateColumn: s },
+        { ...ok, processorColumn: s },
+        { ...ok, statusColumn: s, statuses: ['Final'] },
+      ]) {
         expect(() => sqliteScheduleSource(store.db, bad), JSON.stringify(bad).slice(0, 80)).toThrow(SqliteConfigError);
         expect(() => sqliteTargetTable(store.db, bad)).toThrow(SqliteConfigError);
         expect(() => sqliteWindowReader(store.db, ok, bad)).toThrow(SqliteConfigError);
@@ -134,7 +186,9 @@ describe('hostile values through every method', () => {
     await store.tracker.apply('r', { _tag: 'Claim', at: T0, owner: 'w', leaseMs: 1000 });
     const before = await store.tracker.get('r');
     const hostile = { _tag: 'Fail', at: T0, attempt: 1, error: 'x', final: 'yes' } as unknown as RequestEvent;
-    await expect(store.tracker.apply('r', hostile)).rejects.toThrow(/^\[smart-backfill\] \[sqlite\] event\.final: expected a boolean, got "yes"/);
+    await expect(store.tracker.apply('r', hostile)).rejects.toThrow(
+      /^\[smart-backfill\] \[sqlite\] event\.final: expected a boolean, got "yes"/,
+    );
     expect(await store.tracker.get('r')).toEqual(before);
     await store.close();
   });
@@ -149,18 +203,37 @@ describe('hostile values through every method', () => {
     const target = sqliteTargetTable(store.db, { table: 't', dateColumn: 'd' });
     for (const bad of HOSTILE_DATES) {
       const d = bad as IsoDate;
-      await expect(tracker.create([aRequest('x', 'P', '2025-05-01', T0, { gameDate: d })])).rejects.toThrow(/requests\[0\]\.gameDate: .* is not a calendar date/);
+      await expect(tracker.create([aRequest('x', 'P', '2025-05-01', T0, { gameDate: d })])).rejects.toThrow(
+        /requests\[0\]\.gameDate: .* is not a calendar date/,
+      );
       await expect(tracker.forWindow({ processorName: 'P', start: d, end: day })).rejects.toThrow(SqliteInputError);
       await expect(tracker.forWindow({ processorName: 'P', start: day, end: d })).rejects.toThrow(/^\[smart-backfill\] \[sqlite\] end: /);
       await expect(schedule.expectedDates({ processorName: 'P', start: d, end: day })).rejects.toThrow(/start: /);
       await expect(target.recordCounts({ processorName: 'P', start: day, end: d })).rejects.toThrow(/end: /);
-      await expect(runLog.hold({ processorName: 'P', runDate: d, heldAt: T0, reason: 'backfill_queued', waitingFor: [] })).rejects.toThrow(/runDate: /);
-      await expect(runLog.hold({ processorName: 'P', runDate: day, heldAt: T0, reason: 'backfill_queued', waitingFor: [day, d] })).rejects.toThrow(/waitingFor\[1\]: /);
+      await expect(runLog.hold({ processorName: 'P', runDate: d, heldAt: T0, reason: 'backfill_queued', waitingFor: [] })).rejects.toThrow(
+        /runDate: /,
+      );
+      await expect(
+        runLog.hold({ processorName: 'P', runDate: day, heldAt: T0, reason: 'backfill_queued', waitingFor: [day, d] }),
+      ).rejects.toThrow(/waitingFor\[1\]: /);
       await expect(runLog.release('P', d, 'resumed', T0)).rejects.toThrow(/runDate: /);
-      await expect(alertLog.upsertOpen({ alertKey: 'k', processorName: 'P', reason: 'gap_exceeds_threshold', runDate: day, missingDates: [d], lastError: null, openedAt: T0, at: T0 })).rejects.toThrow(/missingDates\[0\]: /);
+      await expect(
+        alertLog.upsertOpen({
+          alertKey: 'k',
+          processorName: 'P',
+          reason: 'gap_exceeds_threshold',
+          runDate: day,
+          missingDates: [d],
+          lastError: null,
+          openedAt: T0,
+          at: T0,
+        }),
+      ).rejects.toThrow(/missingDates\[0\]: /);
     }
     // strings that cannot survive UTF-8 are refused, not mangled
-    await expect(tracker.create([aRequest('x', 'bad\uD800', '2025-05-01', T0)])).rejects.toThrow(/processorName: contains an unpaired UTF-16 surrogate/);
+    await expect(tracker.create([aRequest('x', 'bad\uD800', '2025-05-01', T0)])).rejects.toThrow(
+      /processorName: contains an unpaired UTF-16 surrogate/,
+    );
     const [failed] = await store.queue.publish([{ id: 'x\uDC00', data: '{}', attributes: {} }]);
     expect(failed).toMatchObject({ _tag: 'PublishFailed', error: expect.stringMatching(/messages\[0\]\.id: contains an unpaired/) });
     expect(schemaOf(store)).toEqual(before);

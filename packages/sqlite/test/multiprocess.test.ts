@@ -14,7 +14,9 @@ type Mode = 'engine' | 'direct';
 /** `direct` always runs (it needs nothing but this package); `engine` when the engine loads. */
 const MODES: Mode[] = engine?.createWorker !== undefined ? ['engine', 'direct'] : ['direct'];
 const encode = (r: BackfillRequest): QueueMessage =>
-  engine !== undefined ? engine.queueMessageForRequest(r) : { id: r.requestId, data: JSON.stringify({ request_id: r.requestId }), attributes: { request_id: r.requestId } };
+  engine !== undefined
+    ? engine.queueMessageForRequest(r)
+    : { id: r.requestId, data: JSON.stringify({ request_id: r.requestId }), attributes: { request_id: r.requestId } };
 
 interface Report {
   type: 'done';
@@ -24,7 +26,9 @@ interface Report {
 }
 
 const seedJobs = async (store: SqliteStore, n: number): Promise<void> => {
-  store.db.exec('CREATE TABLE completions (request_id TEXT NOT NULL, worker_id TEXT NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL)');
+  store.db.exec(
+    'CREATE TABLE completions (request_id TEXT NOT NULL, worker_id TEXT NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL)',
+  );
   const start = isoDate('2000-01-01');
   const now = Date.now();
   for (let i = 0; i < n; i += 500) {
@@ -80,7 +84,9 @@ const checkExactlyOnce = (store: SqliteStore, n: number): void => {
   expect(db.prepare('SELECT COUNT(*) AS runs, COUNT(DISTINCT request_id) AS jobs FROM completions').get()).toEqual({ runs: n, jobs: n });
   expect(db.prepare('SELECT request_id, COUNT(*) AS c FROM completions GROUP BY request_id HAVING c > 1').all()).toEqual([]);
   // the run that counted is the attempt the tracker completed
-  expect(db.prepare('SELECT COUNT(*) AS n FROM completions c JOIN backfill_requests r USING (request_id) WHERE c.attempt <> r.attempt').get()).toEqual({ n: 0 });
+  expect(
+    db.prepare('SELECT COUNT(*) AS n FROM completions c JOIN backfill_requests r USING (request_id) WHERE c.attempt <> r.attempt').get(),
+  ).toEqual({ n: 0 });
   expect(db.prepare(`SELECT COUNT(*) AS n FROM backfill_queue WHERE state <> 'acked'`).get()).toEqual({ n: 0 });
 };
 
@@ -90,12 +96,22 @@ describe('several processes opening a new file at once', () => {
     const db = tmp.file('fresh.db');
     try {
       const children = Array.from({ length: 4 }, () =>
-        fork(fileURLToPath(new URL('./fixtures/mp-open.ts', import.meta.url)), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], env: { ...process.env, SB_DB: db }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+        fork(fileURLToPath(new URL('./fixtures/mp-open.ts', import.meta.url)), [], {
+          cwd: ROOT,
+          execArgv: ['--import', 'tsx'],
+          env: { ...process.env, SB_DB: db },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        }),
       );
-      const reports = await Promise.all(children.map((c) => new Promise<{ version: number; errors: string[] }>((resolve, reject) => {
-        c.once('message', (m) => resolve(m as { version: number; errors: string[] }));
-        c.once('exit', (code) => reject(new Error(`opener exited (${code}) without a report`)));
-      })));
+      const reports = await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<{ version: number; errors: string[] }>((resolve, reject) => {
+              c.once('message', (m) => resolve(m as { version: number; errors: string[] }));
+              c.once('exit', (code) => reject(new Error(`opener exited (${code}) without a report`)));
+            }),
+        ),
+      );
       for (const r of reports) expect(r).toEqual({ version: SCHEMA_VERSION, errors: [] });
       const store = openSqliteStore({ path: db });
       expect(store.db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'backfill_requests'`).pluck().get()).toBe(1);
@@ -124,7 +140,11 @@ describe.each(MODES)('several processes on one file (worker: %s)', (mode) => {
       // the work was really shared
       expect(reports.filter((r) => (r.outcomes['Completed'] ?? 0) > 0).length).toBeGreaterThan(1);
       checkExactlyOnce(store, JOBS);
-      if (process.env['SB_MP_VERBOSE'] === '1') console.log(mode, reports.map((r) => [r.workerId, r.outcomes]));
+      if (process.env['SB_MP_VERBOSE'] === '1')
+        console.log(
+          mode,
+          reports.map((r) => [r.workerId, r.outcomes]),
+        );
     } finally {
       await store.close();
       tmp.done();
@@ -139,7 +159,10 @@ describe.each(MODES)('several processes on one file (worker: %s)', (mode) => {
       await seedJobs(store, 20);
       const [doomed] = await startTogether([spawnWorker(mode, db, 'doomed', 1_500, { SB_HANG: '1' })]);
       const { requestId } = await doomed!.first;
-      expect(store.db.prepare('SELECT status, lease_owner FROM backfill_requests WHERE request_id = ?').get(requestId)).toEqual({ status: 'processing', lease_owner: 'doomed' });
+      expect(store.db.prepare('SELECT status, lease_owner FROM backfill_requests WHERE request_id = ?').get(requestId)).toEqual({
+        status: 'processing',
+        lease_owner: 'doomed',
+      });
       const exited = new Promise((r) => doomed!.child.once('exit', (_code, signal) => r(signal)));
       doomed!.child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
@@ -150,14 +173,20 @@ describe.each(MODES)('several processes on one file (worker: %s)', (mode) => {
       const reports = await Promise.all(rescuers.map((w) => w.report));
       for (const r of reports) expect(r.errors, `errors in ${r.workerId}`).toEqual([]);
       checkExactlyOnce(store, 20);
-      const killed = store.db.prepare('SELECT status, attempt, lease_owner FROM backfill_requests WHERE request_id = ?').get(requestId) as { status: string; attempt: number };
+      const killed = store.db.prepare('SELECT status, attempt, lease_owner FROM backfill_requests WHERE request_id = ?').get(requestId) as {
+        status: string;
+        attempt: number;
+      };
       expect(killed).toMatchObject({ status: 'completed', attempt: 2 });
       const ranBy = store.db.prepare('SELECT worker_id FROM completions WHERE request_id = ?').pluck().all(requestId);
       expect(ranBy).toHaveLength(1);
       expect(['r1', 'r2']).toContain(ranBy[0]);
       // Redelivered at least once. More is fine: a rescuer may see the message between the end of the
       // delivery lease and the end of the (slightly later) request lease, and put it back once (Busy).
-      const deliveries = store.db.prepare('SELECT delivery_attempt FROM backfill_queue WHERE message_key = ?').pluck().all(requestId) as number[];
+      const deliveries = store.db
+        .prepare('SELECT delivery_attempt FROM backfill_queue WHERE message_key = ?')
+        .pluck()
+        .all(requestId) as number[];
       expect(deliveries).toHaveLength(1);
       expect(deliveries[0]).toBeGreaterThanOrEqual(2);
     } finally {

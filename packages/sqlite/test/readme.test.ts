@@ -10,7 +10,10 @@ const read = (rel: string): string => readFileSync(fileURLToPath(new URL(rel, im
 describe('README example', () => {
   it('is the code this test runs', () => {
     const source = read('./fixtures/readme-example.ts');
-    const region = source.slice(source.indexOf('// #region example\n') + '// #region example\n'.length, source.indexOf('// #endregion example'));
+    const region = source.slice(
+      source.indexOf('// #region example\n') + '// #region example\n'.length,
+      source.indexOf('// #endregion example'),
+    );
     expect(region.length).toBeGreaterThan(500);
     expect(read('../README.md')).toContain(region.trim());
   });
@@ -35,10 +38,17 @@ describe('README example', () => {
       await main(tmp.file('m.db'));
       const store = openSqliteStore({ path: tmp.file('m.db') });
       const blocks = [...read('../README.md').matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!);
-      const statements = blocks.flatMap((b) => b.split(';').map((x) => x.trim()).filter((x) => x.replace(/--.*$/gm, '').trim() !== ''));
+      const statements = blocks.flatMap((b) =>
+        b
+          .split(';')
+          .map((x) => x.trim())
+          .filter((x) => x.replace(/--.*$/gm, '').trim() !== ''),
+      );
       expect(statements).toHaveLength(2);
       const [gaps, success] = statements.map((sql) => store.db.prepare(sql).all());
-      expect(gaps).toEqual([expect.objectContaining({ processor_name: 'PlayerGameSummaryProcessor', gap_detections: 1, total_missing_dates: 2 })]);
+      expect(gaps).toEqual([
+        expect.objectContaining({ processor_name: 'PlayerGameSummaryProcessor', gap_detections: 1, total_missing_dates: 2 }),
+      ]);
       expect(success).toEqual([expect.objectContaining({ processor_name: 'PlayerGameSummaryProcessor', status: 'completed', count: 2 })]);
       await store.close();
     } finally {

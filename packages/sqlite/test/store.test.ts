@@ -38,7 +38,9 @@ describe('openSqliteStore and migrate', () => {
   });
 
   it('names the path it cannot open', () => {
-    expect(() => openSqliteStore({ path: '/nonexistent-dir-sb/x.db' })).toThrow(/^\[smart-backfill\] \[sqlite\] cannot open database "\/nonexistent-dir-sb\/x.db": /);
+    expect(() => openSqliteStore({ path: '/nonexistent-dir-sb/x.db' })).toThrow(
+      /^\[smart-backfill\] \[sqlite\] cannot open database "\/nonexistent-dir-sb\/x.db": /,
+    );
   });
 
   it('a receive waiting when the store closes returns empty', async () => {
@@ -61,7 +63,11 @@ describe('sqlite request tracker', () => {
     const { tracker } = store;
     const r1 = await tracker.create([aRequest('r1', 'P', '2025-05-01', T0), aRequest('r2', 'P', '2025-05-02', T0)]);
     expect(r1.created.map((r) => r.requestId)).toEqual(['r1', 'r2']);
-    const again = await tracker.create([aRequest('r1', 'P', '2025-05-01', T0), aRequest('r3', 'P', '2025-05-02', T0 + 1), aRequest('r4', 'Q', '2025-05-02', T0)]);
+    const again = await tracker.create([
+      aRequest('r1', 'P', '2025-05-01', T0),
+      aRequest('r3', 'P', '2025-05-02', T0 + 1),
+      aRequest('r4', 'Q', '2025-05-02', T0),
+    ]);
     expect(again.created.map((r) => r.requestId)).toEqual(['r4']);
     expect(again.existing.map((r) => r.requestId)).toEqual(['r1', 'r2']);
 
@@ -71,12 +77,18 @@ describe('sqlite request tracker', () => {
     expect(stale).toMatchObject({ _tag: 'Err', error: { _tag: 'StaleAttempt' } });
     const done = await tracker.apply('r1', { _tag: 'Complete', at: T0 + 30, attempt: 1 });
     expect(done).toMatchObject({ _tag: 'Ok', value: { status: 'completed', completedAt: T0 + 30, attempt: 1, leaseOwner: null } });
-    expect(await tracker.apply('nope', { _tag: 'Complete', at: T0, attempt: 1 })).toMatchObject({ _tag: 'Err', error: { _tag: 'NotFound' } });
+    expect(await tracker.apply('nope', { _tag: 'Complete', at: T0, attempt: 1 })).toMatchObject({
+      _tag: 'Err',
+      error: { _tag: 'NotFound' },
+    });
 
     // completed frees the date: a new request may be created for it
     expect((await tracker.create([aRequest('r5', 'P', '2025-05-01', T0 + 40)])).created).toHaveLength(1);
     const window = await tracker.forWindow({ processorName: 'P', start: isoDate('2025-05-01'), end: isoDate('2025-05-01') });
-    expect(window.map((r) => [r.requestId, r.status])).toEqual([['r1', 'completed'], ['r5', 'queued']]);
+    expect(window.map((r) => [r.requestId, r.status])).toEqual([
+      ['r1', 'completed'],
+      ['r5', 'queued'],
+    ]);
     expect(await tracker.get('r1')).toMatchObject({ metadata: { pattern: 'smart_backfill', auto_queued: true } });
     await store.close();
   });
@@ -109,7 +121,9 @@ describe('sqlite request tracker', () => {
       .all(T0 - 7 * 86_400_000);
     expect(rows).toEqual([{ processor_name: 'P', status: 'completed', count: 1, avg_duration_min: 3 }]);
     // the view spells the timestamps out
-    expect(store.db.prepare('SELECT requested_at_iso, started_at_iso, completed_at_iso, duration_min FROM backfill_requests_view').get()).toEqual({
+    expect(
+      store.db.prepare('SELECT requested_at_iso, started_at_iso, completed_at_iso, duration_min FROM backfill_requests_view').get(),
+    ).toEqual({
       requested_at_iso: '2025-06-01T00:00:00.000Z',
       started_at_iso: '2025-06-01T00:00:00.000Z',
       completed_at_iso: '2025-06-01T00:03:00.000Z',
@@ -136,7 +150,10 @@ describe('sqlite backfill queue', () => {
     expect(d1?.deliveryAttempt).toBe(1);
     clock.advance(1000);
     const redelivered = await queue.receive({ max: 5, leaseMs: 1000 });
-    expect(redelivered.map((d) => [d.message.id, d.deliveryAttempt])).toEqual([['m1', 2], ['m2', 1]]);
+    expect(redelivered.map((d) => [d.message.id, d.deliveryAttempt])).toEqual([
+      ['m1', 2],
+      ['m2', 1],
+    ]);
     await d1!.ack(); // stale: ignored
     expect(await queue.depth()).toEqual({ ready: 0, leased: 2, acked: 0, dead: 0 });
     await expect(d1!.extendLease(10)).rejects.toThrow(/cannot extend the lease/);
@@ -170,7 +187,10 @@ describe('sqlite backfill queue', () => {
     const waiting = store.queue.receive({ max: 1, leaseMs: 1000, waitMs: 5_000 });
     setTimeout(() => void store.queue.publish([{ id: 'late', data: '{}', attributes: {} }]), 20);
     expect((await waiting).map((d) => d.message.id)).toEqual(['late']);
-    const outcomes = await store.queue.publish([{ id: '', data: '{}', attributes: {} }, { id: 'ok', data: '{}', attributes: {} }]);
+    const outcomes = await store.queue.publish([
+      { id: '', data: '{}', attributes: {} },
+      { id: 'ok', data: '{}', attributes: {} },
+    ]);
     expect(outcomes[0]).toMatchObject({ _tag: 'PublishFailed', error: expect.stringContaining('messages[0].id') });
     expect(outcomes[1]).toMatchObject({ _tag: 'Published', id: 'ok' });
     expect((await store.queue.receive({ max: 1, leaseMs: 60_000 })).map((d) => d.message.id)).toEqual(['ok']);
@@ -205,7 +225,11 @@ describe('sqlite run log and alert log', () => {
     await store.runLog.append(run('a', { outcome: 'failed' })); // idempotent on runId
     await store.runLog.append(run('b', { startedAt: T0 + 1000, metadata: { gap_size: 1, missing_dates: [isoDate('2025-05-04')] } }));
     await store.runLog.append(run('c', { startedAt: T0 + 2000, outcome: 'failed', skipReason: null, errorMessage: 'Missing dependency' }));
-    expect((await store.runLog.runs({ processorName: 'P' })).map((r) => [r.runId, r.outcome])).toEqual([['a', 'skipped'], ['b', 'skipped'], ['c', 'failed']]);
+    expect((await store.runLog.runs({ processorName: 'P' })).map((r) => [r.runId, r.outcome])).toEqual([
+      ['a', 'skipped'],
+      ['b', 'skipped'],
+      ['c', 'failed'],
+    ]);
     expect((await store.runLog.runs({ since: T0 + 1000, until: T0 + 1000 })).map((r) => r.runId)).toEqual(['b']);
     const gaps = store.db
       .prepare(
@@ -215,27 +239,49 @@ describe('sqlite run log and alert log', () => {
          FROM analytics_processor_runs WHERE skip_reason = 'backfill_queued' GROUP BY 1, 2`,
       )
       .all();
-    expect(gaps).toEqual([{ date: '2025-06-01', processor_name: 'P', gap_detections: 2, total_missing_dates: 3, first_missing: '2025-05-03' }]);
+    expect(gaps).toEqual([
+      { date: '2025-06-01', processor_name: 'P', gap_detections: 2, total_missing_dates: 3, first_missing: '2025-05-03' },
+    ]);
     const failures = store.db
-      .prepare(`SELECT SUM(success = 0 AND error_message LIKE '%dependency%') AS dependency_failures, COUNT(*) AS total FROM analytics_processor_runs`)
+      .prepare(
+        `SELECT SUM(success = 0 AND error_message LIKE '%dependency%') AS dependency_failures, COUNT(*) AS total FROM analytics_processor_runs`,
+      )
       .get();
     expect(failures).toEqual({ dependency_failures: 1, total: 3 });
-    expect(store.db.prepare(`SELECT started_on, started_at_iso FROM analytics_processor_runs_view WHERE run_id = 'b'`).get()).toEqual({ started_on: '2025-06-01', started_at_iso: '2025-06-01T00:00:01.000Z' });
+    expect(store.db.prepare(`SELECT started_on, started_at_iso FROM analytics_processor_runs_view WHERE run_id = 'b'`).get()).toEqual({
+      started_on: '2025-06-01',
+      started_at_iso: '2025-06-01T00:00:01.000Z',
+    });
     await store.close();
   });
 
   it('holds, refreshes and releases runs once', async () => {
     const store = openSqliteStore({ path: ':memory:' });
     const { runLog } = store;
-    await runLog.hold({ processorName: 'P', runDate: isoDate('2025-05-10'), heldAt: T0, reason: 'backfill_queued', waitingFor: [isoDate('2025-05-03')] });
-    await runLog.hold({ processorName: 'P', runDate: isoDate('2025-05-10'), heldAt: T0 + 5, reason: 'waiting_for_backfill', waitingFor: [isoDate('2025-05-04')] });
+    await runLog.hold({
+      processorName: 'P',
+      runDate: isoDate('2025-05-10'),
+      heldAt: T0,
+      reason: 'backfill_queued',
+      waitingFor: [isoDate('2025-05-03')],
+    });
+    await runLog.hold({
+      processorName: 'P',
+      runDate: isoDate('2025-05-10'),
+      heldAt: T0 + 5,
+      reason: 'waiting_for_backfill',
+      waitingFor: [isoDate('2025-05-04')],
+    });
     await runLog.hold({ processorName: 'P', runDate: isoDate('2025-05-09'), heldAt: T0 + 6, reason: 'backfill_queued', waitingFor: [] });
     const held = await runLog.heldRuns({ status: 'held' });
     expect(held.map((h) => [h.runDate, h.heldAt, h.reason, h.waitingFor])).toEqual([
       ['2025-05-09', T0 + 6, 'backfill_queued', []],
       ['2025-05-10', T0, 'waiting_for_backfill', ['2025-05-04']],
     ]);
-    const both = await Promise.all([runLog.release('P', isoDate('2025-05-10'), 'resumed', T0 + 9), runLog.release('P', isoDate('2025-05-10'), 'resumed', T0 + 9)]);
+    const both = await Promise.all([
+      runLog.release('P', isoDate('2025-05-10'), 'resumed', T0 + 9),
+      runLog.release('P', isoDate('2025-05-10'), 'resumed', T0 + 9),
+    ]);
     expect(both.filter(Boolean)).toHaveLength(1);
     expect(await runLog.heldRuns({ processorName: 'P', status: 'resumed' })).toMatchObject([{ runDate: '2025-05-10', releasedAt: T0 + 9 }]);
     await store.close();
@@ -244,10 +290,21 @@ describe('sqlite run log and alert log', () => {
   it('opens an alert once, counts sends, resolves once, reopens as a new alert', async () => {
     const store = openSqliteStore({ path: ':memory:' });
     const { alertLog } = store;
-    const base = { alertKey: 'P:gap', processorName: 'P', reason: 'gap_exceeds_threshold' as const, runDate: isoDate('2025-05-10'), missingDates: [isoDate('2025-05-01')], lastError: null, openedAt: T0 };
+    const base = {
+      alertKey: 'P:gap',
+      processorName: 'P',
+      reason: 'gap_exceeds_threshold' as const,
+      runDate: isoDate('2025-05-10'),
+      missingDates: [isoDate('2025-05-01')],
+      lastError: null,
+      openedAt: T0,
+    };
     expect((await alertLog.upsertOpen({ ...base, at: T0 })).created).toBe(true);
     const second = await alertLog.upsertOpen({ ...base, missingDates: [isoDate('2025-05-01'), isoDate('2025-05-02')], at: T0 + 10 });
-    expect(second).toMatchObject({ created: false, record: { openedAt: T0, updatedAt: T0 + 10, missingDates: ['2025-05-01', '2025-05-02'] } });
+    expect(second).toMatchObject({
+      created: false,
+      record: { openedAt: T0, updatedAt: T0 + 10, missingDates: ['2025-05-01', '2025-05-02'] },
+    });
     await alertLog.markSent('P:gap', T0 + 11);
     await alertLog.markSent('P:gap', T0 + 12);
     expect(await alertLog.list({ openOnly: true })).toMatchObject([{ sendCount: 2, lastSentAt: T0 + 12 }]);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeGaps, isoDate, DEFAULT_POLICY } from '@smart-backfill/core';
-import { openSqliteStore, sqliteScheduleSource, sqliteTargetTable, sqliteWindowReader, SqliteConfigError, SqliteStoreError } from '@smart-backfill/sqlite';
+import {
+  openSqliteStore,
+  sqliteScheduleSource,
+  sqliteTargetTable,
+  sqliteWindowReader,
+  SqliteConfigError,
+  SqliteStoreError,
+} from '@smart-backfill/sqlite';
 
 const D = isoDate;
 const Q = (start: string, end: string, processorName = 'PlayerGameSummaryProcessor') => ({ processorName, start: D(start), end: D(end) });
@@ -20,9 +27,18 @@ const seedStore = () => {
   s.run('g5', '2025-11-04', 'Completed');
   s.run('g6', '2025-10-31', 'Final');
   const t = store.db.prepare('INSERT INTO player_game_summary VALUES (?, ?, ?, ?, ?)');
-  for (let i = 0; i < 120; i++) t.run(i, '2025-11-01', 'PlayerGameSummaryProcessor', `2025-11-01 19:${String(i % 60).padStart(2, '0')}:00`, Date.UTC(2025, 10, 1, 20) / 1000);
-  for (let i = 0; i < 40; i++) t.run(i, '2025-11-02', 'PlayerGameSummaryProcessor', '2025-11-02T23:30:00-05:00', Date.UTC(2025, 10, 2, 20) / 1000);
-  for (let i = 0; i < 500; i++) t.run(i, '2025-11-04', 'TeamDefenseGameSummaryProcessor', '2025-11-04 20:00:00', Date.UTC(2025, 10, 4, 20) / 1000);
+  for (let i = 0; i < 120; i++)
+    t.run(
+      i,
+      '2025-11-01',
+      'PlayerGameSummaryProcessor',
+      `2025-11-01 19:${String(i % 60).padStart(2, '0')}:00`,
+      Date.UTC(2025, 10, 1, 20) / 1000,
+    );
+  for (let i = 0; i < 40; i++)
+    t.run(i, '2025-11-02', 'PlayerGameSummaryProcessor', '2025-11-02T23:30:00-05:00', Date.UTC(2025, 10, 2, 20) / 1000);
+  for (let i = 0; i < 500; i++)
+    t.run(i, '2025-11-04', 'TeamDefenseGameSummaryProcessor', '2025-11-04 20:00:00', Date.UTC(2025, 10, 4, 20) / 1000);
   return store;
 };
 
@@ -36,7 +52,9 @@ describe('sqlite schedule source and target table over user tables', () => {
     expect([...(await src.expectedDates(Q('2025-11-01', '2025-11-04')))].sort()).toEqual(['2025-11-01', '2025-11-02', '2025-11-04']);
     const tgt = sqliteTargetTable(store.db, target);
     expect(Object.fromEntries(await tgt.recordCounts(Q('2025-11-01', '2025-11-04')))).toEqual({ '2025-11-01': 120, '2025-11-02': 40 });
-    expect(Object.fromEntries(await tgt.recordCounts(Q('2025-11-01', '2025-11-04', 'TeamDefenseGameSummaryProcessor')))).toEqual({ '2025-11-04': 500 });
+    expect(Object.fromEntries(await tgt.recordCounts(Q('2025-11-01', '2025-11-04', 'TeamDefenseGameSummaryProcessor')))).toEqual({
+      '2025-11-04': 500,
+    });
     await store.close();
   });
 
@@ -60,12 +78,17 @@ describe('sqlite schedule source and target table over user tables', () => {
     // '2025-11-02T23:30:00-05:00' is 2025-11-03 in UTC: date() normalises offsets to UTC
     expect(Object.fromEntries(await byText.recordCounts(Q('2025-11-01', '2025-11-04')))).toEqual({ '2025-11-01': 120, '2025-11-03': 40 });
     // the offset decides the day, at both edges of a one-day window
-    store.db.prepare('INSERT INTO player_game_summary VALUES (?, ?, ?, ?, ?)').run(1, '2025-11-04', 'PlayerGameSummaryProcessor', '2025-11-04T01:00:00+14:00', 0);
+    store.db
+      .prepare('INSERT INTO player_game_summary VALUES (?, ?, ?, ?, ?)')
+      .run(1, '2025-11-04', 'PlayerGameSummaryProcessor', '2025-11-04T01:00:00+14:00', 0);
     expect(Object.fromEntries(await byText.recordCounts(Q('2025-11-03', '2025-11-03')))).toEqual({ '2025-11-03': 41 });
     expect(Object.fromEntries(await byText.recordCounts(Q('0001-01-01', '2025-11-02')))).toEqual({ '2025-11-01': 120 });
     expect(Object.fromEntries(await byText.recordCounts(Q('2025-11-04', '9999-12-31')))).toEqual({});
     const byBigQueryName = sqliteTargetTable(store.db, { ...target, dateColumn: 'played_at', dateColumnType: 'TIMESTAMP' });
-    expect(Object.fromEntries(await byBigQueryName.recordCounts(Q('2025-11-01', '2025-11-04')))).toEqual({ '2025-11-01': 120, '2025-11-03': 41 });
+    expect(Object.fromEntries(await byBigQueryName.recordCounts(Q('2025-11-01', '2025-11-04')))).toEqual({
+      '2025-11-01': 120,
+      '2025-11-03': 41,
+    });
     const byEpoch = sqliteTargetTable(store.db, { ...target, dateColumn: 'played_epoch', dateColumnType: 'epoch-seconds' });
     // (the row added above has epoch 0: 1970-01-01)
     expect(Object.fromEntries(await byEpoch.recordCounts(Q('2025-11-01', '2025-11-04')))).toEqual({ '2025-11-01': 120, '2025-11-02': 40 });
@@ -78,9 +101,15 @@ describe('sqlite schedule source and target table over user tables', () => {
     expect(() => sqliteTargetTable(store.db, { table: 'player_game_summary', dateColumn: 'date_range_start' })).toThrow(
       '[smart-backfill] [sqlite] table "player_game_summary" has no column "date_range_start" (target.dateColumn; columns: player_id, game_date, processor, played_at, played_epoch)',
     );
-    expect(() => sqliteScheduleSource(store.db, { table: 'nba_schedule', dateColumn: 'game_date' })).toThrow(/table "nba_schedule" does not exist \(tables: .*game_schedule/);
-    expect(() => sqliteScheduleSource(store.db, { ...schedule, statuses: [] })).toThrow(/schedule.statuses: with statusColumn "game_status"/);
-    expect(() => sqliteScheduleSource(store.db, { table: 'game_schedule; DROP TABLE x', dateColumn: 'game_date' })).toThrow(SqliteConfigError);
+    expect(() => sqliteScheduleSource(store.db, { table: 'nba_schedule', dateColumn: 'game_date' })).toThrow(
+      /table "nba_schedule" does not exist \(tables: .*game_schedule/,
+    );
+    expect(() => sqliteScheduleSource(store.db, { ...schedule, statuses: [] })).toThrow(
+      /schedule.statuses: with statusColumn "game_status"/,
+    );
+    expect(() => sqliteScheduleSource(store.db, { table: 'game_schedule; DROP TABLE x', dateColumn: 'game_date' })).toThrow(
+      SqliteConfigError,
+    );
     expect(() => sqliteScheduleSource(store.db, { table: 'game_schedule', dateColumn: 'game_date"--' })).toThrow(/not a valid identifier/);
     expect(() => sqliteTargetTable(store.db, { ...target, dateColumnType: 'weird' as never })).toThrow(/dateColumnType must be one of/);
     expect(() => sqliteTargetTable(store.db, { ...target, table: 'main.player_game_summary' })).not.toThrow();
@@ -91,8 +120,12 @@ describe('sqlite schedule source and target table over user tables', () => {
     const store = seedStore();
     const t = sqliteTargetTable(store.db, { ...target, dateColumn: 'played_at' });
     await expect(t.recordCounts(Q('2025-11-01', '2025-11-04'))).rejects.toThrow(SqliteStoreError);
-    await expect(t.recordCounts(Q('2025-11-01', '2025-11-04'))).rejects.toThrow(/column "played_at" holds "2025-11-01 19:00:00", which is not a YYYY-MM-DD date; for timestamps set dateColumnType/);
-    await expect(t.recordCounts({ processorName: 'x', start: '2025-13-01' as never, end: D('2025-11-01') })).rejects.toThrow(/start: "2025-13-01" is not a calendar date/);
+    await expect(t.recordCounts(Q('2025-11-01', '2025-11-04'))).rejects.toThrow(
+      /column "played_at" holds "2025-11-01 19:00:00", which is not a YYYY-MM-DD date; for timestamps set dateColumnType/,
+    );
+    await expect(t.recordCounts({ processorName: 'x', start: '2025-13-01' as never, end: D('2025-11-01') })).rejects.toThrow(
+      /start: "2025-13-01" is not a calendar date/,
+    );
     await store.close();
   });
 });

@@ -37,7 +37,8 @@ export interface FaultOptions {
 
 const checkRate = (name: string, v: number | undefined): number => {
   const r = v ?? 0;
-  if (!Number.isFinite(r) || r < 0 || r > 1) throw new RangeError(`[smart-backfill] [testkit] ${name} must be a probability in [0, 1], got ${String(v)}`);
+  if (!Number.isFinite(r) || r < 0 || r > 1)
+    throw new RangeError(`[smart-backfill] [testkit] ${name} must be a probability in [0, 1], got ${String(v)}`);
   return r;
 };
 
@@ -106,7 +107,10 @@ export interface QueueFaultOptions {
 export const withQueueFaults = (queue: BackfillQueue, options: QueueFaultOptions = {}): BackfillQueue => {
   const failRate = checkRate('publishFailureRate', options.publishFailureRate);
   const ambiguous = checkRate('ambiguousPublishRate', options.ambiguousPublishRate);
-  if (ambiguous > failRate) throw new RangeError('[smart-backfill] [testkit] ambiguousPublishRate must be <= publishFailureRate (ambiguous failures are a share of all failures)');
+  if (ambiguous > failRate)
+    throw new RangeError(
+      '[smart-backfill] [testkit] ambiguousPublishRate must be <= publishFailureRate (ambiguous failures are a share of all failures)',
+    );
   const lostAck = checkRate('lostAckRate', options.lostAckRate);
   const maxDeliveries = options.maxDeliveries ?? 3;
   const random = options.random ?? seededRandom(options.seed ?? 1);

@@ -18,7 +18,8 @@ export class ManualClock implements Clock {
   private seq = 0;
 
   constructor(startMs = Date.UTC(2025, 0, 1)) {
-    if (!Number.isFinite(startMs)) throw new RangeError(`[smart-backfill] [testkit] ManualClock start must be a finite number of epoch ms, got ${String(startMs)}`);
+    if (!Number.isFinite(startMs))
+      throw new RangeError(`[smart-backfill] [testkit] ManualClock start must be a finite number of epoch ms, got ${String(startMs)}`);
     this.current = startMs;
   }
 
@@ -48,7 +49,8 @@ export class ManualClock implements Clock {
 
   /** Move forward by `ms` (≥ 0), waking every sleeper whose deadline is reached. */
   advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`[smart-backfill] [testkit] ManualClock.advance takes ms >= 0, got ${String(ms)}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`[smart-backfill] [testkit] ManualClock.advance takes ms >= 0, got ${String(ms)}`);
     this.set(this.current + ms);
   }
 

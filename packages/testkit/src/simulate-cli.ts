@@ -87,13 +87,18 @@ const num = (flag: string, raw: string | undefined): number | undefined => {
 };
 
 /** Parse flags, run, and say what to print and which exit code to use. Never throws. */
-export const runSimulateCli = async (argv: readonly string[]): Promise<{ readonly code: number; readonly stdout: string; readonly stderr: string }> => {
+export const runSimulateCli = async (
+  argv: readonly string[],
+): Promise<{ readonly code: number; readonly stdout: string; readonly stderr: string }> => {
   try {
     const { values } = parseArgs({ args: [...argv], options: SPEC, strict: true, allowPositionals: false });
     if (values.help === true) return { code: 0, stdout: USAGE, stderr: '' };
     const threshold = num('threshold', values.threshold);
     const lookback = num('lookback', values.lookback);
-    const policy = { ...(threshold === undefined ? {} : { autoBackfillThreshold: threshold }), ...(lookback === undefined ? {} : { lookbackDays: lookback }) };
+    const policy = {
+      ...(threshold === undefined ? {} : { autoBackfillThreshold: threshold }),
+      ...(lookback === undefined ? {} : { lookbackDays: lookback }),
+    };
     const opts: SimulationOptions = {
       seed: num('seed', values.seed) ?? 20251116,
       processors: num('processors', values.processors),

@@ -80,12 +80,14 @@ const DAY = 86_400_000;
 
 const rate = (name: string, v: number | undefined, dflt: number): number => {
   const r = v ?? dflt;
-  if (typeof r !== 'number' || !Number.isFinite(r) || r < 0 || r > 1) throw new RangeError(`[smart-backfill] [testkit] simulate: ${name} must be a probability in [0, 1], got ${String(v)}`);
+  if (typeof r !== 'number' || !Number.isFinite(r) || r < 0 || r > 1)
+    throw new RangeError(`[smart-backfill] [testkit] simulate: ${name} must be a probability in [0, 1], got ${String(v)}`);
   return r;
 };
 const whole = (name: string, v: number | undefined, dflt: number, min: number): number => {
   const n = v ?? dflt;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new RangeError(`[smart-backfill] [testkit] simulate: ${name} must be a whole number >= ${min}, got ${String(v)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
+    throw new RangeError(`[smart-backfill] [testkit] simulate: ${name} must be a whole number >= ${min}, got ${String(v)}`);
   return n;
 };
 
@@ -118,7 +120,9 @@ interface Episode {
  */
 export const simulate = async (options: SimulationOptions): Promise<SimulationReport> => {
   if (typeof options !== 'object' || options === null || !Number.isInteger(options.seed)) {
-    throw new RangeError(`[smart-backfill] [testkit] simulate: seed must be a whole number, got ${String((options as { seed?: unknown } | null)?.seed)}`);
+    throw new RangeError(
+      `[smart-backfill] [testkit] simulate: seed must be a whole number, got ${String((options as { seed?: unknown } | null)?.seed)}`,
+    );
   }
   const seed = options.seed;
   const nProcessors = whole('processors', options.processors, 20, 1);
@@ -130,7 +134,9 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
   if (outageShare + partialShare > 1) throw new RangeError('[smart-backfill] [testkit] simulate: outageShare + partialShare must be <= 1');
   const [outMin, outMax] = options.outageDays ?? [2, 8];
   if (!Number.isInteger(outMin) || !Number.isInteger(outMax) || outMin < 1 || outMax < outMin) {
-    throw new RangeError(`[smart-backfill] [testkit] simulate: outageDays must be [min, max] whole days with 1 <= min <= max, got ${JSON.stringify(options.outageDays)}`);
+    throw new RangeError(
+      `[smart-backfill] [testkit] simulate: outageDays must be [min, max] whole days with 1 <= min <= max, got ${JSON.stringify(options.outageDays)}`,
+    );
   }
   const backfillFailureRate = rate('backfillFailureRate', options.backfillFailureRate, 0.02);
   const publishFailureRate = rate('publishFailureRate', options.publishFailureRate, 0.2);
@@ -146,10 +152,13 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
   const density = rate('scheduleDensity', options.scheduleDensity, 0.85);
   const [bfMin, bfMax] = options.backfillMinutes ?? [1, 20];
   if (!Number.isInteger(bfMin) || !Number.isInteger(bfMax) || bfMin < 0 || bfMax < bfMin) {
-    throw new RangeError(`[smart-backfill] [testkit] simulate: backfillMinutes must be [min, max] whole minutes with 0 <= min <= max, got ${JSON.stringify(options.backfillMinutes)}`);
+    throw new RangeError(
+      `[smart-backfill] [testkit] simulate: backfillMinutes must be [min, max] whole minutes with 0 <= min <= max, got ${JSON.stringify(options.backfillMinutes)}`,
+    );
   }
   const policyResult = validatePolicy(options.policy ?? {}, DEFAULT_POLICY);
-  if (policyResult._tag === 'Err') throw new RangeError(`[smart-backfill] [testkit] simulate: ${policyResult.error.map((p) => p.message).join('; ')}`);
+  if (policyResult._tag === 'Err')
+    throw new RangeError(`[smart-backfill] [testkit] simulate: ${policyResult.error.map((p) => p.message).join('; ')}`);
   const policy = policyResult.value;
   const start = isoDate(options.startDate ?? '2025-01-01');
   const fullRows = policy.minRecordsPerDate * 2;
@@ -201,7 +210,18 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
     if (set.has(d)) return;
     let ep = openEpisode.get(name);
     if (ep === undefined) {
-      ep = { processor: name, startedAt: clock.now(), endedAt: null, detectedAt: null, maxSeenGap: 0, dates: new Set(), injected: new Set(), escalatedNotices: 0, reasons: new Set(), person: false };
+      ep = {
+        processor: name,
+        startedAt: clock.now(),
+        endedAt: null,
+        detectedAt: null,
+        maxSeenGap: 0,
+        dates: new Set(),
+        injected: new Set(),
+        escalatedNotices: 0,
+        reasons: new Set(),
+        person: false,
+      };
       openEpisode.set(name, ep);
       episodes.push(ep);
     }
@@ -373,7 +393,8 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
       const k = key(r.processorName, r.gameDate);
       if (seen.has(k)) {
         duplicateActiveMoments++;
-        if (duplicateActiveMoments <= 5) violations.push(`two active requests for ${r.processorName} ${r.gameDate} (${where}, t=${new Date(clock.now()).toISOString()})`);
+        if (duplicateActiveMoments <= 5)
+          violations.push(`two active requests for ${r.processorName} ${r.gameDate} (${where}, t=${new Date(clock.now()).toISOString()})`);
         return;
       }
       seen.add(k);
@@ -409,7 +430,8 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
       const again = n.missingDates.filter((d) => before.has(d));
       if (again.length > 0) {
         repeatAlerts++;
-        if (repeatAlerts <= 5) violations.push(`repeat alert for ${n.processorName}: ${again.join(', ')} were already in an earlier escalation (${n.reason})`);
+        if (repeatAlerts <= 5)
+          violations.push(`repeat alert for ${n.processorName}: ${again.join(', ')} were already in an earlier escalation (${n.reason})`);
       }
       for (const d of n.missingDates) before.add(d);
       const ep = openEpisode.get(n.processorName);
@@ -435,7 +457,11 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
       if (dates.length > 0) {
         const first = dates[0] as IsoDate;
         const last = dates[dates.length - 1] as IsoDate;
-        const active = new Set((await store.tracker.forWindow({ processorName: p.processor, start: first, end: last })).filter((r) => isActive(r.status)).map((r) => r.gameDate));
+        const active = new Set(
+          (await store.tracker.forWindow({ processorName: p.processor, start: first, end: last }))
+            .filter((r) => isActive(r.status))
+            .map((r) => r.gameDate),
+        );
         const fresh: NewBackfillRequest[] = dates
           .filter((d) => !active.has(d))
           .map((gameDate) => ({
@@ -488,7 +514,10 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
       const s = slot.proc.dead ? (workers[i] = makeWorker()) : slot;
       s.inflight = s.worker
         .runOnce()
-        .then(() => undefined, () => undefined)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
         .finally(() => {
           s.inflight = null;
         });
@@ -550,7 +579,8 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
     passed = date;
     for (const name of names) {
       if (!(expected.get(name) as Set<IsoDate>).has(date)) continue;
-      if (store.target.count(name, date) < policy.minRecordsPerDate) markMissing(name, date, inOutage.has(name) || manifested.has(key(name, date)));
+      if (store.target.count(name, date) < policy.minRecordsPerDate)
+        markMissing(name, date, inOutage.has(name) || manifested.has(key(name, date)));
     }
     manifested.clear();
     readNotices();
@@ -567,7 +597,8 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
   // ---- the reckoning ----
   const all = store.requests();
   const lost = all.filter((r) => isActive(r.status));
-  for (const r of lost.slice(0, 10)) violations.push(`lost request ${r.requestId} (${r.processorName} ${r.gameDate}) still ${r.status} at the end`);
+  for (const r of lost.slice(0, 10))
+    violations.push(`lost request ${r.requestId} (${r.processorName} ${r.gameDate}) still ${r.status} at the end`);
   const requested = new Set(all.map((r) => key(r.processorName, r.gameDate)));
   let lostDates = 0;
   let missingDatesAtEnd = 0;
@@ -590,7 +621,9 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
   // Escalating a date whose backfill failed maxAttempts times is the policy working, not a lapse.
   const keepsFailing = (e: Episode): boolean => e.reasons.size > 0 && [...e.reasons].every((r) => r === 'backfill_keeps_failing');
   const smallKeepsFailing = small.filter((e) => keepsFailing(e) && e.endedAt !== null);
-  const smallNeedingPerson = small.filter((e) => !smallKeepsFailing.includes(e) && (e.person || e.escalatedNotices > 0 || e.endedAt === null));
+  const smallNeedingPerson = small.filter(
+    (e) => !smallKeepsFailing.includes(e) && (e.person || e.escalatedNotices > 0 || e.endedAt === null),
+  );
   const largeNotAlerted = large.filter((e) => e.escalatedNotices === 0);
   for (const e of smallNeedingPerson.slice(0, 10)) violations.push(`small gap not healed by itself: ${describeEp(e)}`);
   for (const e of largeNotAlerted.slice(0, 10)) violations.push(`large gap never alerted: ${describeEp(e)}`);
@@ -612,7 +645,9 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
     staleHeldRuns++;
     if (staleExamples.length < 3) {
       const without = h.waitingFor.filter((d) => !completedDates.has(key(h.processorName, d)));
-      staleExamples.push(`${h.processorName} ${h.runDate} waits for ${h.waitingFor.join(',')}${without.length > 0 ? `; no completed request for ${without.join(',')}` : '; all have completed requests'}`);
+      staleExamples.push(
+        `${h.processorName} ${h.runDate} waits for ${h.waitingFor.join(',')}${without.length > 0 ? `; no completed request for ${without.join(',')}` : '; all have completed requests'}`,
+      );
     }
   }
   const messages = store.queueState().messages;

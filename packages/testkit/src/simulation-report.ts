@@ -86,7 +86,10 @@ export const formatReport = (r: SimulationReport): string => {
   const rows: [string, string][] = [
     ['seed', String(r.seed)],
     ['processors × days', `${r.processors} × ${r.days}`],
-    ['policy', `threshold ${r.policy.autoBackfillThreshold}, lookback ${r.policy.lookbackDays}, maxAttempts ${r.policy.maxAttempts}, blockOn ${r.policy.blockOn}`],
+    [
+      'policy',
+      `threshold ${r.policy.autoBackfillThreshold}, lookback ${r.policy.lookbackDays}, maxAttempts ${r.policy.maxAttempts}, blockOn ${r.policy.blockOn}`,
+    ],
     ['— injected', ''],
     ['failed daily runs', String(r.injected.failedRuns)],
     ['partial writes', String(r.injected.partialWrites)],
@@ -116,11 +119,17 @@ export const formatReport = (r: SimulationReport): string => {
     ['runs held', String(r.runsHeld)],
     ['stale held runs at end', String(r.staleHeldRuns)],
     ...r.staleHeldExamples.map((e): [string, string] => ['  e.g.', e]),
-    ['time to recovery, min (median/p90/max)', `${fmt(r.recoveryMinutes.median)} / ${fmt(r.recoveryMinutes.p90)} / ${fmt(r.recoveryMinutes.max)}`],
+    [
+      'time to recovery, min (median/p90/max)',
+      `${fmt(r.recoveryMinutes.median)} / ${fmt(r.recoveryMinutes.p90)} / ${fmt(r.recoveryMinutes.max)}`,
+    ],
     ['slowest recovery', r.slowestRecovery ?? '-'],
     ['manual interventions', String(r.manualInterventions)],
     ['escalation notices (healed, reminders)', `${r.alerts.escalatedNotices} (${r.alerts.healedNotices}, ${r.alerts.reminderNotices})`],
-    ['notices per escalated gap (min/mean/max)', `${fmt(r.alerts.perEscalatedGap.min)} / ${fmt(r.alerts.perEscalatedGap.mean)} / ${fmt(r.alerts.perEscalatedGap.max)}`],
+    [
+      'notices per escalated gap (min/mean/max)',
+      `${fmt(r.alerts.perEscalatedGap.min)} / ${fmt(r.alerts.perEscalatedGap.mean)} / ${fmt(r.alerts.perEscalatedGap.max)}`,
+    ],
     ['requests (completed, failed, manual)', `${r.requests.created} (${r.requests.completed}, ${r.requests.failed}, ${r.requests.manual})`],
     ['max attempt / max deliveries of a message', `${r.requests.maxAttempt} / ${r.requests.maxDeliveriesOfOneMessage}`],
     ['simulated days / steps', `${r.simulatedDays} / ${r.steps}`],

@@ -102,7 +102,12 @@ describe('withQueueFaults', () => {
   it('reports clean failures as unsent and ambiguous ones as sent, in order', async () => {
     const inner = recordingQueue();
     const events: string[] = [];
-    const q = withQueueFaults(inner, { seed: 3, publishFailureRate: 0.5, ambiguousPublishRate: 0.25, onFault: (f) => events.push(`${f.kind}:${f.id}`) });
+    const q = withQueueFaults(inner, {
+      seed: 3,
+      publishFailureRate: 0.5,
+      ambiguousPublishRate: 0.25,
+      onFault: (f) => events.push(`${f.kind}:${f.id}`),
+    });
     const ids = Array.from({ length: 400 }, (_, i) => `r${i}`);
     const outcomes = await q.publish(ids.map(msg));
     expect(outcomes.map((o) => o.id)).toEqual(ids);

@@ -43,7 +43,13 @@ describe('simulate', () => {
     expect(r.injected.publishFailures).toBeGreaterThan(r.injected.ambiguousPublishes);
     expect(r.injected.lostAcks).toBeGreaterThan(0);
     expect(r.requests.maxDeliveriesOfOneMessage).toBeGreaterThanOrEqual(3);
-    expect(Object.keys(r.injected.crashesByPoint).sort()).toEqual(['after-claim', 'after-complete', 'after-receive', 'after-run', 'during-run']);
+    expect(Object.keys(r.injected.crashesByPoint).sort()).toEqual([
+      'after-claim',
+      'after-complete',
+      'after-receive',
+      'after-run',
+      'during-run',
+    ]);
     expect(r.requests.completed).toBeGreaterThan(r.gaps.created);
   });
 
@@ -90,7 +96,9 @@ describe('simulate', () => {
   });
 
   it('names the bad option', async () => {
-    await expect(simulate({ seed: 1, dailyFailureRate: 1.5 })).rejects.toThrow(/dailyFailureRate must be a probability in \[0, 1\], got 1.5/);
+    await expect(simulate({ seed: 1, dailyFailureRate: 1.5 })).rejects.toThrow(
+      /dailyFailureRate must be a probability in \[0, 1\], got 1.5/,
+    );
     await expect(simulate({ seed: 1, processors: 0 })).rejects.toThrow(/processors must be a whole number >= 1, got 0/);
     await expect(simulate({ seed: 1, publishFailureRate: 0.1, ambiguousPublishRate: 0.2 })).rejects.toThrow(/ambiguousPublishRate/);
     await expect(simulate({ seed: 1.5 })).rejects.toThrow(/seed must be a whole number/);

@@ -15,12 +15,15 @@ export const alertTestCommand = async (out: Output, opts: Record<string, unknown
   const config = await configFrom(out, opts);
   const only = typeof opts['processor'] === 'string' ? opts['processor'] : undefined;
   if (only !== undefined && !config.processors.some((p) => p.name === only)) {
-    throw badInput(`--processor: unknown processor ${JSON.stringify(only)} (configured: ${config.processors.map((p) => p.name).join(', ')})`);
+    throw badInput(
+      `--processor: unknown processor ${JSON.stringify(only)} (configured: ${config.processors.map((p) => p.name).join(', ')})`,
+    );
   }
   // Retries take a while (backoff): say so as they happen, on stderr.
   const logger: AlertsLogger = {
     warn: (message, fields) => {
-      if (fields?.['delayMs'] !== undefined) out.warn(out.c.dim(`${message} in ${String(fields['delayMs'])} ms (${String(fields['error'] ?? '')})`));
+      if (fields?.['delayMs'] !== undefined)
+        out.warn(out.c.dim(`${message} in ${String(fields['delayMs'])} ms (${String(fields['error'] ?? '')})`));
     },
     error: () => undefined,
   };
@@ -41,7 +44,8 @@ export const alertTestCommand = async (out: Output, opts: Record<string, unknown
     out.line(`  ${f.title}`);
     for (const l of f.text.split('\n')) out.line(c.dim(`    ${l}`));
     for (const name of report.delivered) out.line(`  ${c.green(out.tty ? '✓' : 'ok')} ${name}: delivered`);
-    for (const x of failed) out.line(`  ${c.red(out.tty ? '✗' : 'FAILED')} ${x.channel}: ${x.error.replace(`channel ${JSON.stringify(x.channel)}: `, '')}`);
+    for (const x of failed)
+      out.line(`  ${c.red(out.tty ? '✗' : 'FAILED')} ${x.channel}: ${x.error.replace(`channel ${JSON.stringify(x.channel)}: `, '')}`);
     out.line(failed.length === 0 ? 'every channel delivered' : `${failed.length} of ${alerter.channels.length} channel(s) failed`);
   }
   return failed.length === 0 ? ExitCode.ok : ExitCode.error;

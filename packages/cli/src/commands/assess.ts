@@ -126,7 +126,11 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
       asOf: o.today,
       expectedDates: data.expectedDates,
       recordCounts: data.recordCounts,
-      policy: { lookbackDays: o.days, criticalLookbackDays: Math.min(p.policy.criticalLookbackDays, o.days), minRecordsPerDate: p.policy.minRecordsPerDate },
+      policy: {
+        lookbackDays: o.days,
+        criticalLookbackDays: Math.min(p.policy.criticalLookbackDays, o.days),
+        minRecordsPerDate: p.policy.minRecordsPerDate,
+      },
     });
     const expected = new Set(data.expectedDates.filter((d) => d >= windowStart && d <= windowEnd));
     const missing = new Set(a.missingDates);
@@ -139,10 +143,23 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
     }
     const healedSince = [...seen].filter((d) => !missing.has(d)).sort();
     const gaps = missing.size + healedSince.length;
-    gapFrequency = { windowStart, windowEnd, expectedDates: expected.size, missingNow: a.missingDates, healedSince, gaps, gapsPer30Days: (gaps * 30) / o.days };
+    gapFrequency = {
+      windowStart,
+      windowEnd,
+      expectedDates: expected.size,
+      missingNow: a.missingDates,
+      healedSince,
+      gaps,
+      gapsPer30Days: (gaps * 30) / o.days,
+    };
     rowsPerDate = [...expected].map((d) => data.recordCounts.get(d) ?? 0);
-    observedGapSizes = toRuns([...missing, ...healedSince]).map((run) => [...missing, ...healedSince].filter((d) => d >= run.start && d <= run.end).length);
-    gapsMeasure = expected.size === 0 ? unmeasured(`the schedule lists no dates from ${windowStart} to ${windowEnd}, so there is nothing to miss`) : gapFrequency.gapsPer30Days;
+    observedGapSizes = toRuns([...missing, ...healedSince]).map(
+      (run) => [...missing, ...healedSince].filter((d) => d >= run.start && d <= run.end).length,
+    );
+    gapsMeasure =
+      expected.size === 0
+        ? unmeasured(`the schedule lists no dates from ${windowStart} to ${windowEnd}, so there is nothing to miss`)
+        : gapFrequency.gapsPer30Days;
   } catch (e) {
     gapsMeasure = unmeasured(`could not read the schedule and target table: ${messageOf(e)}`);
   }
@@ -163,7 +180,9 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
         };
   const depMeasure: Measurement =
     dependencyFailures === null
-      ? unmeasured(`no runs of ${name} in the run log from ${windowStart} to ${o.today}: runs are recorded when they go through \`smart-backfill run\` or the guard`)
+      ? unmeasured(
+          `no runs of ${name} in the run log from ${windowStart} to ${o.today}: runs are recorded when they go through \`smart-backfill run\` or the guard`,
+        )
       : dependencyFailures.pct;
 
   // 3. Manual backfill time: manual requests' durations, per week.
@@ -172,10 +191,18 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
   let manualMeasure: Measurement;
   const manual = periodRequests.filter((r) => r.requestType === 'manual');
   if (o.manualMinutesPerWeek !== undefined) {
-    manualBackfill = { source: 'option', manualRequests: manual.length, timed: 0, totalMinutes: o.manualMinutesPerWeek * weeks, minutesPerWeek: o.manualMinutesPerWeek };
+    manualBackfill = {
+      source: 'option',
+      manualRequests: manual.length,
+      timed: 0,
+      totalMinutes: o.manualMinutesPerWeek * weeks,
+      minutesPerWeek: o.manualMinutesPerWeek,
+    };
     manualMeasure = o.manualMinutesPerWeek;
   } else if (anyRequest.length === 0) {
-    manualMeasure = unmeasured(`no backfill requests were ever tracked for ${name}: manual backfills done outside smart-backfill leave no trace (pass --manual-minutes <per week>)`);
+    manualMeasure = unmeasured(
+      `no backfill requests were ever tracked for ${name}: manual backfills done outside smart-backfill leave no trace (pass --manual-minutes <per week>)`,
+    );
   } else {
     let ms = 0;
     let timed = 0;
@@ -204,7 +231,9 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
     manualBackfillMinutesPerWeek: manualMeasure,
     ...(o.alternativesConsidered === true ? { simplerAlternativesConsidered: true } : {}),
   });
-  const detectedSizes = periodRuns.filter((r) => r.skipReason !== null && GAP_SKIP_REASONS.includes(r.skipReason)).map((r) => r.metadata.gap_size ?? r.metadata.missing_dates?.length ?? 0);
+  const detectedSizes = periodRuns
+    .filter((r) => r.skipReason !== null && GAP_SKIP_REASONS.includes(r.skipReason))
+    .map((r) => r.metadata.gap_size ?? r.metadata.missing_dates?.length ?? 0);
   const suggestion = suggestPolicy({
     rowsPerDate: rowsPerDate.filter((n) => n > 0),
     gapSizes: detectedSizes.length > 0 ? detectedSizes : observedGapSizes,
@@ -248,14 +277,20 @@ export const printAssessment = (out: Output, r: ProcessorAssessment): void => {
   out.line(
     `    gap frequency         ${gWhy !== undefined ? c.dim(`not computed: ${gWhy}`) : level('gapsPer30Days')}` +
       (g !== null && gWhy === undefined
-        ? c.dim(`  (${g.gaps} gap date(s) of ${g.expectedDates} scheduled from ${g.windowStart} to ${g.windowEnd}: ${g.missingNow.length} missing now, ${g.healedSince.length} healed since)`)
+        ? c.dim(
+            `  (${g.gaps} gap date(s) of ${g.expectedDates} scheduled from ${g.windowStart} to ${g.windowEnd}: ${g.missingNow.length} missing now, ${g.healedSince.length} healed since)`,
+          )
         : ''),
   );
   const d = r.dependencyFailures;
   const dWhy = why('dependencyFailurePct');
   out.line(
     `    dependency failures   ${dWhy !== undefined ? c.dim(`not computed: ${dWhy}`) : level('dependencyFailurePct')}` +
-      (d !== null ? c.dim(`  (${d.dependencyFailures} of ${d.runs} runs: ${d.heldRuns} held, ${d.escalations} escalated, ${d.dependencyErrors} failed naming a dependency)`) : ''),
+      (d !== null
+        ? c.dim(
+            `  (${d.dependencyFailures} of ${d.runs} runs: ${d.heldRuns} held, ${d.escalations} escalated, ${d.dependencyErrors} failed naming a dependency)`,
+          )
+        : ''),
   );
   const m = r.manualBackfill;
   const mWhy = why('manualBackfillMinutesPerWeek');

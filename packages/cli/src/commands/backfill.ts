@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { addDays, analyzeGaps, dateRange, diffDays, isActive, type BackfillRequest, type IsoDate, type NewBackfillRequest, type RequestPriority } from '@smart-backfill/core';
+import {
+  addDays,
+  analyzeGaps,
+  dateRange,
+  diffDays,
+  isActive,
+  type BackfillRequest,
+  type IsoDate,
+  type NewBackfillRequest,
+  type RequestPriority,
+} from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
 import { formatDates } from '../format/dates.js';
 import { dateOption } from '../options.js';
@@ -54,7 +64,9 @@ export const planManualBackfill = async (
       candidates = [...a.missingDates];
     } else candidates = [...new Set(window.expectedDates)].filter((d) => d >= from && d <= to).sort();
   }
-  const active = new Set((await rt.tracker.forWindow({ processorName: name, start: from, end: to })).filter((r) => isActive(r.status)).map((r) => r.gameDate));
+  const active = new Set(
+    (await rt.tracker.forWindow({ processorName: name, start: from, end: to })).filter((r) => isActive(r.status)).map((r) => r.gameDate),
+  );
   return {
     processorName: name,
     from,
@@ -125,7 +137,10 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
   const priority = (typeof opts['priority'] === 'string' ? opts['priority'] : 'high') as RequestPriority;
   const requestedBy = typeof opts['by'] === 'string' ? opts['by'] : (out.io.env['USER'] ?? out.io.env['USERNAME'] ?? 'cli');
   return withRuntime(out, opts, async (rt) => {
-    const plan = await planManualBackfill(rt, name, from, to, { onlyMissing: opts['onlyMissing'] === true, allDates: opts['allDates'] === true });
+    const plan = await planManualBackfill(rt, name, from, to, {
+      onlyMissing: opts['onlyMissing'] === true,
+      allDates: opts['allDates'] === true,
+    });
     const scope = opts['onlyMissing'] === true ? 'missing or incomplete dates' : opts['allDates'] === true ? 'dates' : 'scheduled dates';
     if (opts['dryRun'] === true) {
       if (out.json) out.printJson({ dryRun: true, ...plan });
@@ -141,7 +156,12 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
     if (out.tty && out.io.stderr.isTTY === true && plan.toQueue.length > 1) {
       const { default: progress } = await import('cli-progress');
       bar = new progress.SingleBar(
-        { stream: out.io.stderr as NodeJS.WritableStream, format: `queueing ${name} {bar} {value}/{total}`, hideCursor: true, clearOnComplete: true },
+        {
+          stream: out.io.stderr as NodeJS.WritableStream,
+          format: `queueing ${name} {bar} {value}/{total}`,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
         progress.Presets.shades_classic,
       );
       bar.start(plan.toQueue.length, 0);
@@ -157,9 +177,15 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
       });
     } else {
       out.line(`${out.c.bold(name)}: ${plan.candidates.length} ${scope} in ${from} … ${to}`);
-      out.line(`  queued     ${result.queued.length === 0 ? 'nothing new' : out.c.green(formatDates(result.queued.map((r) => r.gameDate)))}`);
-      if (result.inFlight.length > 0) out.line(`  in flight  ${formatDates(result.inFlight)} (already queued or processing; not queued twice)`);
-      if (result.unpublished.length > 0) out.line(out.c.yellow(`  ${result.unpublished.length} request(s) recorded but not yet published; the worker's relay will publish them`));
+      out.line(
+        `  queued     ${result.queued.length === 0 ? 'nothing new' : out.c.green(formatDates(result.queued.map((r) => r.gameDate)))}`,
+      );
+      if (result.inFlight.length > 0)
+        out.line(`  in flight  ${formatDates(result.inFlight)} (already queued or processing; not queued twice)`);
+      if (result.unpublished.length > 0)
+        out.line(
+          out.c.yellow(`  ${result.unpublished.length} request(s) recorded but not yet published; the worker's relay will publish them`),
+        );
       if (result.queued.length > 0) out.line(out.c.dim('  run "smart-backfill worker" (or let a running worker) fill them'));
     }
     return 0;

@@ -54,7 +54,8 @@ export const readCheckInput = async (source: string, io: CliIo): Promise<unknown
     const code = (e as { code?: string }).code;
     throw badInput(`--input: cannot read ${JSON.stringify(source)}${code === 'ENOENT' ? ': no such file' : ` (${messageOf(e)})`}`, e);
   }
-  if (text.trim() === '') throw badInput(`--input: ${label} is empty; expected a JSON object { asOf, expectedDates, recordCounts, policy?, isBackfill? }`);
+  if (text.trim() === '')
+    throw badInput(`--input: ${label} is empty; expected a JSON object { asOf, expectedDates, recordCounts, policy?, isBackfill? }`);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
@@ -69,7 +70,12 @@ export interface CheckResult {
 
 /** The pure check: core's `analyzeGaps` then `decide`. */
 export const checkPlain = (input: CheckInput): CheckResult => {
-  const analysis = analyzeGaps({ asOf: input.asOf, expectedDates: input.expectedDates, recordCounts: input.recordCounts, policy: input.policy });
+  const analysis = analyzeGaps({
+    asOf: input.asOf,
+    expectedDates: input.expectedDates,
+    recordCounts: input.recordCounts,
+    policy: input.policy,
+  });
   const decision = decide(analysis, input.policy, {
     isBackfill: input.isBackfill,
     activeRequests: input.activeRequests,

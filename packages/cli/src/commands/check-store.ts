@@ -14,7 +14,10 @@ export const checkStoreCommand = async (out: Output, opts: Record<string, unknow
     if (out.json) out.printJson(jsonSafe(report));
     else {
       const extra = [`to queue   ${list(report.wouldQueue)}`, `in flight  ${list(report.inFlight)}`];
-      for (const [d, n] of report.failedAttempts) extra.push(`failed     ${d}: ${n} attempt${n === 1 ? '' : 's'}${report.lastError.has(d) ? ` (last error: ${report.lastError.get(d) ?? ''})` : ''}`);
+      for (const [d, n] of report.failedAttempts)
+        extra.push(
+          `failed     ${d}: ${n} attempt${n === 1 ? '' : 's'}${report.lastError.has(d) ? ` (last error: ${report.lastError.get(d) ?? ''})` : ''}`,
+        );
       printCheck(out, { analysis: report.analysis, decision: report.decision, policy: report.policy, processorName: processor, extra });
       out.line(`  ${out.c.dim('dry run: nothing was queued or recorded')}`);
     }

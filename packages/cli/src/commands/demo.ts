@@ -26,16 +26,22 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
   const sym = (s: string, plain: string): string => (out.tty ? s : plain);
   switch (e._tag) {
     case 'Quiet':
-      return [`${c.dim(span(e.from, e.to).padEnd(13))} ${c.green(sym('●', '#'))} ${e.runs} nightly run${e.runs === 1 ? '' : 's'} ran cleanly ${c.dim(`(${n(e.games)} games, ${n(e.rows)} player rows)`)}`];
+      return [
+        `${c.dim(span(e.from, e.to).padEnd(13))} ${c.green(sym('●', '#'))} ${e.runs} nightly run${e.runs === 1 ? '' : 's'} ran cleanly ${c.dim(`(${n(e.games)} games, ${n(e.rows)} player rows)`)}`,
+      ];
     case 'SchedulerDown':
-      return [`${c.dim(span(e.dates[0] as IsoDate, e.dates[e.dates.length - 1] as IsoDate).padEnd(13))} ${c.red(sym('✗', 'x'))} the nightly scheduler is down: no runs for ${e.dates.length} days`];
+      return [
+        `${c.dim(span(e.dates[0] as IsoDate, e.dates[e.dates.length - 1] as IsoDate).padEnd(13))} ${c.red(sym('✗', 'x'))} the nightly scheduler is down: no runs for ${e.dates.length} days`,
+      ];
     case 'Run': {
       const o = e.outcome;
       const head = `${c.dim(stamp(e.at))} run ${day(e.date)}: `;
       switch (o._tag) {
         case 'Ran':
           return e.partial !== undefined
-            ? [`${head}${c.yellow(sym('◐', '~'))} ran, but only ${e.partial.games} of ${e.partial.finalGames} box scores had arrived (${e.partial.rows} rows); nobody noticed`]
+            ? [
+                `${head}${c.yellow(sym('◐', '~'))} ran, but only ${e.partial.games} of ${e.partial.finalGames} box scores had arrived (${e.partial.rows} rows); nobody noticed`,
+              ]
             : [`${head}${c.green('ran')}`];
         case 'Failed':
           return [`${head}${c.red(`${sym('✗', 'x')} failed: ${o.error.message}`)}`];
@@ -46,11 +52,16 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
               return inc !== undefined ? `${day(d)} incomplete (${inc.count} rows < ${DEMO_MIN_ROWS})` : `${day(d)} missing`;
             })
             .join(', ');
-          return [`${head}${c.yellow(`${sym('◷', 'q')} held`)}: ${why} → backfill queued for ${o.queued.map((r) => day(r.gameDate)).join(', ') || 'nothing new'}`];
+          return [
+            `${head}${c.yellow(`${sym('◷', 'q')} held`)}: ${why} → backfill queued for ${o.queued.map((r) => day(r.gameDate)).join(', ') || 'nothing new'}`,
+          ];
         }
         case 'Escalated': {
-          const why = o.decision.reason === 'gap_exceeds_threshold' ? ', more than the auto-backfill threshold (3)' : ', backfills keep failing';
-          return [`${head}${c.magenta(`${sym('▲', '!')} escalated`)}: ${o.decision.dates.length} dates missing (${dates(o.decision.dates)})${why}; run held, nothing queued`];
+          const why =
+            o.decision.reason === 'gap_exceeds_threshold' ? ', more than the auto-backfill threshold (3)' : ', backfills keep failing';
+          return [
+            `${head}${c.magenta(`${sym('▲', '!')} escalated`)}: ${o.decision.dates.length} dates missing (${dates(o.decision.dates)})${why}; run held, nothing queued`,
+          ];
         }
         case 'BackfillQueuedNotHeld':
           return [`${head}ran; queued ${o.queued.map((r) => day(r.gameDate)).join(', ')}`];
@@ -61,9 +72,16 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
       const lines: string[] = [];
       const head = `${c.dim(stamp(e.at))} worker: `;
       if (e.filled.length > 0) {
-        const what = e.filled.length <= 2 ? e.filled.map((f) => `${day(f.date)} (${f.rows} rows)`).join(', ') : `${e.filled.length} dates (${dates(e.filled.map((f) => f.date).sort())})`;
-        const resumed = e.resumed.length > 0 ? ` → held run${e.resumed.length === 1 ? '' : 's'} ${dates([...e.resumed].sort())} resumed by itself` : '';
-        const superseded = e.superseded.length > 0 ? `; held run${e.superseded.length === 1 ? '' : 's'} ${dates([...e.superseded].sort())} already rebuilt by the backfill` : '';
+        const what =
+          e.filled.length <= 2
+            ? e.filled.map((f) => `${day(f.date)} (${f.rows} rows)`).join(', ')
+            : `${e.filled.length} dates (${dates(e.filled.map((f) => f.date).sort())})`;
+        const resumed =
+          e.resumed.length > 0 ? ` → held run${e.resumed.length === 1 ? '' : 's'} ${dates([...e.resumed].sort())} resumed by itself` : '';
+        const superseded =
+          e.superseded.length > 0
+            ? `; held run${e.superseded.length === 1 ? '' : 's'} ${dates([...e.superseded].sort())} already rebuilt by the backfill`
+            : '';
         lines.push(`${head}${c.green(`${sym('●', '#')} filled ${what}`)}${resumed}${superseded}`);
       }
       for (const f of e.failed) lines.push(`${head}${c.red(`backfill failed: ${f}`)}`);
@@ -109,7 +127,13 @@ export const demoCommand = async (out: Output, opts: Record<string, unknown>): P
   const seed = intOption('--seed', opts['seed'] ?? '20251116', 1, 2 ** 31 - 1);
   const script = { ...DEFAULT_SCRIPT, seed };
   // The gap calendar report of the season, written before the demo's store is removed (--no-report skips it).
-  const reportTo = opts['report'] === false ? undefined : resolve(out.io.cwd, typeof opts['report'] === 'string' ? opts['report'] : join(tmpdir(), `smart-backfill-demo-report-${seed}.html`));
+  const reportTo =
+    opts['report'] === false
+      ? undefined
+      : resolve(
+          out.io.cwd,
+          typeof opts['report'] === 'string' ? opts['report'] : join(tmpdir(), `smart-backfill-demo-report-${seed}.html`),
+        );
   let reportPath: string | undefined;
   const onFinish = async (rt: Runtime): Promise<void> => {
     if (reportTo === undefined) return;
@@ -120,7 +144,15 @@ export const demoCommand = async (out: Output, opts: Record<string, unknown>): P
   const result = await runNbaDemo(script, { keep: opts['keep'] === true, onFinish });
   if (out.json) {
     const events = result.events.map((e) => (e._tag === 'Status' ? { ...e, status: statusJson(e.status) } : e));
-    out.printJson(jsonSafe({ events, figures: result.figures, status: statusJson(result.status), ...(opts['keep'] === true ? { dbPath: result.dbPath } : {}), reportPath: reportPath ?? null }));
+    out.printJson(
+      jsonSafe({
+        events,
+        figures: result.figures,
+        status: statusJson(result.status),
+        ...(opts['keep'] === true ? { dbPath: result.dbPath } : {}),
+        reportPath: reportPath ?? null,
+      }),
+    );
     return 0;
   }
   const { c } = out;

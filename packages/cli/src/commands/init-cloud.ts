@@ -22,7 +22,8 @@ const PUBSUB_FLAGS = {
 } as const;
 
 const flag = (opts: Record<string, unknown>, key: string): string | undefined => (typeof opts[key] === 'string' ? opts[key] : undefined);
-const anyFlag = (opts: Record<string, unknown>, flags: Record<string, string>): boolean => Object.keys(flags).some((k) => flag(opts, k) !== undefined);
+const anyFlag = (opts: Record<string, unknown>, flags: Record<string, string>): boolean =>
+  Object.keys(flags).some((k) => flag(opts, k) !== undefined);
 
 /** The config when there is one (`--config`, or a file in the working folder); these modes work without. */
 const optionalConfig = async (out: Output, opts: Record<string, unknown>): Promise<ResolvedConfig | undefined> => {
@@ -52,7 +53,11 @@ interface BigQueryTarget {
 /** Same rule as the config's `store.dataset`, so a flag fails the way a config value does. */
 const DATASET = /^[A-Za-z0-9_]{1,1024}$/;
 
-const bigQueryTarget = (config: ResolvedConfig | undefined, opts: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): BigQueryTarget => {
+const bigQueryTarget = (
+  config: ResolvedConfig | undefined,
+  opts: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): BigQueryTarget => {
   const store: BigQueryStoreConfig | undefined = config?.store.type === 'bigquery' ? config.store : undefined;
   if (config !== undefined && store === undefined && !anyFlag(opts, BIGQUERY_FLAGS)) {
     throw badInput(
@@ -63,7 +68,9 @@ const bigQueryTarget = (config: ResolvedConfig | undefined, opts: Record<string,
   const projectFlag = flag(opts, 'project');
   const projectId = projectFlag ?? store?.projectId ?? (envProject === undefined ? undefined : env[envProject]);
   if (projectId === undefined) {
-    throw badInput('--project: the Google Cloud project of the tracking dataset is needed to name its tables (or set store.projectId in the config, or GOOGLE_CLOUD_PROJECT)');
+    throw badInput(
+      '--project: the Google Cloud project of the tracking dataset is needed to name its tables (or set store.projectId in the config, or GOOGLE_CLOUD_PROJECT)',
+    );
   }
   const datasetFlag = flag(opts, 'dataset');
   const dataset = datasetFlag ?? store?.dataset ?? 'smart_backfill';
@@ -72,25 +79,48 @@ const bigQueryTarget = (config: ResolvedConfig | undefined, opts: Record<string,
     dataset: datasetFlag !== undefined ? '--dataset' : 'store.dataset',
     location: flag(opts, 'location') !== undefined ? '--location' : 'store.location',
   };
-  if (!DATASET.test(dataset)) throw badInput(`${names.dataset}: expected a BigQuery dataset id (letters, digits and "_", at most 1024 characters), got ${JSON.stringify(dataset)}`);
-  return { projectId, dataset, location: flag(opts, 'location') ?? store?.location, connection: { keyFilename: store?.keyFilename, labels: store?.labels }, names };
+  if (!DATASET.test(dataset))
+    throw badInput(
+      `${names.dataset}: expected a BigQuery dataset id (letters, digits and "_", at most 1024 characters), got ${JSON.stringify(dataset)}`,
+    );
+  return {
+    projectId,
+    dataset,
+    location: flag(opts, 'location') ?? store?.location,
+    connection: { keyFilename: store?.keyFilename, labels: store?.labels },
+    names,
+  };
 };
 
 /** A bad name found by the adapter, renamed to how the user gave it: exit 2. */
 const bigQueryConfigError = (bq: BigQueryModule, e: unknown, t: BigQueryTarget): CliError | undefined => {
   if (!(e instanceof bq.BigQueryAdapterError) || e.code !== 'invalid_config') return undefined;
   const text = oneLine(e);
-  const fields: Record<string, string> = { 'tracking.projectId': t.names.projectId, projectId: t.names.projectId, 'tracking.dataset': t.names.dataset, location: t.names.location };
+  const fields: Record<string, string> = {
+    'tracking.projectId': t.names.projectId,
+    projectId: t.names.projectId,
+    'tracking.dataset': t.names.dataset,
+    location: t.names.location,
+  };
   for (const [field, name] of Object.entries(fields)) {
     if (text.startsWith(`${field} `)) return badInput(`${name}: ${text.slice(field.length + 1)}`, e);
   }
   return badInput(text, e);
 };
 
-const initBigQuery = async (out: Output, opts: Record<string, unknown>, config: ResolvedConfig | undefined, apply: boolean): Promise<Record<string, unknown>> => {
+const initBigQuery = async (
+  out: Output,
+  opts: Record<string, unknown>,
+  config: ResolvedConfig | undefined,
+  apply: boolean,
+): Promise<Record<string, unknown>> => {
   const t = bigQueryTarget(config, opts, out.io.env);
   const bq = await loadPackage<BigQueryModule>('@smart-backfill/bigquery', 'init --bigquery');
-  const options = { projectId: t.projectId, ...(t.location === undefined ? {} : { location: t.location }), tracking: { dataset: t.dataset } };
+  const options = {
+    projectId: t.projectId,
+    ...(t.location === undefined ? {} : { location: t.location }),
+    tracking: { dataset: t.dataset },
+  };
   let statements: readonly string[];
   try {
     statements = bq.ddlStatements(options);
@@ -108,7 +138,11 @@ const initBigQuery = async (out: Output, opts: Record<string, unknown>, config: 
   } catch (e) {
     const bad = bigQueryConfigError(bq, e, t);
     if (bad !== undefined) throw bad;
-    throw new CliError(`init --bigquery --apply: creating the tracking tables in ${t.projectId}.${t.dataset} failed: ${oneLine(e)}`, ExitCode.error, { cause: e });
+    throw new CliError(
+      `init --bigquery --apply: creating the tracking tables in ${t.projectId}.${t.dataset} failed: ${oneLine(e)}`,
+      ExitCode.error,
+      { cause: e },
+    );
   }
   if (!out.json) {
     out.line(`-- applied ${ran.length} statements to ${t.projectId}.${t.dataset}${t.location === undefined ? '' : ` (${t.location})`}`);
@@ -141,7 +175,8 @@ const pubSubTarget = async (config: ResolvedConfig | undefined, opts: Record<str
   set(merged, 'subscription', 'subscription', 'subscription', flag(opts, 'subscription'));
   set(merged, 'apiEndpoint', 'apiEndpoint', 'apiEndpoint', flag(opts, 'apiEndpoint'));
   const dlTopic = flag(opts, 'deadLetterTopic');
-  const dlMax = opts['maxDeliveryAttempts'] === undefined ? undefined : intOption('--max-delivery-attempts', opts['maxDeliveryAttempts'], 0, 1_000_000);
+  const dlMax =
+    opts['maxDeliveryAttempts'] === undefined ? undefined : intOption('--max-delivery-attempts', opts['maxDeliveryAttempts'], 0, 1_000_000);
   if (dlTopic !== undefined || dlMax !== undefined) {
     // A flag turns dead letters on even where the config said `false`.
     const dl: Record<string, unknown> = typeof base.deadLetter === 'object' ? { ...base.deadLetter } : {};
@@ -155,7 +190,12 @@ const pubSubTarget = async (config: ResolvedConfig | undefined, opts: Record<str
   return options;
 };
 
-const initPubSub = async (out: Output, opts: Record<string, unknown>, config: ResolvedConfig | undefined, apply: boolean): Promise<Record<string, unknown>> => {
+const initPubSub = async (
+  out: Output,
+  opts: Record<string, unknown>,
+  config: ResolvedConfig | undefined,
+  apply: boolean,
+): Promise<Record<string, unknown>> => {
   const options = await pubSubTarget(config, opts);
   const ps = await loadPackage<PubSubModule>('@smart-backfill/pubsub', 'init --pubsub');
   if (!apply) {

@@ -24,14 +24,17 @@ export const starterConfig = (dbPath: string): SmartBackfillConfig => ({
 /** `init`: write `smart-backfill.config.json` and create the store's tables. */
 export const initCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> => {
   if (opts['bigquery'] === true || opts['pubsub'] === true) {
-    if (opts['force'] === true || opts['db'] !== undefined) throw badInput(`${opts['force'] === true ? '--force' : '--db'}: init --bigquery/--pubsub writes no config file and no SQLite file`);
+    if (opts['force'] === true || opts['db'] !== undefined)
+      throw badInput(`${opts['force'] === true ? '--force' : '--db'}: init --bigquery/--pubsub writes no config file and no SQLite file`);
     return (await import('./init-cloud.js')).initCloudCommand(out, opts);
   }
-  const cloudOnly = (['apply', 'project', 'dataset', 'location', 'topic', 'subscription', 'deadLetterTopic', 'maxDeliveryAttempts', 'apiEndpoint'] as const).find(
-    (k) => opts[k] !== undefined,
-  );
+  const cloudOnly = (
+    ['apply', 'project', 'dataset', 'location', 'topic', 'subscription', 'deadLetterTopic', 'maxDeliveryAttempts', 'apiEndpoint'] as const
+  ).find((k) => opts[k] !== undefined);
   if (cloudOnly !== undefined) {
-    throw badInput(`--${cloudOnly.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} goes with --bigquery or --pubsub (init alone writes a starter SQLite config)`);
+    throw badInput(
+      `--${cloudOnly.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} goes with --bigquery or --pubsub (init alone writes a starter SQLite config)`,
+    );
   }
   const file = join(out.io.cwd, 'smart-backfill.config.json');
   if (existsSync(file) && opts['force'] !== true) throw badInput(`${file} already exists (use --force to overwrite it)`);
@@ -47,7 +50,8 @@ export const initCommand = async (out: Output, opts: Record<string, unknown>): P
   if (out.json) out.printJson({ config: file, store: resolved.store });
   else {
     out.line(`wrote ${relative(out.io.cwd, file) || file}`);
-    if (resolved.store.type === 'sqlite') out.line(`created the smart-backfill tables in ${relative(out.io.cwd, resolved.store.path) || resolved.store.path}`);
+    if (resolved.store.type === 'sqlite')
+      out.line(`created the smart-backfill tables in ${relative(out.io.cwd, resolved.store.path) || resolved.store.path}`);
     out.line('next: point "schedule" and "target" at your tables and "command" at your processor, then:');
     out.line('  smart-backfill check player_game_summary --date YYYY-MM-DD');
   }

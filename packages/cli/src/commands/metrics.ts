@@ -12,7 +12,11 @@ const DAY_MS = 86_400_000;
  * Read what the metrics need from any store — runs and requests since `since`,
  * alerts and held runs — and compute them per processor.
  */
-export const gatherMetrics = async (rt: Runtime, window: { since: number; until: number }, processorName?: string): Promise<MetricsReport> => {
+export const gatherMetrics = async (
+  rt: Runtime,
+  window: { since: number; until: number },
+  processorName?: string,
+): Promise<MetricsReport> => {
   const names = processorName !== undefined ? [processorName] : rt.config.processors.map((p) => p.name);
   const [runs, requests, alerts, held] = await Promise.all([
     rt.runLog.runs({ processorName, since: window.since }),
@@ -33,7 +37,8 @@ export const gatherMetrics = async (rt: Runtime, window: { since: number; until:
 /** `metrics [PROCESSOR] [--since D] [--until D] [--format table|json|prometheus]`. */
 export const metricsCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
   const fmt = out.json ? 'json' : (opts['format'] ?? 'table');
-  if (!(METRICS_FORMATS as readonly unknown[]).includes(fmt)) throw badInput(`--format: expected one of ${METRICS_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`);
+  if (!(METRICS_FORMATS as readonly unknown[]).includes(fmt))
+    throw badInput(`--format: expected one of ${METRICS_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`);
   return withRuntime(out, opts, async (rt) => {
     // --until D counts D whole; by default the window ends now.
     const now = opts['until'] !== undefined ? (toEpochDay(dateOption('--until', opts['until'])) + 1) * DAY_MS : rt.clock.now();

@@ -25,7 +25,13 @@ export interface ReportOptions {
 }
 
 /** Read one processor's schedule, counts, requests, alerts, runs and held runs for the report. */
-const gatherProcessor = async (rt: Runtime, name: string, start: IsoDate, today: IsoDate, assessDays: number): Promise<ProcessorReportInput> => {
+const gatherProcessor = async (
+  rt: Runtime,
+  name: string,
+  start: IsoDate,
+  today: IsoDate,
+  assessDays: number,
+): Promise<ProcessorReportInput> => {
   const p = rt.processorConfig(name);
   const since = toEpochDay(start) * DAY_MS;
   const [window, requests, alerts, runs, heldRuns, assessed] = await Promise.all([
@@ -59,7 +65,10 @@ export const buildReportFromRuntime = async (rt: Runtime, o: ReportOptions = {})
   const today = o.today ?? utcDateOf(rt.clock.now());
   const days = o.days ?? 180;
   const start = addDays(today, -(days - 1));
-  const names = o.processors !== undefined && o.processors.length > 0 ? o.processors.map((n) => rt.processorConfig(n).name) : rt.config.processors.map((p) => p.name);
+  const names =
+    o.processors !== undefined && o.processors.length > 0
+      ? o.processors.map((n) => rt.processorConfig(n).name)
+      : rt.config.processors.map((p) => p.name);
   const processors: ProcessorReportInput[] = [];
   for (const n of names) processors.push(await gatherProcessor(rt, n, start, today, o.assessDays ?? 30));
   return buildReportModel({ title: o.title, generatedAt: rt.clock.now(), processors });
@@ -81,7 +90,11 @@ export const writeReport = (path: string, model: ReportModel): string => {
 export const reportCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> => {
   const days = intOption('--days', opts['days'] ?? '180', 1, 3660);
   const target = typeof opts['out'] === 'string' && opts['out'] !== '' ? opts['out'] : 'smart-backfill-report.html';
-  const processors = Array.isArray(opts['processor']) ? (opts['processor'] as string[]) : typeof opts['processor'] === 'string' ? [opts['processor']] : undefined;
+  const processors = Array.isArray(opts['processor'])
+    ? (opts['processor'] as string[])
+    : typeof opts['processor'] === 'string'
+      ? [opts['processor']]
+      : undefined;
   return withRuntime(out, opts, async (rt) => {
     const today = opts['today'] !== undefined ? dateOption('--today', opts['today']) : undefined;
     const model = await buildReportFromRuntime(rt, { processors, days, today });

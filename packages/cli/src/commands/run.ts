@@ -7,14 +7,19 @@ import { jsonSafe, withRuntime } from './shared.js';
 export const runCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
   const name = args[0] as string;
   const date = dateOption('--date', opts['date']);
-  return withRuntime(out, opts, async (rt) => {
-    rt.processorConfig(name);
-    const guard = await rt.guard(name);
-    const isBackfill = opts['backfill'] === true;
-    const trigger = isBackfill ? 'backfill' : opts['trigger'] === 'manual' ? 'manual' : 'scheduled';
-    const outcome = await guard.run({ date, isBackfill, trigger });
-    if (out.json) out.printJson(jsonSafe(outcomeJson(name, date, outcome)));
-    else printOutcome(out, name, date, outcome);
-    return outcomeExitCode(outcome);
-  }, { alerts: true });
+  return withRuntime(
+    out,
+    opts,
+    async (rt) => {
+      rt.processorConfig(name);
+      const guard = await rt.guard(name);
+      const isBackfill = opts['backfill'] === true;
+      const trigger = isBackfill ? 'backfill' : opts['trigger'] === 'manual' ? 'manual' : 'scheduled';
+      const outcome = await guard.run({ date, isBackfill, trigger });
+      if (out.json) out.printJson(jsonSafe(outcomeJson(name, date, outcome)));
+      else printOutcome(out, name, date, outcome);
+      return outcomeExitCode(outcome);
+    },
+    { alerts: true },
+  );
 };

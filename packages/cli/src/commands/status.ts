@@ -1,4 +1,12 @@
-import { ACTIVE_STATUSES, addDays, utcDateOf, type AlertRecord, type BackfillRequest, type HeldRun, type IsoDate } from '@smart-backfill/core';
+import {
+  ACTIVE_STATUSES,
+  addDays,
+  utcDateOf,
+  type AlertRecord,
+  type BackfillRequest,
+  type HeldRun,
+  type IsoDate,
+} from '@smart-backfill/core';
 import { calendarDays, renderCalendar, stateCounts, type CalendarInput, type DayState } from '../format/calendar.js';
 import { formatDates } from '../format/dates.js';
 import { dateOption, intOption } from '../options.js';
@@ -59,21 +67,29 @@ export const printStatus = (out: Output, s: ProcessorStatus): void => {
   if (s.openAlerts.length > 0) {
     for (const a of s.openAlerts) {
       out.line(c.red(`  alert open since ${when(a.openedAt)}: ${a.reason.replace(/_/g, ' ')}, ${formatDates(a.missingDates)}`));
-      out.line(`    heal: smart-backfill backfill ${s.name} --from ${a.missingDates[0] ?? ''} --to ${a.missingDates[a.missingDates.length - 1] ?? ''}`);
+      out.line(
+        `    heal: smart-backfill backfill ${s.name} --from ${a.missingDates[0] ?? ''} --to ${a.missingDates[a.missingDates.length - 1] ?? ''}`,
+      );
     }
   }
   if (s.heldRuns.length > 0) {
-    for (const h of s.heldRuns) out.line(c.yellow(`  held run ${h.runDate} (${h.reason.replace(/_/g, ' ')}), waiting for ${formatDates(h.waitingFor)}`));
+    for (const h of s.heldRuns)
+      out.line(c.yellow(`  held run ${h.runDate} (${h.reason.replace(/_/g, ' ')}), waiting for ${formatDates(h.waitingFor)}`));
   }
   if (s.openRequests.length > 0) {
     out.line(`  open requests`);
-    for (const r of s.openRequests) out.line(`    ${r.gameDate}  ${r.status.padEnd(10)} ${r.requestType.padEnd(6)} attempt ${r.attempt}  requested ${when(r.requestedAt)} by ${r.requestedBy}`);
+    for (const r of s.openRequests)
+      out.line(
+        `    ${r.gameDate}  ${r.status.padEnd(10)} ${r.requestType.padEnd(6)} attempt ${r.attempt}  requested ${when(r.requestedAt)} by ${r.requestedBy}`,
+      );
   }
   if (s.recentRequests.length > 0) {
     out.line(`  recent requests`);
     for (const r of s.recentRequests) {
       const color = r.status === 'completed' ? c.green : c.red;
-      out.line(`    ${r.gameDate}  ${color(r.status.padEnd(10))} ${r.requestType.padEnd(6)} attempt ${r.attempt}  ${when(r.completedAt)}${r.errorMessage !== null ? `  ${r.errorMessage}` : ''}`);
+      out.line(
+        `    ${r.gameDate}  ${color(r.status.padEnd(10))} ${r.requestType.padEnd(6)} attempt ${r.attempt}  ${when(r.completedAt)}${r.errorMessage !== null ? `  ${r.errorMessage}` : ''}`,
+      );
     }
   }
   if (s.openAlerts.length + s.heldRuns.length + s.openRequests.length + s.recentRequests.length === 0) out.line(c.green('  nothing open'));

@@ -33,7 +33,10 @@ const describe = async (rt: Runtime, o: DeliveryOutcome): Promise<{ text: string
   const what = r !== undefined ? `${r.processorName} ${r.gameDate}` : (id ?? 'message');
   switch (o._tag) {
     case 'Completed':
-      return { text: `filled ${what} (attempt ${o.attempt})${o.resumed.length > 0 ? `; resumed held run${o.resumed.length === 1 ? '' : 's'} ${o.resumed.join(', ')}` : ''}`, kind: 'ok' };
+      return {
+        text: `filled ${what} (attempt ${o.attempt})${o.resumed.length > 0 ? `; resumed held run${o.resumed.length === 1 ? '' : 's'} ${o.resumed.join(', ')}` : ''}`,
+        kind: 'ok',
+      };
     case 'Retrying':
       return { text: `failed ${what} (attempt ${o.attempt}): ${o.error}; retry in ${Math.round(o.delayMs / 1000)}s`, kind: 'warn' };
     case 'FailedPermanently':
@@ -60,112 +63,128 @@ const describe = async (rt: Runtime, o: DeliveryOutcome): Promise<{ text: string
  * run on their intervals. SIGINT/SIGTERM finish the batch in hand, then stop.
  */
 export const workerCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> =>
-  withRuntime(out, opts, async (rt) => {
-    const engine = await import('@smart-backfill/engine');
-    const cfg = rt.config.worker ?? {};
-    const concurrency = opts['concurrency'] !== undefined ? intOption('--concurrency', opts['concurrency'], 1, 64) : (cfg.concurrency ?? 1);
-    const once = opts['once'] === true;
-    // Every configured processor, guarded: the worker's allowlist, and each one's policy.
-    const guards = new Map(await Promise.all(rt.config.processors.map(async (p) => [p.name, await rt.guard(p.name)] as const)));
-    const signal = out.io.signal;
-    const pollMs = cfg.pollIntervalMs ?? 1000;
-    // Only Pub/Sub needs it: the store's queue answers a zero-wait receive truthfully.
-    // `--once` ends on an empty answer, so its wait stays short whatever the poll interval.
-    const longPoll = rt.config.queue.type === 'pubsub';
-    const queue = longPoll ? longPolling(rt.queue, once ? Math.min(pollMs, 1000) : pollMs, signal) : rt.queue;
-    const logger = out.verbose ? engine.jsonLinesLogger({ level: 'debug', write: (l) => void out.io.stderr.write(`${l}\n`) }) : engine.silentLogger;
-    const workers: Worker[] = Array.from({ length: concurrency }, (_, i) =>
-      engine.createWorker({
-        queue,
+  withRuntime(
+    out,
+    opts,
+    async (rt) => {
+      const engine = await import('@smart-backfill/engine');
+      const cfg = rt.config.worker ?? {};
+      const concurrency =
+        opts['concurrency'] !== undefined ? intOption('--concurrency', opts['concurrency'], 1, 64) : (cfg.concurrency ?? 1);
+      const once = opts['once'] === true;
+      // Every configured processor, guarded: the worker's allowlist, and each one's policy.
+      const guards = new Map(await Promise.all(rt.config.processors.map(async (p) => [p.name, await rt.guard(p.name)] as const)));
+      const signal = out.io.signal;
+      const pollMs = cfg.pollIntervalMs ?? 1000;
+      // Only Pub/Sub needs it: the store's queue answers a zero-wait receive truthfully.
+      // `--once` ends on an empty answer, so its wait stays short whatever the poll interval.
+      const longPoll = rt.config.queue.type === 'pubsub';
+      const queue = longPoll ? longPolling(rt.queue, once ? Math.min(pollMs, 1000) : pollMs, signal) : rt.queue;
+      const logger = out.verbose
+        ? engine.jsonLinesLogger({ level: 'debug', write: (l) => void out.io.stderr.write(`${l}\n`) })
+        : engine.silentLogger;
+      const workers: Worker[] = Array.from({ length: concurrency }, (_, i) =>
+        engine.createWorker({
+          queue,
+          tracker: rt.tracker,
+          runLog: rt.runLog,
+          registry: guards,
+          clock: rt.clock,
+          // Each processor retries and cascades under its own policy, as its guard counts.
+          policyFor: (name) => guards.get(name)?.policy,
+          guardFor: (name) => guards.get(name),
+          logger,
+          ...(cfg.leaseMs !== undefined ? { leaseMs: cfg.leaseMs } : {}),
+          ...(cfg.backoff !== undefined ? { backoff: cfg.backoff } : {}),
+          workerId: `cli-${process.pid}-${i + 1}`,
+        }),
+      );
+      // In --once mode nobody else is publishing right now, so unconfirmed requests are relayed at once.
+      const relay = engine.createRelay({
         tracker: rt.tracker,
-        runLog: rt.runLog,
-        registry: guards,
+        queue: rt.queue,
         clock: rt.clock,
-        // Each processor retries and cascades under its own policy, as its guard counts.
-        policyFor: (name) => guards.get(name)?.policy,
-        guardFor: (name) => guards.get(name),
         logger,
-        ...(cfg.leaseMs !== undefined ? { leaseMs: cfg.leaseMs } : {}),
-        ...(cfg.backoff !== undefined ? { backoff: cfg.backoff } : {}),
-        workerId: `cli-${process.pid}-${i + 1}`,
-      }),
-    );
-    // In --once mode nobody else is publishing right now, so unconfirmed requests are relayed at once.
-    const relay = engine.createRelay({ tracker: rt.tracker, queue: rt.queue, clock: rt.clock, logger, ...(once ? { olderThanMs: 0 } : {}) });
-    const sweeper = engine.createSweeper({ tracker: rt.tracker, queue: rt.queue, clock: rt.clock, logger });
-    const tally: Tally = { completed: 0, retrying: 0, failed: 0, resumed: 0, other: 0 };
-    const report = async (o: DeliveryOutcome): Promise<void> => {
-      if (o._tag === 'Completed') {
-        tally.completed++;
-        tally.resumed += o.resumed.length;
-      } else if (o._tag === 'Retrying') tally.retrying++;
-      else if (o._tag === 'FailedPermanently' || o._tag === 'Rejected' || o._tag === 'DeadLettered' || o._tag === 'Error') tally.failed++;
-      else tally.other++;
-      if (out.json) {
-        out.line(JSON.stringify({ at: new Date(rt.clock.now()).toISOString(), ...o }));
-        return;
-      }
-      const d = await describe(rt, o);
-      const color = d.kind === 'ok' ? out.c.green : d.kind === 'warn' ? out.c.yellow : d.kind === 'bad' ? out.c.red : out.c.dim;
-      out.line(`${out.c.dim(new Date(rt.clock.now()).toISOString().slice(11, 19))} ${color(d.text)}`);
-    };
-    const housekeeping = async (what: { readonly sweep: boolean; readonly relay: boolean } = { sweep: true, relay: true }): Promise<void> => {
-      const s = what.sweep ? await sweeper.runOnce() : { expired: 0 };
-      const r = what.relay ? await relay.runOnce() : { republished: 0 };
-      if (!out.json && (s.expired > 0 || r.republished > 0)) {
-        out.line(out.c.dim(`requeued ${s.expired} expired lease(s), republished ${r.republished} request(s)`));
-      }
-    };
-
-    if (once) {
-      await housekeeping();
-      for (let i = 0; i < 10_000; i++) {
-        const ticks = await Promise.all(workers.map((w) => w.runOnce()));
-        for (const t of ticks) for (const o of t.outcomes) await report(o);
-        if (ticks.every((t) => t.received === 0) || signal?.aborted === true) break;
-      }
-    } else {
-      if (!out.json) out.line(out.c.dim(`worker started (${concurrency} at once); Ctrl-C stops after the current backfill`));
-      const relayEvery = cfg.relayIntervalMs ?? 30_000;
-      const sweepEvery = cfg.sweepIntervalMs ?? 30_000;
-      let lastSweep = -Infinity;
-      let lastRelay = -Infinity;
-      // A long-running worker outlives a queue or store that is down for a while
-      // (Pub/Sub UNAVAILABLE, a locked file): it says so and tries again after a poll.
-      const warn = (what: string, e: unknown): void => {
-        if (signal?.aborted !== true) out.warn(out.c.yellow(`warning: ${what} failed: ${messageOf(e)}; trying again`));
+        ...(once ? { olderThanMs: 0 } : {}),
+      });
+      const sweeper = engine.createSweeper({ tracker: rt.tracker, queue: rt.queue, clock: rt.clock, logger });
+      const tally: Tally = { completed: 0, retrying: 0, failed: 0, resumed: 0, other: 0 };
+      const report = async (o: DeliveryOutcome): Promise<void> => {
+        if (o._tag === 'Completed') {
+          tally.completed++;
+          tally.resumed += o.resumed.length;
+        } else if (o._tag === 'Retrying') tally.retrying++;
+        else if (o._tag === 'FailedPermanently' || o._tag === 'Rejected' || o._tag === 'DeadLettered' || o._tag === 'Error') tally.failed++;
+        else tally.other++;
+        if (out.json) {
+          out.line(JSON.stringify({ at: new Date(rt.clock.now()).toISOString(), ...o }));
+          return;
+        }
+        const d = await describe(rt, o);
+        const color = d.kind === 'ok' ? out.c.green : d.kind === 'warn' ? out.c.yellow : d.kind === 'bad' ? out.c.red : out.c.dim;
+        out.line(`${out.c.dim(new Date(rt.clock.now()).toISOString().slice(11, 19))} ${color(d.text)}`);
       };
-      const loop = async (w: Worker, first: boolean): Promise<void> => {
-        while (signal?.aborted !== true) {
-          // Each on its own interval: sweeping reads expired leases, relaying reads the outbox.
-          const now = rt.clock.now();
-          const due = { sweep: now - lastSweep >= sweepEvery, relay: now - lastRelay >= relayEvery };
-          if (first && (due.sweep || due.relay)) {
-            if (due.sweep) lastSweep = now;
-            if (due.relay) lastRelay = now;
-            await housekeeping(due).catch((e: unknown) => warn('requeueing expired leases and republishing requests', e));
-          }
-          let received = 0;
-          try {
-            const t = await w.runOnce();
-            received = t.received;
-            for (const o of t.outcomes) await report(o);
-          } catch (e) {
-            warn('taking backfills from the queue', e);
-            received = -1;
-          }
-          // A long-polled receive has already waited; after a failure, always pause.
-          if (received < 0 || (received === 0 && !longPoll)) await rt.clock.sleep(pollMs, signal).catch(() => undefined);
+      const housekeeping = async (
+        what: { readonly sweep: boolean; readonly relay: boolean } = { sweep: true, relay: true },
+      ): Promise<void> => {
+        const s = what.sweep ? await sweeper.runOnce() : { expired: 0 };
+        const r = what.relay ? await relay.runOnce() : { republished: 0 };
+        if (!out.json && (s.expired > 0 || r.republished > 0)) {
+          out.line(out.c.dim(`requeued ${s.expired} expired lease(s), republished ${r.republished} request(s)`));
         }
       };
-      await Promise.all(workers.map((w, i) => loop(w, i === 0)));
-      await Promise.all(workers.map((w) => w.stop()));
-    }
-    if (out.json) out.line(JSON.stringify({ summary: tally }));
-    else {
-      out.line(
-        `${once ? 'done' : 'stopped'}: ${tally.completed} filled, ${tally.resumed} held run(s) resumed, ${tally.retrying} retrying, ${tally.failed} failed`,
-      );
-    }
-    return once && tally.failed > 0 ? 1 : 0;
-  }, { alerts: true });
+
+      if (once) {
+        await housekeeping();
+        for (let i = 0; i < 10_000; i++) {
+          const ticks = await Promise.all(workers.map((w) => w.runOnce()));
+          for (const t of ticks) for (const o of t.outcomes) await report(o);
+          if (ticks.every((t) => t.received === 0) || signal?.aborted === true) break;
+        }
+      } else {
+        if (!out.json) out.line(out.c.dim(`worker started (${concurrency} at once); Ctrl-C stops after the current backfill`));
+        const relayEvery = cfg.relayIntervalMs ?? 30_000;
+        const sweepEvery = cfg.sweepIntervalMs ?? 30_000;
+        let lastSweep = -Infinity;
+        let lastRelay = -Infinity;
+        // A long-running worker outlives a queue or store that is down for a while
+        // (Pub/Sub UNAVAILABLE, a locked file): it says so and tries again after a poll.
+        const warn = (what: string, e: unknown): void => {
+          if (signal?.aborted !== true) out.warn(out.c.yellow(`warning: ${what} failed: ${messageOf(e)}; trying again`));
+        };
+        const loop = async (w: Worker, first: boolean): Promise<void> => {
+          while (signal?.aborted !== true) {
+            // Each on its own interval: sweeping reads expired leases, relaying reads the outbox.
+            const now = rt.clock.now();
+            const due = { sweep: now - lastSweep >= sweepEvery, relay: now - lastRelay >= relayEvery };
+            if (first && (due.sweep || due.relay)) {
+              if (due.sweep) lastSweep = now;
+              if (due.relay) lastRelay = now;
+              await housekeeping(due).catch((e: unknown) => warn('requeueing expired leases and republishing requests', e));
+            }
+            let received = 0;
+            try {
+              const t = await w.runOnce();
+              received = t.received;
+              for (const o of t.outcomes) await report(o);
+            } catch (e) {
+              warn('taking backfills from the queue', e);
+              received = -1;
+            }
+            // A long-polled receive has already waited; after a failure, always pause.
+            if (received < 0 || (received === 0 && !longPoll)) await rt.clock.sleep(pollMs, signal).catch(() => undefined);
+          }
+        };
+        await Promise.all(workers.map((w, i) => loop(w, i === 0)));
+        await Promise.all(workers.map((w) => w.stop()));
+      }
+      if (out.json) out.line(JSON.stringify({ summary: tally }));
+      else {
+        out.line(
+          `${once ? 'done' : 'stopped'}: ${tally.completed} filled, ${tally.resumed} held run(s) resumed, ${tally.retrying} retrying, ${tally.failed} failed`,
+        );
+      }
+      return once && tally.failed > 0 ? 1 : 0;
+    },
+    { alerts: true },
+  );

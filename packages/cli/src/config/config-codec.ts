@@ -1,7 +1,22 @@
 import * as t from 'io-ts';
 import { DEFAULT_POLICY } from '@smart-backfill/core';
 import { decodeAlertsConfig, type ChannelConfig } from '@smart-backfill/alerts';
-import { array, boolean, errorAt, foreign, func, literal, matching, record, refine, show, string, struct, tagged, wholeNumber } from './decoders.js';
+import {
+  array,
+  boolean,
+  errorAt,
+  foreign,
+  func,
+  literal,
+  matching,
+  record,
+  refine,
+  show,
+  string,
+  struct,
+  tagged,
+  wholeNumber,
+} from './decoders.js';
 import { policyCodec } from './policy-codec.js';
 import { splitCommand, unknownPlaceholders } from '../runtime/split-command.js';
 import type { QueueConfig, ResolvedProcessor, SmartBackfillConfig, StoreConfig, WorkerConfig } from './config-types.js';
@@ -11,10 +26,16 @@ import type { QueueConfig, ResolvedProcessor, SmartBackfillConfig, StoreConfig, 
  * (`smart-backfill backfill NAME --from …`), so they are kept to characters that need no quoting anywhere.
  */
 export const PROCESSOR_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
-const processorName = matching(PROCESSOR_NAME, 'a name of letters, digits, "_", "." or "-" starting with a letter (at most 100 characters)');
+const processorName = matching(
+  PROCESSOR_NAME,
+  'a name of letters, digits, "_", "." or "-" starting with a letter (at most 100 characters)',
+);
 
 /** Table names may be qualified (`dataset.table`, `project.dataset.table`); columns are plain identifiers. */
-const tableName = matching(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*){0,2}$/, 'a table name (letters, digits, "_", optionally qualified with ".")');
+const tableName = matching(
+  /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*){0,2}$/,
+  'a table name (letters, digits, "_", optionally qualified with ".")',
+);
 // SQLite's forms and BigQuery's column types; the store's adapter says if one does not apply.
 const dateColumnType = literal(['date', 'datetime', 'epoch-seconds', 'epoch-millis', 'DATE', 'TIMESTAMP', 'DATETIME']);
 const columnName = matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name (letters, digits, "_")');
@@ -33,10 +54,14 @@ const bytesLimit = new t.Type<number | string, number | string, unknown>(
 // BigQuery's label rules: keys start with a lowercase letter; keys and values hold lowercase letters, digits, "_" and "-" (at most 63); values may be empty.
 const jobLabels = refine(
   record(
-    matching(/^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u, 'a label key (lowercase letters, digits, "_" or "-", starting with a letter, at most 63 characters)'),
+    matching(
+      /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u,
+      'a label key (lowercase letters, digits, "_" or "-", starting with a letter, at most 63 characters)',
+    ),
     matching(/^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u, 'a label value (lowercase letters, digits, "_" or "-", at most 63 characters)'),
   ),
-  (labels, c) => (Object.keys(labels).length > 64 ? [errorAt(c, [], labels, `expected at most 64 labels, got ${Object.keys(labels).length}`)] : []),
+  (labels, c) =>
+    Object.keys(labels).length > 64 ? [errorAt(c, [], labels, `expected at most 64 labels, got ${Object.keys(labels).length}`)] : [],
 );
 
 const storeCodec = tagged<StoreConfig>('type', {
@@ -59,7 +84,12 @@ const objectOrFalse = <A>(codec: t.Type<A, A, unknown>, what: string): t.Type<A 
   new t.Type<A | false, A | false, unknown>(
     `${codec.name} | false`,
     (u): u is A | false => u === false || codec.is(u),
-    (u, c) => (u === false ? t.success(false as const) : typeof u === 'object' && u !== null && !Array.isArray(u) ? codec.validate(u, c) : t.failure(u, c, `expected ${what} or false, got ${show(u)}`)),
+    (u, c) =>
+      u === false
+        ? t.success(false as const)
+        : typeof u === 'object' && u !== null && !Array.isArray(u)
+          ? codec.validate(u, c)
+          : t.failure(u, c, `expected ${what} or false, got ${show(u)}`),
     t.identity,
   );
 
@@ -76,7 +106,11 @@ const queueCodec = tagged<QueueConfig>('type', {
       projectId: string('a project id'),
       ackDeadlineSeconds: wholeNumber(0),
       deadLetter: objectOrFalse(
-        struct('DeadLetter', {}, { topic: string('a topic name'), maxDeliveryAttempts: wholeNumber(0), subscription: string('a subscription name') }),
+        struct(
+          'DeadLetter',
+          {},
+          { topic: string('a topic name'), maxDeliveryAttempts: wholeNumber(0), subscription: string('a subscription name') },
+        ),
         'an object { topic?, maxDeliveryAttempts?, subscription? }',
       ),
       retryPolicy: objectOrFalse(
@@ -126,12 +160,14 @@ const processorFields = refine(
   ),
   (p, c) => {
     const ways = (['command', 'module', 'run'] as const).filter((k) => p[k] !== undefined);
-    if (ways.length > 1) return [errorAt(c, [ways[1] as string], p[ways[1] as 'command'], `give one of command, module or run, not ${ways.join(' and ')}`)];
+    if (ways.length > 1)
+      return [errorAt(c, [ways[1] as string], p[ways[1] as 'command'], `give one of command, module or run, not ${ways.join(' and ')}`)];
     if (p.command !== undefined) {
       const split = typeof p.command === 'string' ? splitCommand(p.command) : { ok: true as const, argv: p.command };
       if (!split.ok) return [errorAt(c, ['command'], p.command, split.problem)];
       const unknown = unknownPlaceholders(split.argv);
-      if (unknown.length > 0) return [errorAt(c, ['command'], p.command, `unknown placeholder ${unknown.join(', ')} (known: {date}, {processor})`)];
+      if (unknown.length > 0)
+        return [errorAt(c, ['command'], p.command, `unknown placeholder ${unknown.join(', ')} (known: {date}, {processor})`)];
     }
     return [];
   },
@@ -186,7 +222,8 @@ export const configCodec: t.Type<DecodedConfig, DecodedConfig, unknown> = refine
     const errors: t.Errors = [];
     cfg.processors.forEach((p, i) => {
       const first = seen.get(p.name);
-      if (first !== undefined) errors.push(errorAt(c, ['processors', String(i), 'name'], p.name, `duplicate processor name (also processors[${first}])`));
+      if (first !== undefined)
+        errors.push(errorAt(c, ['processors', String(i), 'name'], p.name, `duplicate processor name (also processors[${first}])`));
       else seen.set(p.name, i);
     });
     return errors;

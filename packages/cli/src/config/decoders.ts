@@ -88,7 +88,10 @@ export const array = <A>(item: t.Decoder<unknown, A>, opts: { minLength?: number
 };
 
 /** A `{ key: value }` object with validated keys and values. */
-export const record = <K extends string, V>(key: t.Decoder<unknown, K>, value: t.Decoder<unknown, V>): t.Type<Record<K, V>, Record<K, V>, unknown> =>
+export const record = <K extends string, V>(
+  key: t.Decoder<unknown, K>,
+  value: t.Decoder<unknown, V>,
+): t.Type<Record<K, V>, Record<K, V>, unknown> =>
   make(`Record<${key.name}, ${value.name}>`, (u, c) => {
     if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `expected an object, got ${show(u)}`);
     const errors: t.Errors = [];
@@ -113,7 +116,11 @@ type Out<R extends Decoders, O extends Decoders> = { [K in keyof R]: t.TypeOf<R[
  * (a typo in a config must not be silently ignored), except keys starting with `$`
  * (`$schema`, `$comment`).
  */
-export const struct = <R extends Decoders, O extends Decoders>(name: string, required: R, optional: O): t.Type<Out<R, O>, Out<R, O>, unknown> =>
+export const struct = <R extends Decoders, O extends Decoders>(
+  name: string,
+  required: R,
+  optional: O,
+): t.Type<Out<R, O>, Out<R, O>, unknown> =>
   make(name, (u, c) => {
     if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `expected an object, got ${show(u)}`);
     const raw = u as Record<string, unknown>;
@@ -135,7 +142,11 @@ export const struct = <R extends Decoders, O extends Decoders>(name: string, req
     const known = [...Object.keys(required), ...Object.keys(optional)];
     for (const k of Object.keys(raw)) {
       if (known.includes(k) || k.startsWith('$')) continue;
-      errors.push({ value: raw[k], context: t.appendContext(c, k, t.unknown, raw[k]), message: `unknown field (known: ${known.join(', ')})` });
+      errors.push({
+        value: raw[k],
+        context: t.appendContext(c, k, t.unknown, raw[k]),
+        message: `unknown field (known: ${known.join(', ')})`,
+      });
     }
     return errors.length > 0 ? t.failures(errors) : t.success(out as Out<R, O>);
   });
@@ -150,7 +161,13 @@ export const tagged = <A>(field: string, cases: Record<string, t.Decoder<unknown
     const tag = (u as Record<string, unknown>)[field];
     const codec = typeof tag === 'string' && Object.prototype.hasOwnProperty.call(cases, tag) ? cases[tag] : undefined;
     if (codec === undefined) {
-      return t.failure(tag, t.appendContext(c, field, t.unknown, tag), `expected ${Object.keys(cases).map((k) => JSON.stringify(k)).join(' or ')}, got ${show(tag)}`);
+      return t.failure(
+        tag,
+        t.appendContext(c, field, t.unknown, tag),
+        `expected ${Object.keys(cases)
+          .map((k) => JSON.stringify(k))
+          .join(' or ')}, got ${show(tag)}`,
+      );
     }
     return codec.validate(u, c);
   });
@@ -177,11 +194,16 @@ const RAW_PATH = '\u0000path:';
  * Wrap a validator that reports its own paths (another package's codec):
  * each `{ path, message }` it returns becomes an error at exactly that path.
  */
-export const foreign = <A>(name: string, decode: (u: unknown) => { ok: true; value: A } | { ok: false; problems: readonly { path: string; message: string }[] }): t.Type<A, A, unknown> =>
+export const foreign = <A>(
+  name: string,
+  decode: (u: unknown) => { ok: true; value: A } | { ok: false; problems: readonly { path: string; message: string }[] },
+): t.Type<A, A, unknown> =>
   make(name, (u, c) => {
     const r = decode(u);
     if (r.ok) return t.success(r.value);
-    return t.failures(r.problems.map((p) => ({ value: u, context: t.appendContext(c, `${RAW_PATH}${p.path}`, t.unknown, u), message: p.message })));
+    return t.failures(
+      r.problems.map((p) => ({ value: u, context: t.appendContext(c, `${RAW_PATH}${p.path}`, t.unknown, u), message: p.message })),
+    );
   });
 
 /** `processors[0].policy.lookbackDays` from an io-ts context. */
@@ -214,7 +236,11 @@ export const formatErrors = (errors: t.Errors, root?: string): string[] => {
 };
 
 /** Decode or return the formatted problems. */
-export const decodeWith = <A>(codec: t.Decoder<unknown, A>, u: unknown, root?: string): { ok: true; value: A } | { ok: false; problems: string[] } => {
+export const decodeWith = <A>(
+  codec: t.Decoder<unknown, A>,
+  u: unknown,
+  root?: string,
+): { ok: true; value: A } | { ok: false; problems: string[] } => {
   const r = codec.decode(u);
   return isLeft(r) ? { ok: false, problems: formatErrors(r.left, root) } : { ok: true, value: r.right };
 };

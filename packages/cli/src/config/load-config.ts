@@ -45,8 +45,14 @@ export const importModule = async (file: string): Promise<Record<string, unknown
       return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
     } catch (e) {
       // tsx compiles a .ts file as CommonJS outside a "type": "module" package, and ESM-only packages then fail to load.
-      if (ext === '.ts' && /ERR_PACKAGE_PATH_NOT_EXPORTED|No "exports" main/.test(`${(e as { code?: string }).code ?? ''} ${messageOf(e)}`)) {
-        throw badInput(`${file}: ${messageOf(e)}; rename it to .mts (or add "type": "module" to the nearest package.json) so it loads as an ES module`, e);
+      if (
+        ext === '.ts' &&
+        /ERR_PACKAGE_PATH_NOT_EXPORTED|No "exports" main/.test(`${(e as { code?: string }).code ?? ''} ${messageOf(e)}`)
+      ) {
+        throw badInput(
+          `${file}: ${messageOf(e)}; rename it to .mts (or add "type": "module" to the nearest package.json) so it loads as an ES module`,
+          e,
+        );
       }
       throw e;
     }
@@ -81,8 +87,11 @@ const readRaw = async (file: string): Promise<unknown> => {
 };
 
 const absolutize = (store: StoreConfig, baseDir: string): StoreConfig => {
-  if (store.type === 'sqlite') return store.path !== ':memory:' && !isAbsolute(store.path) ? { ...store, path: resolve(baseDir, store.path) } : store;
-  return store.keyFilename !== undefined && !isAbsolute(store.keyFilename) ? { ...store, keyFilename: resolve(baseDir, store.keyFilename) } : store;
+  if (store.type === 'sqlite')
+    return store.path !== ':memory:' && !isAbsolute(store.path) ? { ...store, path: resolve(baseDir, store.path) } : store;
+  return store.keyFilename !== undefined && !isAbsolute(store.keyFilename)
+    ? { ...store, keyFilename: resolve(baseDir, store.keyFilename) }
+    : store;
 };
 
 /**
@@ -100,7 +109,9 @@ export const resolveConfig = (raw: unknown, where: { file?: string | undefined; 
     ...c,
     store: absolutize(c.store, where.baseDir),
     queue: c.queue ?? { type: 'store' },
-    processors: c.processors.map((p) => (p.module !== undefined && !isAbsolute(p.module) ? { ...p, module: resolve(where.baseDir, p.module) } : p)),
+    processors: c.processors.map((p) =>
+      p.module !== undefined && !isAbsolute(p.module) ? { ...p, module: resolve(where.baseDir, p.module) } : p,
+    ),
     file: where.file,
     baseDir: where.baseDir,
   };
@@ -110,13 +121,16 @@ export const resolveConfig = (raw: unknown, where: { file?: string | undefined; 
 export const loadConfig = async (cwd: string, explicit?: string): Promise<ResolvedConfig> => {
   const file = findConfigFile(cwd, explicit);
   if (file === undefined) {
-    throw badInput(`no config found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')}); run "smart-backfill init" or pass --config FILE`);
+    throw badInput(
+      `no config found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')}); run "smart-backfill init" or pass --config FILE`,
+    );
   }
   const config = resolveConfig(await readRaw(file), { file, baseDir: dirname(file) });
   if (config.queue.type === 'pubsub') {
     // Names and ranges are the adapter's rules: checked (with its messages) only when the queue is Pub/Sub.
     const problems = await pubSubProblems(pubSubOptionsOf(config.queue), (field) => `queue.${field}`);
-    if (problems.length > 0) throw badInput([`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...problems.map((p) => `  ${p}`)]);
+    if (problems.length > 0)
+      throw badInput([`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...problems.map((p) => `  ${p}`)]);
   }
   return config;
 };

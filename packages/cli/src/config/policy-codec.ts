@@ -15,9 +15,16 @@ export const policyCodec: t.Type<GapPolicy, GapPolicy, unknown> = new t.Type<Gap
   (u, c) => {
     if (typeof u === 'string') {
       if (Object.prototype.hasOwnProperty.call(POLICY_PRESETS, u)) return t.success(POLICY_PRESETS[u as keyof typeof POLICY_PRESETS]);
-      return t.failure(u, c, `expected a preset (${Object.keys(POLICY_PRESETS).map((k) => JSON.stringify(k)).join(', ')}) or an object, got ${show(u)}`);
+      return t.failure(
+        u,
+        c,
+        `expected a preset (${Object.keys(POLICY_PRESETS)
+          .map((k) => JSON.stringify(k))
+          .join(', ')}) or an object, got ${show(u)}`,
+      );
     }
-    if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `expected a preset name or an object, got ${show(u)}`);
+    if (typeof u !== 'object' || u === null || Array.isArray(u))
+      return t.failure(u, c, `expected a preset name or an object, got ${show(u)}`);
     const r = validatePolicy(u, DEFAULT_POLICY);
     if (r._tag === 'Ok') return t.success(r.value);
     const raw = u as Record<string, unknown>;
@@ -25,7 +32,11 @@ export const policyCodec: t.Type<GapPolicy, GapPolicy, unknown> = new t.Type<Gap
       if (p.field === 'policy') {
         const unknownKey = Object.keys(raw).find((k) => !(FIELDS as readonly string[]).includes(k) && p.message.includes(`"${k}"`));
         return unknownKey !== undefined
-          ? { value: raw[unknownKey], context: t.appendContext(c, unknownKey, t.unknown, raw[unknownKey]), message: `unknown field (known: ${FIELDS.join(', ')})` }
+          ? {
+              value: raw[unknownKey],
+              context: t.appendContext(c, unknownKey, t.unknown, raw[unknownKey]),
+              message: `unknown field (known: ${FIELDS.join(', ')})`,
+            }
           : { value: u, context: c, message: p.message };
       }
       // "lookbackDays must be a whole number >= 1, got -2" → "expected a whole number >= 1, got -2", with strings quoted.

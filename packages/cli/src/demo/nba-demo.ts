@@ -47,8 +47,21 @@ export const DEFAULT_SCRIPT: DemoScript = {
 
 /** One line of the story. */
 export type DemoEvent =
-  | { readonly _tag: 'Quiet'; readonly from: IsoDate; readonly to: IsoDate; readonly runs: number; readonly rows: number; readonly games: number }
-  | { readonly _tag: 'Run'; readonly at: number; readonly date: IsoDate; readonly outcome: GuardOutcome; readonly partial?: { games: number; finalGames: number; rows: number } }
+  | {
+      readonly _tag: 'Quiet';
+      readonly from: IsoDate;
+      readonly to: IsoDate;
+      readonly runs: number;
+      readonly rows: number;
+      readonly games: number;
+    }
+  | {
+      readonly _tag: 'Run';
+      readonly at: number;
+      readonly date: IsoDate;
+      readonly outcome: GuardOutcome;
+      readonly partial?: { games: number; finalGames: number; rows: number };
+    }
   | { readonly _tag: 'SchedulerDown'; readonly dates: readonly IsoDate[] }
   | {
       readonly _tag: 'Worker';
@@ -60,7 +73,13 @@ export type DemoEvent =
       readonly failed: readonly string[];
     }
   | { readonly _tag: 'Alert'; readonly at: number; readonly notice: AlertNotice }
-  | { readonly _tag: 'Manual'; readonly at: number; readonly command: string; readonly queued: readonly IsoDate[]; readonly inFlight: readonly IsoDate[] }
+  | {
+      readonly _tag: 'Manual';
+      readonly at: number;
+      readonly command: string;
+      readonly queued: readonly IsoDate[];
+      readonly inFlight: readonly IsoDate[];
+    }
   | { readonly _tag: 'Repeat'; readonly dates: readonly IsoDate[]; readonly alertsSent: number }
   | { readonly _tag: 'Status'; readonly at: number; readonly status: ProcessorStatus };
 
@@ -192,7 +211,12 @@ export const runNbaDemo = async (
     const repeats: IsoDate[] = [];
     let repeatSentBefore = 0;
     const flushRepeats = (): void => {
-      if (repeats.length > 0) events.push({ _tag: 'Repeat', dates: [...repeats], alertsSent: notices.filter((n) => n.kind !== 'healed').length - repeatSentBefore });
+      if (repeats.length > 0)
+        events.push({
+          _tag: 'Repeat',
+          dates: [...repeats],
+          alertsSent: notices.filter((n) => n.kind !== 'healed').length - repeatSentBefore,
+        });
       repeats.length = 0;
     };
 
@@ -229,7 +253,10 @@ export const runNbaDemo = async (
       const games = gamesOn.get(date) ?? [];
       // 23:00 the games are final; 01:00 the scraper has the box scores (all but one game on a partial day).
       clock.set(at(date, 23));
-      markFinal(db, games.map((g) => g.gameId));
+      markFinal(
+        db,
+        games.map((g) => g.gameId),
+      );
       const next = addDays(date, 1);
       clock.set(at(next, 1));
       for (const [i, g] of games.entries()) {
@@ -255,7 +282,11 @@ export const runNbaDemo = async (
           quiet.runs++;
           quiet.rows += result?.rows ?? 0;
           quiet.games += games.length;
-        } else if (outcome._tag === 'Escalated' && !outcome.alerted && events.some((e) => e._tag === 'Alert' && e.notice.alertKey === outcome.alertKey)) {
+        } else if (
+          outcome._tag === 'Escalated' &&
+          !outcome.alerted &&
+          events.some((e) => e._tag === 'Alert' && e.notice.alertKey === outcome.alertKey)
+        ) {
           if (repeats.length === 0) repeatSentBefore = notices.filter((n) => n.kind !== 'healed').length;
           repeats.push(date);
         } else {
@@ -266,7 +297,9 @@ export const runNbaDemo = async (
             at: clock.now(),
             date,
             outcome,
-            ...(partial && result !== undefined ? { partial: { games: result.gamesWithBoxScores, finalGames: result.finalGames, rows: result.rows } } : {}),
+            ...(partial && result !== undefined
+              ? { partial: { games: result.gamesWithBoxScores, finalGames: result.finalGames, rows: result.rows } }
+              : {}),
           });
         }
       }
@@ -314,7 +347,12 @@ export const runNbaDemo = async (
   }
 };
 
-const figuresOf = async (rt: Runtime, events: readonly DemoEvent[], notices: readonly AlertNotice[], script: DemoScript): Promise<DemoFigures> => {
+const figuresOf = async (
+  rt: Runtime,
+  events: readonly DemoEvent[],
+  notices: readonly AlertNotice[],
+  script: DemoScript,
+): Promise<DemoFigures> => {
   const runs = await rt.runLog.runs({ processorName: DEMO_PROCESSOR });
   const requests = await rt.tracker.list({ processorName: DEMO_PROCESSOR, limit: 10_000 });
   const held = await rt.runLog.heldRuns({ processorName: DEMO_PROCESSOR });
@@ -326,7 +364,8 @@ const figuresOf = async (rt: Runtime, events: readonly DemoEvent[], notices: rea
     if (r.skipReason === 'gap_escalated') escalatedRuns++;
   }
   for (const e of events) {
-    if (e._tag === 'Run' && (e.outcome._tag === 'Held' || e.outcome._tag === 'Escalated')) for (const i of e.outcome.analysis.incompleteDates) incomplete.add(i.date);
+    if (e._tag === 'Run' && (e.outcome._tag === 'Held' || e.outcome._tag === 'Escalated'))
+      for (const i of e.outcome.analysis.incompleteDates) incomplete.add(i.date);
   }
   const resumedAt = new Map(held.filter((h) => h.status === 'resumed').map((h) => [h.runDate, h] as const));
   const autoRecoveryMs = held
@@ -334,7 +373,8 @@ const figuresOf = async (rt: Runtime, events: readonly DemoEvent[], notices: rea
     .map((h) => (h.releasedAt as number) - h.heldAt);
   const healed = notices.find((n) => n.kind === 'healed');
   const summaryRows = rt.db !== undefined ? (rt.db.prepare('SELECT count(*) FROM player_game_summary').pluck().get() as number) : 0;
-  const games = rt.db !== undefined ? (rt.db.prepare("SELECT count(*) FROM game_schedule WHERE game_status = 'Final'").pluck().get() as number) : 0;
+  const games =
+    rt.db !== undefined ? (rt.db.prepare("SELECT count(*) FROM game_schedule WHERE game_status = 'Final'").pluck().get() as number) : 0;
   return {
     days: dateRange(script.start, script.end).length,
     runs: runs.length,
@@ -342,10 +382,16 @@ const figuresOf = async (rt: Runtime, events: readonly DemoEvent[], notices: rea
     summaryRows,
     gapsFound: gaps.size,
     incompleteCaught: [...incomplete].sort(),
-    healedAutomatically: requests.filter((r) => r.requestType === 'auto' && r.status === 'completed').map((r) => r.gameDate).sort(),
+    healedAutomatically: requests
+      .filter((r) => r.requestType === 'auto' && r.status === 'completed')
+      .map((r) => r.gameDate)
+      .sort(),
     heldRuns: held.map((h) => h.runDate).sort(),
     resumedRuns: [...resumedAt.keys()].sort(),
-    supersededRuns: held.filter((h) => h.status === 'cancelled').map((h) => h.runDate).sort(),
+    supersededRuns: held
+      .filter((h) => h.status === 'cancelled')
+      .map((h) => h.runDate)
+      .sort(),
     escalatedRuns,
     alertsSent: notices.filter((n) => n.kind === 'escalated' || n.kind === 'reminder').length,
     healedNotices: notices.filter((n) => n.kind === 'healed').length,

@@ -17,7 +17,8 @@ export const describeDecision = (d: Decision): string => {
     case 'Backfill': {
       const parts = [];
       if (d.toQueue.length > 0) parts.push(`Backfill ${list(d.toQueue)}`);
-      if (d.inFlight.length > 0) parts.push(`${d.toQueue.length > 0 ? 'already in flight' : 'Backfill already in flight'}: ${list(d.inFlight)}`);
+      if (d.inFlight.length > 0)
+        parts.push(`${d.toQueue.length > 0 ? 'already in flight' : 'Backfill already in flight'}: ${list(d.inFlight)}`);
       return `${parts.join('; ')}${d.holdRun ? ', hold the run' : ', run anyway'}`;
     }
     case 'Escalate':
@@ -28,14 +29,22 @@ export const describeDecision = (d: Decision): string => {
 /** Human lines for an analysis and a decision. */
 export const printCheck = (
   out: Output,
-  r: { analysis: GapAnalysis; decision: Decision; policy?: GapPolicy | undefined; processorName?: string | undefined; extra?: readonly string[] },
+  r: {
+    analysis: GapAnalysis;
+    decision: Decision;
+    policy?: GapPolicy | undefined;
+    processorName?: string | undefined;
+    extra?: readonly string[];
+  },
 ): void => {
   const { c } = out;
   const a = r.analysis;
   const d = r.decision;
   const days = a.windowStart <= a.windowEnd ? `${a.windowStart} … ${a.windowEnd}` : '(empty)';
   out.line(`${c.bold(r.processorName !== undefined ? `${r.processorName} · ` : '')}${c.bold(`check for ${a.asOf}`)}`);
-  out.line(`  window     ${days}${r.policy !== undefined ? ` (${r.policy.lookbackDays} days, critical from ${a.criticalStart}, min ${r.policy.minRecordsPerDate} rows/date)` : ''}`);
+  out.line(
+    `  window     ${days}${r.policy !== undefined ? ` (${r.policy.lookbackDays} days, critical from ${a.criticalStart}, min ${r.policy.minRecordsPerDate} rows/date)` : ''}`,
+  );
   out.line(`  expected   ${a.expectedCount} date${a.expectedCount === 1 ? '' : 's'} with data due`);
   if (!a.hasGaps) out.line(`  missing    ${c.green('none')}`);
   else {

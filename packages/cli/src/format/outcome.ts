@@ -28,7 +28,8 @@ export const describeOutcome = (o: GuardOutcome): string[] => {
       return [`ran; queued backfills for older gaps: ${o.queued.map((r) => r.gameDate).join(', ') || 'none new'}`];
     case 'Held': {
       const lines = [`held: waiting for ${formatDates(o.analysis.missingDates)}`];
-      if (o.queued.length > 0) lines.push(`queued backfill${o.queued.length === 1 ? '' : 's'} for ${o.queued.map((r) => r.gameDate).join(', ')}`);
+      if (o.queued.length > 0)
+        lines.push(`queued backfill${o.queued.length === 1 ? '' : 's'} for ${o.queued.map((r) => r.gameDate).join(', ')}`);
       if (o.inFlight.length > 0) lines.push(`already in flight: ${o.inFlight.join(', ')}`);
       lines.push('the run resumes by itself when the worker has filled the gap');
       return lines;

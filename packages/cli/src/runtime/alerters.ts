@@ -10,11 +10,27 @@ export const DEFAULT_ALERTS: readonly AlertConfig[] = [{ type: 'log' }];
 type AlertsModule = typeof import('@smart-backfill/alerts');
 
 /** The configured channels for one processor (`*`: all) behind a fan-out; a config problem is exit 2 naming its path. */
-const channelsWith = (mod: AlertsModule, alerts: readonly AlertConfig[] | undefined, out: Output, processorName: string, logger?: AlertsLogger): FanOutAlerter => {
+const channelsWith = (
+  mod: AlertsModule,
+  alerts: readonly AlertConfig[] | undefined,
+  out: Output,
+  processorName: string,
+  logger?: AlertsLogger,
+): FanOutAlerter => {
   try {
-    return mod.createAlertersFromConfig(alerts ?? DEFAULT_ALERTS, { processorName, env: out.io.env, stderr: out.io.stderr, stdout: out.io.stdout, logger });
+    return mod.createAlertersFromConfig(alerts ?? DEFAULT_ALERTS, {
+      processorName,
+      env: out.io.env,
+      stderr: out.io.stderr,
+      stdout: out.io.stdout,
+      logger,
+    });
   } catch (e) {
-    if (e instanceof mod.AlertsConfigError) throw badInput(e.problems.map((p) => mod.formatConfigProblems([p])), e);
+    if (e instanceof mod.AlertsConfigError)
+      throw badInput(
+        e.problems.map((p) => mod.formatConfigProblems([p])),
+        e,
+      );
     throw e;
   }
 };
@@ -23,15 +39,22 @@ const channelsWith = (mod: AlertsModule, alerts: readonly AlertConfig[] | undefi
  * The configured channels as one fan-out (what `alert test` sends through), never
  * the terminal shortcut of `buildAlerterFactory`: the point is to try the real channels.
  */
-export const buildAlertChannels = async (alerts: readonly AlertConfig[] | undefined, out: Output, processorName: string, logger?: AlertsLogger): Promise<FanOutAlerter> =>
-  channelsWith(await import('@smart-backfill/alerts'), alerts, out, processorName, logger);
+export const buildAlertChannels = async (
+  alerts: readonly AlertConfig[] | undefined,
+  out: Output,
+  processorName: string,
+  logger?: AlertsLogger,
+): Promise<FanOutAlerter> => channelsWith(await import('@smart-backfill/alerts'), alerts, out, processorName, logger);
 
 /**
  * The alerter for each processor, from the config's `alerts` channels
  * (built by `@smart-backfill/alerts`, loaded only when a command needs it).
  * Environment secrets are read now, so a missing one fails before any run.
  */
-export const buildAlerterFactory = async (alerts: readonly AlertConfig[] | undefined, out: Output): Promise<(processorName: string) => Alerter> => {
+export const buildAlerterFactory = async (
+  alerts: readonly AlertConfig[] | undefined,
+  out: Output,
+): Promise<(processorName: string) => Alerter> => {
   const mod = await import('@smart-backfill/alerts');
   if (alerts === undefined && out.io.stderr.isTTY === true) {
     // Nothing configured and a person at the terminal: the notice as text, not a JSON log line.

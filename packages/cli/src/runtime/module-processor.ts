@@ -41,6 +41,7 @@ export const moduleProcessor = async (name: string, file: string, ctx: { store: 
         : typeof def === 'object' && def !== null && typeof (def as { run?: unknown }).run === 'function'
           ? (def as { run: ProcessorRunFunction }).run.bind(def)
           : undefined;
-  if (run === undefined) throw badInput(`processor "${name}": module ${file} exports no run function (export async function run({ date }) { ... })`);
+  if (run === undefined)
+    throw badInput(`processor "${name}": module ${file} exports no run function (export async function run({ date }) { ... })`);
   return functionProcessor(name, run as ProcessorRunFunction, ctx);
 };

@@ -60,7 +60,9 @@ const openSqlite = async (config: ResolvedConfig, clock: Clock): Promise<StoreHa
     runLog: store.runLog,
     alertLog: store.alertLog,
     db: store.db,
-    windowFor: windowsOnce((p) => store.windowReader(p.schedule as Parameters<typeof store.windowReader>[0], p.target as Parameters<typeof store.windowReader>[1])),
+    windowFor: windowsOnce((p) =>
+      store.windowReader(p.schedule as Parameters<typeof store.windowReader>[0], p.target as Parameters<typeof store.windowReader>[1]),
+    ),
     queueDepth: async () => store.queue.depth(),
     close: () => store.close(),
   };
@@ -79,7 +81,11 @@ const openBigQuery = async (config: ResolvedConfig): Promise<Omit<StoreHandle, '
   } catch (e) {
     // The Google client's placeholder when it found no project anywhere.
     if (messageOf(e).includes('{{projectId}}')) {
-      throw new CliError('store.projectId: no Google Cloud project found; set it in the config or GOOGLE_CLOUD_PROJECT', ExitCode.badInput, { cause: e });
+      throw new CliError(
+        'store.projectId: no Google Cloud project found; set it in the config or GOOGLE_CLOUD_PROJECT',
+        ExitCode.badInput,
+        { cause: e },
+      );
     }
     throw new CliError(`store: ${messageOf(e)}`, ExitCode.badInput, { cause: e });
   }
@@ -87,7 +93,9 @@ const openBigQuery = async (config: ResolvedConfig): Promise<Omit<StoreHandle, '
     tracker: store.tracker,
     runLog: store.runLog,
     alertLog: store.alertLog,
-    windowFor: windowsOnce((p) => store.window(p.schedule as Parameters<typeof store.window>[0], p.target as Parameters<typeof store.window>[1])),
+    windowFor: windowsOnce((p) =>
+      store.window(p.schedule as Parameters<typeof store.window>[0], p.target as Parameters<typeof store.window>[1]),
+    ),
     close: () => store.close(),
   };
 };
@@ -99,7 +107,10 @@ const openBigQuery = async (config: ResolvedConfig): Promise<Omit<StoreHandle, '
 export const openStore = async (config: ResolvedConfig, clock: Clock): Promise<StoreHandle> => {
   if (config.store.type === 'sqlite' && config.queue.type === 'store') return openSqlite(config, clock);
   if (config.store.type === 'bigquery' && config.queue.type === 'store') {
-    throw new CliError('store.type "bigquery" keeps no queue: add "queue": { "type": "pubsub", "topic": "...", "subscription": "..." }', ExitCode.badInput);
+    throw new CliError(
+      'store.type "bigquery" keeps no queue: add "queue": { "type": "pubsub", "topic": "...", "subscription": "..." }',
+      ExitCode.badInput,
+    );
   }
   const base: Omit<StoreHandle, 'queue'> = config.store.type === 'sqlite' ? await openSqlite(config, clock) : await openBigQuery(config);
   if (config.queue.type !== 'pubsub') throw new Error('unreachable');

@@ -68,7 +68,16 @@ export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions =
         override !== undefined
           ? Promise.resolve(override)
           : p.command !== undefined
-            ? Promise.resolve(commandProcessor({ name: p.name, command: p.command, cwd: config.baseDir, env: p.env, timeoutMs: p.timeoutMs, onOutput: opts.onProcessorOutput }))
+            ? Promise.resolve(
+                commandProcessor({
+                  name: p.name,
+                  command: p.command,
+                  cwd: config.baseDir,
+                  env: p.env,
+                  timeoutMs: p.timeoutMs,
+                  onOutput: opts.onProcessorOutput,
+                }),
+              )
             : p.module !== undefined
               ? moduleProcessor(p.name, p.module, ctx)
               : p.run !== undefined

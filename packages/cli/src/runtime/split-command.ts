@@ -44,7 +44,8 @@ export type Placeholder = (typeof PLACEHOLDERS)[number];
 /** Placeholders like `{foo}` that are not known (a typo would otherwise reach the program verbatim). */
 export const unknownPlaceholders = (argv: readonly string[]): string[] => {
   const out: string[] = [];
-  for (const w of argv) for (const m of w.matchAll(/\{([A-Za-z_]+)\}/g)) if (!(PLACEHOLDERS as readonly string[]).includes(m[1] as string)) out.push(m[0]);
+  for (const w of argv)
+    for (const m of w.matchAll(/\{([A-Za-z_]+)\}/g)) if (!(PLACEHOLDERS as readonly string[]).includes(m[1] as string)) out.push(m[0]);
   return out;
 };
 

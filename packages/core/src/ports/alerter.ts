@@ -61,7 +61,9 @@ export interface AlertLog {
    * Open the alert for `alertKey` or update the open one (dates, last error, run date).
    * `created` is true only for the one caller that opened it.
    */
-  upsertOpen(alert: Omit<AlertRecord, 'updatedAt' | 'lastSentAt' | 'sendCount' | 'resolvedAt'> & { readonly at: number }): Promise<{ readonly created: boolean; readonly record: AlertRecord }>;
+  upsertOpen(
+    alert: Omit<AlertRecord, 'updatedAt' | 'lastSentAt' | 'sendCount' | 'resolvedAt'> & { readonly at: number },
+  ): Promise<{ readonly created: boolean; readonly record: AlertRecord }>;
   /** Record a delivered notice (bumps `sendCount`, sets `lastSentAt`). */
   markSent(alertKey: string, at: number): Promise<void>;
   /** Close an open alert; returns it, or `undefined` if it was not open (so only one caller sends `healed`). */

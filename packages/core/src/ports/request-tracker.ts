@@ -9,9 +9,7 @@ export interface CreateRequestsResult {
   readonly existing: readonly BackfillRequest[];
 }
 
-export type TrackerError =
-  | TransitionError
-  | { readonly _tag: 'NotFound'; readonly requestId: string; readonly message: string };
+export type TrackerError = TransitionError | { readonly _tag: 'NotFound'; readonly requestId: string; readonly message: string };
 
 export interface RequestListQuery {
   readonly processorName?: string | undefined;
@@ -64,4 +62,3 @@ export interface RequestTracker {
   /** Newest first. For status pages, metrics and the CLI. */
   list(query: RequestListQuery): Promise<readonly BackfillRequest[]>;
 }
-

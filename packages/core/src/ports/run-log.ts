@@ -74,7 +74,10 @@ export interface RunLog {
    */
   hold(run: Omit<HeldRun, 'status' | 'releasedAt'>): Promise<void>;
   /** Oldest run date first. */
-  heldRuns(query: { readonly processorName?: string | undefined; readonly status?: HeldRun['status'] | undefined }): Promise<readonly HeldRun[]>;
+  heldRuns(query: {
+    readonly processorName?: string | undefined;
+    readonly status?: HeldRun['status'] | undefined;
+  }): Promise<readonly HeldRun[]>;
   /**
    * Move a `held` run to `resumed` or `cancelled`. Returns `true` only for the one
    * caller that changed it, so two workers finishing the last backfill at once

@@ -6,7 +6,12 @@ import type { AlertLogSubject, ContractOptions } from './types.js';
 const P = 'player_game_summary';
 const Q = 'team_defense_game_summary';
 
-const anAlert = (alertKey: string, processorName: string, at: number, missing: readonly string[]): Parameters<AlertLog['upsertOpen']>[0] => ({
+const anAlert = (
+  alertKey: string,
+  processorName: string,
+  at: number,
+  missing: readonly string[],
+): Parameters<AlertLog['upsertOpen']>[0] => ({
   alertKey,
   processorName,
   reason: 'gap_exceeds_threshold',
@@ -29,21 +34,38 @@ export const testAlertLog = (opts: ContractOptions<AlertLogSubject>): void => {
         const t = clock.now();
         const first = await s.alertLog.upsertOpen(anAlert('k1', P, t, ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04']));
         expect(first.created).toBe(true);
-        expect(first.record).toMatchObject({ alertKey: 'k1', processorName: P, openedAt: t, updatedAt: t, lastSentAt: null, sendCount: 0, resolvedAt: null });
+        expect(first.record).toMatchObject({
+          alertKey: 'k1',
+          processorName: P,
+          openedAt: t,
+          updatedAt: t,
+          lastSentAt: null,
+          sendCount: 0,
+          resolvedAt: null,
+        });
         const second = await s.alertLog.upsertOpen({
           ...anAlert('k1', P, t + 1000, ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04', '2025-03-05']),
           lastError: 'still missing',
           runDate: isoDate('2025-03-11'),
         });
         expect(second.created).toBe(false);
-        expect(second.record).toMatchObject({ alertKey: 'k1', openedAt: t, updatedAt: t + 1000, lastError: 'still missing', runDate: '2025-03-11', sendCount: 0 });
+        expect(second.record).toMatchObject({
+          alertKey: 'k1',
+          openedAt: t,
+          updatedAt: t + 1000,
+          lastError: 'still missing',
+          runDate: '2025-03-11',
+          sendCount: 0,
+        });
         expect(second.record.missingDates).toHaveLength(5);
       });
     });
 
     it('lets exactly one of racing callers open the alert', async () => {
       await withSubject(opts, async (s, clock) => {
-        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => s.alertLog.upsertOpen(anAlert('k1', P, clock.now() + i, ['2025-03-01']))));
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => s.alertLog.upsertOpen(anAlert('k1', P, clock.now() + i, ['2025-03-01']))),
+        );
         expect(results.filter((r) => r.created)).toHaveLength(1);
         expect(await s.alertLog.list({ openOnly: true })).toHaveLength(1);
       });
@@ -64,7 +86,11 @@ export const testAlertLog = (opts: ContractOptions<AlertLogSubject>): void => {
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();
         await s.alertLog.upsertOpen(anAlert('k1', P, t, ['2025-03-01']));
-        const resolved = await Promise.all([s.alertLog.resolve('k1', t + 50), s.alertLog.resolve('k1', t + 51), s.alertLog.resolve('k1', t + 52)]);
+        const resolved = await Promise.all([
+          s.alertLog.resolve('k1', t + 50),
+          s.alertLog.resolve('k1', t + 51),
+          s.alertLog.resolve('k1', t + 52),
+        ]);
         const winners = resolved.filter((r) => r !== undefined);
         expect(winners).toHaveLength(1);
         expect(winners[0]?.resolvedAt).toBeGreaterThanOrEqual(t + 50);

@@ -7,7 +7,14 @@ import type { ContractOptions, QueueSubject } from './types.js';
 
 const message = (id: string, date = '2025-03-01'): QueueMessage => ({
   id,
-  data: JSON.stringify({ start_date: date, end_date: date, processor_name: 'player_game_summary', is_backfill: true, request_id: id, attempt: 0 }),
+  data: JSON.stringify({
+    start_date: date,
+    end_date: date,
+    processor_name: 'player_game_summary',
+    is_backfill: true,
+    request_id: id,
+    attempt: 0,
+  }),
   attributes: { processor_name: 'player_game_summary', game_date: date, request_id: id, attempt: '0' },
 });
 
@@ -137,7 +144,10 @@ export const testBackfillQueue = (opts: ContractOptions<QueueSubject>): void => 
           const clock = new ManualClock(opts.startMs ?? DEFAULT_START_MS);
           const subject = await opts.create({ clock });
           try {
-            await fc.asyncModelRun(() => ({ model: { messages: new Map(), next: 0 }, real: { queue: subject.queue, clock, handles: new Map() } }), cmds);
+            await fc.asyncModelRun(
+              () => ({ model: { messages: new Map(), next: 0 }, real: { queue: subject.queue, clock, handles: new Map() } }),
+              cmds,
+            );
           } finally {
             await subject.cleanup?.();
           }
@@ -172,11 +182,15 @@ interface QueueReal {
 type QueueCommand = fc.AsyncCommand<QueueModel, QueueReal>;
 
 const available = (m: QueueModel, now: number): ModelMessage[] =>
-  [...m.messages.values()].filter((x) => (x.state === 'ready' && x.availableAt <= now) || (x.state === 'leased' && x.leaseExpiresAt <= now));
+  [...m.messages.values()].filter(
+    (x) => (x.state === 'ready' && x.availableAt <= now) || (x.state === 'leased' && x.leaseExpiresAt <= now),
+  );
 
 /** Messages whose latest delivery still holds its lease: the only handles a worker may act on. */
 const held = (m: Readonly<QueueModel>, now: number): ModelMessage[] =>
-  [...m.messages.values()].filter((x) => x.state === 'leased' && x.leaseExpiresAt > now).sort((a, b) => (a.message.id < b.message.id ? -1 : 1));
+  [...m.messages.values()]
+    .filter((x) => x.state === 'leased' && x.leaseExpiresAt > now)
+    .sort((a, b) => (a.message.id < b.message.id ? -1 : 1));
 
 class PublishCommand implements QueueCommand {
   constructor(readonly count: number) {}
@@ -187,7 +201,8 @@ class PublishCommand implements QueueCommand {
     const msgs = Array.from({ length: this.count }, () => message(`q${m.next++}`));
     const outcomes = await r.queue.publish(msgs);
     expect(outcomes.map((o) => [o._tag, o.id])).toEqual(msgs.map((x) => ['Published', x.id]));
-    for (const msg of msgs) m.messages.set(msg.id, { message: msg, state: 'ready', availableAt: r.clock.now(), leaseExpiresAt: 0, deliveries: 0 });
+    for (const msg of msgs)
+      m.messages.set(msg.id, { message: msg, state: 'ready', availableAt: r.clock.now(), leaseExpiresAt: 0, deliveries: 0 });
   }
   toString(): string {
     return `publish(${this.count})`;
@@ -284,7 +299,11 @@ const queueCommands = [
   fc.integer({ min: 1, max: 3 }).map((n) => new PublishCommand(n)),
   fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(1000, 3000, 5000)).map(([max, lease]) => new ReceiveCommand(max, lease)),
   fc
-    .tuple(fc.nat(20), fc.constantFrom<SettleCommand['action']>('ack', 'ack', 'nack', 'extend', 'deadLetter'), fc.constantFrom(0, 2000, 6000))
+    .tuple(
+      fc.nat(20),
+      fc.constantFrom<SettleCommand['action']>('ack', 'ack', 'nack', 'extend', 'deadLetter'),
+      fc.constantFrom(0, 2000, 6000),
+    )
     .map(([p, a, ms]) => new SettleCommand(p, a, a === 'extend' && ms === 0 ? 2000 : ms)),
   fc.constantFrom(1001, 2001, 4001).map((ms) => new AdvanceCommand(ms)),
 ];

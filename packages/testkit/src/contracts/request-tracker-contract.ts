@@ -50,7 +50,12 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
     it('keeps one active request per (processor, date), within a batch and across calls', async () => {
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();
-        const first = await s.tracker.create([aNewRequest('a', P, D1, t), aNewRequest('b', P, D1, t), aNewRequest('c', Q, D1, t), aNewRequest('d', P, D2, t)]);
+        const first = await s.tracker.create([
+          aNewRequest('a', P, D1, t),
+          aNewRequest('b', P, D1, t),
+          aNewRequest('c', Q, D1, t),
+          aNewRequest('d', P, D2, t),
+        ]);
         expect(first.created.map((r) => r.requestId)).toEqual(['a', 'c', 'd']);
         expect(first.existing.map((r) => r.requestId)).toEqual(['a']);
         const again = await s.tracker.create([aNewRequest('e', P, D1, t + 1)]);
@@ -86,7 +91,10 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
         const res = await s.tracker.create([aNewRequest('r2', P, D1, clock.now())]);
         expect(res.created.map((r) => r.requestId)).toEqual(['r2']);
         const window = await s.tracker.forWindow({ processorName: P, start: D1, end: D1 });
-        expect(window.map((r) => [r.requestId, r.status]).sort()).toEqual([['r1', 'failed'], ['r2', 'queued']]);
+        expect(window.map((r) => [r.requestId, r.status]).sort()).toEqual([
+          ['r1', 'failed'],
+          ['r2', 'queued'],
+        ]);
       });
     });
 
@@ -94,7 +102,9 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();
         const results = await Promise.all(
-          Array.from({ length: 8 }, (_, i) => s.tracker.create([aNewRequest(`race-${i}`, P, D1, t), aNewRequest(`race-b-${i}`, P, i % 2 === 0 ? D2 : D3, t)])),
+          Array.from({ length: 8 }, (_, i) =>
+            s.tracker.create([aNewRequest(`race-${i}`, P, D1, t), aNewRequest(`race-b-${i}`, P, i % 2 === 0 ? D2 : D3, t)]),
+          ),
         );
         const created = results.flatMap((r) => r.created);
         expect(created.filter((r) => r.gameDate === D1)).toHaveLength(1);
@@ -113,7 +123,12 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
       await withSubject(opts, async (s, clock) => {
         await s.tracker.create([aNewRequest('r1', P, D1, clock.now())]);
         const c1 = await s.tracker.apply('r1', { _tag: 'Claim', at: clock.now(), owner: 'w1', leaseMs: 60_000 });
-        expect(c1._tag === 'Ok' && [c1.value.status, c1.value.attempt, c1.value.leaseOwner, c1.value.leaseExpiresAt]).toEqual(['processing', 1, 'w1', clock.now() + 60_000]);
+        expect(c1._tag === 'Ok' && [c1.value.status, c1.value.attempt, c1.value.leaseOwner, c1.value.leaseExpiresAt]).toEqual([
+          'processing',
+          1,
+          'w1',
+          clock.now() + 60_000,
+        ]);
         clock.advance(60_000);
         const expired = await s.tracker.apply('r1', { _tag: 'LeaseExpired', at: clock.now() });
         expect(expired._tag).toBe('Ok');
@@ -170,9 +185,13 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
     it('keeps real failures apart from claims: Fail counts, a lapsed lease does not, and the count survives a round trip', async () => {
       await withSubject(opts, async (s, clock) => {
         await s.tracker.create([aNewRequest('r1', P, D1, clock.now())]);
-        const read = async (): Promise<Pick<BackfillRequest, 'status' | 'attempt' | 'failures' | 'gaveUp' | 'errorMessage'> | undefined> => {
+        const read = async (): Promise<
+          Pick<BackfillRequest, 'status' | 'attempt' | 'failures' | 'gaveUp' | 'errorMessage'> | undefined
+        > => {
           const r = await s.tracker.get('r1');
-          return r === undefined ? undefined : { status: r.status, attempt: r.attempt, failures: r.failures, gaveUp: r.gaveUp, errorMessage: r.errorMessage };
+          return r === undefined
+            ? undefined
+            : { status: r.status, attempt: r.attempt, failures: r.failures, gaveUp: r.gaveUp, errorMessage: r.errorMessage };
         };
         expect(await read()).toEqual({ status: 'queued', attempt: 0, failures: 0, gaveUp: false, errorMessage: null });
         await s.tracker.apply('r1', { _tag: 'Claim', at: clock.now(), owner: 'w', leaseMs: 1000 });
@@ -195,11 +214,14 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
         const gaveUp = await s.tracker.apply('r1', { _tag: 'Fail', at: clock.now(), attempt: 4, error: 'gave up', final: true });
         expect(gaveUp._tag === 'Ok' && [gaveUp.value.failures, gaveUp.value.gaveUp]).toEqual([3, true]);
         expect(await read()).toEqual({ status: 'failed', attempt: 4, failures: 3, gaveUp: true, errorMessage: 'gave up' });
-        expect((await s.tracker.forWindow({ processorName: P, start: D1, end: D1 })).map((r) => [r.failures, r.gaveUp])).toEqual([[3, true]]);
+        expect((await s.tracker.forWindow({ processorName: P, start: D1, end: D1 })).map((r) => [r.failures, r.gaveUp])).toEqual([
+          [3, true],
+        ]);
         expect((await s.tracker.list({ processorName: P })).map((r) => [r.failures, r.gaveUp])).toEqual([[3, true]]);
         await s.tracker.apply('r1', { _tag: 'Retry', at: clock.now(), notBefore: clock.now() });
         expect(await read()).toEqual({ status: 'queued', attempt: 4, failures: 3, gaveUp: false, errorMessage: 'gave up' });
-        if (s.backdoor?.readRequest !== undefined) expect(project(await s.backdoor.readRequest('r1'))).toEqual(project(await s.tracker.get('r1')));
+        if (s.backdoor?.readRequest !== undefined)
+          expect(project(await s.backdoor.readRequest('r1'))).toEqual(project(await s.tracker.get('r1')));
       });
     });
 
@@ -250,7 +272,12 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
     it('lists unpublished queued requests oldest first, up to olderThan and limit', async () => {
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();
-        await s.tracker.create([aNewRequest('n3', P, D3, t + 30), aNewRequest('n1', P, D1, t + 10), aNewRequest('n2', P, D2, t + 20), aNewRequest('late', Q, D1, t + 40)]);
+        await s.tracker.create([
+          aNewRequest('n3', P, D3, t + 30),
+          aNewRequest('n1', P, D1, t + 10),
+          aNewRequest('n2', P, D2, t + 20),
+          aNewRequest('late', Q, D1, t + 40),
+        ]);
         await s.tracker.create([aNewRequest('pub', Q, D2, t)]);
         await s.tracker.apply('pub', { _tag: 'MarkPublished', at: t + 1 });
         clock.advance(100);
@@ -282,12 +309,21 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
     it('lists newest first, filtered by processor, statuses, since and limit', async () => {
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();
-        await s.tracker.create([aNewRequest('a', P, D1, t + 1), aNewRequest('b', P, D2, t + 2), aNewRequest('c', Q, D1, t + 3), aNewRequest('d', P, D3, t + 4)]);
+        await s.tracker.create([
+          aNewRequest('a', P, D1, t + 1),
+          aNewRequest('b', P, D2, t + 2),
+          aNewRequest('c', Q, D1, t + 3),
+          aNewRequest('d', P, D3, t + 4),
+        ]);
         await s.tracker.apply('b', { _tag: 'Claim', at: t + 5, owner: 'w', leaseMs: 10 });
         expect((await s.tracker.list({})).map((r) => r.requestId)).toEqual(['d', 'c', 'b', 'a']);
         expect((await s.tracker.list({ processorName: P })).map((r) => r.requestId)).toEqual(['d', 'b', 'a']);
         expect((await s.tracker.list({ statuses: ['processing'] })).map((r) => r.requestId)).toEqual(['b']);
-        expect((await s.tracker.list({ statuses: ['queued', 'processing'], processorName: P })).map((r) => r.requestId)).toEqual(['d', 'b', 'a']);
+        expect((await s.tracker.list({ statuses: ['queued', 'processing'], processorName: P })).map((r) => r.requestId)).toEqual([
+          'd',
+          'b',
+          'a',
+        ]);
         expect((await s.tracker.list({ since: t + 3 })).map((r) => r.requestId)).toEqual(['d', 'c']);
         expect((await s.tracker.list({ limit: 2 })).map((r) => r.requestId)).toEqual(['d', 'c']);
       });
@@ -342,7 +378,8 @@ class CreateCommand implements TrackerCommand {
     const ids = [...m.requests.keys()];
     const inputs: NewBackfillRequest[] = this.specs.map((sp) => {
       const reused = sp.reuse !== null && ids.length > 0 ? m.requests.get(ids[sp.reuse % ids.length] as string) : undefined;
-      if (reused !== undefined) return aNewRequest(reused.requestId, reused.processorName, reused.gameDate, reused.requestedAt, { metadata: reused.metadata });
+      if (reused !== undefined)
+        return aNewRequest(reused.requestId, reused.processorName, reused.gameDate, reused.requestedAt, { metadata: reused.metadata });
       return aNewRequest(`m${m.next++}`, PROCS[sp.proc] as string, DATES[sp.date] as IsoDate, r.clock.now());
     });
     const expectCreated: BackfillRequest[] = [];
@@ -353,7 +390,9 @@ class CreateCommand implements TrackerCommand {
         expectExisting.push(byIdHit.requestId);
         continue;
       }
-      const active = [...m.requests.values()].find((x) => x.processorName === input.processorName && x.gameDate === input.gameDate && isActive(x.status));
+      const active = [...m.requests.values()].find(
+        (x) => x.processorName === input.processorName && x.gameDate === input.gameDate && isActive(x.status),
+      );
       if (active !== undefined) {
         expectExisting.push(active.requestId);
         continue;
@@ -411,7 +450,10 @@ class ApplyCommand implements TrackerCommand {
       expect(got._tag === 'Ok' ? project(got.value) : undefined).toEqual(project(expected.value));
       m.requests.set(id, expected.value);
     } else {
-      expect(got._tag === 'Err' ? got.error._tag : `Ok(${got._tag === 'Ok' ? got.value.status : ''})`, `${this.toString()} on ${before.status}`).toBe(expected.error._tag);
+      expect(
+        got._tag === 'Err' ? got.error._tag : `Ok(${got._tag === 'Ok' ? got.value.status : ''})`,
+        `${this.toString()} on ${before.status}`,
+      ).toBe(expected.error._tag);
     }
     expect(project(await r.tracker.get(id))).toEqual(project(m.requests.get(id)));
   }
@@ -450,11 +492,15 @@ class QueryCommand implements TrackerCommand {
     const start = DATES[Math.min(this.from, this.to)] as IsoDate;
     const end = DATES[Math.max(this.from, this.to)] as IsoDate;
     const win = await r.tracker.forWindow({ processorName, start, end });
-    expect(projectSorted(win)).toEqual(projectSorted(all.filter((x) => x.processorName === processorName && x.gameDate >= start && x.gameDate <= end)));
+    expect(projectSorted(win)).toEqual(
+      projectSorted(all.filter((x) => x.processorName === processorName && x.gameDate >= start && x.gameDate <= end)),
+    );
 
     const unpub = await r.tracker.unpublished({ olderThan: now, limit: 1000 });
     expect(nonDecreasing(unpub.map((x) => x.requestedAt))).toBe(true);
-    expect(projectSorted(unpub)).toEqual(projectSorted(all.filter((x) => x.status === 'queued' && x.publishedAt === null && x.requestedAt <= now)));
+    expect(projectSorted(unpub)).toEqual(
+      projectSorted(all.filter((x) => x.status === 'queued' && x.publishedAt === null && x.requestedAt <= now)),
+    );
 
     const expired = await r.tracker.expiredLeases({ now, limit: 1000 });
     expect(projectSorted(expired)).toEqual(
@@ -486,7 +532,18 @@ const trackerCommands = [
   fc
     .tuple(
       fc.nat(50),
-      fc.constantFrom<EventKind>('Claim', 'Claim', 'Heartbeat', 'Complete', 'Complete', 'Fail', 'FailFinal', 'Retry', 'LeaseExpired', 'MarkPublished'),
+      fc.constantFrom<EventKind>(
+        'Claim',
+        'Claim',
+        'Heartbeat',
+        'Complete',
+        'Complete',
+        'Fail',
+        'FailFinal',
+        'Retry',
+        'LeaseExpired',
+        'MarkPublished',
+      ),
       fc.constantFrom(0, 0, 0, 0, -1, 1),
       fc.constantFrom(0, 1000, 5000),
     )

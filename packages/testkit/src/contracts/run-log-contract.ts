@@ -22,7 +22,12 @@ const aRun = (runId: string, processorName: string, runDate: string, startedAt: 
   ...over,
 });
 
-const aHold = (processorName: string, runDate: string, heldAt: number, waitingFor: readonly string[]): Omit<HeldRun, 'status' | 'releasedAt'> => ({
+const aHold = (
+  processorName: string,
+  runDate: string,
+  heldAt: number,
+  waitingFor: readonly string[],
+): Omit<HeldRun, 'status' | 'releasedAt'> => ({
   processorName,
   runDate: isoDate(runDate),
   heldAt,
@@ -45,7 +50,12 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
         const run = aRun('run-1', P, '2025-03-05', clock.now(), {
           outcome: 'skipped',
           skipReason: 'backfill_queued',
-          metadata: { gap_size: 2, missing_dates: [isoDate('2025-03-01'), isoDate('2025-03-02')], decision: 'Backfill', nested: { a: [1, 2] } },
+          metadata: {
+            gap_size: 2,
+            missing_dates: [isoDate('2025-03-01'), isoDate('2025-03-02')],
+            decision: 'Backfill',
+            nested: { a: [1, 2] },
+          },
         });
         await s.runLog.append(run);
         expect(await s.runLog.runs({})).toEqual([run]);
@@ -87,7 +97,15 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
         const t = clock.now();
         await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
         expect(await s.runLog.heldRuns({})).toEqual([
-          { processorName: P, runDate: isoDate('2025-03-05'), heldAt: t, reason: 'backfill_queued', waitingFor: [isoDate('2025-03-01')], status: 'held', releasedAt: null },
+          {
+            processorName: P,
+            runDate: isoDate('2025-03-05'),
+            heldAt: t,
+            reason: 'backfill_queued',
+            waitingFor: [isoDate('2025-03-01')],
+            status: 'held',
+            releasedAt: null,
+          },
         ]);
         await s.runLog.hold({ ...aHold(P, '2025-03-05', t + 500, ['2025-03-01', '2025-03-02']), reason: 'waiting_for_backfill' });
         const [h] = await s.runLog.heldRuns({});
@@ -125,7 +143,9 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();
         await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
-        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => s.runLog.release(P, isoDate('2025-03-05'), 'resumed', t + 100 + i)));
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => s.runLog.release(P, isoDate('2025-03-05'), 'resumed', t + 100 + i)),
+        );
         expect(results.filter((x) => x)).toHaveLength(1);
         const [h] = await s.runLog.heldRuns({ processorName: P });
         expect(h?.status).toBe('resumed');

@@ -70,10 +70,12 @@ export interface TargetSubject extends Disposable {
 export interface QueueSubject extends Disposable {
   readonly queue: BackfillQueue;
   /** Optional: what the transport really holds, bypassing `receive`. */
-  readonly backdoor?: {
-    /** Message ids parked in the dead-letter state. */
-    deadLettered?(): Promise<readonly string[]>;
-  } | undefined;
+  readonly backdoor?:
+    | {
+        /** Message ids parked in the dead-letter state. */
+        deadLettered?(): Promise<readonly string[]>;
+      }
+    | undefined;
   /**
    * Set `false` when leases and nack delays run on real time (an emulator) and
    * cannot follow the manual clock: time-based tests and the model run are skipped.

@@ -106,7 +106,12 @@ export const testTargetTable = (opts: ContractOptions<TargetSubject>): void => {
     it('counts rows per date, both ends of the range inclusive', async () => {
       await withSubject(opts, async (s) => {
         await s.seed({ processorName: P, counts: { '2025-03-01': 120, '2025-03-02': 7, '2025-03-04': 1, '2025-03-05': 250 } });
-        expect(await countsIn(s, P, D('2025-03-01'), D('2025-03-05'))).toEqual({ '2025-03-01': 120, '2025-03-02': 7, '2025-03-04': 1, '2025-03-05': 250 });
+        expect(await countsIn(s, P, D('2025-03-01'), D('2025-03-05'))).toEqual({
+          '2025-03-01': 120,
+          '2025-03-02': 7,
+          '2025-03-04': 1,
+          '2025-03-05': 250,
+        });
         expect(await countsIn(s, P, D('2025-03-02'), D('2025-03-04'))).toEqual({ '2025-03-02': 7, '2025-03-04': 1 });
       });
     });
