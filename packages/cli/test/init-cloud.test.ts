@@ -85,30 +85,26 @@ describe('init --bigquery --apply', () => {
       req.on('end', () => {
         queries.push((JSON.parse(body) as { query: string }).query);
         if (answer === 'denied') {
-          res
-            .writeHead(403, { 'content-type': 'application/json' })
-            .end(
-              JSON.stringify({
-                error: {
-                  code: 403,
-                  message: 'Access Denied: User does not have bigquery.jobs.create permission',
-                  errors: [{ reason: 'accessDenied', message: 'Access Denied' }],
-                },
-              }),
-            );
-          return;
-        }
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
+          res.writeHead(403, { 'content-type': 'application/json' }).end(
             JSON.stringify({
-              kind: 'bigquery#queryResponse',
-              jobComplete: true,
-              jobReference: { projectId: 'my-project', jobId: `job-${queries.length}`, location: 'US' },
-              totalRows: '0',
-              schema: { fields: [] },
+              error: {
+                code: 403,
+                message: 'Access Denied: User does not have bigquery.jobs.create permission',
+                errors: [{ reason: 'accessDenied', message: 'Access Denied' }],
+              },
             }),
           );
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            kind: 'bigquery#queryResponse',
+            jobComplete: true,
+            jobReference: { projectId: 'my-project', jobId: `job-${queries.length}`, location: 'US' },
+            totalRows: '0',
+            schema: { fields: [] },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
