@@ -21,7 +21,7 @@ const found = findZetaSql();
 const skip = 'skip' in found ? found.skip : false;
 if (skip !== false) {
   if (process.env['SMART_BACKFILL_ZETASQL_REQUIRED'] === '1') throw new Error(`[bigquery zetasql] required but unavailable: ${skip}`);
-  console.log(`SKIP [bigquery zetasql] ${skip} (${INSTALL_COMMAND})`);
+  console.log(`SKIP [bigquery zetasql] ${skip}${skip.includes(INSTALL_COMMAND) ? '' : ` (install: ${INSTALL_COMMAND})`}`);
 }
 
 const fake = skip === false ? await startFake() : undefined;
