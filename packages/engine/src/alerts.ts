@@ -132,15 +132,13 @@ const send = async (deps: AlertingDeps, notice: AlertNotice): Promise<Sent> => {
   if (alerter === undefined) return { ok: false, error: 'no alert channel is configured' };
   const limit = deps.deadlineMs ?? DEFAULT_ALERT_DEADLINE_MS;
   const abort = new AbortController();
-  const timer = new AbortController();
   const sending = Promise.resolve().then(() => alerter.send(notice, { signal: abort.signal }));
   sending.catch(() => undefined); // a failure after the deadline is already counted
-  const deadline = deps.clock.sleep(limit, timer.signal).then(
-    () => {
-      throw new Error(`no channel confirmed delivery within ${limit} ms; stopped waiting`);
-    },
-    () => new Promise<never>(() => undefined),
-  );
+  // Wall time, not the injected clock: delivery is real I/O, and a test clock's `sleep` may return at once.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no channel confirmed delivery within ${limit} ms; stopped waiting`)), limit);
+  });
   let failure: string | undefined;
   try {
     await Promise.race([sending, deadline]);
@@ -148,11 +146,11 @@ const send = async (deps: AlertingDeps, notice: AlertNotice): Promise<Sent> => {
     failure = errorMessage(e);
     abort.abort(new Error(failure));
   } finally {
-    timer.abort();
+    clearTimeout(timer);
   }
   if (failure !== undefined) {
     // A broken channel must never block the run; the alert stays undelivered and is retried.
-    deps.logger.error('alert could not be delivered', { alertKey: notice.alertKey, kind: notice.kind, error: failure });
+    deps.logger.error('alert could not be sent', { alertKey: notice.alertKey, kind: notice.kind, error: failure });
     try {
       await deps.alertLog.markSendFailed?.(notice.alertKey, deps.clock.now(), failure);
     } catch (e) {
