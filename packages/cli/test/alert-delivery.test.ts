@@ -176,6 +176,10 @@ describe('alert delivery: exit 4 means a person was told', () => {
     bodies.length = 0;
     const env = { HOOK_URL: url };
     expect((await cli(RUN, { cwd: s.dir, env })).code).toBe(4);
+    // The held run was given up (a person cancelled it): nothing resumes, so only the worker's own check can heal.
+    const d = new Database(join(s.dir, 'shop.db'));
+    d.prepare("UPDATE held_runs SET status = 'cancelled'").run();
+    d.close();
     expect((await cli(['backfill', 'orders_daily', '--from', '2025-11-10', '--to', '2025-11-14'], { cwd: s.dir, env })).code).toBe(0);
     const w = await cli(['worker', '--once'], { cwd: s.dir, env });
     expect(w.code).toBe(0);

@@ -68,7 +68,8 @@ describe('alert delivery and manual heals, between runs', () => {
       })),
     );
     await store.queue.publish(created.map(queueMessageForRequest));
-    const worker = createWorker({ ...store, registry: processorRegistry([guarded]) });
+    // No held run to resume (resume off): the heal must not wait for one, nor for the next scheduled run.
+    const worker = createWorker({ ...store, registry: processorRegistry([guarded]), resume: false });
     const tick = await worker.runOnce({ max: 10 });
     expect(tick.outcomes.map((o) => o._tag)).toEqual(['Completed', 'Completed', 'Completed', 'Completed', 'Completed']);
     expect(await store.alertLog.list({ openOnly: true })).toEqual([]);
