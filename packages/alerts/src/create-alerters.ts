@@ -1,5 +1,5 @@
 import { AlertsConfig as AlertsConfigCodec, toConfigProblems, type AlertsConfig, type ChannelConfig } from './config-codec.js';
-import { AlertsConfigError, type ConfigProblem } from './errors.js';
+import { AlertDeliveryError, AlertsConfigError, formatConfigProblems, type ConfigProblem } from './errors.js';
 import type { Env } from './env-secrets.js';
 import { fanOutAlerter, type FanOutAlerter, type FanOutOptions } from './fan-out-alerter.js';
 import { logAlerter, type LineSink } from './log-alerter.js';
@@ -32,8 +32,22 @@ export interface CreateAlertersOptions {
    * notice unsent and a later run sends it again. One working channel is enough
    * for `send` to resolve.
    */
-  readonly fanOut?: Omit<FanOutOptions, 'logger'> | undefined;
+  readonly fanOut?: Omit<FanOutOptions, 'logger' | 'problems'> | undefined;
+  /**
+   * `fail` (default): an unset environment variable is an `AlertsConfigError`
+   * like any other mistake. `skip-channel`: the channel is kept as one that
+   * always fails with that problem (so the notice is recorded as undelivered and
+   * retried) and the problems are listed in `problems` — a run must not stop
+   * because a secret is missing; every other mistake still throws.
+   */
+  readonly unsetSecrets?: 'fail' | 'skip-channel' | undefined;
 }
+
+/** A channel that cannot be built: every send fails with its problems. */
+const brokenChannel = (name: string, problems: readonly ConfigProblem[]): NamedAlerter => ({
+  name,
+  send: () => Promise.reject(new AlertDeliveryError(name, `cannot deliver: ${formatConfigProblems(problems).split('\n').join('; ')}`)),
+});
 
 /**
  * Validate an `alerts` config (or an already-decoded one) and return every
@@ -71,6 +85,7 @@ export const createAlertersFromConfig = (config: unknown, options: CreateAlerter
   if (!decoded.ok) throw new AlertsConfigError(decoded.problems);
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
+  const skipped: ConfigProblem[] = [];
   const alerters: NamedAlerter[] = [];
   decoded.value.forEach((channel, i) => {
     if (!appliesTo(channel, options.processorName)) return;
@@ -101,10 +116,18 @@ export const createAlertersFromConfig = (config: unknown, options: CreateAlerter
         ),
       );
     } catch (e) {
-      if (e instanceof AlertsConfigError) problems.push(...e.problems);
-      else throw e;
+      if (!(e instanceof AlertsConfigError)) throw e;
+      if (options.unsetSecrets === 'skip-channel' && e.problems.every((p) => p.unsetEnv !== undefined)) {
+        skipped.push(...e.problems);
+        alerters.push(brokenChannel(channel.name ?? channel.type, e.problems));
+      } else problems.push(...e.problems);
     }
   });
-  if (problems.length > 0) throw new AlertsConfigError(problems);
-  return fanOutAlerter(alerters, { rejectWhen: 'all-failed', ...options.fanOut, logger: options.logger });
+  if (problems.length > 0) throw new AlertsConfigError([...problems, ...skipped]);
+  return fanOutAlerter(alerters, {
+    rejectWhen: 'all-failed',
+    ...options.fanOut,
+    logger: options.logger,
+    problems: skipped.map((p) => formatConfigProblems([p])),
+  });
 };

@@ -27,7 +27,8 @@ export const SECRET_HEADER = /authorization|token|secret|password|api[-_]?key|si
 export const readEnv = (env: Env, name: string, path: string): { value?: string; problem?: ConfigProblem } => {
   if (!ENV_NAME.test(name)) return { problem: { path, message: `"${name}" is not an environment variable name (letters, digits, _)` } };
   const value = env[name];
-  if (value === undefined || value.trim() === '') return { problem: { path, message: `environment variable ${name} is not set` } };
+  if (value === undefined || value.trim() === '')
+    return { problem: { path, message: `environment variable ${name} is not set`, unsetEnv: name } };
   return { value: value.trim() };
 };
 

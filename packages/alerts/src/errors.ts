@@ -7,6 +7,8 @@ export interface ConfigProblem {
   readonly path: string;
   /** `environment variable SLACK_WEBHOOK_URL is not set` */
   readonly message: string;
+  /** Set when the problem is only an unset environment variable (its name): a channel that can be skipped, not a wrong file. */
+  readonly unsetEnv?: string | undefined;
 }
 
 /** Every problem found in an alerts config (or channel options), one per line. */

@@ -32,13 +32,17 @@ export interface FanOutOptions {
    * alert unmarked in its alert log and tries again on the next run.
    */
   readonly rejectWhen?: 'never' | 'all-failed' | undefined;
+  /** Known-broken channels, one line each (e.g. an unset secret); exposed as `problems` for the guard's run records. */
+  readonly problems?: readonly string[] | undefined;
 }
 
 export interface FanOutAlerter extends NamedAlerter {
   /** Channel names, in order (unnamed channels are `channel-1`, `channel-2`, …). */
   readonly channels: readonly string[];
   /** Send to every channel at once; resolves with who delivered and who failed. Never rejects. */
-  deliver(notice: AlertNotice): Promise<FanOutReport>;
+  deliver(notice: AlertNotice, signal?: AbortSignal): Promise<FanOutReport>;
+  /** Channels that cannot deliver at all (from `FanOutOptions.problems`). */
+  readonly problems: readonly string[];
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
@@ -63,9 +67,9 @@ const uniqueNames = (alerters: readonly Alerter[]): string[] => {
 export const fanOutAlerter = (alerters: readonly Alerter[], options: FanOutOptions = {}): FanOutAlerter => {
   const channels = uniqueNames(alerters);
 
-  const one = async (alerter: Alerter, channel: string, notice: AlertNotice): Promise<void> => {
+  const one = async (alerter: Alerter, channel: string, notice: AlertNotice, signal: AbortSignal | undefined): Promise<void> => {
     // `Promise.resolve().then` turns a synchronous throw into a rejection.
-    const sending = Promise.resolve().then(() => alerter.send(notice));
+    const sending = Promise.resolve().then(() => alerter.send(notice, { signal }));
     const limit = options.deadlineMs;
     if (limit === undefined) return sending;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -83,8 +87,8 @@ export const fanOutAlerter = (alerters: readonly Alerter[], options: FanOutOptio
     }
   };
 
-  const deliver = async (notice: AlertNotice): Promise<FanOutReport> => {
-    const settled = await Promise.allSettled(alerters.map((a, i) => one(a, channels[i]!, notice)));
+  const deliver = async (notice: AlertNotice, signal?: AbortSignal): Promise<FanOutReport> => {
+    const settled = await Promise.allSettled(alerters.map((a, i) => one(a, channels[i]!, notice, signal)));
     const delivered: string[] = [];
     const failed: ChannelFailure[] = [];
     settled.forEach((s, i) => {
@@ -115,9 +119,10 @@ export const fanOutAlerter = (alerters: readonly Alerter[], options: FanOutOptio
   return {
     name: 'fan-out',
     channels,
+    problems: options.problems ?? [],
     deliver,
-    async send(notice) {
-      const report = await deliver(notice);
+    async send(notice, sendOptions) {
+      const report = await deliver(notice, sendOptions?.signal);
       if (options.rejectWhen === 'all-failed' && report.failed.length > 0 && report.delivered.length === 0) {
         throw new AlertDeliveryError('fan-out', `no channel delivered: ${report.failed.map((f) => f.error.message).join('; ')}`, {
           retryable: true,

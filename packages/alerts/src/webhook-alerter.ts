@@ -78,7 +78,31 @@ interface Failure {
   readonly status?: number;
   readonly retryAfterMs?: number;
   readonly cause?: unknown;
+  /** The caller stopped waiting (its signal): no further attempt. */
+  readonly cancelled?: boolean;
 }
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** `sleep(ms)`, cut short (rejecting) when `stop` aborts. */
+const sleepUnless = (sleep: (ms: number) => Promise<void>, ms: number, stop: AbortSignal | undefined): Promise<void> => {
+  if (stop === undefined) return sleep(ms);
+  if (stop.aborted) return Promise.reject(stop.reason as Error);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(stop.reason as Error);
+    stop.addEventListener('abort', onAbort, { once: true });
+    sleep(ms).then(
+      () => {
+        stop.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (e: unknown) => {
+        stop.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+};
 
 /**
  * POST each notice as JSON to a webhook — a generic endpoint or a Slack
@@ -120,7 +144,7 @@ export const buildWebhookAlerter = (options: WebhookAlerterOptions, path: string
   const requestHeaders = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'smart-backfill-alerts', ...headers.value };
   const payload = (notice: AlertNotice): unknown => (format === 'slack' ? slackMessage(notice) : jsonPayload(notice));
 
-  const attempt = async (body: string): Promise<Failure | undefined> => {
+  const attempt = async (body: string, stop: AbortSignal | undefined): Promise<Failure | undefined> => {
     let res: Response;
     try {
       // Redirects are not followed: a POST turned into a GET would drop the alert silently.
@@ -129,9 +153,10 @@ export const buildWebhookAlerter = (options: WebhookAlerterOptions, path: string
         headers: requestHeaders,
         body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: stop === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]),
       });
     } catch (e) {
+      if (stop?.aborted === true) return { message: `stopped: ${errorText(stop.reason)}`, retryable: true, cancelled: true };
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
       const why = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
       return {
@@ -169,12 +194,13 @@ export const buildWebhookAlerter = (options: WebhookAlerterOptions, path: string
     name,
     target,
     payload,
-    async send(notice) {
+    async send(notice, sendOptions) {
+      const stop = sendOptions?.signal;
       const body = JSON.stringify(payload(notice));
       for (let n = 1; ; n++) {
-        const failure = await attempt(body);
+        const failure = await attempt(body, stop);
         if (failure === undefined) return;
-        if (!failure.retryable || n > maxRetries) {
+        if (!failure.retryable || n > maxRetries || failure.cancelled === true) {
           throw new AlertDeliveryError(name, n > 1 ? `${failure.message} (gave up after ${n} attempts)` : failure.message, {
             status: failure.status,
             attempts: n,
@@ -191,7 +217,15 @@ export const buildWebhookAlerter = (options: WebhookAlerterOptions, path: string
           delayMs,
           error: failure.message,
         });
-        await sleep(delayMs);
+        try {
+          await sleepUnless(sleep, delayMs, stop);
+        } catch (e) {
+          throw new AlertDeliveryError(name, `${failure.message}; stopped before retrying: ${errorText(e)}`, {
+            status: failure.status,
+            attempts: n,
+            retryable: true,
+          });
+        }
       }
     },
   };

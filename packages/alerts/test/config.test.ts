@@ -75,8 +75,8 @@ describe('AlertsConfig validation', () => {
         { HOOK: 'http://127.0.0.1:9/x' },
       ),
     ).toEqual([
-      { path: 'alerts[1].urlEnv', message: 'environment variable SLACK_WEBHOOK_URL is not set' },
-      { path: 'alerts[2].headers.Authorization.env', message: 'environment variable ALERT_TOKEN is not set' },
+      { path: 'alerts[1].urlEnv', message: 'environment variable SLACK_WEBHOOK_URL is not set', unsetEnv: 'SLACK_WEBHOOK_URL' },
+      { path: 'alerts[2].headers.Authorization.env', message: 'environment variable ALERT_TOKEN is not set', unsetEnv: 'ALERT_TOKEN' },
     ]);
     expect(() => createAlertersFromConfig([{ type: 'slack', urlEnv: 'SLACK_WEBHOOK_URL' }], { env: {} })).toThrow(
       '[smart-backfill] [alerts] invalid alert config: alerts[0].urlEnv: environment variable SLACK_WEBHOOK_URL is not set',

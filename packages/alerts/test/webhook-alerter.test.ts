@@ -270,7 +270,7 @@ describe('webhookAlerter options', () => {
     expect((err as AlertsConfigError).problems).toEqual([
       { path: 'webhook.timeoutMs', message: 'must be a whole number >= 1, got 0' },
       { path: 'webhook.urlEnv', message: 'environment variable HOOK must hold an http(s) URL, got a ftp: URL' },
-      { path: 'webhook.headers.Authorization.env', message: 'environment variable NOPE is not set' },
+      { path: 'webhook.headers.Authorization.env', message: 'environment variable NOPE is not set', unsetEnv: 'NOPE' },
     ]);
     expect(String(err)).not.toContain('s3cretT0kenXYZ');
   });

@@ -34,14 +34,41 @@ export const processLocalAlertLog = (): AlertLog => {
         return { created: false, record };
       }
       const { at, ...rest } = a;
-      const record: AlertRecord = { ...rest, updatedAt: at, lastSentAt: null, sendCount: 0, resolvedAt: null };
+      const record: AlertRecord = {
+        ...rest,
+        updatedAt: at,
+        lastSentAt: null,
+        sendCount: 0,
+        resolvedAt: null,
+        sendFailures: 0,
+        lastSendError: null,
+        lastSendFailedAt: null,
+      };
       byKey.set(a.alertKey, record);
       return { created: true, record };
     },
     async markSent(key, at) {
       const cur = byKey.get(key);
       if (cur !== undefined)
-        byKey.set(key, { ...cur, lastSentAt: at, sendCount: cur.sendCount + 1, updatedAt: Math.max(cur.updatedAt, at) });
+        byKey.set(key, {
+          ...cur,
+          lastSentAt: at,
+          sendCount: cur.sendCount + 1,
+          sendFailures: 0,
+          lastSendError: null,
+          updatedAt: Math.max(cur.updatedAt, at),
+        });
+    },
+    async markSendFailed(key, at, error) {
+      const cur = byKey.get(key);
+      if (cur !== undefined)
+        byKey.set(key, {
+          ...cur,
+          sendFailures: (cur.sendFailures ?? 0) + 1,
+          lastSendError: error,
+          lastSendFailedAt: at,
+          updatedAt: Math.max(cur.updatedAt, at),
+        });
     },
     async resolve(key, at) {
       const cur = byKey.get(key);
@@ -67,26 +94,76 @@ export interface AlertingDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly reminderIntervalMs: number | undefined;
+  /** The longest a send is waited for (ms). Default {@link DEFAULT_ALERT_DEADLINE_MS}. */
+  readonly deadlineMs?: number | undefined;
 }
 
-/** A notice whose first send failed is retried after this long (not at once, so racing guards do not both send). */
-const UNSENT_RETRY_MS = 60_000;
+/** A run waits this long at most for a notice to be delivered; then it goes on and the worker retries. */
+export const DEFAULT_ALERT_DEADLINE_MS = 5_000;
 
-const send = async (deps: AlertingDeps, notice: AlertNotice): Promise<boolean> => {
-  if (deps.alerter === undefined) return false;
+/**
+ * When an undelivered notice may be tried again: a minute after the alert
+ * opened or the last failure (not at once, so racing guards do not both send),
+ * doubling with each failure up to 30 minutes. The one rule for the guard and
+ * the worker's retry pass.
+ */
+export const deliveryRetryDelayMs = (failures: number): number => Math.min(1_800_000, 60_000 * 2 ** Math.max(0, failures - 1));
+
+/** An alert whose last notice reached nobody: still open and never delivered, or healed but its `healed` notice failed. */
+export const undeliveredNotice = (a: AlertRecord): 'escalated' | 'healed' | undefined => {
+  if (a.resolvedAt === null) return a.lastSentAt === null ? 'escalated' : undefined;
+  const failedAt = a.lastSendFailedAt ?? null;
+  return failedAt !== null && failedAt >= a.resolvedAt && failedAt > (a.lastSentAt ?? -Infinity) ? 'healed' : undefined;
+};
+
+/** Whether an undelivered notice is due for another try at `now`. */
+export const deliveryDue = (a: AlertRecord, now: number): boolean =>
+  now - (a.lastSendFailedAt ?? a.openedAt) >= deliveryRetryDelayMs(a.sendFailures ?? 1);
+
+type Sent = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/**
+ * Hand a notice to the alerter, waiting at most the deadline: past it the send
+ * is aborted (its signal) and counted as failed. The outcome goes to the alert
+ * log either way: delivered, or failed with the reason (so it is shown and retried).
+ */
+const send = async (deps: AlertingDeps, notice: AlertNotice): Promise<Sent> => {
+  const alerter = deps.alerter;
+  if (alerter === undefined) return { ok: false, error: 'no alert channel is configured' };
+  const limit = deps.deadlineMs ?? DEFAULT_ALERT_DEADLINE_MS;
+  const abort = new AbortController();
+  const sending = Promise.resolve().then(() => alerter.send(notice, { signal: abort.signal }));
+  sending.catch(() => undefined); // a failure after the deadline is already counted
+  // Wall time, not the injected clock: delivery is real I/O, and a test clock's `sleep` may return at once.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no channel confirmed delivery within ${limit} ms; stopped waiting`)), limit);
+  });
+  let failure: string | undefined;
   try {
-    await deps.alerter.send(notice);
+    await Promise.race([sending, deadline]);
   } catch (e) {
-    // A broken channel must never block the run; the alert stays unsent and is retried later.
-    deps.logger.error('alert could not be sent', { alertKey: notice.alertKey, kind: notice.kind, error: errorMessage(e) });
-    return false;
+    failure = errorMessage(e);
+    abort.abort(new Error(failure));
+  } finally {
+    clearTimeout(timer);
+  }
+  if (failure !== undefined) {
+    // A broken channel must never block the run; the alert stays undelivered and is retried.
+    deps.logger.error('alert could not be sent', { alertKey: notice.alertKey, kind: notice.kind, error: failure });
+    try {
+      await deps.alertLog.markSendFailed?.(notice.alertKey, deps.clock.now(), failure);
+    } catch (e) {
+      deps.logger.warn('alert delivery failure not recorded', { alertKey: notice.alertKey, error: errorMessage(e) });
+    }
+    return { ok: false, error: failure };
   }
   try {
     await deps.alertLog.markSent(notice.alertKey, notice.at);
   } catch (e) {
     deps.logger.warn('alert sent but not recorded as sent', { alertKey: notice.alertKey, error: errorMessage(e) });
   }
-  return true;
+  return { ok: true };
 };
 
 const noticeBase = (deps: AlertingDeps, analysis: GapAnalysis, dates: readonly IsoDate[]) => {
@@ -125,35 +202,109 @@ export const healAlerts = async (
   older?: OlderDates,
 ): Promise<readonly string[]> => {
   const missing = new Set(analysis.missingDates);
-  const known = (d: IsoDate): boolean =>
-    (d >= analysis.windowStart && d <= analysis.windowEnd) || (older !== undefined && d >= older.start && d <= older.end);
-  const stillMissing = (d: IsoDate): boolean => missing.has(d) || (older?.missing.has(d) ?? false);
+  return healWhere(deps, open, {
+    known: (d) => (d >= analysis.windowStart && d <= analysis.windowEnd) || (older !== undefined && d >= older.start && d <= older.end),
+    stillMissing: (d) => missing.has(d) || (older?.missing.has(d) ?? false),
+    runDate: analysis.asOf,
+  });
+};
+
+/** The healing rule itself: every date read, none still missing → resolve (one winner) and send `healed`. */
+const healWhere = async (
+  deps: AlertingDeps,
+  open: readonly AlertRecord[],
+  view: { readonly known: (d: IsoDate) => boolean; readonly stillMissing: (d: IsoDate) => boolean; readonly runDate?: IsoDate },
+): Promise<readonly string[]> => {
   const healed: string[] = [];
   for (const a of open) {
     if (a.resolvedAt !== null || a.missingDates.length === 0) continue;
-    if (!a.missingDates.every(known) || a.missingDates.some(stillMissing)) continue;
+    if (!a.missingDates.every(view.known) || a.missingDates.some(view.stillMissing)) continue;
     const at = deps.clock.now();
     const closed = await deps.alertLog.resolve(a.alertKey, at);
     if (closed === undefined) continue;
     healed.push(a.alertKey);
-    await send(deps, {
-      kind: 'healed',
-      alertKey: a.alertKey,
-      processorName: deps.processorName,
-      runDate: analysis.asOf,
-      reason: a.reason,
-      missingDates: a.missingDates,
-      absentDates: [],
-      incompleteDates: [],
-      lastError: a.lastError,
-      healCommand: healCommand(deps.processorName, a.missingDates),
-      openedAt: a.openedAt,
-      at,
-      timeToRecoveryMs: at - a.openedAt,
-    });
+    await send(deps, healedNotice(deps, a, at, view.runDate ?? a.runDate));
   }
   return healed;
 };
+
+const healedNotice = (deps: AlertingDeps, a: AlertRecord, at: number, runDate: IsoDate): AlertNotice => ({
+  kind: 'healed',
+  alertKey: a.alertKey,
+  processorName: deps.processorName,
+  runDate,
+  reason: a.reason,
+  missingDates: a.missingDates,
+  absentDates: [],
+  incompleteDates: [],
+  lastError: a.lastError,
+  healCommand: healCommand(deps.processorName, a.missingDates),
+  openedAt: a.openedAt,
+  at,
+  timeToRecoveryMs: (a.resolvedAt ?? at) - a.openedAt,
+});
+
+/**
+ * Alert work between runs, for the worker: a manual heal closes its alert when
+ * the backfill lands (not at the next scheduled run), and a notice that reached
+ * nobody is tried again with backoff (not only when a run happens to escalate again).
+ */
+export interface AlertUpkeep {
+  /** Resolve open alerts whose every date now has its data (reading their dates), and send `healed`. Returns the keys healed. */
+  healOpen(): Promise<readonly string[]>;
+  /** Send again, when due, every notice of this processor that reached nobody. */
+  retryDeliveries(): Promise<{ readonly delivered: readonly string[]; readonly failed: readonly string[] }>;
+}
+
+/**
+ * `readMissing(start, end)` answers which expected dates in that range are below
+ * the minimum: the guard's own window read and rule, so healing here agrees with a run.
+ */
+export const alertUpkeep = (
+  deps: AlertingDeps,
+  readMissing: (start: IsoDate, end: IsoDate) => Promise<ReadonlySet<IsoDate>>,
+): AlertUpkeep => ({
+  async healOpen() {
+    const open = await deps.alertLog.list({ processorName: deps.processorName, openOnly: true });
+    const dates = open.flatMap((a) => a.missingDates).sort();
+    const start = dates[0];
+    const end = dates[dates.length - 1];
+    if (start === undefined || end === undefined) return [];
+    const missing = await readMissing(start, end);
+    return healWhere(deps, open, { known: (d) => d >= start && d <= end, stillMissing: (d) => missing.has(d) });
+  },
+  async retryDeliveries() {
+    const delivered: string[] = [];
+    const failed: string[] = [];
+    if (deps.alerter === undefined) return { delivered, failed };
+    const now = deps.clock.now();
+    for (const a of await deps.alertLog.list({ processorName: deps.processorName })) {
+      const kind = undeliveredNotice(a);
+      if (kind === undefined || !deliveryDue(a, now)) continue;
+      const notice: AlertNotice =
+        kind === 'healed'
+          ? healedNotice(deps, a, now, a.runDate)
+          : {
+              kind,
+              alertKey: a.alertKey,
+              processorName: deps.processorName,
+              runDate: a.runDate,
+              reason: a.reason,
+              missingDates: a.missingDates,
+              absentDates: [],
+              incompleteDates: [],
+              lastError: a.lastError,
+              healCommand: healCommand(deps.processorName, a.missingDates),
+              openedAt: a.openedAt,
+              at: now,
+              timeToRecoveryMs: null,
+            };
+      const r = await send(deps, notice);
+      (r.ok ? delivered : failed).push(a.alertKey);
+    }
+    return { delivered, failed };
+  },
+});
 
 /**
  * Record the escalation and tell a person once per open alert: on opening,
@@ -171,7 +322,7 @@ export const escalate = async (
   analysis: GapAnalysis,
   decision: Escalate,
   lastError: string | null,
-): Promise<{ readonly alertKey: string; readonly alerted: boolean }> => {
+): Promise<{ readonly alertKey: string; readonly alerted: boolean; readonly told: boolean; readonly deliveryError: string | null }> => {
   const dates = decision.dates;
   const first = dates[0] ?? analysis.asOf;
   const dateSet = new Set(dates);
@@ -191,11 +342,15 @@ export const escalate = async (
   });
   let kind: AlertNotice['kind'] | undefined;
   if (created) kind = 'escalated';
-  else if (record.lastSentAt === null && now - record.openedAt >= UNSENT_RETRY_MS) kind = 'escalated';
+  else if (record.lastSentAt === null && deliveryDue(record, now)) kind = 'escalated';
   else if (record.lastSentAt !== null && deps.reminderIntervalMs !== undefined && now - record.lastSentAt >= deps.reminderIntervalMs)
     kind = 'reminder';
-  if (kind === undefined) return { alertKey, alerted: false };
-  const alerted = await send(deps, {
+  const toldBefore = record.lastSentAt !== null;
+  if (kind === undefined) {
+    const pending = toldBefore ? null : (record.lastSendError ?? 'an earlier delivery has not got through yet');
+    return { alertKey, alerted: false, told: toldBefore, deliveryError: pending };
+  }
+  const sent = await send(deps, {
     kind,
     alertKey,
     runDate: analysis.asOf,
@@ -206,5 +361,7 @@ export const escalate = async (
     at: now,
     timeToRecoveryMs: null,
   });
-  return { alertKey, alerted };
+  return sent.ok
+    ? { alertKey, alerted: true, told: true, deliveryError: null }
+    : { alertKey, alerted: false, told: toldBefore, deliveryError: sent.error };
 };

@@ -17,6 +17,7 @@ import type {
   TargetTable,
   WindowReader,
 } from '@smart-backfill/core';
+import type { AlertUpkeep } from './alerts.js';
 import type { Logger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 
@@ -35,6 +36,12 @@ export interface GuardDeps {
   readonly alertLog?: AlertLog | undefined;
   /** Re-send an open alert as a `reminder` after this long (ms). Default: never. */
   readonly reminderIntervalMs?: number | undefined;
+  /**
+   * The longest a run waits for an alert to be delivered (ms, default 5 s). Past
+   * it the send is aborted and recorded as failed, and the run goes on; the
+   * worker retries the delivery (see `GuardedProcessor.alerts`).
+   */
+  readonly alertDeadlineMs?: number | undefined;
   /** Request and run ids. Default `crypto.randomUUID`. */
   readonly ids?: (() => string) | undefined;
   readonly logger?: Logger | undefined;
@@ -83,6 +90,14 @@ export interface Escalated {
   readonly decision: Escalate;
   /** A notice was delivered by this run (opening or reminder). */
   readonly alerted: boolean;
+  /**
+   * A person has the alert: delivered by this run or by an earlier one. False
+   * when no notice got through yet (`deliveryError` says why); the alert stays
+   * recorded as undelivered and the worker retries it.
+   */
+  readonly told: boolean;
+  /** Why this run's delivery failed, or why the alert is still undelivered; `null` when all went well. */
+  readonly deliveryError: string | null;
   readonly alertKey: string;
   /** Set when the run went ahead (`holdRun: false`). */
   readonly result?: unknown;
@@ -124,6 +139,8 @@ export interface GuardedProcessor extends Processor {
   /** The processor it wraps. */
   readonly inner: Processor;
   readonly policy: GapPolicy;
+  /** Alert upkeep between runs (the worker calls it); absent when the guard has no alerting. */
+  readonly alerts?: AlertUpkeep | undefined;
 }
 
 const TAGS = new Set(['Ran', 'Held', 'BackfillQueuedNotHeld', 'Escalated', 'Failed']);

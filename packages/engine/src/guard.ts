@@ -21,7 +21,7 @@ import {
   type WindowQuery,
   type WindowReader,
 } from '@smart-backfill/core';
-import { escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
+import { alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
 import { summarizeFailures } from './failures.js';
 import { errorMessage, SmartBackfillError, toError } from './errors.js';
 import type { CheckReport, GuardDeps, GuardedProcessor, GuardOutcome } from './guard-types.js';
@@ -120,8 +120,11 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           clock,
           logger: log,
           reminderIntervalMs: deps.reminderIntervalMs,
+          deadlineMs: deps.alertDeadlineMs,
         }
       : undefined;
+  // Channels that cannot deliver (an unset secret) are named in every run record.
+  const alertProblems = deps.alerter?.problems ?? [];
 
   const readWindow = async (q: WindowQuery): Promise<WindowData> => {
     if (isWindowReader(deps.window)) return deps.window.readWindow(q);
@@ -207,7 +210,11 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           startedAt,
           finishedAt,
           durationMs: finishedAt - startedAt,
-          metadata: opts.requestId === undefined ? metadata : { ...metadata, request_id: opts.requestId },
+          metadata: {
+            ...metadata,
+            ...(opts.requestId === undefined ? {} : { request_id: opts.requestId }),
+            ...(alertProblems.length === 0 ? {} : { alert_channel_problems: alertProblems }),
+          },
         });
       } catch (e) {
         // The outcome stands; losing one monitoring row must not turn a good run into a failure.
@@ -277,10 +284,13 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
             : undefined;
         let alertKey = '';
         let alerted = false;
+        let told = false;
+        let deliveryError: string | null = 'no alert channel is configured';
         if (alerting !== undefined) {
           try {
-            ({ alertKey, alerted } = await escalate(alerting, openAlerts, analysis, decision, failing ?? null));
+            ({ alertKey, alerted, told, deliveryError } = await escalate(alerting, openAlerts, analysis, decision, failing ?? null));
           } catch (e) {
+            deliveryError = `could not record the escalation: ${errorMessage(e)}`;
             log.error('could not record the escalation', { processor: name, date, error: errorMessage(e) });
           }
         } else {
@@ -291,14 +301,23 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
             dates: decision.dates,
           });
         }
-        const escMeta = { ...meta, escalated_dates: decision.dates, escalation_reason: decision.reason, alert_key: alertKey, alerted };
+        const escMeta = {
+          ...meta,
+          escalated_dates: decision.dates,
+          escalation_reason: decision.reason,
+          alert_key: alertKey,
+          alerted,
+          alert_told: told,
+          alert_delivery_error: deliveryError,
+        };
+        const esc = { _tag: 'Escalated', analysis, decision, alerted, told, deliveryError, alertKey, runId } as const;
         if (!decision.holdRun) {
           const r = await runInner(escMeta);
-          return r.ok ? { _tag: 'Escalated', analysis, decision, alerted, alertKey, result: r.result, runId } : r.outcome;
+          return r.ok ? { ...esc, result: r.result } : r.outcome;
         }
         await holdRun('gap_escalated', analysis.missingDates);
         await record('skipped', 'gap_escalated', null, escMeta);
-        return { _tag: 'Escalated', analysis, decision, alerted, alertKey, runId };
+        return esc;
       }
     }
 
@@ -374,6 +393,13 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     }
   };
 
-  const guarded: GuardedProcessor = { name, run, check, inner: processor, policy };
+  const alerts =
+    alerting === undefined
+      ? undefined
+      : alertUpkeep(alerting, async (start, end) => {
+          const data = await readWindow({ processorName: name, start, end });
+          return new Set(data.expectedDates.filter((d) => (data.recordCounts.get(d) ?? 0) < policy.minRecordsPerDate));
+        });
+  const guarded: GuardedProcessor = { name, run, check, inner: processor, policy, alerts };
   return guarded;
 };

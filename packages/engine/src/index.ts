@@ -32,6 +32,7 @@ export {
   matchOutcome,
 } from './guard-types.js';
 export { withSmartBackfill, resolvePolicy, alertKeyFor, healCommand } from './guard.js';
+export { DEFAULT_ALERT_DEADLINE_MS, deliveryRetryDelayMs, deliveryDue, undeliveredNotice, type AlertUpkeep } from './alerts.js';
 export { type ResumeOptions, type WorkerDeps, type DeliveryOutcome, type WorkerTick, type Worker } from './worker-types.js';
 export { createWorker, backoffDelay } from './worker.js';
 export {

@@ -59,6 +59,12 @@ export interface WorkerDeps {
    * default 5 minutes; 0 disables). See `createResumer`.
    */
   readonly resumeSweepMs?: number | undefined;
+  /**
+   * How often `runOnce` also sends again the alert notices that reached nobody
+   * (each alert waits `deliveryRetryDelayMs` after its last failure; ms, default
+   * 1 minute; 0 disables). Uses each registry entry's guard (`alerts`).
+   */
+  readonly alertRetrySweepMs?: number | undefined;
   /** Request lease and delivery lease (ms). Default 10 minutes. */
   readonly leaseMs?: number | undefined;
   /** Heartbeat period (ms). Default `leaseMs / 3`. */

@@ -259,6 +259,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
           log.warn('could not resume held runs', { processor: m.processor_name, error: errorMessage(e) });
         }
       }
+      await healAlertsOf(m.processor_name);
       return { _tag: 'Completed', requestId: id, attempt, resumed };
     }
 
@@ -436,6 +437,34 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     return p;
   };
 
+  /** A filled date may close an open alert now (a manual heal), not at the next scheduled run. */
+  const healAlertsOf = async (processorName: string): Promise<void> => {
+    try {
+      const healed = (await guardFor(processorName)?.alerts?.healOpen()) ?? [];
+      if (healed.length > 0) log.info('alerts healed', { processor: processorName, alertKeys: healed });
+    } catch (e) {
+      log.warn('could not check open alerts', { processor: processorName, error: errorMessage(e) });
+    }
+  };
+  const alertRetryMs = deps.alertRetrySweepMs ?? 60_000;
+  let lastAlertSweep = -Infinity;
+  /** Notices that reached nobody are sent again (each alert backs off on its own); failures are logged. */
+  const sweepAlerts = async (): Promise<void> => {
+    if (alertRetryMs <= 0 || stopping) return;
+    const now = clock.now();
+    if (now - lastAlertSweep < alertRetryMs) return;
+    lastAlertSweep = now;
+    for (const name of registryNames(deps.registry)) {
+      try {
+        const r = await guardFor(name)?.alerts?.retryDeliveries();
+        if (r !== undefined && r.delivered.length + r.failed.length > 0)
+          log.info('alert delivery retried', { processor: name, delivered: r.delivered, failed: r.failed });
+      } catch (e) {
+        log.warn('alert delivery retry failed', { processor: name, error: errorMessage(e) });
+      }
+    }
+  };
+
   const resumer = createResumer({ tracker, runLog: deps.runLog, clock, guardFor, logger: log });
   let lastResumeSweep = -Infinity;
   /** The periodic resume pass (see `resumeSweepMs`); its failures are logged, never thrown. */
@@ -456,6 +485,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const deliveries = await deps.queue.receive({ max: opts?.max ?? batchSize, leaseMs, waitMs: 0 });
     const outcomes = await Promise.all(deliveries.map(handleDelivery));
     await sweepResumes();
+    await sweepAlerts();
     return { received: deliveries.length, outcomes };
   };
 

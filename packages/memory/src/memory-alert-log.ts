@@ -40,6 +40,9 @@ export const memoryAlertLog = (_opts: { readonly clock?: Clock } = {}): MemoryAl
         lastSentAt: null,
         sendCount: 0,
         resolvedAt: null,
+        sendFailures: 0,
+        lastSendError: null,
+        lastSendFailedAt: null,
       };
       byKey.set(a.alertKey, record);
       return { created: true, record };
@@ -47,7 +50,25 @@ export const memoryAlertLog = (_opts: { readonly clock?: Clock } = {}): MemoryAl
     async markSent(key, at) {
       const cur = byKey.get(key);
       if (cur === undefined) return;
-      byKey.set(key, { ...cur, lastSentAt: at, sendCount: cur.sendCount + 1, updatedAt: Math.max(cur.updatedAt, at) });
+      byKey.set(key, {
+        ...cur,
+        lastSentAt: at,
+        sendCount: cur.sendCount + 1,
+        sendFailures: 0,
+        lastSendError: null,
+        updatedAt: Math.max(cur.updatedAt, at),
+      });
+    },
+    async markSendFailed(key, at, error) {
+      const cur = byKey.get(key);
+      if (cur === undefined) return;
+      byKey.set(key, {
+        ...cur,
+        sendFailures: (cur.sendFailures ?? 0) + 1,
+        lastSendError: error,
+        lastSendFailedAt: at,
+        updatedAt: Math.max(cur.updatedAt, at),
+      });
     },
     async resolve(key, at) {
       const cur = byKey.get(key);

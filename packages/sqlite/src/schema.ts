@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { SqliteStoreError } from './errors.js';
 
 /** Bumped by each migration; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Tables (and views) this package owns in the file; user tables must not use these names. */
 export const STORE_TABLES = [
@@ -137,6 +137,12 @@ const MIGRATIONS: ReadonlyArray<string> = [
       strftime('%Y-%m-%dT%H:%M:%fZ', started_at / 1000.0, 'unixepoch') AS started_at_iso,
       date(started_at / 1000.0, 'unixepoch') AS started_on
     FROM analytics_processor_runs;
+  `,
+  // 2: alert delivery state, so an undelivered notice is visible and retried
+  `
+  ALTER TABLE backfill_alerts ADD COLUMN send_failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE backfill_alerts ADD COLUMN last_send_error TEXT;
+  ALTER TABLE backfill_alerts ADD COLUMN last_send_failed_at INTEGER;
   `,
 ];
 

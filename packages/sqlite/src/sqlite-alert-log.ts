@@ -23,6 +23,9 @@ interface Row {
   last_sent_at: number | null;
   send_count: number;
   resolved_at: number | null;
+  send_failures: number;
+  last_send_error: string | null;
+  last_send_failed_at: number | null;
 }
 
 const toRecord = (r: Row): AlertRecord => ({
@@ -37,6 +40,9 @@ const toRecord = (r: Row): AlertRecord => ({
   lastSentAt: r.last_sent_at,
   sendCount: r.send_count,
   resolvedAt: r.resolved_at,
+  sendFailures: r.send_failures,
+  lastSendError: r.last_send_error,
+  lastSendFailedAt: r.last_send_failed_at,
 });
 
 /**
@@ -56,7 +62,12 @@ export const sqliteAlertLog = (db: Database.Database, options: SqliteAlertLogOpt
   );
   // The open alert if any, else the latest one: a notice may be confirmed after the gap healed.
   const markSent = db.prepare(
-    `UPDATE backfill_alerts SET send_count = send_count + 1, last_sent_at = ?, updated_at = MAX(updated_at, ?)
+    `UPDATE backfill_alerts SET send_count = send_count + 1, last_sent_at = ?, updated_at = MAX(updated_at, ?),
+       send_failures = 0, last_send_error = NULL
+     WHERE id = (SELECT id FROM backfill_alerts WHERE alert_key = ? ORDER BY resolved_at IS NULL DESC, id DESC LIMIT 1)`,
+  );
+  const markFailed = db.prepare(
+    `UPDATE backfill_alerts SET send_failures = send_failures + 1, last_send_error = ?, last_send_failed_at = ?, updated_at = MAX(updated_at, ?)
      WHERE id = (SELECT id FROM backfill_alerts WHERE alert_key = ? ORDER BY resolved_at IS NULL DESC, id DESC LIMIT 1)`,
   );
   const resolve = db.prepare(
@@ -104,6 +115,16 @@ export const sqliteAlertLog = (db: Database.Database, options: SqliteAlertLogOpt
         () => {
           checkString(alertKey, 'alertKey');
           markSent.run(checkInstant(at, 'at'), at, alertKey);
+        },
+        busy,
+      ),
+
+    markSendFailed: (alertKey, at, error) =>
+      withBusyRetry(
+        'alertLog.markSendFailed',
+        () => {
+          checkString(alertKey, 'alertKey');
+          markFailed.run(checkString(error, 'error'), checkInstant(at, 'at'), at, alertKey);
         },
         busy,
       ),

@@ -1,4 +1,4 @@
-import { outcomeExitCode, outcomeJson, printOutcome } from '../format/outcome.js';
+import { outcomeExitCode, outcomeJson, printOutcome, warnUndelivered } from '../format/outcome.js';
 import { dateOption } from '../options.js';
 import type { Output } from '../output.js';
 import { jsonSafe, withRuntime } from './shared.js';
@@ -18,6 +18,7 @@ export const runCommand = async (out: Output, opts: Record<string, unknown>, arg
       const outcome = await guard.run({ date, isBackfill, trigger });
       if (out.json) out.printJson(jsonSafe(outcomeJson(name, date, outcome)));
       else printOutcome(out, name, date, outcome);
+      warnUndelivered(out, name, outcome);
       return outcomeExitCode(outcome);
     },
     { alerts: true },

@@ -12,6 +12,7 @@ import { formatDates } from '../format/dates.js';
 import { dateOption, intOption } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { alertChannelProblems } from '../runtime/alerters.js';
 import { withRuntime } from './shared.js';
 
 export interface ProcessorStatus {
@@ -67,6 +68,8 @@ export const printStatus = (out: Output, s: ProcessorStatus): void => {
   if (s.openAlerts.length > 0) {
     for (const a of s.openAlerts) {
       out.line(c.red(`  alert open since ${when(a.openedAt)}: ${a.reason.replace(/_/g, ' ')}, ${formatDates(a.missingDates)}`));
+      if (a.lastSentAt === null)
+        out.line(c.red(`    NOT DELIVERED: ${a.lastSendError ?? 'no notice has got through yet'}; the worker retries`));
       out.line(
         `    heal: smart-backfill backfill ${s.name} --from ${a.missingDates[0] ?? ''} --to ${a.missingDates[a.missingDates.length - 1] ?? ''}`,
       );
@@ -118,8 +121,10 @@ export const statusCommand = async (out: Output, opts: Record<string, unknown>, 
     const all = [];
     for (const n of names) all.push(await gatherStatus(rt, n, today, weeks));
     const depth = rt.queueDepth !== undefined ? await rt.queueDepth() : undefined;
-    if (out.json) out.printJson({ today, queue: depth ?? null, processors: all.map(statusJson) });
+    const alertProblems = await alertChannelProblems(rt.config.alerts, out);
+    if (out.json) out.printJson({ today, queue: depth ?? null, alertChannelProblems: alertProblems, processors: all.map(statusJson) });
     else {
+      for (const p of alertProblems) out.line(out.c.red(`alert channel cannot deliver: ${p}`));
       for (const s of all) {
         printStatus(out, s);
         out.line();

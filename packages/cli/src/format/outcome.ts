@@ -4,7 +4,7 @@ import type { Output } from '../output.js';
 import { describeDecision } from './check-report.js';
 import { formatDates } from './dates.js';
 
-/** Exit code of a guarded run: ran 0, held 3, escalated 4, failed 1. */
+/** Exit code of a guarded run: ran 0, held 3, escalated and a person told 4, escalated but nobody told yet 5, failed 1. */
 export const outcomeExitCode = (o: GuardOutcome): ExitCode => {
   switch (o._tag) {
     case 'Ran':
@@ -13,7 +13,7 @@ export const outcomeExitCode = (o: GuardOutcome): ExitCode => {
     case 'Held':
       return ExitCode.held;
     case 'Escalated':
-      return ExitCode.escalated;
+      return o.told ? ExitCode.escalated : ExitCode.escalatedNotDelivered;
     case 'Failed':
       return ExitCode.error;
   }
@@ -37,7 +37,11 @@ export const describeOutcome = (o: GuardOutcome): string[] => {
     case 'Escalated':
       return [
         `escalated: ${describeDecision(o.decision).replace(/^Escalate /, '')}`,
-        o.alerted ? `alert sent (${o.alertKey})` : `alert already open (${o.alertKey}); not sent again`,
+        o.alerted
+          ? `alert sent (${o.alertKey})`
+          : o.told
+            ? `alert already open (${o.alertKey}); not sent again${o.deliveryError !== null ? ` (this reminder failed: ${o.deliveryError})` : ''}`
+            : `ALERT NOT DELIVERED (${o.alertKey || 'not recorded'}): ${o.deliveryError ?? 'unknown reason'}; nobody has been told yet — the worker retries`,
       ];
     case 'Failed':
       return [`failed during ${o.stage}: ${o.error.message}`];
@@ -59,3 +63,10 @@ export const outcomeJson = (processorName: string, date: string, o: GuardOutcome
   exitCode: outcomeExitCode(o),
   outcome: o._tag === 'Failed' ? { ...o, error: { name: o.error.name, message: o.error.message } } : o,
 });
+
+/** An escalation nobody has heard of yet is said on stderr too, whatever the output format. */
+export const warnUndelivered = (out: Output, processorName: string, o: GuardOutcome): void => {
+  if (o._tag !== 'Escalated' || o.deliveryError === null) return;
+  const what = o.told ? 'a reminder could not be delivered' : 'alert NOT delivered, nobody has been told yet';
+  out.warn(out.c.red(`warning: ${processorName}: ${what}: ${o.deliveryError} (the worker retries; see \`smart-backfill status\`)`));
+};

@@ -9,6 +9,24 @@ export const DEFAULT_ALERTS: readonly AlertConfig[] = [{ type: 'log' }];
 
 type AlertsModule = typeof import('@smart-backfill/alerts');
 
+const stripPrefix = (m: string): string => m.replace(/^\[smart-backfill\] \[alerts\] /, '');
+
+/** Channels that cannot deliver (unset secrets), as the lines `run`, `worker` and `status` print. */
+export const alertChannelProblems = async (alerts: readonly AlertConfig[] | undefined, out: Output): Promise<readonly string[]> => {
+  const mod = await import('@smart-backfill/alerts');
+  try {
+    return mod.createAlertersFromConfig(alerts ?? DEFAULT_ALERTS, {
+      env: out.io.env,
+      stderr: out.io.stderr,
+      stdout: out.io.stdout,
+      unsetSecrets: 'skip-channel',
+    }).problems;
+  } catch (e) {
+    if (e instanceof mod.AlertsConfigError) return e.problems.map((p) => mod.formatConfigProblems([p]));
+    throw e;
+  }
+};
+
 /** The configured channels for one processor (`*`: all) behind a fan-out; a config problem is exit 2 naming its path. */
 const channelsWith = (
   mod: AlertsModule,
@@ -16,6 +34,7 @@ const channelsWith = (
   out: Output,
   processorName: string,
   logger?: AlertsLogger,
+  tolerant = false,
 ): FanOutAlerter => {
   try {
     return mod.createAlertersFromConfig(alerts ?? DEFAULT_ALERTS, {
@@ -24,6 +43,18 @@ const channelsWith = (
       stderr: out.io.stderr,
       stdout: out.io.stdout,
       logger,
+      ...(tolerant
+        ? {
+            unsetSecrets: 'skip-channel' as const,
+            // One channel failing while another delivered is not the guard's business, but a person must hear of it.
+            fanOut: {
+              onError: (f: { readonly channel: string; readonly error: Error }, n: { readonly alertKey: string }) =>
+                out.warn(
+                  out.c.yellow(`warning: alert channel "${f.channel}" did not deliver ${n.alertKey}: ${stripPrefix(f.error.message)}`),
+                ),
+            },
+          }
+        : {}),
     });
   } catch (e) {
     if (e instanceof mod.AlertsConfigError)
@@ -49,7 +80,10 @@ export const buildAlertChannels = async (
 /**
  * The alerter for each processor, from the config's `alerts` channels
  * (built by `@smart-backfill/alerts`, loaded only when a command needs it).
- * Environment secrets are read now, so a missing one fails before any run.
+ * Environment secrets are read now. A missing one does not stop the run (a
+ * broken channel never blocks one): it is printed on stderr now, the channel
+ * fails each notice (recorded as undelivered, retried by the worker) and the
+ * guard names it in every run record. Any other config mistake is exit 2.
  */
 export const buildAlerterFactory = async (
   alerts: readonly AlertConfig[] | undefined,
@@ -71,12 +105,13 @@ export const buildAlerterFactory = async (
   const build = (processorName: string): Alerter => {
     let a = cache.get(processorName);
     if (a === undefined) {
-      a = channelsWith(mod, alerts, out, processorName);
+      a = channelsWith(mod, alerts, out, processorName, undefined, true);
       cache.set(processorName, a);
     }
     return a;
   };
-  // Fail at startup, not at the first escalation.
-  build('*');
+  // Fail (or warn) at startup, not at the first escalation.
+  for (const p of channelsWith(mod, alerts, out, '*', undefined, true).problems)
+    out.warn(out.c.red(`warning: alert channel cannot deliver: ${p} (alerts still reach the other channels; the worker retries)`));
   return build;
 };

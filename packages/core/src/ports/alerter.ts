@@ -31,9 +31,17 @@ export interface AlertNotice {
 export interface Alerter {
   /**
    * Deliver one notice. May throw; the guard catches, records the failure and
-   * goes on — a broken channel never blocks or crashes a run.
+   * goes on — a broken channel never blocks or crashes a run. The caller stops
+   * waiting at its delivery deadline and aborts `signal`: a channel should then
+   * give up (cancel its request, skip its retries) rather than finish in the background.
    */
-  send(notice: AlertNotice): Promise<void>;
+  send(notice: AlertNotice, options?: { readonly signal?: AbortSignal | undefined }): Promise<void>;
+  /**
+   * Channels that cannot deliver at all, one line each (say an unset secret:
+   * `alerts[1].urlEnv: environment variable SLACK_WEBHOOK_URL is not set`). The
+   * guard copies them into every run record so a broken channel is never silent.
+   */
+  readonly problems?: readonly string[] | undefined;
 }
 
 /** One open or closed alert, as the alert log stores it. */
@@ -50,6 +58,15 @@ export interface AlertRecord {
   readonly lastSentAt: number | null;
   readonly sendCount: number;
   readonly resolvedAt: number | null;
+  /**
+   * Deliveries that failed since the last one that got through (0 once one
+   * does). With `lastSendError` and `lastSendFailedAt`, what the worker needs
+   * to retry an undelivered notice with backoff and what `status` shows.
+   * Optional: an alert log without `markSendFailed` leaves them out.
+   */
+  readonly sendFailures?: number | undefined;
+  readonly lastSendError?: string | null | undefined;
+  readonly lastSendFailedAt?: number | null | undefined;
 }
 
 /**
@@ -62,10 +79,22 @@ export interface AlertLog {
    * `created` is true only for the one caller that opened it.
    */
   upsertOpen(
-    alert: Omit<AlertRecord, 'updatedAt' | 'lastSentAt' | 'sendCount' | 'resolvedAt'> & { readonly at: number },
+    alert: Omit<
+      AlertRecord,
+      'updatedAt' | 'lastSentAt' | 'sendCount' | 'resolvedAt' | 'sendFailures' | 'lastSendError' | 'lastSendFailedAt'
+    > & {
+      readonly at: number;
+    },
   ): Promise<{ readonly created: boolean; readonly record: AlertRecord }>;
-  /** Record a delivered notice (bumps `sendCount`, sets `lastSentAt`). */
+  /** Record a delivered notice (bumps `sendCount`, sets `lastSentAt`, clears `sendFailures` and `lastSendError`). */
   markSent(alertKey: string, at: number): Promise<void>;
+  /**
+   * Record a notice that reached nobody (bumps `sendFailures`, sets
+   * `lastSendError` and `lastSendFailedAt`). Like `markSent`, it marks the open
+   * alert for the key, else the latest one (a `healed` notice fails after `resolve`).
+   * Optional: without it a failed delivery is only logged, and retried at a fixed pace.
+   */
+  markSendFailed?(alertKey: string, at: number, error: string): Promise<void>;
   /** Close an open alert; returns it, or `undefined` if it was not open (so only one caller sends `healed`). */
   resolve(alertKey: string, at: number): Promise<AlertRecord | undefined>;
   /** Newest first. */
