@@ -166,15 +166,25 @@ export const testWorkerOverQueue = (opts: ContractOptions<QueueSubject>): void =
     for (const d of again) await d.ack();
   });
 
+  timed("revives a request whose stalled worker acked late (the issue's sequence)", async (s, clock) => {
+    const world = newWorld(s, clock);
+    const steps: StaleCommand[] = [new PublishNew(), new Claim(0), new Stall(0), new Advance(LEASE + 1), new Sweep(), new Finish(0)];
+    for (const c of steps) await c.run({}, world);
+    expect(world.started).toBe(1);
+    await drain(world);
+    expect(active(await world.tracker.list({})).map((r) => `${r.requestId} ${r.status}`)).toEqual([]);
+  });
+
   it('never leaves an active request without a message: claim, stall, sweep, republish, late complete, ack, relay', async (ctx) => {
     const probe = await withSubject(opts, async (s) => s.followsClock !== false);
     if (!probe) return ctx.skip('queue leases run on real time, not the manual clock');
     await fc.assert(
-      fc.asyncProperty(fc.commands(staleCommands, { maxCommands: 25 }), async (cmds) => {
+      fc.asyncProperty(fc.commands(staleCommands, { maxCommands: 30 }), async (cmds) => {
         const clock = new ManualClock(opts.startMs ?? DEFAULT_START_MS);
         const subject = await opts.create({ clock });
         const world = newWorld(subject, clock);
         try {
+          await new PublishNew().run({}, world);
           await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
           await drain(world);
           expect(active(await world.tracker.list({})).map((r) => `${r.requestId} ${r.status}`)).toEqual([]);
@@ -184,7 +194,7 @@ export const testWorkerOverQueue = (opts: ContractOptions<QueueSubject>): void =
           await subject.cleanup?.();
         }
       }),
-      { numRuns: opts.numRuns ?? 40 },
+      { numRuns: Math.max(opts.numRuns ?? 40, 60) },
     );
   });
 
@@ -334,9 +344,12 @@ class PublishNew implements StaleCommand {
   }
 }
 
-/** Worker `w` takes one delivery; if it claims it, its processor holds until `Finish`. */
+/** Worker `w` takes one delivery; if it claims it, its processor holds until `Finish` (and, with `stall`, its heartbeats stop). */
 class Claim implements StaleCommand {
-  constructor(readonly w: number) {}
+  constructor(
+    readonly w: number,
+    readonly stall = false,
+  ) {}
   check(): boolean {
     return true;
   }
@@ -353,9 +366,10 @@ class Claim implements StaleCommand {
     void outcome.then(() => (settled = true));
     await until(() => settled || world.started > before, 'the delivery to be handled or its run to start');
     if (!settled) world.holds.set(`${this.w}:${d.message.id}`, { release: () => worker.release(d.message.id), outcome });
+    if (this.stall) world.stalled[this.w] = true;
   }
   toString(): string {
-    return `claim(w${this.w})`;
+    return `claim(w${this.w}${this.stall ? ', stalls' : ''})`;
   }
 }
 
@@ -432,9 +446,9 @@ class Finish implements StaleCommand {
 
 const staleCommands = [
   fc.constant(new PublishNew()),
-  fc.integer({ min: 0, max: 1 }).map((w) => new Claim(w)),
+  fc.tuple(fc.integer({ min: 0, max: 1 }), fc.boolean()).map(([w, stall]) => new Claim(w, stall)),
   fc.integer({ min: 0, max: 1 }).map((w) => new Stall(w)),
-  fc.constantFrom(LEASE / 3 + 1, LEASE + 1).map((ms) => new Advance(ms)),
+  fc.constantFrom(LEASE / 3 + 1, LEASE + 1, LEASE + 1).map((ms) => new Advance(ms)),
   fc.constant(new Sweep()),
   fc.constant(new Relay()),
   fc.nat(5).map((p) => new Finish(p)),
