@@ -41,6 +41,16 @@ const clip = (s: string): string => {
   return points.length > 60 ? points.slice(0, 57).join('') + '...' : s;
 };
 
+/**
+ * The text with each unpaired UTF-16 surrogate replaced by U+FFFD. Problem texts
+ * quote what they were given, and V8's JSON errors quote single UTF-16 units
+ * (`Unexpected token '\ud83d', "😀x" is not valid JSON` for an astral character):
+ * a store that keeps UTF-8 text refuses a lone surrogate, so a dead-letter reason
+ * holding one could never be written and its message would never leave the queue.
+ */
+export const wellFormed = (s: string): string =>
+  s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+
 const show = (v: unknown): string => {
   if (typeof v === 'string') return JSON.stringify(clip(v));
   if (v === undefined) return 'nothing';
@@ -195,7 +205,7 @@ const bodyObject = (input: unknown): Result<DecodeProblem[], unknown> => {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    return err([{ path: '(message)', message: `message is not valid JSON (${e instanceof Error ? e.message : String(e)})` }]);
+    return err([{ path: '(message)', message: `message is not valid JSON (${wellFormed(e instanceof Error ? e.message : String(e))})` }]);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return err([
@@ -242,7 +252,8 @@ export const decodeBackfillMessage = (input: unknown): Result<readonly DecodePro
 };
 
 /** `processor_name: expected a non-empty string, got 42; start_date: ...` */
-export const formatProblems = (problems: readonly DecodeProblem[]): string => problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+export const formatProblems = (problems: readonly DecodeProblem[]): string =>
+  wellFormed(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
 
 /**
  * The queue message for a backfill: `data` is the JSON body (fields in the seed's

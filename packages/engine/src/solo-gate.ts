@@ -5,15 +5,17 @@
  * only its own claim and its batch-mates are not charged lapses they did not
  * cause. First come, first served: once a solo task waits, later shared tasks
  * queue behind it, so a suspect is never starved by a stream of fresh work.
+ * At most `limit` shared tasks run at once (a worker's `concurrency`), however
+ * many deliveries arrived together.
  */
 export interface SoloGate {
-  /** Run `task` alongside other shared tasks (waits while a solo task runs or waits ahead of it). */
+  /** Run `task` alongside other shared tasks (waits while a solo task runs or waits ahead of it, or `limit` shared tasks run). */
   shared<A>(task: () => Promise<A>): Promise<A>;
   /** Run `task` with nothing else inside the gate. */
   solo<A>(task: () => Promise<A>): Promise<A>;
 }
 
-export const createSoloGate = (): SoloGate => {
+export const createSoloGate = (limit = Number.POSITIVE_INFINITY): SoloGate => {
   let sharedActive = 0;
   let soloActive = false;
   const waiting: Array<{ readonly solo: boolean; readonly enter: () => void }> = [];
@@ -24,7 +26,8 @@ export const createSoloGate = (): SoloGate => {
       if (next.solo) {
         if (sharedActive > 0) return;
         soloActive = true;
-      } else sharedActive++;
+      } else if (sharedActive >= limit) return;
+      else sharedActive++;
       waiting.shift();
       next.enter();
       if (next.solo) return;

@@ -77,6 +77,14 @@ export interface WorkerDeps {
   readonly resume?: boolean | ResumeOptions | undefined;
   /** The guard a held run is re-run through. Default: the registry entry when it is a guarded processor. */
   readonly guardFor?: ((processorName: string) => GuardedProcessor | undefined) | undefined;
+  /**
+   * At most this many backfills run at once in this worker, however many deliveries
+   * `receive` returned together or `handleDelivery` was given. `runOnce` receives no
+   * more than this many; a delivery handed to `handleDelivery` beyond it waits its
+   * turn with its lease kept (extended every `heartbeatMs`). Default: no bound beyond
+   * one batch.
+   */
+  readonly concurrency?: number | undefined;
   /** Deliveries per `receive` (default 10) and how long `start()` waits when idle (default 1 s). */
   readonly batchSize?: number | undefined;
   readonly idleMs?: number | undefined;

@@ -8,7 +8,7 @@ import {
   type TrackerError,
   type Result,
 } from '@smart-backfill/core';
-import { decodeBackfillMessage, formatProblems, type BackfillMessage } from './codec.js';
+import { decodeBackfillMessage, formatProblems, wellFormed, type BackfillMessage } from './codec.js';
 import { errorMessage, isRetryable, SmartBackfillError, toError } from './errors.js';
 import { isGuardedProcessor, isGuardOutcome, type GuardedProcessor } from './guard-types.js';
 import { silentLogger } from './logger.js';
@@ -47,6 +47,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const backoff = deps.backoff ?? { baseMs: 30_000, maxMs: 1_800_000 };
   const workerId = deps.workerId ?? `worker-${randomUUID()}`;
   const batchSize = deps.batchSize ?? 10;
+  const concurrency = deps.concurrency ?? Number.POSITIVE_INFINITY;
   const idleMs = deps.idleMs ?? 1_000;
   const resume: ResumeOptions = typeof deps.resume === 'object' ? deps.resume : { enabled: deps.resume ?? true };
   const resumeEnabled = resume.enabled ?? true;
@@ -59,6 +60,8 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const policyOf = policyResolver(deps.policy, deps.policyFor ?? ((name) => (guardedEntry(name) ?? deps.guardFor?.(name))?.policy));
   if (!Number.isInteger(maxLeaseLapses) || maxLeaseLapses < 0)
     throw new SmartBackfillError('invalid_config', `maxLeaseLapses must be a whole number >= 0, got ${String(maxLeaseLapses)}`);
+  if (concurrency !== Number.POSITIVE_INFINITY && (!Number.isInteger(concurrency) || concurrency < 1))
+    throw new SmartBackfillError('invalid_config', `concurrency must be a whole number >= 1, got ${String(concurrency)}`);
   if (heartbeatMs >= leaseMs)
     throw new SmartBackfillError('invalid_config', `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`);
 
@@ -68,8 +71,9 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const handling = new Set<Promise<DeliveryOutcome>>();
   let loopAbort = new AbortController();
   let loop: Promise<void> | undefined;
-  // Claim-and-run of a request with a lapsed claim happens alone (see `claimAndRun`).
-  const gate = createSoloGate();
+  // Claim-and-run of a request with a lapsed claim happens alone (see `claimAndRun`);
+  // the others at most `concurrency` at once, whatever arrived together.
+  const gate = createSoloGate(concurrency);
 
   const settle = async (what: string, requestId: string | null, op: () => Promise<void>): Promise<void> => {
     try {
@@ -81,13 +85,55 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   };
   const ack = (d: Delivery, id: string | null) => settle('ack', id, () => d.ack());
   const nack = (d: Delivery, id: string | null, delayMs: number) => settle('nack', id, () => d.nack(Math.max(0, Math.round(delayMs))));
+  // V8's error texts quote single UTF-16 units (`Unexpected token '\ud83d'`): a lone
+  // surrogate that a UTF-8 store refuses, which would leave the message undead.
   const deadLetter = (d: Delivery, id: string | null, reason: string) =>
-    settle('dead-letter', id, () => (d.deadLetter !== undefined ? d.deadLetter(reason) : d.ack()));
-  /** The tracker refused this worker's `Complete`/`Fail` (fencing): another claim owns the request now. */
+    settle('dead-letter', id, () => (d.deadLetter !== undefined ? d.deadLetter(wellFormed(reason)) : d.ack()));
+  /**
+   * The tracker refused this worker's `Complete`/`Fail` (fencing): another claim owns
+   * the request, or the sweeper requeued it. The delivery is given back when the request
+   * is still waiting for a claim — it may be the only message behind it (the sweeper's
+   * republish can fail, and a queue may keep one message per request) — and acked otherwise.
+   */
   const stale = async (d: Delivery, id: string, attempt: number, what: 'result' | 'failure', reason: string): Promise<DeliveryOutcome> => {
     log.warn(`${what} refused: this worker lost the request`, { requestId: id, attempt, reason });
-    await ack(d, id);
+    let latest: BackfillRequest | undefined;
+    try {
+      latest = await tracker.get(id);
+    } catch (e) {
+      log.warn('could not read the request after a refused result', { requestId: id, error: errorMessage(e) });
+      await nack(d, id, 0);
+      return { _tag: 'Stale', requestId: id, attempt, reason };
+    }
+    if (latest?.status === 'queued') await nack(d, id, Math.max(0, (latest.notBefore ?? 0) - clock.now()));
+    else await ack(d, id);
     return { _tag: 'Stale', requestId: id, attempt, reason };
+  };
+
+  /**
+   * Keep a received delivery's lease while it waits its turn inside this worker (for
+   * a slot under `concurrency`, to run alone, or behind a copy of its request), so
+   * waiting here never lets it lapse and reach another worker.
+   */
+  const keepLeaseWhile = async <A>(d: Delivery, id: string | null, wait: () => Promise<A>): Promise<A> => {
+    const done = new AbortController();
+    const keeping = (async () => {
+      for (;;) {
+        try {
+          await clock.sleep(heartbeatMs, done.signal);
+        } catch {
+          return;
+        }
+        if (done.signal.aborted) return;
+        await settle('extend the lease of', id, () => d.extendLease(leaseMs));
+      }
+    })();
+    try {
+      return await wait();
+    } finally {
+      done.abort();
+      await keeping;
+    }
   };
 
   /** The tracked request for a message, created when missing (a hand-published or lost message). */
@@ -375,8 +421,16 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     // never charges a healthy batch-mate a lapse it did not cause.
     const suspect = lapsesBefore({ attempt: r.attempt + 1, failures: r.failures }) > 0;
     const seen = r;
-    const go = (): Promise<DeliveryOutcome> => claimAndRun(d, m, processor, policy, seen);
-    return suspect ? gate.solo(go) : gate.shared(go);
+    // The lease is kept until the gate lets this in; from the claim on, the heartbeat keeps it.
+    let entered: () => void = () => undefined;
+    const admitted = new Promise<void>((resolve) => (entered = resolve));
+    const go = (): Promise<DeliveryOutcome> => {
+      entered();
+      return claimAndRun(d, m, processor, policy, seen);
+    };
+    const result = suspect ? gate.solo(go) : gate.shared(go);
+    await keepLeaseWhile(d, r.requestId, () => Promise.race([admitted, result.then(() => undefined)]));
+    return result;
   };
 
   /** Claim (the request may have moved while this waited at the gate), then run or fail it as poison. */
@@ -420,7 +474,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const handleDelivery = (d: Delivery): Promise<DeliveryOutcome> => {
     const key = d.message.id;
     const before = key === '' ? undefined : inFlightByRequest.get(key);
-    const started = before === undefined ? handle(d) : before.then(() => handle(d));
+    const started = before === undefined ? handle(d) : keepLeaseWhile(d, key, () => before).then(() => handle(d));
     const p = started.catch(async (e: unknown): Promise<DeliveryOutcome> => {
       const error = errorMessage(e);
       const delayMs = Math.min(leaseMs, backoff.baseMs);
@@ -482,7 +536,9 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   };
 
   const runOnce = async (opts?: { readonly max?: number | undefined }): Promise<WorkerTick> => {
-    const deliveries = await deps.queue.receive({ max: opts?.max ?? batchSize, leaseMs, waitMs: 0 });
+    // No more than can start at once: a message received early would only wait here.
+    const max = Math.max(1, Math.min(opts?.max ?? batchSize, concurrency));
+    const deliveries = await deps.queue.receive({ max, leaseMs, waitMs: 0 });
     const outcomes = await Promise.all(deliveries.map(handleDelivery));
     await sweepResumes();
     await sweepAlerts();

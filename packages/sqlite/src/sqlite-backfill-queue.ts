@@ -98,6 +98,9 @@ const checkMessage = (m: QueueMessage, i: number): string | undefined => {
   return undefined;
 };
 
+const wellFormedText = (s: string): string =>
+  s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+
 const checkDuration = (value: unknown, field: string): number => {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     throw new SqliteInputError(field, `expected milliseconds >= 0, got ${String(value)}`);
@@ -122,7 +125,12 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
     `INSERT INTO backfill_queue (message_key, data, attributes, ordering_key, state, delivery_attempt, visible_at, published_at, updated_at)
      VALUES (?, ?, ?, ?, 'ready', 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
-  const pending = db.prepare(`SELECT seq FROM backfill_queue WHERE message_key = ? AND state IN ('ready','leased')`);
+  const pending = db.prepare(`SELECT seq, state FROM backfill_queue WHERE message_key = ? AND state IN ('ready','leased')`);
+  // A publish for a leased message takes it back from its holder: see `publishTx`.
+  const renew = db.prepare(
+    `UPDATE backfill_queue SET data = ?, attributes = ?, ordering_key = ?, state = 'ready', delivery_id = NULL, lease_expires_at = NULL, visible_at = ?, updated_at = ?
+     WHERE seq = ? AND state = 'leased'`,
+  );
   // Ready rows that are due, then leases that lapsed; publish order within each.
   const due = db.prepare(
     `SELECT seq, message_key, data, attributes, ordering_key, delivery_attempt FROM (
@@ -157,9 +165,14 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
     messages.map((m) => {
       const info = insert.run(m.id, m.data, toJson(m.attributes, 'attributes'), m.orderingKey ?? null, now, now, now);
       if (info.changes === 1) return { _tag: 'Published', id: m.id, messageId: String(info.lastInsertRowid) };
-      // Already waiting or leased: publishing again (an outbox replay) must not duplicate it.
-      const row = pending.get(m.id) as { seq: number } | undefined;
+      // Already waiting: publishing again (an outbox replay) must not duplicate it.
+      const row = pending.get(m.id) as { seq: number; state: QueueMessageState } | undefined;
       if (row === undefined) throw new SqliteStoreError(`message ${JSON.stringify(m.id)} was neither inserted nor found pending`);
+      // Already leased: the publisher (the sweeper after a lapsed claim) wants it delivered
+      // again, and the holder may be a stalled worker whose late ack would otherwise delete
+      // the only message of a requeued request. The row becomes deliverable under no lease;
+      // the old holder's ack, nack and extendLease carry a delivery id that no longer matches.
+      if (row.state === 'leased') renew.run(m.data, toJson(m.attributes, 'attributes'), m.orderingKey ?? null, now, now, row.seq);
       return { _tag: 'Published', id: m.id, messageId: String(row.seq) };
     }),
   );
@@ -203,8 +216,9 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
             );
         });
       },
-      deadLetter: (reason) =>
-        write('deadLetter', () => void dead.run(checkString(String(reason), 'reason'), clock.now(), l.seq, l.deliveryId)),
+      // The reason is diagnostic text: an unpaired surrogate in it (V8's JSON errors quote
+      // single UTF-16 units) is replaced, never a cause to keep a poison message deliverable.
+      deadLetter: (reason) => write('deadLetter', () => void dead.run(wellFormedText(String(reason)), clock.now(), l.seq, l.deliveryId)),
     };
   };
 

@@ -83,7 +83,9 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
       const logger = out.verbose
         ? engine.jsonLinesLogger({ level: 'debug', write: (l) => void out.io.stderr.write(`${l}\n`) })
         : engine.silentLogger;
-      const workers: Worker[] = Array.from({ length: concurrency }, (_, i) =>
+      // One worker whose `concurrency` bounds the backfills running at once: N workers
+      // each running a batch of 10 ran up to 10·N, and each added a listener to the signal.
+      const workers: Worker[] = Array.from({ length: 1 }, (_, i) =>
         engine.createWorker({
           queue,
           tracker: rt.tracker,
@@ -97,6 +99,8 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
           ...(cfg.leaseMs !== undefined ? { leaseMs: cfg.leaseMs } : {}),
           ...(cfg.backoff !== undefined ? { backoff: cfg.backoff } : {}),
           workerId: `cli-${process.pid}-${i + 1}`,
+          concurrency,
+          batchSize: concurrency,
         }),
       );
       // In --once mode nobody else is publishing right now, so unconfirmed requests are relayed at once.

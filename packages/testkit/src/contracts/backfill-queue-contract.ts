@@ -4,6 +4,7 @@ import type { BackfillQueue, Delivery, QueueMessage } from '@smart-backfill/core
 import { ManualClock } from '../manual-clock.js';
 import { contractDescribe, DEFAULT_START_MS, withSubject } from './harness.js';
 import type { ContractOptions, QueueSubject } from './types.js';
+import { testWorkerOverQueue } from './backfill-queue-worker-contract.js';
 
 const message = (id: string, date = '2025-03-01'): QueueMessage => ({
   id,
@@ -29,7 +30,8 @@ const sameMessage = (d: Delivery, m: QueueMessage): void => {
  * at-least-once delivery with exclusive leases; a lapsed lease redelivers with
  * `deliveryAttempt + 1`; nack with delay; extendLease; ack is final; dead letter
  * where supported — plus a model-based run of random publish / receive / ack /
- * nack / extend / dead-letter / clock-advance sequences.
+ * nack / extend / dead-letter / clock-advance sequences — and the engine's worker,
+ * sweeper and relay over the queue (see `testWorkerOverQueue`).
  */
 export const testBackfillQueue = (opts: ContractOptions<QueueSubject>): void => {
   contractDescribe('BackfillQueue', opts, () => {
@@ -155,6 +157,8 @@ export const testBackfillQueue = (opts: ContractOptions<QueueSubject>): void => 
         { numRuns: opts.numRuns ?? 40 },
       );
     });
+
+    testWorkerOverQueue(opts);
   });
 };
 
