@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { SqliteStoreError } from './errors.js';
 
 /** Bumped by each migration; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Tables (and views) this package owns in the file; user tables must not use these names. */
 export const STORE_TABLES = [
@@ -137,6 +137,29 @@ const MIGRATIONS: ReadonlyArray<string> = [
       strftime('%Y-%m-%dT%H:%M:%fZ', started_at / 1000.0, 'unixepoch') AS started_at_iso,
       date(started_at / 1000.0, 'unixepoch') AS started_on
     FROM analytics_processor_runs;
+  `,
+  // 2: resume claims. SQLite cannot widen a CHECK in place, so held_runs is rebuilt.
+  `
+  CREATE TABLE held_runs_v2 (
+    processor_name  TEXT NOT NULL,
+    run_date        TEXT NOT NULL,
+    held_at         INTEGER NOT NULL,
+    reason          TEXT NOT NULL,
+    waiting_for     TEXT NOT NULL CHECK (json_valid(waiting_for)),  -- JSON array of YYYY-MM-DD
+    status          TEXT NOT NULL CHECK (status IN ('held','resuming','resumed','cancelled')),
+    released_at     INTEGER,
+    claimed_by      TEXT,                       -- the resumer holding (or last holding) the claim
+    claimed_at      INTEGER,
+    lease_until     INTEGER,                    -- past it, another resumer may take the run over
+    claims          INTEGER NOT NULL DEFAULT 0, -- claims ever made: the fencing token, never reset
+    resume_run_id   TEXT,                       -- the run record of the re-run that resumed it
+    PRIMARY KEY (processor_name, run_date)
+  ) STRICT;
+  INSERT INTO held_runs_v2 (processor_name, run_date, held_at, reason, waiting_for, status, released_at)
+    SELECT processor_name, run_date, held_at, reason, waiting_for, status, released_at FROM held_runs;
+  DROP TABLE held_runs;
+  ALTER TABLE held_runs_v2 RENAME TO held_runs;
+  CREATE INDEX held_runs_status ON held_runs(status, run_date);
   `,
 ];
 

@@ -97,10 +97,11 @@ export interface RunLog {
   runs(query: RunQuery): Promise<readonly RunRecord[]>;
   /**
    * Record a held run, or refresh the one already held for (processorName, runDate)
-   * (`waitingFor` and `reason` replaced, `heldAt` kept). A resumed or cancelled
-   * run held again becomes `held`.
+   * (`waitingFor` and `reason` replaced, `heldAt` kept). A run in any other state held
+   * again becomes `held` with this `heldAt`, and loses its claim (`claims` is kept): a
+   * re-run that finds a gap holds its run again, and the claim behind it can no longer finish.
    */
-  hold(run: Omit<HeldRun, 'status' | 'releasedAt'>): Promise<void>;
+  hold(run: Pick<HeldRun, 'processorName' | 'runDate' | 'heldAt' | 'reason' | 'waitingFor'>): Promise<void>;
   /** Oldest run date first. */
   heldRuns(query: {
     readonly processorName?: string | undefined;
