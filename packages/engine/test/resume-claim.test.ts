@@ -8,9 +8,9 @@ const LEASE = 15 * 60_000;
 const RUN_DATE = D('2025-11-16');
 
 /** Nov 16 held behind Nov 15, whose backfill then completed: ready to resume. */
-const heldAndReady = async (processor: (w: ReturnType<typeof world>) => Processor) => {
+const heldAndReady = async (processor: (w: ReturnType<typeof world>) => Processor, policy: { readonly maxAttempts?: number } = {}) => {
   const w = world({ missing: [D('2025-11-15')] });
-  const guarded = withSmartBackfill(processor(w), w.store);
+  const guarded = withSmartBackfill(processor(w), { ...w.store, policy });
   expect(await guarded.run({ date: RUN_DATE })).toMatchObject({ _tag: 'Held' });
   w.store.setCount(P, D('2025-11-15'), 150);
   const [r] = w.store.requests();
@@ -84,12 +84,15 @@ describe('a resumer that dies while re-running a held run', () => {
   });
 
   it('the completion path and the periodic pass use one rule: a run a re-check held again waits for a new closing', async () => {
-    // A hollow backfill completes but the date stays empty: the re-run holds the run again.
-    const w = await heldAndReady(() => ({ name: P, run: async () => ({ rows: 0 }) }));
+    // The backfill completed but the date stays empty: the re-run escalates and holds the run
+    // again, with nothing active and the same completed request as before.
+    const w = await heldAndReady(() => ({ name: P, run: async () => ({ rows: 0 }) }), { maxAttempts: 1 });
     w.store.setCount(P, D('2025-11-15'), 0);
     const deps = { ...w.store, guardFor: () => w.guarded };
-    expect((await resumeHeldRuns(deps, P)).resumed).toEqual([RUN_DATE]);
-    expect(await w.store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: RUN_DATE }]);
+    await advance(w.clock, 1000); // the re-check starts after the completion it judges
+    expect((await resumeHeldRuns(deps, P)).outcomes).toMatchObject([{ _tag: 'Escalated' }]);
+    expect(await w.store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: RUN_DATE, reason: 'gap_escalated' }]);
+    expect(w.store.requests().filter((r) => r.status === 'queued' || r.status === 'processing')).toEqual([]);
     // Neither path re-runs it again on the same evidence.
     expect((await resumeHeldRuns(deps, P)).resumed).toEqual([]);
     expect((await createResumer(deps).runOnce()).resumed).toEqual([]);
