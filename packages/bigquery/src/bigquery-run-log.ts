@@ -1,4 +1,4 @@
-import { isIsoDate, type HeldRun, type IsoDate, type RunLog, type RunQuery, type RunRecord } from '@smart-backfill/core';
+import { isIsoDate, type HeldRun, type IsoDate, type ResumeClaim, type RunLog, type RunQuery, type RunRecord } from '@smart-backfill/core';
 import { bytesLimit, connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import {
   readBool,
@@ -76,6 +76,12 @@ const heldFromRow = (r: Record<string, unknown>): Stamped<HeldRun> =>
       waitingFor: readDates('waiting_for', r['waiting_for']),
       status: readString('status', r['status']) as HeldRun['status'],
       releasedAt: readMillisOrNull('released_at', r['released_at']),
+      claimedBy: readStringOrNull('claimed_by', r['claimed_by']),
+      claimedAt: readMillisOrNull('claimed_at', r['claimed_at']),
+      leaseUntil: readMillisOrNull('lease_until', r['lease_until']),
+      // Rows written before claims existed have no count.
+      claims: r['claims'] === null || r['claims'] === undefined ? 0 : readInt('claims', r['claims']),
+      resumeRunId: readStringOrNull('resume_run_id', r['resume_run_id']),
     },
     r,
   );
@@ -88,6 +94,11 @@ const heldToRow = (h: HeldRun, meta: EventMeta): Record<string, unknown> => ({
   waiting_for: [...h.waitingFor],
   held_at: tsOut(h.heldAt),
   released_at: tsOut(h.releasedAt),
+  claimed_by: h.claimedBy,
+  claimed_at: tsOut(h.claimedAt),
+  lease_until: tsOut(h.leaseUntil),
+  claims: h.claims,
+  resume_run_id: h.resumeRunId,
   ...metaColumns(meta),
 });
 
@@ -241,7 +252,7 @@ export const bigQueryRunLog = (
       return rows.map(runFromRow);
     },
 
-    async hold(run: Omit<HeldRun, 'status' | 'releasedAt'>): Promise<void> {
+    async hold(run: Pick<HeldRun, 'processorName' | 'runDate' | 'heldAt' | 'reason' | 'waitingFor'>): Promise<void> {
       if (snap !== undefined) snap.listArmed = false;
       if (!isIsoDate(run.runDate)) throw configError(`hold: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
       const key: HeldKey = [run.processorName, run.runDate];
@@ -262,6 +273,12 @@ export const bigQueryRunLog = (
               waitingFor: [...run.waitingFor],
               status: 'held',
               releasedAt: null,
+              claimedBy: null,
+              claimedAt: null,
+              leaseUntil: null,
+              // Kept across a re-hold: a claim from before it can never finish.
+              claims: cur?.state.claims ?? 0,
+              resumeRunId: null,
             };
             // Holding is not exactly-once (two guards holding one run agree); only release needs the read-back.
             return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: (w) => noteWrite(w), unverified: true };
@@ -324,6 +341,75 @@ export const bigQueryRunLog = (
               next: { ...cur.state, status, releasedAt: at },
               event: status === 'resumed' ? 'resume' : 'cancel',
               at,
+              result: (w) => {
+                noteWrite(w);
+                return true;
+              },
+            };
+          },
+          { verify, maxTries: 5 },
+        ),
+      );
+    },
+
+    async claimResume(processorName, runDate, { claimant, at, leaseMs }): Promise<ResumeClaim | null> {
+      if (snap !== undefined) snap.listArmed = false;
+      if (!isIsoDate(runDate)) throw configError(`claimResume: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
+      if (typeof claimant !== 'string' || claimant === '') throw configError('claimResume: claimant must be a non-empty string');
+      if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw configError(`claimResume: leaseMs must be > 0, got ${String(leaseMs)}`);
+      const key: HeldKey = [processorName, runDate];
+      return lock(JSON.stringify(key), () =>
+        mutate<HeldRun, HeldKey, ResumeClaim | null>(
+          c,
+          heldTable,
+          key,
+          (cur) => {
+            if (cur === undefined) return { _tag: 'Done', value: null };
+            const s = cur.state;
+            const lapsed = s.status === 'resuming' && s.leaseUntil !== null && s.leaseUntil <= at;
+            if (s.status !== 'held' && !lapsed) return { _tag: 'Done', value: null };
+            const next: HeldRun = {
+              ...s,
+              status: 'resuming',
+              claimedBy: claimant,
+              claimedAt: at,
+              leaseUntil: at + leaseMs,
+              claims: s.claims + 1,
+            };
+            return {
+              _tag: 'Write',
+              next,
+              event: 'claim',
+              at,
+              result: (w) => {
+                noteWrite(w);
+                return { processorName, runDate, claimant, attempt: next.claims, claimedAt: at, leaseUntil: at + leaseMs };
+              },
+            };
+          },
+          // The read-back decides the single winner: a loser decides again from the winner's row (a live claim: null).
+          { verify: true, maxTries: 5 },
+        ),
+      );
+    },
+
+    async finishResume(claim: ResumeClaim, done: { readonly runId: string; readonly at: number }): Promise<boolean> {
+      if (snap !== undefined) snap.listArmed = false;
+      if (typeof done?.runId !== 'string' || done.runId === '') throw configError('finishResume: runId must be a non-empty string');
+      const key: HeldKey = [claim.processorName, claim.runDate];
+      return lock(JSON.stringify(key), () =>
+        mutate<HeldRun, HeldKey, boolean>(
+          c,
+          heldTable,
+          key,
+          (cur) => {
+            if (cur === undefined || cur.state.status !== 'resuming' || cur.state.claims !== claim.attempt)
+              return { _tag: 'Done', value: false };
+            return {
+              _tag: 'Write',
+              next: { ...cur.state, status: 'resumed', releasedAt: done.at, resumeRunId: done.runId },
+              event: 'resume',
+              at: done.at,
               result: (w) => {
                 noteWrite(w);
                 return true;

@@ -91,4 +91,5 @@ export {
   assess,
   suggestPolicy,
 } from './assessment.js';
+export { type ResumeEvidence, type ResumeReadiness, type WaitReason, resumeReadiness, resumeEvidenceSince } from './resume-readiness.js';
 export type * from './ports/index.js';

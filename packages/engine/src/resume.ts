@@ -1,12 +1,17 @@
+import { hostname } from 'node:os';
 import {
   addDays,
   compareDates,
   isActive,
+  resumeEvidenceSince,
+  resumeReadiness,
   toEpochDay,
   type Clock,
   type HeldRun,
   type IsoDate,
   type RequestTracker,
+  type ResumeClaim,
+  type ResumeEvidence,
   type RunLog,
 } from '@smart-backfill/core';
 import { errorMessage } from './errors.js';
@@ -19,10 +24,18 @@ export interface ResumeDeps {
   readonly clock: Clock;
   readonly guardFor: (processorName: string) => GuardedProcessor | undefined;
   readonly logger?: Logger | undefined;
+  /** Who claims held runs, as `status` shows it. Default `<host>:<pid>`. */
+  readonly claimant?: string | undefined;
+  /**
+   * How long a resume claim lasts (ms, default 15 minutes). A resumer that dies holding one
+   * leaves the run `resuming`; once the lease ends, the next resume pass takes it over. A
+   * re-run that takes longer than this may be run a second time by that pass.
+   */
+  readonly resumeLeaseMs?: number | undefined;
 }
 
 export interface ResumeResult {
-  /** Run dates this caller released and re-ran, oldest first. */
+  /** Run dates this caller claimed and re-ran, oldest first. */
   readonly resumed: readonly IsoDate[];
   readonly outcomes: readonly GuardOutcome[];
   /** Dates re-run by the cascade. */
@@ -30,17 +43,103 @@ export interface ResumeResult {
 }
 
 const MS_PER_DAY = 86_400_000;
+const DEFAULT_RESUME_LEASE_MS = 15 * 60_000;
+
+const claimantOf = (deps: ResumeDeps): string => deps.claimant ?? `${hostname()}:${process.pid}`;
+
+/** A re-check that still finds a gap: the later held runs see it too, so they are left for later. */
+const stopsTheBatch = (o: GuardOutcome): boolean => o._tag !== 'Ran' && o._tag !== 'BackfillQueuedNotHeld';
 
 /**
- * Re-run held runs of `processorName` whose every awaited date now has a
- * completed backfill and none still active — oldest run date first, each through
- * the guard with trigger `resume`. `runLog.release` has one winner, so two workers
- * finishing the last backfills at once resume a run once. A re-check that still
- * finds a gap holds the run again; later held runs are then left alone (they see
- * the same gap).
+ * What `resumeReadiness` needs for these held runs of one processor: the tracker over their
+ * dates, and — only when some run awaits no active date — the run log since the oldest hold.
+ */
+const gatherEvidence = async (deps: ResumeDeps, processorName: string, held: readonly HeldRun[]): Promise<ResumeEvidence> => {
+  const dates = held.flatMap((h) => [h.runDate, ...h.waitingFor]).sort();
+  const first = dates[0];
+  const last = dates[dates.length - 1];
+  const active = new Set<IsoDate>();
+  const completedAt = new Map<IsoDate, number>();
+  if (first !== undefined && last !== undefined) {
+    for (const r of await deps.tracker.forWindow({ processorName, start: first, end: last })) {
+      if (isActive(r.status)) active.add(r.gameDate);
+      else if (r.status === 'completed')
+        completedAt.set(r.gameDate, Math.max(completedAt.get(r.gameDate) ?? -Infinity, r.completedAt ?? r.updatedAt));
+    }
+  }
+  const idle = held.filter((h) => h.waitingFor.length > 0 && !h.waitingFor.some((d) => active.has(d)));
+  const runs = idle.length === 0 ? [] : await deps.runLog.runs({ processorName, since: resumeEvidenceSince(idle, completedAt) });
+  return { active, completedAt, runs };
+};
+
+/** Re-run a claimed held run through the guard, then mark it resumed with that run's record. */
+const rerun = async (deps: ResumeDeps, guard: GuardedProcessor, claim: ResumeClaim, log: Logger): Promise<GuardOutcome> => {
+  const o = await guard.run({ date: claim.runDate, trigger: 'resume' });
+  // False when the re-run held it again (it waits anew), or a slow re-run lost its lapsed claim.
+  if (!(await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() })))
+    log.debug('held run not marked resumed', { processor: claim.processorName, date: claim.runDate, outcome: o._tag });
+  return o;
+};
+
+interface Settled {
+  readonly resumed: IsoDate[];
+  readonly cancelled: IsoDate[];
+  readonly outcomes: GuardOutcome[];
+}
+
+/**
+ * Judge each held run with `resumeReadiness`; cancel the superseded, then claim and re-run
+ * the ready ones oldest run date first. A claim has one winner, so racing resumers re-run a
+ * run once; a resumer that dies after claiming leaves it for `createResumer` to take over.
+ */
+const settleHeld = async (
+  deps: ResumeDeps,
+  guard: GuardedProcessor,
+  held: readonly HeldRun[],
+  ev: ResumeEvidence,
+  log: Logger,
+  message: string,
+): Promise<Settled> => {
+  const out: Settled = { resumed: [], cancelled: [], outcomes: [] };
+  const ready: HeldRun[] = [];
+  for (const h of held) {
+    const r = resumeReadiness(h, ev);
+    if (r._tag === 'Cancel') {
+      if (await deps.runLog.release(h.processorName, h.runDate, 'cancelled', deps.clock.now())) {
+        log.info('held run superseded by its backfill', { processor: h.processorName, date: h.runDate });
+        out.cancelled.push(h.runDate);
+      }
+    } else if (r._tag === 'Resume') ready.push(h);
+  }
+  ready.sort((a, b) => compareDates(a.runDate, b.runDate));
+  for (const h of ready) {
+    const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
+      claimant: claimantOf(deps),
+      at: deps.clock.now(),
+      leaseMs: deps.resumeLeaseMs ?? DEFAULT_RESUME_LEASE_MS,
+    });
+    if (claim === null) continue;
+    log.info(message, { processor: h.processorName, date: h.runDate });
+    const o = await rerun(deps, guard, claim, log);
+    out.resumed.push(h.runDate);
+    out.outcomes.push(o);
+    if (stopsTheBatch(o)) break;
+  }
+  return out;
+};
+
+/**
+ * Re-run the held runs of `processorName` that `resumeReadiness` finds ready — oldest run
+ * date first, each through the guard with trigger `resume` — and cancel those whose own date
+ * was backfilled after they were held. Each re-run is claimed first (`runLog.claimResume`, one
+ * winner) and marked resumed only once its outcome is recorded (`finishResume`), so two
+ * workers finishing the last backfills at once resume a run once, and a worker that dies
+ * mid-way leaves the run claimed for the periodic pass (`createResumer`) to take over. A
+ * re-check that still finds a gap holds the run again; later held runs are then left alone
+ * (they see the same gap).
  *
- * With `cascade`, later dates that already succeeded while one of `healedDates`
- * was missing are re-run too (trigger `cascade`), at most `lookbackDays` after it.
+ * With `cascade`, later dates that already succeeded while one of `healedDates` was missing
+ * are re-run too (trigger `cascade`), at most `lookbackDays` after it.
  */
 export const resumeHeldRuns = async (
   deps: ResumeDeps,
@@ -48,8 +147,9 @@ export const resumeHeldRuns = async (
   opts: {
     readonly onlyRunDate?: IsoDate | undefined;
     /**
-     * Dates a backfill just produced. A run held for one of these dates is
-     * superseded (the backfill ran it), so it is cancelled rather than re-run.
+     * Dates a backfill just produced. No longer needed: a held run whose own date has a
+     * completed request newer than its hold is cancelled by `resumeReadiness` itself.
+     * @deprecated
      */
     readonly producedDates?: readonly IsoDate[] | undefined;
     readonly cascade?: { readonly healedDates: readonly IsoDate[]; readonly lookbackDays: number; readonly healedAt: number } | undefined;
@@ -61,44 +161,15 @@ export const resumeHeldRuns = async (
     log.debug('no guard to resume held runs with', { processor: processorName });
     return { resumed: [], outcomes: [], cascaded: [] };
   }
-  let held = (await deps.runLog.heldRuns({ processorName, status: 'held' })).filter(
+  const held = (await deps.runLog.heldRuns({ processorName, status: 'held' })).filter(
     (h) => opts.onlyRunDate === undefined || h.runDate === opts.onlyRunDate,
   );
-  const produced = new Set(opts.producedDates ?? []);
-  if (produced.size > 0) {
-    for (const h of held) {
-      if (produced.has(h.runDate) && (await deps.runLog.release(processorName, h.runDate, 'cancelled', deps.clock.now()))) {
-        log.info('held run superseded by its backfill', { processor: processorName, date: h.runDate });
-      }
-    }
-    held = held.filter((h) => !produced.has(h.runDate));
-  }
-  const resumed: IsoDate[] = [];
-  const outcomes: GuardOutcome[] = [];
-  if (held.length > 0) {
-    const waited = held.flatMap((h) => h.waitingFor).sort();
-    const first = waited[0];
-    const last = waited[waited.length - 1];
-    const active = new Set<IsoDate>();
-    const completed = new Set<IsoDate>();
-    if (first !== undefined && last !== undefined) {
-      for (const r of await deps.tracker.forWindow({ processorName, start: first, end: last })) {
-        if (isActive(r.status)) active.add(r.gameDate);
-        else if (r.status === 'completed') completed.add(r.gameDate);
-      }
-    }
-    const ready = held
-      .filter((h) => h.waitingFor.every((d) => completed.has(d) && !active.has(d)))
-      .sort((a, b) => compareDates(a.runDate, b.runDate));
-    for (const h of ready) {
-      if (!(await deps.runLog.release(processorName, h.runDate, 'resumed', deps.clock.now()))) continue;
-      log.info('resuming held run', { processor: processorName, date: h.runDate });
-      const o = await guard.run({ date: h.runDate, trigger: 'resume' });
-      resumed.push(h.runDate);
-      outcomes.push(o);
-      if (o._tag !== 'Ran' && o._tag !== 'BackfillQueuedNotHeld') break;
-    }
-  }
+  const settled =
+    held.length === 0
+      ? { resumed: [], cancelled: [], outcomes: [] }
+      : await settleHeld(deps, guard, held, await gatherEvidence(deps, processorName, held), log, 'resuming held run');
+  const resumed: IsoDate[] = settled.resumed;
+  const outcomes: GuardOutcome[] = settled.outcomes;
 
   const cascaded: IsoDate[] = [];
   if (opts.cascade !== undefined && opts.cascade.healedDates.length > 0) {
@@ -139,7 +210,7 @@ export interface ResumerDeps extends ResumeDeps {
 }
 
 export interface ResumerResult {
-  /** Held runs this pass released and re-ran. */
+  /** Held runs this pass re-ran (or, for a taken-over claim whose re-run was already recorded, marked resumed). */
   readonly resumed: readonly { readonly processorName: string; readonly runDate: IsoDate }[];
   /** Held runs cancelled because a backfill of their own date completed after they were held. */
   readonly cancelled: readonly { readonly processorName: string; readonly runDate: IsoDate }[];
@@ -147,26 +218,22 @@ export interface ResumerResult {
 }
 
 export interface Resumer {
-  /** One pass over every held run. Safe on several machines: `release` has one winner. */
+  /** One pass over every held run and every lapsed resume claim. Safe on several machines: a claim has one winner. */
   runOnce(): Promise<ResumerResult>;
 }
 
 /**
- * The periodic resume pass: the safety net for a resume that never happened
- * because the worker that completed the last awaited backfill died (or lost its
- * tracker) before `resumeHeldRuns` ran. Only the next completion for that
- * processor would otherwise retry it — perhaps never.
+ * The periodic resume pass: the safety net for a resume that never happened or never
+ * finished — the worker that completed the last awaited backfill died (or lost its
+ * tracker) before `resumeHeldRuns` ran, or died while re-running a run it had claimed.
+ * Only the next completion for that processor would otherwise retry it — perhaps never.
  *
- * A held run is resumed when every date it waits for is closed — it has a
- * completed request, or a run of that date succeeded after the hold (its own
- * held run was resumed, or a backfill ran whose worker died before `Complete`)
- * — none is active, and no check of its run date started after the latest of
- * those closings (nobody has judged the closed gap yet). The last rule keeps a run
- * that a re-check held again (a backfill that completed but produced nothing, an
- * escalated gap) from being re-run on every pass; a new completion makes it
- * eligible again. A held run whose own date was backfilled after it was held is
- * cancelled, as the worker does. Each pass reads, per processor with idle held
- * runs, the tracker over their dates and the run log since the oldest hold. The worker runs this every `resumeSweepMs`.
+ * Held runs are judged by `resumeReadiness`, the same rule as at completion. A run whose
+ * resume claim lapsed (`resuming`, lease over) is taken over without being judged again: it
+ * was ready when claimed, and its re-run goes through the guard, which holds it again if a
+ * gap is back. If the dead resumer's re-run was already recorded (a `resume` run of that date
+ * started after its claim), that record finishes the claim and nothing runs twice. The worker
+ * runs this every `resumeSweepMs`.
  */
 export const createResumer = (deps: ResumerDeps): Resumer => {
   const log = deps.logger ?? silentLogger;
@@ -175,12 +242,6 @@ export const createResumer = (deps: ResumerDeps): Resumer => {
       const resumed: { processorName: string; runDate: IsoDate }[] = [];
       const cancelled: { processorName: string; runDate: IsoDate }[] = [];
       const outcomes: GuardOutcome[] = [];
-      const cancel = async (processorName: string, runDate: IsoDate): Promise<void> => {
-        if (await deps.runLog.release(processorName, runDate, 'cancelled', deps.clock.now())) {
-          log.info('held run superseded by its backfill', { processor: processorName, date: runDate });
-          cancelled.push({ processorName, runDate });
-        }
-      };
       const all = (await deps.runLog.heldRuns({ status: 'held' })).slice(0, deps.limit ?? 500);
       const byProcessor = new Map<string, HeldRun[]>();
       for (const h of all) {
@@ -191,61 +252,47 @@ export const createResumer = (deps: ResumerDeps): Resumer => {
       for (const [name, held] of byProcessor) {
         const guard = deps.guardFor(name);
         if (guard === undefined) continue;
-        const dates = held.flatMap((h) => [h.runDate, ...h.waitingFor]).sort();
-        const first = dates[0];
-        const last = dates[dates.length - 1];
-        if (first === undefined || last === undefined) continue;
-        const active = new Set<IsoDate>();
-        const completedAt = new Map<IsoDate, number>();
-        for (const r of await deps.tracker.forWindow({ processorName: name, start: first, end: last })) {
-          if (isActive(r.status)) active.add(r.gameDate);
-          else if (r.status === 'completed')
-            completedAt.set(r.gameDate, Math.max(completedAt.get(r.gameDate) ?? -Infinity, r.completedAt ?? r.updatedAt));
+        const ev = await gatherEvidence(deps, name, held);
+        const s = await settleHeld(deps, guard, held, ev, log, 'resuming held run missed at completion');
+        for (const d of s.cancelled) cancelled.push({ processorName: name, runDate: d });
+        for (const d of s.resumed) resumed.push({ processorName: name, runDate: d });
+        outcomes.push(...s.outcomes);
+      }
+
+      const now = deps.clock.now();
+      const lapsed = (await deps.runLog.heldRuns({ status: 'resuming' })).filter((h) => h.leaseUntil !== null && h.leaseUntil <= now);
+      for (const h of lapsed.slice(0, deps.limit ?? 500)) {
+        const guard = deps.guardFor(h.processorName);
+        if (guard === undefined) continue;
+        const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
+          claimant: claimantOf(deps),
+          at: deps.clock.now(),
+          leaseMs: deps.resumeLeaseMs ?? DEFAULT_RESUME_LEASE_MS,
+        });
+        if (claim === null) continue;
+        const since = h.claimedAt ?? h.heldAt;
+        const done = (await deps.runLog.runs({ processorName: h.processorName, since }))
+          .filter((r) => r.runDate === h.runDate && r.trigger === 'resume')
+          .at(-1);
+        if (done !== undefined) {
+          // It ran and was recorded; only the mark was lost with its resumer.
+          await deps.runLog.finishResume(claim, { runId: done.runId, at: deps.clock.now() });
+          log.info('finished a resume whose resumer died after recording it', {
+            processor: h.processorName,
+            date: h.runDate,
+            runId: done.runId,
+          });
+          resumed.push({ processorName: h.processorName, runDate: h.runDate });
+          continue;
         }
-        const idle: HeldRun[] = [];
-        for (const h of held) {
-          const own = completedAt.get(h.runDate);
-          if (own !== undefined && own > h.heldAt && !active.has(h.runDate)) {
-            await cancel(name, h.runDate);
-            continue;
-          }
-          if (h.waitingFor.length > 0 && !h.waitingFor.some((d) => active.has(d))) idle.push(h);
-        }
-        if (idle.length === 0) continue;
-        const since = Math.min(...idle.flatMap((h) => [h.heldAt, ...h.waitingFor.flatMap((d) => completedAt.get(d) ?? [])]));
-        const runs = await deps.runLog.runs({ processorName: name, since });
-        // A date can be produced without a completed request: by its own (resumed) run, or by a
-        // backfill run whose worker died before `Complete` and whose request later failed.
-        const producedAt = new Map<IsoDate, number>();
-        const backfilledAt = new Map<IsoDate, number>();
-        for (const r of runs) {
-          if (r.outcome !== 'succeeded') continue;
-          producedAt.set(r.runDate, Math.max(producedAt.get(r.runDate) ?? -Infinity, r.finishedAt));
-          if (r.isBackfill) backfilledAt.set(r.runDate, Math.max(backfilledAt.get(r.runDate) ?? -Infinity, r.finishedAt));
-        }
-        const ready: { readonly h: HeldRun; readonly closedAt: number }[] = [];
-        for (const h of idle) {
-          if ((backfilledAt.get(h.runDate) ?? -Infinity) > h.heldAt && !active.has(h.runDate)) {
-            await cancel(name, h.runDate);
-            continue;
-          }
-          const closed = h.waitingFor.map(
-            (d) => completedAt.get(d) ?? ((producedAt.get(d) ?? -Infinity) > h.heldAt ? (producedAt.get(d) as number) : undefined),
-          );
-          if (closed.every((t) => t !== undefined)) ready.push({ h, closedAt: Math.max(...(closed as number[])) });
-        }
-        const unjudged = ready
-          .filter(({ h, closedAt }) => !runs.some((r) => r.runDate === h.runDate && !r.isBackfill && r.startedAt > closedAt))
-          .sort((a, b) => compareDates(a.h.runDate, b.h.runDate));
-        for (const { h } of unjudged) {
-          if (!(await deps.runLog.release(name, h.runDate, 'resumed', deps.clock.now()))) continue;
-          log.info('resuming held run missed at completion', { processor: name, date: h.runDate });
-          const o = await guard.run({ date: h.runDate, trigger: 'resume' });
-          resumed.push({ processorName: name, runDate: h.runDate });
-          outcomes.push(o);
-          // A re-check that still finds a gap: the later runs see it too; the next pass takes them.
-          if (o._tag !== 'Ran' && o._tag !== 'BackfillQueuedNotHeld') break;
-        }
+        log.warn('taking over a held run whose resumer died', {
+          processor: h.processorName,
+          date: h.runDate,
+          claimedBy: h.claimedBy,
+          leaseUntil: h.leaseUntil,
+        });
+        outcomes.push(await rerun(deps, guard, claim, log));
+        resumed.push({ processorName: h.processorName, runDate: h.runDate });
       }
       return { resumed, cancelled, outcomes };
     },

@@ -6,7 +6,10 @@ export interface MemoryRunLog extends RunLog {
   allHeld(): readonly HeldRun[];
 }
 
-/** Runs and held runs in memory. `release` is atomic (one synchronous step), so it has one winner. */
+/**
+ * Runs and held runs in memory. `release`, `claimResume` and `finishResume` are each one
+ * synchronous step, so each has one winner.
+ */
 export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunLog => {
   const runs = new Map<string, RunRecord>();
   const held = new Map<string, HeldRun>();
@@ -36,6 +39,12 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
         heldAt: cur !== undefined && cur.status === 'held' ? cur.heldAt : run.heldAt,
         status: 'held',
         releasedAt: null,
+        claimedBy: null,
+        claimedAt: null,
+        leaseUntil: null,
+        // The fencing token survives a re-hold, so a claim from before it can never finish.
+        claims: cur?.claims ?? 0,
+        resumeRunId: null,
       });
     },
     async heldRuns(q) {
@@ -51,6 +60,23 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
       const cur = held.get(k);
       if (cur === undefined || cur.status !== 'held') return false;
       held.set(k, { ...cur, status, releasedAt: at });
+      return true;
+    },
+    async claimResume(p, d, { claimant, at, leaseMs }) {
+      const k = key(p, d);
+      const cur = held.get(k);
+      if (cur === undefined) return null;
+      const lapsed = cur.status === 'resuming' && cur.leaseUntil !== null && cur.leaseUntil <= at;
+      if (cur.status !== 'held' && !lapsed) return null;
+      const claims = cur.claims + 1;
+      held.set(k, { ...cur, status: 'resuming', claimedBy: claimant, claimedAt: at, leaseUntil: at + leaseMs, claims });
+      return { processorName: p, runDate: d, claimant, attempt: claims, claimedAt: at, leaseUntil: at + leaseMs };
+    },
+    async finishResume(claim, { runId, at }) {
+      const k = key(claim.processorName, claim.runDate);
+      const cur = held.get(k);
+      if (cur === undefined || cur.status !== 'resuming' || cur.claims !== claim.attempt) return false;
+      held.set(k, { ...cur, status: 'resumed', releasedAt: at, resumeRunId: runId });
       return true;
     },
     all: () => [...runs.values()],

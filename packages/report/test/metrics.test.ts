@@ -127,6 +127,11 @@ const held = (runDate: string, status: HeldRun['status']): HeldRun => ({
   waitingFor: [],
   status,
   releasedAt: status === 'held' ? null : t(2, 8),
+  claimedBy: null,
+  claimedAt: null,
+  leaseUntil: null,
+  claims: 0,
+  resumeRunId: null,
 });
 
 const report = (): MetricsReport =>

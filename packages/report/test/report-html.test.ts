@@ -133,6 +133,11 @@ const processor = (name: string): ProcessorReportInput => ({
       waitingFor: [d('2025-11-07')],
       status: 'resumed',
       releasedAt: nov(8, 6, 30),
+      claimedBy: 'worker-1',
+      claimedAt: nov(8, 6, 29),
+      leaseUntil: nov(8, 6, 44),
+      claims: 1,
+      resumeRunId: 'run-resume',
     },
     {
       processorName: name,
@@ -142,6 +147,11 @@ const processor = (name: string): ProcessorReportInput => ({
       waitingFor: [d('2025-11-12'), d('2025-11-13')],
       status: 'held',
       releasedAt: null,
+      claimedBy: null,
+      claimedAt: null,
+      leaseUntil: null,
+      claims: 0,
+      resumeRunId: null,
     },
   ] satisfies HeldRun[],
 });

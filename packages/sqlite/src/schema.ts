@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { SqliteStoreError } from './errors.js';
 
 /** Bumped by each migration; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Tables (and views) this package owns in the file; user tables must not use these names. */
 export const STORE_TABLES = [
@@ -144,15 +144,39 @@ const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE backfill_alerts ADD COLUMN last_send_error TEXT;
   ALTER TABLE backfill_alerts ADD COLUMN last_send_failed_at INTEGER;
   `,
+  // 3: resume claims. SQLite cannot widen a CHECK in place, so held_runs is rebuilt.
+  `
+  CREATE TABLE held_runs_v2 (
+    processor_name  TEXT NOT NULL,
+    run_date        TEXT NOT NULL,
+    held_at         INTEGER NOT NULL,
+    reason          TEXT NOT NULL,
+    waiting_for     TEXT NOT NULL CHECK (json_valid(waiting_for)),  -- JSON array of YYYY-MM-DD
+    status          TEXT NOT NULL CHECK (status IN ('held','resuming','resumed','cancelled')),
+    released_at     INTEGER,
+    claimed_by      TEXT,                       -- the resumer holding (or last holding) the claim
+    claimed_at      INTEGER,
+    lease_until     INTEGER,                    -- past it, another resumer may take the run over
+    claims          INTEGER NOT NULL DEFAULT 0, -- claims ever made: the fencing token, never reset
+    resume_run_id   TEXT,                       -- the run record of the re-run that resumed it
+    PRIMARY KEY (processor_name, run_date)
+  ) STRICT;
+  INSERT INTO held_runs_v2 (processor_name, run_date, held_at, reason, waiting_for, status, released_at)
+    SELECT processor_name, run_date, held_at, reason, waiting_for, status, released_at FROM held_runs;
+  DROP TABLE held_runs;
+  ALTER TABLE held_runs_v2 RENAME TO held_runs;
+  CREATE INDEX held_runs_status ON held_runs(status, run_date);
+  `,
 ];
 
 /**
  * Bring the file to `SCHEMA_VERSION`. Idempotent and safe to race: each step runs in
  * a `BEGIN IMMEDIATE` transaction that re-reads `user_version` once it holds the lock,
  * so two processes opening a new file migrate it once. A file written by a newer
- * version is refused rather than guessed at.
+ * version is refused rather than guessed at. `upTo` stops at an older version (tests of
+ * the later migrations build an old file with it).
  */
-export const migrate = (db: Database.Database): number => {
+export const migrate = (db: Database.Database, upTo: number = MIGRATIONS.length): number => {
   const read = (): number => db.pragma('user_version', { simple: true }) as number;
   const current = read();
   if (current > MIGRATIONS.length) {
@@ -160,7 +184,7 @@ export const migrate = (db: Database.Database): number => {
       `database "${db.name}" has schema version ${current}, newer than this package knows (${MIGRATIONS.length}); upgrade @smart-backfill/sqlite`,
     );
   }
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < Math.min(upTo, MIGRATIONS.length); v++) {
     db.transaction(() => {
       if (read() !== v) return; // another connection migrated meanwhile
       db.exec(MIGRATIONS[v]!);

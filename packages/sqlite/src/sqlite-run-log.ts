@@ -33,6 +33,11 @@ interface HeldRow {
   waiting_for: string;
   status: string;
   released_at: number | null;
+  claimed_by: string | null;
+  claimed_at: number | null;
+  lease_until: number | null;
+  claims: number;
+  resume_run_id: string | null;
 }
 
 const toRun = (r: RunRow): RunRecord => ({
@@ -58,10 +63,15 @@ const toHeld = (r: HeldRow): HeldRun => ({
   waitingFor: fromJson<IsoDate[]>(r.waiting_for, `held_runs.waiting_for of ${r.processor_name} ${r.run_date}`),
   status: r.status as HeldRun['status'],
   releasedAt: r.released_at,
+  claimedBy: r.claimed_by,
+  claimedAt: r.claimed_at,
+  leaseUntil: r.lease_until,
+  claims: r.claims,
+  resumeRunId: r.resume_run_id,
 });
 
 const OUTCOMES: readonly string[] = ['succeeded', 'failed', 'skipped'];
-const HELD_STATUSES: readonly string[] = ['held', 'resumed', 'cancelled'];
+const HELD_STATUSES: readonly string[] = ['held', 'resuming', 'resumed', 'cancelled'];
 
 const checkRun = (run: RunRecord): void => {
   if (typeof run !== 'object' || run === null) throw new SqliteInputError('run', 'expected a RunRecord');
@@ -99,10 +109,25 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
        -- refreshing a held run keeps when it was first held; holding a released one starts afresh
        held_at = CASE WHEN held_runs.status = 'held' THEN held_runs.held_at ELSE excluded.held_at END,
        status = 'held',
-       released_at = NULL`,
+       released_at = NULL,
+       -- a re-hold drops the claim but keeps the count: a claim from before can never finish
+       claimed_by = NULL,
+       claimed_at = NULL,
+       lease_until = NULL,
+       resume_run_id = NULL`,
   );
   const release = db.prepare(
     `UPDATE held_runs SET status = ?, released_at = ? WHERE processor_name = ? AND run_date = ? AND status = 'held'`,
+  );
+  // One statement each: the WHERE is the compare, so one writer wins (SQLite serialises writes).
+  const claim = db.prepare(
+    `UPDATE held_runs SET status = 'resuming', claimed_by = ?, claimed_at = ?, lease_until = ?, claims = claims + 1
+     WHERE processor_name = ? AND run_date = ? AND (status = 'held' OR (status = 'resuming' AND lease_until <= ?))
+     RETURNING claims`,
+  );
+  const finish = db.prepare(
+    `UPDATE held_runs SET status = 'resumed', released_at = ?, resume_run_id = ?
+     WHERE processor_name = ? AND run_date = ? AND status = 'resuming' AND claims = ?`,
   );
 
   return {
@@ -189,6 +214,42 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
             throw new SqliteInputError('status', `expected "resumed" or "cancelled", got ${JSON.stringify(status)}`);
           checkInstant(at, 'at');
           return release.run(status, at, processorName, runDate).changes === 1;
+        },
+        busy,
+      ),
+
+    claimResume: (processorName, runDate, c) =>
+      withBusyRetry(
+        'runLog.claimResume',
+        () => {
+          checkString(processorName, 'processorName');
+          checkDate(runDate, 'runDate');
+          checkObject(c, 'claim');
+          checkNonEmpty(c.claimant, 'claim.claimant');
+          checkInstant(c.at, 'claim.at');
+          if (typeof c.leaseMs !== 'number' || !Number.isSafeInteger(c.leaseMs) || c.leaseMs <= 0)
+            throw new SqliteInputError('claim.leaseMs', `expected a whole number of ms > 0, got ${JSON.stringify(c.leaseMs)}`);
+          const leaseUntil = c.at + c.leaseMs;
+          const row = claim.get(c.claimant, c.at, leaseUntil, processorName, runDate, c.at) as { claims: number } | undefined;
+          return row === undefined
+            ? null
+            : { processorName, runDate, claimant: c.claimant, attempt: row.claims, claimedAt: c.at, leaseUntil };
+        },
+        busy,
+      ),
+
+    finishResume: (c, done) =>
+      withBusyRetry(
+        'runLog.finishResume',
+        () => {
+          checkObject(c, 'claim');
+          checkString(c.processorName, 'claim.processorName');
+          checkDate(c.runDate, 'claim.runDate');
+          if (!Number.isSafeInteger(c.attempt)) throw new SqliteInputError('claim.attempt', 'expected a whole number');
+          checkObject(done, 'done');
+          checkNonEmpty(done.runId, 'done.runId');
+          checkInstant(done.at, 'done.at');
+          return finish.run(done.at, done.runId, c.processorName, c.runDate, c.attempt).changes === 1;
         },
         busy,
       ),

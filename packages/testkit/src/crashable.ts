@@ -162,6 +162,14 @@ export class CrashableProcess {
         this.alive();
         return inner.release(p, d, s, at);
       },
+      claimResume: async (p, d, c) => {
+        this.alive();
+        return inner.claimResume(p, d, c);
+      },
+      finishResume: async (c, done) => {
+        this.alive();
+        return inner.finishResume(c, done);
+      },
     };
   }
 

@@ -19,7 +19,10 @@ export interface ProcessorStatus {
   readonly name: string;
   readonly openRequests: readonly BackfillRequest[];
   readonly recentRequests: readonly BackfillRequest[];
+  /** Held runs still to run: `held`, and `resuming` (claimed by a resumer, perhaps one that died). */
   readonly heldRuns: readonly HeldRun[];
+  /** When this was read: a `resuming` run whose lease ended before it has lost its resumer. */
+  readonly now: number;
   readonly openAlerts: readonly AlertRecord[];
   readonly calendar: CalendarInput;
 }
@@ -30,12 +33,14 @@ const DAY_MS = 86_400_000;
 export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, weeks: number): Promise<ProcessorStatus> => {
   const p = rt.processorConfig(name);
   const now = rt.clock.now();
-  const [openRequests, recent, heldRuns, openAlerts] = await Promise.all([
+  const [openRequests, recent, held, resuming, openAlerts] = await Promise.all([
     rt.tracker.list({ processorName: name, statuses: ACTIVE_STATUSES }),
     rt.tracker.list({ processorName: name, since: now - 7 * DAY_MS, limit: 50 }),
     rt.runLog.heldRuns({ processorName: name, status: 'held' }),
+    rt.runLog.heldRuns({ processorName: name, status: 'resuming' }),
     rt.alertLog.list({ processorName: name, openOnly: true }),
   ]);
+  const heldRuns = [...held, ...resuming].sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : 0));
   const start = addDays(today, -7 * weeks - 7);
   const [window, requests] = await Promise.all([
     rt.windowFor(p).readWindow({ processorName: name, start, end: today }),
@@ -46,6 +51,7 @@ export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, we
     openRequests,
     recentRequests: recent.filter((r) => r.status === 'completed' || r.status === 'failed').slice(0, 10),
     heldRuns,
+    now,
     openAlerts,
     calendar: {
       today,
@@ -60,6 +66,9 @@ export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, we
 };
 
 const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16));
+
+/** A `resuming` run whose claim ended: its resumer died or stalled; the next resume pass takes it over. */
+const claimLapsed = (h: HeldRun, now: number): boolean => h.status === 'resuming' && h.leaseUntil !== null && h.leaseUntil <= now;
 
 /** Human lines for one processor's status. */
 export const printStatus = (out: Output, s: ProcessorStatus): void => {
@@ -76,8 +85,22 @@ export const printStatus = (out: Output, s: ProcessorStatus): void => {
     }
   }
   if (s.heldRuns.length > 0) {
-    for (const h of s.heldRuns)
-      out.line(c.yellow(`  held run ${h.runDate} (${h.reason.replace(/_/g, ' ')}), waiting for ${formatDates(h.waitingFor)}`));
+    for (const h of s.heldRuns) {
+      if (h.status !== 'resuming')
+        out.line(c.yellow(`  held run ${h.runDate} (${h.reason.replace(/_/g, ' ')}), waiting for ${formatDates(h.waitingFor)}`));
+      else if (claimLapsed(h, s.now))
+        out.line(
+          c.red(
+            `  held run ${h.runDate}: resume by ${h.claimedBy ?? '?'} lapsed at ${when(h.leaseUntil)} (its resumer died or stalled); the worker's next resume pass re-runs it`,
+          ),
+        );
+      else
+        out.line(
+          c.yellow(
+            `  held run ${h.runDate} being resumed by ${h.claimedBy ?? '?'} since ${when(h.claimedAt)} (claim until ${when(h.leaseUntil)})`,
+          ),
+        );
+    }
   }
   if (s.openRequests.length > 0) {
     out.line(`  open requests`);
@@ -106,7 +129,7 @@ export const statusJson = (s: ProcessorStatus): Record<string, unknown> => {
     name: s.name,
     openRequests: s.openRequests,
     recentRequests: s.recentRequests,
-    heldRuns: s.heldRuns,
+    heldRuns: s.heldRuns.map((h) => ({ ...h, claimLapsed: claimLapsed(h, s.now) })),
     openAlerts: s.openAlerts,
     calendar: { start: cal.start, today: s.calendar.today, days: cal.days, counts: stateCounts(cal.days) as Record<DayState, number> },
   };

@@ -5,5 +5,16 @@ export type { WindowReader } from './window-reader.js';
 export type { Clock } from './clock.js';
 export type { QueueMessage, PublishOutcome, Delivery, ReceiveOptions, BackfillQueue } from './backfill-queue.js';
 export type { CreateRequestsResult, TrackerError, RequestListQuery, RequestTracker } from './request-tracker.js';
-export type { RunOutcome, SkipReason, RunTrigger, RunMetadata, RunRecord, HeldRun, RunQuery, RunLog } from './run-log.js';
+export type {
+  RunOutcome,
+  SkipReason,
+  RunTrigger,
+  RunMetadata,
+  RunRecord,
+  HeldRun,
+  HeldRunStatus,
+  ResumeClaim,
+  RunQuery,
+  RunLog,
+} from './run-log.js';
 export type { AlertReason, AlertNotice, Alerter, AlertRecord, AlertLog } from './alerter.js';

@@ -38,6 +38,13 @@ export interface RunRecord {
   readonly metadata: RunMetadata;
 }
 
+/**
+ * Where a held run is. `held` waits for its gap; `resuming` is claimed by one resumer
+ * (until `leaseUntil`); `resumed` was re-run (`resumeRunId` names the run record);
+ * `cancelled` will not be re-run (its own date was backfilled, or queueing failed).
+ */
+export type HeldRunStatus = 'held' | 'resuming' | 'resumed' | 'cancelled';
+
 /** A run the guard held until a gap closes. At most one per (processorName, runDate). */
 export interface HeldRun {
   readonly processorName: string;
@@ -46,8 +53,29 @@ export interface HeldRun {
   readonly reason: SkipReason;
   /** The missing dates it waits for. */
   readonly waitingFor: readonly IsoDate[];
-  readonly status: 'held' | 'resumed' | 'cancelled';
+  readonly status: HeldRunStatus;
+  /** When it became `resumed` or `cancelled`; null otherwise. */
   readonly releasedAt: number | null;
+  /** Who holds, or last held, the resume claim since the run was last held; null if nobody claimed it. */
+  readonly claimedBy: string | null;
+  readonly claimedAt: number | null;
+  /** End of the claim's lease: past it, another resumer may take the run over. */
+  readonly leaseUntil: number | null;
+  /** Claims ever made on this run (never reset, also not by `hold`): the fencing token of `ResumeClaim.attempt`. */
+  readonly claims: number;
+  /** The run record (`RunRecord.runId`) of the re-run that resumed it; null unless `resumed` by `finishResume`. */
+  readonly resumeRunId: string | null;
+}
+
+/** What `claimResume` hands its one winner; `finishResume` takes it back. */
+export interface ResumeClaim {
+  readonly processorName: string;
+  readonly runDate: IsoDate;
+  readonly claimant: string;
+  /** `HeldRun.claims` after this claim: a later claim (a takeover) has a higher one. */
+  readonly attempt: number;
+  readonly claimedAt: number;
+  readonly leaseUntil: number;
 }
 
 export interface RunQuery {
@@ -69,19 +97,47 @@ export interface RunLog {
   runs(query: RunQuery): Promise<readonly RunRecord[]>;
   /**
    * Record a held run, or refresh the one already held for (processorName, runDate)
-   * (`waitingFor` and `reason` replaced, `heldAt` kept). A resumed or cancelled
-   * run held again becomes `held`.
+   * (`waitingFor` and `reason` replaced, `heldAt` kept). A run in any other state held
+   * again becomes `held` with this `heldAt`, and loses its claim (`claims` is kept): a
+   * re-run that finds a gap holds its run again, and the claim behind it can no longer finish.
    */
-  hold(run: Omit<HeldRun, 'status' | 'releasedAt'>): Promise<void>;
+  hold(run: Pick<HeldRun, 'processorName' | 'runDate' | 'heldAt' | 'reason' | 'waitingFor'>): Promise<void>;
   /** Oldest run date first. */
   heldRuns(query: {
     readonly processorName?: string | undefined;
-    readonly status?: HeldRun['status'] | undefined;
+    readonly status?: HeldRunStatus | undefined;
   }): Promise<readonly HeldRun[]>;
   /**
-   * Move a `held` run to `resumed` or `cancelled`. Returns `true` only for the one
-   * caller that changed it, so two workers finishing the last backfill at once
-   * resume the run once.
+   * Move a `held` run to `cancelled` (or, for a caller that ran it some other way, `resumed`).
+   * Returns `true` only for the one caller that changed it. A run being resumed (`resuming`)
+   * is left alone: only its claimant finishes it.
    */
   release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean>;
+  /**
+   * Claim a run for resuming, so that it is re-run exactly once even if the resumer dies.
+   *
+   * - `held` → `resuming`, claimed by `claimant` until `at + leaseMs`.
+   * - `resuming` whose lease has ended (`leaseUntil <= at`) → taken over: same move, and the
+   *   previous claim can no longer finish.
+   * - anything else (a live claim, `resumed`, `cancelled`, unknown) → `null`.
+   *
+   * Single winner: of callers racing on one run, at most one gets a claim; each claim has an
+   * `attempt` higher than every earlier claim of that run. A resumer that dies holding a claim
+   * leaves the run `resuming`, visible with its lapsed lease, until another resumer takes it
+   * over; it is never lost and never silently marked done. `hold` drops a claim (the re-run
+   * found a gap and held the run again).
+   */
+  claimResume(
+    processorName: string,
+    runDate: IsoDate,
+    claim: { readonly claimant: string; readonly at: number; readonly leaseMs: number },
+  ): Promise<ResumeClaim | null>;
+  /**
+   * Mark a claimed run `resumed` once its re-run's outcome is recorded, naming that run
+   * record. Succeeds only while `claim` is the run's current claim (status `resuming`, same
+   * `attempt`) — also after its lease ended, as long as nobody took it over. Returns `false`
+   * when the claim was taken over or the run was held again meanwhile; the run is then left
+   * as it is.
+   */
+  finishResume(claim: ResumeClaim, done: { readonly runId: string; readonly at: number }): Promise<boolean>;
 }

@@ -27,7 +27,7 @@ const aHold = (
   runDate: string,
   heldAt: number,
   waitingFor: readonly string[],
-): Omit<HeldRun, 'status' | 'releasedAt'> => ({
+): Pick<HeldRun, 'processorName' | 'runDate' | 'heldAt' | 'reason' | 'waitingFor'> => ({
   processorName,
   runDate: isoDate(runDate),
   heldAt,
@@ -35,13 +35,17 @@ const aHold = (
   waitingFor: waitingFor.map(isoDate),
 });
 
+const UNCLAIMED = { claimedBy: null, claimedAt: null, leaseUntil: null, claims: 0, resumeRunId: null } as const;
+const LEASE = 60_000;
+
 const ids = (rs: readonly RunRecord[]): string[] => rs.map((r) => r.runId);
 const dates = (hs: readonly HeldRun[]): IsoDate[] => hs.map((h) => h.runDate);
 
 /**
  * The `RunLog` contract: append idempotent on runId, runs oldest first with
  * processor/since/until/limit filters, hold records or refreshes (keeping
- * `heldAt`), held runs oldest run date first, and `release` true for exactly one caller.
+ * `heldAt`), held runs oldest run date first, `release` true for exactly one caller, and
+ * resume claims: one winner, a lapsed lease taken over, finished only by the current claim.
  */
 export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
   contractDescribe('RunLog', opts, () => {
@@ -105,6 +109,7 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
             waitingFor: [isoDate('2025-03-01')],
             status: 'held',
             releasedAt: null,
+            ...UNCLAIMED,
           },
         ]);
         await s.runLog.hold({ ...aHold(P, '2025-03-05', t + 500, ['2025-03-01', '2025-03-02']), reason: 'waiting_for_backfill' });
@@ -117,6 +122,7 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
           waitingFor: [isoDate('2025-03-01'), isoDate('2025-03-02')],
           status: 'held',
           releasedAt: null,
+          ...UNCLAIMED,
         });
         expect(await s.runLog.heldRuns({})).toHaveLength(1);
       });
@@ -164,6 +170,111 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
         const [h] = await s.runLog.heldRuns({ processorName: P });
         expect([h?.status, h?.waitingFor]).toEqual(['held', [isoDate('2025-03-03')]]);
         expect(await s.runLog.release(P, isoDate('2025-03-05'), 'resumed', t + 3)).toBe(true);
+      });
+    });
+    it('claims a held run for one resumer only, even when claims race', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
+        const claims = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: `w${i}`, at: t + 10, leaseMs: LEASE }),
+          ),
+        );
+        const won = claims.filter((c) => c !== null);
+        expect(won).toHaveLength(1);
+        const claim = won[0]!;
+        expect(claim).toMatchObject({ processorName: P, runDate: '2025-03-05', attempt: 1, claimedAt: t + 10, leaseUntil: t + 10 + LEASE });
+        expect(await s.runLog.heldRuns({ status: 'resuming' })).toEqual([
+          {
+            ...aHold(P, '2025-03-05', t, ['2025-03-01']),
+            status: 'resuming',
+            releasedAt: null,
+            claimedBy: claim.claimant,
+            claimedAt: t + 10,
+            leaseUntil: t + 10 + LEASE,
+            claims: 1,
+            resumeRunId: null,
+          },
+        ]);
+        expect(await s.runLog.heldRuns({ status: 'held' })).toEqual([]);
+        // A live claim is not taken, nor released under its claimant.
+        expect(await s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: 'late', at: t + LEASE, leaseMs: LEASE })).toBeNull();
+        expect(await s.runLog.release(P, isoDate('2025-03-05'), 'cancelled', t + 20)).toBe(false);
+        expect(await s.runLog.claimResume(P, isoDate('2025-03-09'), { claimant: 'x', at: t, leaseMs: LEASE })).toBeNull();
+      });
+    });
+
+    it('finishes a claim once, naming the re-run, and only for its claimant', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
+        const claim = await s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: 'a', at: t + 1, leaseMs: LEASE });
+        expect(claim).not.toBeNull();
+        const forged = { ...claim!, attempt: claim!.attempt + 1 };
+        expect(await s.runLog.finishResume(forged, { runId: 'run-forged', at: t + 2 })).toBe(false);
+        const finishes = await Promise.all([
+          s.runLog.finishResume(claim!, { runId: 'run-a', at: t + 3 }),
+          s.runLog.finishResume(claim!, { runId: 'run-a', at: t + 3 }),
+        ]);
+        expect(finishes.filter((x) => x)).toHaveLength(1);
+        const [h] = await s.runLog.heldRuns({ processorName: P });
+        expect(h).toMatchObject({ status: 'resumed', releasedAt: t + 3, resumeRunId: 'run-a', claimedBy: 'a', claims: 1 });
+        expect(await s.runLog.finishResume(claim!, { runId: 'run-b', at: t + 4 })).toBe(false);
+        expect(await s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: 'b', at: t + 2 * LEASE, leaseMs: LEASE })).toBeNull();
+      });
+    });
+
+    it('a resumer that dies holding a claim: the run stays visible, and after the lease another takes it over and finishes', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
+        const dead = await s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: 'dead', at: t + 1, leaseMs: LEASE });
+        expect(dead).not.toBeNull();
+        // Before the lease ends nobody may take it; at its end one taker wins.
+        expect(await s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: 'b', at: t + LEASE, leaseMs: LEASE })).toBeNull();
+        const takers = await Promise.all(
+          ['b', 'c', 'd'].map((who) =>
+            s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: who, at: t + 1 + LEASE, leaseMs: LEASE }),
+          ),
+        );
+        const won = takers.filter((c) => c !== null);
+        expect(won).toHaveLength(1);
+        const taken = won[0]!;
+        expect(taken.attempt).toBeGreaterThan(dead!.attempt);
+        expect(await s.runLog.heldRuns({ status: 'resuming' })).toMatchObject([
+          { runDate: '2025-03-05', claimedBy: taken.claimant, leaseUntil: t + 1 + 2 * LEASE, claims: 2 },
+        ]);
+        // The dead claimant, come back late, can no longer finish.
+        expect(await s.runLog.finishResume(dead!, { runId: 'run-dead', at: t + 2 + LEASE })).toBe(false);
+        expect(await s.runLog.finishResume(taken, { runId: 'run-taken', at: t + 3 + LEASE })).toBe(true);
+        expect(await s.runLog.heldRuns({ processorName: P })).toMatchObject([{ status: 'resumed', resumeRunId: 'run-taken' }]);
+      });
+    });
+
+    it('a claimant also finishes after its lease, while nobody took the run over', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
+        const slow = await s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: 'slow', at: t, leaseMs: LEASE });
+        expect(await s.runLog.finishResume(slow!, { runId: 'run-slow', at: t + 5 * LEASE })).toBe(true);
+      });
+    });
+
+    it('holding a claimed run again drops the claim: the old claim cannot finish, and a new claim comes after it', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.hold(aHold(P, '2025-03-05', t, ['2025-03-01']));
+        const first = await s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: 'a', at: t + 1, leaseMs: LEASE });
+        // The re-run found a new gap and held the run again.
+        await s.runLog.hold(aHold(P, '2025-03-05', t + 2, ['2025-03-03']));
+        const [h] = await s.runLog.heldRuns({ processorName: P });
+        expect(h).toMatchObject({ status: 'held', heldAt: t + 2, claimedBy: null, claimedAt: null, leaseUntil: null, claims: 1 });
+        expect(await s.runLog.finishResume(first!, { runId: 'run-a', at: t + 3 })).toBe(false);
+        const second = await s.runLog.claimResume(P, isoDate('2025-03-05'), { claimant: 'b', at: t + 4, leaseMs: LEASE });
+        expect(second?.attempt).toBe(2);
+        expect(await s.runLog.finishResume(first!, { runId: 'run-a', at: t + 5 })).toBe(false);
+        expect(await s.runLog.finishResume(second!, { runId: 'run-b', at: t + 5 })).toBe(true);
       });
     });
   });
