@@ -13,6 +13,8 @@ export const ExitCode = Object.freeze({
   held: 3,
   /** The gap is too large (or keeps failing) and was escalated to a person. */
   escalated: 4,
+  /** `assess`: the answer is UNKNOWN — the gap frequency could not be measured (unreadable table, no schedule rows); the output says why. */
+  unknown: 5,
 });
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
