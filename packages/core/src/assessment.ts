@@ -120,7 +120,7 @@ const valueOf = (m: Measurement | undefined): { value: number | null; why: strin
   if (typeof m === 'number') {
     return Number.isFinite(m) && m >= 0 ? { value: m, why: '' } : { value: null, why: `not a usable number (${String(m)})` };
   }
-  if (m === null || m === undefined) return { value: null, why: 'not measured' };
+  if (m === null || m === undefined) return { value: null, why: 'no figure given' };
   return { value: null, why: m.reason };
 };
 

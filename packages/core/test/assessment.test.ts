@@ -177,7 +177,7 @@ describe('assess: one rule for the verdict and the checklist', () => {
       status: 'unknown',
       detail: 'cannot tell: no scheduled runs in the period',
     });
-    expect(check(a, 'manual_backfill_over_30_min_per_week').detail).toBe('cannot tell: not measured');
+    expect(check(a, 'manual_backfill_over_30_min_per_week').detail).toBe('cannot tell: no figure given');
     expect(only({ gapsPer30Days: Number.NaN }).verdict).toBe('unknown');
   });
 
