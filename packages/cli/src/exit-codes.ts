@@ -19,6 +19,8 @@ export const ExitCode = Object.freeze({
    * the worker keeps retrying it; until then, nobody knows.
    */
   escalatedNotDelivered: 5,
+  /** `assess`: the answer is UNKNOWN — the gap frequency could not be measured (unreadable table, no schedule rows); the output says why. */
+  unknown: 6,
 });
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

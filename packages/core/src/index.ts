@@ -64,7 +64,6 @@ export {
   type GapRecovery,
   type DependencyFailureStats,
   type DependencyFailureReport,
-  type DependencyFailureOptions,
   GAP_SKIP_REASONS,
   isDependencyError,
   summarizeDurations,
@@ -73,9 +72,15 @@ export {
   timeToRecovery,
   dependencyFailureRate,
   distinctGapDates,
+  isDetectedGapRequest,
+  gapDatesOfRun,
+  detectedGapDates,
 } from './monitoring.js';
 export {
   type Verdict,
+  type SignalLevel,
+  type Comparison,
+  type Unit,
   type Unmeasured,
   type Measurement,
   type AssessmentInput,
@@ -89,6 +94,7 @@ export {
   SIGNAL_THRESHOLDS,
   LOOKBACK_MARGIN_DAYS,
   assess,
+  quantity,
   suggestPolicy,
 } from './assessment.js';
 export { type ResumeEvidence, type ResumeReadiness, type WaitReason, resumeReadiness, resumeEvidenceSince } from './resume-readiness.js';

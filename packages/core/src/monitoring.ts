@@ -33,10 +33,12 @@ const DEPENDENCY_ERROR = /dependenc(y|ies)/i;
 export const isDependencyError = (r: Pick<RunRecord, 'outcome' | 'errorMessage'>): boolean =>
   r.outcome === 'failed' && r.errorMessage !== null && DEPENDENCY_ERROR.test(r.errorMessage);
 
-/** Count, mean and nearest-rank 95th percentile of durations in ms; `null` when there are none. */
+/** Count, mean, median and nearest-rank 95th percentile of durations in ms; `null` when there are none. */
 export interface DurationSummary {
   readonly count: number;
   readonly avgMs: number | null;
+  /** The middle value (mean of the two middle ones for an even count): durations are skewed, the mean alone misleads. */
+  readonly medianMs: number | null;
   readonly p95Ms: number | null;
   readonly maxMs: number | null;
 }
@@ -47,12 +49,14 @@ export interface DurationSummary {
  */
 export const summarizeDurations = (durationsMs: Iterable<number>): DurationSummary => {
   const xs = [...durationsMs].sort((a, b) => a - b);
-  if (xs.length === 0) return { count: 0, avgMs: null, p95Ms: null, maxMs: null };
+  if (xs.length === 0) return { count: 0, avgMs: null, medianMs: null, p95Ms: null, maxMs: null };
   let sum = 0;
   for (const x of xs) sum += x;
+  const n = xs.length;
   return {
-    count: xs.length,
-    avgMs: sum / xs.length,
+    count: n,
+    avgMs: sum / n,
+    medianMs: n % 2 === 1 ? (xs[(n - 1) / 2] as number) : ((xs[n / 2 - 1] as number) + (xs[n / 2] as number)) / 2,
     p95Ms: xs[Math.ceil(0.95 * xs.length) - 1] as number,
     maxMs: xs[xs.length - 1] as number,
   };
@@ -294,20 +298,28 @@ export const timeToRecovery = (runs: Iterable<RunRecord>, requests: Iterable<Bac
 // ---------------------------------------------------------------------------
 // Query: dependency failure rate
 
-/** Per processor (or overall): how often runs did not produce data because of a gap. */
+/** Per processor (or overall): how often the daily runs did not produce data because of a gap. */
 export interface DependencyFailureStats {
+  /** Every run started in the window, whatever its trigger. */
   readonly totalRuns: number;
-  /** Runs held, escalated or failed because of a gap; each run counts once. */
+  /**
+   * Runs with trigger `scheduled`: the denominator. Backfill, resume, cascade
+   * and manual runs are left out — the seed's query counted a processor's daily
+   * runs, and a rebuild of 25 dates must not dilute (or a held run re-checked on
+   * resume inflate) the rate.
+   */
+  readonly scheduledRuns: number;
+  /** Scheduled runs held, escalated or failed because of a gap; each run counts once. */
   readonly dependencyFailures: number;
-  /** Skipped with `backfill_queued` or `waiting_for_backfill`. */
+  /** Scheduled runs skipped with `backfill_queued` or `waiting_for_backfill`. */
   readonly heldRuns: number;
-  /** Skipped with `gap_escalated`. */
+  /** Scheduled runs skipped with `gap_escalated`. */
   readonly escalations: number;
-  /** `outcome: 'failed'` with an error mentioning a dependency (the seed's only test). */
+  /** Scheduled runs with `outcome: 'failed'` and an error mentioning a dependency (the seed's only test). */
   readonly dependencyErrors: number;
-  /** Every failed run, whatever the error (the seed's `total_failures`). */
+  /** Every failed scheduled run, whatever the error (the seed's `total_failures`). */
   readonly failedRuns: number;
-  /** `dependencyFailures / totalRuns × 100`; `null` when there were no runs. Not rounded. */
+  /** `dependencyFailures / scheduledRuns × 100`; `null` when there was no scheduled run. Not rounded. */
   readonly dependencyFailurePct: number | null;
 }
 
@@ -318,16 +330,9 @@ export interface DependencyFailureReport {
   readonly overall: DependencyFailureStats;
 }
 
-export interface DependencyFailureOptions {
-  /**
-   * Count backfill runs in `totalRuns` (default `true`, as the seed's query did:
-   * it counted every row of the runs table).
-   */
-  readonly includeBackfillRuns?: boolean;
-}
-
 interface MutableDependencyStats {
   totalRuns: number;
+  scheduledRuns: number;
   dependencyFailures: number;
   heldRuns: number;
   escalations: number;
@@ -337,6 +342,7 @@ interface MutableDependencyStats {
 
 const emptyStats = (): MutableDependencyStats => ({
   totalRuns: 0,
+  scheduledRuns: 0,
   dependencyFailures: 0,
   heldRuns: 0,
   escalations: 0,
@@ -346,34 +352,32 @@ const emptyStats = (): MutableDependencyStats => ({
 
 const finishStats = (s: MutableDependencyStats): DependencyFailureStats => ({
   ...s,
-  dependencyFailurePct: s.totalRuns === 0 ? null : (s.dependencyFailures / s.totalRuns) * 100,
+  dependencyFailurePct: s.scheduledRuns === 0 ? null : (s.dependencyFailures / s.scheduledRuns) * 100,
 });
 
 /**
- * Dependency-failure rate per processor for runs started in the window. A run
- * counts when it was held or escalated because of a gap (skip reasons
- * `backfill_queued`, `waiting_for_backfill`, `gap_escalated`) or failed with an
- * error mentioning a dependency — so the figure is comparable before (failures)
- * and after (holds) smart-backfill is in place.
+ * Dependency-failure rate per processor over the scheduled runs started in the
+ * window. A run counts when it was held or escalated because of a gap (skip
+ * reasons `backfill_queued`, `waiting_for_backfill`, `gap_escalated`) or failed
+ * with an error mentioning a dependency — so the figure is comparable before
+ * (failures) and after (holds) smart-backfill is in place.
  */
-export const dependencyFailureRate = (
-  runs: Iterable<RunRecord>,
-  window: TimeWindow,
-  options: DependencyFailureOptions = {},
-): DependencyFailureReport => {
-  const includeBackfill = options.includeBackfillRuns ?? true;
+export const dependencyFailureRate = (runs: Iterable<RunRecord>, window: TimeWindow): DependencyFailureReport => {
   const per = new Map<string, MutableDependencyStats>();
   const all = emptyStats();
   for (const r of runs) {
-    if (!inWindow(r.startedAt, window) || (!includeBackfill && r.isBackfill)) continue;
+    if (!inWindow(r.startedAt, window)) continue;
     let s = per.get(r.processorName);
     if (s === undefined) {
       s = emptyStats();
       per.set(r.processorName, s);
     }
+    const scheduled = r.trigger === 'scheduled' && !r.isBackfill;
     const dependencyFailure = isGapSkip(r) || isDependencyError(r);
     for (const t of [s, all]) {
       t.totalRuns++;
+      if (!scheduled) continue;
+      t.scheduledRuns++;
       if (dependencyFailure) t.dependencyFailures++;
       if (r.skipReason === 'backfill_queued' || r.skipReason === 'waiting_for_backfill') t.heldRuns++;
       else if (r.skipReason === 'gap_escalated') t.escalations++;
@@ -387,6 +391,33 @@ export const dependencyFailureRate = (
     byProcessor: [...per.entries()].map(([processorName, s]) => ({ processorName, ...finishStats(s) })).sort(byName),
     overall: finishStats(all),
   };
+};
+
+// ---------------------------------------------------------------------------
+// What counts as a gap
+
+/**
+ * A request a check made (`auto`): its date was found missing. A `manual`
+ * request is a person's choice — often a rebuild of a healthy date — and says
+ * nothing about whether the date was missing, so it is never a gap.
+ */
+export const isDetectedGapRequest = (r: Pick<BackfillRequest, 'requestType'>): boolean => r.requestType === 'auto';
+
+/** The dates a run reports missing: only a check that held or escalated the run found a gap. */
+export const gapDatesOfRun = (r: RunRecord): readonly IsoDate[] => (isGapSkip(r) ? (r.metadata.missing_dates ?? []) : []);
+
+/**
+ * Dates some check found missing, for one processor's records: the missing
+ * dates of its gap-skipped runs started in the window and the dates of its
+ * automatic requests made in the window. The one rule for "smart-backfill saw
+ * this date missing" that `assess` and the report share; the caller adds what
+ * the window analysis finds missing now.
+ */
+export const detectedGapDates = (runs: Iterable<RunRecord>, requests: Iterable<BackfillRequest>, window: TimeWindow): Set<IsoDate> => {
+  const seen = new Set<IsoDate>();
+  for (const r of runs) if (inWindow(r.startedAt, window)) for (const d of gapDatesOfRun(r)) seen.add(d);
+  for (const r of requests) if (isDetectedGapRequest(r) && inWindow(r.requestedAt, window)) seen.add(r.gameDate);
+  return seen;
 };
 
 /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   backfillStats,
   dependencyFailureRate,
+  detectedGapDates,
   distinctGapDates,
   gapDetectionsByDay,
   isDependencyError,
@@ -53,14 +54,18 @@ const runArb: fc.Arbitrary<RunRecord> = fc
   .record({
     processorName: fc.constantFrom('P', 'Q', 'R'),
     startedAt: fc.integer({ min: NOV16 - 40 * DAY, max: NOV16 }),
-    isBackfill: fc.boolean(),
+    trigger: fc.constantFrom('scheduled', 'backfill', 'resume', 'manual', 'cascade') as fc.Arbitrary<RunRecord['trigger']>,
     outcome: fc.constantFrom('succeeded', 'failed', 'skipped') as fc.Arbitrary<RunRecord['outcome']>,
     skipReason: fc.constantFrom(null, 'backfill_queued', 'waiting_for_backfill', 'gap_escalated') as fc.Arbitrary<RunRecord['skipReason']>,
     errorMessage: fc.constantFrom(null, 'Missing dependency for Nov 15', 'timeout', 'Dependencies not ready'),
     gap: fc.nat({ max: 5 }),
   })
   .map(({ gap, ...r }) =>
-    run({ ...r, metadata: { gap_size: gap, missing_dates: Array.from({ length: gap }, (_, i) => isoDate(`2025-11-0${i + 1}`)) } }),
+    run({
+      ...r,
+      isBackfill: r.trigger === 'backfill',
+      metadata: { gap_size: gap, missing_dates: Array.from({ length: gap }, (_, i) => isoDate(`2025-11-0${i + 1}`)) },
+    }),
   );
 
 describe('gapDetectionsByDay', () => {
@@ -157,7 +162,7 @@ describe('backfillStats', () => {
         completed: 2,
         failed: 1,
         successRate: 2 / 3,
-        duration: { count: 3, avgMs: 14 * MIN, p95Ms: 30 * MIN, maxMs: 30 * MIN },
+        duration: { count: 3, avgMs: 14 * MIN, medianMs: 7 * MIN, p95Ms: 30 * MIN, maxMs: 30 * MIN },
       },
       {
         processorName: 'Q',
@@ -167,7 +172,7 @@ describe('backfillStats', () => {
         completed: 0,
         failed: 0,
         successRate: null,
-        duration: { count: 0, avgMs: null, p95Ms: null, maxMs: null },
+        duration: { count: 0, avgMs: null, medianMs: null, p95Ms: null, maxMs: null },
       },
     ]);
   });
@@ -187,6 +192,10 @@ describe('summarizeDurations', () => {
           6,
         );
         expect(s.maxMs).toBe(Math.max(...xs));
+        // The median: at least half the values at or below it, at least half at or above it.
+        const med = s.medianMs!;
+        expect(xs.filter((x) => x <= med).length * 2).toBeGreaterThanOrEqual(xs.length);
+        expect(xs.filter((x) => x >= med).length * 2).toBeGreaterThanOrEqual(xs.length);
       }),
     );
   });
@@ -287,7 +296,7 @@ describe('dependencyFailureRate', () => {
       run({ processorName: 'P', startedAt: NOV16, outcome: 'skipped', skipReason: 'gap_escalated' }),
       run({ processorName: 'Q', startedAt: NOV16, outcome: 'failed', errorMessage: 'Missing dependency for Nov 15' }),
       run({ processorName: 'Q', startedAt: NOV16, outcome: 'failed', errorMessage: 'timeout' }),
-      run({ processorName: 'Q', startedAt: NOV16, isBackfill: true }),
+      run({ processorName: 'Q', startedAt: NOV16, isBackfill: true, trigger: 'backfill' }),
       run({ processorName: 'Q', startedAt: NOV16 }),
     ];
     const rep = dependencyFailureRate(runs, ALL);
@@ -295,6 +304,7 @@ describe('dependencyFailureRate', () => {
       {
         processorName: 'P',
         totalRuns: 4,
+        scheduledRuns: 4,
         dependencyFailures: 3,
         heldRuns: 2,
         escalations: 1,
@@ -305,25 +315,46 @@ describe('dependencyFailureRate', () => {
       {
         processorName: 'Q',
         totalRuns: 4,
+        scheduledRuns: 3,
         dependencyFailures: 1,
         heldRuns: 0,
         escalations: 0,
         dependencyErrors: 1,
         failedRuns: 2,
-        dependencyFailurePct: 25,
+        dependencyFailurePct: (1 / 3) * 100,
       },
     ]);
     expect(rep.overall).toEqual({
       totalRuns: 8,
+      scheduledRuns: 7,
       dependencyFailures: 4,
       heldRuns: 2,
       escalations: 1,
       dependencyErrors: 1,
       failedRuns: 2,
-      dependencyFailurePct: 50,
+      dependencyFailurePct: (4 / 7) * 100,
     });
-    expect(dependencyFailureRate(runs, ALL, { includeBackfillRuns: false }).overall.totalRuns).toBe(7);
     expect(dependencyFailureRate([], ALL).overall.dependencyFailurePct).toBeNull();
+  });
+
+  it('counts scheduled runs only: rebuilding 25 dates does not dilute the rate, a re-held resume does not inflate it', () => {
+    const scheduled = [
+      ...Array.from({ length: 18 }, (_, i) => run({ processorName: 'P', startedAt: NOV16 + i })),
+      run({ processorName: 'P', startedAt: NOV16, outcome: 'skipped', skipReason: 'backfill_queued' }),
+      run({ processorName: 'P', startedAt: NOV16, outcome: 'failed', errorMessage: 'dependency missing' }),
+    ];
+    const rebuild = Array.from({ length: 25 }, (_, i) =>
+      run({ processorName: 'P', startedAt: NOV16 + i, trigger: 'backfill', isBackfill: true }),
+    );
+    const others = [
+      run({ processorName: 'P', startedAt: NOV16, trigger: 'resume', outcome: 'skipped', skipReason: 'waiting_for_backfill' }),
+      run({ processorName: 'P', startedAt: NOV16, trigger: 'cascade' }),
+      run({ processorName: 'P', startedAt: NOV16, trigger: 'manual', outcome: 'failed', errorMessage: 'dependency missing' }),
+    ];
+    const o = dependencyFailureRate([...scheduled, ...rebuild, ...others], ALL).overall;
+    expect(o).toMatchObject({ totalRuns: 48, scheduledRuns: 20, dependencyFailures: 2, heldRuns: 1, dependencyErrors: 1 });
+    expect(o.dependencyFailurePct).toBe(10);
+    expect(dependencyFailureRate(rebuild, ALL).overall.dependencyFailurePct).toBeNull();
   });
 
   it("matches the seed's LIKE '%dependency%' and also 'Dependencies'", () => {
@@ -338,16 +369,28 @@ describe('dependencyFailureRate', () => {
       fc.property(fc.array(runArb, { maxLength: 40 }), (runs) => {
         const w = { since: NOV16 - 30 * DAY, until: NOV16 + 1 };
         const rep = dependencyFailureRate(runs, w);
-        const sum = (k: 'totalRuns' | 'dependencyFailures' | 'heldRuns' | 'escalations' | 'dependencyErrors' | 'failedRuns') =>
-          rep.byProcessor.reduce((s, r) => s + r[k], 0);
-        for (const k of ['totalRuns', 'dependencyFailures', 'heldRuns', 'escalations', 'dependencyErrors', 'failedRuns'] as const)
+        const sum = (
+          k: 'totalRuns' | 'scheduledRuns' | 'dependencyFailures' | 'heldRuns' | 'escalations' | 'dependencyErrors' | 'failedRuns',
+        ) => rep.byProcessor.reduce((s, r) => s + r[k], 0);
+        for (const k of [
+          'totalRuns',
+          'scheduledRuns',
+          'dependencyFailures',
+          'heldRuns',
+          'escalations',
+          'dependencyErrors',
+          'failedRuns',
+        ] as const)
           expect(sum(k)).toBe(rep.overall[k]);
         for (const r of [...rep.byProcessor, rep.overall]) {
-          expect(r.dependencyFailures).toBeLessThanOrEqual(r.totalRuns);
+          expect(r.dependencyFailures).toBeLessThanOrEqual(r.scheduledRuns);
+          expect(r.scheduledRuns).toBeLessThanOrEqual(r.totalRuns);
           expect(r.dependencyFailures).toBeLessThanOrEqual(r.heldRuns + r.escalations + r.dependencyErrors);
           expect(r.dependencyFailures).toBeGreaterThanOrEqual(Math.max(r.heldRuns + r.escalations, r.dependencyErrors));
         }
-        expect(rep.overall.totalRuns).toBe(runs.filter((r) => r.startedAt >= w.since && r.startedAt < w.until).length);
+        const inW = runs.filter((r) => r.startedAt >= w.since && r.startedAt < w.until);
+        expect(rep.overall.totalRuns).toBe(inW.length);
+        expect(rep.overall.scheduledRuns).toBe(inW.filter((r) => r.trigger === 'scheduled').length);
       }),
     );
   });
@@ -381,5 +424,57 @@ describe('distinctGapDates', () => {
       run({ processorName: 'Q', startedAt: NOV16, metadata: { missing_dates: [d('2025-11-01')] } }),
     ];
     expect(distinctGapDates(runs, ALL)).toBe(3);
+  });
+});
+
+describe('detectedGapDates: what counts as a gap', () => {
+  const d = (s: string): IsoDate => isoDate(s);
+  it('dates a check found missing (gap-skipped runs, automatic requests), never a manual request', () => {
+    const runs = [
+      run({
+        processorName: 'P',
+        startedAt: NOV16,
+        outcome: 'skipped',
+        skipReason: 'backfill_queued',
+        metadata: { gap_size: 1, missing_dates: [d('2025-11-15')] },
+      }),
+      // A run that was not held says nothing about gaps, whatever its metadata.
+      run({ processorName: 'P', startedAt: NOV16, metadata: { missing_dates: [d('2025-11-01')] } }),
+    ];
+    const requests = [
+      request({ processorName: 'P', gameDate: d('2025-11-10'), requestedAt: NOV16 }),
+      // A person rebuilding 25 healthy dates: none of them is a gap.
+      ...Array.from({ length: 25 }, (_, i) =>
+        request({
+          processorName: 'P',
+          gameDate: d(`2025-10-${String(i + 1).padStart(2, '0')}`),
+          requestedAt: NOV16,
+          requestType: 'manual',
+        }),
+      ),
+    ];
+    expect([...detectedGapDates(runs, requests, ALL)].sort()).toEqual(['2025-11-10', '2025-11-15']);
+    expect([...detectedGapDates(runs, requests, { since: NOV16 + 1, until: NOV16 + DAY })]).toEqual([]);
+  });
+
+  it('manual requests never change the set', () => {
+    fc.assert(
+      fc.property(
+        fc.array(runArb, { maxLength: 20 }),
+        fc.array(fc.record({ day: fc.integer({ min: 1, max: 28 }), manual: fc.boolean() }), { maxLength: 20 }),
+        (runs, reqs) => {
+          const requests = reqs.map((r) =>
+            request({
+              processorName: 'P',
+              gameDate: d(`2025-11-${String(r.day).padStart(2, '0')}`),
+              requestedAt: NOV16,
+              requestType: r.manual ? 'manual' : 'auto',
+            }),
+          );
+          const auto = requests.filter((r) => r.requestType === 'auto');
+          expect(detectedGapDates(runs, requests, ALL)).toEqual(detectedGapDates(runs, auto, ALL));
+        },
+      ),
+    );
   });
 });

@@ -29,10 +29,8 @@ export interface MetricsInput {
   readonly processors?: Iterable<string> | undefined;
 }
 
-/** A duration summary with the median too (time to recovery is skewed: one escalation waits days). */
-export interface RecoverySummary extends DurationSummary {
-  readonly medianMs: number | null;
-}
+/** A duration summary (core's carries the median: time to recovery is skewed, one escalation waits days). */
+export type RecoverySummary = DurationSummary;
 
 export interface ProcessorMetrics {
   readonly processorName: string;
@@ -66,9 +64,9 @@ export interface ProcessorMetrics {
   readonly timeToFill: RecoverySummary;
   /** Detection → gap filled → the held run succeeded: the full time to recovery. */
   readonly timeToRecovery: RecoverySummary;
-  /** Runs held (skipped `backfill_queued` / `waiting_for_backfill`). */
+  /** Scheduled runs held (skipped `backfill_queued` / `waiting_for_backfill`). */
   readonly runsHeld: number;
-  /** Runs skipped because the gap was escalated (`gap_escalated`). */
+  /** Scheduled runs skipped because the gap was escalated (`gap_escalated`). */
   readonly escalations: number;
   /** Alerts opened in the window. */
   readonly alertsOpened: number;
@@ -76,7 +74,7 @@ export interface ProcessorMetrics {
   readonly heldNow: number;
   /** Alerts open now. */
   readonly openAlerts: number;
-  /** Runs failed or held for a missing dependency, percent of runs; `null` without runs. */
+  /** Scheduled runs failed or held for a missing dependency, percent of scheduled runs; `null` without scheduled runs. */
   readonly dependencyFailurePct: number | null;
 }
 
@@ -89,14 +87,7 @@ export interface MetricsReport {
 
 const DAY_MS = 86_400_000;
 
-const recoverySummary = (xs: readonly number[]): RecoverySummary => {
-  const s = summarizeDurations(xs);
-  const sorted = [...xs].sort((a, b) => a - b);
-  const n = sorted.length;
-  const medianMs =
-    n === 0 ? null : n % 2 === 1 ? (sorted[(n - 1) / 2] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
-  return { ...s, medianMs };
-};
+const recoverySummary = (xs: readonly number[]): RecoverySummary => summarizeDurations(xs);
 
 const group = <T extends { readonly processorName: string }>(xs: Iterable<T>): Map<string, T[]> => {
   const m = new Map<string, T[]>();

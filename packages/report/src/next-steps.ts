@@ -33,27 +33,29 @@ export const nextSteps = (a: Assessment, o: NextStepsOptions): string[] => {
   const p = o.processorName;
   const steps: string[] = [];
   switch (a.verdict) {
-    case 'implement': {
+    case 'implement':
       steps.push(
         `Turn smart-backfill on for ${p}: run it with \`smart-backfill run ${p} --date <date>\` (or wrap it with \`withSmartBackfill\`) and keep \`smart-backfill worker\` running.`,
       );
+      break;
+    case 'monitor': {
       const unticked = open(a.checklist);
-      if (unticked.length > 0) {
+      steps.push(
+        `Don't implement yet: keep monitoring (\`smart-backfill assess ${p}\` again next month), and first try the simpler alternatives: better scraper retries, a dependency precheck, a manual backfill script, alerting.`,
+      );
+      if (a.signals.some((s) => s.level === 'implement'))
         steps.push(
-          `The seed's checklist is not all ticked (${unticked.map((i) => i.label).join('; ')}): confirm them before relying on automation, e.g. pass \`--alternatives-considered\` once simpler fixes were tried.`,
+          `The checklist still lacks: ${unticked.map((i) => i.label).join('; ')} — pass \`--alternatives-considered\` once simpler fixes were tried.`,
         );
-      }
       break;
     }
-    case 'monitor':
-      steps.push(
-        `Borderline: keep monitoring for another month (\`smart-backfill assess ${p}\` again), and first try the simpler alternatives: better scraper retries, a dependency precheck, a manual backfill script, alerting.`,
-      );
-      break;
     case 'not_needed':
       steps.push(
         `Manual backfill is fine for now: when a gap appears, \`smart-backfill backfill ${p} --from <date> --to <date> --only-missing\` queues just the missing dates.`,
       );
+      break;
+    case 'unknown':
+      steps.push(`No answer yet: fix what could not be measured (${a.unknownBecause.join('; ')}), then assess ${p} again.`);
       break;
   }
   for (const s of a.signals) if (s.level === 'unknown') steps.push(HOW_TO_MEASURE[s.signal](p));

@@ -12,6 +12,7 @@ const VERDICT: Record<Verdict, { label: string; cls: string }> = {
   implement: { label: 'Implement smart-backfill', cls: 'v-implement' },
   monitor: { label: 'Borderline: monitor', cls: 'v-monitor' },
   not_needed: { label: 'Not needed yet', cls: 'v-not-needed' },
+  unknown: { label: 'Unknown: could not measure', cls: 'v-unknown' },
 };
 const TICK: Record<ChecklistItem['status'], { mark: string; label: string }> = {
   passed: { mark: '☑', label: 'yes' },
@@ -35,7 +36,7 @@ h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.25rem;margin:32px 0 8px}h3{fon
 .kpi{border:1px solid #d0d0d0;border-radius:8px;padding:12px 14px}
 .kpi .v{display:block;font-size:1.7rem;font-weight:700}.kpi .l{display:block;font-weight:600}.kpi .d{display:block;color:#555;font-size:.82rem}
 .verdict{display:inline-block;border-radius:6px;padding:2px 10px;font-weight:700;border:2px solid #000}
-.v-implement{background:#D55E00;color:#fff}.v-monitor{background:#F0E442;color:#000}.v-not-needed{background:#009E73;color:#fff}
+.v-implement{background:#D55E00;color:#fff}.v-monitor{background:#F0E442;color:#000}.v-not-needed{background:#009E73;color:#fff}.v-unknown{background:#fff;color:#000;border-style:dashed}
 .assess{border:1px solid #d0d0d0;border-radius:8px;padding:12px 16px;margin:8px 0 16px}
 .assess ul{margin:6px 0;padding-left:20px}.checklist{list-style:none;padding-left:0!important}.checklist .m{display:inline-block;width:1.4em;font-weight:700}
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin:8px 0 16px;padding:0;list-style:none;font-size:.9rem}
@@ -190,9 +191,12 @@ const kpiTiles = (k: ReportKpis): Raw => {
 const assessmentHtml = (name: string, a: Assessment | null, steps: readonly string[]): Raw => {
   if (a === null) return raw('');
   const v = VERDICT[a.verdict];
-  return html`<div class="assess" data-verdict="${a.verdict}"><p><span class="verdict ${raw(v.cls)}">${v.label}</span> <span>for ${name}: is smart-backfill needed? (the seed's three checks)</span></p><ul>${a.reasons.map(
+  return html`<div class="assess" data-verdict="${a.verdict}"><p><span class="verdict ${raw(v.cls)}">${v.label}</span> <span>for ${name}: is smart-backfill needed? (the seed's three checks)</span></p><ul>${[
+    ...a.reasons,
+    ...a.unknownBecause.map((u) => `because ${u}`),
+  ].map(
     (r) => html`<li>${r}</li>`,
-  )}</ul><h3>Decision checklist</h3><ul class="checklist">${a.checklist.map(
+  )}</ul><h3>Decision checklist (${a.checklistVerdict === 'proceed' ? 'all ticked: proceed' : "not all ticked: don't implement yet"})</h3><ul class="checklist">${a.checklist.map(
     (c) =>
       html`<li data-status="${c.status}"><span class="m" aria-label="${TICK[c.status].label}">${TICK[c.status].mark}</span>${c.label}: ${c.detail}</li>`,
   )}</ul>${steps.length > 0 ? html`<h3>Next steps</h3><ul>${steps.map((s) => html`<li>${s}</li>`)}</ul>` : ''}</div>`;

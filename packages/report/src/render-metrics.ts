@@ -1,6 +1,6 @@
 import type { DurationSummary } from '@smart-backfill/core';
 import { formatDuration, formatNumber, formatPercent } from './format.js';
-import type { MetricsReport, ProcessorMetrics, RecoverySummary } from './metrics.js';
+import type { MetricsReport, ProcessorMetrics } from './metrics.js';
 import { windowDates } from './metrics.js';
 import { renderPrometheus, type PromFamily, type PromSample } from './prometheus.js';
 
@@ -83,12 +83,7 @@ const gauge = (name: string, help: string, pick: (p: ProcessorMetrics) => number
   }),
 });
 
-const summary = (
-  name: string,
-  help: string,
-  pick: (p: ProcessorMetrics) => DurationSummary | RecoverySummary,
-  r: MetricsReport,
-): PromFamily => ({
+const summary = (name: string, help: string, pick: (p: ProcessorMetrics) => DurationSummary, r: MetricsReport): PromFamily => ({
   name: `${METRIC_PREFIX}${name}`,
   help,
   type: 'summary',
@@ -96,7 +91,7 @@ const summary = (
     const s = pick(p);
     const labels = { processor: p.processorName };
     const out: PromSample[] = [];
-    if ('medianMs' in s && s.medianMs !== null) out.push({ labels: { ...labels, quantile: '0.5' }, value: seconds(s.medianMs) });
+    if (s.medianMs !== null) out.push({ labels: { ...labels, quantile: '0.5' }, value: seconds(s.medianMs) });
     if (s.p95Ms !== null) out.push({ labels: { ...labels, quantile: '0.95' }, value: seconds(s.p95Ms) });
     out.push({ suffix: '_sum', labels, value: seconds((s.avgMs ?? 0) * s.count) });
     out.push({ suffix: '_count', labels, value: s.count });
@@ -143,12 +138,12 @@ const prometheus = (r: MetricsReport): string => {
     ),
     gauge('gap_episodes', `Gaps first detected ${win}.`, (p) => p.gapEpisodes, r),
     gauge('gaps_recovered', `Gaps detected ${win} whose held run has succeeded.`, (p) => p.recovered, r),
-    gauge('runs_held', `Runs held for a gap (backfill queued or waiting) ${win}.`, (p) => p.runsHeld, r),
-    gauge('escalations', `Runs skipped because their gap was escalated to a person ${win}.`, (p) => p.escalations, r),
+    gauge('runs_held', `Scheduled runs held for a gap (backfill queued or waiting) ${win}.`, (p) => p.runsHeld, r),
+    gauge('escalations', `Scheduled runs skipped because their gap was escalated to a person ${win}.`, (p) => p.escalations, r),
     gauge('alerts_opened', `Alerts opened ${win}.`, (p) => p.alertsOpened, r),
     gauge(
       'dependency_failure_ratio',
-      `Runs failed or held for a missing dependency / all runs ${win}; absent without runs.`,
+      `Scheduled runs failed or held for a missing dependency / scheduled runs ${win}; absent without scheduled runs.`,
       (p) => (p.dependencyFailurePct === null ? null : p.dependencyFailurePct / 100),
       r,
     ),

@@ -1,5 +1,6 @@
 import {
   addDays,
+  detectedGapDates,
   timeToRecovery,
   toEpochDay,
   type Assessment,
@@ -35,7 +36,10 @@ export interface ReportInput {
 
 /** The figures at the top of the report. */
 export interface ReportKpis {
-  /** Scheduled dates in the period (up to yesterday) that lacked enough rows at some point. */
+  /**
+   * Scheduled dates in the period (up to yesterday) lacking enough rows now, or that a check
+   * found missing (held runs, automatic requests, alerts). A manual request alone is not a gap.
+   */
   readonly gaps: number;
   /** Gap dates now complete whose last completed backfill was automatic. */
   readonly healedAutomatically: number;
@@ -90,6 +94,7 @@ export interface ReportModel {
 
 const GAP_STATES: ReadonlySet<DayState> = new Set<DayState>(['incomplete', 'missing', 'queued', 'processing', 'failed', 'escalated']);
 const DAY_MS = 86_400_000;
+const EVER = { since: -Infinity, until: Infinity };
 
 const median = (xs: readonly number[]): number | null => {
   const s = [...xs].sort((a, b) => a - b);
@@ -146,7 +151,6 @@ const tallyProcessor = (
   };
   for (const r of requests) {
     if (!inPeriod(r.gameDate)) continue;
-    if (cellOf.get(r.gameDate)?.expected === true) gapDates.add(r.gameDate);
     if (r.status === 'completed') {
       t.completed++;
       const cur = lastCompleted.get(r.gameDate);
@@ -156,8 +160,8 @@ const tallyProcessor = (
   for (const a of p.alerts ?? [])
     if (a.processorName === p.processorName)
       for (const d of a.missingDates) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
-  for (const r of runs)
-    for (const d of r.metadata.missing_dates ?? []) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
+  // Dates a check found missing (held runs, automatic requests); a manual request — a rebuild — is not a gap.
+  for (const d of detectedGapDates(runs, requests, EVER)) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
   for (const d of gapDates) {
     t.gaps++;
     if (cellOf.get(d)?.state !== 'complete') t.open++;

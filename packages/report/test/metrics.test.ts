@@ -161,7 +161,7 @@ describe('computeMetrics against a hand-computed week', () => {
     expect(a.backfills).toEqual({ total: 6, queued: 1, processing: 1, completed: 3, failed: 1 });
     expect(a.successRate).toBe(0.75);
     // Finished: 20, 40, 10, 60 min → mean 32.5, nearest-rank p95 = 60.
-    expect(a.backfillDuration).toEqual({ count: 4, avgMs: 32.5 * MIN, p95Ms: 60 * MIN, maxMs: 60 * MIN });
+    expect(a.backfillDuration).toEqual({ count: 4, avgMs: 32.5 * MIN, medianMs: 30 * MIN, p95Ms: 60 * MIN, maxMs: 60 * MIN });
     expect(a.gapEpisodes).toBe(3);
     expect(a.recovered).toBe(2);
     // Recovery 130 and 210 min; fill 45 and 120 min; the escalated gap never filled.
@@ -172,8 +172,8 @@ describe('computeMetrics against a hand-computed week', () => {
     expect(a.alertsOpened).toBe(1);
     expect(a.openAlerts).toBe(1);
     expect(a.heldNow).toBe(1);
-    // Held/escalated runs (3 + 1) plus one dependency error = 5 of 9.
-    expect(a.dependencyFailurePct).toBeCloseTo((5 / 9) * 100, 12);
+    // 9 runs, of which 6 scheduled (a backfill run and two resumes are left out): 5 of 6 held, escalated or failed on a dependency.
+    expect(a.dependencyFailurePct).toBeCloseTo((5 / 6) * 100, 12);
   });
 
   it('lists a processor without data with zeros and nulls', () => {
@@ -187,7 +187,7 @@ describe('computeMetrics against a hand-computed week', () => {
       gapEpisodes: 0,
       heldNow: 0,
     });
-    expect(b.backfillDuration).toEqual({ count: 0, avgMs: null, p95Ms: null, maxMs: null });
+    expect(b.backfillDuration).toEqual({ count: 0, avgMs: null, medianMs: null, p95Ms: null, maxMs: null });
     expect(b.timeToRecovery.medianMs).toBeNull();
   });
 });
@@ -215,6 +215,7 @@ describe('renderMetrics', () => {
     expect(value('smart_backfill_backfill_requests', { processor: 'A', status: 'completed' })).toBe(3);
     expect(value('smart_backfill_backfill_success_ratio', { processor: 'A' })).toBe(0.75);
     expect(value('smart_backfill_backfill_success_ratio', { processor: 'B' })).toBeUndefined(); // nothing finished: absent, not 0
+    expect(value('smart_backfill_backfill_duration_seconds', { processor: 'A', quantile: '0.5' })).toBe(30 * 60); // durations 10, 20, 40, 60 min
     expect(value('smart_backfill_backfill_duration_seconds', { processor: 'A', quantile: '0.95' })).toBe(3600);
     expect(value('smart_backfill_backfill_duration_seconds_sum', { processor: 'A' })).toBe(130 * 60);
     expect(value('smart_backfill_backfill_duration_seconds_count', { processor: 'A' })).toBe(4);
@@ -224,6 +225,14 @@ describe('renderMetrics', () => {
     expect(value('smart_backfill_escalations', { processor: 'A' })).toBe(1);
     expect(value('smart_backfill_gap_detections', { processor: 'B' })).toBe(0);
     expect(families.find((f) => f.name === 'smart_backfill_time_to_recovery_seconds')?.type).toBe('summary');
+  });
+
+  it('prometheus: every summary that counted something has quantile="0.5" and "0.95" (the parser refuses one without)', () => {
+    const text = renderMetrics(report(), 'prometheus');
+    expect(() => parsePrometheus(text)).not.toThrow();
+    const noMedian = text.replace(/^smart_backfill_backfill_duration_seconds\{processor="A",quantile="0\.5"\} .*\n/m, '');
+    expect(noMedian).not.toBe(text);
+    expect(() => parsePrometheus(noMedian)).toThrow(/smart_backfill_backfill_duration_seconds.*no quantile="0\.5"/);
   });
 
   it('prometheus: label values with quotes, backslashes and line feeds are escaped and read back intact', () => {

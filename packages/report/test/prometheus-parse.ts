@@ -92,5 +92,24 @@ export const parsePrometheus = (text: string): ParsedFamily[] => {
     if (!allowed.includes(name)) throw new Error(`sample ${name} outside its family ${cur.name}`);
     cur.samples.push({ name, labels: m[3] !== undefined ? parseLabels(m[3], line) : {}, value: parseValue(m[4] as string, line) });
   }
+  for (const f of families) if (f.type === 'summary') checkQuantiles(f);
   return families;
+};
+
+/** What docs/monitoring.md promises of every summary we emit: a series that counted something has its median and p95. */
+export const SUMMARY_QUANTILES = ['0.5', '0.95'] as const;
+
+const checkQuantiles = (f: ParsedFamily): void => {
+  const key = (labels: Record<string, string>): string =>
+    JSON.stringify(
+      Object.entries(labels)
+        .filter(([k]) => k !== 'quantile')
+        .sort(),
+    );
+  for (const count of f.samples.filter((s) => s.name === `${f.name}_count` && s.value > 0)) {
+    const k = key(count.labels);
+    const have = f.samples.filter((s) => s.name === f.name && key(s.labels) === k).map((s) => s.labels['quantile']);
+    for (const q of SUMMARY_QUANTILES)
+      if (!have.includes(q)) throw new Error(`summary ${f.name}${k} counted ${count.value} but has no quantile="${q}"`);
+  }
 };

@@ -123,6 +123,14 @@ const processor = (name: string): ProcessorReportInput => ({
       metadata: { gap_size: 1, missing_dates: [d('2025-11-03')] },
     }),
     run(name, { runDate: d('2025-11-09'), startedAt: nov(9, 7, 30), trigger: 'resume', finishedAt: nov(9, 7, 40) }),
+    // Found 10 missing on the 11th; on-call backfilled it by hand at 09:00.
+    run(name, {
+      runDate: d('2025-11-11'),
+      startedAt: nov(11, 6),
+      outcome: 'skipped',
+      skipReason: 'gap_escalated',
+      metadata: { gap_size: 1, missing_dates: [d('2025-11-10')] },
+    }),
   ],
   heldRuns: [
     {
@@ -173,6 +181,30 @@ describe('buildReportModel', () => {
       finishedBackfills: 4,
     });
     expect(m.processors[0]?.kpis).toEqual(m.kpis);
+  });
+
+  it('a manual rebuild of healthy dates is not a gap', () => {
+    const days = ['03', '04', '05', '06', '07', '10', '11', '12', '13'].map((x) => d(`2025-11-${x}`));
+    const calm: ProcessorReportInput = {
+      processorName: 'R',
+      start: d('2025-11-03'),
+      end: d('2025-11-16'),
+      today: d('2025-11-14'),
+      expectedDates: days,
+      recordCounts: Object.fromEntries(days.map((x) => [x, 20])),
+      minRecordsPerDate: 10,
+      // On-call rebuilt every (healthy) date by hand.
+      requests: days.map((g, i) =>
+        request('R', g, 'completed', nov(13, 9, i), {
+          requestType: 'manual',
+          requestedBy: 'on-call',
+          startedAt: nov(13, 9, i),
+          completedAt: nov(13, 10, i),
+        }),
+      ),
+    };
+    const k = buildReportModel({ generatedAt: nov(14, 12), processors: [calm] }).kpis;
+    expect(k).toMatchObject({ gaps: 0, healedManually: 0, open: 0, finishedBackfills: days.length });
   });
 
   it('sums KPIs over processors; tables newest first and limited', () => {
@@ -240,10 +272,30 @@ describe('renderReportHtml', () => {
     expect(page).toMatch(/data-kpi="gaps"><span class="v">18</);
     expect(page).toMatch(/data-kpi="ttr"><span class="v">1h 10m</);
     expect(page).toMatch(/data-kpi="success"><span class="v">50%</);
-    expect(page).toContain('data-verdict="implement"');
+    // 7 gaps in 30 days is over the implement line, but the checklist is not all ticked: the verdict and the checklist agree.
+    expect(page).toContain('data-verdict="monitor"');
+    expect(page).toContain('Decision checklist (not all ticked: don&#39;t implement yet)');
     expect(page.match(/data-status="(passed|failed|unknown)"/g)).toHaveLength(assessment.checklist.length);
     expect(page.match(/<tr data-request-status=/g)).toHaveLength(10);
     expect(page.match(/<tr data-held-status="held"/g)).toHaveLength(2);
+  });
+
+  it('an UNKNOWN verdict shows as unknown, with what could not be measured', () => {
+    const unknown = assess({
+      gapsPer30Days: { value: null, reason: 'could not read the target table "orders_daily"' },
+      dependencyFailurePct: 0,
+      manualBackfillMinutesPerWeek: 0,
+    });
+    const html = renderReportHtml(
+      buildReportModel({
+        generatedAt: nov(14, 12),
+        processors: [{ ...processor('P'), assessment: unknown, nextSteps: nextSteps(unknown, { processorName: 'P' }) }],
+      }),
+    );
+    expect(html).toContain('data-verdict="unknown"');
+    expect(html).toContain('data-verdict-for="P">P: Unknown: could not measure</span>');
+    expect(html).toContain('because gap frequency not measured: could not read the target table &quot;orders_daily&quot;');
+    expect(html).not.toMatch(/Not needed/);
   });
 
   it('each tooltip names the date, expectation, rows, request status and times', () => {

@@ -3,7 +3,8 @@ import {
   analyzeGaps,
   assess,
   dependencyFailureRate,
-  suggestPolicy,
+  detectedGapDates,
+  gapDatesOfRun,
   toEpochDay,
   toRuns,
   utcDateOf,
@@ -16,6 +17,7 @@ import {
 } from '@smart-backfill/core';
 import { nextSteps, policyJson } from '@smart-backfill/report';
 import { badInput, messageOf } from '../cli-error.js';
+import { ExitCode } from '../exit-codes.js';
 import { dateOption, intOption } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -43,7 +45,7 @@ export interface GapFrequencyFigures {
   readonly expectedDates: number;
   /** Scheduled dates lacking enough rows now (`analyzeGaps` over the window). */
   readonly missingNow: readonly IsoDate[];
-  /** Dates complete now that smart-backfill saw missing (requests, held runs): healed since. */
+  /** Dates complete now that a check saw missing (held runs, automatic requests; never manual ones): healed since. */
   readonly healedSince: readonly IsoDate[];
   readonly gaps: number;
   /** `gaps × 30 / days`: the seed's figure. */
@@ -51,7 +53,10 @@ export interface GapFrequencyFigures {
 }
 
 export interface DependencyFigures {
+  /** Scheduled runs in the period: the denominator (backfill, resume, cascade and manual runs are left out). */
   readonly runs: number;
+  /** Every run in the period, whatever its trigger. */
+  readonly allRuns: number;
   readonly dependencyFailures: number;
   readonly heldRuns: number;
   readonly escalations: number;
@@ -134,14 +139,9 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
     });
     const expected = new Set(data.expectedDates.filter((d) => d >= windowStart && d <= windowEnd));
     const missing = new Set(a.missingDates);
-    // Dates smart-backfill saw missing and that are complete now still were gaps.
-    const seen = new Set<IsoDate>();
-    for (const r of windowRequests) if (expected.has(r.gameDate)) seen.add(r.gameDate);
-    for (const r of periodRuns) {
-      if (r.skipReason === null || !GAP_SKIP_REASONS.includes(r.skipReason)) continue;
-      for (const d of r.metadata.missing_dates ?? []) if (expected.has(d)) seen.add(d);
-    }
-    const healedSince = [...seen].filter((d) => !missing.has(d)).sort();
+    // Dates a check saw missing and that are complete now still were gaps; a manual request is not a gap.
+    const seen = [...detectedGapDates(periodRuns, windowRequests, window)].filter((d) => expected.has(d));
+    const healedSince = seen.filter((d) => !missing.has(d)).sort();
     const gaps = missing.size + healedSince.length;
     gapFrequency = {
       windowStart,
@@ -158,10 +158,17 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
     );
     gapsMeasure =
       expected.size === 0
-        ? unmeasured(`the schedule lists no dates from ${windowStart} to ${windowEnd}, so there is nothing to miss`)
+        ? unmeasured(
+            `no schedule rows: the schedule table "${p.schedule.table}" lists no dates from ${windowStart} to ${windowEnd}` +
+              (p.schedule.statuses !== undefined
+                ? ` with ${p.schedule.statusColumn ?? 'status'} in ${JSON.stringify(p.schedule.statuses)}`
+                : ''),
+          )
         : gapFrequency.gapsPer30Days;
   } catch (e) {
-    gapsMeasure = unmeasured(`could not read the schedule and target table: ${messageOf(e)}`);
+    gapsMeasure = unmeasured(
+      `could not read the schedule table "${p.schedule.table}" or the target table "${p.target.table}": ${messageOf(e)}`,
+    );
   }
 
   // 2. Dependency failures from the run log.
@@ -170,7 +177,8 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
     dep.dependencyFailurePct === null
       ? null
       : {
-          runs: dep.totalRuns,
+          runs: dep.scheduledRuns,
+          allRuns: dep.totalRuns,
           dependencyFailures: dep.dependencyFailures,
           heldRuns: dep.heldRuns,
           escalations: dep.escalations,
@@ -181,7 +189,9 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
   const depMeasure: Measurement =
     dependencyFailures === null
       ? unmeasured(
-          `no runs of ${name} in the run log from ${windowStart} to ${o.today}: runs are recorded when they go through \`smart-backfill run\` or the guard`,
+          `no scheduled runs of ${name} in the run log from ${windowStart} to ${o.today}` +
+            (dep.totalRuns > 0 ? ` (${dep.totalRuns} backfill, resume or manual run(s) do not count)` : '') +
+            ': scheduled runs are recorded when they go through `smart-backfill run` or the guard',
         )
       : dependencyFailures.pct;
 
@@ -225,21 +235,22 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
     if (typeof m === 'object' && m !== null) notComputed.push({ signal, reason: m.reason });
   }
 
+  const detectedSizes = periodRuns
+    .filter((r) => r.skipReason !== null && GAP_SKIP_REASONS.includes(r.skipReason))
+    .map((r) => r.metadata.gap_size ?? gapDatesOfRun(r).length);
   const assessment = assess({
     gapsPer30Days: gapsMeasure,
     dependencyFailurePct: depMeasure,
     manualBackfillMinutesPerWeek: manualMeasure,
     ...(o.alternativesConsidered === true ? { simplerAlternativesConsidered: true } : {}),
+    policyHistory: {
+      rowsPerDate: rowsPerDate.filter((n) => n > 0),
+      gapSizes: detectedSizes.length > 0 ? detectedSizes : observedGapSizes,
+      ...(o.dependencyDays !== undefined ? { longestDependencyDays: o.dependencyDays } : {}),
+      base: p.policy,
+    },
   });
-  const detectedSizes = periodRuns
-    .filter((r) => r.skipReason !== null && GAP_SKIP_REASONS.includes(r.skipReason))
-    .map((r) => r.metadata.gap_size ?? r.metadata.missing_dates?.length ?? 0);
-  const suggestion = suggestPolicy({
-    rowsPerDate: rowsPerDate.filter((n) => n > 0),
-    gapSizes: detectedSizes.length > 0 ? detectedSizes : observedGapSizes,
-    ...(o.dependencyDays !== undefined ? { longestDependencyDays: o.dependencyDays } : {}),
-    base: p.policy,
-  });
+  const suggestion = assessment.suggestion;
   return {
     processorName: name,
     days: o.days,
@@ -256,46 +267,45 @@ export const gatherAssessment = async (rt: Runtime, name: string, o: AssessOptio
 
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : (Math.round(n * 100) / 100).toString());
 
-const VERDICT_TEXT: Record<Assessment['verdict'], string> = { implement: 'IMPLEMENT', monitor: 'MONITOR', not_needed: 'NOT NEEDED' };
+const VERDICT_TEXT: Record<Assessment['verdict'], string> = {
+  implement: 'IMPLEMENT',
+  monitor: 'MONITOR',
+  not_needed: 'NOT NEEDED',
+  unknown: 'UNKNOWN',
+};
 const MARK = { passed: '[x]', failed: '[ ]', unknown: '[?]' } as const;
 
-/** Human lines for one processor's assessment. */
+/** Human lines for one processor's assessment: core's verdict, reasons and checklist as they are, nothing re-decided. */
 export const printAssessment = (out: Output, r: ProcessorAssessment): void => {
   const { c } = out;
   const a = r.assessment;
-  const paint = a.verdict === 'implement' ? c.red : a.verdict === 'monitor' ? c.yellow : c.green;
+  const paint = a.verdict === 'implement' || a.verdict === 'unknown' ? c.red : a.verdict === 'monitor' ? c.yellow : c.green;
   out.line(c.bold(`${r.processorName}: is smart-backfill needed? last ${r.days} days to ${r.today}`));
-  out.line(`  verdict: ${paint(c.bold(VERDICT_TEXT[a.verdict]))}`);
+  out.line(`  verdict: ${paint(c.bold(VERDICT_TEXT[a.verdict]))}  ${c.dim(a.reasons[0] ?? '')}`);
+  for (const u of a.unknownBecause) out.line(`    because ${u}`);
   out.line('  checks');
-  const level = (s: SignalName): string => {
-    const sig = a.signals.find((x) => x.signal === s);
-    return sig === undefined ? '' : sig.reason;
-  };
-  const why = (s: SignalName): string | undefined => r.notComputed.find((n) => n.signal === s)?.reason;
+  const reasonOf = (s: SignalName): string => a.signals.find((x) => x.signal === s)?.reason ?? '';
   const g = r.gapFrequency;
-  const gWhy = why('gapsPer30Days');
   out.line(
-    `    gap frequency         ${gWhy !== undefined ? c.dim(`not computed: ${gWhy}`) : level('gapsPer30Days')}` +
-      (g !== null && gWhy === undefined
+    `    ${reasonOf('gapsPer30Days')}` +
+      (g !== null && g.expectedDates > 0
         ? c.dim(
             `  (${g.gaps} gap date(s) of ${g.expectedDates} scheduled from ${g.windowStart} to ${g.windowEnd}: ${g.missingNow.length} missing now, ${g.healedSince.length} healed since)`,
           )
         : ''),
   );
   const d = r.dependencyFailures;
-  const dWhy = why('dependencyFailurePct');
   out.line(
-    `    dependency failures   ${dWhy !== undefined ? c.dim(`not computed: ${dWhy}`) : level('dependencyFailurePct')}` +
+    `    ${reasonOf('dependencyFailurePct')}` +
       (d !== null
         ? c.dim(
-            `  (${d.dependencyFailures} of ${d.runs} runs: ${d.heldRuns} held, ${d.escalations} escalated, ${d.dependencyErrors} failed naming a dependency)`,
+            `  (${d.dependencyFailures} of ${d.runs} scheduled runs: ${d.heldRuns} held, ${d.escalations} escalated, ${d.dependencyErrors} failed naming a dependency)`,
           )
         : ''),
   );
   const m = r.manualBackfill;
-  const mWhy = why('manualBackfillMinutesPerWeek');
   out.line(
-    `    manual backfill time  ${mWhy !== undefined ? c.dim(`not computed: ${mWhy}`) : level('manualBackfillMinutesPerWeek')}` +
+    `    ${reasonOf('manualBackfillMinutesPerWeek')}` +
       (m !== null
         ? c.dim(
             m.source === 'option'
@@ -344,6 +354,7 @@ export const assessCommand = async (out: Output, opts: Record<string, unknown>, 
         if (i > 0) out.line();
         printAssessment(out, r);
       }
-    return 0;
+    // A verdict nobody could measure must not pass for "not needed" in a script.
+    return all.some((r) => r.assessment.verdict === 'unknown') ? ExitCode.unknown : ExitCode.ok;
   });
 };
