@@ -27,3 +27,4 @@ export { testAlertLog } from './contracts/alert-log-contract.js';
 export { type SimulationOptions, simulate } from './simulate.js';
 export { type SimulationReport, formatReport } from './simulation-report.js';
 export { type CrashPoint, CrashableProcess, WorkerCrashed } from './crashable.js';
+export { CrashSwitch, ProcessKilled } from './crash-switch.js';
