@@ -231,8 +231,8 @@ export interface Resumer {
  * Held runs are judged by `resumeReadiness`, the same rule as at completion. A run whose
  * resume claim lapsed (`resuming`, lease over) is taken over without being judged again: it
  * was ready when claimed, and its re-run goes through the guard, which holds it again if a
- * gap is back. If the dead resumer's re-run was already recorded (a `resume` run of that date
- * started after its claim), that record finishes the claim and nothing runs twice. The worker
+ * gap is back. If a dead resumer's re-run was already recorded (a `resume` run of that date
+ * started since the hold), that record finishes the claim and nothing runs twice. The worker
  * runs this every `resumeSweepMs`.
  */
 export const createResumer = (deps: ResumerDeps): Resumer => {
@@ -270,9 +270,11 @@ export const createResumer = (deps: ResumerDeps): Resumer => {
           leaseMs: deps.resumeLeaseMs ?? DEFAULT_RESUME_LEASE_MS,
         });
         if (claim === null) continue;
-        const since = h.claimedAt ?? h.heldAt;
-        const done = (await deps.runLog.runs({ processorName: h.processorName, since }))
-          .filter((r) => r.runDate === h.runDate && r.trigger === 'resume')
+        // Any re-run recorded since this hold counts, not only one after the latest claim: a
+        // resumer may itself die right after taking over from one whose re-run was recorded.
+        // A re-run that held the run again was followed by a new hold (and a new `heldAt`).
+        const done = (await deps.runLog.runs({ processorName: h.processorName, since: h.heldAt }))
+          .filter((r) => r.runDate === h.runDate && r.trigger === 'resume' && r.outcome !== 'skipped')
           .at(-1);
         if (done !== undefined) {
           // It ran and was recorded; only the mark was lost with its resumer.
