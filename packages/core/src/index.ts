@@ -92,3 +92,4 @@ export {
   suggestPolicy,
 } from './assessment.js';
 export type * from './ports/index.js';
+export { type ScheduleDiagnosis, diagnoseSchedule } from './schedule-diagnosis.js';
