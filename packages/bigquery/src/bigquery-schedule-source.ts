@@ -63,7 +63,7 @@ export const scheduleBody = (s: ScheduleSpec, q: WindowQuery): { sql: string; pa
  * `SELECT <status> AS status, COUNT(*) AS n FROM ... WHERE <window> AND <processor> GROUP BY status`:
  * the window's rows before the status filter (what `describeWindow` reports).
  */
-export const describeBody = (s: ScheduleSpec, q: WindowQuery): { sql: string; params: Record<string, Param> } => {
+const describeBody = (s: ScheduleSpec, q: WindowQuery): { sql: string; params: Record<string, Param> } => {
   const d = dateSql(s.date, q, 's');
   const where = [...d.where];
   const params: Record<string, Param> = { ...d.params };

@@ -63,7 +63,7 @@ describe('diagnoseSchedule', () => {
         fc.array(
           fc.record({ status: fc.option(fc.constantFrom('open', 'closed', 'Open'), { nil: null }), count: fc.integer({ min: 1, max: 9 }) }),
         ),
-        fc.constantFrom(['open'], ['Open'], ['open', 'closed']),
+        fc.constantFrom<readonly string[]>(['open'], ['Open'], ['open', 'closed']),
         (found, accepted) => {
           const rows = found.reduce((n, s) => n + s.count, 0);
           const d = diagnoseSchedule({ query, expectedCount: 0, description: calendar({ column: 'state', accepted, found }, rows) });
