@@ -9,9 +9,9 @@ export interface StatusCount {
 }
 
 /**
- * What a schedule holds in a window before its status filter: the facts that tell
+ * What a schedule holds in a window before its status filter: the facts that tell apart
  * "nothing is scheduled" (an off-season, a schedule that does not cover these dates)
- * from "rows are there but the configured statuses match none of them" (a typo).
+ * and "rows are there, but the configured statuses match none of them" (a typo).
  */
 export interface ScheduleWindowDescription {
   /** The schedule as its user named it (a table name), for messages. */
