@@ -1,9 +1,9 @@
-import type { IsoDate, ScheduleSource, WindowQuery } from '@smart-backfill/core';
+import type { IsoDate, ScheduleSource, ScheduleWindowDescription, WindowQuery } from '@smart-backfill/core';
 import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { checkWindow, dateSql, resolveDateColumn, type DateColumn, type DateColumnOptions } from './date-column.js';
-import { readDate } from './decode.js';
+import { readDate, readInt, readStringOrNull } from './decode.js';
 import { configError } from './errors.js';
-import { quoteColumn, quoteTable, resolveTable, validateColumn, type TableInput, type TableRef } from './identifiers.js';
+import { quoteColumn, quoteTable, resolveTable, tableName, validateColumn, type TableInput, type TableRef } from './identifiers.js';
 
 /** Where expected dates come from: any table with a date column (the seed: `nba_raw.game_schedule`). */
 export interface BigQueryScheduleOptions extends DateColumnOptions {
@@ -59,6 +59,44 @@ export const scheduleBody = (s: ScheduleSpec, q: WindowQuery): { sql: string; pa
   return { sql: `SELECT DISTINCT ${d.expr} AS d\n  FROM ${quoteTable(s.table)}\n  WHERE ${where.join('\n    AND ')}`, params };
 };
 
+/**
+ * `SELECT <status> AS status, COUNT(*) AS n FROM ... WHERE <window> AND <processor> GROUP BY status`:
+ * the window's rows before the status filter (what `describeWindow` reports).
+ */
+const describeBody = (s: ScheduleSpec, q: WindowQuery): { sql: string; params: Record<string, Param> } => {
+  const d = dateSql(s.date, q, 's');
+  const where = [...d.where];
+  const params: Record<string, Param> = { ...d.params };
+  if (s.processorColumn !== undefined) {
+    where.push(`${quoteColumn(s.processorColumn)} = @processor`);
+    params['processor'] = p.string(q.processorName);
+  }
+  const status = s.statusColumn === undefined ? 'CAST(NULL AS STRING)' : `CAST(${quoteColumn(s.statusColumn)} AS STRING)`;
+  return {
+    sql: `SELECT ${status} AS status, COUNT(*) AS n\n  FROM ${quoteTable(s.table)}\n  WHERE ${where.join('\n    AND ')}\n  GROUP BY status`,
+    params,
+  };
+};
+
+/** `describeWindow` for a schedule spec, one query job per call (made only when a window came back empty). */
+export const scheduleDescriber =
+  (c: Connection, spec: ScheduleSpec, limit: ReturnType<typeof bytesLimit>) =>
+  async (q: WindowQuery): Promise<ScheduleWindowDescription> => {
+    const body = describeBody(spec, checkWindow(q));
+    const rows = await runQuery(c, {
+      sql: `-- smart-backfill:schedule-describe\n${body.sql}`,
+      params: body.params,
+      purpose: `describing the schedule in ${quoteTable(spec.table)}`,
+      table: spec.table,
+      maximumBytesBilled: limit,
+    });
+    const found = rows.map((r) => ({ status: readStringOrNull('status', r['status']), count: readInt('n', r['n']) }));
+    const rowsInWindow = found.reduce((sum, f) => sum + f.count, 0);
+    const source = tableName(spec.table);
+    if (spec.statusColumn === undefined) return { source, rowsInWindow };
+    return { source, rowsInWindow, statusFilter: { column: spec.statusColumn, accepted: spec.statuses, found } };
+  };
+
 /** Expected dates from a BigQuery table, one query job per call. */
 export const bigQueryScheduleSource = (conn: BigQueryConnectionOptions | Connection, options: BigQueryScheduleOptions): ScheduleSource => {
   const c = connect(conn);
@@ -76,5 +114,6 @@ export const bigQueryScheduleSource = (conn: BigQueryConnectionOptions | Connect
       });
       return rows.map((r) => readDate('d', r['d']));
     },
+    describeWindow: scheduleDescriber(c, spec, limit),
   };
 };

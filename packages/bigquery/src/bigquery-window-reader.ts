@@ -5,7 +5,7 @@ import { readDate, readInt } from './decode.js';
 import { configError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import type { CheckBatcher } from './check-batch.js';
-import { resolveScheduleSpec, scheduleBody, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
+import { resolveScheduleSpec, scheduleBody, scheduleDescriber, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
 import { countsBody, resolveTargetSpec, type BigQueryTargetOptions } from './bigquery-target-table.js';
 
 /**
@@ -73,5 +73,7 @@ export const bigQueryWindowReader = (
         solo,
       });
     },
+    // Only called when a window came back empty, so it rides in no batch.
+    describeWindow: scheduleDescriber(c, s, limit),
   };
 };

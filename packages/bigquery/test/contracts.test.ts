@@ -24,15 +24,18 @@ testScheduleSource({
     const ds = freshDataset('sched');
     const table = `test-project.${ds}.game_schedule`;
     fake.defineUserTable(table, { dateColumn: 'game_date', statusColumn: 'game_status', processorColumn: 'processor' });
+    fake.defineUserTable(`test-project.${ds}.summary`, { dateColumn: 'game_date' });
     const s = store();
+    const options = {
+      table: `${ds}.game_schedule`,
+      dateColumn: 'game_date',
+      statusColumn: 'game_status',
+      statuses: ['Final', 'Completed'],
+      processorColumn: 'processor',
+    };
     return {
-      schedule: s.schedule({
-        table: `${ds}.game_schedule`,
-        dateColumn: 'game_date',
-        statusColumn: 'game_status',
-        statuses: ['Final', 'Completed'],
-        processorColumn: 'processor',
-      }),
+      schedule: s.schedule(options),
+      window: s.window(options, { table: `${ds}.summary`, dateColumn: 'game_date' }),
       statuses: { accepted: ['Final', 'Completed'], rejected: ['Scheduled', 'Postponed'] },
       perProcessor: true,
       seed: async ({ processorName, expected }) => {

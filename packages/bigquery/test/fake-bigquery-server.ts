@@ -378,6 +378,20 @@ export class FakeBigQuery {
                 ];
         return { fields, rows: out };
       }
+      case 'schedule-describe': {
+        // Rows in the window per status, before the status filter.
+        const { rows, config } = this.windowRows(this.tablesIn(sql)[0]!, 's', params);
+        const counts = new Map<string | null, number>();
+        for (const r of rows) {
+          const st = config.statusColumn === undefined ? null : ((r[config.statusColumn] ?? null) as string | null);
+          counts.set(st, (counts.get(st) ?? 0) + 1);
+        }
+        const fields: Field[] = [
+          { name: 'status', type: 'STRING', mode: 'NULLABLE' },
+          { name: 'n', type: 'INTEGER', mode: 'NULLABLE' },
+        ];
+        return { fields, rows: [...counts].map(([st, n]) => [st, String(n)]) };
+      }
       case 'check': {
         // The guard's combined read: `-- smart-backfill:check window+requests+alerts+held`, tables in that order.
         const parts = (/^-- smart-backfill:check (\S+)/.exec(sql)?.[1] ?? '').split('+');

@@ -159,14 +159,20 @@ export default defineConfig({
 });
 `,
     );
-    const r = await cli(['run', 'inline', '--date', '2025-11-14', '--backfill', '--json', '--config', 'smart-backfill.config.mjs'], {
+    // The inline run writes nothing, so it backfills a date that is already filled: a backfill is re-counted after it succeeds.
+    const r = await cli(['run', 'inline', '--date', '2025-11-13', '--backfill', '--json', '--config', 'smart-backfill.config.mjs'], {
       cwd: fx.dir,
     });
     expect(r.code).toBe(0);
     expect(r.json<{ outcome: { _tag: string; result: unknown } }>().outcome).toMatchObject({
       _tag: 'Ran',
-      result: { date: '2025-11-14', isBackfill: true, store: 'sqlite', calls: 1 },
+      result: { date: '2025-11-13', isBackfill: true, store: 'sqlite', calls: 1 },
     });
+    const hollow = await cli(['run', 'inline', '--date', '2025-11-14', '--backfill', '--config', 'smart-backfill.config.mjs'], {
+      cwd: fx.dir,
+    });
+    expect(hollow.code).toBe(1);
+    expect(hollow.stdout).toMatch(/the processor succeeded but 2025-11-14 has 0 rows; need ≥ 30/);
   });
 
   it('a TypeScript config and a TypeScript module processor load through tsx', async () => {

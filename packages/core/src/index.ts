@@ -99,3 +99,4 @@ export {
 } from './assessment.js';
 export { type ResumeEvidence, type ResumeReadiness, type WaitReason, resumeReadiness, resumeEvidenceSince } from './resume-readiness.js';
 export type * from './ports/index.js';
+export { type ScheduleDiagnosis, diagnoseSchedule } from './schedule-diagnosis.js';

@@ -11,7 +11,11 @@ export type SmartBackfillErrorCode =
   | 'processor_failed'
   | 'alert_failed'
   | 'stale_attempt'
-  | 'invalid_config';
+  | 'invalid_config'
+  /** The schedule has rows in the window, but its status filter accepts none of them (a config mistake). */
+  | 'schedule_mismatch'
+  /** A backfill's processor succeeded but its date is still below `minRecordsPerDate`. */
+  | 'not_filled';
 
 /** The engine's edge error: `[smart-backfill] [engine] <message>`, with the original as `cause`. */
 export class SmartBackfillError extends Error {

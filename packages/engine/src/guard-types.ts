@@ -13,6 +13,7 @@ import type {
   RequestTracker,
   BackfillQueue,
   RunLog,
+  RunMetadata,
   ScheduleSource,
   TargetTable,
   WindowReader,
@@ -57,6 +58,8 @@ export interface Ran {
   readonly result: unknown;
   /** Absent for backfills (they are not checked). */
   readonly analysis?: GapAnalysis | undefined;
+  /** What the user should know although the run went ahead (e.g. the schedule had no rows in the window). */
+  readonly warnings?: readonly string[] | undefined;
   readonly runId: string;
 }
 
@@ -104,7 +107,12 @@ export interface Escalated {
   readonly runId: string;
 }
 
-/** The check could not read its inputs (nothing was guessed, nothing ran), or the processor threw. */
+/**
+ * The check could not read its inputs (nothing was guessed, nothing ran), the schedule's
+ * status filter matched none of its rows (`SmartBackfillError` code `schedule_mismatch`),
+ * the processor threw, or a backfill's processor succeeded without filling its date
+ * (code `not_filled`).
+ */
 export interface Failed {
   readonly _tag: 'Failed';
   readonly error: Error;
@@ -130,12 +138,21 @@ export interface CheckReport {
   readonly lastError: ReadonlyMap<IsoDate, string>;
   /** The effective policy. */
   readonly policy: GapPolicy;
+  /** What the user should know (e.g. the schedule had no rows in the window, so nothing was checked). */
+  readonly warnings: readonly string[];
 }
 
 /** A processor with the check in front of it. Same interface, typed outcome. */
 export interface GuardedProcessor extends Processor {
   run(opts: RunOptions): Promise<GuardOutcome>;
   check(date: IsoDate): Promise<CheckReport>;
+  /**
+   * Re-count `date` as a finished backfill must leave it: an `Error` (code `not_filled`,
+   * with the numbers) when it is scheduled and still below `minRecordsPerDate`, else
+   * metadata for the run record. A guarded backfill does this itself; the worker calls
+   * it after running a plain processor that has a guard.
+   */
+  verifyFilled(date: IsoDate): Promise<Error | RunMetadata>;
   /** The processor it wraps. */
   readonly inner: Processor;
   readonly policy: GapPolicy;

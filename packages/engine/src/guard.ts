@@ -3,6 +3,7 @@ import {
   addDays,
   analyzeGaps,
   decide,
+  diagnoseSchedule,
   DEFAULT_POLICY,
   validatePolicy,
   type AlertRecord,
@@ -16,6 +17,7 @@ import {
   type RunMetadata,
   type RunOutcome,
   type RunTrigger,
+  type ScheduleDiagnosis,
   type SkipReason,
   type WindowData,
   type WindowQuery,
@@ -46,43 +48,10 @@ interface Gathered {
   readonly analysis: GapAnalysis;
   readonly decision: Decision;
   readonly summary: Summary;
+  readonly warnings: readonly string[];
 }
 
 type Summary = ReturnType<typeof summarizeFailures>;
-
-/**
- * A backfill that "completed" while its date is still missing produced nothing.
- * Counting it as a failed attempt stops a queue → complete → resume → queue loop
- * that would otherwise never end: after `maxAttempts` such runs the gap escalates.
- */
-const countHollowBackfills = (
-  summary: Summary,
-  requests: readonly BackfillRequest[],
-  analysis: GapAnalysis,
-  policy: GapPolicy,
-): Summary => {
-  const missing = new Map<IsoDate, number>(analysis.missingDates.map((d) => [d, 0]));
-  for (const i of analysis.incompleteDates) missing.set(i.date, i.count);
-  let hollow: Map<IsoDate, number> | undefined;
-  for (const r of requests) {
-    if (r.status !== 'completed' || !missing.has(r.gameDate)) continue;
-    hollow ??= new Map();
-    hollow.set(r.gameDate, (hollow.get(r.gameDate) ?? 0) + 1);
-  }
-  if (hollow === undefined) return summary;
-  const failedAttempts = new Map(summary.failedAttempts);
-  const lastError = new Map(summary.lastError);
-  for (const [d, n] of hollow) {
-    failedAttempts.set(d, (failedAttempts.get(d) ?? 0) + n);
-    if (!lastError.has(d)) {
-      lastError.set(
-        d,
-        `backfill completed ${n} time(s) but ${d} still has ${missing.get(d) ?? 0} rows (minimum ${policy.minRecordsPerDate})`,
-      );
-    }
-  }
-  return { active: summary.active, failedAttempts, lastError };
-};
 
 const decisionLabel = (d: Decision): string => (d._tag === 'Backfill' ? 'Backfill' : `${d._tag}:${d.reason}`);
 
@@ -132,6 +101,20 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     return { expectedDates, recordCounts };
   };
 
+  /**
+   * Why a window came back without expected dates. Only asked then, so a normal check
+   * reads nothing extra; a source that cannot say leaves a plain warning.
+   */
+  const diagnoseEmpty = async (q: WindowQuery): Promise<ScheduleDiagnosis> => {
+    let description;
+    try {
+      description = isWindowReader(deps.window) ? await deps.window.describeWindow?.(q) : await deps.window.schedule.describeWindow?.(q);
+    } catch (e) {
+      log.warn('could not describe the schedule window', { processor: name, start: q.start, end: q.end, error: errorMessage(e) });
+    }
+    return diagnoseSchedule({ query: q, expectedCount: 0, description });
+  };
+
   /** One window read and one tracker read, in parallel; then pure analysis. */
   const gather = async (date: IsoDate): Promise<Gathered> => {
     const q: WindowQuery = { processorName: name, start: addDays(date, -policy.lookbackDays), end: addDays(date, -1) };
@@ -145,9 +128,22 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       });
     }
     const analysis = analyzeGaps({ asOf: date, expectedDates: data.expectedDates, recordCounts: data.recordCounts, policy });
-    const summary = countHollowBackfills(summarizeFailures(requests, policy.maxAttempts), requests, analysis, policy);
+    const warnings: string[] = [];
+    if (analysis.expectedCount === 0) {
+      // An empty schedule switches the guard off; say why, and refuse when it is a status typo.
+      const diagnosis = await diagnoseEmpty(q);
+      if (diagnosis._tag === 'NoneAccepted')
+        throw new SmartBackfillError('schedule_mismatch', `${name}: ${diagnosis.message} (statuses are compared exactly, case included)`);
+      if (diagnosis._tag === 'Empty') {
+        log.warn(diagnosis.warning, { processor: name, date });
+        warnings.push(diagnosis.warning);
+      }
+    }
+    // Completed requests are not counted here: a backfill completes only once its date was
+    // re-counted and found filled, so a date that is missing again is a new gap.
+    const summary = summarizeFailures(requests, policy.maxAttempts);
     const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });
-    return { analysis, decision, summary };
+    return { analysis, decision, summary, warnings };
   };
 
   /**
@@ -167,7 +163,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
   };
 
   const check = async (date: IsoDate): Promise<CheckReport> => {
-    const { analysis, decision, summary } = await gather(date);
+    const { analysis, decision, summary, warnings } = await gather(date);
     const missing = new Set(analysis.missingDates);
     return {
       processorName: name,
@@ -180,7 +176,30 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       failedAttempts: summary.failedAttempts,
       lastError: summary.lastError,
       policy,
+      warnings,
     };
+  };
+
+  /**
+   * Re-count one date after its backfill succeeded: "succeeded" is not "filled". A
+   * scheduled date still below `minRecordsPerDate` is an error naming the numbers.
+   */
+  const verifyFilled = async (date: IsoDate): Promise<Error | RunMetadata> => {
+    let data: WindowData;
+    try {
+      data = await readWindow({ processorName: name, start: date, end: date });
+    } catch (e) {
+      return new SmartBackfillError('read_failed', `the processor succeeded but ${date} could not be re-counted: ${errorMessage(e)}`, {
+        cause: e,
+      });
+    }
+    const rows = data.recordCounts.get(date) ?? 0;
+    if (data.expectedDates.includes(date) && rows < policy.minRecordsPerDate)
+      return new SmartBackfillError(
+        'not_filled',
+        `the processor succeeded but ${date} has ${rows} row${rows === 1 ? '' : 's'}; need ≥ ${policy.minRecordsPerDate}`,
+      );
+    return { verified_rows: rows };
   };
 
   const run = async (opts: RunOptions): Promise<GuardOutcome> => {
@@ -222,23 +241,34 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       }
     };
 
-    /** Run the wrapped processor; a throw is a `Failed` outcome, recorded. */
-    const runInner = async (metadata: RunMetadata): Promise<{ ok: true; result: unknown } | { ok: false; outcome: GuardOutcome }> => {
-      try {
-        const result = await processor.run({ ...opts, trigger });
-        await record('succeeded', null, null, metadata);
-        return { ok: true, result };
-      } catch (e) {
-        const error = toError(e);
+    /**
+     * Run the wrapped processor; a throw is a `Failed` outcome, recorded. `verify`, when
+     * given, runs after a success and turns it into a failure when it returns an error.
+     */
+    const runInner = async (
+      metadata: RunMetadata,
+      verify?: () => Promise<Error | RunMetadata>,
+    ): Promise<{ ok: true; result: unknown } | { ok: false; outcome: GuardOutcome }> => {
+      const failed = async (error: Error): Promise<{ ok: false; outcome: GuardOutcome }> => {
         log.warn('processor failed', { processor: name, date, runId, error: error.message });
         await record('failed', null, error.message, metadata);
         return { ok: false, outcome: { _tag: 'Failed', error, stage: 'run', runId } };
+      };
+      let result: unknown;
+      try {
+        result = await processor.run({ ...opts, trigger });
+      } catch (e) {
+        return failed(toError(e));
       }
+      const checked = verify === undefined ? {} : await verify();
+      if (checked instanceof Error) return failed(checked);
+      await record('succeeded', null, null, { ...metadata, ...checked });
+      return { ok: true, result };
     };
 
     if (isBackfill) {
-      // The seed's bypass: a backfill must not wait for itself.
-      const r = await runInner({ decision: 'Proceed:is_backfill' });
+      // The seed's bypass: a backfill must not wait for itself. Its date is re-counted after.
+      const r = await runInner({ decision: 'Proceed:is_backfill' }, () => verifyFilled(date));
       return r.ok ? { _tag: 'Ran', reason: 'is_backfill', result: r.result, runId } : r.outcome;
     }
 
@@ -255,12 +285,18 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       ]);
     } catch (e) {
       const error = toError(e);
-      log.error('check failed; not running (no guessing)', { processor: name, date, runId, error: error.message });
-      await record('failed', null, error.message, { decision: 'CheckFailed' });
+      const mismatch = e instanceof SmartBackfillError && e.code === 'schedule_mismatch';
+      log.error(mismatch ? 'schedule matches none of its rows; not running' : 'check failed; not running (no guessing)', {
+        processor: name,
+        date,
+        runId,
+        error: error.message,
+      });
+      await record('failed', null, error.message, { decision: mismatch ? 'ScheduleMismatch' : 'CheckFailed' });
       return { _tag: 'Failed', error, stage: 'check', runId };
     }
-    const { analysis, decision, summary } = g;
-    const meta = gapMetadata(analysis, decision);
+    const { analysis, decision, summary, warnings } = g;
+    const meta: RunMetadata = warnings.length > 0 ? { ...gapMetadata(analysis, decision), warnings } : gapMetadata(analysis, decision);
 
     if (alerting !== undefined && openAlerts.length > 0) {
       try {
@@ -273,7 +309,10 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     switch (decision._tag) {
       case 'Proceed': {
         const r = await runInner(meta);
-        return r.ok ? { _tag: 'Ran', reason: decision.reason, result: r.result, analysis, runId } : r.outcome;
+        if (!r.ok) return r.outcome;
+        return warnings.length > 0
+          ? { _tag: 'Ran', reason: decision.reason, result: r.result, analysis, warnings, runId }
+          : { _tag: 'Ran', reason: decision.reason, result: r.result, analysis, runId };
       }
       case 'Backfill':
         return backfill(decision);
@@ -400,6 +439,6 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           const data = await readWindow({ processorName: name, start, end });
           return new Set(data.expectedDates.filter((d) => (data.recordCounts.get(d) ?? 0) < policy.minRecordsPerDate));
         });
-  const guarded: GuardedProcessor = { name, run, check, inner: processor, policy, alerts };
+  const guarded: GuardedProcessor = { name, run, check, verifyFilled, inner: processor, policy, alerts };
   return guarded;
 };

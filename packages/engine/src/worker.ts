@@ -267,6 +267,9 @@ export const createWorker = (deps: WorkerDeps): Worker => {
           const out = await processor.run({ date, isBackfill: true, trigger: 'backfill', requestId: id, attempt, signal: run.signal });
           // A guarded processor reports a failure as a value, not a throw.
           if (isGuardOutcome(out) && out._tag === 'Failed') throw out.error;
+          // "Succeeded" is not "filled": a plain processor's date is re-counted by its guard (a guarded one re-counts itself).
+          const unfilled = recordRuns ? await guardFor(m.processor_name)?.verifyFilled(date) : undefined;
+          if (unfilled instanceof Error) throw unfilled;
           if (recordRuns) await appendRun(m, date, id, attempt, startedAt, null);
         } catch (e) {
           if (recordRuns) await appendRun(m, date, id, attempt, startedAt, toError(e).message);

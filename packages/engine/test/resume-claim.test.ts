@@ -84,15 +84,15 @@ describe('a resumer that dies while re-running a held run', () => {
   });
 
   it('the completion path and the periodic pass use one rule: a run a re-check held again waits for a new closing', async () => {
-    // The backfill completed but the date stays empty: the re-run escalates and holds the run
-    // again, with nothing active and the same completed request as before.
+    // The backfill completed (verified filled then) but the date is empty again: a new gap,
+    // so the re-run queues a new backfill and holds the run again.
     const w = await heldAndReady(() => ({ name: P, run: async () => ({ rows: 0 }) }), { maxAttempts: 1 });
     w.store.setCount(P, D('2025-11-15'), 0);
     const deps = { ...w.store, guardFor: () => w.guarded };
     await advance(w.clock, 1000); // the re-check starts after the completion it judges
-    expect((await resumeHeldRuns(deps, P)).outcomes).toMatchObject([{ _tag: 'Escalated' }]);
-    expect(await w.store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: RUN_DATE, reason: 'gap_escalated' }]);
-    expect(w.store.requests().filter((r) => r.status === 'queued' || r.status === 'processing')).toEqual([]);
+    expect((await resumeHeldRuns(deps, P)).outcomes).toMatchObject([{ _tag: 'Held' }]);
+    expect(await w.store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: RUN_DATE, reason: 'backfill_queued' }]);
+    expect(w.store.requests().filter((r) => r.status === 'queued' || r.status === 'processing')).toHaveLength(1);
     // Neither path re-runs it again on the same evidence.
     expect((await resumeHeldRuns(deps, P)).resumed).toEqual([]);
     expect((await createResumer(deps).runOnce()).resumed).toEqual([]);

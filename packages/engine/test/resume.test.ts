@@ -82,25 +82,31 @@ describe('resume', () => {
   });
 });
 
-describe('a backfill that completes without producing data', () => {
-  it('does not loop forever: after maxAttempts hollow completions the gap escalates', async () => {
-    const { store } = world({ missing: [D('2025-11-15')] });
+describe('a backfill that succeeds without producing data', () => {
+  it('fails each attempt at once with the numbers, and after maxAttempts the gap escalates (no loop)', async () => {
+    const { clock, store } = world({ missing: [D('2025-11-15')] });
     const hollow = { name: P, run: async () => ({ rows: 0 }) }; // "succeeds", writes nothing
     const guarded = withSmartBackfill(hollow, { ...store, alerter: store.alerter, policy: { maxAttempts: 3 } });
-    const worker = createWorker({ ...store, registry: processorRegistry([guarded]) });
+    const worker = createWorker({ ...store, registry: processorRegistry([guarded]), backoff: { baseMs: 1000, maxMs: 1000 } });
     expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({ _tag: 'Held' });
-    let ticks = 0;
-    while ((await worker.runOnce()).received > 0) if (++ticks > 10) throw new Error('backfill loop did not stop');
-    expect(store.requests().map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
-    const last = (await store.runLog.runs({})).at(-1);
-    expect(last).toMatchObject({
-      trigger: 'resume',
-      skipReason: 'gap_escalated',
-      metadata: { escalation_reason: 'backfill_keeps_failing' },
+    const outcomes = [];
+    for (let i = 0; i < 10 && store.requests().some((r) => r.status !== 'failed'); i++) {
+      outcomes.push(...(await worker.runOnce()).outcomes);
+      await advance(clock, 2000);
+    }
+    const why = 'the processor succeeded but 2025-11-15 has 0 rows; need ≥ 100';
+    expect(outcomes.map((o) => o._tag)).toEqual(['Retrying', 'Retrying', 'FailedPermanently']);
+    expect(store.requests()).toMatchObject([{ status: 'failed', failures: 3 }]);
+    expect(store.requests()[0]?.errorMessage).toContain(why);
+    const backfills = (await store.runLog.runs({})).filter((r) => r.trigger === 'backfill');
+    expect(backfills.map((r) => r.outcome)).toEqual(['failed', 'failed', 'failed']);
+    expect(backfills[0]?.errorMessage).toContain(why);
+    await advance(clock, DAY);
+    expect(await guarded.run({ date: D('2025-11-17') })).toMatchObject({
+      _tag: 'Escalated',
+      decision: { reason: 'backfill_keeps_failing' },
     });
-    expect(store.alerter.notices).toMatchObject([
-      { reason: 'backfill_keeps_failing', lastError: 'backfill completed 3 time(s) but 2025-11-15 still has 0 rows (minimum 100)' },
-    ]);
+    expect(store.alerter.notices[0]?.lastError).toContain(why);
   });
 });
 

@@ -197,7 +197,8 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
 
   it('a held run that a re-check held again is not re-run on every pass, only after a new completion', async () => {
     const { clock, store, calls } = world({ missing: [D('2025-11-15')] });
-    // Backfills "complete" without writing anything; after one such, the date escalates.
+    // A backfill "completes" (marked so by hand) without writing anything. A completion means
+    // the date was verified filled, so the re-check sees a new gap, queues it and holds again.
     const hollow: Processor = { name: P, run: async (o) => void calls.push(o) };
     const guarded = withSmartBackfill(hollow, { ...store, policy: { maxAttempts: 1 } });
     await guarded.run({ date: D('2025-11-16') });
@@ -209,8 +210,8 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     const resumer = createResumer({ ...store, guardFor: () => guarded });
     const first = await resumer.runOnce();
     expect(first.resumed).toEqual([{ processorName: P, runDate: '2025-11-16' }]);
-    expect(first.outcomes).toMatchObject([{ _tag: 'Escalated', decision: { reason: 'backfill_keeps_failing' } }]);
-    expect(await store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: '2025-11-16', reason: 'gap_escalated' }]);
+    expect(first.outcomes).toMatchObject([{ _tag: 'Held', decision: { toQueue: ['2025-11-15'] } }]);
+    expect(await store.runLog.heldRuns({ status: 'held' })).toMatchObject([{ runDate: '2025-11-16', reason: 'backfill_queued' }]);
     const runsAfterFirst = (await store.runLog.runs({})).length;
     for (let i = 0; i < 3; i++) {
       await advance(clock, 300_000);

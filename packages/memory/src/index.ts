@@ -4,7 +4,7 @@
  * so a manual clock drives leases and delays.
  */
 export { type MemoryStore, type MemoryStoreOptions, createMemoryStore } from './memory-store.js';
-export { type MemoryScheduleSource, ANY_PROCESSOR, memoryScheduleSource } from './memory-schedule-source.js';
+export { type MemoryScheduleSource, type MemoryScheduleOptions, ANY_PROCESSOR, memoryScheduleSource } from './memory-schedule-source.js';
 export { type MemoryTargetTable, memoryTargetTable } from './memory-target-table.js';
 export { type MemoryWindowReader, memoryWindowReader } from './memory-window-reader.js';
 export {

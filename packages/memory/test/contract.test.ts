@@ -10,6 +10,7 @@ import {
   memoryRunLog,
   memoryScheduleSource,
   memoryTargetTable,
+  memoryWindowReader,
 } from '@smart-backfill/memory';
 import {
   testAlertLog,
@@ -31,6 +32,24 @@ testScheduleSource({
         schedule.add(
           processorName,
           expected.map((r) => r.date),
+        ),
+    };
+  },
+});
+
+testScheduleSource({
+  name: 'memory (status filter, read through its window reader too)',
+  create: async () => {
+    const schedule = memoryScheduleSource({}, { name: 'calendar', status: { column: 'state', accepted: ['open', 'late'] } });
+    return {
+      schedule,
+      window: memoryWindowReader(schedule, memoryTargetTable()),
+      statuses: { accepted: ['open', 'late'], rejected: ['closed', 'Open'] },
+      perProcessor: true,
+      seed: async ({ processorName, expected }) =>
+        schedule.addRows(
+          processorName,
+          expected.map((r) => ({ date: r.date, status: r.status ?? 'open' })),
         ),
     };
   },

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { IsoDate, ScheduleSource } from '@smart-backfill/core';
+import type { IsoDate, ScheduleSource, ScheduleWindowDescription, WindowQuery } from '@smart-backfill/core';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
-import { checkStoredDate, tableFilter, wrapRead, type UserTableOptions } from './table-query.js';
+import { checkStoredDate, tableFilter, wrapRead, type TableFilter, type UserTableOptions } from './table-query.js';
 
 export interface SqliteScheduleSourceOptions extends UserTableOptions {
   /** A column whose value says whether the date counts, e.g. `game_status`. */
@@ -10,6 +10,34 @@ export interface SqliteScheduleSourceOptions extends UserTableOptions {
   readonly statuses?: readonly string[] | undefined;
   readonly busy?: BusyRetryOptions | undefined;
 }
+
+/**
+ * `describeWindow` for a schedule table: rows in the window per status, before the
+ * status filter. Shared by the schedule source and the window reader.
+ */
+export const scheduleDescriber = (
+  db: Database.Database,
+  filter: TableFilter,
+  busy: BusyRetryOptions | undefined,
+): ((query: WindowQuery) => Promise<ScheduleWindowDescription>) => {
+  const status = filter.status;
+  const stmt = db.prepare(`SELECT ${status === undefined ? 'NULL' : status.sql} AS s, COUNT(*) AS n ${filter.unfiltered.from} GROUP BY 1`);
+  return (query) =>
+    withBusyRetry(
+      'schedule.describeWindow',
+      () => {
+        const rows = wrapRead(
+          `describing the schedule in "${filter.display}"`,
+          () => stmt.all(...filter.unfiltered.params(query)) as Array<{ s: unknown; n: number }>,
+        );
+        const rowsInWindow = rows.reduce((sum, r) => sum + r.n, 0);
+        if (status === undefined) return { source: filter.display, rowsInWindow };
+        const found = rows.map((r) => ({ status: r.s === null ? null : String(r.s), count: r.n }));
+        return { source: filter.display, rowsInWindow, statusFilter: { column: status.column, accepted: status.accepted, found } };
+      },
+      busy ?? {},
+    );
+};
 
 /**
  * Expected dates from any table: `SELECT DISTINCT date FROM table WHERE date BETWEEN ? AND ?
@@ -30,5 +58,6 @@ export const sqliteScheduleSource = (db: Database.Database, options: SqliteSched
         },
         options.busy ?? {},
       ),
+    describeWindow: scheduleDescriber(db, filter, options.busy),
   };
 };

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { IsoDate, WindowReader } from '@smart-backfill/core';
 import { withBusyRetry } from './busy.js';
-import type { SqliteScheduleSourceOptions } from './sqlite-schedule-source.js';
+import { scheduleDescriber, type SqliteScheduleSourceOptions } from './sqlite-schedule-source.js';
 import type { SqliteTargetTableOptions } from './sqlite-target-table.js';
 import { checkStoredDate, tableFilter, wrapRead } from './table-query.js';
 
@@ -43,5 +43,6 @@ export const sqliteWindowReader = (
         },
         schedule.busy ?? {},
       ),
+    describeWindow: scheduleDescriber(db, s, schedule.busy),
   };
 };

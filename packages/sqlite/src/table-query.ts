@@ -27,6 +27,10 @@ export interface TableFilter {
   readonly dateExpr: string;
   readonly display: string;
   params(query: WindowQuery): unknown[];
+  /** The same rows before the status filter (`describeWindow` counts them), with its own `params`. */
+  readonly unfiltered: { readonly from: string; params(query: WindowQuery): unknown[] };
+  /** The quoted status column and the accepted values, when rows are filtered on status. */
+  readonly status?: { readonly column: string; readonly sql: string; readonly accepted: readonly string[] } | undefined;
 }
 
 /**
@@ -58,23 +62,31 @@ export const tableFilter = (
   }
   const table = resolveTable(db, opts.table, required);
   const date = dateColumn(quoteIdentifier(opts.dateColumn), opts.dateColumnType, `${role}.dateColumnType`);
-  const where = [date.where];
-  if (opts.statusColumn !== undefined) where.push(`${quoteIdentifier(opts.statusColumn)} IN (${opts.statuses!.map(() => '?').join(', ')})`);
-  if (opts.processorColumn !== undefined) where.push(`${quoteIdentifier(opts.processorColumn)} = ?`);
+  const statusWhere =
+    opts.statusColumn !== undefined ? [`${quoteIdentifier(opts.statusColumn)} IN (${opts.statuses!.map(() => '?').join(', ')})`] : [];
+  const processorWhere = opts.processorColumn !== undefined ? [`${quoteIdentifier(opts.processorColumn)} = ?`] : [];
   const statuses = opts.statusColumn !== undefined ? [...opts.statuses!] : [];
   const byProcessor = opts.processorColumn !== undefined;
-  return {
-    from: `FROM ${table.sql} WHERE ${where.join(' AND ')}`,
-    dateExpr: date.expr,
-    display: table.display,
-    params: (query) => {
+  const paramsWith =
+    (values: readonly unknown[]) =>
+    (query: WindowQuery): unknown[] => {
       checkObject(query, 'query');
       const start = checkDate(query.start, 'start');
       const end = checkDate(query.end, 'end');
-      const params: unknown[] = [...date.params(start, end), ...statuses];
+      const params: unknown[] = [...date.params(start, end), ...values];
       if (byProcessor) params.push(checkString(query.processorName, 'processorName'));
       return params;
-    },
+    };
+  return {
+    from: `FROM ${table.sql} WHERE ${[date.where, ...statusWhere, ...processorWhere].join(' AND ')}`,
+    dateExpr: date.expr,
+    display: table.display,
+    params: paramsWith(statuses),
+    unfiltered: { from: `FROM ${table.sql} WHERE ${[date.where, ...processorWhere].join(' AND ')}`, params: paramsWith([]) },
+    status:
+      opts.statusColumn !== undefined
+        ? { column: opts.statusColumn, sql: quoteIdentifier(opts.statusColumn), accepted: statuses }
+        : undefined,
   };
 };
 

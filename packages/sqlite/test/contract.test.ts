@@ -6,7 +6,7 @@ import {
   testScheduleSource,
   testTargetTable,
 } from '@smart-backfill/testkit';
-import { openSqliteStore, sqliteScheduleSource, sqliteTargetTable, type SqliteStore } from '@smart-backfill/sqlite';
+import { openSqliteStore, sqliteScheduleSource, sqliteTargetTable, sqliteWindowReader, type SqliteStore } from '@smart-backfill/sqlite';
 import type { BackfillRequest, HeldRun, RunRecord } from '@smart-backfill/core';
 
 /** Every subject gets its own private in-memory file, with the manual clock for leases. */
@@ -20,15 +20,18 @@ testScheduleSource({
     store.db.exec(
       'CREATE TABLE game_schedule (game_id INTEGER PRIMARY KEY, game_date TEXT NOT NULL, game_status TEXT NOT NULL, processor_name TEXT NOT NULL)',
     );
+    store.db.exec('CREATE TABLE summary (game_date TEXT NOT NULL)');
     const insert = store.db.prepare('INSERT INTO game_schedule (game_date, game_status, processor_name) VALUES (?, ?, ?)');
+    const options = {
+      table: 'game_schedule',
+      dateColumn: 'game_date',
+      statusColumn: 'game_status',
+      statuses: ['Final', 'Completed'],
+      processorColumn: 'processor_name',
+    };
     return {
-      schedule: sqliteScheduleSource(store.db, {
-        table: 'game_schedule',
-        dateColumn: 'game_date',
-        statusColumn: 'game_status',
-        statuses: ['Final', 'Completed'],
-        processorColumn: 'processor_name',
-      }),
+      schedule: sqliteScheduleSource(store.db, options),
+      window: sqliteWindowReader(store.db, options, { table: 'summary', dateColumn: 'game_date' }),
       seed: async ({ processorName, expected }) => {
         for (const row of expected) insert.run(row.date, row.status ?? 'Final', processorName);
       },
@@ -47,6 +50,11 @@ testScheduleSource({
     const insert = store.db.prepare('INSERT INTO markets (opened_at) VALUES (?)');
     return {
       schedule: sqliteScheduleSource(store.db, { table: 'markets', dateColumn: 'opened_at', dateColumnType: 'datetime' }),
+      window: sqliteWindowReader(
+        store.db,
+        { table: 'markets', dateColumn: 'opened_at', dateColumnType: 'datetime' },
+        { table: 'markets', dateColumn: 'opened_at', dateColumnType: 'datetime' },
+      ),
       seed: async ({ expected }) => {
         for (const row of expected) insert.run(`${row.date} 09:30:00`);
       },

@@ -180,6 +180,7 @@ export class CrashableProcess {
       inner: guard.inner,
       policy: guard.policy,
       check: (date) => guard.check(date),
+      verifyFilled: (date) => guard.verifyFilled(date),
       run: async (opts) => {
         this.alive();
         const run = new AbortController();

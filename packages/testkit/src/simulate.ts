@@ -338,6 +338,7 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
       inner: g.inner,
       policy: g.policy,
       check: (d) => g.check(d),
+      verifyFilled: (d) => g.verifyFilled(d),
       run: async (opts) => {
         const o = await g.run(opts);
         observe(name, o);

@@ -1,5 +1,7 @@
 import type { IsoDate } from '@smart-backfill/core';
+import { badInput } from '../cli-error.js';
 import { decisionExitCode, printCheck } from '../format/check-report.js';
+import { isScheduleMismatch } from '../format/outcome.js';
 import { dateOption } from '../options.js';
 import type { Output } from '../output.js';
 import { jsonSafe, withRuntime } from './shared.js';
@@ -10,7 +12,14 @@ const list = (ds: readonly IsoDate[]): string => (ds.length === 0 ? 'none' : ds.
 export const checkStoreCommand = async (out: Output, opts: Record<string, unknown>, processor: string): Promise<number> => {
   const date = dateOption('--date', opts['date']);
   return withRuntime(out, opts, async (rt) => {
-    const report = await rt.checker(processor).check(date);
+    const report = await rt
+      .checker(processor)
+      .check(date)
+      .catch((e: unknown) => {
+        // Not a failed read: the config cannot work, so nothing would ever be checked.
+        if (isScheduleMismatch(e)) throw badInput((e as Error).message.replace(/^\[smart-backfill\] \[engine\] /, ''), e);
+        throw e;
+      });
     if (out.json) out.printJson(jsonSafe(report));
     else {
       const extra = [`to queue   ${list(report.wouldQueue)}`, `in flight  ${list(report.inFlight)}`];
@@ -18,6 +27,7 @@ export const checkStoreCommand = async (out: Output, opts: Record<string, unknow
         extra.push(
           `failed     ${d}: ${n} attempt${n === 1 ? '' : 's'}${report.lastError.has(d) ? ` (last error: ${report.lastError.get(d) ?? ''})` : ''}`,
         );
+      for (const w of report.warnings) extra.push(`warning    ${w}`);
       printCheck(out, { analysis: report.analysis, decision: report.decision, policy: report.policy, processorName: processor, extra });
       out.line(`  ${out.c.dim('dry run: nothing was queued or recorded')}`);
     }

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/config-types.js';
 import type { Output } from '../output.js';
 import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
 import { buildAlerterFactory } from '../runtime/alerters.js';
+import { cliLogger } from '../runtime/cli-logger.js';
 
 /** Load the config named by `--config` (or found in the working folder). */
 export const configFrom = (out: Output, opts: Record<string, unknown>): Promise<ResolvedConfig> =>
@@ -20,6 +21,7 @@ export const withRuntime = async <T>(
   const alerterFor = extra.alerterFor ?? (extra.alerts === true ? await buildAlerterFactory(config.alerts, out) : () => undefined);
   const rt = await openRuntime(config, {
     onProcessorOutput: (chunk) => void out.io.stderr.write(chunk),
+    logger: cliLogger(out),
     ...extra,
     alerterFor,
   });

@@ -6,6 +6,7 @@ import {
   type BackfillRequest,
   type HeldRun,
   type IsoDate,
+  type RunRecord,
 } from '@smart-backfill/core';
 import { calendarDays, renderCalendar, stateCounts, type CalendarInput, type DayState } from '../format/calendar.js';
 import { formatDates } from '../format/dates.js';
@@ -24,8 +25,18 @@ export interface ProcessorStatus {
   /** When this was read: a `resuming` run whose lease ended before it has lost its resumer. */
   readonly now: number;
   readonly openAlerts: readonly AlertRecord[];
+  /** What the latest checked run (of the past week) warned about, e.g. a schedule without rows. */
+  readonly warnings: readonly { readonly runDate: IsoDate; readonly message: string }[];
   readonly calendar: CalendarInput;
 }
+
+/** The warnings the guard stored on the latest run it checked (backfills are not checked). */
+const lastWarnings = (runs: readonly RunRecord[]): ProcessorStatus['warnings'] => {
+  const last = runs.filter((r) => !r.isBackfill).at(-1);
+  const ws = last?.metadata['warnings'];
+  if (last === undefined || !Array.isArray(ws)) return [];
+  return ws.filter((w): w is string => typeof w === 'string').map((message) => ({ runDate: last.runDate, message }));
+};
 
 const DAY_MS = 86_400_000;
 
@@ -33,12 +44,13 @@ const DAY_MS = 86_400_000;
 export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, weeks: number): Promise<ProcessorStatus> => {
   const p = rt.processorConfig(name);
   const now = rt.clock.now();
-  const [openRequests, recent, held, resuming, openAlerts] = await Promise.all([
+  const [openRequests, recent, held, resuming, openAlerts, runs] = await Promise.all([
     rt.tracker.list({ processorName: name, statuses: ACTIVE_STATUSES }),
     rt.tracker.list({ processorName: name, since: now - 7 * DAY_MS, limit: 50 }),
     rt.runLog.heldRuns({ processorName: name, status: 'held' }),
     rt.runLog.heldRuns({ processorName: name, status: 'resuming' }),
     rt.alertLog.list({ processorName: name, openOnly: true }),
+    rt.runLog.runs({ processorName: name, since: now - 7 * DAY_MS }),
   ]);
   const heldRuns = [...held, ...resuming].sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : 0));
   const start = addDays(today, -7 * weeks - 7);
@@ -53,6 +65,7 @@ export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, we
     heldRuns,
     now,
     openAlerts,
+    warnings: lastWarnings(runs),
     calendar: {
       today,
       weeks,
@@ -84,6 +97,7 @@ export const printStatus = (out: Output, s: ProcessorStatus): void => {
       );
     }
   }
+  for (const w of s.warnings) out.line(c.yellow(`  warning (run ${w.runDate}): ${w.message}`));
   if (s.heldRuns.length > 0) {
     for (const h of s.heldRuns) {
       if (h.status !== 'resuming')
@@ -131,6 +145,7 @@ export const statusJson = (s: ProcessorStatus): Record<string, unknown> => {
     recentRequests: s.recentRequests,
     heldRuns: s.heldRuns.map((h) => ({ ...h, claimLapsed: claimLapsed(h, s.now) })),
     openAlerts: s.openAlerts,
+    warnings: s.warnings,
     calendar: { start: cal.start, today: s.calendar.today, days: cal.days, counts: stateCounts(cal.days) as Record<DayState, number> },
   };
 };

@@ -80,9 +80,8 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
       // `--once` ends on an empty answer, so its wait stays short whatever the poll interval.
       const longPoll = rt.config.queue.type === 'pubsub';
       const queue = longPoll ? longPolling(rt.queue, once ? Math.min(pollMs, 1000) : pollMs, signal) : rt.queue;
-      const logger = out.verbose
-        ? engine.jsonLinesLogger({ level: 'debug', write: (l) => void out.io.stderr.write(`${l}\n`) })
-        : engine.silentLogger;
+      // Warnings and errors always reach stderr; info and debug with --verbose.
+      const logger = rt.logger;
       // One worker whose `concurrency` bounds the backfills running at once: N workers
       // each running a batch of 10 ran up to 10·N, and each added a listener to the signal.
       const workers: Worker[] = Array.from({ length: 1 }, (_, i) =>

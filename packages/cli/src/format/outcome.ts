@@ -4,7 +4,14 @@ import type { Output } from '../output.js';
 import { describeDecision } from './check-report.js';
 import { formatDates } from './dates.js';
 
-/** Exit code of a guarded run: ran 0, held 3, escalated and a person told 4, escalated but nobody told yet 5, failed 1. */
+/** A check refused because the schedule's statuses match none of its rows: a config problem, not a failure. */
+export const isScheduleMismatch = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'schedule_mismatch';
+
+/**
+ * Exit code of a guarded run: ran 0, held 3, escalated and a person told 4, escalated but
+ * nobody told yet 5, failed 1 (2 when the config cannot work).
+ */
 export const outcomeExitCode = (o: GuardOutcome): ExitCode => {
   switch (o._tag) {
     case 'Ran':
@@ -15,7 +22,7 @@ export const outcomeExitCode = (o: GuardOutcome): ExitCode => {
     case 'Escalated':
       return o.told ? ExitCode.escalated : ExitCode.escalatedNotDelivered;
     case 'Failed':
-      return ExitCode.error;
+      return isScheduleMismatch(o.error) ? ExitCode.badInput : ExitCode.error;
   }
 };
 
@@ -23,7 +30,7 @@ export const outcomeExitCode = (o: GuardOutcome): ExitCode => {
 export const describeOutcome = (o: GuardOutcome): string[] => {
   switch (o._tag) {
     case 'Ran':
-      return [`ran (${o.reason.replace(/_/g, ' ')})`];
+      return [`ran (${o.reason.replace(/_/g, ' ')})`, ...(o.warnings ?? []).map((w) => `warning: ${w}`)];
     case 'BackfillQueuedNotHeld':
       return [`ran; queued backfills for older gaps: ${o.queued.map((r) => r.gameDate).join(', ') || 'none new'}`];
     case 'Held': {

@@ -22,6 +22,8 @@ export interface RuntimeOptions {
 export interface Runtime extends StoreHandle {
   readonly config: ResolvedConfig;
   readonly clock: Clock;
+  /** The log the guards write to (the worker and its relay and sweeper use it too). */
+  readonly logger: Logger;
   /** The processor's config, or a bad-input error naming the configured ones. */
   processorConfig(name: string): ResolvedProcessor;
   /** The processor wrapped by the guard (built once per name). */
@@ -124,6 +126,7 @@ export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions =
     ...store,
     config,
     clock,
+    logger: opts.logger ?? engine.silentLogger,
     processorConfig: (name) => findProcessor(config, name),
     guard,
     checker,

@@ -1,5 +1,5 @@
 export type { WindowQuery, WindowData } from './window.js';
-export type { ScheduleSource } from './schedule-source.js';
+export type { ScheduleSource, ScheduleWindowDescription, StatusCount } from './schedule-source.js';
 export type { TargetTable } from './target-table.js';
 export type { WindowReader } from './window-reader.js';
 export type { Clock } from './clock.js';

@@ -1,3 +1,4 @@
+import type { ScheduleWindowDescription } from './schedule-source.js';
 import type { WindowData, WindowQuery } from './window.js';
 
 /**
@@ -11,4 +12,9 @@ export interface WindowReader {
    * @throws an `Error` (with `cause`) when either side cannot be read.
    */
   readWindow(query: WindowQuery): Promise<WindowData>;
+  /**
+   * Optional: the schedule side's `ScheduleSource.describeWindow`, so a check read
+   * through this reader can still tell an empty schedule from a status mismatch.
+   */
+  describeWindow?(query: WindowQuery): Promise<ScheduleWindowDescription>;
 }

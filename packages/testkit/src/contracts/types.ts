@@ -8,6 +8,7 @@ import type {
   RunLog,
   RunRecord,
   ScheduleSource,
+  WindowReader,
   TargetTable,
 } from '@smart-backfill/core';
 import type { ManualClock } from '../manual-clock.js';
@@ -55,6 +56,8 @@ export interface ScheduleSubject extends Disposable {
   readonly statuses?: { readonly accepted: readonly string[]; readonly rejected: readonly string[] } | undefined;
   /** True when each processor has its own schedule (rows seeded for one never show up for another). */
   readonly perProcessor?: boolean | undefined;
+  /** The same schedule read through the store's combined `WindowReader`, when it has one: it must describe a window too. */
+  readonly window?: WindowReader | undefined;
 }
 
 export interface TargetSubject extends Disposable {

@@ -1,5 +1,13 @@
 import { expect, it } from 'vitest';
-import { addDays, isoDate, isIsoDate, type IsoDate } from '@smart-backfill/core';
+import {
+  addDays,
+  diagnoseSchedule,
+  isoDate,
+  isIsoDate,
+  type IsoDate,
+  type ScheduleWindowDescription,
+  type WindowQuery,
+} from '@smart-backfill/core';
 import { contractDescribe, sortStrings, withSubject } from './harness.js';
 import type { ContractOptions, ScheduleSubject, TargetSubject } from './types.js';
 
@@ -70,6 +78,56 @@ export const testScheduleSource = (opts: ContractOptions<ScheduleSubject>): void
         await s.seed({ processorName: P, expected: rows });
         const got = await expectedIn(s, P, D('2025-05-01'), D('2025-05-31'));
         expect(got).toEqual(sortStrings(accepted.map((_, i) => addDays(D('2025-05-01'), i))));
+      });
+    });
+
+    /** `describeWindow` of the source and, when the store has one, of its combined window reader: both must agree. */
+    const describeBoth = async (s: ScheduleSubject, q: WindowQuery): Promise<ScheduleWindowDescription[]> => {
+      const out: ScheduleWindowDescription[] = [];
+      if (s.schedule.describeWindow !== undefined) out.push(await s.schedule.describeWindow(q));
+      if (s.window !== undefined) {
+        expect(s.window.describeWindow, 'the window reader must describe a window like its schedule').toBeDefined();
+        out.push(await s.window.describeWindow!(q));
+      }
+      for (const d of out) expect(d.source.length > 0, 'describeWindow must name its source').toBe(true);
+      return out;
+    };
+
+    it('describes a window without rows as empty (when the adapter can describe a window)', async (ctx) => {
+      await withSubject(opts, async (s) => {
+        if (s.schedule.describeWindow === undefined) return ctx.skip('adapter does not describe windows');
+        await s.seed({ processorName: P, expected: [{ date: D('2025-02-27') }, { date: D('2025-04-02') }] });
+        const q = { processorName: P, start: D('2025-03-01'), end: D('2025-03-31') };
+        const all = await describeBoth(s, q);
+        expect(all.length).toBeGreaterThan(0);
+        for (const d of all) {
+          expect(d.rowsInWindow).toBe(0);
+          expect(diagnoseSchedule({ query: q, expectedCount: 0, description: d })._tag).toBe('Empty');
+        }
+      });
+    });
+
+    it('counts rows before the status filter and names every status found (when the adapter filters on status)', async (ctx) => {
+      await withSubject(opts, async (s) => {
+        if (s.schedule.describeWindow === undefined) return ctx.skip('adapter does not describe windows');
+        if (s.statuses === undefined) return ctx.skip('adapter does not filter on status');
+        const { accepted, rejected } = s.statuses;
+        const rows = rejected.flatMap((status, i) => [0, 1].map((k) => ({ date: addDays(D('2025-06-01'), 2 * i + k), status })));
+        await s.seed({ processorName: P, expected: [...rows, { date: D('2025-07-15'), status: accepted[0] }] });
+        if (s.perProcessor === true) await s.seed({ processorName: OTHER, expected: [{ date: D('2025-06-01'), status: rejected[0] }] });
+        const q = { processorName: P, start: D('2025-06-01'), end: D('2025-06-30') };
+        expect(await expectedIn(s, P, q.start, q.end)).toEqual([]);
+        const all = await describeBoth(s, q);
+        expect(all.length).toBeGreaterThan(0);
+        for (const d of all) {
+          expect(d.rowsInWindow).toBe(rows.length);
+          expect(d.statusFilter?.accepted).toEqual(accepted);
+          const found = Object.fromEntries((d.statusFilter?.found ?? []).map((f) => [String(f.status), f.count]));
+          expect(found).toEqual(Object.fromEntries(rejected.map((r) => [r, 2])));
+          const diag = diagnoseSchedule({ query: q, expectedCount: 0, description: d });
+          expect(diag._tag).toBe('NoneAccepted');
+          for (const r of rejected) expect(diag._tag === 'NoneAccepted' && diag.message).toContain(`${JSON.stringify(r)} (2)`);
+        }
       });
     });
 
