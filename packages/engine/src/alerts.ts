@@ -152,7 +152,7 @@ const send = async (deps: AlertingDeps, notice: AlertNotice): Promise<Sent> => {
     // A broken channel must never block the run; the alert stays undelivered and is retried.
     deps.logger.error('alert could not be sent', { alertKey: notice.alertKey, kind: notice.kind, error: failure });
     try {
-      await deps.alertLog.markSendFailed?.(notice.alertKey, deps.clock.now(), failure);
+      await deps.alertLog.markSendFailed(notice.alertKey, deps.clock.now(), failure);
     } catch (e) {
       deps.logger.warn('alert delivery failure not recorded', { alertKey: notice.alertKey, error: errorMessage(e) });
     }
