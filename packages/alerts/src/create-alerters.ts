@@ -1,4 +1,10 @@
-import { AlertsConfig as AlertsConfigCodec, toConfigProblems, type AlertsConfig, type ChannelConfig } from './config-codec.js';
+import {
+  AlertsConfig as AlertsConfigCodec,
+  toConfigProblems,
+  type AlertsConfig,
+  type ChannelConfig,
+  type WebhookChannelConfig,
+} from './config-codec.js';
 import { AlertDeliveryError, AlertsConfigError, formatConfigProblems, type ConfigProblem } from './errors.js';
 import type { Env } from './env-secrets.js';
 import { fanOutAlerter, type FanOutAlerter, type FanOutOptions } from './fan-out-alerter.js';
@@ -69,6 +75,52 @@ const appliesTo = (channel: ChannelConfig, processorName: string | undefined): b
     channel.processors.includes('*') ||
     channel.processors.includes(processorName));
 
+const buildChannel = (channel: WebhookChannelConfig, at: string, env: Env, options: CreateAlertersOptions): NamedAlerter =>
+  buildWebhookAlerter(
+    {
+      name: channel.name ?? channel.type,
+      urlEnv: channel.urlEnv,
+      format: channel.type === 'slack' ? 'slack' : (channel.format ?? 'json'),
+      headers: channel.headers,
+      timeoutMs: channel.timeoutMs,
+      maxRetries: channel.maxRetries,
+      maxRetryAfterMs: channel.maxRetryAfterMs,
+      backoff: channel.backoff,
+      env,
+      fetch: options.fetch,
+      sleep: options.sleep,
+      logger: options.logger,
+    },
+    at,
+  );
+
+/**
+ * The environment variables an `alerts` config names that are unset, one problem
+ * each with its path — also when other channels (or other parts of a larger
+ * config) have mistakes, so every problem can be reported at once. A channel
+ * that is itself malformed is skipped: decoding reports it.
+ */
+export const unsetSecretProblems = (
+  config: unknown,
+  options: { readonly env?: Env | undefined; readonly path?: string | undefined } = {},
+): ConfigProblem[] => {
+  if (!Array.isArray(config)) return [];
+  const root = options.path ?? 'alerts';
+  const env = options.env ?? process.env;
+  return config.flatMap((raw: unknown, i) => {
+    const one = decodeAlertsConfig([raw], root);
+    const channel = one.ok ? one.value[0] : undefined;
+    if (channel === undefined || channel.type === 'log' || channel.enabled === false) return [];
+    try {
+      buildChannel(channel, `${root}[${i}]`, env, {});
+      return [];
+    } catch (e) {
+      if (!(e instanceof AlertsConfigError)) throw e;
+      return e.problems.filter((p) => p.unsetEnv !== undefined);
+    }
+  });
+};
+
 /**
  * Build the alerter a guard uses for one processor: every enabled channel that
  * applies to it, behind a fan-out (so a failing channel never blocks the
@@ -81,9 +133,9 @@ const appliesTo = (channel: ChannelConfig, processorName: string | undefined): b
  */
 export const createAlertersFromConfig = (config: unknown, options: CreateAlertersOptions = {}): FanOutAlerter => {
   const root = options.path ?? 'alerts';
-  const decoded = decodeAlertsConfig(config ?? [], root);
-  if (!decoded.ok) throw new AlertsConfigError(decoded.problems);
   const env = options.env ?? process.env;
+  const decoded = decodeAlertsConfig(config ?? [], root);
+  if (!decoded.ok) throw new AlertsConfigError([...decoded.problems, ...unsetSecretProblems(config, { env, path: root })]);
   const problems: ConfigProblem[] = [];
   const skipped: ConfigProblem[] = [];
   const alerters: NamedAlerter[] = [];
@@ -96,25 +148,7 @@ export const createAlertersFromConfig = (config: unknown, options: CreateAlerter
       return;
     }
     try {
-      alerters.push(
-        buildWebhookAlerter(
-          {
-            name: channel.name ?? channel.type,
-            urlEnv: channel.urlEnv,
-            format: channel.type === 'slack' ? 'slack' : (channel.format ?? 'json'),
-            headers: channel.headers,
-            timeoutMs: channel.timeoutMs,
-            maxRetries: channel.maxRetries,
-            maxRetryAfterMs: channel.maxRetryAfterMs,
-            backoff: channel.backoff,
-            env,
-            fetch: options.fetch,
-            sleep: options.sleep,
-            logger: options.logger,
-          },
-          at,
-        ),
-      );
+      alerters.push(buildChannel(channel, at, env, options));
     } catch (e) {
       if (!(e instanceof AlertsConfigError)) throw e;
       if (options.unsetSecrets === 'skip-channel' && e.problems.every((p) => p.unsetEnv !== undefined)) {

@@ -25,6 +25,6 @@ export {
   type LogChannelConfig,
   type WebhookChannelConfig,
 } from './config-codec.js';
-export { createAlertersFromConfig, decodeAlertsConfig, type CreateAlertersOptions } from './create-alerters.js';
+export { createAlertersFromConfig, decodeAlertsConfig, unsetSecretProblems, type CreateAlertersOptions } from './create-alerters.js';
 export { sampleNotice, sendTestAlert, type SampleNoticeOptions } from './test-alert.js';
 export { AlertsConfigError, AlertDeliveryError, formatConfigProblems, redact, type ConfigProblem } from './errors.js';

@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as t from 'io-ts';
-import { AlertsConfig, AlertsConfigError, createAlertersFromConfig, decodeAlertsConfig, toConfigProblems } from '@smart-backfill/alerts';
+import {
+  AlertsConfig,
+  AlertsConfigError,
+  createAlertersFromConfig,
+  decodeAlertsConfig,
+  toConfigProblems,
+  unsetSecretProblems,
+} from '@smart-backfill/alerts';
 import { memorySink, notice, recordingSleep, startServer, type TestServer } from './helpers.js';
 
 let server: TestServer | undefined;
@@ -81,6 +88,20 @@ describe('AlertsConfig validation', () => {
     expect(() => createAlertersFromConfig([{ type: 'slack', urlEnv: 'SLACK_WEBHOOK_URL' }], { env: {} })).toThrow(
       '[smart-backfill] [alerts] invalid alert config: alerts[0].urlEnv: environment variable SLACK_WEBHOOK_URL is not set',
     );
+  });
+
+  it('reports unset variables together with the mistakes of other channels, not only once those are fixed', () => {
+    const config = [
+      { type: 'slack', urlEnv: 'SLACK_WEBHOOK_URL' },
+      { type: 'webhook', urlenv: 'HOOK' },
+      { type: 'webhook', urlEnv: 'HOOK', headers: { Authorization: { env: 'ALERT_TOKEN' } }, enabled: false },
+    ];
+    expect(problemsOf(config).map((p) => p.path)).toEqual(['alerts[1].urlenv', 'alerts[1].urlEnv', 'alerts[0].urlEnv']);
+    // The same lines for a caller whose own config holds the alerts (the CLI): a disabled channel reads no secret.
+    expect(unsetSecretProblems(config, { env: {} })).toEqual([
+      { path: 'alerts[0].urlEnv', message: 'environment variable SLACK_WEBHOOK_URL is not set', unsetEnv: 'SLACK_WEBHOOK_URL' },
+    ]);
+    expect(unsetSecretProblems('not a list', { env: {} })).toEqual([]);
   });
 
   it('the codec composes inside a bigger io-ts config, and its paths follow', () => {

@@ -45,6 +45,10 @@ const fromRow = (r: Record<string, unknown>): Stamped<AlertRecord> =>
       lastSentAt: readMillisOrNull('last_sent_at', r['last_sent_at']),
       sendCount: readInt('send_count', r['send_count']),
       resolvedAt: readMillisOrNull('resolved_at', r['resolved_at']),
+      // NULL in rows written before these columns existed: nothing failed then.
+      sendFailures: r['send_failures'] == null ? 0 : readInt('send_failures', r['send_failures']),
+      lastSendError: readStringOrNull('last_send_error', r['last_send_error']),
+      lastSendFailedAt: readMillisOrNull('last_send_failed_at', r['last_send_failed_at']),
     },
     r,
   );
@@ -61,6 +65,9 @@ const toRow = (a: AlertRecord, meta: EventMeta): Record<string, unknown> => ({
   last_sent_at: tsOut(a.lastSentAt),
   send_count: a.sendCount,
   resolved_at: tsOut(a.resolvedAt),
+  send_failures: a.sendFailures ?? 0,
+  last_send_error: a.lastSendError ?? null,
+  last_send_failed_at: tsOut(a.lastSendFailedAt ?? null),
   ...metaColumns(meta),
 });
 
@@ -138,6 +145,9 @@ export const bigQueryAlertLog = (
                 lastSentAt: null,
                 sendCount: 0,
                 resolvedAt: null,
+                sendFailures: 0,
+                lastSendError: null,
+                lastSendFailedAt: null,
               };
               return { _tag: 'Write', next: record, event: 'open', at: alert.at, result: (w) => ({ created: true, record: w }) };
             }
@@ -167,8 +177,42 @@ export const bigQueryAlertLog = (
               ? { _tag: 'Done', value: undefined }
               : {
                   _tag: 'Write',
-                  next: { ...cur.state, lastSentAt: at, sendCount: cur.state.sendCount + 1, updatedAt: Math.max(cur.state.updatedAt, at) },
+                  next: {
+                    ...cur.state,
+                    lastSentAt: at,
+                    sendCount: cur.state.sendCount + 1,
+                    sendFailures: 0,
+                    lastSendError: null,
+                    updatedAt: Math.max(cur.state.updatedAt, at),
+                  },
                   event: 'sent',
+                  at,
+                  result: () => undefined,
+                },
+          opts,
+        ),
+      );
+    },
+
+    async markSendFailed(alertKey: string, at: number, error: string): Promise<void> {
+      await lock(alertKey, () =>
+        mutate<AlertRecord, string, void>(
+          c,
+          table,
+          alertKey,
+          (cur) =>
+            cur === undefined
+              ? { _tag: 'Done', value: undefined }
+              : {
+                  _tag: 'Write',
+                  next: {
+                    ...cur.state,
+                    sendFailures: (cur.state.sendFailures ?? 0) + 1,
+                    lastSendError: error,
+                    lastSendFailedAt: at,
+                    updatedAt: Math.max(cur.state.updatedAt, at),
+                  },
+                  event: 'send_failed',
                   at,
                   result: () => undefined,
                 },

@@ -50,6 +50,14 @@ const createTable = (ref: TableRef, t: TableDef, expirationDays: number | undefi
   ].join('\n');
 };
 
+/** `ADD COLUMN IF NOT EXISTS` for the columns a release added: a table created earlier gets them, a new one is left as is. */
+const addColumns = (ref: TableRef, t: TableDef): string[] => {
+  const added = t.columns.filter((col) => t.addedColumns?.includes(col.name) === true);
+  if (added.length === 0) return [];
+  const adds = added.map((col) => `  ADD COLUMN IF NOT EXISTS ${col.name} ${col.mode === 'REPEATED' ? `ARRAY<${col.type}>` : col.type}`);
+  return [`ALTER TABLE ${quoteTable(ref)}\n${adds.join(',\n')}`];
+};
+
 /**
  * Latest row per key. The window also partitions by columns that never change
  * within a key (`game_date`, `processor_name`), so a filter on them outside the
@@ -130,7 +138,9 @@ const monitoringViews = (t: TrackingTables, days: number, successDays: number): 
 /**
  * Every statement, in order: dataset, event tables, latest-state views, monitoring
  * views. Idempotent: `IF NOT EXISTS` for the dataset and tables, `CREATE OR REPLACE`
- * for views, so running it again is safe (it never alters an existing table).
+ * for views, so running it again is safe. It alters an existing table only to add
+ * the nullable columns a later release added (`ADD COLUMN IF NOT EXISTS`); it never
+ * drops or changes one.
  */
 export const ddlStatements = (options: RenderDdlOptions): string[] => {
   const projectId = validateProject('projectId', options.projectId);
@@ -148,6 +158,7 @@ export const ddlStatements = (options: RenderDdlOptions): string[] => {
     createTable(t.runs, RUNS, expiration),
     createTable(t.heldRunEvents, HELD_RUN_EVENTS, expiration),
     createTable(t.alertEvents, ALERT_EVENTS, expiration),
+    ...addColumns(t.alertEvents, ALERT_EVENTS),
     latestView(t.requests, t.requestEvents, 'game_date, processor_name, request_id', ', event_time AS updated_at', 'superseded_by IS NULL'),
     latestView(t.heldRuns, t.heldRunEvents, 'processor_name, game_date'),
     latestView(t.alerts, t.alertEvents, 'alert_key'),

@@ -21,6 +21,11 @@ export interface TableDef {
   readonly requirePartitionFilter: boolean;
   /** Columns naming one entity; the latest-state view keeps one row per key. */
   readonly key: readonly string[];
+  /**
+   * Columns added after the table's first release (NULLABLE, at the end): the DDL
+   * adds them to a table that already exists, so an upgrade needs only `init --bigquery` again.
+   */
+  readonly addedColumns?: readonly string[] | undefined;
 }
 
 const c = (name: string, type: ColumnDef['type'], mode: ColumnDef['mode'], description: string): ColumnDef => ({
@@ -37,7 +42,7 @@ const EVENT_COLUMNS: readonly ColumnDef[] = [
     'event',
     'STRING',
     'REQUIRED',
-    'What produced this row (Create, Claim, Heartbeat, Complete, Fail, Retry, LeaseExpired, MarkPublished / hold, claim, resume, cancel / open, update, sent, resolve)',
+    'What produced this row (Create, Claim, Heartbeat, Complete, Fail, Retry, LeaseExpired, MarkPublished / hold, claim, resume, cancel / open, update, sent, send_failed, resolve)',
   ),
   c('event_time', 'TIMESTAMP', 'REQUIRED', 'When the transition happened (the caller clock)'),
   c('event_id', 'STRING', 'REQUIRED', 'The insertId the row was streamed with: deterministic per transition, so retries dedupe'),
@@ -160,11 +165,16 @@ export const ALERT_EVENTS: TableDef = {
     c('send_count', 'INT64', 'REQUIRED', 'Delivered notices'),
     c('resolved_at', 'TIMESTAMP', 'NULLABLE', 'Closed'),
     ...EVENT_COLUMNS,
+    // Added after the first release, so NULLABLE (BigQuery adds only those to a table that exists); NULL reads as 0.
+    c('send_failures', 'INT64', 'NULLABLE', 'Failed deliveries since the last one that got through'),
+    c('last_send_error', 'STRING', 'NULLABLE', 'Why the last failed delivery failed (cleared by a delivery)'),
+    c('last_send_failed_at', 'TIMESTAMP', 'NULLABLE', 'Last failed delivery'),
   ],
   partitionBy: 'DATE(opened_at)',
   clusterBy: ['processor_name', 'alert_key'],
   requirePartitionFilter: false,
   key: ['alert_key'],
+  addedColumns: ['send_failures', 'last_send_error', 'last_send_failed_at'],
 };
 
 export const TABLE_DEFS = [REQUEST_EVENTS, RUNS, HELD_RUN_EVENTS, ALERT_EVENTS] as const;

@@ -487,7 +487,7 @@ describe('DDL', () => {
     const client = fake.client();
     const mark = fake.requests.length;
     const ran = await applyDdl({ client, location: 'US', tracking: { dataset: 'smart_backfill' } });
-    expect(ran).toHaveLength(11);
+    expect(ran).toHaveLength(12);
     const sent = queriesSince(mark).map((r) => String((r.body as { query: string }).query));
     expect(sent).toEqual(ran.map((s) => `-- smart-backfill:ddl\n${s}`));
     expect(renderDdl({ projectId: 'test-project', location: 'US', tracking: { dataset: 'smart_backfill' } })).toBe(

@@ -84,7 +84,8 @@ beforeAll(async () => {
     req.on('end', () => {
       if (mode === 'hang') return;
       bodies.push(JSON.parse(text) as { kind: string; alert_key: string });
-      res.writeHead(200).end('ok');
+      // No keep-alive: the fetch pool is shared by every in-process run, and closeAllConnections() below would break a reused socket.
+      res.writeHead(200, { connection: 'close' }).end('ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -133,18 +134,21 @@ describe('alert delivery: exit 4 means a person was told', () => {
     expect(again.stdout).toMatch(/alert already open \(orders_daily:2025-11-10\); not sent again/);
   });
 
-  it('a webhook that never answers: the run stops waiting at the deadline and records the delivery as failed', async () => {
+  it('a webhook that never answers: the run stops waiting at the deadline (alertDeadlineMs) and records the delivery as failed', async () => {
     const s = shop('HOOK_URL');
+    const cfgPath = join(s.dir, 'smart-backfill.config.json');
+    const Fs = await import('node:fs');
+    Fs.writeFileSync(cfgPath, JSON.stringify({ ...(JSON.parse(Fs.readFileSync(cfgPath, 'utf8')) as object), alertDeadlineMs: 300 }));
     mode = 'hang';
     try {
       const r = await cli(RUN, { cwd: s.dir, env: { HOOK_URL: url } });
       expect(r.code).toBe(5);
-      expect(r.stderr).toMatch(/no channel confirmed delivery within 5000 ms; stopped waiting/);
+      expect(r.stderr).toMatch(/no channel confirmed delivery within 300 ms; stopped waiting/);
     } finally {
       mode = 'ok';
       server.closeAllConnections();
     }
-    expect(s.alerts()).toMatchObject([{ send_count: 0, send_failures: 1, last_send_error: expect.stringMatching(/within 5000 ms/) }]);
+    expect(s.alerts()).toMatchObject([{ send_count: 0, send_failures: 1, last_send_error: expect.stringMatching(/within 300 ms/) }]);
   });
 
   it('an unset secret: the run goes on (exit 4 through the log channel), and stderr, the run record and status name it', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '@smart-backfill/cli';
@@ -44,7 +44,7 @@ describe('config', () => {
         '  processors[1].schedule.table: expected a table name (letters, digits, "_", optionally qualified with "."), got "x; DROP TABLE y"',
         '  worker.concurrency: expected a whole number >= 1 and <= 64, got 0',
         expect.stringMatching(/^ {2}alerts\[0\]\.type: /),
-        '  extra: unknown field (known: store, processors, queue, worker, alerts)',
+        '  extra: unknown field (known: store, processors, queue, worker, alerts, alertDeadlineMs)',
       ]),
     );
     expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
@@ -219,14 +219,68 @@ export default {
     track(fx.cleanup);
     const status = await cli(['status', '--today', '2025-11-16'], { cwd: fx.dir, env: {} });
     expect(status.code).toBe(0);
+    // An unset secret alone does not stop a run (a broken channel never blocks one): it is a warning.
     const run = await cli(['run', 'player_game_summary', '--date', '2025-11-16'], { cwd: fx.dir, env: {} });
-    expect(run.code).toBe(2);
-    expect(run.errors).toEqual([expect.stringMatching(/^error: alerts\[0\]\.urlEnv: .*SB_TEST_SLACK_URL/)]);
+    expect(run.code).not.toBe(2);
+    expect(run.errors).toContainEqual(
+      expect.stringMatching(/^warning: alert channel cannot deliver: alerts\[0\]\.urlEnv: .*SB_TEST_SLACK_URL/),
+    );
     const typo = nbaFixture({ configExtra: { alerts: [{ type: 'log', strem: 'stdout' }] } });
     track(typo.cleanup);
     const bad = await cli(['status'], { cwd: typo.dir });
     expect(bad.code).toBe(2);
     expect(bad.errors.some((l) => /^ {2}alerts\[0\]\.strem: /.test(l))).toBe(true);
+  });
+
+  it('every problem at once: a processor mistake, an alert-channel mistake and an unset secret in one error (exit 2)', async () => {
+    const fx = nbaFixture({
+      configExtra: {
+        alerts: [
+          { type: 'log' },
+          { type: 'slack', urlEnv: 'SB_TEST_SLACK_URL' },
+          { type: 'webhook', name: 'oncall', urlenv: 'SB_TEST_ONCALL_URL' },
+          { type: 'webhook', name: 'pager', urlEnv: 'SB_TEST_PAGER_URL', headers: { Authorization: { env: 'SB_TEST_PAGER_TOKEN' } } },
+        ],
+        alertDeadlineMs: 0,
+      },
+    });
+    track(fx.cleanup);
+    const file = join(fx.dir, 'smart-backfill.config.json');
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { processors: { policy?: unknown }[] };
+    raw.processors[0]!.policy = { lookbackDays: '30' };
+    writeFileSync(file, JSON.stringify(raw));
+    for (const command of [
+      ['check', 'player_game_summary', '--date', '2025-11-16'],
+      ['run', 'player_game_summary', '--date', '2025-11-16'],
+      ['worker', '--once'],
+    ]) {
+      const r = await cli(command, { cwd: fx.dir, env: { SB_TEST_PAGER_URL: 'http://127.0.0.1:9/hook' } });
+      expect(r.code).toBe(2);
+      expect(r.errors).toEqual([
+        expect.stringMatching(/^error: .*smart-backfill\.config\.json: 6 problems$/),
+        '  processors[0].policy.lookbackDays: expected a whole number >= 1, got "30"',
+        expect.stringMatching(/^ {2}alerts\[2\]\.urlenv: unknown field/),
+        expect.stringMatching(/^ {2}alerts\[2\]\.urlEnv: /),
+        '  alertDeadlineMs: expected a whole number >= 100 and <= 600000, got 0',
+        '  alerts[1].urlEnv: environment variable SB_TEST_SLACK_URL is not set',
+        '  alerts[3].headers.Authorization.env: environment variable SB_TEST_PAGER_TOKEN is not set',
+      ]);
+    }
+  });
+
+  it('alertDeadlineMs: the longest a run waits for a notice, passed to the guard; a bad value names the field', async () => {
+    const fx = nbaFixture({ configExtra: { alertDeadlineMs: 'soon' } });
+    track(fx.cleanup);
+    const bad = await cli(['status'], { cwd: fx.dir });
+    expect(bad.code).toBe(2);
+    expect(bad.errors).toEqual([
+      expect.stringMatching(/smart-backfill\.config\.json: 1 problem$/),
+      '  alertDeadlineMs: expected a whole number >= 100 and <= 600000, got "soon"',
+    ]);
+    expect(
+      resolveConfig({ store: { type: 'sqlite', path: 'a.db' }, processors: [processor], alertDeadlineMs: 750 }, { baseDir: '/srv' })
+        .alertDeadlineMs,
+    ).toBe(750);
   });
 
   it('store.type bigquery needs a pubsub queue, and says so (exit 2)', async () => {

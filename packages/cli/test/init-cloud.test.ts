@@ -126,9 +126,9 @@ describe('init --bigquery --apply', () => {
     });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(queries).toHaveLength(11);
+    expect(queries).toHaveLength(12);
     expect(queries[0]).toContain('CREATE SCHEMA IF NOT EXISTS `my-project.nba_processing`');
-    expect(r.stdout).toMatch(/^-- applied 11 statements to my-project\.nba_processing \(US\)$/m);
+    expect(r.stdout).toMatch(/^-- applied 12 statements to my-project\.nba_processing \(US\)$/m);
     for (const q of queries) expect(r.stdout).toContain(q.replace(/^-- smart-backfill:ddl\n/, ''));
     expect(netTrap().length).toBe(trapped);
   });
@@ -141,7 +141,7 @@ describe('init --bigquery --apply', () => {
     expect(queries).toHaveLength(1);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(
-      /^error: init --bigquery --apply: creating the tracking tables in my-project\.smart_backfill failed: applying DDL statement 1 of 11 \(CREATE SCHEMA IF NOT EXISTS `my-project\.smart_backfill`\) failed: .*\[accessDenied\]/,
+      /^error: init --bigquery --apply: creating the tracking tables in my-project\.smart_backfill failed: applying DDL statement 1 of 12 \(CREATE SCHEMA IF NOT EXISTS `my-project\.smart_backfill`\) failed: .*\[accessDenied\]/,
     );
     expect(r.stdout).toBe('');
   });

@@ -109,11 +109,17 @@ export const DEFAULT_ALERT_DEADLINE_MS = 5_000;
  */
 export const deliveryRetryDelayMs = (failures: number): number => Math.min(1_800_000, 60_000 * 2 ** Math.max(0, failures - 1));
 
-/** An alert whose last notice reached nobody: still open and never delivered, or healed but its `healed` notice failed. */
-export const undeliveredNotice = (a: AlertRecord): 'escalated' | 'healed' | undefined => {
-  if (a.resolvedAt === null) return a.lastSentAt === null ? 'escalated' : undefined;
+/**
+ * The notice an alert still owes a person, if its last one reached nobody: an
+ * open alert never delivered (`escalated`), an open alert whose last delivery
+ * failed after an earlier one got through (`reminder`), or a resolved alert
+ * whose `healed` notice failed. The one rule for every notice the worker retries.
+ */
+export const undeliveredNotice = (a: AlertRecord): AlertNotice['kind'] | undefined => {
   const failedAt = a.lastSendFailedAt ?? null;
-  return failedAt !== null && failedAt >= a.resolvedAt && failedAt > (a.lastSentAt ?? -Infinity) ? 'healed' : undefined;
+  const lastFailed = failedAt !== null && failedAt > (a.lastSentAt ?? -Infinity);
+  if (a.resolvedAt === null) return a.lastSentAt === null ? 'escalated' : lastFailed ? 'reminder' : undefined;
+  return lastFailed && failedAt >= a.resolvedAt ? 'healed' : undefined;
 };
 
 /** Whether an undelivered notice is due for another try at `now`. */
@@ -152,7 +158,7 @@ const send = async (deps: AlertingDeps, notice: AlertNotice): Promise<Sent> => {
     // A broken channel must never block the run; the alert stays undelivered and is retried.
     deps.logger.error('alert could not be sent', { alertKey: notice.alertKey, kind: notice.kind, error: failure });
     try {
-      await deps.alertLog.markSendFailed?.(notice.alertKey, deps.clock.now(), failure);
+      await deps.alertLog.markSendFailed(notice.alertKey, deps.clock.now(), failure);
     } catch (e) {
       deps.logger.warn('alert delivery failure not recorded', { alertKey: notice.alertKey, error: errorMessage(e) });
     }
@@ -252,7 +258,11 @@ const healedNotice = (deps: AlertingDeps, a: AlertRecord, at: number, runDate: I
 export interface AlertUpkeep {
   /** Resolve open alerts whose every date now has its data (reading their dates), and send `healed`. Returns the keys healed. */
   healOpen(): Promise<readonly string[]>;
-  /** Send again, when due, every notice of this processor that reached nobody. */
+  /**
+   * Send again, when due, every notice of this processor that reached nobody
+   * (`undeliveredNotice`: escalated, reminder or healed). One pass at a time per
+   * guard: a call while a pass is sending returns at once, empty.
+   */
   retryDeliveries(): Promise<{ readonly delivered: readonly string[]; readonly failed: readonly string[] }>;
 }
 
@@ -263,17 +273,15 @@ export interface AlertUpkeep {
 export const alertUpkeep = (
   deps: AlertingDeps,
   readMissing: (start: IsoDate, end: IsoDate) => Promise<ReadonlySet<IsoDate>>,
-): AlertUpkeep => ({
-  async healOpen() {
-    const open = await deps.alertLog.list({ processorName: deps.processorName, openOnly: true });
-    const dates = open.flatMap((a) => a.missingDates).sort();
-    const start = dates[0];
-    const end = dates[dates.length - 1];
-    if (start === undefined || end === undefined) return [];
-    const missing = await readMissing(start, end);
-    return healWhere(deps, open, { known: (d) => d >= start && d <= end, stillMissing: (d) => missing.has(d) });
-  },
-  async retryDeliveries() {
+): AlertUpkeep => {
+  /**
+   * The retry pass in flight, if any. Every worker slot of a process calls
+   * `retryDeliveries` on the same guard; without this, two slots could read the
+   * same due alert before either recorded its send, and deliver it twice at once.
+   * Across processes only the per-alert backoff spaces the tries (see docs/alerts.md).
+   */
+  let retrying = false;
+  const retryPass = async (): Promise<{ readonly delivered: readonly string[]; readonly failed: readonly string[] }> => {
     const delivered: string[] = [];
     const failed: string[] = [];
     if (deps.alerter === undefined) return { delivered, failed };
@@ -303,8 +311,29 @@ export const alertUpkeep = (
       (r.ok ? delivered : failed).push(a.alertKey);
     }
     return { delivered, failed };
-  },
-});
+  };
+  return {
+    async healOpen() {
+      const open = await deps.alertLog.list({ processorName: deps.processorName, openOnly: true });
+      const dates = open.flatMap((a) => a.missingDates).sort();
+      const start = dates[0];
+      const end = dates[dates.length - 1];
+      if (start === undefined || end === undefined) return [];
+      const missing = await readMissing(start, end);
+      return healWhere(deps, open, { known: (d) => d >= start && d <= end, stillMissing: (d) => missing.has(d) });
+    },
+    async retryDeliveries() {
+      // A pass is already sending: it reports what it delivers; this caller has nothing to add.
+      if (retrying) return { delivered: [], failed: [] };
+      retrying = true;
+      try {
+        return await retryPass();
+      } finally {
+        retrying = false;
+      }
+    },
+  };
+};
 
 /**
  * Record the escalation and tell a person once per open alert: on opening,

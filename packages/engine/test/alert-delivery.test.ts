@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { dateRange, type IsoDate } from '@smart-backfill/core';
-import { createWorker, processorRegistry, queueMessageForRequest, withSmartBackfill } from '@smart-backfill/engine';
+import { dateRange, type Alerter, type IsoDate } from '@smart-backfill/core';
+import { createWorker, processorRegistry, queueMessageForRequest, undeliveredNotice, withSmartBackfill } from '@smart-backfill/engine';
 import { D, DAY, P, world } from './support/world.js';
-import { advance } from './support/time.js';
+import { advance, settle } from './support/time.js';
 
 const GAP = dateRange(D('2025-11-08'), D('2025-11-12'));
 const MINUTE = 60_000;
@@ -77,5 +77,69 @@ describe('alert delivery and manual heals, between runs', () => {
     expect(store.alerter.notices[1]).toMatchObject({ alertKey: `${P}:2025-11-08`, timeToRecoveryMs: expect.any(Number) as number });
     await worker.runOnce();
     expect(store.alerter.notices).toHaveLength(2);
+  });
+  it('a reminder that reached nobody is retried by the worker, with the same backoff as the other notices', async () => {
+    const { clock, store, filler } = world({ today: D('2025-11-16'), missing: GAP });
+    const guarded = withSmartBackfill(filler, { ...store, alerter: store.alerter, alertLog: store.alertLog, reminderIntervalMs: DAY });
+    expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({ _tag: 'Escalated', alerted: true });
+    await advance(clock, DAY);
+    store.alerter.failWhen(true);
+    // A person was told before: the failed reminder does not undo that, but it is recorded.
+    expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({
+      alerted: false,
+      told: true,
+      deliveryError: expect.stringMatching(/told to fail/),
+    });
+    expect(await store.alertLog.list({ openOnly: true })).toMatchObject([{ sendCount: 1, sendFailures: 1 }]);
+    expect(undeliveredNotice((await store.alertLog.list({}))[0]!)).toBe('reminder');
+
+    const worker = createWorker({ ...store, registry: processorRegistry([guarded]), alertRetrySweepMs: MINUTE });
+    store.alerter.failWhen(false);
+    await worker.runOnce(); // not due: a minute after the failure
+    expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated']);
+    await advance(clock, MINUTE);
+    await worker.runOnce();
+    expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated', 'reminder']);
+    expect(await store.alertLog.list({ openOnly: true })).toMatchObject([{ sendCount: 2, sendFailures: 0, lastSendError: null }]);
+    // Delivered: nothing owed any more, so no further retry.
+    await advance(clock, 10 * MINUTE);
+    await worker.runOnce();
+    expect(store.alerter.notices).toHaveLength(2);
+  });
+
+  it('two worker slots of one process never deliver the same due notice twice at once', async () => {
+    const { clock, store, filler } = world({ today: D('2025-11-16'), missing: GAP });
+    // The first delivery fails; the retries are held open until released, as a slow channel would.
+    let calls = 0;
+    const gates: (() => void)[] = [];
+    const delivered: string[] = [];
+    const slow: Alerter = {
+      send: async (n) => {
+        calls++;
+        if (calls === 1) throw new Error('down');
+        await new Promise<void>((resolve) => gates.push(resolve));
+        delivered.push(n.kind);
+      },
+    };
+    const guarded = withSmartBackfill(filler, { ...store, alerter: slow, alertLog: store.alertLog });
+    expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({ told: false });
+    await advance(clock, MINUTE);
+    // Two slots (as `worker --concurrency 2` builds them), one guard per processor shared between them.
+    const registry = processorRegistry([guarded]);
+    const slots = [0, 1].map(() => createWorker({ ...store, registry, alertRetrySweepMs: MINUTE, resume: false }));
+    const first = slots[0]!.runOnce();
+    await settle();
+    expect(calls).toBe(2); // the first slot's pass is sending
+    const second = slots[1]!.runOnce();
+    await settle();
+    expect(calls).toBe(2); // the second slot did not start a send of its own
+    for (const open of gates.splice(0)) open();
+    await Promise.all([first, second]);
+    expect(delivered).toEqual(['escalated']);
+    expect(await store.alertLog.list({})).toMatchObject([{ sendCount: 1, sendFailures: 0 }]);
+    // Once the pass is over, the next one runs again (nothing due now: delivered).
+    await advance(clock, MINUTE);
+    await Promise.all(slots.map((w) => w.runOnce()));
+    expect(calls).toBe(2);
   });
 });

@@ -28,7 +28,7 @@ const anyFlag = (opts: Record<string, unknown>, flags: Record<string, string>): 
 /** The config when there is one (`--config`, or a file in the working folder); these modes work without. */
 const optionalConfig = async (out: Output, opts: Record<string, unknown>): Promise<ResolvedConfig | undefined> => {
   const explicit = typeof opts['config'] === 'string' ? opts['config'] : undefined;
-  return findConfigFile(out.io.cwd, explicit) === undefined ? undefined : loadConfig(out.io.cwd, explicit);
+  return findConfigFile(out.io.cwd, explicit) === undefined ? undefined : loadConfig(out.io.cwd, explicit, out.io.env);
 };
 
 /** An adapter's message on one line (client errors list their details on later lines), without its `[smart-backfill] [pkg]` prefix. */

@@ -7,7 +7,7 @@ import { cliLogger } from '../runtime/cli-logger.js';
 
 /** Load the config named by `--config` (or found in the working folder). */
 export const configFrom = (out: Output, opts: Record<string, unknown>): Promise<ResolvedConfig> =>
-  loadConfig(out.io.cwd, typeof opts['config'] === 'string' ? opts['config'] : undefined);
+  loadConfig(out.io.cwd, typeof opts['config'] === 'string' ? opts['config'] : undefined, out.io.env);
 
 /** Open the store and processors for a command, run `body`, always close. */
 export const withRuntime = async <T>(

@@ -97,7 +97,7 @@ const objectOrFalse = <A>(codec: t.Type<A, A, unknown>, what: string): t.Type<A 
  * Shapes only: names and ranges are the Pub/Sub adapter's rules, checked with its own
  * messages (`validatePubSubOptions`) when a config with this queue is loaded.
  */
-const queueCodec = tagged<QueueConfig>('type', {
+export const queueCodec = tagged<QueueConfig>('type', {
   store: struct('StoreQueue', { type: literal(['store']) }, {}),
   pubsub: struct(
     'PubSubQueue',
@@ -208,6 +208,7 @@ interface DecodedConfig {
   readonly processors: readonly ResolvedProcessor[];
   readonly worker?: WorkerConfig;
   readonly alerts?: readonly ChannelConfig[];
+  readonly alertDeadlineMs?: number;
 }
 
 /** The whole config. Processors are resolved (policy filled in); names must be unique. */
@@ -215,7 +216,8 @@ export const configCodec: t.Type<DecodedConfig, DecodedConfig, unknown> = refine
   struct(
     'SmartBackfillConfig',
     { store: storeCodec, processors: array(processorCodec as t.Decoder<unknown, unknown>, { minLength: 1 }) },
-    { queue: queueCodec, worker: workerCodec, alerts: alertsCodec },
+    // A deadline below 100 ms would fail every delivery; above 10 minutes it would hold a run as a hung webhook did.
+    { queue: queueCodec, worker: workerCodec, alerts: alertsCodec, alertDeadlineMs: wholeNumber(100, 600_000) },
   ) as unknown as t.Type<DecodedConfig, DecodedConfig, unknown>,
   (cfg, c) => {
     const seen = new Map<string, number>();

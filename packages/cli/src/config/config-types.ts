@@ -140,6 +140,11 @@ export interface SmartBackfillConfig {
   readonly processors: readonly ProcessorConfig[];
   readonly worker?: WorkerConfig;
   readonly alerts?: readonly AlertConfig[];
+  /**
+   * The longest a run waits for an alert notice to be delivered (ms, default 5000):
+   * past it the run goes on, the notice counts as undelivered and the worker retries it.
+   */
+  readonly alertDeadlineMs?: number;
 }
 
 /** Identity, for type-checked `smart-backfill.config.ts` files. */

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { badInput, messageOf } from '../cli-error.js';
-import { configCodec } from './config-codec.js';
+import { formatConfigProblems, unsetSecretProblems, type Env } from '@smart-backfill/alerts';
+import { configCodec, queueCodec } from './config-codec.js';
 import type { ResolvedConfig, SmartBackfillConfig, StoreConfig } from './config-types.js';
 import { decodeWith } from './decoders.js';
 import { pubSubOptionsOf, pubSubProblems } from './pubsub-queue.js';
@@ -94,16 +95,16 @@ const absolutize = (store: StoreConfig, baseDir: string): StoreConfig => {
     : store;
 };
 
+const problemsError = (label: string, problems: readonly string[]) =>
+  badInput([`${label}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...problems.map((p) => `  ${p}`)]);
+
 /**
  * Validate a config value (from a file or built in code). Every problem becomes
  * one line naming its path; any problem is a `CliError` with exit code 2.
  */
 export const resolveConfig = (raw: unknown, where: { file?: string | undefined; baseDir: string }): ResolvedConfig => {
   const r = decodeWith(configCodec, raw);
-  if (!r.ok) {
-    const label = where.file ?? 'config';
-    throw badInput([`${label}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`, ...r.problems.map((p) => `  ${p}`)]);
-  }
+  if (!r.ok) throw problemsError(where.file ?? 'config', r.problems);
   const c = r.value;
   return {
     ...c,
@@ -117,22 +118,34 @@ export const resolveConfig = (raw: unknown, where: { file?: string | undefined; 
   };
 };
 
-/** Find, read and validate the config. */
-export const loadConfig = async (cwd: string, explicit?: string): Promise<ResolvedConfig> => {
+/**
+ * Find, read and validate the config. Every problem is reported at once, in one
+ * error: the shapes, the Pub/Sub adapter's rules and — when there is any other
+ * problem — the alert channels' unset environment variables (alone, an unset
+ * secret does not stop a run: `run` and `worker` warn and go on).
+ */
+export const loadConfig = async (cwd: string, explicit?: string, env: Env = process.env): Promise<ResolvedConfig> => {
   const file = findConfigFile(cwd, explicit);
   if (file === undefined) {
     throw badInput(
       `no config found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')}); run "smart-backfill init" or pass --config FILE`,
     );
   }
-  const config = resolveConfig(await readRaw(file), { file, baseDir: dirname(file) });
-  if (config.queue.type === 'pubsub') {
+  const raw = await readRaw(file);
+  const r = decodeWith(configCodec, raw);
+  const problems = r.ok ? [] : [...r.problems];
+  const fields = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  // When another part is wrong, the queue is decoded alone, so its adapter's rules are still checked now.
+  const alone = r.ok || fields['queue'] === undefined ? undefined : decodeWith(queueCodec, fields['queue']);
+  const queue = r.ok ? r.value.queue : alone?.ok === true ? alone.value : undefined;
+  if (queue?.type === 'pubsub')
     // Names and ranges are the adapter's rules: checked (with its messages) only when the queue is Pub/Sub.
-    const problems = await pubSubProblems(pubSubOptionsOf(config.queue), (field) => `queue.${field}`);
-    if (problems.length > 0)
-      throw badInput([`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...problems.map((p) => `  ${p}`)]);
+    problems.push(...(await pubSubProblems(pubSubOptionsOf(queue), (field) => `queue.${field}`)));
+  if (problems.length > 0) {
+    problems.push(...unsetSecretProblems(fields['alerts'], { env }).map((p) => formatConfigProblems([p])));
+    throw problemsError(file, problems);
   }
-  return config;
+  return resolveConfig(raw, { file, baseDir: dirname(file) });
 };
 
 export type { SmartBackfillConfig };

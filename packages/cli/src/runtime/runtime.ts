@@ -100,6 +100,7 @@ export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions =
       clock,
       policy: p.policy,
       alerter: opts.alerterFor?.(p.name),
+      alertDeadlineMs: config.alertDeadlineMs,
       logger: opts.logger,
       ids: opts.ids,
     });

@@ -62,7 +62,8 @@ export interface AlertRecord {
    * Deliveries that failed since the last one that got through (0 once one
    * does). With `lastSendError` and `lastSendFailedAt`, what the worker needs
    * to retry an undelivered notice with backoff and what `status` shows.
-   * Optional: an alert log without `markSendFailed` leaves them out.
+   * Every alert log fills them; optional so a record built by hand (a report's
+   * test data, say) may leave them out, read as 0 / `null`.
    */
   readonly sendFailures?: number | undefined;
   readonly lastSendError?: string | null | undefined;
@@ -92,9 +93,10 @@ export interface AlertLog {
    * Record a notice that reached nobody (bumps `sendFailures`, sets
    * `lastSendError` and `lastSendFailedAt`). Like `markSent`, it marks the open
    * alert for the key, else the latest one (a `healed` notice fails after `resolve`).
-   * Optional: without it a failed delivery is only logged, and retried at a fixed pace.
+   * A resolved alert keeps this history; `markSent` clears the count and error
+   * (`lastSendFailedAt` stays, so one can tell a late success from a late failure).
    */
-  markSendFailed?(alertKey: string, at: number, error: string): Promise<void>;
+  markSendFailed(alertKey: string, at: number, error: string): Promise<void>;
   /** Close an open alert; returns it, or `undefined` if it was not open (so only one caller sends `healed`). */
   resolve(alertKey: string, at: number): Promise<AlertRecord | undefined>;
   /** Newest first. */

@@ -24,7 +24,9 @@ const anAlert = (
 
 /**
  * The `AlertLog` contract: exactly one caller opens an alert (so a gap reaches
- * a person once), updates keep `openedAt`, `markSent` counts deliveries,
+ * a person once), updates keep `openedAt`, `markSent` counts deliveries and
+ * clears the failures `markSendFailed` counts (kept after `resolve`, so a failed
+ * `healed` notice is retried),
  * exactly one caller resolves it (so `healed` is sent once), list newest first.
  */
 export const testAlertLog = (opts: ContractOptions<AlertLogSubject>): void => {
@@ -79,6 +81,56 @@ export const testAlertLog = (opts: ContractOptions<AlertLogSubject>): void => {
         await s.alertLog.markSent('k1', t + 9);
         const [a] = await s.alertLog.list({});
         expect([a?.sendCount, a?.lastSentAt]).toEqual([2, t + 9]);
+      });
+    });
+
+    it('records failed deliveries until one gets through, and lists them', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        const opened = await s.alertLog.upsertOpen(anAlert('k1', P, t, ['2025-03-01']));
+        expect(opened.record).toMatchObject({ sendFailures: 0, lastSendError: null, lastSendFailedAt: null });
+        await s.alertLog.markSendFailed('k1', t + 5, 'channel "oncall": connection refused');
+        await s.alertLog.markSendFailed('k1', t + 9, 'channel "oncall": HTTP 503');
+        const [failing] = await s.alertLog.list({ openOnly: true });
+        expect(failing).toMatchObject({
+          alertKey: 'k1',
+          sendFailures: 2,
+          lastSendError: 'channel "oncall": HTTP 503',
+          lastSendFailedAt: t + 9,
+          sendCount: 0,
+          lastSentAt: null,
+        });
+        // An update by a later run keeps the delivery state: the notice is still undelivered.
+        await s.alertLog.upsertOpen({ ...anAlert('k1', P, t + 12, ['2025-03-01', '2025-03-02']), lastError: 'x' });
+        expect((await s.alertLog.list({}))[0]).toMatchObject({ sendFailures: 2, lastSendError: 'channel "oncall": HTTP 503' });
+        await s.alertLog.markSent('k1', t + 20);
+        const [sent] = await s.alertLog.list({ processorName: P });
+        expect(sent).toMatchObject({ sendFailures: 0, lastSendError: null, lastSentAt: t + 20, sendCount: 1 });
+        // markSendFailed of an unknown key is a no-op, not an error.
+        await s.alertLog.markSendFailed('never-opened', t + 21, 'x');
+        expect((await s.alertLog.list({})).map((a) => a.alertKey)).toEqual(['k1']);
+      });
+    });
+
+    it('keeps the delivery history of a resolved alert (a failed healed notice)', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.alertLog.upsertOpen(anAlert('k1', P, t, ['2025-03-01']));
+        await s.alertLog.markSent('k1', t + 5);
+        expect(await s.alertLog.resolve('k1', t + 50)).toBeDefined();
+        await s.alertLog.markSendFailed('k1', t + 51, 'deadline passed');
+        const [a] = await s.alertLog.list({});
+        expect(a).toMatchObject({
+          resolvedAt: t + 50,
+          sendCount: 1,
+          lastSentAt: t + 5,
+          sendFailures: 1,
+          lastSendError: 'deadline passed',
+          lastSendFailedAt: t + 51,
+        });
+        expect(await s.alertLog.list({ openOnly: true })).toEqual([]);
+        await s.alertLog.markSent('k1', t + 60);
+        expect((await s.alertLog.list({}))[0]).toMatchObject({ resolvedAt: t + 50, sendCount: 2, sendFailures: 0, lastSendError: null });
       });
     });
 
