@@ -281,7 +281,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           try {
             ({ alertKey, alerted } = await escalate(alerting, openAlerts, analysis, decision, failing ?? null));
           } catch (e) {
+            // An escalation nobody recorded or sent must not read as "a person was told" (exit 4, an empty alert key).
             log.error('could not record the escalation', { processor: name, date, error: errorMessage(e) });
+            throw new Error(`could not record the escalation of ${decision.dates.join(', ')}: ${errorMessage(e)}`, { cause: e });
           }
         } else {
           log.error('gap needs a person (no alerter configured)', {

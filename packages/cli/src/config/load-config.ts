@@ -5,6 +5,7 @@ import { badInput, messageOf } from '../cli-error.js';
 import { configCodec } from './config-codec.js';
 import type { ResolvedConfig, SmartBackfillConfig, StoreConfig } from './config-types.js';
 import { decodeWith } from './decoders.js';
+import { storeRuleProblems } from './store-rules.js';
 import { pubSubOptionsOf, pubSubProblems } from './pubsub-queue.js';
 
 /** Looked for in the working folder, in this order, when `--config` is not given. */
@@ -87,8 +88,14 @@ const readRaw = async (file: string): Promise<unknown> => {
 };
 
 const absolutize = (store: StoreConfig, baseDir: string): StoreConfig => {
-  if (store.type === 'sqlite')
-    return store.path !== ':memory:' && !isAbsolute(store.path) ? { ...store, path: resolve(baseDir, store.path) } : store;
+  if (store.type === 'sqlite') {
+    const abs = (p: string): string => (p !== ':memory:' && !isAbsolute(p) ? resolve(baseDir, p) : p);
+    return {
+      ...store,
+      path: abs(store.path),
+      ...(store.warehouse !== undefined ? { warehouse: { path: abs(store.warehouse.path) } } : {}),
+    };
+  }
   return store.keyFilename !== undefined && !isAbsolute(store.keyFilename)
     ? { ...store, keyFilename: resolve(baseDir, store.keyFilename) }
     : store;
@@ -98,11 +105,17 @@ const absolutize = (store: StoreConfig, baseDir: string): StoreConfig => {
  * Validate a config value (from a file or built in code). Every problem becomes
  * one line naming its path; any problem is a `CliError` with exit code 2.
  */
-export const resolveConfig = (raw: unknown, where: { file?: string | undefined; baseDir: string }): ResolvedConfig => {
+export const resolveConfig = (
+  raw: unknown,
+  where: { file?: string | undefined; baseDir: string; requireRunnable?: boolean | undefined },
+): ResolvedConfig => {
   const r = decodeWith(configCodec, raw);
-  if (!r.ok) {
+  // Cross-field rules read the raw value, so they are reported together with the shape problems.
+  const problems = [...(r.ok ? [] : r.problems), ...storeRuleProblems(raw, { requireRunnable: where.requireRunnable === true })];
+  if (!r.ok || problems.length > 0) {
     const label = where.file ?? 'config';
-    throw badInput([`${label}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`, ...r.problems.map((p) => `  ${p}`)]);
+    const unique = [...new Set(problems)];
+    throw badInput([`${label}: ${unique.length} problem${unique.length === 1 ? '' : 's'}`, ...unique.map((p) => `  ${p}`)]);
   }
   const c = r.value;
   return {
@@ -125,7 +138,7 @@ export const loadConfig = async (cwd: string, explicit?: string): Promise<Resolv
       `no config found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')}); run "smart-backfill init" or pass --config FILE`,
     );
   }
-  const config = resolveConfig(await readRaw(file), { file, baseDir: dirname(file) });
+  const config = resolveConfig(await readRaw(file), { file, baseDir: dirname(file), requireRunnable: true });
   if (config.queue.type === 'pubsub') {
     // Names and ranges are the adapter's rules: checked (with its messages) only when the queue is Pub/Sub.
     const problems = await pubSubProblems(pubSubOptionsOf(config.queue), (field) => `queue.${field}`);
