@@ -113,6 +113,7 @@ const openSqlite = async (config: ResolvedConfig, clock: Clock, opts: OpenStoreO
     });
   } catch (e) {
     if (isDamaged(e)) throw new CliError(`store: ${plain(e)}`, ExitCode.error, { cause: e });
+    if (e instanceof Error && e.name === 'SqliteConfigError') throw new CliError(`store: ${plain(e)}`, ExitCode.badInput, { cause: e });
     throw new CliError(`store: cannot open SQLite file ${config.store.path} (${messageOf(e)})`, ExitCode.error, { cause: e });
   }
   let lockError: Error | undefined;
