@@ -14,6 +14,7 @@ const processor = {
   name: 'player_game_summary',
   schedule: { table: 'game_schedule', dateColumn: 'game_date' },
   target: { table: 'player_game_summary', dateColumn: 'game_date' },
+  command: 'node build-summary.js --date {date}',
 };
 
 describe('init --bigquery', () => {
