@@ -162,7 +162,8 @@ Examples:
       'Write a starter smart-backfill.config.json and create the SQLite schema; or print (--apply: create) the BigQuery tables or Pub/Sub resources',
     )
     .option('--force', 'overwrite an existing config')
-    .option('--db <path>', 'SQLite file (default: ./smart-backfill.db)')
+    .option('--db <path>', "SQLite tracking file, smart-backfill's own tables (default: ./.smart-backfill/tracking.db)")
+    .option('--warehouse <path>', 'SQLite file with your schedule and target tables, read-only (default: ./warehouse.db)')
     .option(
       '--bigquery',
       'print the DDL of the BigQuery tracking dataset (store.type "bigquery", or --project/--dataset); writes no config',

@@ -9,6 +9,7 @@ const processor = (name: string) => ({
   name,
   schedule: { table: 'game_schedule', dateColumn: 'game_date' },
   target: { table: 'player_game_summary', dateColumn: 'game_date' },
+  command: 'node build-summary.js --date {date}',
 });
 
 /** A folder with a config whose `alerts` are the given channels. */

@@ -13,6 +13,7 @@ const processor = {
   name: 'player_game_summary',
   schedule: { table: 'game_schedule', dateColumn: 'game_date' },
   target: { table: 'player_game_summary', dateColumn: 'game_date' },
+  command: 'node build-summary.js --date {date}',
 };
 
 describe('config', () => {
@@ -351,7 +352,7 @@ export default {
     ]);
     // SQLite has none of these fields.
     expect(problems({ store: { type: 'sqlite', path: 'a.db', labels: { app: 'x' } }, processors: [processor] })).toEqual([
-      'store.labels: unknown field (known: type, path, busyTimeoutMs)',
+      'store.labels: unknown field (known: type, path, warehouse, busyTimeoutMs, integrityCheck)',
     ]);
   });
 
@@ -360,17 +361,53 @@ export default {
     const r = await cli(['init'], { cwd: t.dir });
     expect(r.code).toBe(0);
     const written = JSON.parse(readFileSync(join(t.dir, 'smart-backfill.config.json'), 'utf8')) as { store: { path: string } };
-    expect(written.store).toEqual({ type: 'sqlite', path: './smart-backfill.db' });
-    expect(existsSync(join(t.dir, 'smart-backfill.db'))).toBe(true);
+    expect(written.store).toEqual({ type: 'sqlite', path: './.smart-backfill/tracking.db', warehouse: { path: './warehouse.db' } });
+    expect(existsSync(join(t.dir, '.smart-backfill', 'tracking.db'))).toBe(true);
     expect(() => resolveConfig(written, { baseDir: t.dir })).not.toThrow();
     const again = await cli(['init'], { cwd: t.dir });
     expect(again.code).toBe(2);
     expect(again.errors[0]).toMatch(/already exists \(use --force to overwrite it\)$/);
-    // The starter tables do not exist yet: the check says which one.
+    // The starter warehouse does not exist yet: the check says which file.
     const check = await cli(['check', 'player_game_summary', '--date', '2025-11-16'], { cwd: t.dir });
     expect(check.code).toBe(2);
-    expect(check.errors[0]).toMatch(/game_schedule/);
+    expect(check.errors[0]).toMatch(/warehouse ".*warehouse\.db" does not exist/);
     const status = await cli(['status'], { cwd: t.dir });
     expect(status.code).toBe(2);
+  });
+
+  it('config that cannot work fails at load, every problem at once: no way to run, a store table, a name SQLite would refuse', async () => {
+    const t = temp();
+    t.write('smart-backfill.config.json', {
+      store: { type: 'sqlite', path: './tracking.db' },
+      processors: [
+        { name: 'orders', schedule: { table: 'calendar', dateColumn: 'day' }, target: { table: 'orders_daily', dateColumn: 'order_date' } },
+        { ...processor, name: 'own', schedule: { table: 'backfill_requests', dateColumn: 'game_date' } },
+        { ...processor, name: 'dashed', target: { table: 'orders-daily', dateColumn: 'order_date' } },
+        { ...processor, name: 'typo', policy: { lookbackDays: 0 } },
+      ],
+    });
+    const r = await cli(['worker', '--once'], { cwd: t.dir });
+    expect(r.code).toBe(2);
+    expect(r.errors.slice(1)).toEqual([
+      '  processors[3].policy.lookbackDays: expected a whole number >= 1, got 0',
+      '  processors[0] ("orders"): give one of command or module (in a JS/TS config: run); without one the worker can never run its backfills',
+      `  processors[1].schedule.table ("own"): "backfill_requests" is one of smart-backfill's own tracking tables; name your own table`,
+      '  processors[2].target.table ("dashed"): "orders-daily" is not a SQLite table name (letters, digits and _ (not starting with a digit), at most 128 characters; optionally schema.table)',
+    ]);
+    expect(existsSync(join(t.dir, 'tracking.db'))).toBe(false);
+  });
+
+  it('BigQuery: a schedule or target inside the tracking dataset is refused (the tracking dataset holds only smart-backfill tables)', async () => {
+    const t = temp();
+    t.write('smart-backfill.config.json', {
+      store: { type: 'bigquery', dataset: 'smart_backfill', projectId: 'my-project' },
+      queue: { type: 'pubsub', topic: 't', subscription: 's' },
+      processors: [{ ...processor, target: { table: 'my-project.smart_backfill.player_game_summary', dateColumn: 'game_date' } }],
+    });
+    const r = await cli(['status'], { cwd: t.dir });
+    expect(r.code).toBe(2);
+    expect(r.errors[1]).toMatch(
+      /processors\[0\]\.target\.table .*is in the tracking dataset "smart_backfill"; keep your tables in a dataset of their own/,
+    );
   });
 });

@@ -14,9 +14,31 @@ const processor = {
   name: 'player_game_summary',
   schedule: { table: 'game_schedule', dateColumn: 'game_date' },
   target: { table: 'player_game_summary', dateColumn: 'game_date' },
+  command: 'node build-summary.js --date {date}',
 };
 
 describe('init --bigquery', () => {
+  it("every statement targets the tracking dataset only: the user's datasets are never created, altered or written", async () => {
+    const t = temp();
+    t.write('smart-backfill.config.json', {
+      store: { type: 'bigquery', projectId: 'shop-prod', dataset: 'smart_backfill' },
+      queue: { type: 'pubsub', topic: 'sb-requests', subscription: 'sb-worker' },
+      processors: [
+        {
+          ...processor,
+          schedule: { table: 'shop-prod.retail.calendar', dateColumn: 'day' },
+          target: { table: 'shop-prod.retail.orders_daily', dateColumn: 'order_date' },
+        },
+      ],
+    });
+    const r = await cli(['init', '--bigquery'], { cwd: t.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/retail/);
+    const targets = [...r.stdout.matchAll(/(?:CREATE|ALTER|INSERT|UPDATE|DELETE|MERGE|DROP|TRUNCATE)\b[^`]*`([^`]+)`/gi)].map((m) => m[1]!);
+    expect(targets.length).toBeGreaterThan(0);
+    for (const name of targets) expect(name).toMatch(/^shop-prod\.smart_backfill(\.|$)/);
+  });
+
   it('prints the DDL for flag-given names without a config file, credentials or network, and writes nothing', async () => {
     const t = temp();
     const trapped = netTrap().length;

@@ -43,6 +43,7 @@ export const reportStore = (processors: readonly { name: string; minRecordsPerDa
       schedule: { table: 'schedule', dateColumn: 'day', processorColumn: 'processor' },
       target: { table: 'target', dateColumn: 'day', processorColumn: 'processor' },
       policy: { minRecordsPerDate: p.minRecordsPerDate ?? 10 },
+      command: 'node fill.js --date {date}',
     })),
   });
   let seq = 0;

@@ -23,7 +23,7 @@ import {
   type WindowQuery,
   type WindowReader,
 } from '@smart-backfill/core';
-import { alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
+import { alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates, alertKeyFor } from './alerts.js';
 import { summarizeFailures } from './failures.js';
 import { errorMessage, SmartBackfillError, toError } from './errors.js';
 import type { CheckReport, GuardDeps, GuardedProcessor, GuardOutcome } from './guard-types.js';
@@ -329,7 +329,10 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           try {
             ({ alertKey, alerted, told, deliveryError } = await escalate(alerting, openAlerts, analysis, decision, failing ?? null));
           } catch (e) {
-            deliveryError = `could not record the escalation: ${errorMessage(e)}`;
+            // Not recorded, so nobody will be told by a retry either: say so plainly (exit 5, never
+            // "a person was told"), and name the alert it would have opened, never an empty key.
+            alertKey = alertKeyFor(name, decision.dates[0] ?? date);
+            deliveryError = `could not record the escalation of ${decision.dates.join(', ')}: ${errorMessage(e)}`;
             log.error('could not record the escalation', { processor: name, date, error: errorMessage(e) });
           }
         } else {

@@ -8,6 +8,15 @@ export interface BusyRetryOptions {
   readonly baseDelayMs?: number;
   /** Default 100 ms. */
   readonly maxDelayMs?: number;
+  /** The file, named in the busy error and passed to `onWait`. */
+  readonly file?: string;
+  /**
+   * Called once per operation when it has waited `noticeAfterMs` for a lock, so a
+   * caller can say what it waits for instead of hanging silently.
+   */
+  readonly onWait?: (wait: { readonly what: string; readonly file: string | undefined; readonly waitedMs: number }) => void;
+  /** Default 2 000 ms. */
+  readonly noticeAfterMs?: number;
 }
 
 /** `SQLITE_BUSY*` or `SQLITE_LOCKED*`: another connection holds the lock; worth retrying. */
@@ -27,7 +36,9 @@ export const withBusyRetry = async <A>(what: string, fn: () => A, options: BusyR
   const maxWaitMs = options.maxWaitMs ?? 60_000;
   const base = options.baseDelayMs ?? 2;
   const cap = options.maxDelayMs ?? 100;
+  const noticeAfterMs = options.noticeAfterMs ?? 2_000;
   const started = performance.now();
+  let noticed = false;
   for (let attempt = 0; ; attempt++) {
     try {
       return fn();
@@ -35,10 +46,15 @@ export const withBusyRetry = async <A>(what: string, fn: () => A, options: BusyR
       if (!isBusy(e)) throw e;
       const waited = performance.now() - started;
       if (waited >= maxWaitMs) {
+        const file = options.file !== undefined ? `"${options.file}"` : 'the database';
         throw new SqliteBusyError(
-          `${what}: the database stayed locked for ${Math.round(waited)} ms (${(e as Error).message}); another process holds a long write transaction`,
+          `${what}: ${file} stayed locked by another process for ${(waited / 1000).toFixed(1)} s (limit ${maxWaitMs} ms; ${(e as Error).message})`,
           { cause: e },
         );
+      }
+      if (!noticed && waited >= noticeAfterMs && options.onWait !== undefined) {
+        noticed = true;
+        options.onWait({ what, file: options.file, waitedMs: waited });
       }
       const backoff = Math.min(cap, base * 2 ** Math.min(attempt, 16));
       await delay(backoff / 2 + Math.random() * (backoff / 2));

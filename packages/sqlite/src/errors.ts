@@ -30,3 +30,11 @@ export class SqliteInputError extends SqliteStoreError {
 export class SqliteBusyError extends SqliteStoreError {
   override readonly name: string = 'SqliteBusyError';
 }
+
+/**
+ * The file is not a healthy database: cut short, overwritten, or empty where a history was.
+ * Nothing was read from it or written to it; the message says what to do.
+ */
+export class SqliteDamagedError extends SqliteStoreError {
+  override readonly name: string = 'SqliteDamagedError';
+}

@@ -1,7 +1,24 @@
 import type Database from 'better-sqlite3';
 import { SqliteConfigError } from './errors.js';
+import { STORE_TABLES } from './schema.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/*
+ * This module is also the package's `./identifiers` entry point: the CLI's config decoder
+ * applies the same rules at load time without loading better-sqlite3.
+ */
+export { STORE_TABLES } from './schema.js';
+
+/** What `isValidIdentifier` accepts, in words for messages. */
+export const IDENTIFIER_RULE = 'letters, digits and _ (not starting with a digit), at most 128 characters';
+
+/** Is `table` (`name` or `main.name`) one of the store's own tables? SQLite names ignore case. */
+export const isStoreTable = (table: string): boolean => {
+  const parts = table.toLowerCase().split('.');
+  const name = parts.length === 2 && parts[0] === 'main' ? parts[1] : parts.length === 1 ? parts[0] : undefined;
+  return name !== undefined && (STORE_TABLE_SET as ReadonlySet<string>).has(name);
+};
 
 /** `name` or `schema.name`, each part `^[A-Za-z_][A-Za-z0-9_]*$`. */
 export const isValidIdentifier = (value: unknown, allowSchema = false): value is string => {
@@ -11,6 +28,8 @@ export const isValidIdentifier = (value: unknown, allowSchema = false): value is
   return parts.every((p) => IDENTIFIER.test(p));
 };
 
+const STORE_TABLE_SET: ReadonlySet<string> = new Set(STORE_TABLES);
+
 /**
  * Double-quote a validated identifier (`schema.table` becomes `"schema"."table"`).
  * Throws rather than escaping: an identifier that fails the pattern is a configuration
@@ -19,7 +38,7 @@ export const isValidIdentifier = (value: unknown, allowSchema = false): value is
 export const quoteIdentifier = (value: string, field = 'identifier', allowSchema = false): string => {
   if (!isValidIdentifier(value, allowSchema)) {
     throw new SqliteConfigError(
-      `${field} ${JSON.stringify(value)} is not a valid identifier: use letters, digits and _ (not starting with a digit)${allowSchema ? ', optionally schema.table' : ''}`,
+      `${field} ${JSON.stringify(value)} is not a valid identifier: use ${IDENTIFIER_RULE}${allowSchema ? ', optionally schema.table' : ''}`,
     );
   }
   return value

@@ -6,7 +6,7 @@
  */
 export { type OpenSqliteStoreOptions, type SqliteStore, openSqliteStore } from './store.js';
 export { migrate, SCHEMA_VERSION, STORE_TABLES } from './schema.js';
-export { SqliteStoreError, SqliteConfigError, SqliteInputError, SqliteBusyError } from './errors.js';
+export { SqliteStoreError, SqliteConfigError, SqliteInputError, SqliteBusyError, SqliteDamagedError } from './errors.js';
 export { type DateColumnType } from './date-column.js';
 export { type SqliteScheduleSourceOptions, sqliteScheduleSource } from './sqlite-schedule-source.js';
 export { type SqliteTargetTableOptions, sqliteTargetTable } from './sqlite-target-table.js';

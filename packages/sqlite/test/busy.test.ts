@@ -41,7 +41,7 @@ describe('SQLITE_BUSY never reaches a caller', () => {
       const failure = store.tracker.create([aRequest('a', 'P', '2025-05-01', T0)]);
       await expect(failure).rejects.toThrow(SqliteBusyError);
       await expect(failure).rejects.toThrow(
-        /^\[smart-backfill\] \[sqlite\] tracker.create: the database stayed locked for \d+ ms .*another process holds a long write transaction/,
+        /^\[smart-backfill\] \[sqlite\] tracker.create: ".*b\.db" stayed locked by another process for [\d.]+ s \(limit 150 ms; /,
       );
       const e = (await failure.then(
         () => undefined,

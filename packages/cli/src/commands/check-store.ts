@@ -11,26 +11,31 @@ const list = (ds: readonly IsoDate[]): string => (ds.length === 0 ? 'none' : ds.
 /** `check PROCESSOR --date D`: the guard's dry run against the configured store; writes nothing. */
 export const checkStoreCommand = async (out: Output, opts: Record<string, unknown>, processor: string): Promise<number> => {
   const date = dateOption('--date', opts['date']);
-  return withRuntime(out, opts, async (rt) => {
-    const report = await rt
-      .checker(processor)
-      .check(date)
-      .catch((e: unknown) => {
-        // Not a failed read: the config cannot work, so nothing would ever be checked.
-        if (isScheduleMismatch(e)) throw badInput((e as Error).message.replace(/^\[smart-backfill\] \[engine\] /, ''), e);
-        throw e;
-      });
-    if (out.json) out.printJson(jsonSafe(report));
-    else {
-      const extra = [`to queue   ${list(report.wouldQueue)}`, `in flight  ${list(report.inFlight)}`];
-      for (const [d, n] of report.failedAttempts)
-        extra.push(
-          `failed     ${d}: ${n} attempt${n === 1 ? '' : 's'}${report.lastError.has(d) ? ` (last error: ${report.lastError.get(d) ?? ''})` : ''}`,
-        );
-      for (const w of report.warnings) extra.push(`warning    ${w}`);
-      printCheck(out, { analysis: report.analysis, decision: report.decision, policy: report.policy, processorName: processor, extra });
-      out.line(`  ${out.c.dim('dry run: nothing was queued or recorded')}`);
-    }
-    return decisionExitCode(report.decision);
-  });
+  return withRuntime(
+    out,
+    opts,
+    async (rt) => {
+      const report = await rt
+        .checker(processor)
+        .check(date)
+        .catch((e: unknown) => {
+          // Not a failed read: the config cannot work, so nothing would ever be checked.
+          if (isScheduleMismatch(e)) throw badInput((e as Error).message.replace(/^\[smart-backfill\] \[engine\] /, ''), e);
+          throw e;
+        });
+      if (out.json) out.printJson(jsonSafe(report));
+      else {
+        const extra = [`to queue   ${list(report.wouldQueue)}`, `in flight  ${list(report.inFlight)}`];
+        for (const [d, n] of report.failedAttempts)
+          extra.push(
+            `failed     ${d}: ${n} attempt${n === 1 ? '' : 's'}${report.lastError.has(d) ? ` (last error: ${report.lastError.get(d) ?? ''})` : ''}`,
+          );
+        for (const w of report.warnings) extra.push(`warning    ${w}`);
+        printCheck(out, { analysis: report.analysis, decision: report.decision, policy: report.policy, processorName: processor, extra });
+        out.line(`  ${out.c.dim('dry run: nothing was queued or recorded')}`);
+      }
+      return decisionExitCode(report.decision);
+    },
+    { readOnly: true },
+  );
 };

@@ -1,13 +1,18 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { badInput } from '../cli-error.js';
 import { resolveConfig } from '../config/load-config.js';
 import type { SmartBackfillConfig } from '../config/config-types.js';
 import type { Output } from '../output.js';
 
+/** Where `init` puts smart-backfill's own tables: a file of its own, never the user's. */
+export const DEFAULT_TRACKING_PATH = './.smart-backfill/tracking.db';
+/** Where the starter config looks for the user's schedule and target tables (read-only). */
+export const DEFAULT_WAREHOUSE_PATH = './warehouse.db';
+
 /** The starter config `init` writes: the seed's NBA processor and constants. */
-export const starterConfig = (dbPath: string): SmartBackfillConfig => ({
-  store: { type: 'sqlite', path: dbPath },
+export const starterConfig = (dbPath: string, warehousePath: string = DEFAULT_WAREHOUSE_PATH): SmartBackfillConfig => ({
+  store: { type: 'sqlite', path: dbPath, warehouse: { path: warehousePath } },
   processors: [
     {
       name: 'player_game_summary',
@@ -38,20 +43,27 @@ export const initCommand = async (out: Output, opts: Record<string, unknown>): P
   }
   const file = join(out.io.cwd, 'smart-backfill.config.json');
   if (existsSync(file) && opts['force'] !== true) throw badInput(`${file} already exists (use --force to overwrite it)`);
-  const dbPath = typeof opts['db'] === 'string' ? opts['db'] : './smart-backfill.db';
-  const config = starterConfig(dbPath);
+  const dbPath = typeof opts['db'] === 'string' ? opts['db'] : DEFAULT_TRACKING_PATH;
+  const config = starterConfig(dbPath, typeof opts['warehouse'] === 'string' ? opts['warehouse'] : DEFAULT_WAREHOUSE_PATH);
   const resolved = resolveConfig(config, { file, baseDir: out.io.cwd });
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
   if (resolved.store.type === 'sqlite') {
     const { openSqliteStore } = await import('@smart-backfill/sqlite');
+    if (resolved.store.path !== ':memory:') mkdirSync(dirname(resolved.store.path), { recursive: true });
+    // The tracking tables only: the warehouse is never opened for writing.
     const store = openSqliteStore({ path: resolved.store.path });
     await store.close();
   }
   if (out.json) out.printJson({ config: file, store: resolved.store });
   else {
     out.line(`wrote ${relative(out.io.cwd, file) || file}`);
-    if (resolved.store.type === 'sqlite')
+    if (resolved.store.type === 'sqlite') {
       out.line(`created the smart-backfill tables in ${relative(out.io.cwd, resolved.store.path) || resolved.store.path}`);
+      if (resolved.store.warehouse !== undefined)
+        out.line(
+          `your schedule and target tables are read, read-only, from ${relative(out.io.cwd, resolved.store.warehouse.path) || resolved.store.warehouse.path} (store.warehouse.path)`,
+        );
+    }
     out.line('next: point "schedule" and "target" at your tables and "command" at your processor, then:');
     out.line('  smart-backfill check player_game_summary --date YYYY-MM-DD');
   }

@@ -1,4 +1,6 @@
+import { CliError } from '../cli-error.js';
 import { loadConfig } from '../config/load-config.js';
+import { ExitCode } from '../exit-codes.js';
 import type { ResolvedConfig } from '../config/config-types.js';
 import type { Output } from '../output.js';
 import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
@@ -22,11 +24,22 @@ export const withRuntime = async <T>(
   const rt = await openRuntime(config, {
     onProcessorOutput: (chunk) => void out.io.stderr.write(chunk),
     logger: cliLogger(out),
+    notice: (line) => void out.io.stderr.write(`${line}\n`),
     ...extra,
     alerterFor,
   });
+  // A lock held past store.busyTimeoutMs: one line, exit 1, not a stack trace — also when the
+  // guard caught it (a run record that could not be written must not read as a clean run).
+  const lockFailure = (e: Error): CliError =>
+    new CliError(e.message.replace(/^\[smart-backfill\] \[sqlite\] /, ''), ExitCode.error, { cause: e });
   try {
-    return await body(rt);
+    const result = await body(rt);
+    const lost = rt.lockError?.();
+    if (lost !== undefined) throw lockFailure(lost);
+    return result;
+  } catch (e) {
+    if (e instanceof Error && e.name === 'SqliteBusyError') throw lockFailure(e);
+    throw e;
   } finally {
     await rt.close();
   }

@@ -65,7 +65,15 @@ const jobLabels = refine(
 );
 
 const storeCodec = tagged<StoreConfig>('type', {
-  sqlite: struct('SqliteStore', { type: literal(['sqlite']), path: string('a file path') }, { busyTimeoutMs: wholeNumber(0) }),
+  sqlite: struct(
+    'SqliteStore',
+    { type: literal(['sqlite']), path: string('a file path') },
+    {
+      warehouse: struct('Warehouse', { path: string('a file path') }, {}),
+      busyTimeoutMs: wholeNumber(0),
+      integrityCheck: boolean,
+    },
+  ),
   bigquery: struct(
     'BigQueryStore',
     { type: literal(['bigquery']), dataset: matching(/^[A-Za-z0-9_]{1,1024}$/, 'a BigQuery dataset id') },

@@ -4,9 +4,17 @@ import type { GapPolicy, IsoDate, PolicyPresetName, RunTrigger } from '@smart-ba
 /** The embedded default: one SQLite file holds the requests, the queue, the run log and the alert log. */
 export interface SqliteStoreConfig {
   readonly type: 'sqlite';
-  /** Relative paths are resolved against the config file's folder. */
+  /** The tracking file (smart-backfill's own tables). Relative paths are resolved against the config file's folder. */
   readonly path: string;
+  /**
+   * The file holding your schedule and target tables, opened read-only: no command writes to it
+   * or changes its journal mode. Without it, those tables are read from `path`.
+   */
+  readonly warehouse?: { readonly path: string };
+  /** How long a command waits for another process's lock before giving up with exit 1. Default 60 000 ms; a notice after 2 s. */
   readonly busyTimeoutMs?: number;
+  /** `PRAGMA quick_check` when the store opens (and over each user table before its first read). Default true. */
+  readonly integrityCheck?: boolean;
 }
 
 /** Extension point: loads `@smart-backfill/bigquery` (and the Google SDK) only when configured. */

@@ -6,6 +6,7 @@ import { formatConfigProblems, unsetSecretProblems, type Env } from '@smart-back
 import { configCodec, queueCodec } from './config-codec.js';
 import type { ResolvedConfig, SmartBackfillConfig, StoreConfig } from './config-types.js';
 import { decodeWith } from './decoders.js';
+import { storeRuleProblems } from './store-rules.js';
 import { pubSubOptionsOf, pubSubProblems } from './pubsub-queue.js';
 
 /** Looked for in the working folder, in this order, when `--config` is not given. */
@@ -88,8 +89,14 @@ const readRaw = async (file: string): Promise<unknown> => {
 };
 
 const absolutize = (store: StoreConfig, baseDir: string): StoreConfig => {
-  if (store.type === 'sqlite')
-    return store.path !== ':memory:' && !isAbsolute(store.path) ? { ...store, path: resolve(baseDir, store.path) } : store;
+  if (store.type === 'sqlite') {
+    const abs = (p: string): string => (p !== ':memory:' && !isAbsolute(p) ? resolve(baseDir, p) : p);
+    return {
+      ...store,
+      path: abs(store.path),
+      ...(store.warehouse !== undefined ? { warehouse: { path: abs(store.warehouse.path) } } : {}),
+    };
+  }
   return store.keyFilename !== undefined && !isAbsolute(store.keyFilename)
     ? { ...store, keyFilename: resolve(baseDir, store.keyFilename) }
     : store;
@@ -102,9 +109,14 @@ const problemsError = (label: string, problems: readonly string[]) =>
  * Validate a config value (from a file or built in code). Every problem becomes
  * one line naming its path; any problem is a `CliError` with exit code 2.
  */
-export const resolveConfig = (raw: unknown, where: { file?: string | undefined; baseDir: string }): ResolvedConfig => {
+export const resolveConfig = (
+  raw: unknown,
+  where: { file?: string | undefined; baseDir: string; requireRunnable?: boolean | undefined },
+): ResolvedConfig => {
   const r = decodeWith(configCodec, raw);
-  if (!r.ok) throw problemsError(where.file ?? 'config', r.problems);
+  // Cross-field rules read the raw value, so they are reported together with the shape problems.
+  const problems = [...(r.ok ? [] : r.problems), ...storeRuleProblems(raw, { requireRunnable: where.requireRunnable === true })];
+  if (!r.ok || problems.length > 0) throw problemsError(where.file ?? 'config', [...new Set(problems)]);
   const c = r.value;
   return {
     ...c,
@@ -133,7 +145,7 @@ export const loadConfig = async (cwd: string, explicit?: string, env: Env = proc
   }
   const raw = await readRaw(file);
   const r = decodeWith(configCodec, raw);
-  const problems = r.ok ? [] : [...r.problems];
+  const problems = [...(r.ok ? [] : r.problems), ...storeRuleProblems(raw, { requireRunnable: true })];
   const fields = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
   // When another part is wrong, the queue is decoded alone, so its adapter's rules are still checked now.
   const alone = r.ok || fields['queue'] === undefined ? undefined : decodeWith(queueCodec, fields['queue']);
@@ -143,9 +155,9 @@ export const loadConfig = async (cwd: string, explicit?: string, env: Env = proc
     problems.push(...(await pubSubProblems(pubSubOptionsOf(queue), (field) => `queue.${field}`)));
   if (problems.length > 0) {
     problems.push(...unsetSecretProblems(fields['alerts'], { env }).map((p) => formatConfigProblems([p])));
-    throw problemsError(file, problems);
+    throw problemsError(file, [...new Set(problems)]);
   }
-  return resolveConfig(raw, { file, baseDir: dirname(file) });
+  return resolveConfig(raw, { file, baseDir: dirname(file), requireRunnable: true });
 };
 
 export type { SmartBackfillConfig };

@@ -1,4 +1,6 @@
 import type { AlertLog, BackfillQueue, Clock, RequestTracker, RunLog, WindowReader } from '@smart-backfill/core';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { CliError, messageOf } from '../cli-error.js';
 import type { ResolvedConfig, ResolvedProcessor } from '../config/config-types.js';
@@ -16,10 +18,51 @@ export interface StoreHandle {
   windowFor(processor: ResolvedProcessor): WindowReader;
   /** The SQLite connection when the store is SQLite (the demo writes its tables through it). */
   readonly db?: Database.Database | undefined;
+  /**
+   * The first lock wait that ran out (`SqliteBusyError`) in any store call, even one the
+   * guard caught and logged (a lost run record must not read as a clean run).
+   */
+  lockError?(): Error | undefined;
   /** Queue depth when the queue can tell (status). */
   queueDepth?(): Promise<{ ready: number; leased: number; dead: number }>;
   close(): Promise<void>;
 }
+
+/** How a command opens the store. */
+export interface OpenStoreOptions {
+  /** A dry run (`check`): nothing is created, migrated or written. */
+  readonly readOnly?: boolean | undefined;
+  /** Where to say that the command waits for another process's lock (stderr). */
+  readonly notice?: ((line: string) => void) | undefined;
+}
+
+/** Default bound on waiting for another process's lock (`store.busyTimeoutMs`). */
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+
+/** A damaged file is not bad input: the config is right, the file is not (exit 1, the adapter's one-line hint). */
+const isDamaged = (e: unknown): boolean => e instanceof Error && e.name === 'SqliteDamagedError';
+const plain = (e: unknown): string => messageOf(e).replace(/^\[smart-backfill\] \[sqlite\] /, '');
+
+/** Wrap every method of `port` so a busy error is remembered before it is rethrown. */
+const watched = <P extends object>(port: P, seen: (e: Error) => void): P =>
+  new Proxy(port, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const note = (e: unknown): never => {
+          if (e instanceof Error && e.name === 'SqliteBusyError') seen(e);
+          throw e;
+        };
+        try {
+          const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+          return r instanceof Promise ? r.catch(note) : r;
+        } catch (e) {
+          return note(e);
+        }
+      };
+    },
+  });
 
 /**
  * One window reader per processor, built on first use; the adapter's complaint about a
@@ -33,6 +76,7 @@ const windowsOnce = (build: (p: ResolvedProcessor) => WindowReader): ((p: Resolv
       try {
         r = build(p);
       } catch (e) {
+        if (isDamaged(e)) throw new CliError(`processor "${p.name}": ${plain(e)}`, ExitCode.error, { cause: e });
         throw new CliError(`processor "${p.name}": ${messageOf(e)}`, ExitCode.badInput, { cause: e });
       }
       readers.set(p.name, r);
@@ -41,24 +85,45 @@ const windowsOnce = (build: (p: ResolvedProcessor) => WindowReader): ((p: Resolv
   };
 };
 
-const openSqlite = async (config: ResolvedConfig, clock: Clock): Promise<StoreHandle> => {
+const openSqlite = async (config: ResolvedConfig, clock: Clock, opts: OpenStoreOptions): Promise<StoreHandle> => {
   if (config.store.type !== 'sqlite') throw new Error('unreachable');
   const sqlite = await import('@smart-backfill/sqlite');
+  const waitMs = config.store.busyTimeoutMs ?? DEFAULT_LOCK_WAIT_MS;
+  const path = config.store.path;
   let store: ReturnType<typeof sqlite.openSqliteStore>;
   try {
+    // The tracking file's folder (init's default is .smart-backfill/): a dry run creates nothing.
+    if (opts.readOnly !== true && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     store = sqlite.openSqliteStore({
       path: config.store.path,
+      warehouse: config.store.warehouse,
+      readOnly: opts.readOnly,
+      integrityCheck: config.store.integrityCheck,
       clock,
-      ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
+      // SQLite's own wait blocks the process; a short one leaves the rest of the wait to the
+      // adapter's retry loop, which can say what it waits for.
+      busyTimeoutMs: Math.min(waitMs, 500),
+      busy: {
+        maxWaitMs: waitMs,
+        onWait: ({ file }) =>
+          opts.notice?.(
+            `waiting for the write lock on ${file ?? path} (another process holds it); giving up after ${waitMs / 1000} s (store.busyTimeoutMs)`,
+          ),
+      },
     });
   } catch (e) {
+    if (isDamaged(e)) throw new CliError(`store: ${plain(e)}`, ExitCode.error, { cause: e });
+    if (e instanceof Error && e.name === 'SqliteConfigError') throw new CliError(`store: ${plain(e)}`, ExitCode.badInput, { cause: e });
     throw new CliError(`store: cannot open SQLite file ${config.store.path} (${messageOf(e)})`, ExitCode.error, { cause: e });
   }
+  let lockError: Error | undefined;
+  const seen = (e: Error): void => void (lockError ??= e);
   return {
-    tracker: store.tracker,
-    queue: store.queue,
-    runLog: store.runLog,
-    alertLog: store.alertLog,
+    tracker: watched(store.tracker, seen),
+    queue: watched(store.queue, seen),
+    runLog: watched(store.runLog, seen),
+    alertLog: watched(store.alertLog, seen),
+    lockError: () => lockError,
     db: store.db,
     windowFor: windowsOnce((p) =>
       store.windowReader(p.schedule as Parameters<typeof store.windowReader>[0], p.target as Parameters<typeof store.windowReader>[1]),
@@ -104,15 +169,16 @@ const openBigQuery = async (config: ResolvedConfig): Promise<Omit<StoreHandle, '
  * The configured store. SQLite is the default; `bigquery` and a `pubsub` queue
  * load their packages (and the Google SDKs) lazily, only when configured.
  */
-export const openStore = async (config: ResolvedConfig, clock: Clock): Promise<StoreHandle> => {
-  if (config.store.type === 'sqlite' && config.queue.type === 'store') return openSqlite(config, clock);
+export const openStore = async (config: ResolvedConfig, clock: Clock, opts: OpenStoreOptions = {}): Promise<StoreHandle> => {
+  if (config.store.type === 'sqlite' && config.queue.type === 'store') return openSqlite(config, clock, opts);
   if (config.store.type === 'bigquery' && config.queue.type === 'store') {
     throw new CliError(
       'store.type "bigquery" keeps no queue: add "queue": { "type": "pubsub", "topic": "...", "subscription": "..." }',
       ExitCode.badInput,
     );
   }
-  const base: Omit<StoreHandle, 'queue'> = config.store.type === 'sqlite' ? await openSqlite(config, clock) : await openBigQuery(config);
+  const base: Omit<StoreHandle, 'queue'> =
+    config.store.type === 'sqlite' ? await openSqlite(config, clock, opts) : await openBigQuery(config);
   if (config.queue.type !== 'pubsub') throw new Error('unreachable');
   const openQueue = await loadExtension<OpenPubSubQueue>('@smart-backfill/pubsub', 'openPubSubQueue', 'queue.type "pubsub"');
   let queue: Awaited<ReturnType<OpenPubSubQueue>>;
@@ -127,6 +193,7 @@ export const openStore = async (config: ResolvedConfig, clock: Clock): Promise<S
     runLog: base.runLog,
     alertLog: base.alertLog,
     db: base.db,
+    ...(base.lockError !== undefined ? { lockError: base.lockError } : {}),
     windowFor: (p) => base.windowFor(p),
     queue,
     close: async () => {

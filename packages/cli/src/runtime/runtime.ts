@@ -16,6 +16,10 @@ export interface RuntimeOptions {
   /** Receives output of command processors. */
   readonly onProcessorOutput?: ((chunk: string, stream: 'stdout' | 'stderr') => void) | undefined;
   readonly ids?: (() => string) | undefined;
+  /** A dry run: the store opens read-only and nothing is created or migrated. */
+  readonly readOnly?: boolean | undefined;
+  /** Where to say that the command waits for another process's lock. */
+  readonly notice?: ((line: string) => void) | undefined;
 }
 
 /** An opened store plus the configured processors, guarded. */
@@ -57,7 +61,7 @@ export const findProcessor = (config: ResolvedConfig, name: string): ResolvedPro
 export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions = {}): Promise<Runtime> => {
   const engine = await import('@smart-backfill/engine');
   const clock = opts.clock ?? engine.systemClock;
-  const store = await openStore(config, clock);
+  const store = await openStore(config, clock, { readOnly: opts.readOnly, notice: opts.notice });
   const inner = new Map<string, Promise<Processor>>();
   const guards = new Map<string, Promise<GuardedProcessor>>();
   const ctx = { store: config.store, baseDir: config.baseDir };
