@@ -68,7 +68,12 @@ Examples:
       const opts = globalsOf(cmd);
       const out = createOutput(io, { json: opts.json === true, verbose: opts.verbose === true });
       const args = params.slice(0, -2).filter((a): a is string => typeof a === 'string');
-      code = await action(out, opts, args);
+      const { resolveDateOptions } = await import('./options.js');
+      const withDates = await resolveDateOptions(out, opts, async () => {
+        const { configFrom } = await import('./commands/shared.js');
+        return (await configFrom(out, opts)).timeZone;
+      });
+      code = await action(out, withDates, args);
     };
 
   const lazy =

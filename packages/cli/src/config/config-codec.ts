@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { DEFAULT_POLICY } from '@smart-backfill/core';
+import { DEFAULT_POLICY, isValidTimeZone } from '@smart-backfill/core';
 import { decodeAlertsConfig, type ChannelConfig } from '@smart-backfill/alerts';
 import {
   array,
@@ -199,6 +199,13 @@ const workerCodec = struct(
   },
 );
 
+/** An IANA zone the runtime knows: the zone `today`, `yesterday` and `-N` are counted in. */
+const timeZoneCodec: t.Type<string, string, unknown> = refine(string('an IANA time zone name, e.g. "UTC" or "America/New_York"'), (z, c) =>
+  isValidTimeZone(z)
+    ? []
+    : [errorAt(c, [], z, `unknown time zone ${JSON.stringify(z)} (expected an IANA name, e.g. "UTC" or "America/New_York")`)],
+);
+
 /** Alert channels are the alerts package's own config (it knows its secrets rules); its paths are kept. */
 const alertsCodec = foreign<readonly ChannelConfig[]>('alerts', (u) => decodeAlertsConfig(u, 'alerts'));
 
@@ -208,6 +215,7 @@ interface DecodedConfig {
   readonly processors: readonly ResolvedProcessor[];
   readonly worker?: WorkerConfig;
   readonly alerts?: readonly ChannelConfig[];
+  readonly timeZone?: string;
 }
 
 /** The whole config. Processors are resolved (policy filled in); names must be unique. */
@@ -215,7 +223,7 @@ export const configCodec: t.Type<DecodedConfig, DecodedConfig, unknown> = refine
   struct(
     'SmartBackfillConfig',
     { store: storeCodec, processors: array(processorCodec as t.Decoder<unknown, unknown>, { minLength: 1 }) },
-    { queue: queueCodec, worker: workerCodec, alerts: alertsCodec },
+    { queue: queueCodec, worker: workerCodec, alerts: alertsCodec, timeZone: timeZoneCodec },
   ) as unknown as t.Type<DecodedConfig, DecodedConfig, unknown>,
   (cfg, c) => {
     const seen = new Map<string, number>();

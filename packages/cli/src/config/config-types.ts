@@ -140,6 +140,8 @@ export interface SmartBackfillConfig {
   readonly processors: readonly ProcessorConfig[];
   readonly worker?: WorkerConfig;
   readonly alerts?: readonly AlertConfig[];
+  /** The zone `--date today|yesterday|-N` is counted in (an IANA name; default `UTC`). */
+  readonly timeZone?: string;
 }
 
 /** Identity, for type-checked `smart-backfill.config.ts` files. */
