@@ -67,34 +67,35 @@ interface Progress {
 }
 
 /**
- * A bar on stderr for a long `--once` run, so a wait of minutes is visibly moving.
- * Only on a terminal and only when the store can say how deep the queue is.
+ * A progress line on stderr for a long `--once` run, so a wait of minutes is visibly
+ * moving. Only on a terminal, and only when the store can say how deep the queue is.
+ * Drawn by hand, synchronously: the worker's loop rarely yields to a timer-driven bar.
  */
 const progressBar = async (out: Output, rt: Runtime): Promise<Progress | undefined> => {
   if (out.json || out.io.stderr.isTTY !== true || rt.queueDepth === undefined) return undefined;
-  const total = (await rt.queueDepth()).ready;
+  let total = (await rt.queueDepth()).ready;
   if (total < PROGRESS_FROM) return undefined;
-  const { default: progress } = await import('cli-progress');
-  const multi = new progress.MultiBar(
-    {
-      stream: out.io.stderr as NodeJS.WritableStream,
-      format: 'backfills {bar} {value}/{total} {eta_formatted} left',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    progress.Presets.shades_classic,
-  );
-  const bar = multi.create(total, 0);
+  const width = 30;
   let done = 0;
+  const clear = (): void => void out.io.stderr.write('\r\x1b[K');
+  const draw = (): void => {
+    const filled = Math.round((done / total) * width);
+    out.io.stderr.write(`\r\x1b[Kbackfills [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+  };
+  draw();
   return {
-    // A retried message comes back: the total grows rather than the bar passing its end.
     tick: () => {
       done++;
-      if (done > bar.getTotal()) bar.setTotal(done);
-      bar.update(done);
+      // A retried message comes back: the total grows rather than the bar passing its end.
+      total = Math.max(total, done);
+      draw();
     },
-    log: (text) => multi.log(text),
-    stop: () => multi.stop(),
+    log: (text) => {
+      clear();
+      out.io.stdout.write(text);
+      draw();
+    },
+    stop: clear,
   };
 };
 
