@@ -18,6 +18,11 @@ export interface CliIo {
   readonly readStdin: () => Promise<string>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /**
+   * Asks a person a question and resolves with the typed line; `undefined` when no one
+   * can answer (standard input is not a terminal). Prompts go to stderr.
+   */
+  readonly ask?: ((question: string) => Promise<string>) | undefined;
   /** Aborts long-running commands (`worker`); the binary wires SIGINT/SIGTERM to it. */
   readonly signal?: AbortSignal | undefined;
 }
@@ -29,6 +34,16 @@ const readAllStdin = async (): Promise<string> => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
+const askOnTerminal = async (question: string): Promise<string> => {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+};
+
 /** The real process streams. */
 export const processIo = (signal?: AbortSignal): CliIo => ({
   stdout: process.stdout,
@@ -36,5 +51,6 @@ export const processIo = (signal?: AbortSignal): CliIo => ({
   readStdin: readAllStdin,
   env: process.env,
   cwd: process.cwd(),
+  ask: process.stdin.isTTY === true ? askOnTerminal : undefined,
   signal,
 });

@@ -49,8 +49,9 @@ Exit codes:
 Examples:
   smart-backfill check --input scenario.json
   smart-backfill run player_game_summary --date 2025-11-16
+  smart-backfill run player_game_summary --date yesterday
   smart-backfill worker
-  smart-backfill backfill player_game_summary --from 2025-11-03 --to 2025-11-07 --only-missing
+  smart-backfill backfill player_game_summary --from 2025-11-03 --to 2025-11-07
   smart-backfill status
   smart-backfill assess player_game_summary --days 30
   smart-backfill metrics --format prometheus
@@ -68,7 +69,12 @@ Examples:
       const opts = globalsOf(cmd);
       const out = createOutput(io, { json: opts.json === true, verbose: opts.verbose === true });
       const args = params.slice(0, -2).filter((a): a is string => typeof a === 'string');
-      code = await action(out, opts, args);
+      const { resolveDateOptions } = await import('./options.js');
+      const withDates = await resolveDateOptions(out, opts, async () => {
+        const { configFrom } = await import('./commands/shared.js');
+        return (await configFrom(out, opts)).timeZone;
+      });
+      code = await action(out, withDates, args);
     };
 
   const lazy =
@@ -81,7 +87,7 @@ Examples:
     .description('Check a date without running anything: from a JSON file of plain date sets (--input), or against the configured store')
     .argument('[processor]', 'a configured processor (with --date)')
     .option('-i, --input <file>', 'JSON { asOf, expectedDates, recordCounts, policy?, isBackfill? }; "-" reads standard input')
-    .option('-d, --date <date>', 'the run date to check (YYYY-MM-DD)')
+    .option('-d, --date <date>', "the run date to check (YYYY-MM-DD, today, yesterday or -N; in the config's timeZone)")
     .addHelpText(
       'after',
       '\nExamples:\n  smart-backfill check --input scenario.json --json\n  smart-backfill check player_game_summary --date 2025-11-16',
@@ -92,7 +98,7 @@ Examples:
     .command('run')
     .description('Check, then run the processor for a date (or hold it and queue backfills, or escalate)')
     .argument('<processor>', 'a configured processor')
-    .option('-d, --date <date>', 'the run date (YYYY-MM-DD)')
+    .option('-d, --date <date>', "the run date (YYYY-MM-DD, today, yesterday or -N; in the config's timeZone)")
     .option('--backfill', 'run as a backfill: skip the check (a backfill must not wait for itself)')
     .addOption(new Option('--trigger <trigger>', 'why the run happens').choices(['scheduled', 'manual']).default('scheduled'))
     .action(wrap(lazy(() => import('./commands/run.js'), 'runCommand')));
@@ -108,11 +114,14 @@ Examples:
     .command('backfill')
     .description("Queue manual backfills for a date range (the seed's manual backfill script, tracked and deduplicated)")
     .argument('<processor>', 'a configured processor')
-    .option('--from <date>', 'first date (YYYY-MM-DD)')
-    .option('--to <date>', 'last date (YYYY-MM-DD), inclusive')
+    .option('--from <date>', 'first date (YYYY-MM-DD, today, yesterday or -N)')
+    .option('--to <date>', 'last date, inclusive (YYYY-MM-DD, today, yesterday or -N)')
     .option('--dry-run', 'list what would be queued, queue nothing')
-    .option('--only-missing', 'only dates whose data is missing or incomplete')
+    .option('--only-missing', 'only dates whose data is missing or incomplete (the default)')
+    .option('--force', 'also rebuild dates whose data is already complete')
     .option('--all-dates', 'every date in the range, not only the dates the schedule expects')
+    .option('-y, --yes', 'queue without asking, however many dates')
+    .option('--confirm-above <n>', 'on a terminal, ask before queueing more than n dates (default 31)')
     .addOption(new Option('--priority <priority>', 'request priority').choices(['high', 'normal', 'low']).default('high'))
     .option('--by <name>', 'requested_by (default: $USER)')
     .action(wrap(lazy(() => import('./commands/backfill.js'), 'backfillCommand')));

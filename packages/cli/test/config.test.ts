@@ -45,7 +45,7 @@ describe('config', () => {
         '  processors[1].schedule.table: expected a table name (letters, digits, "_", optionally qualified with "."), got "x; DROP TABLE y"',
         '  worker.concurrency: expected a whole number >= 1 and <= 64, got 0',
         expect.stringMatching(/^ {2}alerts\[0\]\.type: /),
-        '  extra: unknown field (known: store, processors, queue, worker, alerts, alertDeadlineMs)',
+        '  extra: unknown field (known: store, processors, queue, worker, alerts, alertDeadlineMs, timeZone)',
       ]),
     );
     expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);

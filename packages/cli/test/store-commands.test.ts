@@ -128,9 +128,10 @@ describe('check / run / worker / status on a SQLite file', () => {
   it('backfill: --dry-run lists, --only-missing queues only gaps, twice never queues twice, the worker fills them', async () => {
     fx = nbaFixture({ skip: ['2025-11-03', '2025-11-05'] });
     const cwd = fx.dir;
-    const dry = await cli(['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--dry-run', '--json'], {
-      cwd,
-    });
+    const dry = await cli(
+      ['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--force', '--dry-run', '--json'],
+      { cwd },
+    );
     expect(dry.code).toBe(0);
     const plan = dry.json<{ toQueue: string[]; candidates: string[] }>();
     expect(plan.toQueue.length).toBeGreaterThan(2);

@@ -12,7 +12,7 @@ import {
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
 import { formatDates } from '../format/dates.js';
-import { dateOption } from '../options.js';
+import { dateOption, intOption } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { withRuntime } from './shared.js';
@@ -24,7 +24,7 @@ export interface ManualBackfillPlan {
   readonly processorName: string;
   readonly from: IsoDate;
   readonly to: IsoDate;
-  /** Dates considered (scheduled, or all with `--all-dates`; only missing with `--only-missing`). */
+  /** Dates considered: missing or incomplete ones (scheduled, or all with `--all-dates`); every one with `--force`. */
   readonly candidates: readonly IsoDate[];
   /** Candidates without an active request: what would be queued. */
   readonly toQueue: readonly IsoDate[];
@@ -44,14 +44,16 @@ export const planManualBackfill = async (
   name: string,
   from: IsoDate,
   to: IsoDate,
-  opts: { onlyMissing?: boolean; allDates?: boolean },
+  opts: { force?: boolean; allDates?: boolean; /** The default; kept so callers that say so still compile. */ onlyMissing?: boolean },
 ): Promise<ManualBackfillPlan> => {
   const p = rt.processorConfig(name);
+  // Missing-only unless forced: a repeated command must not rebuild dates that are already whole.
+  const onlyMissing = opts.force !== true;
   let candidates: IsoDate[];
-  if (opts.allDates === true && opts.onlyMissing !== true) candidates = dateRange(from, to);
+  if (opts.allDates === true && !onlyMissing) candidates = dateRange(from, to);
   else {
     const window = await rt.windowFor(p).readWindow({ processorName: name, start: from, end: to });
-    if (opts.onlyMissing === true) {
+    if (onlyMissing) {
       // The analysis of a window that ends on `to`: asOf is the day after, looking back over the range.
       const days = diffDays(to, from) + 1;
       const expected = opts.allDates === true ? dateRange(from, to) : window.expectedDates;
@@ -126,7 +128,15 @@ export const queueManualBackfill = async (
   return { ...plan, inFlight: [...plan.inFlight, ...existing.map((r) => r.gameDate)], queued: created, unpublished };
 };
 
-/** `backfill PROCESSOR --from D1 --to D2 [--dry-run] [--only-missing]`. */
+/** Above this many dates to queue, a terminal asks before queueing (`--yes` or `--confirm-above` change it). */
+export const DEFAULT_CONFIRM_ABOVE = 31;
+
+/**
+ * `backfill PROCESSOR --from D1 --to D2 [--dry-run] [--force] [--yes]`: only missing or
+ * incomplete dates unless `--force`. On a terminal, more than `--confirm-above` dates
+ * are queued only after a "y"; without a terminal (cron, scripts) nobody can answer,
+ * so it goes ahead, as a scheduled heal command must.
+ */
 export const backfillCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
   const name = args[0] as string;
   const from = dateOption('--from', opts['from']);
@@ -136,12 +146,14 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
   if (days > MAX_BACKFILL_DAYS) throw badInput(`--from/--to span ${days} days; at most ${MAX_BACKFILL_DAYS} at once (split the range)`);
   const priority = (typeof opts['priority'] === 'string' ? opts['priority'] : 'high') as RequestPriority;
   const requestedBy = typeof opts['by'] === 'string' ? opts['by'] : (out.io.env['USER'] ?? out.io.env['USERNAME'] ?? 'cli');
+  const force = opts['force'] === true;
+  if (force && opts['onlyMissing'] === true)
+    throw badInput('--force and --only-missing contradict each other (only missing dates is the default)');
+  const confirmAbove =
+    opts['confirmAbove'] !== undefined ? intOption('--confirm-above', opts['confirmAbove'], 0, MAX_BACKFILL_DAYS) : DEFAULT_CONFIRM_ABOVE;
   return withRuntime(out, opts, async (rt) => {
-    const plan = await planManualBackfill(rt, name, from, to, {
-      onlyMissing: opts['onlyMissing'] === true,
-      allDates: opts['allDates'] === true,
-    });
-    const scope = opts['onlyMissing'] === true ? 'missing or incomplete dates' : opts['allDates'] === true ? 'dates' : 'scheduled dates';
+    const plan = await planManualBackfill(rt, name, from, to, { force, allDates: opts['allDates'] === true });
+    const scope = !force ? 'missing or incomplete dates' : opts['allDates'] === true ? 'dates' : 'scheduled dates';
     if (opts['dryRun'] === true) {
       if (out.json) out.printJson({ dryRun: true, ...plan });
       else {
@@ -151,6 +163,15 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
         out.line(`  ${out.c.dim('dry run: nothing was queued')}`);
       }
       return 0;
+    }
+    if (plan.toQueue.length > confirmAbove && opts['yes'] !== true && out.io.ask !== undefined && out.io.stderr.isTTY === true) {
+      const answer = await out.io.ask(
+        `queue ${plan.toQueue.length} backfills of ${name} (${from} … ${to})? The worker runs them one date at a time. [y/N] `,
+      );
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        out.warn('not confirmed: nothing was queued (--yes skips the question; --dry-run lists the dates)');
+        return 1;
+      }
     }
     let bar: { update(n: number): void; stop(): void; start(total: number, n: number): void } | undefined;
     if (out.tty && out.io.stderr.isTTY === true && plan.toQueue.length > 1) {

@@ -57,6 +57,48 @@ const describe = async (rt: Runtime, o: DeliveryOutcome): Promise<{ text: string
   }
 };
 
+/** From this many ready messages, `worker --once` on a terminal shows a progress bar. */
+const PROGRESS_FROM = 20;
+
+interface Progress {
+  tick(): void;
+  log(text: string): void;
+  stop(): void;
+}
+
+/**
+ * A progress line on stderr for a long `--once` run, so a wait of minutes is visibly
+ * moving. Only on a terminal, and only when the store can say how deep the queue is.
+ * Drawn by hand, synchronously: the worker's loop rarely yields to a timer-driven bar.
+ */
+const progressBar = async (out: Output, rt: Runtime): Promise<Progress | undefined> => {
+  if (out.json || out.io.stderr.isTTY !== true || rt.queueDepth === undefined) return undefined;
+  let total = (await rt.queueDepth()).ready;
+  if (total < PROGRESS_FROM) return undefined;
+  const width = 30;
+  let done = 0;
+  const clear = (): void => void out.io.stderr.write('\r\x1b[K');
+  const draw = (): void => {
+    const filled = Math.round((done / total) * width);
+    out.io.stderr.write(`\r\x1b[Kbackfills [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+  };
+  draw();
+  return {
+    tick: () => {
+      done++;
+      // A retried message comes back: the total grows rather than the bar passing its end.
+      total = Math.max(total, done);
+      draw();
+    },
+    log: (text) => {
+      clear();
+      out.io.stdout.write(text);
+      draw();
+    },
+    stop: clear,
+  };
+};
+
 /**
  * `worker [--once] [--concurrency N]`: process the backfill queue. Each loop takes a
  * batch, processes it, and sleeps when idle; the outbox relay and the lease sweeper
@@ -112,6 +154,7 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
       });
       const sweeper = engine.createSweeper({ tracker: rt.tracker, queue: rt.queue, clock: rt.clock, logger });
       const tally: Tally = { completed: 0, retrying: 0, failed: 0, resumed: 0, other: 0 };
+      let progress: Progress | undefined;
       const report = async (o: DeliveryOutcome): Promise<void> => {
         if (o._tag === 'Completed') {
           tally.completed++;
@@ -125,7 +168,11 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
         }
         const d = await describe(rt, o);
         const color = d.kind === 'ok' ? out.c.green : d.kind === 'warn' ? out.c.yellow : d.kind === 'bad' ? out.c.red : out.c.dim;
-        out.line(`${out.c.dim(new Date(rt.clock.now()).toISOString().slice(11, 19))} ${color(d.text)}`);
+        const text = `${out.c.dim(new Date(rt.clock.now()).toISOString().slice(11, 19))} ${color(d.text)}`;
+        // With a bar on the same terminal, lines go above it; a piped stdout keeps every line.
+        if (progress !== undefined && out.io.stdout.isTTY === true) progress.log(`${text}\n`);
+        else out.line(text);
+        progress?.tick();
       };
       const housekeeping = async (
         what: { readonly sweep: boolean; readonly relay: boolean } = { sweep: true, relay: true },
@@ -139,6 +186,7 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
 
       if (once) {
         await housekeeping();
+        progress = await progressBar(out, rt);
         for (let i = 0; i < 10_000; i++) {
           const ticks = await Promise.all(workers.map((w) => w.runOnce()));
           for (const t of ticks) for (const o of t.outcomes) await report(o);
@@ -181,6 +229,7 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
         await Promise.all(workers.map((w, i) => loop(w, i === 0)));
         await Promise.all(workers.map((w) => w.stop()));
       }
+      progress?.stop();
       if (out.json) out.line(JSON.stringify({ summary: tally }));
       else {
         out.line(

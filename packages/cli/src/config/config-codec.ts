@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { DEFAULT_POLICY } from '@smart-backfill/core';
+import { DEFAULT_POLICY, isValidTimeZone } from '@smart-backfill/core';
 import { decodeAlertsConfig, type ChannelConfig } from '@smart-backfill/alerts';
 import {
   array,
@@ -207,6 +207,13 @@ const workerCodec = struct(
   },
 );
 
+/** An IANA zone the runtime knows: the zone `today`, `yesterday` and `-N` are counted in. */
+const timeZoneCodec: t.Type<string, string, unknown> = refine(string('an IANA time zone name, e.g. "UTC" or "America/New_York"'), (z, c) =>
+  isValidTimeZone(z)
+    ? []
+    : [errorAt(c, [], z, `unknown time zone ${JSON.stringify(z)} (expected an IANA name, e.g. "UTC" or "America/New_York")`)],
+);
+
 /** Alert channels are the alerts package's own config (it knows its secrets rules); its paths are kept. */
 const alertsCodec = foreign<readonly ChannelConfig[]>('alerts', (u) => decodeAlertsConfig(u, 'alerts'));
 
@@ -217,6 +224,7 @@ interface DecodedConfig {
   readonly worker?: WorkerConfig;
   readonly alerts?: readonly ChannelConfig[];
   readonly alertDeadlineMs?: number;
+  readonly timeZone?: string;
 }
 
 /** The whole config. Processors are resolved (policy filled in); names must be unique. */
@@ -225,7 +233,7 @@ export const configCodec: t.Type<DecodedConfig, DecodedConfig, unknown> = refine
     'SmartBackfillConfig',
     { store: storeCodec, processors: array(processorCodec as t.Decoder<unknown, unknown>, { minLength: 1 }) },
     // A deadline below 100 ms would fail every delivery; above 10 minutes it would hold a run as a hung webhook did.
-    { queue: queueCodec, worker: workerCodec, alerts: alertsCodec, alertDeadlineMs: wholeNumber(100, 600_000) },
+    { queue: queueCodec, worker: workerCodec, alerts: alertsCodec, alertDeadlineMs: wholeNumber(100, 600_000), timeZone: timeZoneCodec },
   ) as unknown as t.Type<DecodedConfig, DecodedConfig, unknown>,
   (cfg, c) => {
     const seen = new Map<string, number>();

@@ -153,6 +153,8 @@ export interface SmartBackfillConfig {
    * past it the run goes on, the notice counts as undelivered and the worker retries it.
    */
   readonly alertDeadlineMs?: number;
+  /** The zone `--date today|yesterday|-N` is counted in (an IANA name; default `UTC`). */
+  readonly timeZone?: string;
 }
 
 /** Identity, for type-checked `smart-backfill.config.ts` files. */
