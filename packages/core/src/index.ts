@@ -74,6 +74,7 @@ export {
   dependencyFailureRate,
   distinctGapDates,
 } from './monitoring.js';
+export { type HealedGap, healedGaps, medianOf } from './healed-gaps.js';
 export {
   type Verdict,
   type Unmeasured,
