@@ -24,7 +24,7 @@ const stateClass = (s: DayState): string => `s-${s.replace(/_/g, '-')}`;
 const css = (): string => {
   const states = DAY_STATES.map((s) => {
     const st = DAY_STYLES[s];
-    return `.${stateClass(s)}{background:${st.background};color:${st.foreground}}`;
+    return `.${stateClass(s)}{background-color:${st.background};color:${st.foreground}}`;
   }).join('\n');
   return `
 :root{color-scheme:light;--cell:20px;--gap:3px;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;color:#1a1a1a;background:#fff}
@@ -42,12 +42,12 @@ h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.25rem;margin:32px 0 8px}h3{fon
 .legend li{display:flex;align-items:center;gap:6px}
 .swatch,.day{width:var(--cell);height:var(--cell);border-radius:3px;box-sizing:border-box;display:inline-flex;align-items:center;justify-content:center;font-size:12px;line-height:1;font-family:"DejaVu Sans",system-ui,sans-serif}
 .s-nothing-scheduled{border:1px solid #d6d6d6}.s-future{border:1px dashed #bbb}
-.s-before-schedule{border:1px dotted #c8c8c8;background-image:repeating-linear-gradient(135deg,#e2e2e2 0 1px,transparent 1px 5px)}
+.s-before-schedule{background-image:repeating-linear-gradient(135deg,#cfcfcf 0 1px,transparent 1px 6px)}
 .s-healed-auto,.s-healed-manual,.s-healed-other{box-shadow:inset 0 0 0 2px #E69F00}
 .s-missing{background-image:repeating-linear-gradient(45deg,rgba(0,0,0,.18) 0 2px,transparent 2px 5px)}
 .s-failed{background-image:repeating-linear-gradient(-45deg,rgba(0,0,0,.25) 0 2px,transparent 2px 5px)}
 ${states}
-.cal{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,320px));gap:14px 22px;margin:4px 0 8px;padding-bottom:4px}
+.cal{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:14px 22px;margin:4px 0 8px;padding-bottom:4px}
 .month h4{font-size:.85rem;font-weight:600;margin:0 0 4px;white-space:nowrap}
 .mgrid{display:grid;grid-template-columns:repeat(7,minmax(0,1fr));gap:var(--gap)}
 .mgrid .wd{font-size:10px;color:#555;text-align:center}
@@ -65,6 +65,7 @@ ${states}
 table{border-collapse:collapse;width:100%;font-size:.85rem;margin:6px 0 16px}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top}
 th,td.nw{white-space:nowrap}
+.tw{overflow-x:auto}
 th{background:#f4f4f4;font-weight:600}td.err{color:#8a2a00;max-width:28rem;word-break:break-word}
 .st{display:inline-flex;align-items:center;gap:4px}
 .empty{color:#666;font-style:italic}
@@ -215,20 +216,20 @@ const legendHtml = (counts: Record<DayState, number>, labels: Readonly<Record<Da
 const requestsTable = (rows: readonly RequestRow[]): Raw =>
   rows.length === 0
     ? raw('<p class="empty">No backfill requests for these dates.</p>')
-    : html`<table><caption class="empty" style="caption-side:bottom;text-align:left">Newest first. Duration: the last attempt.</caption><thead><tr><th scope="col">Processor</th><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Requested</th><th scope="col">By</th><th scope="col">Started</th><th scope="col">Finished</th><th scope="col">Duration</th><th scope="col">Error</th></tr></thead><tbody>${rows.map(
+    : html`<div class="tw"><table><caption class="empty" style="caption-side:bottom;text-align:left">Newest first. Duration: the last attempt.</caption><thead><tr><th scope="col">Processor</th><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Requested</th><th scope="col">By</th><th scope="col">Started</th><th scope="col">Finished</th><th scope="col">Duration</th><th scope="col">Error</th></tr></thead><tbody>${rows.map(
         (r) => {
           const s: DayState = r.status === 'completed' ? 'complete' : r.status;
           return html`<tr data-request-status="${r.status}"><td>${r.processorName}</td><td class="nw" data-col="date">${r.gameDate}</td><td>${r.requestType}</td><td class="nw"><span class="st"><span class="swatch ${raw(stateClass(s))}" aria-hidden="true">${DAY_STYLES[s].symbol}</span>${r.status}</span></td><td>${r.attempt}</td><td class="nw" data-col="date">${formatTimestamp(r.requestedAt)}</td><td>${r.requestedBy}</td><td class="nw" data-col="date">${formatTimestamp(r.startedAt)}</td><td class="nw" data-col="date">${formatTimestamp(r.completedAt)}</td><td class="nw">${r.startedAt !== null && r.completedAt !== null ? formatDuration(r.completedAt - r.startedAt) : '–'}</td><td class="err">${r.errorMessage ?? ''}</td></tr>`;
         },
-      )}</tbody></table>`;
+      )}</tbody></table></div>`;
 
 const heldTable = (rows: readonly HeldRun[]): Raw =>
   rows.length === 0
     ? raw('<p class="empty">No runs were held.</p>')
-    : html`<table><thead><tr><th scope="col">Processor</th><th scope="col">Run date</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Waiting for</th><th scope="col">Held at</th><th scope="col">Released</th><th scope="col">Held for</th></tr></thead><tbody>${rows.map(
+    : html`<div class="tw"><table><thead><tr><th scope="col">Processor</th><th scope="col">Run date</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Waiting for</th><th scope="col">Held at</th><th scope="col">Released</th><th scope="col">Held for</th></tr></thead><tbody>${rows.map(
         (h) =>
           html`<tr data-held-status="${h.status}"><td>${h.processorName}</td><td class="nw" data-col="date">${h.runDate}</td><td>${h.status}</td><td>${h.reason.replace(/_/g, ' ')}</td><td>${h.waitingFor.join(', ')}</td><td class="nw" data-col="date">${formatTimestamp(h.heldAt)}</td><td class="nw" data-col="date">${formatTimestamp(h.releasedAt)}</td><td class="nw">${h.releasedAt !== null ? formatDuration(h.releasedAt - h.heldAt) : 'still held'}</td></tr>`,
-      )}</tbody></table>`;
+      )}</tbody></table></div>`;
 
 const processorHtml = (p: ProcessorReport, i: number, labels: Readonly<Record<DayState, string>>): Raw => {
   const cal = p.calendar;
