@@ -26,25 +26,26 @@ const inCi = (process.env['CI'] ?? '') !== '' && process.env['CI'] !== 'false';
  * The calendar spans more than half the page, no month sticks out of it, and
  * no date in the tables breaks over two lines (each date's text is one line box).
  */
+// Page-side code is a string: the test's TypeScript has no DOM types (it runs in Node).
+const MONTHS_BOX = `(() => {
+  const months = [...document.querySelectorAll('.cal .month')].map((m) => m.getBoundingClientRect());
+  return { left: Math.min(...months.map((r) => r.left)), right: Math.max(...months.map((r) => r.right)) };
+})()`;
+const WRAPPED_DATES = `[...document.querySelectorAll('td[data-col="date"]')]
+  .filter((td) => {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    return lines.size > 1 || td.scrollWidth > td.clientWidth;
+  })
+  .map((td) => td.textContent)`;
+
 const expectLayout = async (page: Page, width: number): Promise<void> => {
-  const box = await page.evaluate(() => {
-    const months = [...document.querySelectorAll('.cal .month')].map((m) => m.getBoundingClientRect());
-    return { left: Math.min(...months.map((r) => r.left)), right: Math.max(...months.map((r) => r.right)) };
-  });
+  const box = (await page.evaluate(MONTHS_BOX)) as { left: number; right: number };
   expect(box.right - box.left, `calendar width at ${width} px`).toBeGreaterThan(width / 2);
   expect(box.right).toBeLessThanOrEqual(width);
-  const wrapped = await page.evaluate(() =>
-    [...document.querySelectorAll('td[data-col="date"]')]
-      .filter((td) => {
-        const range = document.createRange();
-        range.selectNodeContents(td);
-        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
-        return lines.size > 1 || td.scrollWidth > td.clientWidth;
-      })
-      .map((td) => td.textContent),
-  );
   expect(await page.locator('td[data-col="date"]').count()).toBeGreaterThan(0);
-  expect(wrapped, `dates wrapped at ${width} px`).toEqual([]);
+  expect(await page.evaluate(WRAPPED_DATES), `dates wrapped at ${width} px`).toEqual([]);
 };
 
 if (!haveChromium && !inCi) {
@@ -290,17 +291,16 @@ if (!haveChromium && !inCi) {
         expect(await page.locator('.day[data-date="2025-06-15"]').getAttribute('data-state')).toBe('before_schedule');
         expect(await page.locator('.day[data-date="2025-11-27"]').getAttribute('data-state')).toBe('nothing_scheduled');
         // Visible states, not tooltips only: a healed day does not look like a plain complete one.
-        const look = (d: string): Promise<string> =>
-          page.locator(`.day[data-date="${d}"]`).evaluate((e) => {
-            const s = getComputedStyle(e);
-            return `${s.backgroundColor} ${s.boxShadow} ${e.textContent?.trim().charAt(0) ?? ''}`;
-          });
+        const styleOf = (d: string, what: string): Promise<unknown> =>
+          page.evaluate(
+            `(() => { const e = document.querySelector('.day[data-date="${d}"]'); const s = getComputedStyle(e); return ${what}; })()`,
+          );
+        const look = async (d: string): Promise<string> =>
+          String(await styleOf(d, "s.backgroundColor + ' ' + s.boxShadow + ' ' + e.textContent.trim().charAt(0)"));
         const looks = await Promise.all(['2025-10-13', RETAIL.healedAuto[0], RETAIL.healedManual[0], '2025-06-15', '2025-11-27'].map(look));
         expect(new Set(looks).size).toBe(5);
         // The hatching of days before the schedule is drawn (a state's colour must not reset it).
-        expect(await page.locator('.day[data-date="2025-06-15"]').evaluate((e) => getComputedStyle(e).backgroundImage)).toContain(
-          'repeating-linear-gradient',
-        );
+        expect(await styleOf('2025-06-15', 's.backgroundImage')).toContain('repeating-linear-gradient');
 
         // Neutral words: nothing of a game schedule in a shop's report.
         const text = await page.locator('body').innerText();
