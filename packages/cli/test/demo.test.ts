@@ -38,6 +38,9 @@ describe('demo: the NBA season story', () => {
     expect(r.status.openRequests).toEqual([]);
     expect(r.status.heldRuns).toEqual([]);
     expect(f.autoRecoveryMs).toEqual([5 * 60_000, 5 * 60_000]);
+    // One outage is one gap (five held runs, one time to recovery): three healed gaps, the report's median.
+    expect(f.healedGaps).toBe(3);
+    expect(f.medianRecoveryMs).toBe(5 * 60_000);
     // The final calendar: every game day complete, nothing else open.
     const { calendarDays } = await import('../src/format/calendar.js');
     const states = new Set(
@@ -45,7 +48,7 @@ describe('demo: the NBA season story', () => {
         .days.filter((d) => d.date <= '2025-12-13')
         .map((d) => d.state),
     );
-    expect([...states].sort()).toEqual(['complete', 'no_games']);
+    expect([...states].sort()).toEqual(['complete', 'nothing_scheduled']);
   });
 
   it('is deterministic: the same seed tells the same story', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,9 @@ import { renderReportHtml, type ReportModel } from '@smart-backfill/report';
 import { buildReportFromRuntime } from '../src/commands/report.js';
 import { DEFAULT_SCRIPT, runNbaDemo } from '../src/demo/nba-demo.js';
 import { cli } from './helpers.js';
-import { everyStateStore, NASTY_ERROR, STATE_DATES, type ReportStore } from './report-fixture.js';
+import type { Page } from 'playwright-core';
+import { addDays, dateRange, isoDate, toEpochDay } from '@smart-backfill/core';
+import { everyStateStore, NASTY_ERROR, RETAIL, retailStore, STATE_DATES, type ReportStore } from './report-fixture.js';
 
 /**
  * The gap calendar report in a real browser: Debian's chromium driven by
@@ -19,6 +21,32 @@ const CHROMIUM = process.env['SMART_BACKFILL_CHROMIUM'] ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const haveChromium = existsSync(CHROMIUM);
 const inCi = (process.env['CI'] ?? '') !== '' && process.env['CI'] !== 'false';
+
+/**
+ * The calendar spans more than half the page, no month sticks out of it, and
+ * no date in the tables breaks over two lines (each date's text is one line box).
+ */
+// Page-side code is a string: the test's TypeScript has no DOM types (it runs in Node).
+const MONTHS_BOX = `(() => {
+  const months = [...document.querySelectorAll('.cal .month')].map((m) => m.getBoundingClientRect());
+  return { left: Math.min(...months.map((r) => r.left)), right: Math.max(...months.map((r) => r.right)) };
+})()`;
+const WRAPPED_DATES = `[...document.querySelectorAll('td[data-col="date"]')]
+  .filter((td) => {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    return lines.size > 1 || td.scrollWidth > td.clientWidth;
+  })
+  .map((td) => td.textContent)`;
+
+const expectLayout = async (page: Page, width: number): Promise<void> => {
+  const box = (await page.evaluate(MONTHS_BOX)) as { left: number; right: number };
+  expect(box.right - box.left, `calendar width at ${width} px`).toBeGreaterThan(width / 2);
+  expect(box.right).toBeLessThanOrEqual(width);
+  expect(await page.locator('td[data-col="date"]').count()).toBeGreaterThan(0);
+  expect(await page.evaluate(WRAPPED_DATES), `dates wrapped at ${width} px`).toEqual([]);
+};
 
 if (!haveChromium && !inCi) {
   // Visible in the run's output as a skipped test with the reason in its name.
@@ -53,6 +81,8 @@ if (!haveChromium && !inCi) {
           '--no-first-run',
           '--disable-component-update',
           '--disable-sync',
+          // Chromium resolves no names on its own: nothing but the file under test may load (issue 13, "Loopback only").
+          '--host-resolver-rules=MAP * ~NOTFOUND',
         ],
       });
     });
@@ -79,7 +109,22 @@ if (!haveChromium && !inCi) {
           .filter(([, n]) => n > 0)
           .map(([s]) => s)
           .sort(),
-      ).toEqual(['complete', 'escalated', 'failed', 'future', 'incomplete', 'missing', 'no_games', 'processing', 'queued']);
+      ).toEqual([
+        'before_schedule', // the fixture's schedule starts on 09-01, the report on 08-01
+        'complete',
+        'escalated',
+        'failed',
+        'future',
+        'healed_auto',
+        'healed_manual',
+        'incomplete',
+        'missing',
+        'nothing_scheduled',
+        'processing',
+        'queued',
+      ]);
+      expect(await page.locator(`.day[data-date="${STATE_DATES.healedAuto}"]`).getAttribute('data-state')).toBe('healed_auto');
+      expect(await page.locator(`.day[data-date="${STATE_DATES.healedManual}"]`).getAttribute('data-state')).toBe('healed_manual');
       for (const [state, n] of Object.entries(counts))
         expect(await page.locator(`.cal .day[data-state="${state}"]`).count(), state).toBe(n);
       expect(await page.locator('.cal .day').count()).toBe(120);
@@ -106,12 +151,13 @@ if (!haveChromium && !inCi) {
       await page.screenshot({ path: join(ARTIFACTS, 'report-tooltip.png'), fullPage: false });
       await page.mouse.move(0, 0);
 
-      // Keyboard: one tab stop per calendar (the last day), arrows move by week and day, focus shows the tooltip.
+      // Keyboard: one tab stop per calendar (the last day), arrows move by day (left/right) and week (up/down), focus shows the tooltip.
       await page.keyboard.press('Tab');
       expect(await page.locator('.day:focus').getAttribute('data-date')).toBe('2025-11-28');
-      await page.keyboard.press('ArrowUp'); // one day back: Thursday 27th, processing
-      await page.keyboard.press('ArrowLeft'); // one week back: Thursday 20th
-      await page.keyboard.press('ArrowRight'); // and forward again
+      await page.keyboard.press('ArrowLeft'); // one day back: Thursday 27th, processing
+      await page.keyboard.press('ArrowUp'); // one week back: Thursday 20th
+      expect(await page.locator('.day:focus').getAttribute('data-date')).toBe('2025-11-20');
+      await page.keyboard.press('ArrowDown'); // and forward again
       const focused = page.locator('.day:focus');
       expect(await focused.getAttribute('data-date')).toBe(STATE_DATES.processing);
       expect(await focused.locator('.tip').isVisible()).toBe(true);
@@ -119,7 +165,7 @@ if (!haveChromium && !inCi) {
       expect(await focused.getAttribute('aria-label')).toBe(`${STATE_DATES.processing}: processing`);
       await page.keyboard.press('Escape');
       expect(await focused.locator('.tip').isVisible()).toBe(false);
-      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('ArrowLeft');
       expect(await page.locator('.day:focus .tip').isVisible()).toBe(true);
 
       // KPIs and tables.
@@ -127,6 +173,7 @@ if (!haveChromium && !inCi) {
       expect(await page.locator('[data-kpi="gaps"] .v').innerText()).toBe('8');
       expect(await page.locator('[data-kpi="healed"] .v').innerText()).toBe('1');
       expect(await page.locator('[data-kpi="ttr"] .v').innerText()).toBe('15m');
+      expect(await page.locator('[data-kpi="ttr"] .l').innerText()).toBe('Median time to recovery over 1 healed gap');
       expect(await page.locator('[data-kpi="success"] .v').innerText()).toBe('67%');
       // Over the implement line, but the seed's checklist is not all ticked: the verdict and the checklist both say monitor.
       expect(await page.locator('[data-verdict-for="orders_daily"]').innerText()).toContain('Borderline: monitor');
@@ -146,9 +193,13 @@ if (!haveChromium && !inCi) {
 
     it("the demo's season report: every cell as the model says, no errors, no requests", async () => {
       let model: ReportModel | undefined;
-      await runNbaDemo(DEFAULT_SCRIPT, {
+      const { figures } = await runNbaDemo(DEFAULT_SCRIPT, {
         onFinish: async (rt) => {
-          model = await buildReportFromRuntime(rt, { today: DEFAULT_SCRIPT.end, days: 60 });
+          model = await buildReportFromRuntime(rt, {
+            today: DEFAULT_SCRIPT.end,
+            days: 60,
+            stateLabels: { nothing_scheduled: 'no games scheduled' },
+          });
         },
       });
       const demoFile = join(fx!.dir, 'demo.html');
@@ -169,6 +220,12 @@ if (!haveChromium && !inCi) {
       // The story heals everything: the failed day and the partial day automatically, the outage by a person.
       expect(counts.complete).toBeGreaterThan(40);
       expect(model!.kpis).toMatchObject({ healedAutomatically: 2, open: 0 });
+      // The report's time to recovery is the demo's: the same gaps, the same durations, the same median.
+      expect(model!.kpis.timesToRecoveryMs).toEqual([...figures!.autoRecoveryMs, figures!.escalationRecoveryMs]);
+      expect(model!.kpis.medianTimeToRecoveryMs).toBe(figures!.medianRecoveryMs);
+      expect(await page.locator('[data-kpi="ttr"] .l').innerText()).toBe('Median time to recovery over 3 healed gaps');
+      // Game data keeps its own words.
+      expect(await page.locator('[data-legend="nothing_scheduled"]').innerText()).toMatch(/^no games scheduled \(\d+\)$/);
       const partial = page.locator('.day[data-date="2025-11-24"]');
       await partial.hover();
       expect(await partial.locator('.tip').innerText()).toMatch(/auto backfill completed/);
@@ -177,6 +234,102 @@ if (!haveChromium && !inCi) {
       expect(problems).toEqual([]);
       expect(requests.filter((u) => u !== url && !u.startsWith('data:'))).toEqual([]);
       await page.close();
+    });
+
+    it('a shop calendar, not a game schedule: healed and before-schedule days told apart, months across the page, dates on one line', async () => {
+      const shop = await retailStore();
+      try {
+        const out = join(shop.dir, 'retail.html');
+        const r = await cli(['report', '--today', RETAIL.today, '--days', '200', '--out', out, '--json'], { cwd: shop.dir });
+        expect(r.errors).toEqual([]);
+        const j = r.json<{ start: string; kpis: Record<string, unknown>; counts: Record<string, Record<string, number>> }>();
+        const c = j.counts['orders_daily'] ?? {};
+        // Counted by hand from the fixture: the shop calendar starts on 09-04; Sundays and Thanksgiving are closed.
+        const before = dateRange(isoDate(j.start), addDays(isoDate(RETAIL.scheduleStart), -1)).length;
+        const closed = dateRange(isoDate(RETAIL.scheduleStart), addDays(isoDate(RETAIL.today), -1)).filter(
+          (d) => (toEpochDay(d) + 3) % 7 === 6 || (RETAIL.holidays as readonly string[]).includes(d),
+        ).length;
+        expect(before).toBe(102);
+        expect(c).toMatchObject({
+          healed_auto: 3,
+          healed_manual: 3,
+          healed_other: 0,
+          before_schedule: before,
+          nothing_scheduled: closed,
+          failed: 1,
+          future: 1,
+          missing: 0,
+        });
+        expect(j.kpis).toMatchObject({
+          gaps: 7,
+          healedAutomatically: 3,
+          healedManually: 3,
+          open: 1,
+          detectedGaps: 4,
+          timesToRecoveryMs: [12 * 60_000, 12 * 60_000, (2 * 24 + 3) * 3_600_000 + 42 * 60_000],
+          medianTimeToRecoveryMs: 12 * 60_000,
+        });
+
+        const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+        const requests: string[] = [];
+        const problems: string[] = [];
+        page.on('request', (q) => requests.push(q.url()));
+        page.on('console', (m) => {
+          if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+        });
+        page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+        const url = pathToFileURL(out).href;
+        await page.goto(url, { waitUntil: 'load' });
+
+        // Each state is drawn as counted, and the legend says so.
+        for (const [state, n] of Object.entries(c)) {
+          expect(await page.locator(`.cal .day[data-state="${state}"]`).count(), state).toBe(n);
+          expect(await page.locator(`[data-legend="${state}"]`).getAttribute('data-count'), state).toBe(String(n));
+        }
+        for (const d of RETAIL.healedAuto)
+          expect(await page.locator(`.day[data-date="${d}"]`).getAttribute('data-state')).toBe('healed_auto');
+        for (const d of RETAIL.healedManual)
+          expect(await page.locator(`.day[data-date="${d}"]`).getAttribute('data-state')).toBe('healed_manual');
+        expect(await page.locator('.day[data-date="2025-06-15"]').getAttribute('data-state')).toBe('before_schedule');
+        expect(await page.locator('.day[data-date="2025-11-27"]').getAttribute('data-state')).toBe('nothing_scheduled');
+        // Visible states, not tooltips only: a healed day does not look like a plain complete one.
+        const styleOf = (d: string, what: string): Promise<unknown> =>
+          page.evaluate(
+            `(() => { const e = document.querySelector('.day[data-date="${d}"]'); const s = getComputedStyle(e); return ${what}; })()`,
+          );
+        const look = async (d: string): Promise<string> =>
+          String(await styleOf(d, "s.backgroundColor + ' ' + s.boxShadow + ' ' + e.textContent.trim().charAt(0)"));
+        const looks = await Promise.all(['2025-10-13', RETAIL.healedAuto[0], RETAIL.healedManual[0], '2025-06-15', '2025-11-27'].map(look));
+        expect(new Set(looks).size).toBe(5);
+        // The hatching of days before the schedule is drawn (a state's colour must not reset it).
+        expect(await styleOf('2025-06-15', 's.backgroundImage')).toContain('repeating-linear-gradient');
+
+        // Neutral words: nothing of a game schedule in a shop's report.
+        const text = await page.locator('body').innerText();
+        expect(text).not.toMatch(/\bgames?\b/i);
+        expect(await page.locator('[data-legend="nothing_scheduled"]').innerText()).toBe(`nothing scheduled (${closed})`);
+        expect(await page.locator('[data-legend="before_schedule"]').innerText()).toBe(`before the schedule starts (${before})`);
+
+        // Figures say what they are of.
+        expect(await page.locator('[data-kpi="ttr"] .l').innerText()).toBe('Median time to recovery over 3 healed gaps');
+        expect(await page.locator('[data-kpi="ttr"] .v').innerText()).toBe('12m');
+        expect(await page.locator('[data-kpi="ttr"] .d').innerText()).toMatch(/^12m, 12m, 2d 3h: .*; 1 gap not healed yet$/);
+        expect(await page.locator('[data-kpi="success"] .d').innerText()).toBe('completed of 7 finished backfills');
+
+        await expectLayout(page, 1400);
+        await page.setViewportSize({ width: 900, height: 900 });
+        await expectLayout(page, 900);
+        await page.setViewportSize({ width: 1400, height: 900 });
+
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, 'report-retail.png'), fullPage: true });
+        if (process.env['KEEP_RETAIL'] !== undefined) writeFileSync(process.env['KEEP_RETAIL'], readFileSync(out));
+        expect(problems).toEqual([]);
+        expect(requests.filter((u) => u !== url && !u.startsWith('data:'))).toEqual([]);
+        await page.close();
+      } finally {
+        await shop.cleanup();
+      }
     });
   });
 }

@@ -105,12 +105,18 @@ describe('report', () => {
       healedOtherwise: 0,
       open: 7,
       medianTimeToRecoveryMs: 15 * 60_000,
+      timesToRecoveryMs: [15 * 60_000],
+      recoveredGaps: 1,
       successRate: 2 / 3,
     });
     // 60 days from Tuesday 09-30: 16 weekend days, 44 weekdays of which 8 are the gap states and today.
     expect(j.counts['orders_daily']).toEqual({
-      complete: 36,
-      no_games: 16,
+      complete: 34,
+      healed_auto: 1,
+      healed_manual: 1,
+      healed_other: 0,
+      nothing_scheduled: 16,
+      before_schedule: 0,
       incomplete: 1,
       missing: 1,
       queued: 1,
@@ -133,10 +139,13 @@ describe('report', () => {
     expect(r.code).toBe(0);
     const path = join(fx.dir, 'smart-backfill-report.html');
     expect(r.stdout).toContain(`report written to ${path}`);
-    expect(r.stdout).toContain('2025-11-16 to 2025-11-22: 1 gap date(s), 0 healed automatically, 1 open; 1 processor(s)');
+    expect(r.stdout).toContain('2025-11-16 to 2025-11-22: 1 gap date(s), 0 healed automatically, 0 by a person, 1 open; 1 processor(s)');
     expect(existsSync(path)).toBe(true);
     const html = readFileSync(path, 'utf8');
     expect(html).toContain('data-processor="a_proc"');
+    // The schedule starts on the 20th: the four days before it are not "nothing scheduled".
+    expect(html.match(/data-state="before_schedule"/g)).toHaveLength(4);
+    expect(html).toContain('data-state="before_schedule" data-date="2025-11-16"');
     expect(html).not.toContain('data-processor="b_proc"');
     const bad = await cli(['report', '--processor', 'zzz'], { cwd: fx.dir });
     expect(bad.code).toBe(2);

@@ -22,26 +22,42 @@ export interface RequestSpec {
   readonly error?: string;
 }
 
+/** Where a fixture's schedule and target live: the tables to create and how the config names them. */
+export interface TableLayout {
+  readonly sql: string;
+  readonly schedule: Record<string, unknown>;
+  readonly target: Record<string, unknown>;
+}
+
+/** Two plain tables shared by processors: `schedule(processor, day)`, `target(processor, day)`. */
+const SHARED_TABLES: TableLayout = {
+  sql: 'CREATE TABLE IF NOT EXISTS schedule (processor TEXT NOT NULL, day TEXT NOT NULL); CREATE TABLE IF NOT EXISTS target (processor TEXT NOT NULL, day TEXT NOT NULL, v INTEGER)',
+  schedule: { table: 'schedule', dateColumn: 'day', processorColumn: 'processor' },
+  target: { table: 'target', dateColumn: 'day', processorColumn: 'processor' },
+};
+
 /**
- * A temp folder with a SQLite store and a config over two plain tables shared by
- * processors (`schedule(processor, day)`, `target(processor, day)`), plus helpers
- * that write requests, runs, held runs and alerts through the real adapters.
+ * A temp folder with a SQLite store and a config over plain tables (by default
+ * two shared by processors, see `SHARED_TABLES`), plus helpers that write
+ * requests, runs, held runs and alerts through the real adapters.
  */
-export const reportStore = (processors: readonly { name: string; minRecordsPerDate?: number }[] = [{ name: 'orders_daily' }]) => {
+export const reportStore = (
+  processors: readonly { name: string; minRecordsPerDate?: number }[] = [{ name: 'orders_daily' }],
+  layout: TableLayout = SHARED_TABLES,
+) => {
   const t = tempDir('sb-report-');
   const dbPath = join(t.dir, 'store.db');
   let now = at('2025-01-01');
   const clock = { now: () => now, sleep: async () => undefined };
   const store: SqliteStore = openSqliteStore({ path: dbPath, clock });
-  store.db.exec(
-    'CREATE TABLE IF NOT EXISTS schedule (processor TEXT NOT NULL, day TEXT NOT NULL); CREATE TABLE IF NOT EXISTS target (processor TEXT NOT NULL, day TEXT NOT NULL, v INTEGER)',
-  );
+  store.db.exec(SHARED_TABLES.sql);
+  if (layout !== SHARED_TABLES) store.db.exec(layout.sql);
   t.write('smart-backfill.config.json', {
     store: { type: 'sqlite', path: './store.db' },
     processors: processors.map((p) => ({
       name: p.name,
-      schedule: { table: 'schedule', dateColumn: 'day', processorColumn: 'processor' },
-      target: { table: 'target', dateColumn: 'day', processorColumn: 'processor' },
+      schedule: layout.schedule,
+      target: layout.target,
       policy: { minRecordsPerDate: p.minRecordsPerDate ?? 10 },
       command: 'node fill.js --date {date}',
     })),
@@ -270,4 +286,131 @@ export const rawCount = (dbPath: string, sql: string, ...params: unknown[]): num
   } finally {
     d.close();
   }
+};
+
+/** The retail example's dates (today is Wednesday 2025-12-10; the shop calendar starts on Thursday 2025-09-04). */
+export const RETAIL = {
+  today: '2025-12-10',
+  scheduleStart: '2025-09-04',
+  /** Healed by an automatic backfill: one date, then two. */
+  healedAuto: ['2025-10-14', '2025-11-03', '2025-11-04'],
+  /** An outage of three dates, escalated, healed by a person's `backfill`. */
+  healedManual: ['2025-11-18', '2025-11-19', '2025-11-20'],
+  /** Still open: its backfill failed. */
+  failed: '2025-12-08',
+  /** Closed days inside the schedule: Sundays, Thanksgiving. */
+  holidays: ['2025-11-27'],
+} as const;
+
+/**
+ * A shop's warehouse, not a game schedule: `calendar(day, state)` with 'open'
+ * and 'closed' days from 2025-09-04 (Sundays and holidays closed) and
+ * `orders_daily(order_date, store_id, amount)` with 12 stores a day. Gaps healed
+ * automatically (runs held, backfilled, resumed), an outage escalated and healed
+ * by a person, and a failed backfill still open.
+ */
+export const retailStore = async () => {
+  const name = 'orders_daily';
+  const fx = reportStore([{ name, minRecordsPerDate: 10 }], {
+    sql: 'CREATE TABLE calendar (day TEXT PRIMARY KEY, state TEXT NOT NULL); CREATE TABLE orders_daily (order_date TEXT NOT NULL, store_id INTEGER NOT NULL, amount REAL NOT NULL)',
+    schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
+    target: { table: 'orders_daily', dateColumn: 'order_date' },
+  });
+  const R = RETAIL;
+  const days = dateRange(isoDate(R.scheduleStart), isoDate('2025-12-31'));
+  const open = (d: IsoDate): boolean => (toEpochDay(d) + 3) % 7 !== 6 && !(R.holidays as readonly string[]).includes(d);
+  const insertDay = fx.store.db.prepare('INSERT INTO calendar (day, state) VALUES (?, ?)');
+  const insertOrder = fx.store.db.prepare('INSERT INTO orders_daily (order_date, store_id, amount) VALUES (?, ?, ?)');
+  fx.store.db.transaction(() => {
+    for (const d of days) {
+      insertDay.run(d, open(d) ? 'open' : 'closed');
+      // The healed dates hold their rows again (the backfills wrote them); the failed one is still empty.
+      if (open(d) && d < R.today && d !== R.failed) for (let s = 1; s <= 12; s++) insertOrder.run(d, s, 100 + s);
+    }
+  })();
+  const nextOpen = (d: IsoDate): IsoDate => {
+    let n = addDays(d, 1);
+    while (!open(n)) n = addDays(n, 1);
+    return n;
+  };
+  // Each automatic gap: the next run found it, was held, the backfill filled it, the run resumed.
+  for (const group of [[R.healedAuto[0]], [R.healedAuto[1], R.healedAuto[2]]] as const) {
+    const runDate = nextOpen(isoDate(group[group.length - 1] as string));
+    const found = at(addDays(runDate, 1), 6);
+    await fx.run({
+      processorName: name,
+      runDate,
+      startedAt: found,
+      outcome: 'skipped',
+      skipReason: 'backfill_queued',
+      metadata: { gap_size: group.length, missing_dates: group.map((d) => isoDate(d)) },
+    });
+    await fx.store.runLog.hold({
+      processorName: name,
+      runDate,
+      heldAt: found,
+      reason: 'backfill_queued',
+      waitingFor: group.map((d) => isoDate(d)),
+    });
+    for (const d of group)
+      await fx.request(name, d, { status: 'completed', requestedAt: found, startedAt: found + 2 * MIN_MS, finishedAt: found + 9 * MIN_MS });
+    await fx.run({ processorName: name, runDate, startedAt: found + 10 * MIN_MS, trigger: 'resume', finishedAt: found + 12 * MIN_MS });
+    await fx.store.runLog.release(name, runDate, 'resumed', found + 12 * MIN_MS);
+  }
+  // The outage: three dates missing is past the auto-backfill threshold; escalated, and a person ran `backfill`.
+  const outageRun = nextOpen(isoDate(R.healedManual[2]));
+  const escalatedAt = at(addDays(outageRun, 1), 6);
+  const manualDates = R.healedManual.map((d) => isoDate(d));
+  fx.setNow(escalatedAt);
+  await fx.store.alertLog.upsertOpen({
+    alertKey: `${name}:gap`,
+    processorName: name,
+    reason: 'gap_exceeds_threshold',
+    runDate: outageRun,
+    missingDates: manualDates,
+    lastError: null,
+    openedAt: escalatedAt,
+    at: escalatedAt,
+  });
+  await fx.run({
+    processorName: name,
+    runDate: outageRun,
+    startedAt: escalatedAt,
+    outcome: 'skipped',
+    skipReason: 'gap_escalated',
+    metadata: { gap_size: 3, missing_dates: manualDates },
+  });
+  await fx.store.runLog.hold({
+    processorName: name,
+    runDate: outageRun,
+    heldAt: escalatedAt,
+    reason: 'gap_escalated',
+    waitingFor: manualDates,
+  });
+  const fixedAt = at('2025-11-24', 9, 30);
+  for (const d of manualDates)
+    await fx.request(name, d, { type: 'manual', status: 'completed', requestedAt: fixedAt, finishedAt: fixedAt + 8 * MIN_MS });
+  await fx.run({
+    processorName: name,
+    runDate: outageRun,
+    startedAt: fixedAt + 10 * MIN_MS,
+    trigger: 'resume',
+    finishedAt: fixedAt + 12 * MIN_MS,
+  });
+  await fx.store.runLog.release(name, outageRun, 'resumed', fixedAt + 12 * MIN_MS);
+  await fx.store.alertLog.resolve(`${name}:gap`, fixedAt + 12 * MIN_MS);
+  // Still open: the next run found the 8th missing and its backfill failed.
+  const lastFound = at(addDays(isoDate(R.failed), 2), 6);
+  await fx.run({
+    processorName: name,
+    runDate: nextOpen(isoDate(R.failed)),
+    startedAt: lastFound,
+    outcome: 'skipped',
+    skipReason: 'backfill_queued',
+    metadata: { gap_size: 1, missing_dates: [isoDate(R.failed)] },
+  });
+  await fx.request(name, R.failed, { status: 'failed', requestedAt: lastFound, error: 'warehouse export timed out after 600 s' });
+  fx.setNow(at(R.today, 12));
+  await fx.close();
+  return fx;
 };

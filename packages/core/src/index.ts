@@ -77,6 +77,7 @@ export {
   gapDatesOfRun,
   detectedGapDates,
 } from './monitoring.js';
+export { type HealedGap, healedGaps, medianOf } from './healed-gaps.js';
 export {
   type Verdict,
   type SignalLevel,

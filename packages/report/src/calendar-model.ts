@@ -7,8 +7,10 @@ import {
   type IsoDate,
   type RequestStatus,
   type RequestType,
+  type RunRecord,
+  detectedGapDates,
 } from '@smart-backfill/core';
-import { classifyDay, DAY_STATES, type DayState } from './day-state.js';
+import { classifyDay, DAY_STATES, type DayState, type HealedBy } from './day-state.js';
 
 /** Row counts per date: a `Map` or a plain `{ date: count }` object. Absent dates count 0. */
 export type CountsByDate = ReadonlyMap<IsoDate, number> | Readonly<Record<string, number>>;
@@ -29,6 +31,14 @@ export interface CalendarModelInput {
   readonly requests?: Iterable<BackfillRequest> | undefined;
   /** Alerts of the processor; open ones (not resolved) mark their missing dates escalated. */
   readonly alerts?: Iterable<AlertRecord> | undefined;
+  /** Runs of the processor: the dates their checks found missing are past gaps (`healed_*` once complete). */
+  readonly runs?: Iterable<RunRecord> | undefined;
+  /**
+   * The first date the schedule lists: unscheduled days before it are
+   * `before_schedule`, not `nothing_scheduled`. Default: the first expected
+   * date in the range. `null`: the schedule started before the range.
+   */
+  readonly scheduleStart?: IsoDate | null | undefined;
 }
 
 /** The newest request of a date, as the tooltip shows it. */
@@ -58,6 +68,12 @@ export interface DayCell {
   readonly weekday: number;
   readonly state: DayState;
   readonly expected: boolean;
+  /**
+   * A scheduled date, before today, that was a gap at some point: it is in a gap
+   * state now, or a check found it missing, an alert named it, or a backfill was
+   * requested for it (a person's `backfill` too: they found it lacking).
+   */
+  readonly wasGap: boolean;
   readonly rows: number;
   readonly minRecordsPerDate: number;
   /** How many requests the date had in all. */
@@ -77,6 +93,16 @@ export interface CalendarModel {
   /** Days per state (every state present, zeros included). */
   readonly counts: Readonly<Record<DayState, number>>;
 }
+
+/** The states of a date that lacks enough rows now (or is being filled). */
+export const GAP_STATES: ReadonlySet<DayState> = new Set<DayState>([
+  'incomplete',
+  'missing',
+  'queued',
+  'processing',
+  'failed',
+  'escalated',
+]);
 
 /** 1970-01-01 was a Thursday. */
 export const weekdayOf = (d: IsoDate): number => (((toEpochDay(d) + 3) % 7) + 7) % 7;
@@ -136,26 +162,48 @@ export const buildCalendarModel = (input: CalendarModelInput): CalendarModel => 
         alertOf.set(d, a);
     }
   }
+  // Evidence that a date was a gap once, whatever it looks like now: an alert named it, or a
+  // check found it missing (core's one rule, shared with `assess`). A manual request alone is a
+  // rebuild, not a gap.
+  const foundMissing = new Set<IsoDate>(alertOf.keys());
+  const ownRuns = [...(input.runs ?? [])].filter((r) => r.processorName === input.processorName);
+  for (const d of detectedGapDates(ownRuns, own, { since: -Infinity, until: Infinity })) foundMissing.add(d);
+  // The last completed backfill of a date says who healed it.
+  const lastCompleted = new Map<IsoDate, BackfillRequest>();
+  for (const r of own)
+    if (r.status === 'completed') {
+      const cur = lastCompleted.get(r.gameDate);
+      if (cur === undefined || (r.completedAt ?? 0) > (cur.completedAt ?? 0)) lastCompleted.set(r.gameDate, r);
+    }
+  const firstExpected = [...expected].filter((d) => d >= input.start && d <= input.end).sort()[0];
+  const scheduleStart = input.scheduleStart === undefined ? firstExpected : input.scheduleStart;
   const counts = emptyStateCounts();
   const days: DayCell[] = dateRange(input.start, input.end).map((date) => {
     const rows = countOf(input.recordCounts, date);
     const req = latest.get(date);
     const alert = alertOf.get(date);
+    const isExpected = expected.has(date);
+    const healedBy: HealedBy | undefined =
+      isExpected && date < today && foundMissing.has(date) ? (lastCompleted.get(date)?.requestType ?? 'other') : undefined;
     const state = classifyDay({
       date,
       today,
-      expected: expected.has(date),
+      expected: isExpected,
+      // No schedule in the range at all: nothing tells where it starts, so every empty day is just unscheduled.
+      beforeSchedule: scheduleStart !== null && scheduleStart !== undefined && date < scheduleStart,
       rows,
       minRecordsPerDate: input.minRecordsPerDate,
       requestStatus: req?.status,
       escalated: openDates.has(date),
+      healedBy,
     });
     counts[state]++;
     return {
       date,
       weekday: weekdayOf(date),
       state,
-      expected: expected.has(date),
+      expected: isExpected,
+      wasGap: isExpected && date < today && (healedBy !== undefined || GAP_STATES.has(state)),
       rows,
       minRecordsPerDate: input.minRecordsPerDate,
       requestCount: requestCount.get(date) ?? 0,

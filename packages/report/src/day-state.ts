@@ -2,14 +2,33 @@ import type { IsoDate, RequestStatus } from '@smart-backfill/core';
 
 /**
  * What one day of a processor looks like. The terminal calendar (`status`) and
- * the HTML report show the same states, decided by `classifyDay`.
+ * the HTML report show the same states, decided by `classifyDay`. The `healed_*`
+ * states are complete days that were once a gap: the report tells that story,
+ * the terminal calendar (which has no history at hand) shows them as `complete`.
  */
-export type DayState = 'no_games' | 'complete' | 'incomplete' | 'missing' | 'queued' | 'processing' | 'failed' | 'escalated' | 'future';
+export type DayState =
+  | 'complete'
+  | 'healed_auto'
+  | 'healed_manual'
+  | 'healed_other'
+  | 'nothing_scheduled'
+  | 'before_schedule'
+  | 'incomplete'
+  | 'missing'
+  | 'queued'
+  | 'processing'
+  | 'failed'
+  | 'escalated'
+  | 'future';
 
-/** Legend order: healthy first, then the gap states from "being fixed" to "needs a person". */
+/** Legend order: healthy first (and healed), then the quiet days, then the gap states from "being fixed" to "needs a person". */
 export const DAY_STATES: readonly DayState[] = [
   'complete',
-  'no_games',
+  'healed_auto',
+  'healed_manual',
+  'healed_other',
+  'nothing_scheduled',
+  'before_schedule',
   'incomplete',
   'missing',
   'queued',
@@ -19,6 +38,9 @@ export const DAY_STATES: readonly DayState[] = [
   'future',
 ];
 
+/** How a gap was healed: by an automatic backfill, by a person's (manual) backfill, or without a backfill (late data, a re-run elsewhere). */
+export type HealedBy = 'auto' | 'manual' | 'other';
+
 /** The facts about one day that decide its state. */
 export interface DayFacts {
   readonly date: IsoDate;
@@ -26,34 +48,42 @@ export interface DayFacts {
   readonly today: IsoDate;
   /** The schedule lists the date. */
   readonly expected: boolean;
+  /** The date is before the schedule's first date: there was no schedule yet, which is not the same as a closed day. */
+  readonly beforeSchedule?: boolean | undefined;
   readonly rows: number;
   readonly minRecordsPerDate: number;
   /** Status of the newest request for the date, if any. */
   readonly requestStatus?: RequestStatus | undefined;
   /** An open alert names the date. */
   readonly escalated?: boolean | undefined;
+  /** The date was found missing once; how it was healed (it only shows once the date is complete). */
+  readonly healedBy?: HealedBy | undefined;
 }
+
+const HEALED: Readonly<Record<HealedBy, DayState>> = { auto: 'healed_auto', manual: 'healed_manual', other: 'healed_other' };
 
 /**
  * The state of a day, most telling first: work in flight (processing, queued)
- * shows even over data that is already there; enough rows is `complete`; an
- * unscheduled day is `no_games` (or `incomplete` if it holds a few stray rows);
- * a scheduled day lacking rows is `escalated` when a person was told, `failed`
- * when its last backfill failed, else `incomplete` or `missing`.
+ * shows even over data that is already there; enough rows is `complete`, or
+ * `healed_*` when the date was a gap once; an unscheduled day is
+ * `before_schedule` or `nothing_scheduled` (or `incomplete` if it holds a few
+ * stray rows); a scheduled day lacking rows is `escalated` when a person was
+ * told, `failed` when its last backfill failed, else `incomplete` or `missing`.
  */
 export const classifyDay = (f: DayFacts): DayState => {
   let state: DayState;
   if (f.date > f.today) return 'future';
   if (f.requestStatus === 'processing') state = 'processing';
   else if (f.requestStatus === 'queued') state = 'queued';
-  else if (f.rows >= f.minRecordsPerDate) state = 'complete';
-  else if (!f.expected) state = f.rows > 0 ? 'incomplete' : 'no_games';
+  else if (f.rows >= f.minRecordsPerDate) state = f.healedBy === undefined ? 'complete' : HEALED[f.healedBy];
+  else if (!f.expected) state = f.rows > 0 ? 'incomplete' : f.beforeSchedule === true ? 'before_schedule' : 'nothing_scheduled';
   else if (f.escalated === true) state = 'escalated';
   else if (f.requestStatus === 'failed') state = 'failed';
   else state = f.rows > 0 ? 'incomplete' : 'missing';
-  // Today's data is what tonight's run produces: not missing yet. Nor game-less: a schedule
-  // that counts only final games lists today's only once they are played.
-  if (f.date === f.today && (state === 'missing' || state === 'incomplete' || state === 'no_games')) state = 'future';
+  // Today's data is what tonight's run produces: not missing yet. Nor unscheduled: a schedule
+  // that counts only final events lists today's only once they are over.
+  if (f.date === f.today && (state === 'missing' || state === 'incomplete' || state === 'nothing_scheduled' || state === 'before_schedule'))
+    state = 'future';
   return state;
 };
 
@@ -81,13 +111,45 @@ export const DAY_STYLES: Readonly<Record<DayState, DayStyle>> = Object.freeze({
     foreground: '#ffffff',
     meaning: 'enough rows for the date',
   },
-  no_games: {
-    label: 'no games scheduled',
+  healed_auto: {
+    label: 'healed automatically',
+    symbol: '↻',
+    plain: 'a',
+    background: '#7FCEB9',
+    foreground: '#000000',
+    meaning: 'was missing; an automatic backfill filled it',
+  },
+  healed_manual: {
+    label: 'healed by a person',
+    symbol: '✍',
+    plain: 'm',
+    background: '#B9E3D6',
+    foreground: '#000000',
+    meaning: 'was missing; a manual backfill (the backfill command) filled it',
+  },
+  healed_other: {
+    label: 'healed without a backfill',
+    symbol: '✓',
+    plain: 'l',
+    background: '#DDF1EA',
+    foreground: '#000000',
+    meaning: 'was missing; its rows arrived later without a backfill (late data or a re-run elsewhere)',
+  },
+  nothing_scheduled: {
+    label: 'nothing scheduled',
     symbol: '',
     plain: '.',
     background: '#eeeeee',
     foreground: '#555555',
-    meaning: 'the schedule expects no data',
+    meaning: 'the schedule expects no data that day',
+  },
+  before_schedule: {
+    label: 'before the schedule starts',
+    symbol: '',
+    plain: ' ',
+    background: '#fafafa',
+    foreground: '#999999',
+    meaning: 'before the first date the schedule lists: nothing was expected yet',
   },
   incomplete: {
     label: 'incomplete',

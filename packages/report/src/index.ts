@@ -3,7 +3,7 @@
  * (a self-contained HTML page), monitoring metrics (table, JSON, Prometheus)
  * and the next steps after an assessment. Pure: callers read the store and pass plain records.
  */
-export { type DayState, type DayFacts, type DayStyle, DAY_STATES, DAY_STYLES, classifyDay } from './day-state.js';
+export { type DayState, type DayFacts, type DayStyle, type HealedBy, DAY_STATES, DAY_STYLES, classifyDay } from './day-state.js';
 export {
   type CountsByDate,
   type CalendarModelInput,

@@ -25,11 +25,11 @@ const stateClass = (s: DayState): string => `s-${s.replace(/_/g, '-')}`;
 const css = (): string => {
   const states = DAY_STATES.map((s) => {
     const st = DAY_STYLES[s];
-    return `.${stateClass(s)}{background:${st.background};color:${st.foreground}}`;
+    return `.${stateClass(s)}{background-color:${st.background};color:${st.foreground}}`;
   }).join('\n');
   return `
 :root{color-scheme:light;--cell:20px;--gap:3px;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;color:#1a1a1a;background:#fff}
-body{margin:0 auto;padding:24px 32px 48px;max-width:1200px;line-height:1.4}
+body{margin:0 auto;padding:24px 32px 48px;max-width:1600px;line-height:1.4}
 h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.25rem;margin:32px 0 8px}h3{font-size:1rem;margin:16px 0 6px}
 .sub{color:#555;margin:0 0 20px}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin:0 0 20px;padding:0;list-style:none}
@@ -42,13 +42,17 @@ h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.25rem;margin:32px 0 8px}h3{fon
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin:8px 0 16px;padding:0;list-style:none;font-size:.9rem}
 .legend li{display:flex;align-items:center;gap:6px}
 .swatch,.day{width:var(--cell);height:var(--cell);border-radius:3px;box-sizing:border-box;display:inline-flex;align-items:center;justify-content:center;font-size:12px;line-height:1;font-family:"DejaVu Sans",system-ui,sans-serif}
-.s-no-games{border:1px solid #d6d6d6}.s-future{border:1px dashed #bbb}
+.s-nothing-scheduled{border:1px solid #d6d6d6}.s-future{border:1px dashed #bbb}
+.s-before-schedule{background-image:repeating-linear-gradient(135deg,#cfcfcf 0 1px,transparent 1px 6px)}
+.s-healed-auto,.s-healed-manual,.s-healed-other{box-shadow:inset 0 0 0 2px #E69F00}
 .s-missing{background-image:repeating-linear-gradient(45deg,rgba(0,0,0,.18) 0 2px,transparent 2px 5px)}
 .s-failed{background-image:repeating-linear-gradient(-45deg,rgba(0,0,0,.25) 0 2px,transparent 2px 5px)}
 ${states}
-.cal{display:grid;grid-template-rows:14px repeat(7,var(--cell));grid-template-columns:30px;grid-auto-flow:column;grid-auto-columns:var(--cell);gap:var(--gap);margin:4px 0 8px;padding-bottom:4px}
-.cal .wd{font-size:10px;color:#555;display:flex;align-items:center}
-.cal .mo{font-size:10px;color:#555;white-space:nowrap;overflow:visible}
+.cal{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:14px 22px;margin:4px 0 8px;padding-bottom:4px}
+.month h4{font-size:.85rem;font-weight:600;margin:0 0 4px;white-space:nowrap}
+.mgrid{display:grid;grid-template-columns:repeat(7,minmax(0,1fr));gap:var(--gap)}
+.mgrid .wd{font-size:10px;color:#555;text-align:center}
+.mgrid .day,.mgrid .pad{width:auto;height:auto;aspect-ratio:1/1;font-size:13px}
 .day{position:relative;cursor:default}
 .day:focus{outline:3px solid #000;outline-offset:1px;z-index:5}
 .pad{width:var(--cell);height:var(--cell)}
@@ -61,6 +65,8 @@ ${states}
 .pk{color:#333;font-size:.9rem;margin:0 0 4px}
 table{border-collapse:collapse;width:100%;font-size:.85rem;margin:6px 0 16px}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top}
+th,td.nw{white-space:nowrap}
+.tw{overflow-x:auto}
 th{background:#f4f4f4;font-weight:600}td.err{color:#8a2a00;max-width:28rem;word-break:break-word}
 .st{display:inline-flex;align-items:center;gap:4px}
 .empty{color:#666;font-style:italic}
@@ -68,7 +74,7 @@ footer{margin-top:32px;color:#666;font-size:.8rem}
 `;
 };
 
-// Roving tabindex: one tab stop per calendar, arrows move by day (up/down) and week (left/right),
+// Roving tabindex: one tab stop per calendar, arrows move by day (left/right) and week (up/down),
 // Escape hides the tooltip (WCAG 1.4.13). Without script every cell stays focusable.
 const script = `
 (function(){
@@ -83,7 +89,7 @@ const script = `
       c.addEventListener('mouseenter',function(){placeTip(c);});
       c.addEventListener('blur',function(){c.classList.remove('tip-off');});c.addEventListener('mouseleave',function(){c.classList.remove('tip-off');});});
     cal.addEventListener('keydown',function(e){
-      var step={ArrowUp:-1,ArrowDown:1,ArrowLeft:-7,ArrowRight:7,Home:-cur,End:cells.length-1-cur}[e.key];
+      var step={ArrowLeft:-1,ArrowRight:1,ArrowUp:-7,ArrowDown:7,Home:-cur,End:cells.length-1-cur}[e.key];
       if(e.key==='Escape'){cells[cur].classList.add('tip-off');return;}
       if(step===undefined)return;
       var n=Math.max(0,Math.min(cells.length-1,cur+step));
@@ -95,14 +101,14 @@ const script = `
 
 const weekdayName = (d: IsoDate): string => WEEKDAYS[weekdayOf(d)] ?? '';
 
-/** The tooltip's lines for one day: date, expectation, rows, request, alert. */
-export const cellDescription = (c: DayCell): string[] => {
-  const st = DAY_STYLES[c.state];
-  const lines = [`${weekdayName(c.date)} ${c.date}: ${st.label}`];
+/** The tooltip's lines for one day: date, expectation, rows, request, alert. `labels` words the states (default: `DAY_STYLES`). */
+export const cellDescription = (c: DayCell, labels?: Readonly<Record<DayState, string>>): string[] => {
+  const label = (s: DayState): string => labels?.[s] ?? DAY_STYLES[s].label;
+  const lines = [`${weekdayName(c.date)} ${c.date}: ${label(c.state)}`];
   lines.push(
     c.expected
       ? `expected: yes (scheduled); rows ${c.rows} of at least ${c.minRecordsPerDate}`
-      : `expected: no games scheduled; rows ${c.rows}`,
+      : `expected: no (${label(c.state === 'before_schedule' ? 'before_schedule' : 'nothing_scheduled')}); rows ${c.rows}`,
   );
   const r = c.request;
   if (r !== null) {
@@ -124,67 +130,70 @@ export const cellDescription = (c: DayCell): string[] => {
   return lines;
 };
 
-const cellHtml = (c: DayCell, id: string, col: number, cols: number): Raw => {
+const cellHtml = (c: DayCell, id: string, weekRow: number, labels: Readonly<Record<DayState, string>>): Raw => {
   const st = DAY_STYLES[c.state];
-  const lines = cellDescription(c);
-  // A centred tooltip is ~22rem wide: near the calendar's left edge it opens rightwards, near the
-  // right edge of a wide calendar leftwards (the script refines this within the window).
-  const pos = [c.weekday < 3 ? 'low' : '', col < 8 ? 'left' : col >= 40 && col >= cols - 8 ? 'right' : '']
-    .filter((x) => x !== '')
-    .join(' ');
-  return html`<div class="day ${raw(stateClass(c.state))}${raw(pos === '' ? '' : ` ${pos}`)}" data-state="${c.state}" data-date="${c.date}" tabindex="0" role="img" aria-label="${`${c.date}: ${st.label}`}" aria-describedby="${id}"><span aria-hidden="true">${st.symbol}</span><span class="tip" role="tooltip" id="${id}">${lines.map((l, i) => (i === 0 ? html`<b>${l}</b>` : l.startsWith('error: ') ? html`<br><span class="e">${l}</span>` : html`<br>${l}`))}</span></div>`;
+  const lines = cellDescription(c, labels);
+  // A tooltip opens above its day, below it in a month's first week (the month's title is there);
+  // the script keeps it inside the window sideways.
+  const pos = [weekRow === 0 ? 'low' : '', c.weekday < 2 ? 'left' : c.weekday > 4 ? 'right' : ''].filter((x) => x !== '').join(' ');
+  return html`<div class="day ${raw(stateClass(c.state))}${raw(pos === '' ? '' : ` ${pos}`)}" data-state="${c.state}" data-date="${c.date}" tabindex="0" role="img" aria-label="${`${c.date}: ${labels[c.state]}`}" aria-describedby="${id}"><span aria-hidden="true">${st.symbol}</span><span class="tip" role="tooltip" id="${id}">${lines.map((l, i) => (i === 0 ? html`<b>${l}</b>` : l.startsWith('error: ') ? html`<br><span class="e">${l}</span>` : html`<br>${l}`))}</span></div>`;
 };
 
-const calendarHtml = (cal: CalendarModel, index: number): Raw => {
-  const cells: Raw[] = [];
-  const days = cal.days;
-  const first = days[0];
-  if (first === undefined) return raw('');
-  // Columns are weeks (Monday on top); blanks pad the first and last week.
-  const lead = first.weekday;
-  const total = lead + days.length;
-  const cols = Math.ceil(total / 7);
-  cells.push(raw('<span class="mo" aria-hidden="true"></span>'));
-  for (let r = 0; r < 7; r++) cells.push(html`<span class="wd" aria-hidden="true">${r % 2 === 0 ? WEEKDAYS[r]?.slice(0, 3) : ''}</span>`);
-  const week = (w: number): (DayCell | undefined)[] => [0, 1, 2, 3, 4, 5, 6].map((r) => days[w * 7 + r - lead]);
-  const firstOfMonth = (w: number): DayCell | undefined => week(w).find((d) => d !== undefined && d.date.endsWith('-01'));
-  let labelled = false;
-  for (let w = 0; w < cols; w++) {
-    const weekDays = week(w);
-    // A month is labelled above the week holding its 1st; the first week gets its own month's
-    // label only when the next 1st is at least three weeks away (so labels never overlap).
-    const first =
-      firstOfMonth(w) ??
-      (w === 0 && [1, 2].every((n) => n >= cols || firstOfMonth(n) === undefined) ? weekDays.find((d) => d !== undefined) : undefined);
-    const m = first?.date.slice(5, 7);
-    const label = first === undefined ? '' : `${MONTHS[Number(m) - 1] ?? ''}${m === '01' || !labelled ? ` ${first.date.slice(0, 4)}` : ''}`;
-    if (label !== '') labelled = true;
-    cells.push(html`<span class="mo" aria-hidden="true">${label}</span>`);
-    for (const d of weekDays)
-      cells.push(d === undefined ? raw('<span class="pad" aria-hidden="true"></span>') : cellHtml(d, `tip-${index}-${d.date}`, w, cols));
+/**
+ * A grid of months (weeks as rows, Monday first) that fills the page's width:
+ * as many months side by side as fit. The days stay in date order in the
+ * document, so the keyboard moves by day and week across month boundaries.
+ */
+const calendarHtml = (cal: CalendarModel, index: number, labels: Readonly<Record<DayState, string>>): Raw => {
+  const byMonth = new Map<string, DayCell[]>();
+  for (const d of cal.days) {
+    const m = d.date.slice(0, 7);
+    const l = byMonth.get(m);
+    if (l === undefined) byMonth.set(m, [d]);
+    else l.push(d);
   }
-  return html`<div class="cal" role="group" aria-label="${`Calendar of ${cal.processorName}, ${cal.start} to ${cal.end}; arrow keys move between days`}" data-processor="${cal.processorName}">${cells}</div>`;
+  const months = [...byMonth.entries()].map(([m, days]) => {
+    const lead = (days[0] as DayCell).weekday;
+    const cells: Raw[] = WEEKDAYS.map((w) => html`<span class="wd" aria-hidden="true">${w.slice(0, 2)}</span>`);
+    for (let i = 0; i < lead; i++) cells.push(raw('<span class="pad" aria-hidden="true"></span>'));
+    days.forEach((d, i) => cells.push(cellHtml(d, `tip-${index}-${d.date}`, Math.floor((lead + i) / 7), labels)));
+    const title = `${MONTHS[Number(m.slice(5, 7)) - 1] ?? ''} ${m.slice(0, 4)}`;
+    return html`<div class="month" data-month="${m}"><h4>${title}</h4><div class="mgrid">${cells}</div></div>`;
+  });
+  return html`<div class="cal" role="group" aria-label="${`Calendar of ${cal.processorName}, ${cal.start} to ${cal.end}; arrow keys move between days`}" data-processor="${cal.processorName}">${months}</div>`;
 };
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** "over 3 healed gaps": what a time-to-recovery figure is the median of. */
+export const recoveryBasis = (k: Pick<ReportKpis, 'recoveredGaps'>): string => `over ${plural(k.recoveredGaps, 'healed gap')}`;
 
 const kpiTiles = (k: ReportKpis): Raw => {
   const tile = (value: string, label: string, detail: string, key: string): Raw =>
     html`<li class="kpi" data-kpi="${key}"><span class="v">${value}</span><span class="l">${label}</span><span class="d">${detail}</span></li>`;
+  const waiting = k.detectedGaps - k.recoveredGaps;
   return html`<ul class="kpis" aria-label="Key figures">${[
-    tile(String(k.gaps), 'Gaps in the period', 'scheduled dates that lacked enough rows at some point', 'gaps'),
+    tile(String(k.gaps), 'Gap dates', 'scheduled dates up to yesterday that lacked enough rows at some point', 'gaps'),
+    tile(String(k.healedAutomatically), 'Healed automatically', 'gap dates filled by an automatic backfill', 'healed'),
     tile(
-      String(k.healedAutomatically),
-      'Healed automatically',
-      `by an automatic backfill; ${k.healedManually} by a manual one, ${k.healedOtherwise} otherwise`,
-      'healed',
+      String(k.healedManually),
+      'Healed by a person',
+      `gap dates filled by a manual backfill${k.healedOtherwise > 0 ? `; ${k.healedOtherwise} more filled without a backfill` : ''}`,
+      'healed-manual',
     ),
     tile(String(k.open), 'Still open', 'gap dates not complete today', 'open'),
     tile(
       formatDuration(k.medianTimeToRecoveryMs),
-      'Median time to recovery',
-      `gap found → held run succeeded (${k.recoveredGaps} recovered)`,
+      `Median time to recovery ${recoveryBasis(k)}`,
+      `${k.timesToRecoveryMs.length > 0 ? `${k.timesToRecoveryMs.map((ms) => formatDuration(ms)).join(', ')}: ` : ''}from the first check that found a gap to its data whole and its held runs done${waiting > 0 ? `; ${plural(waiting, 'gap')} not healed yet` : ''}`,
       'ttr',
     ),
-    tile(formatPercent(k.successRate, 0), 'Backfill success rate', `completed of ${k.finishedBackfills} finished backfills`, 'success'),
+    tile(
+      formatPercent(k.successRate, 0),
+      'Backfill success rate',
+      `completed of ${plural(k.finishedBackfills, 'finished backfill')}`,
+      'success',
+    ),
   ]}</ul>`;
 };
 
@@ -202,34 +211,34 @@ const assessmentHtml = (name: string, a: Assessment | null, steps: readonly stri
   )}</ul>${steps.length > 0 ? html`<h3>Next steps</h3><ul>${steps.map((s) => html`<li>${s}</li>`)}</ul>` : ''}</div>`;
 };
 
-const legendHtml = (counts: Record<DayState, number>): Raw =>
+const legendHtml = (counts: Record<DayState, number>, labels: Readonly<Record<DayState, string>>): Raw =>
   html`<ul class="legend" aria-label="Legend">${DAY_STATES.map((s) => {
     const st = DAY_STYLES[s];
-    return html`<li data-legend="${s}"><span class="swatch ${raw(stateClass(s))}" aria-hidden="true">${st.symbol}</span><span title="${st.meaning}">${st.label} (${counts[s]})</span></li>`;
+    return html`<li data-legend="${s}" data-count="${counts[s]}"><span class="swatch ${raw(stateClass(s))}" aria-hidden="true">${st.symbol}</span><span title="${st.meaning}">${labels[s]} (${counts[s]})</span></li>`;
   })}</ul>`;
 
 const requestsTable = (rows: readonly RequestRow[]): Raw =>
   rows.length === 0
     ? raw('<p class="empty">No backfill requests for these dates.</p>')
-    : html`<table><caption class="empty" style="caption-side:bottom;text-align:left">Newest first. Duration: the last attempt.</caption><thead><tr><th scope="col">Processor</th><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Requested</th><th scope="col">By</th><th scope="col">Started</th><th scope="col">Finished</th><th scope="col">Duration</th><th scope="col">Error</th></tr></thead><tbody>${rows.map(
+    : html`<div class="tw"><table><caption class="empty" style="caption-side:bottom;text-align:left">Newest first. Duration: the last attempt.</caption><thead><tr><th scope="col">Processor</th><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Requested</th><th scope="col">By</th><th scope="col">Started</th><th scope="col">Finished</th><th scope="col">Duration</th><th scope="col">Error</th></tr></thead><tbody>${rows.map(
         (r) => {
           const s: DayState = r.status === 'completed' ? 'complete' : r.status;
-          return html`<tr data-request-status="${r.status}"><td>${r.processorName}</td><td>${r.gameDate}</td><td>${r.requestType}</td><td><span class="st"><span class="swatch ${raw(stateClass(s))}" aria-hidden="true">${DAY_STYLES[s].symbol}</span>${r.status}</span></td><td>${r.attempt}</td><td>${formatTimestamp(r.requestedAt)}</td><td>${r.requestedBy}</td><td>${formatTimestamp(r.startedAt)}</td><td>${formatTimestamp(r.completedAt)}</td><td>${r.startedAt !== null && r.completedAt !== null ? formatDuration(r.completedAt - r.startedAt) : '–'}</td><td class="err">${r.errorMessage ?? ''}</td></tr>`;
+          return html`<tr data-request-status="${r.status}"><td>${r.processorName}</td><td class="nw" data-col="date">${r.gameDate}</td><td>${r.requestType}</td><td class="nw"><span class="st"><span class="swatch ${raw(stateClass(s))}" aria-hidden="true">${DAY_STYLES[s].symbol}</span>${r.status}</span></td><td>${r.attempt}</td><td class="nw" data-col="date">${formatTimestamp(r.requestedAt)}</td><td>${r.requestedBy}</td><td class="nw" data-col="date">${formatTimestamp(r.startedAt)}</td><td class="nw" data-col="date">${formatTimestamp(r.completedAt)}</td><td class="nw">${r.startedAt !== null && r.completedAt !== null ? formatDuration(r.completedAt - r.startedAt) : '–'}</td><td class="err">${r.errorMessage ?? ''}</td></tr>`;
         },
-      )}</tbody></table>`;
+      )}</tbody></table></div>`;
 
 const heldTable = (rows: readonly HeldRun[]): Raw =>
   rows.length === 0
     ? raw('<p class="empty">No runs were held.</p>')
-    : html`<table><thead><tr><th scope="col">Processor</th><th scope="col">Run date</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Waiting for</th><th scope="col">Held at</th><th scope="col">Released</th><th scope="col">Held for</th></tr></thead><tbody>${rows.map(
+    : html`<div class="tw"><table><thead><tr><th scope="col">Processor</th><th scope="col">Run date</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Waiting for</th><th scope="col">Held at</th><th scope="col">Released</th><th scope="col">Held for</th></tr></thead><tbody>${rows.map(
         (h) =>
-          html`<tr data-held-status="${h.status}"><td>${h.processorName}</td><td>${h.runDate}</td><td>${h.status}</td><td>${h.reason.replace(/_/g, ' ')}</td><td>${h.waitingFor.join(', ')}</td><td>${formatTimestamp(h.heldAt)}</td><td>${formatTimestamp(h.releasedAt)}</td><td>${h.releasedAt !== null ? formatDuration(h.releasedAt - h.heldAt) : 'still held'}</td></tr>`,
-      )}</tbody></table>`;
+          html`<tr data-held-status="${h.status}"><td>${h.processorName}</td><td class="nw" data-col="date">${h.runDate}</td><td>${h.status}</td><td>${h.reason.replace(/_/g, ' ')}</td><td>${h.waitingFor.join(', ')}</td><td class="nw" data-col="date">${formatTimestamp(h.heldAt)}</td><td class="nw" data-col="date">${formatTimestamp(h.releasedAt)}</td><td class="nw">${h.releasedAt !== null ? formatDuration(h.releasedAt - h.heldAt) : 'still held'}</td></tr>`,
+      )}</tbody></table></div>`;
 
-const processorHtml = (p: ProcessorReport, i: number): Raw => {
+const processorHtml = (p: ProcessorReport, i: number, labels: Readonly<Record<DayState, string>>): Raw => {
   const cal = p.calendar;
   const k = p.kpis;
-  return html`<section class="processor" data-processor="${cal.processorName}" aria-labelledby="${`p-${i}`}"><h2 id="${`p-${i}`}">${cal.processorName}</h2><p class="pk">${cal.start} to ${cal.end} · at least ${cal.minRecordsPerDate} rows per scheduled date · ${k.gaps} gap date(s), ${k.healedAutomatically} healed automatically, ${k.open} open · median recovery ${formatDuration(k.medianTimeToRecoveryMs)} · success ${formatPercent(k.successRate, 0)}</p>${calendarHtml(cal, i)}${assessmentHtml(cal.processorName, p.assessment, p.nextSteps)}</section>`;
+  return html`<section class="processor" data-processor="${cal.processorName}" aria-labelledby="${`p-${i}`}"><h2 id="${`p-${i}`}">${cal.processorName}</h2><p class="pk">${cal.start} to ${cal.end} · at least ${cal.minRecordsPerDate} rows per scheduled date · ${plural(k.gaps, 'gap date')}: ${k.healedAutomatically} healed automatically, ${k.healedManually} by a person, ${k.open} open · median time to recovery ${formatDuration(k.medianTimeToRecoveryMs)} ${recoveryBasis(k)} · backfill success ${formatPercent(k.successRate, 0)} of ${plural(k.finishedBackfills, 'finished backfill')}</p>${calendarHtml(cal, i, labels)}${assessmentHtml(cal.processorName, p.assessment, p.nextSteps)}</section>`;
 };
 
 /**
@@ -250,9 +259,7 @@ export const renderReportHtml = (model: ReportModel): string => {
           return html`<span class="verdict ${raw(VERDICT[a.verdict].cls)}" data-verdict-for="${p.calendar.processorName}">${p.calendar.processorName}: ${VERDICT[a.verdict].label}</span> `;
         })}</p>`
       : ''
-  }<h2>Calendar</h2><p class="sub">One cell per day, Monday at the top. Hover or focus a day for its details; colour and symbol both tell the state.</p>${legendHtml(
-    counts,
-  )}${model.processors.map((p, i) => processorHtml(p, i))}<h2>Recent backfill requests</h2>${requestsTable(model.recentRequests)}<h2>Held runs</h2>${heldTable(
+  }<h2>Calendar</h2><p class="sub">One cell per day, a week per row, Monday first. Days with an orange ring were missing once and are whole again. Hover or focus a day for its details; colour and symbol both tell the state.</p>${legendHtml(counts, model.stateLabels)}${model.processors.map((p, i) => processorHtml(p, i, model.stateLabels))}<h2>Recent backfill requests</h2>${requestsTable(model.recentRequests)}<h2>Held runs</h2>${heldTable(
     model.heldRuns,
   )}</main><footer>smart-backfill · this file is self-contained: it loads nothing from the network.</footer>`;
   return `<!doctype html>

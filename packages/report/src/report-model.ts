@@ -1,7 +1,7 @@
 import {
   addDays,
-  detectedGapDates,
-  timeToRecovery,
+  healedGaps,
+  medianOf,
   toEpochDay,
   type Assessment,
   type BackfillRequest,
@@ -10,13 +10,11 @@ import {
   type PolicySuggestion,
   type RunRecord,
 } from '@smart-backfill/core';
-import { buildCalendarModel, type CalendarModel, type CalendarModelInput } from './calendar-model.js';
-import type { DayState } from './day-state.js';
+import { buildCalendarModel, GAP_STATES, type CalendarModel, type CalendarModelInput } from './calendar-model.js';
+import { DAY_STATES, DAY_STYLES, type DayState } from './day-state.js';
 
-/** One processor's data for the report: its calendar's input plus run history. */
+/** One processor's data for the report: its calendar's input (runs included: time to recovery) plus run history. */
 export interface ProcessorReportInput extends CalendarModelInput {
-  /** Runs started in the range (time to recovery). */
-  readonly runs?: Iterable<RunRecord> | undefined;
   readonly heldRuns?: Iterable<HeldRun> | undefined;
   /** The "is this needed?" verdict for the processor, when computed. */
   readonly assessment?: Assessment | undefined;
@@ -32,25 +30,35 @@ export interface ReportInput {
   readonly processors: readonly ProcessorReportInput[];
   /** Rows in the recent requests and held runs tables (default 25). */
   readonly recentLimit?: number | undefined;
+  /**
+   * Words for the states where the data has its own (the NBA demo says "no games"
+   * for `nothing_scheduled`); the rest keep `DAY_STYLES`' neutral labels.
+   */
+  readonly stateLabels?: Partial<Record<DayState, string>> | undefined;
 }
 
 /** The figures at the top of the report. */
 export interface ReportKpis {
   /**
-   * Scheduled dates in the period (up to yesterday) lacking enough rows now, or that a check
-   * found missing (held runs, automatic requests, alerts). A manual request alone is not a gap.
+   * Gap dates: scheduled dates in the period (up to yesterday) that lacked enough rows at some
+   * point or that a check found missing (`DayCell.wasGap`). A manual request alone is not a gap.
    */
   readonly gaps: number;
-  /** Gap dates now complete whose last completed backfill was automatic. */
+  /** Gap dates now `healed_auto`: the last completed backfill was automatic. */
   readonly healedAutomatically: number;
-  /** Gap dates now complete through a manual backfill. */
+  /** Gap dates now `healed_manual`: healed by a manual backfill. */
   readonly healedManually: number;
-  /** Gap dates now complete without a completed backfill (late data, a processor re-run outside smart-backfill). */
+  /** Gap dates now `healed_other`: complete without a completed backfill (late data, a processor re-run outside smart-backfill). */
   readonly healedOtherwise: number;
   /** Gap dates still not complete. */
   readonly open: number;
-  /** Median from the first run that found a gap to the held run succeeding; `null` when none recovered. */
+  /** Gaps (core `healedGaps`: one outage is one gap, however many dates and held runs) first found in the period. */
+  readonly detectedGaps: number;
+  /** Time to recovery of each healed gap, oldest detection first: the figures the CLI prints. */
+  readonly timesToRecoveryMs: readonly number[];
+  /** Median of `timesToRecoveryMs`; `null` when no gap healed. */
   readonly medianTimeToRecoveryMs: number | null;
+  /** How many gaps healed (`timesToRecoveryMs.length`). */
   readonly recoveredGaps: number;
   /** Completed / (completed + failed) backfills for dates in the period; `null` when none finished. */
   readonly successRate: number | null;
@@ -81,6 +89,8 @@ export interface ProcessorReport {
 /** Everything `renderReportHtml` draws; plain JSON-safe data. */
 export interface ReportModel {
   readonly title: string;
+  /** The label of every state as this report words it. */
+  readonly stateLabels: Readonly<Record<DayState, string>>;
   readonly generatedAt: number;
   readonly start: IsoDate;
   readonly end: IsoDate;
@@ -92,16 +102,8 @@ export interface ReportModel {
   readonly heldRuns: readonly HeldRun[];
 }
 
-const GAP_STATES: ReadonlySet<DayState> = new Set<DayState>(['incomplete', 'missing', 'queued', 'processing', 'failed', 'escalated']);
 const DAY_MS = 86_400_000;
 const EVER = { since: -Infinity, until: Infinity };
-
-const median = (xs: readonly number[]): number | null => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  if (n === 0) return null;
-  return n % 2 === 1 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
-};
 
 interface Tally {
   gaps: number;
@@ -109,10 +111,23 @@ interface Tally {
   healedManually: number;
   healedOtherwise: number;
   open: number;
+  detectedGaps: number;
   recovery: number[];
   completed: number;
   failed: number;
 }
+
+const emptyTally = (): Tally => ({
+  gaps: 0,
+  healedAutomatically: 0,
+  healedManually: 0,
+  healedOtherwise: 0,
+  open: 0,
+  detectedGaps: 0,
+  recovery: [],
+  completed: 0,
+  failed: 0,
+});
 
 const kpisOf = (t: Tally): ReportKpis => ({
   gaps: t.gaps,
@@ -120,62 +135,37 @@ const kpisOf = (t: Tally): ReportKpis => ({
   healedManually: t.healedManually,
   healedOtherwise: t.healedOtherwise,
   open: t.open,
-  medianTimeToRecoveryMs: median(t.recovery),
+  detectedGaps: t.detectedGaps,
+  timesToRecoveryMs: t.recovery,
+  medianTimeToRecoveryMs: medianOf(t.recovery),
   recoveredGaps: t.recovery.length,
   successRate: t.completed + t.failed === 0 ? null : t.completed / (t.completed + t.failed),
   finishedBackfills: t.completed + t.failed,
 });
 
-const tallyProcessor = (
-  p: ProcessorReportInput,
-  cal: CalendarModel,
-  requests: readonly BackfillRequest[],
-  runs: readonly RunRecord[],
-): Tally => {
-  // The period's gaps are judged up to the day before `today`: today's data is still being produced.
-  const lastJudged = addDays(cal.today, -1);
-  const inPeriod = (d: IsoDate): boolean => d >= cal.start && d <= cal.end && d <= lastJudged;
-  const cellOf = new Map(cal.days.map((c) => [c.date, c] as const));
-  const gapDates = new Set<IsoDate>();
-  for (const c of cal.days) if (GAP_STATES.has(c.state) && c.expected && inPeriod(c.date)) gapDates.add(c.date);
-  const lastCompleted = new Map<IsoDate, BackfillRequest>();
-  const t: Tally = {
-    gaps: 0,
-    healedAutomatically: 0,
-    healedManually: 0,
-    healedOtherwise: 0,
-    open: 0,
-    recovery: [],
-    completed: 0,
-    failed: 0,
-  };
-  for (const r of requests) {
-    if (!inPeriod(r.gameDate)) continue;
-    if (r.status === 'completed') {
-      t.completed++;
-      const cur = lastCompleted.get(r.gameDate);
-      if (cur === undefined || (r.completedAt ?? 0) > (cur.completedAt ?? 0)) lastCompleted.set(r.gameDate, r);
-    } else if (r.status === 'failed') t.failed++;
-  }
-  for (const a of p.alerts ?? [])
-    if (a.processorName === p.processorName)
-      for (const d of a.missingDates) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
-  // Dates a check found missing (held runs, automatic requests); a manual request — a rebuild — is not a gap.
-  for (const d of detectedGapDates(runs, requests, EVER)) if (inPeriod(d) && cellOf.get(d)?.expected === true) gapDates.add(d);
-  for (const d of gapDates) {
+/** The figures are the calendar's cells counted, so a tile and the legend never disagree. */
+const tallyProcessor = (cal: CalendarModel, requests: readonly BackfillRequest[], runs: readonly RunRecord[]): Tally => {
+  const t = emptyTally();
+  for (const c of cal.days) {
+    if (!c.wasGap) continue;
     t.gaps++;
-    if (cellOf.get(d)?.state !== 'complete') t.open++;
-    else {
-      const by = lastCompleted.get(d)?.requestType;
-      if (by === 'auto') t.healedAutomatically++;
-      else if (by === 'manual') t.healedManually++;
-      else t.healedOtherwise++;
-    }
+    if (c.state === 'healed_auto') t.healedAutomatically++;
+    else if (c.state === 'healed_manual') t.healedManually++;
+    else if (c.state === 'healed_other') t.healedOtherwise++;
+    else if (GAP_STATES.has(c.state)) t.open++;
+  }
+  // Backfills of dates up to yesterday: today's data is still being produced.
+  const lastJudged = addDays(cal.today, -1);
+  for (const r of requests) {
+    if (r.gameDate < cal.start || r.gameDate > cal.end || r.gameDate > lastJudged) continue;
+    if (r.status === 'completed') t.completed++;
+    else if (r.status === 'failed') t.failed++;
   }
   const since = toEpochDay(cal.start) * DAY_MS;
   const until = (toEpochDay(cal.end) + 1) * DAY_MS;
-  for (const e of timeToRecovery(runs, requests, { since, until }))
-    if (e.detectionToRecoveredMs !== null) t.recovery.push(e.detectionToRecoveredMs);
+  const gaps = healedGaps(runs, requests, { since, until });
+  t.detectedGaps = gaps.length;
+  for (const g of gaps) if (g.timeToRecoveryMs !== null) t.recovery.push(g.timeToRecoveryMs);
   return t;
 };
 
@@ -186,28 +176,20 @@ const tallyProcessor = (
 export const buildReportModel = (input: ReportInput): ReportModel => {
   if (input.processors.length === 0) throw new RangeError('[smart-backfill] [report] a report needs at least one processor');
   const limit = input.recentLimit ?? 25;
-  const total: Tally = {
-    gaps: 0,
-    healedAutomatically: 0,
-    healedManually: 0,
-    healedOtherwise: 0,
-    open: 0,
-    recovery: [],
-    completed: 0,
-    failed: 0,
-  };
+  const total = emptyTally();
   const allRequests: BackfillRequest[] = [];
   const allHeld: HeldRun[] = [];
   const processors = input.processors.map((p): ProcessorReport => {
     const calendar = buildCalendarModel(p);
     const requests = [...(p.requests ?? [])].filter((r) => r.processorName === p.processorName);
     const runs = [...(p.runs ?? [])].filter((r) => r.processorName === p.processorName);
-    const t = tallyProcessor(p, calendar, requests, runs);
+    const t = tallyProcessor(calendar, requests, runs);
     total.gaps += t.gaps;
     total.healedAutomatically += t.healedAutomatically;
     total.healedManually += t.healedManually;
     total.healedOtherwise += t.healedOtherwise;
     total.open += t.open;
+    total.detectedGaps += t.detectedGaps;
     total.recovery.push(...t.recovery);
     total.completed += t.completed;
     total.failed += t.failed;
@@ -219,6 +201,7 @@ export const buildReportModel = (input: ReportInput): ReportModel => {
   const ends = processors.map((p) => p.calendar.end).sort();
   return {
     title: input.title ?? 'smart-backfill gap report',
+    stateLabels: Object.fromEntries(DAY_STATES.map((s) => [s, input.stateLabels?.[s] ?? DAY_STYLES[s].label])) as Record<DayState, string>,
     generatedAt: input.generatedAt,
     start: starts[0] as IsoDate,
     end: ends[ends.length - 1] as IsoDate,

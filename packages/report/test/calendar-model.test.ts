@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isoDate, newRequest, type AlertRecord, type BackfillRequest, type IsoDate, type RequestStatus } from '@smart-backfill/core';
+import {
+  isoDate,
+  newRequest,
+  type AlertRecord,
+  type BackfillRequest,
+  type IsoDate,
+  type RequestStatus,
+  type RunRecord,
+} from '@smart-backfill/core';
 import { buildCalendarModel, classifyDay, DAY_STATES, DAY_STYLES, type DayFacts, type DayState } from '@smart-backfill/report';
 
 const d = (s: string): IsoDate => isoDate(s);
@@ -17,7 +25,14 @@ describe('classifyDay', () => {
     ['enough rows', { rows: 10 }, 'complete'],
     ['one row short', { rows: 9 }, 'incomplete'],
     ['no rows, nothing queued', {}, 'missing'],
-    ['not scheduled, no rows', { expected: false }, 'no_games'],
+    ['not scheduled, no rows', { expected: false }, 'nothing_scheduled'],
+    ['not scheduled, before the schedule starts', { expected: false, beforeSchedule: true }, 'before_schedule'],
+    ['before the schedule starts, but a few rows', { expected: false, beforeSchedule: true, rows: 3 }, 'incomplete'],
+    ['a gap once, healed by an automatic backfill', { rows: 10, healedBy: 'auto' }, 'healed_auto'],
+    ['a gap once, healed by a person', { rows: 10, healedBy: 'manual' }, 'healed_manual'],
+    ['a gap once, rows arrived without a backfill', { rows: 10, healedBy: 'other' }, 'healed_other'],
+    ['a gap once, still short', { rows: 3, healedBy: 'manual' }, 'incomplete'],
+    ['a gap once, a re-run in flight', { rows: 10, healedBy: 'auto', requestStatus: 'queued' }, 'queued'],
     ['not scheduled, a few rows', { expected: false, rows: 3 }, 'incomplete'],
     ['not scheduled, enough rows', { expected: false, rows: 12 }, 'complete'],
     ['queued', { requestStatus: 'queued' }, 'queued'],
@@ -31,6 +46,7 @@ describe('classifyDay', () => {
     ['open alert, data arrived', { escalated: true, rows: 10 }, 'complete'],
     ['today, nothing yet', { date: d('2025-11-20') }, 'future'],
     ['today, not (yet) scheduled', { date: d('2025-11-20'), expected: false }, 'future'],
+    ['today, before the schedule starts', { date: d('2025-11-20'), expected: false, beforeSchedule: true }, 'future'],
     ['today, already complete', { date: d('2025-11-20'), rows: 10 }, 'complete'],
     ['after today', { date: d('2025-11-21'), rows: 10 }, 'future'],
   ];
@@ -121,9 +137,9 @@ describe('buildCalendarModel', () => {
       ['04', 'incomplete'],
       ['05', 'queued'],
       ['06', 'failed'],
-      ['07', 'complete'],
+      ['07', 'healed_auto'], // its automatic backfill completed
       ['08', 'incomplete'], // unscheduled but a few rows
-      ['09', 'no_games'],
+      ['09', 'nothing_scheduled'],
       ['10', 'complete'],
       ['11', 'missing'], // its alert was resolved; another processor's request does not count
       ['12', 'escalated'],
@@ -133,8 +149,12 @@ describe('buildCalendarModel', () => {
       ['16', 'future'],
     ]);
     expect(m.counts).toEqual({
-      complete: 3,
-      no_games: 1,
+      complete: 2,
+      healed_auto: 1,
+      healed_manual: 0,
+      healed_other: 0,
+      nothing_scheduled: 1,
+      before_schedule: 0,
       incomplete: 2,
       missing: 1,
       queued: 1,
@@ -165,8 +185,67 @@ describe('buildCalendarModel', () => {
     const m = buildCalendarModel({ ...input, today: undefined, recordCounts: new Map([[d('2025-11-16'), 0]]) });
     expect(m.today).toBe('2025-11-16');
     expect(m.days.at(-1)?.state).toBe('future'); // today: its games may not be final yet
-    expect(m.days.at(-2)?.state).toBe('no_games');
+    expect(m.days.at(-2)?.state).toBe('nothing_scheduled');
     expect(m.days.find((c) => c.date === '2025-11-14')?.state).toBe('missing');
+  });
+
+  it('marks healed days by who healed them: the last completed backfill decides; a found-missing date without one healed otherwise', () => {
+    const m = buildCalendarModel({
+      ...input,
+      recordCounts: { '2025-11-03': 20, '2025-11-04': 20, '2025-11-05': 20, '2025-11-06': 20, '2025-11-07': 20 },
+      requests: [
+        request('2025-11-04', 'completed', 10, { completedAt: 11 }),
+        request('2025-11-04', 'completed', 20, { requestType: 'manual', completedAt: 21 }), // a person's backfill came last
+        request('2025-11-05', 'completed', 30, { completedAt: 31 }),
+      ],
+      alerts: [alert(['2025-11-06'], 200)], // resolved: the rows arrived on their own
+      runs: [],
+    });
+    const state = (s: string): DayState | undefined => m.days.find((c) => c.date === s)?.state;
+    expect([state('2025-11-03'), state('2025-11-04'), state('2025-11-05'), state('2025-11-06')]).toEqual([
+      'complete',
+      'healed_manual',
+      'healed_auto',
+      'healed_other',
+    ]);
+    expect(m.days.filter((c) => c.wasGap).map((c) => c.date)).toEqual([
+      '2025-11-04',
+      '2025-11-05',
+      '2025-11-06',
+      '2025-11-10',
+      '2025-11-11',
+      '2025-11-12',
+      '2025-11-13',
+    ]);
+  });
+
+  it('a date a run found missing is a gap once (runs metadata), even with no request or alert', () => {
+    const run = {
+      processorName: 'P',
+      outcome: 'skipped',
+      skipReason: 'backfill_queued',
+      startedAt: Date.UTC(2025, 10, 4),
+      metadata: { missing_dates: [d('2025-11-03')] },
+    } as unknown as RunRecord;
+    const m = buildCalendarModel({ ...input, requests: [], alerts: [], runs: [run] });
+    expect(m.days[0]).toMatchObject({ date: '2025-11-03', state: 'healed_other', wasGap: true });
+  });
+
+  it('tells days before the schedule starts from unscheduled days; null: the schedule started earlier', () => {
+    const base = { ...input, start: d('2025-10-27'), requests: [], alerts: [] };
+    const m = buildCalendarModel(base);
+    expect(m.days.slice(0, 7).map((c) => c.state)).toEqual(Array(7).fill('before_schedule'));
+    expect(m.days.find((c) => c.date === '2025-11-09')?.state).toBe('nothing_scheduled');
+    expect(
+      buildCalendarModel({ ...base, scheduleStart: null })
+        .days.slice(0, 7)
+        .map((c) => c.state),
+    ).toEqual(Array(7).fill('nothing_scheduled'));
+    expect(
+      buildCalendarModel({ ...base, scheduleStart: d('2025-10-30') })
+        .days.slice(0, 7)
+        .map((c) => c.state),
+    ).toEqual([...Array(3).fill('before_schedule'), ...Array(4).fill('nothing_scheduled')]);
   });
 
   it('rejects a range that ends before it starts, naming both dates', () => {

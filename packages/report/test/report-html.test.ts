@@ -175,12 +175,17 @@ describe('buildReportModel', () => {
       healedManually: 1,
       healedOtherwise: 1,
       open: 6,
-      medianTimeToRecoveryMs: 70 * MIN, // 40 and 100 min
+      detectedGaps: 3,
+      timesToRecoveryMs: [40 * MIN, 100 * MIN],
+      medianTimeToRecoveryMs: 70 * MIN,
       recoveredGaps: 2,
       successRate: 0.5, // 2 completed, 2 failed
       finishedBackfills: 4,
     });
     expect(m.processors[0]?.kpis).toEqual(m.kpis);
+    // The tiles count the calendar's cells: the healed figures are the healed states' counts.
+    const c = m.processors[0]!.calendar.counts;
+    expect([c.healed_auto, c.healed_manual, c.healed_other]).toEqual([1, 1, 1]);
   });
 
   it('a manual rebuild of healthy dates is not a gap', () => {
@@ -296,6 +301,29 @@ describe('renderReportHtml', () => {
     expect(html).toContain('data-verdict-for="P">P: Unknown: could not measure</span>');
     expect(html).toContain('because gap frequency not measured: could not read the target table &quot;orders_daily&quot;');
     expect(html).not.toMatch(/Not needed/);
+  });
+
+  it('says what each figure is of, in neutral words; a report over game data may use its own', () => {
+    expect(page).toMatch(
+      /data-kpi="ttr"><span class="v">1h 10m<\/span><span class="l">Median time to recovery over 4 healed gaps<\/span><span class="d">40m, 1h 40m, 40m, 1h 40m: from the first check/,
+    );
+    expect(page).toMatch(
+      /data-kpi="success"><span class="v">50%<\/span><span class="l">Backfill success rate<\/span><span class="d">completed of 8 finished backfills/,
+    );
+    expect(page).toContain('median time to recovery 1h 10m over 2 healed gaps');
+    expect(page).toContain('data-legend="nothing_scheduled" data-count="4"');
+    expect(page).toContain('nothing scheduled (4)');
+    expect(page).toContain('healed by a person (2)');
+    expect(page).not.toMatch(/game/i);
+    const nba = renderReportHtml(
+      buildReportModel({
+        generatedAt: nov(14, 12),
+        processors: [processor('P')],
+        stateLabels: { nothing_scheduled: 'no games scheduled' },
+      }),
+    );
+    expect(nba).toContain('no games scheduled (2)');
+    expect(nba).toContain('expected: no (no games scheduled)');
   });
 
   it('each tooltip names the date, expectation, rows, request status and times', () => {

@@ -119,6 +119,7 @@ const figureLines = (f: DemoFigures): string[] => {
     `  healed automatically   ${f.healedAutomatically.length} (${f.healedAutomatically.map(day).join(', ')}); held runs: ${f.heldRuns.length}, resumed ${f.resumedRuns.length}, rebuilt by a backfill ${f.supersededRuns.length}`,
     `  escalated              ${f.escalatedRuns} runs, ${f.alertsSent} alert sent, ${f.healedNotices} healed notice; ${f.manualBackfills} manual backfills`,
     `  time to recovery       automatic: ${auto}; escalated: ${f.escalationRecoveryMs !== null ? formatDuration(f.escalationRecoveryMs) : 'not healed'} (includes waiting for a person)`,
+    `                         median ${f.medianRecoveryMs !== null ? formatDuration(f.medianRecoveryMs) : '–'} over ${f.healedGaps} healed gap${f.healedGaps === 1 ? '' : 's'} (first detection → whole again, as in the report)`,
   ];
 };
 
@@ -138,7 +139,13 @@ export const demoCommand = async (out: Output, opts: Record<string, unknown>): P
   const onFinish = async (rt: Runtime): Promise<void> => {
     if (reportTo === undefined) return;
     const days = diffDays(script.end, script.start) + 1;
-    const model = await buildReportFromRuntime(rt, { today: script.end, days, title: 'smart-backfill demo: NBA season gap report' });
+    const model = await buildReportFromRuntime(rt, {
+      today: script.end,
+      days,
+      title: 'smart-backfill demo: NBA season gap report',
+      // The demo's data is a game schedule: its own words where the report is otherwise neutral.
+      stateLabels: { nothing_scheduled: 'no games scheduled' },
+    });
     reportPath = writeReport(reportTo, model);
   };
   const result = await runNbaDemo(script, { keep: opts['keep'] === true, onFinish });

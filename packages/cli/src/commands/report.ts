@@ -1,7 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { addDays, toEpochDay, utcDateOf, type IsoDate } from '@smart-backfill/core';
-import { buildReportModel, renderReportHtml, type ProcessorReportInput, type ReportModel } from '@smart-backfill/report';
+import {
+  buildReportModel,
+  formatDuration,
+  renderReportHtml,
+  type DayState,
+  type ProcessorReportInput,
+  type ReportModel,
+} from '@smart-backfill/report';
 import { CliError, messageOf } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { dateOption, intOption } from '../options.js';
@@ -22,6 +29,8 @@ export interface ReportOptions {
   /** Days the assessment looks back (default 30, the seed's). */
   readonly assessDays?: number | undefined;
   readonly title?: string | undefined;
+  /** The data's own words for some states (the NBA demo: "no games"); the report is neutral otherwise. */
+  readonly stateLabels?: Partial<Record<DayState, string>> | undefined;
 }
 
 /** Read one processor's schedule, counts, requests, alerts, runs and held runs for the report. */
@@ -71,7 +80,7 @@ export const buildReportFromRuntime = async (rt: Runtime, o: ReportOptions = {})
       : rt.config.processors.map((p) => p.name);
   const processors: ProcessorReportInput[] = [];
   for (const n of names) processors.push(await gatherProcessor(rt, n, start, today, o.assessDays ?? 30));
-  return buildReportModel({ title: o.title, generatedAt: rt.clock.now(), processors });
+  return buildReportModel({ title: o.title, generatedAt: rt.clock.now(), processors, stateLabels: o.stateLabels });
 };
 
 /** Write the HTML file (creating its folder); returns the absolute path. */
@@ -107,9 +116,15 @@ export const reportCommand = async (out: Output, opts: Record<string, unknown>):
       out.line(`report written to ${path}`);
       out.line(
         out.c.dim(
-          `  ${model.start} to ${model.end}: ${k.gaps} gap date(s), ${k.healedAutomatically} healed automatically, ${k.open} open; ${model.processors.length} processor(s)`,
+          `  ${model.start} to ${model.end}: ${k.gaps} gap date(s), ${k.healedAutomatically} healed automatically, ${k.healedManually} by a person, ${k.open} open; ${model.processors.length} processor(s)`,
         ),
       );
+      if (k.recoveredGaps > 0)
+        out.line(
+          out.c.dim(
+            `  time to recovery: ${k.timesToRecoveryMs.map((ms) => formatDuration(ms)).join(', ')} (median ${formatDuration(k.medianTimeToRecoveryMs)} over ${k.recoveredGaps} healed gap${k.recoveredGaps === 1 ? '' : 's'})`,
+          ),
+        );
     }
     return 0;
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addDays, dateRange, isoDate, type AlertNotice, type Alerter, type IsoDate } from '@smart-backfill/core';
+import { addDays, dateRange, healedGaps, isoDate, medianOf, type AlertNotice, type Alerter, type IsoDate } from '@smart-backfill/core';
 import type { GuardOutcome, Processor, RunOptions, Worker } from '@smart-backfill/engine';
 import { boxScore, generateSeason, type Season } from '../../nba/season.mjs';
 import { createNbaTables, insertBoxScores, loadSchedule, markFinal } from '../../nba/schema.mjs';
@@ -101,10 +101,13 @@ export interface DemoFigures {
   readonly alertsSent: number;
   readonly healedNotices: number;
   readonly manualBackfills: number;
-  /** Per automatic gap: from the held run to its resume. */
+  /** Per gap healed without a person: time to recovery (core `healedGaps`, the rule the report uses too). */
   readonly autoRecoveryMs: readonly number[];
-  /** From the alert opening to the healed notice. */
+  /** The escalated gap's time to recovery: first detection to whole again, waiting for a person included. */
   readonly escalationRecoveryMs: number | null;
+  /** Median time to recovery over every healed gap (the report's figure). */
+  readonly medianRecoveryMs: number | null;
+  readonly healedGaps: number;
 }
 
 export interface DemoResult {
@@ -368,10 +371,7 @@ const figuresOf = async (
       for (const i of e.outcome.analysis.incompleteDates) incomplete.add(i.date);
   }
   const resumedAt = new Map(held.filter((h) => h.status === 'resumed').map((h) => [h.runDate, h] as const));
-  const autoRecoveryMs = held
-    .filter((h) => h.reason !== 'gap_escalated' && h.releasedAt !== null)
-    .map((h) => (h.releasedAt as number) - h.heldAt);
-  const healed = notices.find((n) => n.kind === 'healed');
+  const recovered = healedGaps(runs, requests, { since: 0, until: Number.MAX_SAFE_INTEGER }).filter((g) => g.timeToRecoveryMs !== null);
   const summaryRows = rt.db !== undefined ? (rt.db.prepare('SELECT count(*) FROM player_game_summary').pluck().get() as number) : 0;
   const games =
     rt.db !== undefined ? (rt.db.prepare("SELECT count(*) FROM game_schedule WHERE game_status = 'Final'").pluck().get() as number) : 0;
@@ -396,7 +396,9 @@ const figuresOf = async (
     alertsSent: notices.filter((n) => n.kind === 'escalated' || n.kind === 'reminder').length,
     healedNotices: notices.filter((n) => n.kind === 'healed').length,
     manualBackfills: requests.filter((r) => r.requestType === 'manual').length,
-    autoRecoveryMs,
-    escalationRecoveryMs: healed?.timeToRecoveryMs ?? null,
+    autoRecoveryMs: recovered.filter((g) => !g.escalated).map((g) => g.timeToRecoveryMs as number),
+    escalationRecoveryMs: recovered.find((g) => g.escalated)?.timeToRecoveryMs ?? null,
+    medianRecoveryMs: medianOf(recovered.map((g) => g.timeToRecoveryMs as number)),
+    healedGaps: recovered.length,
   };
 };

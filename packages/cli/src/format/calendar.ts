@@ -46,8 +46,13 @@ export const calendarDays = (input: CalendarInput): { start: IsoDate; days: { da
 };
 
 const SYMBOLS: Record<DayState, { tty: string; plain: string; label: string }> = {
-  no_games: { tty: '·', plain: '.', label: 'no games' },
+  nothing_scheduled: { tty: '·', plain: '.', label: 'no games' },
+  // Without the history the report reads, this calendar never says "healed" nor "before the schedule".
+  before_schedule: { tty: '·', plain: '.', label: 'no games' },
   complete: { tty: '●', plain: '#', label: 'complete' },
+  healed_auto: { tty: '●', plain: '#', label: 'complete' },
+  healed_manual: { tty: '●', plain: '#', label: 'complete' },
+  healed_other: { tty: '●', plain: '#', label: 'complete' },
   incomplete: { tty: '◐', plain: '~', label: 'incomplete' },
   missing: { tty: '○', plain: 'o', label: 'missing' },
   queued: { tty: '◷', plain: 'q', label: 'queued' },
@@ -60,6 +65,9 @@ const SYMBOLS: Record<DayState, { tty: string; plain: string; label: string }> =
 const paint = (c: Colors, s: DayState, text: string): string => {
   switch (s) {
     case 'complete':
+    case 'healed_auto':
+    case 'healed_manual':
+    case 'healed_other':
       return c.green(text);
     case 'incomplete':
       return c.yellow(text);
@@ -72,7 +80,8 @@ const paint = (c: Colors, s: DayState, text: string): string => {
       return c.cyan(text);
     case 'escalated':
       return c.bold(c.magenta(text));
-    case 'no_games':
+    case 'nothing_scheduled':
+    case 'before_schedule':
     case 'future':
       return c.dim(text);
   }
@@ -95,7 +104,7 @@ export const renderCalendar = (input: CalendarInput, opts: { tty: boolean; c: Co
     });
     lines.push(`  ${label(first.date)} ${cells.join(' ')}`);
   }
-  const order: DayState[] = ['complete', 'incomplete', 'missing', 'queued', 'processing', 'failed', 'escalated', 'no_games'];
+  const order: DayState[] = ['complete', 'incomplete', 'missing', 'queued', 'processing', 'failed', 'escalated', 'nothing_scheduled'];
   lines.push(`  ${order.map((s) => `${paint(opts.c, s, opts.tty ? SYMBOLS[s].tty : SYMBOLS[s].plain)} ${SYMBOLS[s].label}`).join('  ')}`);
   return lines;
 };
