@@ -42,6 +42,7 @@ import {
 import { createMemoryStore } from '@smart-backfill/memory';
 import { openSqliteStore } from '@smart-backfill/sqlite';
 import { CrashSwitch, ManualClock, ProcessKilled } from '@smart-backfill/testkit';
+import { checkDocBlock, table } from './doc-figures.js';
 import { record } from './figures.js';
 import { tempDir } from './support.js';
 
@@ -349,6 +350,29 @@ afterAll(() => {
   for (const [store, t] of Object.entries(tallies)) {
     record('crash-every-step', store, { crashPoints: t.points, plays: t.plays, extraRuns: t.extraRuns, steps: t.steps });
   }
+  const memory = tallies['memory'];
+  const sqlite = tallies['sqlite'];
+  if (memory === undefined || sqlite === undefined) return; // a filtered run compares nothing
+  checkDocBlock(
+    'crash-every-step',
+    [
+      table(
+        [
+          'store',
+          'crash points (steps of one life)',
+          'plays (each kill, then each kill of the taker-over)',
+          'violations',
+          'extra body runs (waste, not harm)',
+        ],
+        [
+          ['memory', memory.points, memory.plays, 0, memory.extraRuns],
+          ['SQLite (a real file)', sqlite.points, sqlite.plays, 0, sqlite.extraRuns],
+        ],
+      ),
+      '',
+      `The steps of one undisturbed life (memory): ${memory.steps.map((x) => `\`${x}\``).join(' → ')}.`,
+    ].join('\n'),
+  );
 });
 
 describe('crash at every step', () => {

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatReport, simulate, type SimulationReport } from '@smart-backfill/testkit';
+import { afterAll } from 'vitest';
+import { checkDocBlock, table } from './doc-figures.js';
 import { record } from './figures.js';
 
 const FAULTS = {
@@ -46,11 +48,47 @@ const expectHealthy = (r: SimulationReport): void => {
   expect(r.injected.ambiguousPublishes).toBeGreaterThan(0);
 };
 
+const rows = new Map<number, (string | number)[]>();
+afterAll(() => {
+  // Only when every seed ran (a filtered run compares nothing).
+  if (rows.size !== SEEDS.length) return;
+  checkDocBlock(
+    'simulation',
+    table(
+      [
+        'seed',
+        'gaps',
+        'small (healed alone)',
+        'large (alerted once)',
+        'lost requests / dates',
+        'duplicate active',
+        'worker crashes',
+        'publish failures',
+        'requests',
+        'recovery median / p90 (min)',
+      ],
+      SEEDS.map((s) => rows.get(s) ?? []),
+    ),
+  );
+});
+
 describe('deterministic simulation, 20 processors × 365 days with faults', () => {
   it.each(SEEDS)('seed %i: 0 lost, 0 duplicate active, every small gap healed alone, every large gap alerted once', async (seed) => {
     const r = await simulate({ seed, ...FAULTS });
     console.info(formatReport(r));
     expectHealthy(r);
+    rows.set(seed, [
+      seed,
+      r.gaps.created,
+      `${r.gaps.small} (${r.gaps.recoveredAutomatically})`,
+      `${r.gaps.large} (${r.gaps.escalated})`,
+      `${r.lostRequests} / ${r.lostDates}`,
+      r.duplicateActiveMoments,
+      r.injected.workerCrashes,
+      r.injected.publishFailures,
+      r.requests.created,
+      `${r.recoveryMinutes.median} / ${r.recoveryMinutes.p90}`,
+    ]);
     record('simulation', `seed ${seed}`, {
       gaps: r.gaps.created,
       small: r.gaps.small,
