@@ -16,7 +16,11 @@ const SKIP_HINT = 'store.integrityCheck: false skips this check';
  */
 export const refuseEmptyFile = (path: string, role: string): void => {
   if (path === ':memory:' || !existsSync(path)) return;
-  if (statSync(path).size === 0) {
+  // Another process may have just created the file and not yet written its first page:
+  // give it a moment before calling an empty file a lost history.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < 500 && existsSync(path) && statSync(path).size === 0; waited += 25) Atomics.wait(pause, 0, 0, 25);
+  if (existsSync(path) && statSync(path).size === 0) {
     throw new SqliteDamagedError(
       `${role} "${path}" is empty (0 bytes) where a database was expected; restore it from a backup, or delete it to start a new, empty history`,
     );
@@ -51,11 +55,19 @@ export const quickCheck = (db: Database.Database, path: string, role: string, ta
  */
 const checkLength = (db: Database.Database, path: string, role: string): void => {
   if (path === ':memory:' || !existsSync(path)) return;
-  const size = statSync(path).size;
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pageCount = db.pragma('page_count', { simple: true }) as number;
-  const wal = `${path}-wal`;
-  const walHoldsPages = existsSync(wal) && statSync(wal).size > 0;
+  // Inside one read transaction: another process migrating or checkpointing the same file
+  // cannot shrink the WAL or half-write the file under the snapshot the sizes are read for,
+  // so a healthy file racing its first open is never taken for a cut one.
+  const { size, pageSize, pageCount, walHoldsPages } = db.transaction(() => {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    const wal = `${path}-wal`;
+    return {
+      size: statSync(path).size,
+      pageSize: db.pragma('page_size', { simple: true }) as number,
+      pageCount: db.pragma('page_count', { simple: true }) as number,
+      walHoldsPages: existsSync(wal) && statSync(wal).size > 0,
+    };
+  })();
   if (size % pageSize !== 0 || (!walHoldsPages && size < pageCount * pageSize)) {
     throw damaged(
       path,
