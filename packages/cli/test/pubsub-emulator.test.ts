@@ -148,6 +148,14 @@ describe.skipIf(skip)('queue: pubsub from the built CLI against the official emu
       request_id: requestId,
     });
 
+    // Status says what the tracker knows of the queue, and what it cannot know.
+    const before = JSON.parse((await bin(['status', '--json', '--today', '2025-11-16'], cwd)).stdout) as { queue: Record<string, unknown> };
+    expect(before.queue).toMatchObject({
+      type: 'pubsub',
+      fromTracker: { published: 1, unpublished: 0, processing: 0, oldestWaitingSince: expect.any(String) },
+      deadLetters: { messages: [] },
+    });
+
     // The same request published again, as a relay that lost its confirmation would.
     await client()
       .topic(names.topic)
@@ -183,6 +191,11 @@ describe.skipIf(skip)('queue: pubsub from the built CLI against the official emu
       return tags.length >= 2;
     }, 'the poison message and the backfill');
     expect(tags.map((l) => l['_tag']).sort()).toEqual(['Completed', 'DeadLettered']);
+    // Status shows the dead letter (peeked, not consumed) with its reason; it named no request.
+    const status = JSON.parse((await bin(['status', '--json', '--today', '2025-11-16'], cwd)).stdout) as { queue: Record<string, unknown> };
+    expect(status.queue).toMatchObject({
+      deadLetters: { messages: [{ by: 'worker', requestId: null, reason: expect.stringMatching(/json/i) }] },
+    });
     const letters = await drainSubscription(`${names.dead}-sub`);
     expect(letters).toHaveLength(1);
     expect(letters[0]?.data).toBe('{"processor_name": "player_game_summary", "start_date": ');

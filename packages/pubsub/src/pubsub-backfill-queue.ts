@@ -12,7 +12,28 @@ export interface PubSubBackfillQueue extends BackfillQueue {
   readonly pubsub: PubSub;
   readonly options: ResolvedPubSubOptions;
   readonly publisher: PubSubPublisher;
+  /**
+   * Up to `max` messages waiting on the dead-letter subscription, each with why it is
+   * there, read without consuming them: pulled, then handed straight back (ack
+   * deadline 0). The dead-letter subscription is the record of every message the
+   * worker or Pub/Sub gave up on, including ones that named no known request. Empty
+   * without a dead-letter topic.
+   */
+  peekDeadLetters(max?: number): Promise<readonly DeadLetterRecord[]>;
   close(): Promise<void>;
+}
+
+/** One message on the dead-letter subscription. */
+export interface DeadLetterRecord {
+  readonly messageId: string;
+  /** When it reached the dead-letter topic (ISO-8601), when the service says. */
+  readonly at: string | null;
+  readonly requestId: string | null;
+  readonly processorName: string | null;
+  readonly gameDate: string | null;
+  /** `worker`: the worker forwarded it (`dead_letter_reason`); `pubsub`: the subscription's dead-letter policy did. */
+  readonly by: 'worker' | 'pubsub' | 'unknown';
+  readonly reason: string;
 }
 
 type PullResult = [
@@ -24,6 +45,7 @@ type PullResult = [
         attributes?: Record<string, string> | null;
         messageId?: string | null;
         orderingKey?: string | null;
+        publishTime?: { seconds?: number | string | { toString(): string } | null; nanos?: number | null } | null;
       } | null;
       deliveryAttempt?: number | null;
     }> | null;
@@ -150,10 +172,51 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
     }
   };
 
+  const peekDeadLetters = async (max = 100): Promise<readonly DeadLetterRecord[]> => {
+    if (options.deadLetter === null || max <= 0) return [];
+    const { client } = await sub();
+    const name = fullName(pubsub.projectId, 'subscriptions', options.deadLetter.subscription);
+    let res: PullResult;
+    try {
+      res = (await client.pull(
+        { subscription: name, maxMessages: max, returnImmediately: true },
+        { timeout: 10_000 },
+      )) as unknown as PullResult;
+    } catch (e) {
+      throw new PubSubAdapterError('receive_failed', `reading dead letters from ${name} failed: ${describeError(e)}`, { cause: e });
+    }
+    const got = res[0].receivedMessages ?? [];
+    // Give them straight back: a peek must not hide them from whoever reads dead letters next.
+    if (got.length > 0)
+      await client
+        .modifyAckDeadline({ subscription: name, ackIds: got.map((r) => r.ackId ?? ''), ackDeadlineSeconds: 0 })
+        .catch(() => undefined);
+    return got.map((r): DeadLetterRecord => {
+      const a = r.message?.attributes ?? {};
+      const ours = a['dead_letter_reason'];
+      const policy = a['CloudPubSubDeadLetterSourceDeliveryCount'];
+      const seconds = r.message?.publishTime?.seconds;
+      return {
+        messageId: r.message?.messageId ?? '',
+        at: seconds === undefined || seconds === null ? null : new Date(Number(String(seconds)) * 1000).toISOString(),
+        requestId: a['request_id'] ?? null,
+        processorName: a['processor_name'] ?? null,
+        gameDate: a['game_date'] ?? null,
+        by: ours !== undefined ? 'worker' : policy !== undefined ? 'pubsub' : 'unknown',
+        reason:
+          ours ??
+          (policy !== undefined
+            ? `delivered ${policy} times without an ack (the subscription's dead-letter policy)`
+            : 'no reason recorded on the message'),
+      };
+    });
+  };
+
   return {
     pubsub,
     options,
     publisher,
+    peekDeadLetters,
     // async: a closed queue rejects like any other failed publish instead of throwing synchronously.
     publish: async (messages: readonly QueueMessage[]): Promise<readonly PublishOutcome[]> => {
       if (closed) throw new PubSubAdapterError('publish_failed', 'publish() after close()');

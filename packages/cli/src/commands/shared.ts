@@ -27,6 +27,8 @@ export const withRuntime = async <T>(
     return await body(rt);
   } finally {
     await rt.close();
+    const problem = rt.publishProblem?.();
+    if (problem !== undefined) out.warn(`warning: ${problem}`);
   }
 };
 

@@ -120,6 +120,7 @@ const queueCodec = tagged<QueueConfig>('type', {
       exactlyOnce: boolean,
       orderingKeys: boolean,
       apiEndpoint: string('"host:port" or a URL'),
+      publishTimeoutMs: wholeNumber(0),
     },
   ),
 });

@@ -48,6 +48,12 @@ export interface PubSubQueueConfig {
   readonly orderingKeys?: boolean;
   /** `host:port` of an emulator (plain text, no credentials), or a URL. */
   readonly apiEndpoint?: string;
+  /**
+   * How long a publish may wait for Pub/Sub's confirmation before the request is left
+   * in the outbox for the relay (100–600,000 ms; default 30,000). The whole wait of
+   * `run` or `backfill` on an unreachable Pub/Sub.
+   */
+  readonly publishTimeoutMs?: number;
 }
 
 /** `store`: the queue lives in the store (SQLite table). `pubsub`: Google Pub/Sub, loaded lazily. */

@@ -5,6 +5,7 @@ import type { ResolvedConfig, ResolvedProcessor } from '../config/config-types.j
 import { ExitCode } from '../exit-codes.js';
 import { loadExtension } from './extensions.js';
 import { pubSubOptionsOf } from '../config/pubsub-queue.js';
+import { pubSubQueueReport, type PubSubQueueReport } from './pubsub-status.js';
 
 /** Every port the commands need, whatever the store. */
 export interface StoreHandle {
@@ -18,6 +19,10 @@ export interface StoreHandle {
   readonly db?: Database.Database | undefined;
   /** Queue depth when the queue can tell (status). */
   queueDepth?(): Promise<{ ready: number; leased: number; dead: number }>;
+  /** What status can report about an external queue (Pub/Sub), which has no depth to read. */
+  queueReport?(): Promise<PubSubQueueReport>;
+  /** Why a publish to an external queue failed this time (one line), if one did. */
+  publishProblem?(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -122,13 +127,26 @@ export const openStore = async (config: ResolvedConfig, clock: Clock): Promise<S
     await base.close();
     throw new CliError(`queue: ${messageOf(e)}`, ExitCode.badInput, { cause: e });
   }
+  // Remember why a publish failed, so the command can say it once, naming the setting that bounds the wait.
+  let publishProblem: string | undefined;
+  const publish: typeof queue.publish = async (messages) => {
+    const outcomes = await queue.publish(messages);
+    for (const o of outcomes) if (o._tag === 'PublishFailed') publishProblem ??= o.error;
+    return outcomes;
+  };
+  const timeoutMs = queue.options.publishTimeoutMs;
   return {
     tracker: base.tracker,
     runLog: base.runLog,
     alertLog: base.alertLog,
     db: base.db,
     windowFor: (p) => base.windowFor(p),
-    queue,
+    queue: { publish, receive: (o) => queue.receive(o), close: () => queue.close() },
+    queueReport: () => pubSubQueueReport(queue, base.tracker),
+    publishProblem: () =>
+      publishProblem === undefined
+        ? undefined
+        : `Pub/Sub did not confirm a publish within ${timeoutMs} ms (queue.publishTimeoutMs): ${publishProblem}; the request stays in the outbox and the worker's relay publishes it`,
     close: async () => {
       await queue.close?.();
       await base.close();
