@@ -127,7 +127,7 @@ export interface WorkerConfig {
   readonly concurrency?: number;
   /** How long the worker waits between empty polls (default 1000 ms). */
   readonly pollIntervalMs?: number;
-  /** Lease per claimed request (default 10 minutes, the seed's 540 s ack deadline rounded up). */
+  /** Lease per claimed request and its message (default 60 s, renewed by heartbeats every 20 s while a backfill runs). */
   readonly leaseMs?: number;
   /** How often the outbox relay republishes unconfirmed requests (default 30 s). */
   readonly relayIntervalMs?: number;
