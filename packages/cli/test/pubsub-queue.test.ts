@@ -194,8 +194,25 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     expect(fake.backlog(sub)).toBe(0);
     expect(fake.acked(sub)).toBe(2);
 
-    const status = (await cli(['status', 'player_game_summary', '--json', '--today', '2025-11-16'], { cwd })).json<StatusJson>();
+    const status = (await cli(['status', 'player_game_summary', '--json', '--today', '2025-11-16'], { cwd })).json<
+      StatusJson & { queue: Record<string, unknown> }
+    >();
     expect(status.processors[0]?.heldRuns).toEqual([]);
+    // The poison message named no request: the dead-letter subscription is its record, and status shows it.
+    expect(status.queue).toMatchObject({
+      type: 'pubsub',
+      fromTracker: { published: 0, unpublished: 0, processing: 0, oldestWaitingSince: null },
+      deadLetters: {
+        subscription: `${dead.split('/').at(-1)}-sub`,
+        messages: [{ by: 'worker', requestId: null, reason: expect.stringMatching(/json/i) }],
+      },
+      unknown: expect.arrayContaining([expect.stringMatching(/Cloud Monitoring/)]),
+    });
+    // Peeking does not consume: the dead letter is still there for the next reader.
+    const again = (await cli(['status', '--json', '--today', '2025-11-16'], { cwd })).json<{
+      queue: { deadLetters: { messages: unknown[] } };
+    }>();
+    expect(again.queue.deadLetters.messages).toHaveLength(1);
   });
 
   it('the long-running worker relays an unpublished request, sweeps, and resumes held runs over Pub/Sub', async () => {

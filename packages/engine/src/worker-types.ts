@@ -65,7 +65,11 @@ export interface WorkerDeps {
    * 1 minute; 0 disables). Uses each registry entry's guard (`alerts`).
    */
   readonly alertRetrySweepMs?: number | undefined;
-  /** Request lease and delivery lease (ms). Default 10 minutes. */
+  /**
+   * Request lease and delivery lease (ms). Default 60 s, extended every `heartbeatMs`
+   * (a third of it) while the backfill runs: a worker killed mid-backfill holds its
+   * request (and its Pub/Sub message) for at most a minute.
+   */
   readonly leaseMs?: number | undefined;
   /** Heartbeat period (ms). Default `leaseMs / 3`. */
   readonly heartbeatMs?: number | undefined;

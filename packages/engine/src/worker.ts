@@ -42,7 +42,8 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   const tracker = deps.tracker;
   const maxLeaseLapses = deps.maxLeaseLapses ?? 10;
   const resumeSweepMs = deps.resumeSweepMs ?? 300_000;
-  const leaseMs = deps.leaseMs ?? 600_000;
+  // Short and kept alive by heartbeats: a worker that dies mid-backfill frees its request within a minute.
+  const leaseMs = deps.leaseMs ?? 60_000;
   const heartbeatMs = deps.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 3));
   const backoff = deps.backoff ?? { baseMs: 30_000, maxMs: 1_800_000 };
   const workerId = deps.workerId ?? `worker-${randomUUID()}`;
@@ -539,8 +540,10 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   };
 
   const runOnce = async (opts?: { readonly max?: number | undefined }): Promise<WorkerTick> => {
-    // No more than can start at once: a message received early would only wait here.
-    const max = Math.max(1, Math.min(opts?.max ?? batchSize, concurrency));
+    // By default no more than can start at once: a message received early would only wait
+    // here. A caller that asks for more (a remote queue, where each receive is a round
+    // trip) gets them; they wait at the gate with their leases kept.
+    const max = Math.max(1, opts?.max ?? Math.min(batchSize, concurrency));
     const deliveries = await deps.queue.receive({ max, leaseMs, waitMs: 0 });
     const outcomes = await Promise.all(deliveries.map(handleDelivery));
     await sweepResumes();

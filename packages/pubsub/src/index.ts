@@ -26,7 +26,7 @@ export {
 } from './options.js';
 export { connectPubSub, type Connection } from './connect.js';
 export { createPubSubPublisher, type PubSubPublisher, type PubSubPublisherOptions } from './pubsub-publisher.js';
-export { openPubSubQueue, type PubSubBackfillQueue } from './pubsub-backfill-queue.js';
+export { openPubSubQueue, type DeadLetterRecord, type PubSubBackfillQueue } from './pubsub-backfill-queue.js';
 export { type DeliveryHandler, InFlight } from './delivery-handler.js';
 export { startPubSubWorker, type PubSubWorker, type PubSubWorkerOptions, type PubSubWorkerStats } from './pubsub-worker.js';
 export { type PushedMessage, type PushResult } from './push-delivery.js';

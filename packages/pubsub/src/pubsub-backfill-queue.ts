@@ -7,12 +7,36 @@ import { fullName, resolvePubSubOptions, type PubSubQueueOptions, type ResolvedP
 import { createPubSubPublisher, type PubSubPublisher } from './pubsub-publisher.js';
 import { AttemptCounter, deadLetterAttributes, toDeadlineSeconds, toQueueMessage } from './wire.js';
 
+/** How long an ack waits for others to share its Acknowledge call. */
+const ACK_BATCH_MS = 5;
+
 /** The Pub/Sub queue, with the client and resolved options for callers that need them. */
 export interface PubSubBackfillQueue extends BackfillQueue {
   readonly pubsub: PubSub;
   readonly options: ResolvedPubSubOptions;
   readonly publisher: PubSubPublisher;
+  /**
+   * Up to `max` messages waiting on the dead-letter subscription, each with why it is
+   * there, read without consuming them: pulled, then handed straight back (ack
+   * deadline 0). The dead-letter subscription is the record of every message the
+   * worker or Pub/Sub gave up on, including ones that named no known request. Empty
+   * without a dead-letter topic.
+   */
+  peekDeadLetters(max?: number): Promise<readonly DeadLetterRecord[]>;
   close(): Promise<void>;
+}
+
+/** One message on the dead-letter subscription. */
+export interface DeadLetterRecord {
+  readonly messageId: string;
+  /** When it reached the dead-letter topic (ISO-8601), when the service says. */
+  readonly at: string | null;
+  readonly requestId: string | null;
+  readonly processorName: string | null;
+  readonly gameDate: string | null;
+  /** `worker`: the worker forwarded it (`dead_letter_reason`); `pubsub`: the subscription's dead-letter policy did. */
+  readonly by: 'worker' | 'pubsub' | 'unknown';
+  readonly reason: string;
 }
 
 type PullResult = [
@@ -24,6 +48,7 @@ type PullResult = [
         attributes?: Record<string, string> | null;
         messageId?: string | null;
         orderingKey?: string | null;
+        publishTime?: { seconds?: number | string | { toString(): string } | null; nanos?: number | null } | null;
       } | null;
       deliveryAttempt?: number | null;
     }> | null;
@@ -66,6 +91,53 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
 
   const deadLetterTopic = options.deadLetter === null ? null : pubsub.topic(options.deadLetter.topic);
 
+  // Acks go out in batches, as the streaming client sends them: one Acknowledge per
+  // batch instead of a round trip per backfill. Without exactly-once an ack is
+  // best-effort on Pub/Sub's side anyway (a lost one redelivers, and the tracker
+  // acks the copy as done), so `ack()` resolves at once and a failed batch is
+  // reported on stderr; with exactly-once, `ack()` waits for the service's answer
+  // and throws on a refusal. Every `receive` and `close()` first sends what is
+  // waiting and waits for it, so this process never pulls a message it has acked.
+  let pendingAcks: string[] = [];
+  let ackTimer: NodeJS.Timeout | undefined;
+  let nextSend: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | null = null;
+  const acksInFlight = new Set<Promise<void>>();
+  const sendAcks = (): Promise<void> => {
+    if (ackTimer !== undefined) clearTimeout(ackTimer);
+    ackTimer = undefined;
+    const ids = pendingAcks;
+    const waiting = nextSend;
+    pendingAcks = [];
+    nextSend = null;
+    if (ids.length === 0) return Promise.resolve();
+    const p = (async () => {
+      const { client, name } = await sub();
+      for (let i = 0; i < ids.length; i += 2500) await client.acknowledge({ subscription: name, ackIds: ids.slice(i, i + 2500) });
+    })();
+    acksInFlight.add(p);
+    p.then(
+      () => waiting?.resolve(),
+      (e: unknown) => waiting?.reject(e),
+    ).finally(() => acksInFlight.delete(p));
+    return p;
+  };
+  const queueAck = (ackId: string): Promise<void> => {
+    pendingAcks.push(ackId);
+    if (nextSend === null) {
+      let resolve: () => void = () => undefined;
+      let reject: (e: unknown) => void = () => undefined;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      nextSend = { promise, resolve, reject };
+    }
+    if (pendingAcks.length >= 2500) void sendAcks().catch(() => undefined);
+    else ackTimer ??= setTimeout(() => void sendAcks().catch(() => undefined), ACK_BATCH_MS);
+    return nextSend?.promise ?? Promise.resolve();
+  };
+  const flushAcks = async (): Promise<void> => {
+    await sendAcks().catch(() => undefined);
+    await Promise.allSettled([...acksInFlight]);
+  };
+
   const toDelivery = (r: NonNullable<PullResult[0]['receivedMessages']>[number], subscription: string): Delivery => {
     const ackId = r.ackId ?? '';
     const messageId = r.message?.messageId ?? '';
@@ -89,9 +161,15 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
     };
     const ack = (): Promise<void> =>
       settle('ack', async () => {
-        const { client, name } = await sub();
-        await client.acknowledge({ subscription: name, ackIds: [ackId] });
         attempts.forget(messageId);
+        const sent = queueAck(ackId);
+        if (options.exactlyOnce) await sent;
+        else
+          void sent.catch((e: unknown) =>
+            console.error(
+              `[smart-backfill] [pubsub] ack of message ${messageId} (request ${message.id}) failed: ${describeError(e)}; it will be redelivered and acked as done`,
+            ),
+          );
       });
     return {
       deliveryId: ackId,
@@ -117,6 +195,7 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
     if (closed) throw new PubSubAdapterError('receive_failed', 'receive() after close()');
     const aborted = (): boolean => ro.signal?.aborted === true;
     if (ro.max <= 0 || aborted()) return [];
+    await flushAcks();
     const { client, name } = await sub();
     const waitMs = ro.waitMs ?? 0;
     const deadline = Date.now() + waitMs;
@@ -150,10 +229,51 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
     }
   };
 
+  const peekDeadLetters = async (max = 100): Promise<readonly DeadLetterRecord[]> => {
+    if (options.deadLetter === null || max <= 0) return [];
+    const { client } = await sub();
+    const name = fullName(pubsub.projectId, 'subscriptions', options.deadLetter.subscription);
+    let res: PullResult;
+    try {
+      res = (await client.pull(
+        { subscription: name, maxMessages: max, returnImmediately: true },
+        { timeout: 10_000 },
+      )) as unknown as PullResult;
+    } catch (e) {
+      throw new PubSubAdapterError('receive_failed', `reading dead letters from ${name} failed: ${describeError(e)}`, { cause: e });
+    }
+    const got = res[0].receivedMessages ?? [];
+    // Give them straight back: a peek must not hide them from whoever reads dead letters next.
+    if (got.length > 0)
+      await client
+        .modifyAckDeadline({ subscription: name, ackIds: got.map((r) => r.ackId ?? ''), ackDeadlineSeconds: 0 })
+        .catch(() => undefined);
+    return got.map((r): DeadLetterRecord => {
+      const a = r.message?.attributes ?? {};
+      const ours = a['dead_letter_reason'];
+      const policy = a['CloudPubSubDeadLetterSourceDeliveryCount'];
+      const seconds = r.message?.publishTime?.seconds;
+      return {
+        messageId: r.message?.messageId ?? '',
+        at: seconds === undefined || seconds === null ? null : new Date(Number(String(seconds)) * 1000).toISOString(),
+        requestId: a['request_id'] ?? null,
+        processorName: a['processor_name'] ?? null,
+        gameDate: a['game_date'] ?? null,
+        by: ours !== undefined ? 'worker' : policy !== undefined ? 'pubsub' : 'unknown',
+        reason:
+          ours ??
+          (policy !== undefined
+            ? `delivered ${policy} times without an ack (the subscription's dead-letter policy)`
+            : 'no reason recorded on the message'),
+      };
+    });
+  };
+
   return {
     pubsub,
     options,
     publisher,
+    peekDeadLetters,
     // async: a closed queue rejects like any other failed publish instead of throwing synchronously.
     publish: async (messages: readonly QueueMessage[]): Promise<readonly PublishOutcome[]> => {
       if (closed) throw new PubSubAdapterError('publish_failed', 'publish() after close()');
@@ -164,6 +284,7 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
       if (closed) return;
       closed = true;
       await publisher.flush().catch(() => undefined);
+      await flushAcks();
       if (subscriber !== null) await subscriber.close().catch(() => undefined);
       if (conn.owned) await pubsub.close().catch(() => undefined);
     },

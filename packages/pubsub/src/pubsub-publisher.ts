@@ -13,7 +13,7 @@ export interface PubSubPublisherOptions {
 export interface PubSubPublisher {
   publish(messages: readonly QueueMessage[]): Promise<readonly PublishOutcome[]>;
   readonly topic: Topic;
-  /** Send what is batched and wait for it. */
+  /** Send what is batched; wait for publishes still in flight (each at most `publishTimeoutMs`). */
   flush(): Promise<void>;
 }
 
@@ -34,7 +34,14 @@ export const createPubSubPublisher = (pubsub: PubSub, opts: PubSubPublisherOptio
   const topic = pubsub.topic(opts.topic, {
     batching: { maxMessages: opts.batching.maxMessages, maxMilliseconds: opts.batching.maxMilliseconds, maxBytes: opts.batching.maxBytes },
     messageOrdering: opts.orderingKeys,
+    // The RPC itself (with the client's retries) gives up with our timeout, not the
+    // client's 60 s default: nothing keeps running, or keeps close() waiting, after
+    // the outcome was reported.
+    // (gax turns a call's `timeout` into the retries' total timeout as well.)
+    gaxOpts: { timeout: opts.publishTimeoutMs },
   });
+  /** Publishes not yet settled: close() waits for these, and only as long as their own deadline. */
+  const pending = new Set<Promise<PublishOutcome>>();
 
   const publishOne = async (m: QueueMessage): Promise<PublishOutcome> => {
     const orderingKey = opts.orderingKeys ? orderingKeyOf(m) : '';
@@ -49,7 +56,11 @@ export const createPubSubPublisher = (pubsub: PubSub, opts: PubSubPublisherOptio
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () =>
-              reject(new Error(`not confirmed within ${opts.publishTimeoutMs} ms (it may still arrive; consumers dedupe on request_id)`)),
+              reject(
+                new Error(
+                  `not confirmed within ${opts.publishTimeoutMs} ms (publishTimeoutMs; it may still arrive, and consumers dedupe on request_id)`,
+                ),
+              ),
             opts.publishTimeoutMs,
           );
           timer.unref();
@@ -82,12 +93,23 @@ export const createPubSubPublisher = (pubsub: PubSub, opts: PubSubPublisherOptio
       }
       const outcomes = new Array<PublishOutcome>(messages.length);
       // Start them all before awaiting any: the client puts them into batches.
-      const pending = order.map((i) => publishOne(messages[i]!).then((o) => (outcomes[i] = o)));
-      await Promise.all(pending);
+      const started = order.map((i) => {
+        const p = publishOne(messages[i]!);
+        pending.add(p);
+        return p.then((o) => {
+          pending.delete(p);
+          outcomes[i] = o;
+        });
+      });
+      await Promise.all(started);
       return outcomes;
     },
     async flush() {
-      await topic.flush();
+      // Send what is batched; wait only for publishes whose outcome is still open (each
+      // bounded by publishTimeoutMs). One reported as failed is the relay's now: waiting
+      // for the client's own retries of it would only add to the caller's wait.
+      void topic.flush().catch(() => undefined);
+      await Promise.all([...pending]);
     },
   };
 };

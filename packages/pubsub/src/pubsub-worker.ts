@@ -12,7 +12,11 @@ export interface PubSubWorkerOptions<O = unknown> extends PubSubConnectionOption
   readonly projectId?: string | undefined;
   /** The engine's worker (`createWorker(...)`), or anything with `handleDelivery`. */
   readonly worker: DeliveryHandler<O>;
-  /** Messages (and bytes) leased at once. Default 10 messages, 10 MiB. */
+  /**
+   * Messages (and bytes) leased at once. Default 1,000 messages, 100 MiB (the client's
+   * own defaults): enough for ≥ 1,000 backfills/s. To bound how many backfills *run* at
+   * once, give the engine worker a `concurrency`; waiting messages keep their lease.
+   */
   readonly flowControl?: FlowControlOptions | undefined;
   /**
    * How long the client keeps extending a message's lease while its backfill runs.
@@ -44,7 +48,7 @@ export interface PubSubWorker {
   readonly stats: Readonly<PubSubWorkerStats>;
   /** In-flight deliveries. */
   readonly inFlight: number;
-  /** Stop taking messages, let in-flight ones finish, close the stream. Safe to call twice. */
+  /** Stop taking messages, let in-flight ones finish, send every ack, close the stream. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -90,8 +94,8 @@ export const startPubSubWorker = <O>(opts: PubSubWorkerOptions<O>): PubSubWorker
     subscription = conn.pubsub.subscription(opts.subscription);
   } else subscription = opts.subscription;
 
-  const maxMessages = opts.flowControl?.maxMessages ?? 10;
-  const maxBytes = opts.flowControl?.maxBytes ?? 10 * 1024 * 1024;
+  const maxMessages = opts.flowControl?.maxMessages ?? 1000;
+  const maxBytes = opts.flowControl?.maxBytes ?? 100 * 1024 * 1024;
   if (!Number.isInteger(maxMessages) || maxMessages < 1)
     throw new PubSubAdapterError('invalid_options', `flowControl.maxMessages must be a whole number >= 1, got ${String(maxMessages)}`);
   if (!Number.isInteger(maxBytes) || maxBytes < 1024)
@@ -194,8 +198,13 @@ export const startPubSubWorker = <O>(opts: PubSubWorkerOptions<O>): PubSubWorker
       stopped ??= (async () => {
         stopping = true;
         await inFlight.idle();
-        subscription.removeListener('message', onMessage);
+        // Close while our 'message' listener is still attached. Removing the last one makes
+        // the client close itself in the background, and our close() would then return at
+        // once, before its acks were sent: a process that exits after stop() lost them, and
+        // 200-300 of 2,000 acked messages came back. The client's close() sends every
+        // pending ack and waits for the answers.
         await subscription.close();
+        subscription.removeListener('message', onMessage);
         subscription.removeListener('error', onStreamError);
         if (conn?.owned === true) await conn.pubsub.close().catch(() => undefined);
       })();

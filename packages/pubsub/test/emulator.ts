@@ -47,6 +47,21 @@ const emulatorBinary = (): string | null => {
   return null;
 };
 
+/**
+ * Like `startEmulator`, but a machine that must run the emulator suites
+ * (`SMART_BACKFILL_PUBSUB_EMULATOR_REQUIRED=1`, set by `.ci/run` when the SDK is
+ * there) fails instead of skipping. A skip is printed, so it is never silent.
+ */
+export const emulatorOrSkip = async (suite: string): Promise<Emulator | { readonly skip: string }> => {
+  const found = await startEmulator();
+  if ('skip' in found) {
+    if (process.env['SMART_BACKFILL_PUBSUB_EMULATOR_REQUIRED'] === '1')
+      throw new Error(`[pubsub] the emulator is required here (SMART_BACKFILL_PUBSUB_EMULATOR_REQUIRED=1) but: ${found.skip}`);
+    console.warn(`[pubsub] SKIP ${suite}: ${found.skip}`);
+  }
+  return found;
+};
+
 export const startEmulator = async (): Promise<Emulator | { readonly skip: string }> => {
   const given = process.env['PUBSUB_EMULATOR_HOST'];
   if (given !== undefined && given !== '') {
@@ -63,7 +78,11 @@ export const startEmulator = async (): Promise<Emulator | { readonly skip: strin
       skip: 'the Pub/Sub emulator is not installed (`gcloud components install pubsub-emulator` or the google-cloud-cli-pubsub-emulator package)',
     };
   const port = await freePort();
+  // The script execs java, so this pid is the emulator's own.
   const child: ChildProcess = spawn(bin, [`--host=127.0.0.1`, `--port=${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // However the test process ends (a failed hook, a crash), the emulator goes with it.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const started = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 45_000);
     const onData = (b: Buffer) => {
@@ -80,6 +99,7 @@ export const startEmulator = async (): Promise<Emulator | { readonly skip: strin
     });
   });
   const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGTERM');

@@ -71,6 +71,51 @@ describe('startPubSubWorker (real client, streaming pull, fake server)', () => {
     await s.queue.close();
   });
 
+  it('defaults: more than 10 messages in hand at once, and stop() resolves only once every ack reached the server', async () => {
+    const s = await setup();
+    const ids = Array.from({ length: 60 }, (_, i) => `d${i}`);
+    const msgs = await trackedMessages(
+      s.store.tracker,
+      ids.map((id, i) => newRequest(id, new Date(Date.UTC(2025, 0, 1 + i)).toISOString().slice(0, 10))),
+    );
+    let started = 0;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const worker = createWorker({
+      queue: s.queue,
+      tracker: s.store.tracker,
+      runLog: s.store.runLog,
+      registry: processorRegistry([{ name: 'player_game_summary', run: async () => void (started++, await held) }]),
+      clock: systemClock,
+    });
+    await s.queue.publish(msgs);
+    // No flowControl given: the default must not cap a worker at 10 backfills in hand (92/s on the emulator).
+    const pw = startPubSubWorker({ subscription: s.client.subscription(s.n.subscription), worker, onOutcome: (o) => s.outcomes.push(o) });
+    await eventually(() => started === 60, 'all 60 backfills running at once under the default flow control');
+    release();
+    await eventually(() => s.outcomes.length === 60, 'sixty outcomes');
+    await pw.stop();
+    // No waiting: stop() has already sent every ack.
+    expect(env.fake.acked(full('subscriptions', s.n.subscription))).toBe(60);
+    expect(env.fake.backlog(full('subscriptions', s.n.subscription))).toBe(0);
+    await s.queue.close();
+  });
+
+  it("the engine worker's default lease is short (60 s, kept alive by heartbeats): a killed worker's message comes back within a minute", async () => {
+    const s = await setup();
+    const leases: number[] = [];
+    const worker = createWorker({
+      queue: { publish: (m) => s.queue.publish(m), receive: (o) => (leases.push(o.leaseMs), s.queue.receive(o)) },
+      tracker: s.store.tracker,
+      runLog: s.store.runLog,
+      registry: processorRegistry([s.processor]),
+      clock: systemClock,
+    });
+    await worker.runOnce();
+    expect(leases).toEqual([60_000]);
+    await s.queue.close();
+  });
+
   it('a request published twice (two message ids) runs once; dedupe is on request_id', async () => {
     const s = await setup();
     const [m] = await trackedMessages(s.store.tracker, [newRequest('dup', '2025-11-10')]);

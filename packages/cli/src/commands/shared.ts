@@ -42,6 +42,8 @@ export const withRuntime = async <T>(
     throw e;
   } finally {
     await rt.close();
+    const problem = rt.publishProblem?.();
+    if (problem !== undefined) out.warn(`warning: ${problem}`);
   }
 };
 

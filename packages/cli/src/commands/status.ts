@@ -159,8 +159,10 @@ export const statusCommand = async (out: Output, opts: Record<string, unknown>, 
     const all = [];
     for (const n of names) all.push(await gatherStatus(rt, n, today, weeks));
     const depth = rt.queueDepth !== undefined ? await rt.queueDepth() : undefined;
+    const report = rt.queueReport !== undefined ? await rt.queueReport() : undefined;
     const alertProblems = await alertChannelProblems(rt.config.alerts, out);
-    if (out.json) out.printJson({ today, queue: depth ?? null, alertChannelProblems: alertProblems, processors: all.map(statusJson) });
+    if (out.json)
+      out.printJson({ today, queue: depth ?? report ?? null, alertChannelProblems: alertProblems, processors: all.map(statusJson) });
     else {
       for (const p of alertProblems) out.line(out.c.red(`alert channel cannot deliver: ${p}`));
       for (const s of all) {
@@ -168,6 +170,23 @@ export const statusCommand = async (out: Output, opts: Record<string, unknown>, 
         out.line();
       }
       if (depth !== undefined) out.line(out.c.dim(`queue: ${depth.ready} ready, ${depth.leased} leased, ${depth.dead} dead`));
+      if (report !== undefined) {
+        const t = report.fromTracker;
+        out.line(
+          out.c.dim(
+            `queue (Pub/Sub ${report.subscription}, from the tracker): ${t.published} published and waiting, ${t.processing} held by a worker, ${t.unpublished} in the outbox` +
+              (t.oldestWaitingSince === null ? '' : `; oldest waiting since ${t.oldestWaitingSince}`),
+          ),
+        );
+        const dl = report.deadLetters;
+        if (dl.error !== undefined) out.line(out.c.yellow(`dead letters: could not read ${dl.subscription ?? ''}: ${dl.error}`));
+        else if (dl.messages !== null && dl.messages.length > 0) {
+          out.line(out.c.red(`dead letters on ${dl.subscription ?? ''}: ${dl.messages.length}${dl.messages.length >= 100 ? '+' : ''}`));
+          for (const m of dl.messages.slice(0, 10))
+            out.line(`  ${m.at ?? '?'}  ${m.processorName ?? '-'} ${m.gameDate ?? '-'}  ${m.reason}`);
+        }
+        out.line(out.c.dim('queue backlog and oldest unacked age as Pub/Sub counts them: Cloud Monitoring (not readable here)'));
+      }
     }
     return 0;
   });

@@ -22,6 +22,9 @@ interface Tally {
  * a short long-poll (answered as soon as a message is there) avoids both.
  * `signal` cancels a pull in progress, so Ctrl-C does not wait for it.
  */
+/** Messages one Pub/Sub pull may take for a worker (more than `--concurrency` wait their turn, leases kept). */
+const PUBSUB_PREFETCH = 100;
+
 const longPolling = (queue: BackfillQueue, waitMs: number, signal: AbortSignal | undefined): BackfillQueue => ({
   publish: (messages) => queue.publish(messages),
   receive: (o) => queue.receive({ ...o, waitMs: Math.max(o.waitMs ?? 0, waitMs), signal: o.signal ?? signal }),
@@ -122,6 +125,9 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
       // `--once` ends on an empty answer, so its wait stays short whatever the poll interval.
       const longPoll = rt.config.queue.type === 'pubsub';
       const queue = longPoll ? longPolling(rt.queue, once ? Math.min(pollMs, 1000) : pollMs, signal) : rt.queue;
+      // Pub/Sub: one pull (and one lease call) per batch instead of per message; the batch
+      // waits its turn under `concurrency` with its leases kept by the worker's heartbeat.
+      const take = longPoll ? { max: Math.max(concurrency, PUBSUB_PREFETCH) } : undefined;
       // Warnings and errors always reach stderr; info and debug with --verbose.
       const logger = rt.logger;
       // One worker whose `concurrency` bounds the backfills running at once: N workers
@@ -188,7 +194,7 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
         await housekeeping();
         progress = await progressBar(out, rt);
         for (let i = 0; i < 10_000; i++) {
-          const ticks = await Promise.all(workers.map((w) => w.runOnce()));
+          const ticks = await Promise.all(workers.map((w) => w.runOnce(take)));
           for (const t of ticks) for (const o of t.outcomes) await report(o);
           if (ticks.every((t) => t.received === 0) || signal?.aborted === true) break;
         }
@@ -215,7 +221,7 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
             }
             let received = 0;
             try {
-              const t = await w.runOnce();
+              const t = await w.runOnce(take);
               received = t.received;
               for (const o of t.outcomes) await report(o);
             } catch (e) {

@@ -128,6 +128,7 @@ export const queueCodec = tagged<QueueConfig>('type', {
       exactlyOnce: boolean,
       orderingKeys: boolean,
       apiEndpoint: string('"host:port" or a URL'),
+      publishTimeoutMs: wholeNumber(0),
     },
   ),
 });

@@ -56,6 +56,12 @@ export interface PubSubQueueConfig {
   readonly orderingKeys?: boolean;
   /** `host:port` of an emulator (plain text, no credentials), or a URL. */
   readonly apiEndpoint?: string;
+  /**
+   * How long a publish may wait for Pub/Sub's confirmation before the request is left
+   * in the outbox for the relay (100–600,000 ms; default 30,000). The whole wait of
+   * `run` or `backfill` on an unreachable Pub/Sub.
+   */
+  readonly publishTimeoutMs?: number;
 }
 
 /** `store`: the queue lives in the store (SQLite table). `pubsub`: Google Pub/Sub, loaded lazily. */
@@ -129,7 +135,7 @@ export interface WorkerConfig {
   readonly concurrency?: number;
   /** How long the worker waits between empty polls (default 1000 ms). */
   readonly pollIntervalMs?: number;
-  /** Lease per claimed request (default 10 minutes, the seed's 540 s ack deadline rounded up). */
+  /** Lease per claimed request and its message (default 60 s, renewed by heartbeats every 20 s while a backfill runs). */
   readonly leaseMs?: number;
   /** How often the outbox relay republishes unconfirmed requests (default 30 s). */
   readonly relayIntervalMs?: number;

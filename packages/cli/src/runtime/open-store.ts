@@ -7,6 +7,7 @@ import type { ResolvedConfig, ResolvedProcessor } from '../config/config-types.j
 import { ExitCode } from '../exit-codes.js';
 import { loadExtension } from './extensions.js';
 import { pubSubOptionsOf } from '../config/pubsub-queue.js';
+import { pubSubQueueReport, type PubSubQueueReport } from './pubsub-status.js';
 
 /** Every port the commands need, whatever the store. */
 export interface StoreHandle {
@@ -25,6 +26,10 @@ export interface StoreHandle {
   lockError?(): Error | undefined;
   /** Queue depth when the queue can tell (status). */
   queueDepth?(): Promise<{ ready: number; leased: number; dead: number }>;
+  /** What status can report about an external queue (Pub/Sub), which has no depth to read. */
+  queueReport?(): Promise<PubSubQueueReport>;
+  /** Why a publish to an external queue failed this time (one line), if one did. */
+  publishProblem?(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -188,6 +193,14 @@ export const openStore = async (config: ResolvedConfig, clock: Clock, opts: Open
     await base.close();
     throw new CliError(`queue: ${messageOf(e)}`, ExitCode.badInput, { cause: e });
   }
+  // Remember why a publish failed, so the command can say it once, naming the setting that bounds the wait.
+  let publishProblem: string | undefined;
+  const publish: typeof queue.publish = async (messages) => {
+    const outcomes = await queue.publish(messages);
+    for (const o of outcomes) if (o._tag === 'PublishFailed') publishProblem ??= o.error;
+    return outcomes;
+  };
+  const timeoutMs = queue.options.publishTimeoutMs;
   return {
     tracker: base.tracker,
     runLog: base.runLog,
@@ -195,7 +208,12 @@ export const openStore = async (config: ResolvedConfig, clock: Clock, opts: Open
     db: base.db,
     ...(base.lockError !== undefined ? { lockError: base.lockError } : {}),
     windowFor: (p) => base.windowFor(p),
-    queue,
+    queue: { publish, receive: (o) => queue.receive(o), close: () => queue.close() },
+    queueReport: () => pubSubQueueReport(queue, base.tracker),
+    publishProblem: () =>
+      publishProblem === undefined
+        ? undefined
+        : `Pub/Sub did not confirm a publish within ${timeoutMs} ms (queue.publishTimeoutMs): ${publishProblem}; the request stays in the outbox and the worker's relay publishes it`,
     close: async () => {
       await queue.close?.();
       await base.close();

@@ -5,6 +5,7 @@ import { ManualClock } from '../manual-clock.js';
 import { contractDescribe, DEFAULT_START_MS, withSubject } from './harness.js';
 import type { ContractOptions, QueueSubject } from './types.js';
 import { testWorkerOverQueue } from './backfill-queue-worker-contract.js';
+import { queueTiming, type QueueTiming } from './queue-timing.js';
 
 const message = (id: string, date = '2025-03-01'): QueueMessage => ({
   id,
@@ -35,126 +36,140 @@ const sameMessage = (d: Delivery, m: QueueMessage): void => {
  */
 export const testBackfillQueue = (opts: ContractOptions<QueueSubject>): void => {
   contractDescribe('BackfillQueue', opts, () => {
-    const timed = (name: string, fn: (s: QueueSubject, clock: ManualClock) => Promise<void>): void => {
-      it(name, async (ctx) => {
-        await withSubject(opts, async (s, clock) => {
-          if (s.followsClock === false) return ctx.skip('queue leases run on real time, not the manual clock');
-          await fn(s, clock);
-        });
+    // Each case runs on the manual clock, or in real time with short leases (see `queueTiming`).
+    const timed = (name: string, fn: (s: QueueSubject, t: QueueTiming) => Promise<void>): void => {
+      it(name, async () => {
+        await withSubject(opts, async (s, clock) => fn(s, queueTiming(s, clock, 5000)));
       });
     };
-    const receive = async (s: QueueSubject, max: number, leaseMs = 10_000): Promise<readonly Delivery[]> =>
-      s.queue.receive({ max, leaseMs, waitMs: s.followsClock === false ? 2000 : 0 });
-    const receiveIds = async (s: QueueSubject, max: number, leaseMs?: number): Promise<string[]> =>
-      (await receive(s, max, leaseMs)).map((d) => d.message.id).sort();
+    const ids = (ds: readonly Delivery[]): string[] => ds.map((d) => d.message.id).sort();
 
-    it('publishes one Published outcome per message, in order, and delivers the same bytes', async () => {
-      await withSubject(opts, async (s) => {
-        const msgs = [message('r1', '2025-03-01'), message('r2', '2025-03-02'), message('r3', '2025-03-03')];
-        const outcomes = await s.queue.publish(msgs);
-        expect(outcomes.map((o) => [o._tag, o.id])).toEqual(msgs.map((m) => ['Published', m.id]));
-        for (const o of outcomes) if (o._tag === 'Published') expect(typeof o.messageId === 'string' && o.messageId !== '').toBe(true);
-        expect(await s.queue.publish([])).toEqual([]);
-        const got: Delivery[] = [];
-        for (let i = 0; i < 10 && got.length < 3; i++) got.push(...(await receive(s, 3 - got.length)));
-        expect(got.map((d) => d.message.id).sort()).toEqual(['r1', 'r2', 'r3']);
-        for (const d of got) {
-          sameMessage(d, msgs.find((m) => m.id === d.message.id) as QueueMessage);
-          expect(d.deliveryAttempt).toBe(1);
-          await d.ack();
-        }
-      });
+    timed('publishes one Published outcome per message, in order, and delivers the same bytes', async (s, t) => {
+      const msgs = [message('r1', '2025-03-01'), message('r2', '2025-03-02'), message('r3', '2025-03-03')];
+      const outcomes = await s.queue.publish(msgs);
+      expect(outcomes.map((o) => [o._tag, o.id])).toEqual(msgs.map((m) => ['Published', m.id]));
+      for (const o of outcomes) if (o._tag === 'Published') expect(typeof o.messageId === 'string' && o.messageId !== '').toBe(true);
+      expect(await s.queue.publish([])).toEqual([]);
+      const got = await t.collect(3, 60_000);
+      expect(ids(got)).toEqual(['r1', 'r2', 'r3']);
+      for (const d of got) {
+        sameMessage(d, msgs.find((m) => m.id === d.message.id) as QueueMessage);
+        expect(d.deliveryAttempt).toBe(1);
+        await d.ack();
+      }
     });
 
-    timed('returns at most max deliveries and leases each one to a single receiver', async (s) => {
+    timed('returns at most max deliveries and leases each one to a single receiver', async (s, t) => {
       await s.queue.publish(['a', 'b', 'c', 'd', 'e'].map((id) => message(id)));
-      const first = await receiveIds(s, 2);
+      const first = await t.collect(2, 60_000);
       expect(first).toHaveLength(2);
-      const rest = await receiveIds(s, 10);
+      const rest = await t.collect(3, 60_000);
       expect(rest).toHaveLength(3);
-      expect([...first, ...rest].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
-      expect(await receiveIds(s, 10)).toEqual([]);
+      expect(ids([...first, ...rest])).toEqual(['a', 'b', 'c', 'd', 'e']);
+      await t.none();
+      for (const d of [...first, ...rest]) await d.ack();
     });
 
-    timed('redelivers an unacked message when its lease lapses, with deliveryAttempt + 1', async (s, clock) => {
+    timed('redelivers an unacked message when its lease lapses, with deliveryAttempt + 1', async (s, t) => {
       await s.queue.publish([message('r1')]);
-      const [d1] = await receive(s, 1, 5000);
+      const [d1] = await t.collect(1, t.lease);
       expect(d1?.deliveryAttempt).toBe(1);
-      clock.advance(4999);
-      expect(await receive(s, 1)).toEqual([]);
-      clock.advance(1);
-      const [d2] = await receive(s, 1, 5000);
+      if (t.real) await t.none();
+      else {
+        await t.pass(t.lease - 1);
+        await t.none();
+        await t.pass(1);
+      }
+      const [d2] = await t.collect(1, t.lease);
       expect(d2?.message.id).toBe('r1');
       expect(d2?.deliveryAttempt).toBe(2);
-      clock.advance(5000);
-      const [d3] = await receive(s, 1, 5000);
+      if (!t.real) await t.pass(t.lease);
+      const [d3] = await t.collect(1, t.lease);
       expect(d3?.deliveryAttempt).toBe(3);
       await d3?.ack();
     });
 
-    timed('never delivers an acked message again', async (s, clock) => {
+    timed('never delivers an acked message again', async (s, t) => {
       await s.queue.publish([message('r1'), message('r2')]);
-      const ds = await receive(s, 2, 1000);
+      const ds = await t.collect(2, t.lease);
+      expect(ds).toHaveLength(2);
       for (const d of ds) await d.ack();
-      clock.advance(1_000_000);
-      expect(await receive(s, 10)).toEqual([]);
+      if (!t.real) await t.pass(1_000_000);
+      // Real time: watch past the lease the acked deliveries had.
+      await t.none(2 * t.lease);
     });
 
-    timed('nack gives a message back at once, or after its delay', async (s, clock) => {
+    timed('nack gives a message back at once, or after its delay', async (s, t) => {
+      const delay = t.real ? 2 * t.lease : 30_000;
       await s.queue.publish([message('now'), message('later')]);
-      const ds = await receive(s, 2, 60_000);
-      for (const d of ds) await (d.message.id === 'now' ? d.nack() : d.nack(30_000));
-      const again = await receive(s, 10, 60_000);
+      const ds = await t.collect(2, 60_000);
+      expect(ids(ds)).toEqual(['later', 'now']);
+      for (const d of ds) await (d.message.id === 'now' ? d.nack() : d.nack(delay));
+      const again = await t.collect(1, 60_000);
       expect(again.map((d) => [d.message.id, d.deliveryAttempt])).toEqual([['now', 2]]);
-      clock.advance(29_999);
-      expect(await receive(s, 10)).toEqual([]);
-      clock.advance(1);
-      const late = await receive(s, 10);
+      if (!t.real) await t.pass(delay - 1);
+      await t.none();
+      if (!t.real) await t.pass(1);
+      const late = await t.collect(1, 60_000);
       expect(late.map((d) => [d.message.id, d.deliveryAttempt])).toEqual([['later', 2]]);
+      for (const d of [...again, ...late]) await d.ack();
     });
 
-    timed('extendLease keeps a long backfill from being redelivered', async (s, clock) => {
+    timed('extendLease keeps a long backfill from being redelivered', async (s, t) => {
       await s.queue.publish([message('long')]);
-      const [d] = await receive(s, 1, 5000);
-      clock.advance(4000);
-      await d?.extendLease(5000);
-      clock.advance(4000);
-      expect(await receive(s, 1)).toEqual([]);
-      clock.advance(1000);
-      expect((await receive(s, 1)).map((x) => x.deliveryAttempt)).toEqual([2]);
+      const [d] = await t.collect(1, t.lease);
+      if (t.real) {
+        // Extended well past the first lease, then watched past that lease: nothing comes back.
+        await d?.extendLease(3 * t.lease);
+        await t.none(t.lease + 1000);
+      } else {
+        await t.pass(4000);
+        await d?.extendLease(5000);
+        await t.pass(4000);
+        await t.none();
+        await t.pass(1000);
+      }
+      const [again] = await t.collect(1, 60_000);
+      expect(again?.deliveryAttempt).toBe(2);
+      await again?.ack();
     });
 
-    timed('parks a dead-lettered message for good (when the queue has a dead-letter state)', async (s, clock) => {
+    timed('parks a dead-lettered message for good (when the queue has a dead-letter state)', async (s, t) => {
       await s.queue.publish([message('poison'), message('fine')]);
-      const ds = await receive(s, 2, 1000);
+      const ds = await t.collect(2, t.lease);
       const poison = ds.find((d) => d.message.id === 'poison');
       if (poison?.deadLetter === undefined) {
         for (const d of ds) await d.ack();
         return;
       }
       await poison.deadLetter('cannot decode');
-      clock.advance(1_000_000);
-      expect((await receive(s, 10)).map((d) => d.message.id)).toEqual(['fine']);
+      if (!t.real) await t.pass(1_000_000);
+      // 'fine' was neither acked nor extended: it comes back after its lease; 'poison' must not.
+      const back = await t.collect(1, 60_000);
+      expect(ids(back)).toEqual(['fine']);
+      await t.none(t.real ? t.lease : 0);
+      for (const d of back) await d.ack();
       if (s.backdoor?.deadLettered !== undefined) expect(await s.backdoor.deadLettered()).toContain('poison');
     });
 
-    it('agrees with a model over random publish/receive/ack/nack/extend/expire sequences', async (ctx) => {
-      const probe = await withSubject(opts, async (s) => s.followsClock !== false);
-      if (!probe) return ctx.skip('queue leases run on real time, not the manual clock');
+    it('agrees with a model over random publish/receive/ack/nack/extend/expire sequences', async () => {
+      const real = await withSubject(opts, async (s) => s.followsClock === false);
+      // Real time: the same model without clock steps, leases and delays too long to lapse within a run.
+      const commands = real ? realTimeQueueCommands : queueCommands;
       await fc.assert(
-        fc.asyncProperty(fc.commands(queueCommands, { maxCommands: 60, size: 'max' }), async (cmds) => {
+        fc.asyncProperty(fc.commands(commands, { maxCommands: real ? 25 : 60, size: 'max' }), async (cmds) => {
           const clock = new ManualClock(opts.startMs ?? DEFAULT_START_MS);
           const subject = await opts.create({ clock });
           try {
             await fc.asyncModelRun(
-              () => ({ model: { messages: new Map(), next: 0 }, real: { queue: subject.queue, clock, handles: new Map() } }),
+              () => ({ model: { messages: new Map(), next: 0 }, real: { queue: subject.queue, clock, handles: new Map(), real } }),
               cmds,
             );
           } finally {
             await subject.cleanup?.();
           }
         }),
-        { numRuns: opts.numRuns ?? 40 },
+        { numRuns: real ? Math.min(opts.numRuns ?? 40, 5) : (opts.numRuns ?? 40) },
       );
     });
 
@@ -182,6 +197,8 @@ interface QueueReal {
   readonly queue: BackfillQueue;
   readonly clock: ManualClock;
   readonly handles: Map<string, Delivery>;
+  /** Real-time queue: receives poll until the model's count arrives. */
+  readonly real: boolean;
 }
 type QueueCommand = fc.AsyncCommand<QueueModel, QueueReal>;
 
@@ -224,8 +241,12 @@ class ReceiveCommand implements QueueCommand {
   async run(m: QueueModel, r: QueueReal): Promise<void> {
     const now = r.clock.now();
     const avail = available(m, now);
-    const got = await r.queue.receive({ max: this.max, leaseMs: this.leaseMs, waitMs: 0 });
-    expect(got.length, `receive(max ${this.max}) with ${avail.length} available`).toBe(Math.min(this.max, avail.length));
+    const want = Math.min(this.max, avail.length);
+    const got: Delivery[] = [...(await r.queue.receive({ max: this.max, leaseMs: this.leaseMs, waitMs: r.real ? 500 : 0 }))];
+    // A real queue hands over what it has in its own time (a Pull may return fewer than are ready).
+    for (const deadline = performance.now() + 20_000; r.real && got.length < want && performance.now() < deadline;)
+      got.push(...(await r.queue.receive({ max: this.max - got.length, leaseMs: this.leaseMs, waitMs: 500 })));
+    expect(got.length, `receive(max ${this.max}) with ${avail.length} available`).toBe(want);
     const ids = got.map((d) => d.message.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const d of got) {
@@ -310,4 +331,14 @@ const queueCommands = [
     )
     .map(([p, a, ms]) => new SettleCommand(p, a, a === 'extend' && ms === 0 ? 2000 : ms)),
   fc.constantFrom(1001, 2001, 4001).map((ms) => new AdvanceCommand(ms)),
+];
+
+/** Real time: no clock steps; leases and nack delays (600 s, Pub/Sub's most) never lapse within a run. */
+const LONG = 600_000;
+const realTimeQueueCommands = [
+  fc.integer({ min: 1, max: 3 }).map((n) => new PublishCommand(n)),
+  fc.integer({ min: 1, max: 4 }).map((max) => new ReceiveCommand(max, LONG)),
+  fc
+    .tuple(fc.nat(20), fc.constantFrom<SettleCommand['action']>('ack', 'ack', 'nack', 'extend', 'deadLetter'), fc.constantFrom(0, LONG))
+    .map(([p, a, ms]) => new SettleCommand(p, a, a === 'extend' ? LONG : ms)),
 ];

@@ -81,9 +81,17 @@ export interface QueueSubject extends Disposable {
     | undefined;
   /**
    * Set `false` when leases and nack delays run on real time (an emulator) and
-   * cannot follow the manual clock: time-based tests and the model run are skipped.
+   * cannot follow the manual clock. The suite then runs in real-time mode: every
+   * case still runs, with leases of `realLeaseMs`, waits that poll the queue
+   * (bounded), and the manual clock moved alongside real time for the engine.
    */
   readonly followsClock?: boolean | undefined;
+  /**
+   * Real-time mode only: the shortest lease (ms) the queue honours reliably (default
+   * 3000). Pub/Sub takes ModifyAckDeadline down to 1 s, even though a
+   * subscription's own ack deadline cannot be below 10 s.
+   */
+  readonly realLeaseMs?: number | undefined;
 }
 
 // ---------- tracker ----------
