@@ -53,7 +53,7 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
             })
             .join(', ');
           return [
-            `${head}${c.yellow(`${sym('◷', 'q')} held`)}: ${why} → backfill queued for ${o.queued.map((r) => day(r.gameDate)).join(', ') || 'nothing new'}`,
+            `${head}${c.yellow(`${sym('◷', 'q')} held`)}: ${why} → backfill queued for ${o.queued.map((r) => day(r.date)).join(', ') || 'nothing new'}`,
           ];
         }
         case 'Escalated': {
@@ -64,7 +64,7 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
           ];
         }
         case 'BackfillQueuedNotHeld':
-          return [`${head}ran; queued ${o.queued.map((r) => day(r.gameDate)).join(', ')}`];
+          return [`${head}ran; queued ${o.queued.map((r) => day(r.date)).join(', ')}`];
       }
       return [];
     }
