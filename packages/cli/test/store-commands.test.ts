@@ -104,7 +104,7 @@ describe('check / run / worker / status on a SQLite file', () => {
     expect(r.stdout).toContain('held run 2025-11-16 (backfill queued), waiting for 2025-11-15');
     expect(r.stdout).toMatch(/2025-11-15\s+queued\s+auto/);
     expect(r.stdout).toMatch(/Nov 10 .*#.*q/);
-    expect(r.stdout).toContain('# complete  ~ incomplete  o missing  q queued  p processing  x failed  ! escalated  . no games');
+    expect(r.stdout).toContain('# complete  ~ incomplete  o missing  q queued  p processing  x failed  ! escalated  . nothing scheduled');
     expect(r.stdout).not.toMatch(/\u001b\[/);
   });
 
