@@ -118,7 +118,7 @@ describe('the retail example, end to end (built binary, a shop warehouse)', () =
     expect(query(tracking, 'SELECT run_date, status FROM held_runs')).toEqual([{ run_date: TODAY, status: 'held' }]);
     expect(sha(warehouse)).toBe(before);
 
-    // The shop's words, not the seed's: `date` in the JSON (no `gameDate`), "nothing scheduled" on the calendar.
+    // The shop's words, not the seed's: `date` in the JSON, "nothing scheduled" on the calendar.
     const gaps = [PARTIAL, SKIPPED].sort();
     expect(run.stdout).not.toContain('gameDate');
     expect((JSON.parse(run.stdout) as { outcome: { queued: { date: string }[] } }).outcome.queued.map((r) => r.date)).toEqual(gaps);
