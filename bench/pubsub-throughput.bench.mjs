@@ -88,7 +88,7 @@ if (process.argv.includes('--server')) {
   const requests = Array.from({ length: N }, (_, i) => ({
     requestId: `bench-${i}`,
     processorName: 'noop',
-    gameDate: core.fromEpochDay(core.toEpochDay('2000-01-01') + i),
+    date: core.fromEpochDay(core.toEpochDay('2000-01-01') + i),
     requestType: 'auto',
     priority: 'normal',
     requestedAt: start,

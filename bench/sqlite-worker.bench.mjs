@@ -71,7 +71,7 @@ if (process.argv.includes('--child')) {
         await runLog.append({
           runId: `${d.message.id}:${c.value.attempt}`,
           processorName: 'noop',
-          runDate: c.value.gameDate,
+          runDate: c.value.date,
           trigger: 'backfill',
           isBackfill: true,
           outcome: 'succeeded',
@@ -125,7 +125,7 @@ if (process.argv.includes('--child')) {
           batch.push({
             requestId: `job-${k}`,
             processorName: 'noop',
-            gameDate: new Date((epochDay + k) * 86_400_000).toISOString().slice(0, 10),
+            date: new Date((epochDay + k) * 86_400_000).toISOString().slice(0, 10),
             requestType: 'auto',
             priority: 'normal',
             requestedAt: now,

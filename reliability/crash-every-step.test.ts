@@ -206,9 +206,9 @@ const assertOneActive = async (env: Env, where: string): Promise<void> => {
   const seen = new Map<IsoDate, string>();
   for (const r of await env.requests()) {
     if (!isActive(r.status)) continue;
-    const other = seen.get(r.gameDate);
-    expect(other, `${where}: two active requests for ${r.gameDate} (${other} and ${r.requestId})`).toBeUndefined();
-    seen.set(r.gameDate, r.requestId);
+    const other = seen.get(r.date);
+    expect(other, `${where}: two active requests for ${r.date} (${other} and ${r.requestId})`).toBeUndefined();
+    seen.set(r.date, r.requestId);
   }
 };
 
@@ -254,12 +254,10 @@ const assertWhole = async (env: Env, calls: Calls, where: string): Promise<numbe
   const requests = await env.requests();
   const stuck = requests.filter((r) => isActive(r.status));
   expect(
-    stuck.map((r) => `${r.gameDate} ${r.status}`),
+    stuck.map((r) => `${r.date} ${r.status}`),
     `${where}: requests left active`,
   ).toEqual([]);
-  expect(requests.filter((r) => r.gameDate === HOLE && r.status === 'completed').length, `${where}: ${HOLE} has no completed request`).toBe(
-    1,
-  );
+  expect(requests.filter((r) => r.date === HOLE && r.status === 'completed').length, `${where}: ${HOLE} has no completed request`).toBe(1);
   const ended = new Set(requests.filter((r) => !isActive(r.status)).map((r) => r.requestId));
   expect(
     env.pendingMessages().filter((id) => ended.has(id)),

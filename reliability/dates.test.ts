@@ -97,7 +97,7 @@ describe.each(ZONES)('three years of daily runs under TZ=%s', (zone) => {
     const twice = all.filter((d) => (produced.get(d) ?? 0) > 1);
     const reqs = store.requests();
     const perDate = new Map<string, number>();
-    for (const r of reqs) perDate.set(r.gameDate, (perDate.get(r.gameDate) ?? 0) + 1);
+    for (const r of reqs) perDate.set(r.date, (perDate.get(r.date) ?? 0) + 1);
 
     expect(windows).toEqual([]);
     expect(nonDateRunInstants).toBe(0);

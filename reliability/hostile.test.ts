@@ -201,7 +201,7 @@ describe('hostile names and dates through every SQL path (SQLite)', () => {
       const stored = await tracker.get(id);
       if (stored !== undefined) {
         datesAccepted++;
-        if (!isIsoDate(stored.gameDate)) crashes.push(`stored a non-date ${JSON.stringify(d)}`);
+        if (!isIsoDate(stored.date)) crashes.push(`stored a non-date ${JSON.stringify(d)}`);
       } else if (typeof d === 'string' && isIsoDate(d) && crashes.length === before) crashes.push(`refused the valid date ${d}`);
     }
 

@@ -94,8 +94,8 @@ describe.each(CASES)('a poison job that always $mode (worker batch $batch)', ({ 
       if (tick.received === 0) await clock.advance(10_000);
     }
 
-    const poison = store.requests().find((r) => r.gameDate === poisonDate)!;
-    const healthy = store.requests().filter((r) => r.gameDate !== poisonDate);
+    const poison = store.requests().find((r) => r.date === poisonDate)!;
+    const healthy = store.requests().filter((r) => r.date !== poisonDate);
     const healthyCompleted = healthy.filter((r) => r.status === 'completed').length;
     const poisonRuns = runs.get(poisonDate) ?? 0;
 
@@ -106,7 +106,7 @@ describe.each(CASES)('a poison job that always $mode (worker batch $batch)', ({ 
     expect(healthyCompleted).toBe(HEALTHY);
     for (const r of healthy) {
       // a batch-mate of the poison's first (fresh) run lapses once at most; afterwards the poison runs alone
-      expect(r.attempt - 1 - r.failures, r.gameDate).toBeLessThanOrEqual(mode === 'crashes' && batch > 1 ? 1 : 0);
+      expect(r.attempt - 1 - r.failures, r.date).toBeLessThanOrEqual(mode === 'crashes' && batch > 1 ? 1 : 0);
       expect(isPoison(r)).toBe(false);
     }
     if (mode === 'throws' || batch === 1) {
@@ -133,7 +133,7 @@ describe.each(CASES)('a poison job that always $mode (worker batch $batch)', ({ 
       expect(outcome.decision.reason).toBe('backfill_keeps_failing');
       expect(outcome.decision.dates).toContain(poisonDate);
     }
-    expect(store.requests().filter((r) => r.gameDate === poisonDate)).toHaveLength(1); // never re-queued
+    expect(store.requests().filter((r) => r.date === poisonDate)).toHaveLength(1); // never re-queued
     record('poison', `${mode}, batch ${batch}`, {
       collateralFailed: collateral.length,
       healthyJobs: HEALTHY,

@@ -118,7 +118,7 @@ describe('tracking store unavailable for 30 s mid-run', () => {
     const reqs = store.requests();
     // nothing lost, nothing twice
     expect(reqs.filter((r) => r.status !== 'completed')).toEqual([]);
-    const pairs = new Set(reqs.map((r) => `${r.processorName}@${r.gameDate}`));
+    const pairs = new Set(reqs.map((r) => `${r.processorName}@${r.date}`));
     expect(pairs.size).toBe(reqs.length);
     expect(reqs).toHaveLength(expectedRequests);
     for (const [name, gap] of missing) for (const d of gap) expect(pairs.has(`${name}@${d}`)).toBe(true);

@@ -9,15 +9,10 @@ export const tempDir = (prefix = 'sb-rel-'): { dir: string; file: (name: string)
   return { dir, file: (name) => join(dir, name), done: () => rmSync(dir, { recursive: true, force: true }) };
 };
 
-export const aRequest = (
-  requestId: string,
-  processorName: string,
-  gameDate: IsoDate | string,
-  requestedAt: number,
-): NewBackfillRequest => ({
+export const aRequest = (requestId: string, processorName: string, date: IsoDate | string, requestedAt: number): NewBackfillRequest => ({
   requestId,
   processorName,
-  gameDate: typeof gameDate === 'string' ? isoDate(gameDate) : gameDate,
+  date: typeof date === 'string' ? isoDate(date) : date,
   requestType: 'auto',
   priority: 'normal',
   requestedAt,

@@ -72,7 +72,7 @@ const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
   const request: BackfillRequest = {
     requestId: readString('request_id', r['request_id']),
     processorName: readString('processor_name', r['processor_name']),
-    gameDate: readDate('game_date', r['game_date']),
+    date: readDate('game_date', r['game_date']),
     requestType: readString('request_type', r['request_type']) as BackfillRequest['requestType'],
     priority: readString('priority', r['priority']) as BackfillRequest['priority'],
     requestedAt: readMillis('requested_at', r['requested_at']),
@@ -98,7 +98,7 @@ const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
 const toRow = (r: BackfillRequest, meta: EventMeta, supersededBy: string | null = null): Record<string, unknown> => ({
   request_id: r.requestId,
   processor_name: r.processorName,
-  game_date: r.gameDate,
+  game_date: r.date,
   request_type: r.requestType,
   priority: r.priority,
   requested_at: tsOut(r.requestedAt),
@@ -131,11 +131,11 @@ const checkNew = (r: NewBackfillRequest, i: number): void => {
   if (typeof r.requestId !== 'string' || r.requestId.length === 0) throw configError(`${where}.requestId must be a non-empty string`);
   if (typeof r.processorName !== 'string' || r.processorName.length === 0)
     throw configError(`${where}.processorName must be a non-empty string`);
-  if (!isIsoDate(r.gameDate)) throw configError(`${where}.gameDate must be a YYYY-MM-DD date, got ${JSON.stringify(r.gameDate)}`);
+  if (!isIsoDate(r.date)) throw configError(`${where}.date must be a YYYY-MM-DD date, got ${JSON.stringify(r.date)}`);
   if (!Number.isFinite(r.requestedAt)) throw configError(`${where}.requestedAt must be epoch milliseconds`);
 };
 
-const keyOf = (processorName: string, gameDate: IsoDate): string => JSON.stringify([processorName, gameDate]);
+const keyOf = (processorName: string, date: IsoDate): string => JSON.stringify([processorName, date]);
 
 /**
  * The seed's `backfill_requests`, rebuilt as an append-only event table
@@ -216,10 +216,10 @@ export const bigQueryRequestTracker = (
   /** Every request (superseded too) of the inputs' processors and dates. */
   const readKeys = (
     op: string,
-    inputs: readonly { readonly processorName: string; readonly gameDate: IsoDate }[],
+    inputs: readonly { readonly processorName: string; readonly date: IsoDate }[],
     purpose: string,
   ): Promise<Row[]> => {
-    const dates = [...new Set(inputs.map((r) => r.gameDate))].sort();
+    const dates = [...new Set(inputs.map((r) => r.date))].sort();
     return selectRows(
       op,
       // Parenthesised: node-sql-parser misreads `IN UNNEST(@x)` directly before QUALIFY (same meaning in BigQuery).
@@ -241,7 +241,7 @@ export const bigQueryRequestTracker = (
     if (
       snap !== undefined &&
       performance.now() - snap.at <= reuseMs &&
-      inputs.every((r) => r.processorName === snap.query.processorName && r.gameDate >= snap.query.start && r.gameDate <= snap.query.end)
+      inputs.every((r) => r.processorName === snap.query.processorName && r.date >= snap.query.start && r.date <= snap.query.end)
     ) {
       return snap.requests.map((r) => ({
         stamped: { state: r, version: -1, eventTime: r.updatedAt, eventId: '', writerId: '' },
@@ -267,9 +267,7 @@ export const bigQueryRequestTracker = (
     const rows = await readKeys('settle', created, 'reading back new requests');
     const live = rows.filter((r) => r.supersededBy === null && isLive(r.stamped.state)).map((r) => r.stamped.state);
     for (const mine of created) {
-      const rivals = live.filter(
-        (r) => r.processorName === mine.processorName && r.gameDate === mine.gameDate && r.requestId !== mine.requestId,
-      );
+      const rivals = live.filter((r) => r.processorName === mine.processorName && r.date === mine.date && r.requestId !== mine.requestId);
       const old = rivals.find((r) => seen.has(r.requestId));
       const winner = old ?? rivals.filter((r) => before(r, mine)).sort((a, b) => (before(a, b) ? -1 : 1))[0];
       if (winner !== undefined) lostTo.set(mine.requestId, winner);
@@ -304,7 +302,7 @@ export const bigQueryRequestTracker = (
     const active = new Map<string, BackfillRequest>();
     for (const r of known)
       if (r.supersededBy === null && isLive(r.stamped.state))
-        active.set(keyOf(r.stamped.state.processorName, r.stamped.state.gameDate), r.stamped.state);
+        active.set(keyOf(r.stamped.state.processorName, r.stamped.state.date), r.stamped.state);
     const created: BackfillRequest[] = [];
     // Per input: the request to report as existing, or undefined when it is ours.
     const outcome: (BackfillRequest | undefined)[] = [];
@@ -312,11 +310,11 @@ export const bigQueryRequestTracker = (
       const same = byId.get(input.requestId);
       if (same !== undefined) {
         outcome.push(
-          same.supersededBy === null ? same.stamped.state : (active.get(keyOf(input.processorName, input.gameDate)) ?? same.stamped.state),
+          same.supersededBy === null ? same.stamped.state : (active.get(keyOf(input.processorName, input.date)) ?? same.stamped.state),
         );
         continue;
       }
-      const winner = active.get(keyOf(input.processorName, input.gameDate));
+      const winner = active.get(keyOf(input.processorName, input.date));
       if (winner !== undefined) {
         outcome.push(winner);
         continue;
@@ -325,7 +323,7 @@ export const bigQueryRequestTracker = (
       created.push(r);
       outcome.push(undefined);
       byId.set(r.requestId, { stamped: { state: r, version: 0, eventTime: r.updatedAt, eventId: '', writerId: '' }, supersededBy: null });
-      active.set(keyOf(r.processorName, r.gameDate), r);
+      active.set(keyOf(r.processorName, r.date), r);
     }
     await insertRows(
       c,

@@ -131,7 +131,7 @@ describe.each([true, false])('query jobs per guard run on the BigQuery store (ve
 
     const queued = await s.run();
     expect(queued.outcome._tag).toBe('Held');
-    expect(queued.outcome._tag === 'Held' && queued.outcome.queued.map((r) => r.gameDate)).toEqual(missing);
+    expect(queued.outcome._tag === 'Held' && queued.outcome.queued.map((r) => r.date)).toEqual(missing);
     report(`small gap queued (2 dates) (verifyWrites ${verify})`, queued.cost);
     total(queued.cost);
     expect(queued.cost.readJobs).toBeLessThanOrEqual(2);

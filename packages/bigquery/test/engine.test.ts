@@ -66,7 +66,7 @@ describe('guard and worker on the BigQuery store', () => {
     const mark = fake.requests.length;
     const outcome = await guarded.run({ date: runDate });
     expect(outcome._tag).toBe('Held');
-    expect(outcome._tag === 'Held' && outcome.queued.map((r) => r.gameDate)).toEqual(missing);
+    expect(outcome._tag === 'Held' && outcome.queued.map((r) => r.date)).toEqual(missing);
     const kinds = fake.requests.slice(mark).map((r) =>
       r.path.endsWith('/insertAll')
         ? `insertAll ${r.path.split('/tables/')[1]!.split('/')[0]}`

@@ -56,7 +56,7 @@ describe.skipIf(skip !== false)('bigquery live: views', () => {
       {
         requestId: 'live-1',
         processorName: 'p',
-        gameDate: isoDate('2025-03-01'),
+        date: isoDate('2025-03-01'),
         requestType: 'auto',
         priority: 'normal',
         requestedAt: Date.now(),

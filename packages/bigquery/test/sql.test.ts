@@ -64,7 +64,7 @@ const everyStatement = async (): Promise<string[]> => {
     {
       requestId: 'r1',
       processorName: P,
-      gameDate: isoDate('2025-03-02'),
+      date: isoDate('2025-03-02'),
       requestType: 'auto',
       priority: 'normal',
       requestedAt: 1,
@@ -262,7 +262,7 @@ const exerciseWith = async (s: BigQueryStore, name: string, date: IsoDate): Prom
     {
       requestId: name,
       processorName: name,
-      gameDate: date,
+      date,
       requestType: 'manual',
       priority: 'low',
       requestedAt: 1,
@@ -346,7 +346,7 @@ describe('injection', () => {
             {
               requestId: 'r',
               processorName: P,
-              gameDate: bad as IsoDate,
+              date: bad as IsoDate,
               requestType: 'auto',
               priority: 'normal',
               requestedAt: 1,
@@ -355,7 +355,7 @@ describe('injection', () => {
               metadata: {},
             },
           ]),
-        ).rejects.toThrow(/requests\[0\]\.gameDate must be a YYYY-MM-DD date/);
+        ).rejects.toThrow(/requests\[0\]\.date must be a YYYY-MM-DD date/);
         await expect(
           s.runLog.hold({ processorName: P, runDate: bad as IsoDate, heldAt: 1, reason: 'backfill_queued', waitingFor: [] }),
         ).rejects.toThrow(/runDate must be a YYYY-MM-DD date/);

@@ -15,7 +15,7 @@ const P = 'player_game_summary';
 const aRequest = (id: string, date: string, at: number, processorName = P): NewBackfillRequest => ({
   requestId: id,
   processorName,
-  gameDate: isoDate(date),
+  date: isoDate(date),
   requestType: 'auto',
   priority: 'normal',
   requestedAt: at,

@@ -38,7 +38,7 @@ describe('backfill: only what is missing, unless forced', () => {
   it('a repeated backfill of complete dates queues nothing; --force rebuilds them', async () => {
     fx = nbaFixture({ skip: ['2025-11-05'] });
     const first = await cli(['backfill', 'player_game_summary', '--from', '2025-11-03', '--to', '2025-11-07', '--json'], { cwd: fx.dir });
-    expect(first.json<{ queued: { gameDate: string }[] }>().queued.map((r) => r.gameDate)).toEqual(['2025-11-05']);
+    expect(first.json<{ queued: { date: string }[] }>().queued.map((r) => r.date)).toEqual(['2025-11-05']);
     expect((await cli(['worker', '--once'], { cwd: fx.dir })).code).toBe(0);
     const again = await cli(['backfill', 'player_game_summary', '--from', '2025-11-03', '--to', '2025-11-07', '--json'], { cwd: fx.dir });
     expect(again.json<{ queued: unknown[]; candidates: unknown[] }>()).toMatchObject({ queued: [], candidates: [] });

@@ -165,10 +165,10 @@ describe('store: bigquery from the CLI (fake BigQuery, fake Pub/Sub)', () => {
     const held = await cli(['run', P, '--date', '2025-11-16', '--json'], { cwd });
     expect(held.stderr).toBe('');
     expect(held.code).toBe(3);
-    const outcome = held.json<{ outcome: { _tag: string; queued: { requestId: string; gameDate: string }[] } }>().outcome;
+    const outcome = held.json<{ outcome: { _tag: string; queued: { requestId: string; date: string }[] } }>().outcome;
     expect(outcome._tag).toBe('Held');
     // Nov 10 is postponed (not in the schedule's statuses): not a gap.
-    expect(outcome.queued.map((r) => r.gameDate)).toEqual(['2025-11-15']);
+    expect(outcome.queued.map((r) => r.date)).toEqual(['2025-11-15']);
     const requestId = outcome.queued[0]?.requestId as string;
     // The guard's window read went to the schedule and target tables, with the statuses as a parameter.
     const check = bq.queries().find((q) => q.query.startsWith('-- smart-backfill:check'));

@@ -70,6 +70,9 @@ describe('demo: the NBA season story', () => {
     expect(r.stdout).toMatch(/\$ smart-backfill backfill player_game_summary --from 2025-12-01 --to 2025-12-08 --only-missing/);
     expect(r.stdout).toMatch(/ALERT \(healed\)/);
     expect(r.stdout).toContain('# complete  ~ incomplete');
+    // The demo's data is a game schedule: its calendars keep its own words.
+    expect(r.stdout).toContain('! escalated  . no games');
+    expect(r.stdout).not.toContain('nothing scheduled');
     expect(r.stdout).toMatch(/escalated\s+5 runs, 1 alert sent, 1 healed notice/);
   });
 });

@@ -58,7 +58,7 @@ const fixture = (suffix: string, worker: Record<string, unknown> = {}) => {
 };
 
 interface StatusJson {
-  processors: { name: string; openRequests: { gameDate: string; status: string }[]; heldRuns: { runDate: string }[] }[];
+  processors: { name: string; openRequests: { date: string; status: string }[]; heldRuns: { runDate: string }[] }[];
 }
 interface RunRow {
   run_date: string;
@@ -90,9 +90,9 @@ describe('queue: pubsub from the CLI (SQLite store, fake Pub/Sub)', () => {
     const held = await cli(['run', 'player_game_summary', '--date', '2025-11-16', '--json'], { cwd });
     expect(held.stderr).not.toMatch(/error/i);
     expect(held.code).toBe(3);
-    const outcome = held.json<{ outcome: { _tag: string; queued: { requestId: string; gameDate: string }[] } }>().outcome;
+    const outcome = held.json<{ outcome: { _tag: string; queued: { requestId: string; date: string }[] } }>().outcome;
     expect(outcome._tag).toBe('Held');
-    expect(outcome.queued.map((r) => r.gameDate)).toEqual(['2025-11-15']);
+    expect(outcome.queued.map((r) => r.date)).toEqual(['2025-11-15']);
     const requestId = outcome.queued[0]?.requestId as string;
     const published = fake.published(TOPIC);
     expect(published).toHaveLength(1);

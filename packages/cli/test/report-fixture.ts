@@ -93,7 +93,7 @@ export const reportStore = (
         {
           requestId: id,
           processorName: processor,
-          gameDate: isoDate(date),
+          date: isoDate(date),
           requestType: type,
           priority: 'normal',
           requestedAt: spec.requestedAt,

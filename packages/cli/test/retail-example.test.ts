@@ -99,6 +99,7 @@ describe('the retail example, end to end (built binary, a shop warehouse)', () =
     const report = JSON.parse(check.stdout) as { wouldQueue: string[]; analysis: { absentDates: string[] } };
     expect(report.wouldQueue).toEqual([PARTIAL, SKIPPED].sort());
     expect(report.analysis.absentDates).toEqual([SKIPPED]);
+    expect(check.stdout).not.toContain('gameDate');
     expect(sha(tracking)).toBe(trackingBefore);
     expect(sha(warehouse)).toBe(before);
 
@@ -116,6 +117,18 @@ describe('the retail example, end to end (built binary, a shop warehouse)', () =
     ]);
     expect(query(tracking, 'SELECT run_date, status FROM held_runs')).toEqual([{ run_date: TODAY, status: 'held' }]);
     expect(sha(warehouse)).toBe(before);
+
+    // The shop's words, not the seed's: `date` in the JSON, "nothing scheduled" on the calendar.
+    const gaps = [PARTIAL, SKIPPED].sort();
+    expect(run.stdout).not.toContain('gameDate');
+    expect((JSON.parse(run.stdout) as { outcome: { queued: { date: string }[] } }).outcome.queued.map((r) => r.date)).toEqual(gaps);
+    const open = sb('status', 'orders_daily', '--json');
+    expect(open.stdout).not.toContain('gameDate');
+    const openRequests = (JSON.parse(open.stdout) as { processors: { openRequests: { date: string }[] }[] }).processors[0]!.openRequests;
+    expect(openRequests.map((r) => r.date).sort()).toEqual(gaps);
+    const calendar = sb('status', 'orders_daily');
+    expect(calendar.stdout).toContain('. nothing scheduled');
+    expect(calendar.stdout).not.toMatch(/\bgames?\b/i);
 
     // worker: fills both days (re-counted: 4 rows each), then resumes today's held run.
     const worker = sb('worker', '--once');
@@ -147,8 +160,11 @@ describe('the retail example, end to end (built binary, a shop warehouse)', () =
     const assessBefore = JSON.parse(sb('assess', 'orders_daily', '--json').stdout) as {
       processors: { gapFrequency: { gaps: number }; assessment: { verdict: string } }[];
     };
-    const rebuild = sb('backfill', 'orders_daily', '--from', openDayAgo(25), '--to', openDayAgo(12), '--force');
+    const rebuild = sb('backfill', 'orders_daily', '--from', openDayAgo(25), '--to', openDayAgo(12), '--force', '--json');
     expect(rebuild.code, rebuild.stderr).toBe(0);
+    expect(rebuild.stdout).not.toContain('gameDate');
+    const rebuilt = (JSON.parse(rebuild.stdout) as { queued: { date: string }[] }).queued.map((r) => r.date);
+    expect(rebuilt).toContain(openDayAgo(12));
     expect(sb('worker', '--once').code).toBe(0);
     const manual = query<{ n: number }>(
       tracking,

@@ -106,9 +106,9 @@ describe('items 4 and 9: the worker says what its guards saw; "succeeded" is not
     expect(lines.at(-1)).toMatchObject({ summary: { completed: 0 } });
     expect(rows('2025-11-15')).toBe(0);
     const status = await cli(['status', 'orders_daily', '--json', '--today', '2025-11-16'], { cwd });
-    const open = status.json<{ processors: { openRequests: { gameDate: string; status: string; errorMessage: string | null }[] }[] }>()
+    const open = status.json<{ processors: { openRequests: { date: string; status: string; errorMessage: string | null }[] }[] }>()
       .processors[0]?.openRequests;
-    expect(open).toMatchObject([{ gameDate: '2025-11-15', status: 'queued' }]);
+    expect(open).toMatchObject([{ date: '2025-11-15', status: 'queued' }]);
     expect(open?.[0]?.errorMessage).toContain(why);
   });
 });

@@ -20,7 +20,7 @@ interface CheckReportJson {
 interface StatusJson {
   processors: {
     name: string;
-    openRequests: { gameDate: string; status: string; requestType: string }[];
+    openRequests: { date: string; status: string; requestType: string }[];
     heldRuns: { runDate: string; waitingFor: string[] }[];
     openAlerts: { missingDates: string[] }[];
     calendar: { days: { date: string; state: string }[] };
@@ -46,9 +46,9 @@ describe('check / run / worker / status on a SQLite file', () => {
 
     const held = await cli(['run', 'player_game_summary', '--date', '2025-11-16', '--json'], { cwd });
     expect(held.code).toBe(3);
-    const outcome = held.json<{ outcome: { _tag: string; queued: { gameDate: string }[] } }>().outcome;
+    const outcome = held.json<{ outcome: { _tag: string; queued: { date: string }[] } }>().outcome;
     expect(outcome._tag).toBe('Held');
-    expect(outcome.queued.map((r) => r.gameDate)).toEqual(['2025-11-15']);
+    expect(outcome.queued.map((r) => r.date)).toEqual(['2025-11-15']);
 
     // The dry run now shows the in-flight dedupe: nothing new would be queued.
     const again = await cli(['check', 'player_game_summary', '--date', '2025-11-16', '--json'], { cwd });
@@ -56,7 +56,7 @@ describe('check / run / worker / status on a SQLite file', () => {
 
     const status = (await cli(['status', '--json', '--today', '2025-11-16'], { cwd })).json<StatusJson>();
     const p = status.processors.find((x) => x.name === 'player_game_summary');
-    expect(p?.openRequests.map((r) => [r.gameDate, r.status, r.requestType])).toEqual([['2025-11-15', 'queued', 'auto']]);
+    expect(p?.openRequests.map((r) => [r.date, r.status, r.requestType])).toEqual([['2025-11-15', 'queued', 'auto']]);
     expect(p?.heldRuns.map((h) => [h.runDate, h.waitingFor])).toEqual([['2025-11-16', ['2025-11-15']]]);
     expect(p?.calendar.days.find((d) => d.date === '2025-11-15')?.state).toBe('queued');
 
@@ -104,7 +104,7 @@ describe('check / run / worker / status on a SQLite file', () => {
     expect(r.stdout).toContain('held run 2025-11-16 (backfill queued), waiting for 2025-11-15');
     expect(r.stdout).toMatch(/2025-11-15\s+queued\s+auto/);
     expect(r.stdout).toMatch(/Nov 10 .*#.*q/);
-    expect(r.stdout).toContain('# complete  ~ incomplete  o missing  q queued  p processing  x failed  ! escalated  . no games');
+    expect(r.stdout).toContain('# complete  ~ incomplete  o missing  q queued  p processing  x failed  ! escalated  . nothing scheduled');
     expect(r.stdout).not.toMatch(/\u001b\[/);
   });
 
@@ -149,14 +149,14 @@ describe('check / run / worker / status on a SQLite file', () => {
       { cwd },
     );
     expect(queued.code).toBe(0);
-    expect(queued.json<{ queued: { gameDate: string }[] }>().queued.map((r) => r.gameDate)).toEqual(['2025-11-03', '2025-11-05']);
+    expect(queued.json<{ queued: { date: string }[] }>().queued.map((r) => r.date)).toEqual(['2025-11-03', '2025-11-05']);
     const twice = await cli(['backfill', 'player_game_summary', '--from', '2025-11-01', '--to', '2025-11-07', '--only-missing', '--json'], {
       cwd,
     });
     expect(twice.json<{ queued: unknown[]; inFlight: string[] }>()).toMatchObject({ queued: [], inFlight: ['2025-11-03', '2025-11-05'] });
 
     const open = (await cli(['status', '--json', '--today', '2025-11-16'], { cwd })).json<StatusJson>().processors[0]?.openRequests;
-    expect(open?.map((r) => [r.gameDate, r.requestType])).toEqual(
+    expect(open?.map((r) => [r.date, r.requestType])).toEqual(
       expect.arrayContaining([
         ['2025-11-03', 'manual'],
         ['2025-11-05', 'manual'],

@@ -32,7 +32,7 @@ describe('worker: each processor under its own policy', () => {
     for (const name of ['fails_twice', 'fails_four_times']) {
       const q = await cli(['backfill', name, '--from', '2025-11-15', '--to', '2025-11-15', '--json'], { cwd });
       expect(q.code).toBe(0);
-      expect(q.json<{ queued: { gameDate: string }[] }>().queued.map((r) => r.gameDate)).toEqual(['2025-11-15']);
+      expect(q.json<{ queued: { date: string }[] }>().queued.map((r) => r.date)).toEqual(['2025-11-15']);
     }
 
     const w = await cli(['worker', '--once'], { cwd });

@@ -58,7 +58,7 @@ export const healedGaps = (runs: Iterable<RunRecord>, requests: Iterable<Backfil
   const completedBy = new Map<string, BackfillRequest[]>();
   for (const r of reqList)
     if (r.status === 'completed' && r.completedAt !== null) {
-      const k = key(r.processorName, r.gameDate);
+      const k = key(r.processorName, r.date);
       const l = completedBy.get(k);
       if (l === undefined) completedBy.set(k, [r]);
       else l.push(r);

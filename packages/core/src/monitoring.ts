@@ -207,7 +207,7 @@ export const timeToRecovery = (runs: Iterable<RunRecord>, requests: Iterable<Bac
   const completions = new Map<string, number[]>();
   for (const r of requests) {
     if (r.status !== 'completed' || r.completedAt === null) continue;
-    const key = `${r.processorName}\u0000${r.gameDate}`;
+    const key = `${r.processorName}\u0000${r.date}`;
     const list = completions.get(key);
     if (list === undefined) completions.set(key, [r.completedAt]);
     else list.push(r.completedAt);
@@ -416,7 +416,7 @@ export const gapDatesOfRun = (r: RunRecord): readonly IsoDate[] => (isGapSkip(r)
 export const detectedGapDates = (runs: Iterable<RunRecord>, requests: Iterable<BackfillRequest>, window: TimeWindow): Set<IsoDate> => {
   const seen = new Set<IsoDate>();
   for (const r of runs) if (inWindow(r.startedAt, window)) for (const d of gapDatesOfRun(r)) seen.add(d);
-  for (const r of requests) if (isDetectedGapRequest(r) && inWindow(r.requestedAt, window)) seen.add(r.gameDate);
+  for (const r of requests) if (isDetectedGapRequest(r) && inWindow(r.requestedAt, window)) seen.add(r.date);
   return seen;
 };
 

@@ -19,7 +19,7 @@ export interface NewBackfillRequest {
   readonly requestId: string;
   readonly processorName: string;
   /** The date to backfill (the seed's `game_date`). */
-  readonly gameDate: IsoDate;
+  readonly date: IsoDate;
   readonly requestType: RequestType;
   readonly priority: RequestPriority;
   readonly requestedAt: number;
@@ -116,7 +116,7 @@ const illegal = (r: BackfillRequest, e: RequestEvent): Result<TransitionError, B
     _tag: 'IllegalTransition',
     from: r.status,
     event: e._tag,
-    message: `request ${r.requestId} (${r.processorName} ${r.gameDate}) is ${r.status}; ${e._tag} is not allowed from there`,
+    message: `request ${r.requestId} (${r.processorName} ${r.date}) is ${r.status}; ${e._tag} is not allowed from there`,
   });
 
 const stale = (r: BackfillRequest, given: number): Result<TransitionError, BackfillRequest> =>
@@ -218,21 +218,21 @@ export const summarizeRequests = (
   const completedAt = new Map<IsoDate, number>();
   const list = [...requests];
   for (const r of list) {
-    if (r.status === 'completed') completedAt.set(r.gameDate, Math.max(completedAt.get(r.gameDate) ?? 0, r.completedAt ?? r.updatedAt));
+    if (r.status === 'completed') completedAt.set(r.date, Math.max(completedAt.get(r.date) ?? 0, r.completedAt ?? r.updatedAt));
   }
   for (const r of list) {
     if (isActive(r.status)) {
-      active.set(r.gameDate, r);
+      active.set(r.date, r);
       continue;
     }
     if (r.status !== 'failed') continue;
     const failedAt = r.completedAt ?? r.updatedAt;
     // A date healed after this failure starts its count afresh.
-    if ((completedAt.get(r.gameDate) ?? -Infinity) >= failedAt) continue;
-    failedAttempts.set(r.gameDate, (failedAttempts.get(r.gameDate) ?? 0) + r.failures);
-    if (failedAt >= (lastErrorAt.get(r.gameDate) ?? -Infinity) && r.errorMessage !== null) {
-      lastError.set(r.gameDate, r.errorMessage);
-      lastErrorAt.set(r.gameDate, failedAt);
+    if ((completedAt.get(r.date) ?? -Infinity) >= failedAt) continue;
+    failedAttempts.set(r.date, (failedAttempts.get(r.date) ?? 0) + r.failures);
+    if (failedAt >= (lastErrorAt.get(r.date) ?? -Infinity) && r.errorMessage !== null) {
+      lastError.set(r.date, r.errorMessage);
+      lastErrorAt.set(r.date, failedAt);
     }
   }
   return { active, failedAttempts, lastError };

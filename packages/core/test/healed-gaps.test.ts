@@ -40,11 +40,11 @@ const held = (runDate: string, startedAt: number, missing: readonly string[], es
     skipReason: escalated ? 'gap_escalated' : 'backfill_queued',
     metadata: { gap_size: missing.length, missing_dates: missing.map((d) => isoDate(d)) },
   });
-const done = (gameDate: string, completedAt: number, requestType: 'auto' | 'manual' = 'auto'): BackfillRequest => ({
+const done = (date: string, completedAt: number, requestType: 'auto' | 'manual' = 'auto'): BackfillRequest => ({
   ...newRequest({
     requestId: `req-${++n}`,
     processorName: 'P',
-    gameDate: isoDate(gameDate),
+    date: isoDate(date),
     requestType,
     priority: 'normal',
     requestedAt: completedAt - 5 * MIN,

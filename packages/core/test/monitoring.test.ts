@@ -35,11 +35,11 @@ const run = (r: Partial<RunRecord> & Pick<RunRecord, 'processorName' | 'startedA
   metadata: {},
   ...r,
 });
-const request = (r: Partial<BackfillRequest> & Pick<BackfillRequest, 'processorName' | 'gameDate' | 'requestedAt'>): BackfillRequest => ({
+const request = (r: Partial<BackfillRequest> & Pick<BackfillRequest, 'processorName' | 'date' | 'requestedAt'>): BackfillRequest => ({
   ...newRequest({
     requestId: `req-${++n}`,
     processorName: r.processorName,
-    gameDate: r.gameDate,
+    date: r.date,
     requestType: 'auto',
     priority: 'normal',
     requestedAt: r.requestedAt,
@@ -123,7 +123,7 @@ describe('backfillStats', () => {
     const reqs = [
       request({
         processorName: 'P',
-        gameDate: g,
+        date: g,
         requestedAt: NOV16,
         status: 'completed',
         attempt: 1,
@@ -132,7 +132,7 @@ describe('backfillStats', () => {
       }),
       request({
         processorName: 'P',
-        gameDate: g,
+        date: g,
         requestedAt: NOV16,
         status: 'completed',
         attempt: 1,
@@ -141,7 +141,7 @@ describe('backfillStats', () => {
       }),
       request({
         processorName: 'P',
-        gameDate: g,
+        date: g,
         requestedAt: NOV16,
         status: 'failed',
         attempt: 1,
@@ -149,9 +149,9 @@ describe('backfillStats', () => {
         completedAt: NOV16 + 30 * MIN,
         errorMessage: 'x',
       }),
-      request({ processorName: 'P', gameDate: g, requestedAt: NOV16, status: 'processing', attempt: 1, startedAt: NOV16 }),
-      request({ processorName: 'Q', gameDate: g, requestedAt: NOV16 }),
-      request({ processorName: 'Q', gameDate: g, requestedAt: NOV16 - 8 * DAY, status: 'completed', startedAt: 0, completedAt: 1 }),
+      request({ processorName: 'P', date: g, requestedAt: NOV16, status: 'processing', attempt: 1, startedAt: NOV16 }),
+      request({ processorName: 'Q', date: g, requestedAt: NOV16 }),
+      request({ processorName: 'Q', date: g, requestedAt: NOV16 - 8 * DAY, status: 'completed', startedAt: 0, completedAt: 1 }),
     ];
     expect(backfillStats(reqs, { since: NOV16 - 7 * DAY, until: NOV16 + 1 })).toEqual([
       {
@@ -225,7 +225,7 @@ describe('timeToRecovery', () => {
     const reqs = [
       request({
         processorName: 'P',
-        gameDate: nov15,
+        date: nov15,
         requestedAt: NOV16,
         status: 'completed',
         attempt: 1,
@@ -264,8 +264,8 @@ describe('timeToRecovery', () => {
       run({ processorName: 'Q', startedAt: NOV16, outcome: 'skipped', skipReason: 'gap_escalated', metadata: { missing_dates: [a] } }),
     ];
     const reqs = [
-      request({ processorName: 'P', gameDate: a, requestedAt: NOV16 - DAY, status: 'completed', completedAt: NOV16 - 1 }), // before detection: does not count
-      request({ processorName: 'P', gameDate: a, requestedAt: NOV16, status: 'completed', completedAt: NOV16 + 20 * MIN }),
+      request({ processorName: 'P', date: a, requestedAt: NOV16 - DAY, status: 'completed', completedAt: NOV16 - 1 }), // before detection: does not count
+      request({ processorName: 'P', date: a, requestedAt: NOV16, status: 'completed', completedAt: NOV16 + 20 * MIN }),
     ];
     const [p, q] = timeToRecovery(runs, reqs, ALL);
     expect(p).toMatchObject({
@@ -279,7 +279,7 @@ describe('timeToRecovery', () => {
     expect(q).toMatchObject({ processorName: 'Q', escalated: true, gapFilledAt: null });
     const filled = timeToRecovery(
       runs,
-      [...reqs, request({ processorName: 'P', gameDate: b, requestedAt: NOV16, status: 'completed', completedAt: NOV16 + 90 * MIN })],
+      [...reqs, request({ processorName: 'P', date: b, requestedAt: NOV16, status: 'completed', completedAt: NOV16 + 90 * MIN })],
       ALL,
     );
     expect(filled[0]).toMatchObject({ gapFilledAt: NOV16 + 90 * MIN, detectionToFilledMs: 90 * MIN });
@@ -442,12 +442,12 @@ describe('detectedGapDates: what counts as a gap', () => {
       run({ processorName: 'P', startedAt: NOV16, metadata: { missing_dates: [d('2025-11-01')] } }),
     ];
     const requests = [
-      request({ processorName: 'P', gameDate: d('2025-11-10'), requestedAt: NOV16 }),
+      request({ processorName: 'P', date: d('2025-11-10'), requestedAt: NOV16 }),
       // A person rebuilding 25 healthy dates: none of them is a gap.
       ...Array.from({ length: 25 }, (_, i) =>
         request({
           processorName: 'P',
-          gameDate: d(`2025-10-${String(i + 1).padStart(2, '0')}`),
+          date: d(`2025-10-${String(i + 1).padStart(2, '0')}`),
           requestedAt: NOV16,
           requestType: 'manual',
         }),
@@ -466,7 +466,7 @@ describe('detectedGapDates: what counts as a gap', () => {
           const requests = reqs.map((r) =>
             request({
               processorName: 'P',
-              gameDate: d(`2025-11-${String(r.day).padStart(2, '0')}`),
+              date: d(`2025-11-${String(r.day).padStart(2, '0')}`),
               requestedAt: NOV16,
               requestType: r.manual ? 'manual' : 'auto',
             }),

@@ -31,7 +31,7 @@ const fresh = (): BackfillRequest =>
   newRequest({
     requestId: 'r1',
     processorName: 'PlayerGameSummaryProcessor',
-    gameDate: isoDate('2025-11-15'),
+    date: isoDate('2025-11-15'),
     requestType: 'auto',
     priority: 'normal',
     requestedAt: T0,
@@ -341,10 +341,10 @@ describe('summarizeRequests', () => {
     const d1 = isoDate('2025-11-14');
     const d2 = isoDate('2025-11-15');
     const s = summarizeRequests([
-      at({ requestId: 'a', gameDate: d1, status: 'failed', attempt: 2, failures: 2, completedAt: T0 + 10, errorMessage: 'old' }),
-      at({ requestId: 'b', gameDate: d1, status: 'completed', attempt: 1, completedAt: T0 + 20 }),
-      at({ requestId: 'c', gameDate: d1, status: 'failed', attempt: 1, failures: 1, completedAt: T0 + 30, errorMessage: 'new' }),
-      at({ requestId: 'd', gameDate: d2, status: 'processing', attempt: 1 }),
+      at({ requestId: 'a', date: d1, status: 'failed', attempt: 2, failures: 2, completedAt: T0 + 10, errorMessage: 'old' }),
+      at({ requestId: 'b', date: d1, status: 'completed', attempt: 1, completedAt: T0 + 20 }),
+      at({ requestId: 'c', date: d1, status: 'failed', attempt: 1, failures: 1, completedAt: T0 + 30, errorMessage: 'new' }),
+      at({ requestId: 'd', date: d2, status: 'processing', attempt: 1 }),
     ]);
     expect([...s.active.keys()]).toEqual([d2]);
     expect(s.failedAttempts.get(d1)).toBe(1);
@@ -356,8 +356,8 @@ describe('summarizeRequests', () => {
     const d1 = isoDate('2025-11-14');
     const s = summarizeRequests([
       // Claimed five times: four leases lapsed, then the processor threw once.
-      at({ requestId: 'a', gameDate: d1, status: 'failed', attempt: 5, failures: 1, completedAt: T0 + 10, errorMessage: 'boom' }),
-      at({ requestId: 'b', gameDate: d1, status: 'failed', attempt: 3, failures: 2, completedAt: T0 + 20, errorMessage: 'boom again' }),
+      at({ requestId: 'a', date: d1, status: 'failed', attempt: 5, failures: 1, completedAt: T0 + 10, errorMessage: 'boom' }),
+      at({ requestId: 'b', date: d1, status: 'failed', attempt: 3, failures: 2, completedAt: T0 + 20, errorMessage: 'boom again' }),
     ]);
     expect(s.failedAttempts.get(d1)).toBe(3);
     expect(s.lastError.get(d1)).toBe('boom again');

@@ -283,8 +283,8 @@ export const encodeBackfillMessage = (m: BackfillMessage): QueueMessage => ({
 
 /** The message that carries a tracked request. */
 export const messageForRequest = (r: BackfillRequest): BackfillMessage => ({
-  start_date: r.gameDate,
-  end_date: r.gameDate,
+  start_date: r.date,
+  end_date: r.date,
   processor_name: r.processorName,
   is_backfill: true,
   trigger_reason: r.triggerReason,

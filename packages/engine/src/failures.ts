@@ -31,14 +31,14 @@ export const summarizeFailures = (requests: readonly BackfillRequest[], maxAttem
   const base = summarizeRequests(requests);
   const completedAt = new Map<IsoDate, number>();
   for (const r of requests) {
-    if (r.status === 'completed') completedAt.set(r.gameDate, Math.max(completedAt.get(r.gameDate) ?? 0, r.completedAt ?? r.updatedAt));
+    if (r.status === 'completed') completedAt.set(r.date, Math.max(completedAt.get(r.date) ?? 0, r.completedAt ?? r.updatedAt));
   }
   let failedAttempts: Map<IsoDate, number> | undefined;
   for (const r of requests) {
     if (r.status !== 'failed' || !isPoison(r) || r.failures >= maxAttempts) continue;
-    if ((completedAt.get(r.gameDate) ?? -Infinity) >= (r.completedAt ?? r.updatedAt)) continue;
+    if ((completedAt.get(r.date) ?? -Infinity) >= (r.completedAt ?? r.updatedAt)) continue;
     failedAttempts ??= new Map(base.failedAttempts);
-    failedAttempts.set(r.gameDate, (failedAttempts.get(r.gameDate) ?? 0) + maxAttempts - r.failures);
+    failedAttempts.set(r.date, (failedAttempts.get(r.date) ?? 0) + maxAttempts - r.failures);
   }
   return failedAttempts === undefined ? base : { active: base.active, failedAttempts, lastError: base.lastError };
 };

@@ -376,12 +376,12 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       if (d.holdRun) await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates);
       const critical = new Set(analysis.criticalMissing);
       const now = clock.now();
-      const fresh: NewBackfillRequest[] = d.toQueue.map((gameDate) => ({
+      const fresh: NewBackfillRequest[] = d.toQueue.map((day) => ({
         requestId: ids(),
         processorName: name,
-        gameDate,
+        date: day,
         requestType: 'auto',
-        priority: critical.has(gameDate) ? 'high' : 'normal',
+        priority: critical.has(day) ? 'high' : 'normal',
         requestedAt: now,
         requestedBy: deps.requestedBy ?? 'smart_backfill_detection',
         triggerReason: 'auto_backfill',
@@ -394,7 +394,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           // Outbox: recorded before published. Dates another guard won meanwhile come back in `existing`.
           const res = await deps.tracker.create(fresh);
           created = res.created;
-          lost = res.existing.map((r) => r.gameDate);
+          lost = res.existing.map((r) => r.date);
         } catch (e) {
           const error = new SmartBackfillError(
             'tracker_failed',
@@ -410,7 +410,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         await publishTracked({ tracker: deps.tracker, queue: deps.queue, clock, logger: log, logFields: { processor: name } }, created);
       }
       const inFlight = [...d.inFlight, ...lost].sort();
-      const queuedDates = created.map((r) => r.gameDate);
+      const queuedDates = created.map((r) => r.date);
       const bfMeta: RunMetadata = { ...meta, queued: queuedDates, in_flight: inFlight, request_ids: created.map((r) => r.requestId) };
       if (!d.holdRun) {
         const r = await runInner(bfMeta);

@@ -62,9 +62,9 @@ const gatherEvidence = async (deps: ResumeDeps, processorName: string, held: rea
   const completedAt = new Map<IsoDate, number>();
   if (first !== undefined && last !== undefined) {
     for (const r of await deps.tracker.forWindow({ processorName, start: first, end: last })) {
-      if (isActive(r.status)) active.add(r.gameDate);
+      if (isActive(r.status)) active.add(r.date);
       else if (r.status === 'completed')
-        completedAt.set(r.gameDate, Math.max(completedAt.get(r.gameDate) ?? -Infinity, r.completedAt ?? r.updatedAt));
+        completedAt.set(r.date, Math.max(completedAt.get(r.date) ?? -Infinity, r.completedAt ?? r.updatedAt));
     }
   }
   const idle = held.filter((h) => h.waitingFor.length > 0 && !h.waitingFor.some((d) => active.has(d)));

@@ -148,7 +148,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const fresh: NewBackfillRequest = {
       requestId: m.request_id,
       processorName: m.processor_name,
-      gameDate: m.start_date,
+      date: m.start_date,
       requestType: /auto/i.test(m.trigger_reason) ? 'auto' : 'manual',
       priority: 'normal',
       requestedAt: parseRequestedAt(m.requested_at) ?? now,
@@ -356,7 +356,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     log.error('backfill failed for good: poison job', {
       requestId: id,
       processor: claimed.processorName,
-      date: claimed.gameDate,
+      date: claimed.date,
       attempt: claimed.attempt,
       lapses,
       error,

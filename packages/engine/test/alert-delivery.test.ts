@@ -55,10 +55,10 @@ describe('alert delivery and manual heals, between runs', () => {
     await advance(clock, DAY);
     // A person backfills the gap by hand.
     const { created } = await store.tracker.create(
-      GAP.map((gameDate: IsoDate) => ({
-        requestId: `manual-${gameDate}`,
+      GAP.map((date: IsoDate) => ({
+        requestId: `manual-${date}`,
         processorName: P,
-        gameDate,
+        date,
         requestType: 'manual' as const,
         priority: 'normal' as const,
         requestedAt: clock.now(),

@@ -49,7 +49,7 @@ describe('withSmartBackfill', () => {
       {
         requestId: 'x',
         processorName: P,
-        gameDate: D('2025-11-13'),
+        date: D('2025-11-13'),
         requestType: 'manual',
         priority: 'normal',
         requestedAt: 0,
@@ -81,13 +81,13 @@ describe('withSmartBackfill', () => {
     const outcomes = await Promise.all(guards.map((g) => g.run({ date: D('2025-11-16') })));
     expect(outcomes.every((o) => o._tag === 'Held')).toBe(true);
     const reqs = store.requests();
-    expect(reqs.map((r) => r.gameDate).sort()).toEqual(['2025-11-13', '2025-11-15']);
+    expect(reqs.map((r) => r.date).sort()).toEqual(['2025-11-13', '2025-11-15']);
     const msgs = store.queueState().messages;
     expect(msgs.map((m) => m.message.attributes['game_date']).sort()).toEqual(['2025-11-13', '2025-11-15']);
     expect(new Set(msgs.map((m) => m.message.id))).toEqual(new Set(reqs.map((r) => r.requestId)));
     // Every racer reports every date as either queued by it or in flight.
     for (const o of outcomes)
-      if (o._tag === 'Held') expect([...o.queued.map((r) => r.gameDate), ...o.inFlight].sort()).toEqual(['2025-11-13', '2025-11-15']);
+      if (o._tag === 'Held') expect([...o.queued.map((r) => r.date), ...o.inFlight].sort()).toEqual(['2025-11-13', '2025-11-15']);
     const queuedBy = outcomes.flatMap((o) => (o._tag === 'Held' ? o.queued : []));
     expect(queuedBy).toHaveLength(2);
     expect(await store.runLog.heldRuns({ status: 'held' })).toHaveLength(1);
@@ -122,7 +122,7 @@ describe('withSmartBackfill', () => {
     const down: BackfillQueue = { publish: async () => Promise.reject(new Error('unavailable')), receive: async () => [] };
     const out = await withSmartBackfill(filler, { ...store, queue: down }).run({ date: D('2025-11-16') });
     expect(out).toMatchObject({ _tag: 'Held' });
-    expect(store.requests()).toMatchObject([{ gameDate: '2025-11-15', status: 'queued', publishedAt: null }]);
+    expect(store.requests()).toMatchObject([{ date: '2025-11-15', status: 'queued', publishedAt: null }]);
   });
 
   it("blockOn 'critical': old gaps are queued and the run goes ahead", async () => {
@@ -130,7 +130,7 @@ describe('withSmartBackfill', () => {
     const out = await withSmartBackfill(filler, { ...store, policy: { blockOn: 'critical' } }).run({ date: D('2025-11-16') });
     expect(out).toMatchObject({ _tag: 'BackfillQueuedNotHeld', decision: { toQueue: ['2025-10-20'], holdRun: false } });
     expect(calls.map((c) => c.date)).toEqual(['2025-11-16']);
-    expect(store.requests()).toMatchObject([{ gameDate: '2025-10-20', priority: 'normal' }]);
+    expect(store.requests()).toMatchObject([{ date: '2025-10-20', priority: 'normal' }]);
     expect((await store.runLog.runs({}))[0]).toMatchObject({ outcome: 'succeeded', metadata: { queued: ['2025-10-20'] } });
     expect(await store.runLog.heldRuns({})).toEqual([]);
   });

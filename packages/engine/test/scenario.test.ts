@@ -14,7 +14,7 @@ describe("the seed's scenario, end to end in memory", () => {
     expect(outcome._tag).toBe('Held');
     if (outcome._tag !== 'Held') return;
     expect(outcome.decision.toQueue).toEqual(['2025-11-15']);
-    expect(outcome.queued.map((r) => r.gameDate)).toEqual(['2025-11-15']);
+    expect(outcome.queued.map((r) => r.date)).toEqual(['2025-11-15']);
     expect(calls).toEqual([]); // skipped: nothing ran
 
     const [heldRow] = await store.runLog.runs({ processorName: P });
@@ -38,7 +38,7 @@ describe("the seed's scenario, end to end in memory", () => {
     const [req] = store.requests();
     expect(req).toMatchObject({
       status: 'queued',
-      gameDate: '2025-11-15',
+      date: '2025-11-15',
       requestType: 'auto',
       requestedBy: 'smart_backfill_detection',
       triggerReason: 'auto_backfill',

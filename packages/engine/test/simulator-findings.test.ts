@@ -18,20 +18,20 @@ import { advance } from './support/time.js';
 
 /** The active request for a date (the guard queued it). */
 const requestFor = (store: MemoryStore, d: IsoDate) => {
-  const r = store.requests().find((x) => x.gameDate === d && (x.status === 'queued' || x.status === 'processing'));
+  const r = store.requests().find((x) => x.date === d && (x.status === 'queued' || x.status === 'processing'));
   if (r === undefined) throw new Error(`no active request for ${d}`);
   return r;
 };
 
 /** A request for `d` whose processor failed three times (as another tool would record it: plain errors). */
 const failThrice = async (store: MemoryStore, d: IsoDate): Promise<void> => {
-  let r = store.requests().find((x) => x.gameDate === d && (x.status === 'queued' || x.status === 'processing'));
+  let r = store.requests().find((x) => x.date === d && (x.status === 'queued' || x.status === 'processing'));
   if (r === undefined) {
     await store.tracker.create([
       {
         requestId: `fail-${d}`,
         processorName: P,
-        gameDate: d,
+        date: d,
         requestType: 'manual',
         priority: 'high',
         requestedAt: store.clock.now(),
@@ -88,7 +88,7 @@ describe('simulator finding 1: a person is told once per date', () => {
     // 11-10 is filled; 11-12 is still missing: the alert stays open (it used to heal here).
     store.setCount(P, D('2025-11-10'), 150);
     await advance(clock, DAY);
-    expect(await guarded.run({ date: today })).toMatchObject({ _tag: 'Held', queued: [{ gameDate: '2025-11-12' }] });
+    expect(await guarded.run({ date: today })).toMatchObject({ _tag: 'Held', queued: [{ date: '2025-11-12' }] });
     expect(store.alerter.notices.map((n) => n.kind)).toEqual(['escalated']);
 
     // 11-12's backfill keeps failing: the same alert, not a second escalation naming 11-12 again.
@@ -154,7 +154,7 @@ describe('simulator finding 2: a lost resume is picked up by the periodic pass',
     await advance(clock, DAY);
     expect(await guarded.run({ date: D('2025-11-16') })).toMatchObject({
       _tag: 'Held',
-      queued: [{ gameDate: '2025-11-15' }],
+      queued: [{ date: '2025-11-15' }],
       inFlight: ['2025-11-14'],
     });
     // 11-15's backfill fails for good; 11-14's completes, and 11-15's own held run resumes and fills 11-15.

@@ -70,7 +70,7 @@ describe('worker: each processor under its own policy', () => {
     const impatient = withSmartBackfill(failing('impatient'), { ...store, policy: { maxAttempts: 2 } });
     const patient = withSmartBackfill(failing('patient'), { ...store, policy: { maxAttempts: 4 } });
     for (const g of [impatient, patient])
-      expect(await g.run({ date: TODAY })).toMatchObject({ _tag: 'Held', queued: [{ gameDate: '2025-11-15' }] });
+      expect(await g.run({ date: TODAY })).toMatchObject({ _tag: 'Held', queued: [{ date: '2025-11-15' }] });
 
     // A worker-wide policy applies only where a processor has none of its own.
     const worker = createWorker({

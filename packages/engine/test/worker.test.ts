@@ -72,7 +72,7 @@ describe('worker', () => {
       {
         requestId: 'evil',
         processorName: 'os.system',
-        gameDate: D('2025-11-15'),
+        date: D('2025-11-15'),
         requestType: 'manual',
         priority: 'normal',
         requestedAt: 0,
@@ -127,7 +127,7 @@ describe('worker', () => {
     expect(calls).toHaveLength(1);
     const [req] = store.requests();
     expect(req).toMatchObject({
-      gameDate: '2025-11-15',
+      date: '2025-11-15',
       requestType: 'manual',
       requestedAt: Date.UTC(2025, 10, 16, 7, 0, 0, 123),
       status: 'completed',
@@ -365,7 +365,7 @@ describe('worker', () => {
       dates.map((d, i) => ({
         requestId: `r-${i}`,
         processorName: P,
-        gameDate: d,
+        date: d,
         requestType: 'auto' as const,
         priority: 'normal' as const,
         requestedAt: clock.now(),
@@ -409,7 +409,7 @@ describe('worker', () => {
       dates.map((d, i) => ({
         requestId: `r-${i}`,
         processorName: P,
-        gameDate: d,
+        date: d,
         requestType: 'auto' as const,
         priority: 'normal' as const,
         requestedAt: clock.now(),

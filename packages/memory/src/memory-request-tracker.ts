@@ -30,7 +30,7 @@ export const memoryRequestTracker = (_opts: { readonly clock?: Clock } = {}): Me
 
   const store = (r: BackfillRequest): void => {
     byId.set(r.requestId, r);
-    const k = keyOf(r.processorName, r.gameDate);
+    const k = keyOf(r.processorName, r.date);
     if (isActive(r.status)) activeByKey.set(k, r.requestId);
     else if (activeByKey.get(k) === r.requestId) activeByKey.delete(k);
     let s = byProcessor.get(r.processorName);
@@ -51,7 +51,7 @@ export const memoryRequestTracker = (_opts: { readonly clock?: Clock } = {}): Me
           existing.push(same);
           continue;
         }
-        const activeId = activeByKey.get(keyOf(n.processorName, n.gameDate));
+        const activeId = activeByKey.get(keyOf(n.processorName, n.date));
         if (activeId !== undefined) {
           existing.push(byId.get(activeId) as BackfillRequest);
           continue;
@@ -66,7 +66,7 @@ export const memoryRequestTracker = (_opts: { readonly clock?: Clock } = {}): Me
       return byId.get(id);
     },
     async forWindow(q) {
-      return [...of(q.processorName)].filter((r) => r.gameDate >= q.start && r.gameDate <= q.end);
+      return [...of(q.processorName)].filter((r) => r.date >= q.start && r.date <= q.end);
     },
     async apply(id, event) {
       const cur = byId.get(id);

@@ -15,10 +15,10 @@ import { ManualClock } from '@smart-backfill/testkit';
 
 const D = isoDate;
 const msg = (id: string) => ({ id, data: `{"n":"${id}"}`, attributes: { request_id: id } });
-const req = (requestId: string, gameDate = '2025-11-15', processorName = 'P'): NewBackfillRequest => ({
+const req = (requestId: string, date = '2025-11-15', processorName = 'P'): NewBackfillRequest => ({
   requestId,
   processorName,
-  gameDate: D(gameDate),
+  date: D(date),
   requestType: 'auto',
   priority: 'normal',
   requestedAt: 1000,

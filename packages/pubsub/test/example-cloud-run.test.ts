@@ -20,7 +20,7 @@ describe('examples/cloud-run-worker', () => {
       const again = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sample });
       expect(((await again.json()) as { outcome: { _tag: string } }).outcome._tag).toBe('AlreadyDone');
       const request = await app.store.tracker.get('req-2025-11-15-1');
-      expect(request).toMatchObject({ status: 'completed', processorName: 'player_game_summary', gameDate: '2025-11-15', attempt: 1 });
+      expect(request).toMatchObject({ status: 'completed', processorName: 'player_game_summary', date: '2025-11-15', attempt: 1 });
     } finally {
       await new Promise((r) => server.close(r));
     }

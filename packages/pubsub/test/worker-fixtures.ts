@@ -42,7 +42,7 @@ export const newRequest = (
 ): NewBackfillRequest => ({
   requestId,
   processorName,
-  gameDate: isoDate(date) as IsoDate,
+  date: isoDate(date) as IsoDate,
   requestType: 'auto',
   priority: 'normal',
   requestedAt: at,

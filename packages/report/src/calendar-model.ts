@@ -122,8 +122,8 @@ const newer = (a: BackfillRequest, b: BackfillRequest): boolean =>
 export const latestRequestByDate = (requests: Iterable<BackfillRequest>): Map<IsoDate, BackfillRequest> => {
   const latest = new Map<IsoDate, BackfillRequest>();
   for (const r of requests) {
-    const cur = latest.get(r.gameDate);
-    if (cur === undefined || newer(r, cur)) latest.set(r.gameDate, r);
+    const cur = latest.get(r.date);
+    if (cur === undefined || newer(r, cur)) latest.set(r.date, r);
   }
   return latest;
 };
@@ -145,7 +145,7 @@ export const buildCalendarModel = (input: CalendarModelInput): CalendarModel => 
   const own = [...(input.requests ?? [])].filter((r) => r.processorName === input.processorName);
   const latest = latestRequestByDate(own);
   const requestCount = new Map<IsoDate, number>();
-  for (const r of own) requestCount.set(r.gameDate, (requestCount.get(r.gameDate) ?? 0) + 1);
+  for (const r of own) requestCount.set(r.date, (requestCount.get(r.date) ?? 0) + 1);
   const alertOf = new Map<IsoDate, AlertRecord>();
   const openDates = new Set<IsoDate>();
   for (const a of input.alerts ?? []) {
@@ -172,8 +172,8 @@ export const buildCalendarModel = (input: CalendarModelInput): CalendarModel => 
   const lastCompleted = new Map<IsoDate, BackfillRequest>();
   for (const r of own)
     if (r.status === 'completed') {
-      const cur = lastCompleted.get(r.gameDate);
-      if (cur === undefined || (r.completedAt ?? 0) > (cur.completedAt ?? 0)) lastCompleted.set(r.gameDate, r);
+      const cur = lastCompleted.get(r.date);
+      if (cur === undefined || (r.completedAt ?? 0) > (cur.completedAt ?? 0)) lastCompleted.set(r.date, r);
     }
   const firstExpected = [...expected].filter((d) => d >= input.start && d <= input.end).sort()[0];
   const scheduleStart = input.scheduleStart === undefined ? firstExpected : input.scheduleStart;

@@ -67,7 +67,7 @@ export interface ReportKpis {
 
 export interface RequestRow {
   readonly processorName: string;
-  readonly gameDate: IsoDate;
+  readonly date: IsoDate;
   readonly requestType: BackfillRequest['requestType'];
   readonly status: BackfillRequest['status'];
   readonly attempt: number;
@@ -157,7 +157,7 @@ const tallyProcessor = (cal: CalendarModel, requests: readonly BackfillRequest[]
   // Backfills of dates up to yesterday: today's data is still being produced.
   const lastJudged = addDays(cal.today, -1);
   for (const r of requests) {
-    if (r.gameDate < cal.start || r.gameDate > cal.end || r.gameDate > lastJudged) continue;
+    if (r.date < cal.start || r.date > cal.end || r.date > lastJudged) continue;
     if (r.status === 'completed') t.completed++;
     else if (r.status === 'failed') t.failed++;
   }
@@ -208,11 +208,11 @@ export const buildReportModel = (input: ReportInput): ReportModel => {
     kpis: kpisOf(total),
     processors,
     recentRequests: allRequests
-      .sort((a, b) => b.requestedAt - a.requestedAt || (a.gameDate < b.gameDate ? 1 : -1))
+      .sort((a, b) => b.requestedAt - a.requestedAt || (a.date < b.date ? 1 : -1))
       .slice(0, limit)
       .map((r) => ({
         processorName: r.processorName,
-        gameDate: r.gameDate,
+        date: r.date,
         requestType: r.requestType,
         status: r.status,
         attempt: r.attempt,

@@ -68,11 +68,11 @@ describe('classifyDay', () => {
 });
 
 let n = 0;
-const request = (gameDate: string, status: RequestStatus, requestedAt: number, extra: Partial<BackfillRequest> = {}): BackfillRequest => ({
+const request = (date: string, status: RequestStatus, requestedAt: number, extra: Partial<BackfillRequest> = {}): BackfillRequest => ({
   ...newRequest({
     requestId: `q${++n}`,
     processorName: 'P',
-    gameDate: d(gameDate),
+    date: d(date),
     requestType: 'auto',
     priority: 'normal',
     requestedAt,

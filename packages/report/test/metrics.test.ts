@@ -30,11 +30,11 @@ const run = (r: Partial<RunRecord> & Pick<RunRecord, 'startedAt' | 'runDate'>): 
   metadata: {},
   ...r,
 });
-const req = (gameDate: string, requestedAt: number, rest: Partial<BackfillRequest> = {}): BackfillRequest => ({
+const req = (date: string, requestedAt: number, rest: Partial<BackfillRequest> = {}): BackfillRequest => ({
   ...newRequest({
     requestId: `q${++n}`,
     processorName: 'A',
-    gameDate: d(gameDate),
+    date: d(date),
     requestType: 'auto',
     priority: 'normal',
     requestedAt,

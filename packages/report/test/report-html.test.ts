@@ -27,7 +27,7 @@ const nov = (day: number, hour: number, minute = 0): number => Date.UTC(2025, 10
 let n = 0;
 const request = (
   name: string,
-  gameDate: string,
+  date: string,
   status: RequestStatus,
   requestedAt: number,
   extra: Partial<BackfillRequest> = {},
@@ -35,7 +35,7 @@ const request = (
   ...newRequest({
     requestId: `q${++n}`,
     processorName: name,
-    gameDate: d(gameDate),
+    date: d(date),
     requestType: 'auto',
     priority: 'normal',
     requestedAt,

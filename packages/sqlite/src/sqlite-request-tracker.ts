@@ -58,7 +58,7 @@ const COLUMNS =
 const toRequest = (r: Row): BackfillRequest => ({
   requestId: r.request_id,
   processorName: r.processor_name,
-  gameDate: r.game_date as IsoDate,
+  date: r.game_date as IsoDate,
   requestType: r.request_type as RequestType,
   priority: r.priority as RequestPriority,
   requestedAt: r.requested_at,
@@ -88,7 +88,7 @@ const checkNew = (r: NewBackfillRequest, i: number): void => {
   if (typeof r !== 'object' || r === null) throw new SqliteInputError(`requests[${i}]`, 'expected a request object');
   checkNonEmpty(r.requestId, f('requestId'));
   checkNonEmpty(r.processorName, f('processorName'));
-  checkDate(r.gameDate, f('gameDate'));
+  checkDate(r.date, f('date'));
   if (!REQUEST_TYPES.includes(r.requestType))
     throw new SqliteInputError(f('requestType'), `expected one of ${REQUEST_TYPES.join(', ')}, got ${JSON.stringify(r.requestType)}`);
   if (!PRIORITIES.includes(r.priority))
@@ -140,7 +140,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
       const inserted = insert.get({
         request_id: r.requestId,
         processor_name: r.processorName,
-        game_date: r.gameDate,
+        game_date: r.date,
         request_type: r.requestType,
         priority: r.priority,
         requested_at: r.requestedAt,
@@ -154,7 +154,7 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
       }
       // Either the id exists (idempotent replay) or another request is active for the date.
       const same = byId.get(r.requestId) as Row | undefined;
-      const winner = same ?? (activeFor.get(r.processorName, r.gameDate) as Row | undefined);
+      const winner = same ?? (activeFor.get(r.processorName, r.date) as Row | undefined);
       if (winner === undefined)
         throw new SqliteStoreError(
           `request ${JSON.stringify(r.requestId)} was neither inserted nor found; the table may have an extra constraint`,

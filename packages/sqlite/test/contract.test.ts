@@ -128,7 +128,7 @@ testRequestTracker({
           return {
             requestId: r['request_id'],
             processorName: r['processor_name'],
-            gameDate: r['game_date'],
+            date: r['game_date'],
             requestType: r['request_type'],
             priority: r['priority'],
             requestedAt: r['requested_at'],

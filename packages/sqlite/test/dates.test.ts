@@ -47,10 +47,10 @@ const withTables = (store: SqliteStore) => {
 
 /** [method, field the error must name, call]. */
 const CALLS: ReadonlyArray<readonly [string, string, Call]> = [
-  ['tracker.create', 'requests[0].gameDate', (s, d) => s.tracker.create([aRequest('r', 'P', d, T0)])],
+  ['tracker.create', 'requests[0].date', (s, d) => s.tracker.create([aRequest('r', 'P', d, T0)])],
   [
     'tracker.create (second request)',
-    'requests[1].gameDate',
+    'requests[1].date',
     (s, d) => s.tracker.create([aRequest('r0', 'P', DAY, T0), aRequest('r1', 'P', d, T0)]),
   ],
   ['tracker.forWindow start', 'start', (s, d) => s.tracker.forWindow({ processorName: 'P', start: d, end: DAY })],
@@ -156,10 +156,10 @@ describe('dates at the sqlite adapter edge', () => {
     }
   });
 
-  it('a request with a non-date gameDate is refused whole: the valid ones beside it are not created either', async () => {
+  it('a request whose date is not a calendar date is refused whole: the valid ones beside it are not created either', async () => {
     const store = openSqliteStore({ path: ':memory:' });
     await expect(store.tracker.create([aRequest('ok', 'P', '2025-05-01', T0), aRequest('bad', 'P', '2025-02-30', T0)])).rejects.toThrow(
-      /^\[smart-backfill\] \[sqlite\] requests\[1\]\.gameDate: "2025-02-30" is not a calendar date in YYYY-MM-DD form \(day must be 01–28 in that month\)$/,
+      /^\[smart-backfill\] \[sqlite\] requests\[1\]\.date: "2025-02-30" is not a calendar date in YYYY-MM-DD form \(day must be 01–28 in that month\)$/,
     );
     expect(await store.tracker.get('ok')).toBeUndefined();
     await store.close();

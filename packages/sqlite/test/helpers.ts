@@ -10,20 +10,20 @@ export const tempDir = (): { dir: string; file: (name: string) => string; done: 
 };
 
 /**
- * A request as a caller would hand it over. `gameDate` is passed through unchecked
+ * A request as a caller would hand it over. `date` is passed through unchecked
  * (core's `isoDate` would throw its own `RangeError` here, before the adapter saw it):
  * validating it is the tracker's job, and tests of that job use this helper too.
  */
 export const aRequest = (
   requestId: string,
   processorName: string,
-  gameDate: string,
+  date: string,
   requestedAt: number,
   over: Partial<NewBackfillRequest> = {},
 ): NewBackfillRequest => ({
   requestId,
   processorName,
-  gameDate: gameDate as IsoDate,
+  date: date as IsoDate,
   requestType: 'auto',
   priority: 'normal',
   requestedAt,

@@ -203,8 +203,8 @@ describe('hostile values through every method', () => {
     const target = sqliteTargetTable(store.db, { table: 't', dateColumn: 'd' });
     for (const bad of HOSTILE_DATES) {
       const d = bad as IsoDate;
-      await expect(tracker.create([aRequest('x', 'P', '2025-05-01', T0, { gameDate: d })])).rejects.toThrow(
-        /requests\[0\]\.gameDate: .* is not a calendar date/,
+      await expect(tracker.create([aRequest('x', 'P', '2025-05-01', T0, { date: d })])).rejects.toThrow(
+        /requests\[0\]\.date: .* is not a calendar date/,
       );
       await expect(tracker.forWindow({ processorName: 'P', start: d, end: day })).rejects.toThrow(SqliteInputError);
       await expect(tracker.forWindow({ processorName: 'P', start: day, end: d })).rejects.toThrow(/^\[smart-backfill\] \[sqlite\] end: /);

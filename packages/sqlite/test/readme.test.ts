@@ -23,7 +23,7 @@ describe('README example', () => {
     try {
       const { first, runs } = await main(tmp.file('smart-backfill.db'));
       expect(first._tag).toBe('Held');
-      if (first._tag === 'Held') expect(first.queued.map((r) => r.gameDate)).toEqual(['2025-11-04', '2025-11-05']);
+      if (first._tag === 'Held') expect(first.queued.map((r) => r.date)).toEqual(['2025-11-04', '2025-11-05']);
       expect(runs).toContainEqual({ run_date: '2025-11-11', outcome: 'skipped', skip_reason: 'backfill_queued', gap_size: 2 });
       expect(runs).toContainEqual(expect.objectContaining({ run_date: '2025-11-11', outcome: 'succeeded' }));
       expect(runs).toContainEqual(expect.objectContaining({ run_date: '2025-11-04', outcome: 'succeeded' }));

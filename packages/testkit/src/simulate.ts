@@ -391,11 +391,11 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
     const seen = new Set<string>();
     for (const r of store.requests()) {
       if (!isActive(r.status)) continue;
-      const k = key(r.processorName, r.gameDate);
+      const k = key(r.processorName, r.date);
       if (seen.has(k)) {
         duplicateActiveMoments++;
         if (duplicateActiveMoments <= 5)
-          violations.push(`two active requests for ${r.processorName} ${r.gameDate} (${where}, t=${new Date(clock.now()).toISOString()})`);
+          violations.push(`two active requests for ${r.processorName} ${r.date} (${where}, t=${new Date(clock.now()).toISOString()})`);
         return;
       }
       seen.add(k);
@@ -461,14 +461,14 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
         const active = new Set(
           (await store.tracker.forWindow({ processorName: p.processor, start: first, end: last }))
             .filter((r) => isActive(r.status))
-            .map((r) => r.gameDate),
+            .map((r) => r.date),
         );
         const fresh: NewBackfillRequest[] = dates
           .filter((d) => !active.has(d))
-          .map((gameDate) => ({
+          .map((date) => ({
             requestId: `manual-${seed}-${++manualSeq}`,
             processorName: p.processor,
-            gameDate,
+            date,
             requestType: 'manual',
             priority: 'high',
             requestedAt: now,
@@ -599,8 +599,8 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
   const all = store.requests();
   const lost = all.filter((r) => isActive(r.status));
   for (const r of lost.slice(0, 10))
-    violations.push(`lost request ${r.requestId} (${r.processorName} ${r.gameDate}) still ${r.status} at the end`);
-  const requested = new Set(all.map((r) => key(r.processorName, r.gameDate)));
+    violations.push(`lost request ${r.requestId} (${r.processorName} ${r.date}) still ${r.status} at the end`);
+  const requested = new Set(all.map((r) => key(r.processorName, r.date)));
   let lostDates = 0;
   let missingDatesAtEnd = 0;
   // The last date's own gap could only be seen by a run the day after the simulation ends.
@@ -639,7 +639,7 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
   const perGap = escalatedEps.map((e) => e.escalatedNotices);
 
   let staleHeldRuns = 0;
-  const completedDates = new Set(all.filter((r) => r.status === 'completed').map((r) => key(r.processorName, r.gameDate)));
+  const completedDates = new Set(all.filter((r) => r.status === 'completed').map((r) => key(r.processorName, r.date)));
   const staleExamples: string[] = [];
   for (const h of await store.runLog.heldRuns({ status: 'held' })) {
     if (store.target.count(h.processorName, h.runDate) < policy.minRecordsPerDate) continue;

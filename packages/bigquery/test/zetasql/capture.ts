@@ -165,7 +165,7 @@ const flow = (
 const aRequest = (id: string, date: IsoDate, at: number, processorName: string): NewBackfillRequest => ({
   requestId: id,
   processorName,
-  gameDate: date,
+  date,
   requestType: 'manual',
   priority: 'high',
   requestedAt: at,

@@ -67,7 +67,7 @@ export const planManualBackfill = async (
     } else candidates = [...new Set(window.expectedDates)].filter((d) => d >= from && d <= to).sort();
   }
   const active = new Set(
-    (await rt.tracker.forWindow({ processorName: name, start: from, end: to })).filter((r) => isActive(r.status)).map((r) => r.gameDate),
+    (await rt.tracker.forWindow({ processorName: name, start: from, end: to })).filter((r) => isActive(r.status)).map((r) => r.date),
   );
   return {
     processorName: name,
@@ -93,7 +93,7 @@ export const queueManualBackfill = async (
   const inputs: NewBackfillRequest[] = plan.toQueue.map((d) => ({
     requestId: (opts.ids ?? randomUUID)(),
     processorName: plan.processorName,
-    gameDate: d,
+    date: d,
     requestType: 'manual',
     priority: opts.priority,
     requestedAt: now,
@@ -125,7 +125,7 @@ export const queueManualBackfill = async (
     done += chunk.length;
     opts.onProgress?.(done, created.length);
   }
-  return { ...plan, inFlight: [...plan.inFlight, ...existing.map((r) => r.gameDate)], queued: created, unpublished };
+  return { ...plan, inFlight: [...plan.inFlight, ...existing.map((r) => r.date)], queued: created, unpublished };
 };
 
 /** Above this many dates to queue, a terminal asks before queueing (`--yes` or `--confirm-above` change it). */
@@ -192,15 +192,13 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
     if (out.json) {
       out.printJson({
         ...plan,
-        queued: result.queued.map((r) => ({ requestId: r.requestId, gameDate: r.gameDate, status: r.status })),
+        queued: result.queued.map((r) => ({ requestId: r.requestId, date: r.date, status: r.status })),
         inFlight: result.inFlight,
         unpublished: result.unpublished,
       });
     } else {
       out.line(`${out.c.bold(name)}: ${plan.candidates.length} ${scope} in ${from} … ${to}`);
-      out.line(
-        `  queued     ${result.queued.length === 0 ? 'nothing new' : out.c.green(formatDates(result.queued.map((r) => r.gameDate)))}`,
-      );
+      out.line(`  queued     ${result.queued.length === 0 ? 'nothing new' : out.c.green(formatDates(result.queued.map((r) => r.date)))}`);
       if (result.inFlight.length > 0)
         out.line(`  in flight  ${formatDates(result.inFlight)} (already queued or processing; not queued twice)`);
       if (result.unpublished.length > 0)

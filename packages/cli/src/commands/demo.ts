@@ -20,6 +20,8 @@ const stamp = (ms: number): string => {
 const span = (from: IsoDate, to: IsoDate): string => (from === to ? day(from) : `${day(from)}–${day(to)}`);
 const dates = (ds: readonly string[]): string => formatDateRanges(ds as readonly IsoDate[]);
 const n = (x: number): string => x.toLocaleString('en-US');
+// The demo's data is a game schedule: its own words where the calendars are otherwise neutral.
+const NBA_CALENDAR_LABELS = { nothing_scheduled: 'no games' } as const;
 
 const eventLines = (out: Output, e: DemoEvent): string[] => {
   const { c } = out;
@@ -53,7 +55,7 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
             })
             .join(', ');
           return [
-            `${head}${c.yellow(`${sym('◷', 'q')} held`)}: ${why} → backfill queued for ${o.queued.map((r) => day(r.gameDate)).join(', ') || 'nothing new'}`,
+            `${head}${c.yellow(`${sym('◷', 'q')} held`)}: ${why} → backfill queued for ${o.queued.map((r) => day(r.date)).join(', ') || 'nothing new'}`,
           ];
         }
         case 'Escalated': {
@@ -64,7 +66,7 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
           ];
         }
         case 'BackfillQueuedNotHeld':
-          return [`${head}ran; queued ${o.queued.map((r) => day(r.gameDate)).join(', ')}`];
+          return [`${head}ran; queued ${o.queued.map((r) => day(r.date)).join(', ')}`];
       }
       return [];
     }
@@ -101,7 +103,7 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
     case 'Status':
       return [
         `${c.dim(stamp(e.at))} ${c.bold(`$ smart-backfill status ${e.status.name} --weeks 3`)}`,
-        ...renderCalendar(e.status.calendar, { tty: out.tty, c }).map((l) => `${' '.repeat(12)}${l}`),
+        ...renderCalendar(e.status.calendar, { tty: out.tty, c, stateLabels: NBA_CALENDAR_LABELS }).map((l) => `${' '.repeat(12)}${l}`),
       ];
     case 'Manual':
       return [
@@ -169,7 +171,7 @@ export const demoCommand = async (out: Output, opts: Record<string, unknown>): P
   for (const e of result.events) for (const l of eventLines(out, e)) out.line(l);
   out.line();
   out.line(c.bold(`${result.status.name}, last 8 weeks to ${result.status.calendar.today}`));
-  for (const l of renderCalendar(result.status.calendar, { tty: out.tty, c })) out.line(l);
+  for (const l of renderCalendar(result.status.calendar, { tty: out.tty, c, stateLabels: NBA_CALENDAR_LABELS })) out.line(l);
   out.line();
   out.line(c.bold('figures'));
   for (const l of figureLines(result.figures)) out.line(l);

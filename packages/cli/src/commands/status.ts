@@ -120,7 +120,7 @@ export const printStatus = (out: Output, s: ProcessorStatus): void => {
     out.line(`  open requests`);
     for (const r of s.openRequests)
       out.line(
-        `    ${r.gameDate}  ${r.status.padEnd(10)} ${r.requestType.padEnd(6)} attempt ${r.attempt}  requested ${when(r.requestedAt)} by ${r.requestedBy}`,
+        `    ${r.date}  ${r.status.padEnd(10)} ${r.requestType.padEnd(6)} attempt ${r.attempt}  requested ${when(r.requestedAt)} by ${r.requestedBy}`,
       );
   }
   if (s.recentRequests.length > 0) {
@@ -128,7 +128,7 @@ export const printStatus = (out: Output, s: ProcessorStatus): void => {
     for (const r of s.recentRequests) {
       const color = r.status === 'completed' ? c.green : c.red;
       out.line(
-        `    ${r.gameDate}  ${color(r.status.padEnd(10))} ${r.requestType.padEnd(6)} attempt ${r.attempt}  ${when(r.completedAt)}${r.errorMessage !== null ? `  ${r.errorMessage}` : ''}`,
+        `    ${r.date}  ${color(r.status.padEnd(10))} ${r.requestType.padEnd(6)} attempt ${r.attempt}  ${when(r.completedAt)}${r.errorMessage !== null ? `  ${r.errorMessage}` : ''}`,
       );
     }
   }

@@ -33,7 +33,7 @@ const longPolling = (queue: BackfillQueue, waitMs: number, signal: AbortSignal |
 const describe = async (rt: Runtime, o: DeliveryOutcome): Promise<{ text: string; kind: 'ok' | 'warn' | 'bad' | 'dim' }> => {
   const id = 'requestId' in o ? o.requestId : null;
   const r = id !== null ? await rt.tracker.get(id) : undefined;
-  const what = r !== undefined ? `${r.processorName} ${r.gameDate}` : (id ?? 'message');
+  const what = r !== undefined ? `${r.processorName} ${r.date}` : (id ?? 'message');
   switch (o._tag) {
     case 'Completed':
       return {

@@ -239,7 +239,7 @@ export const runNbaDemo = async (
         for (const o of tick.outcomes) {
           if (o._tag === 'Completed') {
             const r = await rt!.tracker.get(o.requestId);
-            if (r !== undefined) filled.push({ date: r.gameDate, rows: built.get(r.gameDate)?.rows ?? 0, type: r.requestType });
+            if (r !== undefined) filled.push({ date: r.date, rows: built.get(r.date)?.rows ?? 0, type: r.requestType });
             resumed.push(...(o.resumed as IsoDate[]));
           } else if (o._tag === 'Retrying' || o._tag === 'FailedPermanently') failed.push(o.error);
         }
@@ -330,7 +330,7 @@ export const runNbaDemo = async (
             _tag: 'Manual',
             at: clock.now(),
             command: `smart-backfill backfill ${DEMO_PROCESSOR} --from ${from} --to ${to} --only-missing`,
-            queued: res.queued.map((r) => r.gameDate),
+            queued: res.queued.map((r) => r.date),
             inFlight: res.inFlight,
           });
           await workerTicks(clock.now());
@@ -384,7 +384,7 @@ const figuresOf = async (
     incompleteCaught: [...incomplete].sort(),
     healedAutomatically: requests
       .filter((r) => r.requestType === 'auto' && r.status === 'completed')
-      .map((r) => r.gameDate)
+      .map((r) => r.date)
       .sort(),
     heldRuns: held.map((h) => h.runDate).sort(),
     resumedRuns: [...resumedAt.keys()].sort(),

@@ -46,9 +46,9 @@ export const calendarDays = (input: CalendarInput): { start: IsoDate; days: { da
 };
 
 const SYMBOLS: Record<DayState, { tty: string; plain: string; label: string }> = {
-  nothing_scheduled: { tty: '·', plain: '.', label: 'no games' },
+  nothing_scheduled: { tty: '·', plain: '.', label: 'nothing scheduled' },
   // Without the history the report reads, this calendar never says "healed" nor "before the schedule".
-  before_schedule: { tty: '·', plain: '.', label: 'no games' },
+  before_schedule: { tty: '·', plain: '.', label: 'nothing scheduled' },
   complete: { tty: '●', plain: '#', label: 'complete' },
   healed_auto: { tty: '●', plain: '#', label: 'complete' },
   healed_manual: { tty: '●', plain: '#', label: 'complete' },
@@ -90,8 +90,15 @@ const paint = (c: Colors, s: DayState, text: string): string => {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const label = (d: IsoDate): string => `${MONTHS[Number(d.slice(5, 7)) - 1] ?? '???'} ${d.slice(8, 10)}`;
 
-/** The calendar as lines: one row per week (Monday first), then a legend of the states shown. */
-export const renderCalendar = (input: CalendarInput, opts: { tty: boolean; c: Colors }): string[] => {
+/**
+ * The calendar as lines: one row per week (Monday first), then a legend of the states shown.
+ * `stateLabels` are the data's own words for some states, as the HTML report takes them
+ * (the NBA demo says "no games"); the rest keep the neutral labels.
+ */
+export const renderCalendar = (
+  input: CalendarInput,
+  opts: { tty: boolean; c: Colors; stateLabels?: Partial<Record<DayState, string>> | undefined },
+): string[] => {
   const { days } = calendarDays(input);
   const lines = [`         ${['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa', 'Su'].join(' ')}`];
   for (let w = 0; w < input.weeks; w++) {
@@ -105,7 +112,8 @@ export const renderCalendar = (input: CalendarInput, opts: { tty: boolean; c: Co
     lines.push(`  ${label(first.date)} ${cells.join(' ')}`);
   }
   const order: DayState[] = ['complete', 'incomplete', 'missing', 'queued', 'processing', 'failed', 'escalated', 'nothing_scheduled'];
-  lines.push(`  ${order.map((s) => `${paint(opts.c, s, opts.tty ? SYMBOLS[s].tty : SYMBOLS[s].plain)} ${SYMBOLS[s].label}`).join('  ')}`);
+  const labelOf = (s: DayState): string => opts.stateLabels?.[s] ?? SYMBOLS[s].label;
+  lines.push(`  ${order.map((s) => `${paint(opts.c, s, opts.tty ? SYMBOLS[s].tty : SYMBOLS[s].plain)} ${labelOf(s)}`).join('  ')}`);
   return lines;
 };
 

@@ -32,11 +32,11 @@ export const describeOutcome = (o: GuardOutcome): string[] => {
     case 'Ran':
       return [`ran (${o.reason.replace(/_/g, ' ')})`, ...(o.warnings ?? []).map((w) => `warning: ${w}`)];
     case 'BackfillQueuedNotHeld':
-      return [`ran; queued backfills for older gaps: ${o.queued.map((r) => r.gameDate).join(', ') || 'none new'}`];
+      return [`ran; queued backfills for older gaps: ${o.queued.map((r) => r.date).join(', ') || 'none new'}`];
     case 'Held': {
       const lines = [`held: waiting for ${formatDates(o.analysis.missingDates)}`];
       if (o.queued.length > 0)
-        lines.push(`queued backfill${o.queued.length === 1 ? '' : 's'} for ${o.queued.map((r) => r.gameDate).join(', ')}`);
+        lines.push(`queued backfill${o.queued.length === 1 ? '' : 's'} for ${o.queued.map((r) => r.date).join(', ')}`);
       if (o.inFlight.length > 0) lines.push(`already in flight: ${o.inFlight.join(', ')}`);
       lines.push('the run resumes by itself when the worker has filled the gap');
       return lines;

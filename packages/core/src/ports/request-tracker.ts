@@ -27,7 +27,7 @@ export interface RequestListQuery {
 export interface RequestTracker {
   /**
    * Record new requests (status `queued`). Guarantees at most one active
-   * (queued or processing) request per (processorName, gameDate), even when
+   * (queued or processing) request per (processorName, date), even when
    * many callers race: a losing input is returned in `existing` with the
    * winner's request. Inputs whose `requestId` already exists are idempotent
    * (returned in `existing`).
@@ -37,7 +37,7 @@ export interface RequestTracker {
   get(requestId: string): Promise<BackfillRequest | undefined>;
 
   /**
-   * Every request, in any status, for `processorName` with `gameDate` in the
+   * Every request, in any status, for `processorName` with `date` in the
    * window — one round trip per check. The guard derives active dates and
    * failed-attempt counts from it.
    */

@@ -47,7 +47,7 @@ const publishRequests = async (tracker: RequestTracker, queue: QueueSubject['que
     Array.from({ length: n }, (_, i) => ({
       requestId: `${prefix}-${i}`,
       processorName: PROCESSOR,
-      gameDate: addDays(isoDate('2025-01-01'), i),
+      date: addDays(isoDate('2025-01-01'), i),
       requestType: 'auto' as const,
       priority: 'normal' as const,
       requestedAt: at,

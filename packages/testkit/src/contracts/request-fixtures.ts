@@ -4,13 +4,13 @@ import { isoDate, type BackfillRequest, type IsoDate, type NewBackfillRequest } 
 export const aNewRequest = (
   requestId: string,
   processorName: string,
-  gameDate: IsoDate | string,
+  date: IsoDate | string,
   requestedAt: number,
   over: Partial<NewBackfillRequest> = {},
 ): NewBackfillRequest => ({
   requestId,
   processorName,
-  gameDate: typeof gameDate === 'string' ? isoDate(gameDate) : gameDate,
+  date: typeof date === 'string' ? isoDate(date) : date,
   requestType: 'auto',
   priority: 'normal',
   requestedAt,
@@ -23,7 +23,7 @@ export const aNewRequest = (
 const FIELDS = [
   'requestId',
   'processorName',
-  'gameDate',
+  'date',
   'requestType',
   'priority',
   'requestedAt',

@@ -107,11 +107,11 @@ export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void 
           ),
         );
         const created = results.flatMap((r) => r.created);
-        expect(created.filter((r) => r.gameDate === D1)).toHaveLength(1);
-        expect(created.filter((r) => r.gameDate === D2)).toHaveLength(1);
-        expect(created.filter((r) => r.gameDate === D3)).toHaveLength(1);
-        const winner = new Map(created.map((r) => [r.gameDate, r.requestId]));
-        for (const r of results.flatMap((x) => x.existing)) expect(r.requestId).toBe(winner.get(r.gameDate));
+        expect(created.filter((r) => r.date === D1)).toHaveLength(1);
+        expect(created.filter((r) => r.date === D2)).toHaveLength(1);
+        expect(created.filter((r) => r.date === D3)).toHaveLength(1);
+        const winner = new Map(created.map((r) => [r.date, r.requestId]));
+        for (const r of results.flatMap((x) => x.existing)) expect(r.requestId).toBe(winner.get(r.date));
         for (const r of results) expect(r.created.length + r.existing.length).toBe(2);
         const window = await s.tracker.forWindow({ processorName: P, start: D1, end: D3 });
         expect(window.filter((r) => isActive(r.status))).toHaveLength(3);
@@ -379,7 +379,7 @@ class CreateCommand implements TrackerCommand {
     const inputs: NewBackfillRequest[] = this.specs.map((sp) => {
       const reused = sp.reuse !== null && ids.length > 0 ? m.requests.get(ids[sp.reuse % ids.length] as string) : undefined;
       if (reused !== undefined)
-        return aNewRequest(reused.requestId, reused.processorName, reused.gameDate, reused.requestedAt, { metadata: reused.metadata });
+        return aNewRequest(reused.requestId, reused.processorName, reused.date, reused.requestedAt, { metadata: reused.metadata });
       return aNewRequest(`m${m.next++}`, PROCS[sp.proc] as string, DATES[sp.date] as IsoDate, r.clock.now());
     });
     const expectCreated: BackfillRequest[] = [];
@@ -391,7 +391,7 @@ class CreateCommand implements TrackerCommand {
         continue;
       }
       const active = [...m.requests.values()].find(
-        (x) => x.processorName === input.processorName && x.gameDate === input.gameDate && isActive(x.status),
+        (x) => x.processorName === input.processorName && x.date === input.date && isActive(x.status),
       );
       if (active !== undefined) {
         expectExisting.push(active.requestId);
@@ -493,7 +493,7 @@ class QueryCommand implements TrackerCommand {
     const end = DATES[Math.max(this.from, this.to)] as IsoDate;
     const win = await r.tracker.forWindow({ processorName, start, end });
     expect(projectSorted(win)).toEqual(
-      projectSorted(all.filter((x) => x.processorName === processorName && x.gameDate >= start && x.gameDate <= end)),
+      projectSorted(all.filter((x) => x.processorName === processorName && x.date >= start && x.date <= end)),
     );
 
     const unpub = await r.tracker.unpublished({ olderThan: now, limit: 1000 });
