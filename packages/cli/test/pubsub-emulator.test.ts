@@ -136,9 +136,9 @@ describe.skipIf(skip)('queue: pubsub from the built CLI against the official emu
     void tap;
     const held = await bin(['run', 'player_game_summary', '--date', '2025-11-16', '--json'], cwd);
     expect(held.code).toBe(3);
-    const outcome = (JSON.parse(held.stdout) as { outcome: { _tag: string; queued: { requestId: string; gameDate: string }[] } }).outcome;
+    const outcome = (JSON.parse(held.stdout) as { outcome: { _tag: string; queued: { requestId: string; date: string }[] } }).outcome;
     expect(outcome._tag).toBe('Held');
-    expect(outcome.queued.map((r) => r.gameDate)).toEqual(['2025-11-15']);
+    expect(outcome.queued.map((r) => r.date)).toEqual(['2025-11-15']);
     const requestId = outcome.queued[0]!.requestId;
     const published = await drainSubscription(`${names.subscription}-tap`);
     expect(published).toHaveLength(1);

@@ -33,7 +33,7 @@ export interface DeadLetterRecord {
   readonly at: string | null;
   readonly requestId: string | null;
   readonly processorName: string | null;
-  readonly gameDate: string | null;
+  readonly date: string | null;
   /** `worker`: the worker forwarded it (`dead_letter_reason`); `pubsub`: the subscription's dead-letter policy did. */
   readonly by: 'worker' | 'pubsub' | 'unknown';
   readonly reason: string;
@@ -258,7 +258,7 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
         at: seconds === undefined || seconds === null ? null : new Date(Number(String(seconds)) * 1000).toISOString(),
         requestId: a['request_id'] ?? null,
         processorName: a['processor_name'] ?? null,
-        gameDate: a['game_date'] ?? null,
+        date: a['game_date'] ?? null,
         by: ours !== undefined ? 'worker' : policy !== undefined ? 'pubsub' : 'unknown',
         reason:
           ours ??

@@ -182,8 +182,7 @@ export const statusCommand = async (out: Output, opts: Record<string, unknown>, 
         if (dl.error !== undefined) out.line(out.c.yellow(`dead letters: could not read ${dl.subscription ?? ''}: ${dl.error}`));
         else if (dl.messages !== null && dl.messages.length > 0) {
           out.line(out.c.red(`dead letters on ${dl.subscription ?? ''}: ${dl.messages.length}${dl.messages.length >= 100 ? '+' : ''}`));
-          for (const m of dl.messages.slice(0, 10))
-            out.line(`  ${m.at ?? '?'}  ${m.processorName ?? '-'} ${m.gameDate ?? '-'}  ${m.reason}`);
+          for (const m of dl.messages.slice(0, 10)) out.line(`  ${m.at ?? '?'}  ${m.processorName ?? '-'} ${m.date ?? '-'}  ${m.reason}`);
         }
         out.line(out.c.dim('queue backlog and oldest unacked age as Pub/Sub counts them: Cloud Monitoring (not readable here)'));
       }
