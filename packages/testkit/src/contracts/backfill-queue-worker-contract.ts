@@ -116,7 +116,9 @@ export const testWorkerOverQueue = (opts: ContractOptions<QueueSubject>): void =
         expect(active(await tracker.list({}))).toEqual([]);
         expect(most).toBeGreaterThanOrEqual(1);
         expect(most, `most runs at once with concurrency ${n}, batch ${batch}`).toBeLessThanOrEqual(n);
-        if (batch >= n) expect(most).toBe(n);
+        // On the manual clock every receive returns what was asked, so the bound is reached; in real
+        // time a pull may return fewer messages (the emulator splits them), so only the bound holds.
+        if (batch >= n && !t.real) expect(most).toBe(n);
       });
 
   timed('a delivery waiting for a concurrency slot keeps its lease', async (s, clock, t) => {
