@@ -105,6 +105,26 @@ const absolutize = (store: StoreConfig, baseDir: string): StoreConfig => {
 const problemsError = (label: string, problems: readonly string[]) =>
   badInput([`${label}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...problems.map((p) => `  ${p}`)]);
 
+/** The shape problems and the cross-field rules (which read the raw value), reported together. */
+const checkRaw = (raw: unknown, requireRunnable: boolean) => {
+  const r = decodeWith(configCodec, raw);
+  return { r, problems: [...(r.ok ? [] : r.problems), ...storeRuleProblems(raw, { requireRunnable })] };
+};
+
+/** A decoded config with its paths made absolute against `where.baseDir`. */
+type Decoded = Extract<ReturnType<typeof checkRaw>['r'], { ok: true }>['value'];
+
+const finish = (c: Decoded, where: { file?: string | undefined; baseDir: string }): ResolvedConfig => ({
+  ...c,
+  store: absolutize(c.store, where.baseDir),
+  queue: c.queue ?? { type: 'store' },
+  processors: c.processors.map((p) =>
+    p.module !== undefined && !isAbsolute(p.module) ? { ...p, module: resolve(where.baseDir, p.module) } : p,
+  ),
+  file: where.file,
+  baseDir: where.baseDir,
+});
+
 /**
  * Validate a config value (from a file or built in code). Every problem becomes
  * one line naming its path; any problem is a `CliError` with exit code 2.
@@ -113,21 +133,9 @@ export const resolveConfig = (
   raw: unknown,
   where: { file?: string | undefined; baseDir: string; requireRunnable?: boolean | undefined },
 ): ResolvedConfig => {
-  const r = decodeWith(configCodec, raw);
-  // Cross-field rules read the raw value, so they are reported together with the shape problems.
-  const problems = [...(r.ok ? [] : r.problems), ...storeRuleProblems(raw, { requireRunnable: where.requireRunnable === true })];
+  const { r, problems } = checkRaw(raw, where.requireRunnable === true);
   if (!r.ok || problems.length > 0) throw problemsError(where.file ?? 'config', [...new Set(problems)]);
-  const c = r.value;
-  return {
-    ...c,
-    store: absolutize(c.store, where.baseDir),
-    queue: c.queue ?? { type: 'store' },
-    processors: c.processors.map((p) =>
-      p.module !== undefined && !isAbsolute(p.module) ? { ...p, module: resolve(where.baseDir, p.module) } : p,
-    ),
-    file: where.file,
-    baseDir: where.baseDir,
-  };
+  return finish(r.value, where);
 };
 
 /**
@@ -144,8 +152,7 @@ export const loadConfig = async (cwd: string, explicit?: string, env: Env = proc
     );
   }
   const raw = await readRaw(file);
-  const r = decodeWith(configCodec, raw);
-  const problems = [...(r.ok ? [] : r.problems), ...storeRuleProblems(raw, { requireRunnable: true })];
+  const { r, problems } = checkRaw(raw, true);
   const fields = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
   // When another part is wrong, the queue is decoded alone, so its adapter's rules are still checked now.
   const alone = r.ok || fields['queue'] === undefined ? undefined : decodeWith(queueCodec, fields['queue']);
@@ -153,11 +160,12 @@ export const loadConfig = async (cwd: string, explicit?: string, env: Env = proc
   if (queue?.type === 'pubsub')
     // Names and ranges are the adapter's rules: checked (with its messages) only when the queue is Pub/Sub.
     problems.push(...(await pubSubProblems(pubSubOptionsOf(queue), (field) => `queue.${field}`)));
-  if (problems.length > 0) {
+  if (!r.ok || problems.length > 0) {
     problems.push(...unsetSecretProblems(fields['alerts'], { env }).map((p) => formatConfigProblems([p])));
     throw problemsError(file, [...new Set(problems)]);
   }
-  return resolveConfig(raw, { file, baseDir: dirname(file), requireRunnable: true });
+  // Decoded once: the file's config is the value just checked.
+  return finish(r.value, { file, baseDir: dirname(file) });
 };
 
 export type { SmartBackfillConfig };
