@@ -1,4 +1,12 @@
-import type { AlertLog, AlertRecord } from '@smart-backfill/core';
+import {
+  openedAlert,
+  resolvedAlert,
+  sendFailedAlert,
+  sentAlert,
+  updatedAlert,
+  type AlertLog,
+  type AlertRecord,
+} from '@smart-backfill/core';
 import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { readDate, readDates, readInt, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
 import { configError } from './errors.js';
@@ -119,6 +127,22 @@ export const bigQueryAlertLog = (
   const recent = recentRows<AlertRecord, string>(reuseMs);
   const opts = { verify, maxTries: 5, recent };
 
+  /** A delivery outcome on the alert's latest record (a `healed` notice can fail after `resolve`). */
+  const markDelivery = async (alertKey: string, event: 'sent' | 'send_failed', at: number, next: (cur: AlertRecord) => AlertRecord) => {
+    await lock(alertKey, () =>
+      mutate<AlertRecord, string, void>(
+        c,
+        table,
+        alertKey,
+        (cur) =>
+          cur === undefined
+            ? { _tag: 'Done', value: undefined }
+            : { _tag: 'Write', next: next(cur.state), event, at, result: () => undefined },
+        opts,
+      ),
+    );
+  };
+
   return {
     async upsertOpen(alert) {
       if (typeof alert?.alertKey !== 'string' || alert.alertKey.length === 0)
@@ -133,32 +157,10 @@ export const bigQueryAlertLog = (
             if (lost && cur !== undefined && cur.state.resolvedAt === null)
               return { _tag: 'Done', value: { created: false, record: cur.state } };
             if (cur === undefined || cur.state.resolvedAt !== null) {
-              const record: AlertRecord = {
-                alertKey: alert.alertKey,
-                processorName: alert.processorName,
-                reason: alert.reason,
-                runDate: alert.runDate,
-                missingDates: [...alert.missingDates],
-                lastError: alert.lastError,
-                openedAt: alert.openedAt,
-                updatedAt: alert.at,
-                lastSentAt: null,
-                sendCount: 0,
-                resolvedAt: null,
-                sendFailures: 0,
-                lastSendError: null,
-                lastSendFailedAt: null,
-              };
+              const record = openedAlert(alert);
               return { _tag: 'Write', next: record, event: 'open', at: alert.at, result: (w) => ({ created: true, record: w }) };
             }
-            const record: AlertRecord = {
-              ...cur.state,
-              reason: alert.reason,
-              runDate: alert.runDate,
-              missingDates: [...alert.missingDates],
-              lastError: alert.lastError,
-              updatedAt: alert.at,
-            };
+            const record = updatedAlert(cur.state, alert);
             return { _tag: 'Write', next: record, event: 'update', at: alert.at, result: (w) => ({ created: false, record: w }) };
           },
           opts,
@@ -166,60 +168,10 @@ export const bigQueryAlertLog = (
       );
     },
 
-    async markSent(alertKey: string, at: number): Promise<void> {
-      await lock(alertKey, () =>
-        mutate<AlertRecord, string, void>(
-          c,
-          table,
-          alertKey,
-          (cur) =>
-            cur === undefined
-              ? { _tag: 'Done', value: undefined }
-              : {
-                  _tag: 'Write',
-                  next: {
-                    ...cur.state,
-                    lastSentAt: at,
-                    sendCount: cur.state.sendCount + 1,
-                    sendFailures: 0,
-                    lastSendError: null,
-                    updatedAt: Math.max(cur.state.updatedAt, at),
-                  },
-                  event: 'sent',
-                  at,
-                  result: () => undefined,
-                },
-          opts,
-        ),
-      );
-    },
+    markSent: (alertKey: string, at: number) => markDelivery(alertKey, 'sent', at, (cur) => sentAlert(cur, at)),
 
-    async markSendFailed(alertKey: string, at: number, error: string): Promise<void> {
-      await lock(alertKey, () =>
-        mutate<AlertRecord, string, void>(
-          c,
-          table,
-          alertKey,
-          (cur) =>
-            cur === undefined
-              ? { _tag: 'Done', value: undefined }
-              : {
-                  _tag: 'Write',
-                  next: {
-                    ...cur.state,
-                    sendFailures: (cur.state.sendFailures ?? 0) + 1,
-                    lastSendError: error,
-                    lastSendFailedAt: at,
-                    updatedAt: Math.max(cur.state.updatedAt, at),
-                  },
-                  event: 'send_failed',
-                  at,
-                  result: () => undefined,
-                },
-          opts,
-        ),
-      );
-    },
+    markSendFailed: (alertKey: string, at: number, error: string) =>
+      markDelivery(alertKey, 'send_failed', at, (cur) => sendFailedAlert(cur, at, error)),
 
     async resolve(alertKey: string, at: number): Promise<AlertRecord | undefined> {
       return lock(alertKey, () =>
@@ -230,7 +182,7 @@ export const bigQueryAlertLog = (
           (cur) =>
             cur === undefined || cur.state.resolvedAt !== null
               ? { _tag: 'Done', value: undefined }
-              : { _tag: 'Write', next: { ...cur.state, resolvedAt: at, updatedAt: at }, event: 'resolve', at, result: (w) => w },
+              : { _tag: 'Write', next: resolvedAlert(cur.state, at), event: 'resolve', at, result: (w) => w },
           opts,
         ),
       );

@@ -57,6 +57,7 @@ export {
   transition,
   summarizeRequests,
 } from './request-lifecycle.js';
+export { type AlertOpening, openedAlert, updatedAlert, sentAlert, sendFailedAlert, resolvedAlert } from './alert-record.js';
 export {
   type TimeWindow,
   type DurationSummary,

@@ -1,4 +1,18 @@
-import type { Alerter, AlertLog, AlertNotice, AlertRecord, Clock, Escalate, GapAnalysis, IsoDate } from '@smart-backfill/core';
+import {
+  openedAlert,
+  resolvedAlert,
+  sendFailedAlert,
+  sentAlert,
+  updatedAlert,
+  type Alerter,
+  type AlertLog,
+  type AlertNotice,
+  type AlertRecord,
+  type Clock,
+  type Escalate,
+  type GapAnalysis,
+  type IsoDate,
+} from '@smart-backfill/core';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -21,59 +35,23 @@ export const processLocalAlertLog = (): AlertLog => {
   return {
     async upsertOpen(a) {
       const cur = byKey.get(a.alertKey);
-      if (cur !== undefined && cur.resolvedAt === null) {
-        const record: AlertRecord = {
-          ...cur,
-          reason: a.reason,
-          runDate: a.runDate,
-          missingDates: a.missingDates,
-          lastError: a.lastError,
-          updatedAt: a.at,
-        };
-        byKey.set(a.alertKey, record);
-        return { created: false, record };
-      }
-      const { at, ...rest } = a;
-      const record: AlertRecord = {
-        ...rest,
-        updatedAt: at,
-        lastSentAt: null,
-        sendCount: 0,
-        resolvedAt: null,
-        sendFailures: 0,
-        lastSendError: null,
-        lastSendFailedAt: null,
-      };
+      const created = cur === undefined || cur.resolvedAt !== null;
+      const record = created ? openedAlert(a) : updatedAlert(cur, a);
       byKey.set(a.alertKey, record);
-      return { created: true, record };
+      return { created, record };
     },
     async markSent(key, at) {
       const cur = byKey.get(key);
-      if (cur !== undefined)
-        byKey.set(key, {
-          ...cur,
-          lastSentAt: at,
-          sendCount: cur.sendCount + 1,
-          sendFailures: 0,
-          lastSendError: null,
-          updatedAt: Math.max(cur.updatedAt, at),
-        });
+      if (cur !== undefined) byKey.set(key, sentAlert(cur, at));
     },
     async markSendFailed(key, at, error) {
       const cur = byKey.get(key);
-      if (cur !== undefined)
-        byKey.set(key, {
-          ...cur,
-          sendFailures: (cur.sendFailures ?? 0) + 1,
-          lastSendError: error,
-          lastSendFailedAt: at,
-          updatedAt: Math.max(cur.updatedAt, at),
-        });
+      if (cur !== undefined) byKey.set(key, sendFailedAlert(cur, at, error));
     },
     async resolve(key, at) {
       const cur = byKey.get(key);
       if (cur === undefined || cur.resolvedAt !== null) return undefined;
-      const done = { ...cur, resolvedAt: at, updatedAt: at };
+      const done = resolvedAlert(cur, at);
       byKey.set(key, done);
       return done;
     },
@@ -234,8 +212,15 @@ const healWhere = async (
   return healed;
 };
 
-const healedNotice = (deps: AlertingDeps, a: AlertRecord, at: number, runDate: IsoDate): AlertNotice => ({
-  kind: 'healed',
+/** A notice about a stored alert, as the record has it (no fresh window analysis at hand). */
+const noticeOf = (
+  deps: AlertingDeps,
+  a: AlertRecord,
+  kind: AlertNotice['kind'],
+  at: number,
+  runDate: IsoDate = a.runDate,
+): AlertNotice => ({
+  kind,
   alertKey: a.alertKey,
   processorName: deps.processorName,
   runDate,
@@ -247,8 +232,11 @@ const healedNotice = (deps: AlertingDeps, a: AlertRecord, at: number, runDate: I
   healCommand: healCommand(deps.processorName, a.missingDates),
   openedAt: a.openedAt,
   at,
-  timeToRecoveryMs: (a.resolvedAt ?? at) - a.openedAt,
+  timeToRecoveryMs: kind === 'healed' ? (a.resolvedAt ?? at) - a.openedAt : null,
 });
+
+const healedNotice = (deps: AlertingDeps, a: AlertRecord, at: number, runDate: IsoDate): AlertNotice =>
+  noticeOf(deps, a, 'healed', at, runDate);
 
 /**
  * Alert work between runs, for the worker: a manual heal closes its alert when
@@ -289,24 +277,7 @@ export const alertUpkeep = (
     for (const a of await deps.alertLog.list({ processorName: deps.processorName })) {
       const kind = undeliveredNotice(a);
       if (kind === undefined || !deliveryDue(a, now)) continue;
-      const notice: AlertNotice =
-        kind === 'healed'
-          ? healedNotice(deps, a, now, a.runDate)
-          : {
-              kind,
-              alertKey: a.alertKey,
-              processorName: deps.processorName,
-              runDate: a.runDate,
-              reason: a.reason,
-              missingDates: a.missingDates,
-              absentDates: [],
-              incompleteDates: [],
-              lastError: a.lastError,
-              healCommand: healCommand(deps.processorName, a.missingDates),
-              openedAt: a.openedAt,
-              at: now,
-              timeToRecoveryMs: null,
-            };
+      const notice = noticeOf(deps, a, kind, now);
       const r = await send(deps, notice);
       (r.ok ? delivered : failed).push(a.alertKey);
     }

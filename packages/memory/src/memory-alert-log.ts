@@ -1,4 +1,13 @@
-import type { AlertLog, AlertRecord, Clock } from '@smart-backfill/core';
+import {
+  openedAlert,
+  resolvedAlert,
+  sendFailedAlert,
+  sentAlert,
+  updatedAlert,
+  type AlertLog,
+  type AlertRecord,
+  type Clock,
+} from '@smart-backfill/core';
 
 export interface MemoryAlertLog extends AlertLog {
   all(): readonly AlertRecord[];
@@ -16,64 +25,27 @@ export const memoryAlertLog = (_opts: { readonly clock?: Clock } = {}): MemoryAl
     async upsertOpen(a) {
       const cur = byKey.get(a.alertKey);
       if (cur !== undefined && cur.resolvedAt === null) {
-        const record: AlertRecord = {
-          ...cur,
-          reason: a.reason,
-          runDate: a.runDate,
-          missingDates: [...a.missingDates],
-          lastError: a.lastError,
-          updatedAt: Math.max(cur.updatedAt, a.at),
-        };
+        const record = updatedAlert(cur, a);
         byKey.set(a.alertKey, record);
         return { created: false, record };
       }
       if (cur !== undefined) closed.push(cur);
-      const record: AlertRecord = {
-        alertKey: a.alertKey,
-        processorName: a.processorName,
-        reason: a.reason,
-        runDate: a.runDate,
-        missingDates: [...a.missingDates],
-        lastError: a.lastError,
-        openedAt: a.openedAt,
-        updatedAt: a.at,
-        lastSentAt: null,
-        sendCount: 0,
-        resolvedAt: null,
-        sendFailures: 0,
-        lastSendError: null,
-        lastSendFailedAt: null,
-      };
+      const record = openedAlert(a);
       byKey.set(a.alertKey, record);
       return { created: true, record };
     },
     async markSent(key, at) {
       const cur = byKey.get(key);
-      if (cur === undefined) return;
-      byKey.set(key, {
-        ...cur,
-        lastSentAt: at,
-        sendCount: cur.sendCount + 1,
-        sendFailures: 0,
-        lastSendError: null,
-        updatedAt: Math.max(cur.updatedAt, at),
-      });
+      if (cur !== undefined) byKey.set(key, sentAlert(cur, at));
     },
     async markSendFailed(key, at, error) {
       const cur = byKey.get(key);
-      if (cur === undefined) return;
-      byKey.set(key, {
-        ...cur,
-        sendFailures: (cur.sendFailures ?? 0) + 1,
-        lastSendError: error,
-        lastSendFailedAt: at,
-        updatedAt: Math.max(cur.updatedAt, at),
-      });
+      if (cur !== undefined) byKey.set(key, sendFailedAlert(cur, at, error));
     },
     async resolve(key, at) {
       const cur = byKey.get(key);
       if (cur === undefined || cur.resolvedAt !== null) return undefined;
-      const done: AlertRecord = { ...cur, resolvedAt: at, updatedAt: Math.max(cur.updatedAt, at) };
+      const done = resolvedAlert(cur, at);
       byKey.set(key, done);
       return done;
     },
