@@ -23,7 +23,7 @@ import {
   type WindowQuery,
   type WindowReader,
 } from '@smart-backfill/core';
-import { alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates, alertKeyFor } from './alerts.js';
+import { alertKeyFor, alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
 import { summarizeFailures } from './failures.js';
 import { errorMessage, SmartBackfillError, toError } from './errors.js';
 import type { CheckReport, GuardDeps, GuardedProcessor, GuardOutcome } from './guard-types.js';
@@ -151,15 +151,18 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
    * lookback window. Read those (only then) so the alert is healed against all
    * its dates, not just the ones this window shows.
    */
+  /** Expected dates in `[start, end]` below the minimum: the rule alerts are healed by, here and in the worker. */
+  const missingIn = async (start: IsoDate, end: IsoDate): Promise<ReadonlySet<IsoDate>> => {
+    const data = await readWindow({ processorName: name, start, end });
+    return new Set(data.expectedDates.filter((d) => (data.recordCounts.get(d) ?? 0) < policy.minRecordsPerDate));
+  };
+
   const readOlderDates = async (open: readonly AlertRecord[], analysis: GapAnalysis): Promise<OlderDates | undefined> => {
     const older = open.flatMap((a) => a.missingDates.filter((d) => d < analysis.windowStart)).sort();
     const start = older[0];
     if (start === undefined) return undefined;
     const end = addDays(analysis.windowStart, -1);
-    const data = await readWindow({ processorName: name, start, end });
-    const missing = new Set<IsoDate>();
-    for (const d of data.expectedDates) if ((data.recordCounts.get(d) ?? 0) < policy.minRecordsPerDate) missing.add(d);
-    return { start, end, missing };
+    return { start, end, missing: await missingIn(start, end) };
   };
 
   const check = async (date: IsoDate): Promise<CheckReport> => {
@@ -435,13 +438,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     }
   };
 
-  const alerts =
-    alerting === undefined
-      ? undefined
-      : alertUpkeep(alerting, async (start, end) => {
-          const data = await readWindow({ processorName: name, start, end });
-          return new Set(data.expectedDates.filter((d) => (data.recordCounts.get(d) ?? 0) < policy.minRecordsPerDate));
-        });
+  const alerts = alerting === undefined ? undefined : alertUpkeep(alerting, missingIn);
   const guarded: GuardedProcessor = { name, run, check, verifyFilled, inner: processor, policy, alerts };
   return guarded;
 };
