@@ -41,7 +41,7 @@ import {
 } from '@smart-backfill/engine';
 import { createMemoryStore } from '@smart-backfill/memory';
 import { openSqliteStore } from '@smart-backfill/sqlite';
-import { CrashSwitch, ManualClock, ProcessKilled } from '@smart-backfill/testkit';
+import { advanceStepwise as advance, CrashSwitch, ManualClock, ProcessKilled } from '@smart-backfill/testkit';
 import { checkDocBlock, table } from './doc-figures.js';
 import { record } from './figures.js';
 import { tempDir } from './support.js';
@@ -184,21 +184,6 @@ const orDie = async (p: Promise<unknown>): Promise<void> => {
   } catch (e) {
     if (!(e instanceof ProcessKilled)) throw e;
   }
-};
-
-const settle = async (turns = 5): Promise<void> => {
-  for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
-};
-
-/** Move the clock one sleep deadline at a time, so heartbeats of live runs keep beating. */
-const advance = async (clock: ManualClock, ms: number): Promise<void> => {
-  const target = clock.now() + ms;
-  for (let next = clock.nextDeadline(); next !== undefined && next <= target; next = clock.nextDeadline()) {
-    clock.set(Math.max(clock.now(), next));
-    await settle();
-  }
-  clock.set(target);
-  await settle();
 };
 
 /** Never two active requests for one (processor, date). */

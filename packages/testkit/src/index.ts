@@ -4,7 +4,7 @@
  *
  * Contract suites call vitest's `describe/it/expect`: import them from a test file only.
  */
-export { ManualClock } from './manual-clock.js';
+export { ManualClock, advanceStepwise, settle } from './manual-clock.js';
 export { type RandomSource, seededRandom } from './seeded-random.js';
 export { InjectedFault, type FaultOptions, type QueueFaultOptions, withFaults, withQueueFaults } from './faults.js';
 export type {
