@@ -18,7 +18,7 @@ const LEASE = 60_000;
 
 interface Subject {
   tracker: RequestTracker;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const subjects: Record<string, (clock: Clock) => Subject> = {
@@ -168,7 +168,7 @@ describe('stale-worker fence through the engine worker (memory store)', () => {
 
     const aTick = a.runOnce({ max: N });
     while (blocked < N) await new Promise((r) => setImmediate(r));
-    await clock.advance(LEASE + 1);
+    clock.advance(LEASE + 1);
     const bTick = await b.runOnce({ max: N });
     release();
     const aOutcomes = (await aTick).outcomes;

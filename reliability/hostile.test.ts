@@ -109,7 +109,7 @@ describe('hostile names and dates through every SQL path (SQLite)', () => {
     let refused = 0;
     let verbatim = 0;
     const trackerRefused: string[] = [];
-    const attempt = async (what: string, f: () => Promise<unknown> | unknown): Promise<void> => {
+    const attempt = async (what: string, f: () => unknown): Promise<void> => {
       try {
         await f();
       } catch (e) {

@@ -108,7 +108,7 @@ describe('tracking store unavailable for 30 s mid-run', () => {
       const active = store.requests().some((r) => r.status === 'queued' || r.status === 'processing');
       const held = (await store.runLog.heldRuns({ status: 'held' })).length;
       if (!down() && clock.now() > outageUntil && !active && held === 0) break;
-      await clock.advance(TICK_MS);
+      clock.advance(TICK_MS);
     }
     expect(outageFrom).toBeLessThan(Number.POSITIVE_INFINITY);
     // after recovery the scheduler retries the runs that failed during the outage

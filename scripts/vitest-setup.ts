@@ -16,6 +16,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$
 const trapped = globalThis as { __smartBackfillNetTrap?: string[] };
 if (trapped.__smartBackfillNetTrap === undefined) {
   trapped.__smartBackfillNetTrap = [];
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- taken off the prototype to be called back with the socket as `this` (apply below)
   const original = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function patched(this: net.Socket, ...args: unknown[]) {
     // net.connect / http.request / http2.connect call this with Node's normalized [options, callback] pair.

@@ -53,6 +53,7 @@ describe('fanOutAlerter', () => {
         throw new Error('boom');
       },
     };
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the case under test: a channel that rejects with a non-Error
     const rejects: Alerter = { send: async () => Promise.reject('not an Error') };
     const hangs: Alerter & { name: string } = { name: 'hangs', send: () => new Promise<void>(() => undefined) };
     const fan = fanOutAlerter([ok, throwsSync, rejects, hangs, recorder('ok')], {

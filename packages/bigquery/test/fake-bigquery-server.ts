@@ -625,7 +625,8 @@ const toJsonString = (kind: TableDef['kind'], r: Json): string => {
           return x === true || x === 'true';
         case 'JSON':
           return typeof x === 'string' ? (JSON.parse(x) as unknown) : x;
-        default:
+        case 'DATE':
+        case 'STRING':
           return String(x);
       }
     };

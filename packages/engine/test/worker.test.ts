@@ -243,7 +243,7 @@ describe('worker', () => {
   });
 
   it('retries with exponential backoff up to maxAttempts, then fails for good; the next check escalates once', async () => {
-    const { clock, store, filler, calls } = world({ missing: [D('2025-11-15')] });
+    const { clock, store, calls } = world({ missing: [D('2025-11-15')] });
     const flaky: Processor = { name: P, run: async (o) => (calls.push(o), Promise.reject(new Error(`source returned 503 on ${o.date}`))) };
     const guarded = withSmartBackfill(flaky, store);
     expect(backoffDelay(1, { baseMs: 1000, maxMs: 3000 })).toBe(1000);

@@ -39,7 +39,7 @@ describe('memoryBackfillQueue', () => {
     expect(first.map((d) => [d.message.id, d.deliveryAttempt])).toEqual([['a', 1]]);
     expect((await q.receive({ max: 10, leaseMs: 1000 })).map((d) => d.message.id)).toEqual(['b']);
     expect(await q.receive({ max: 10, leaseMs: 1000 })).toEqual([]);
-    await clock.advance(1000);
+    clock.advance(1000);
     const again = await q.receive({ max: 10, leaseMs: 1000 });
     expect(again.map((d) => [d.message.id, d.deliveryAttempt])).toEqual([
       ['a', 2],
@@ -60,15 +60,15 @@ describe('memoryBackfillQueue', () => {
     const [d] = await q.receive({ max: 1, leaseMs: 1000 });
     await d!.nack(5000);
     expect(q.state()).toMatchObject({ delayed: 1, ready: 0 });
-    await clock.advance(4999);
+    clock.advance(4999);
     expect(await q.receive({ max: 1, leaseMs: 1000 })).toEqual([]);
-    await clock.advance(1);
+    clock.advance(1);
     const [d2] = await q.receive({ max: 1, leaseMs: 1000 });
-    await clock.advance(900);
+    clock.advance(900);
     await d2!.extendLease(1000);
-    await clock.advance(900);
+    clock.advance(900);
     expect(await q.receive({ max: 1, leaseMs: 1000 })).toEqual([]);
-    await clock.advance(200);
+    clock.advance(200);
     expect((await q.receive({ max: 1, leaseMs: 1000 }))[0]?.deliveryAttempt).toBe(3);
   });
 
@@ -78,14 +78,14 @@ describe('memoryBackfillQueue', () => {
     const waiting = q.receive({ max: 1, leaseMs: 10, waitMs: 60_000 });
     await q.publish([msg('a')]);
     expect((await waiting).map((d) => d.message.id)).toEqual(['a']);
-    await clock.advance(10);
+    clock.advance(10);
     expect((await q.receive({ max: 1, leaseMs: 10 })).length).toBe(1);
-    await clock.advance(10);
+    clock.advance(10);
     expect(await q.receive({ max: 1, leaseMs: 10 })).toEqual([]);
     expect(q.state().deadLettered).toEqual([{ id: 'a', reason: 'delivered 2 times without an ack' }]);
     // An empty wait ends when the clock passes waitMs.
     const empty = q.receive({ max: 1, leaseMs: 10, waitMs: 500 });
-    await clock.advance(500);
+    clock.advance(500);
     expect(await empty).toEqual([]);
   });
 });

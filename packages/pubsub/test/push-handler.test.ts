@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '@smart-backfill/memory';
 import { createWorker, processorRegistry, systemClock } from '@smart-backfill/engine';
 import type { BackfillQueue } from '@smart-backfill/core';
-import { createCloudEventHandler, createPushHandler, type PushResult } from '../src/index.js';
+import { createCloudEventHandler, createPushHandler, type PushHandler, type PushResult } from '../src/index.js';
 import { newRequest, PROCESSOR, RecordingProcessor, trackedMessages } from './worker-fixtures.js';
 
 const SUBSCRIPTION = 'projects/test-project/subscriptions/smart-backfill-worker';
@@ -36,8 +36,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-const serve = async (handler: http.RequestListener): Promise<string> => {
-  const server = http.createServer(handler);
+const serve = async (handler: PushHandler): Promise<string> => {
+  // Not awaited on purpose: the handler answers every request itself, its own failures included (a 500).
+  const server = http.createServer((req, res) => void handler(req, res));
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;

@@ -103,7 +103,6 @@ export interface ReportModel {
 }
 
 const DAY_MS = 86_400_000;
-const EVER = { since: -Infinity, until: Infinity };
 
 interface Tally {
   gaps: number;
