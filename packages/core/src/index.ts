@@ -31,17 +31,6 @@ export {
   analyzeGaps,
   toRuns,
 } from './gap-analysis.js';
-export {
-  type DenseCounts,
-  type AnalyzeGapsDenseInput,
-  type DenseGapAnalysis,
-  analyzeGapsDense,
-  toEpochDays,
-  fromEpochDays,
-  toDenseCounts,
-  toDenseInput,
-  fromDenseAnalysis,
-} from './gap-analysis-dense.js';
 export { type Proceed, type Backfill, type Escalate, type Decision, type DecideContext, decide, matchDecision } from './decision.js';
 export {
   type RequestStatus,
