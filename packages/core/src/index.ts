@@ -21,7 +21,15 @@ export {
   utcDateOf,
 } from './iso-date.js';
 export { type InvalidDateSpec, type ResolvedDate, MAX_DAYS_BACK, isValidTimeZone, todayIn, resolveDateSpec } from './relative-date.js';
-export { type GapPolicy, type PolicyProblem, type PolicyPresetName, DEFAULT_POLICY, POLICY_PRESETS, validatePolicy } from './policy.js';
+export {
+  type GapPolicy,
+  type PolicyProblem,
+  type PolicyPresetName,
+  DEFAULT_POLICY,
+  POLICY_PRESETS,
+  validatePolicy,
+  formatPolicyProblem,
+} from './policy.js';
 export {
   type RecordCounts,
   type AnalyzeGapsInput,

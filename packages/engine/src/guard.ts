@@ -6,6 +6,7 @@ import {
   diagnoseSchedule,
   DEFAULT_POLICY,
   validatePolicy,
+  formatPolicyProblem,
   type AlertRecord,
   type Backfill,
   type BackfillRequest,
@@ -38,7 +39,7 @@ export { alertKeyFor, healCommand } from './alerts.js';
 export const resolvePolicy = (partial: Partial<GapPolicy> | undefined): GapPolicy => {
   const defined = Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined));
   const r = validatePolicy(defined, DEFAULT_POLICY);
-  if (r._tag === 'Err') throw new SmartBackfillError('invalid_config', `invalid policy: ${r.error.map((p) => p.message).join('; ')}`);
+  if (r._tag === 'Err') throw new SmartBackfillError('invalid_config', `invalid policy: ${r.error.map(formatPolicyProblem).join('; ')}`);
   return r.value;
 };
 
