@@ -39,7 +39,7 @@ export {
   analyzeGaps,
   toRuns,
 } from './gap-analysis.js';
-export { type Proceed, type Backfill, type Escalate, type Decision, type DecideContext, decide, matchDecision } from './decision.js';
+export { type Proceed, type Backfill, type Escalate, type Decision, type DecideContext, decide } from './decision.js';
 export {
   type RequestStatus,
   type RequestType,

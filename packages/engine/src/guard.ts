@@ -27,7 +27,7 @@ import {
 import { alertKeyFor, alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
 import { summarizeFailures } from './failures.js';
 import { errorMessage, SmartBackfillError, toError } from './errors.js';
-import type { CheckReport, GuardDeps, GuardedProcessor, GuardOutcome } from './guard-types.js';
+import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, type GuardOutcome } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { publishTracked } from './publish-tracked.js';
@@ -440,6 +440,14 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
   };
 
   const alerts = alerting === undefined ? undefined : alertUpkeep(alerting, missingIn);
-  const guarded: GuardedProcessor = { name, run, check, verifyFilled, inner: processor, policy, alerts };
+  const guarded: GuardedProcessor = {
+    name,
+    run: async (o) => brandOutcome(await run(o)),
+    check,
+    verifyFilled,
+    inner: processor,
+    policy,
+    alerts,
+  };
   return guarded;
 };

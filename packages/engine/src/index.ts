@@ -29,7 +29,6 @@ export {
   type GuardedProcessor,
   isGuardOutcome,
   isGuardedProcessor,
-  matchOutcome,
 } from './guard-types.js';
 export { withSmartBackfill, resolvePolicy, alertKeyFor, healCommand } from './guard.js';
 export { DEFAULT_ALERT_DEADLINE_MS, deliveryRetryDelayMs, deliveryDue, undeliveredNotice, type AlertUpkeep } from './alerts.js';
