@@ -20,7 +20,7 @@ export {
   dateRange,
   utcDateOf,
 } from './iso-date.js';
-export { type InvalidDateSpec, type ResolvedDate, MAX_DAYS_BACK, isValidTimeZone, todayIn, resolveDateSpec } from './relative-date.js';
+export { type InvalidDateSpec, type ResolvedDate, isValidTimeZone, resolveDateSpec } from './relative-date.js';
 export {
   type GapPolicy,
   type PolicyProblem,

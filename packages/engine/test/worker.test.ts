@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { RequestEvent, RequestTracker } from '@smart-backfill/core';
 import {
   PermanentError,
-  backoffDelay,
   createSweeper,
   createWorker,
-  encodeBackfillMessage,
   processorRegistry,
   queueMessageForRequest,
   withSmartBackfill,
   type Processor,
 } from '@smart-backfill/engine';
+import { backoffDelay } from '../src/worker.js';
+import { encodeBackfillMessage } from '../src/codec.js';
 import { D, DAY, P, world } from './support/world.js';
 import { advance, settle } from './support/time.js';
 
