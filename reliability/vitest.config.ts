@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** @public */
 export default defineConfig({
   root,
   resolve: {

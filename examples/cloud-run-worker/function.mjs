@@ -6,5 +6,9 @@ import { createApp } from './app.mjs';
 
 const app = await createApp();
 
-/** Resolving acks the event; throwing makes the platform retry it. */
+/**
+ * The function the platform calls (see README.md). Resolving acks the event; throwing
+ * makes the platform retry it.
+ * @public
+ */
 export const handleBackfillRequest = (cloudEvent) => app.cloudEvent(cloudEvent);

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { buildOrdersDaily } from './warehouse.mjs';
 
+/** Called by the CLI for each date it runs. @public */
 export async function run({ date, store }) {
   if (store.type !== 'sqlite') throw new Error(`this example processor reads SQLite; the store is ${store.type}`);
   const db = new Database(store.warehouse?.path ?? store.path);

@@ -13,7 +13,7 @@ export type { NamedAlerter } from './named-alerter.js';
 export type { AlertsLogger } from './logger.js';
 export { logAlerter, logEntry, severityOf, type LogAlerterOptions, type LineSink, type LogSeverity } from './log-alerter.js';
 export { webhookAlerter, jsonPayload, type WebhookAlerter, type WebhookAlerterOptions } from './webhook-alerter.js';
-export { backoffDelay, parseRetryAfter, isRetryableStatus, DEFAULT_BACKOFF, type BackoffOptions } from './retry.js';
+export { type BackoffOptions } from './retry.js';
 export type { Env, EnvRef, HeaderValue } from './env-secrets.js';
 export { fanOutAlerter, type FanOutAlerter, type FanOutOptions, type FanOutReport, type ChannelFailure } from './fan-out-alerter.js';
 export {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AlertDeliveryError, AlertsConfigError, backoffDelay, parseRetryAfter, webhookAlerter } from '@smart-backfill/alerts';
+import { AlertDeliveryError, AlertsConfigError, webhookAlerter } from '@smart-backfill/alerts';
+import { backoffDelay, parseRetryAfter } from '../src/retry.js';
 import { closedPort, memoryLogger, notice, recordingSleep, startServer, type TestServer } from './helpers.js';
 
 const SECRET_PATH = '/services/T0000/B0000/s3cretT0kenXYZ';

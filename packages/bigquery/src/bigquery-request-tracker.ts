@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   err,
+  isActive,
   isIsoDate,
   newRequest,
   ok,
@@ -251,7 +252,6 @@ export const bigQueryRequestTracker = (
     return readKeys('existing', inputs, 'reading active requests');
   };
 
-  const isLive = (r: BackfillRequest): boolean => r.status === 'queued' || r.status === 'processing';
   const before = (a: BackfillRequest, b: BackfillRequest): boolean =>
     a.requestedAt < b.requestedAt || (a.requestedAt === b.requestedAt && a.requestId < b.requestId);
 
@@ -265,7 +265,7 @@ export const bigQueryRequestTracker = (
     const lostTo = new Map<string, BackfillRequest>();
     if (!verify || created.length === 0) return lostTo;
     const rows = await readKeys('settle', created, 'reading back new requests');
-    const live = rows.filter((r) => r.supersededBy === null && isLive(r.stamped.state)).map((r) => r.stamped.state);
+    const live = rows.filter((r) => r.supersededBy === null && isActive(r.stamped.state.status)).map((r) => r.stamped.state);
     for (const mine of created) {
       const rivals = live.filter((r) => r.processorName === mine.processorName && r.date === mine.date && r.requestId !== mine.requestId);
       const old = rivals.find((r) => seen.has(r.requestId));
@@ -301,7 +301,7 @@ export const bigQueryRequestTracker = (
     const byId = new Map<string, Row>(known.map((r) => [r.stamped.state.requestId, r]));
     const active = new Map<string, BackfillRequest>();
     for (const r of known)
-      if (r.supersededBy === null && isLive(r.stamped.state))
+      if (r.supersededBy === null && isActive(r.stamped.state.status))
         active.set(keyOf(r.stamped.state.processorName, r.stamped.state.date), r.stamped.state);
     const created: BackfillRequest[] = [];
     // Per input: the request to report as existing, or undefined when it is ours.

@@ -1,4 +1,5 @@
-import { BigQuery } from '@google-cloud/bigquery';
+import type { BigQuery } from '@google-cloud/bigquery';
+import { clientOf } from './default-client.js';
 import { connect, runQuery, type BigQueryConnectionOptions } from './client.js';
 import { configError } from './errors.js';
 import { quoteTable, validateProject, type TableRef } from './identifiers.js';
@@ -185,13 +186,7 @@ export interface ApplyDdlOptions extends Omit<RenderDdlOptions, 'projectId'>, Om
  * and bigquery.jobs.create — an admin's job, not the guard's.
  */
 export const applyDdl = async (options: ApplyDdlOptions): Promise<readonly string[]> => {
-  const client =
-    options.client ??
-    new BigQuery({
-      ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
-      ...(options.location === undefined ? {} : { location: options.location }),
-      ...(options.keyFilename === undefined ? {} : { keyFilename: options.keyFilename }),
-    });
+  const client = clientOf(options);
   const conn = connect({ ...options, client });
   const statements = ddlStatements({ ...options, projectId: conn.projectId });
   for (const [i, sql] of statements.entries()) {

@@ -1,4 +1,5 @@
-import { BigQuery } from '@google-cloud/bigquery';
+import type { BigQuery } from '@google-cloud/bigquery';
+import { clientOf } from './default-client.js';
 import type { AlertLog, RequestTracker, RunLog, ScheduleSource, TargetTable, WindowReader } from '@smart-backfill/core';
 import { connect, type BigQueryConnectionOptions, type Connection } from './client.js';
 import { configError } from './errors.js';
@@ -55,13 +56,7 @@ export interface BigQueryStore {
 export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore => {
   if (typeof options !== 'object' || options === null)
     throw configError('openBigQueryStore needs options like { projectId, tracking: { dataset } }');
-  const client =
-    options.client ??
-    new BigQuery({
-      ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
-      ...(options.location === undefined ? {} : { location: options.location }),
-      ...(options.keyFilename === undefined ? {} : { keyFilename: options.keyFilename }),
-    });
+  const client = clientOf(options);
   const conn = connect({ ...options, client });
   const tables = resolveTracking(options.tracking, conn.projectId);
   let closed = false;

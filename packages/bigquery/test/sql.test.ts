@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import pkg from 'node-sql-parser';
 import type { BigQuery } from '@google-cloud/bigquery';
 import { isoDate, type IsoDate, type WindowQuery } from '@smart-backfill/core';
-import { ddlStatements, openBigQueryStore, type BigQueryStore } from '@smart-backfill/bigquery';
+import { openBigQueryStore, type BigQueryStore } from '@smart-backfill/bigquery';
+import { ddlStatements } from '../src/ddl.js';
 import { freshDataset, startFake } from './harness.js';
 
 const { Parser } = pkg;

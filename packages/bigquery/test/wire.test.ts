@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BigQuery } from '@google-cloud/bigquery';
-import { isoDate, type IsoDate, type NewBackfillRequest } from '@smart-backfill/core';
+import { isoDate, type IsoDate } from '@smart-backfill/core';
+import { aNewRequest } from '@smart-backfill/testkit';
 import { BigQueryAdapterError, applyDdl, openBigQueryStore, renderDdl } from '@smart-backfill/bigquery';
 import { apiError } from './fake-bigquery-server.js';
 import { freshDataset, startFake } from './harness.js';
@@ -12,17 +13,8 @@ import { freshDataset, startFake } from './harness.js';
 const fake = await startFake();
 const P = 'player_game_summary';
 
-const aRequest = (id: string, date: string, at: number, processorName = P): NewBackfillRequest => ({
-  requestId: id,
-  processorName,
-  date: isoDate(date),
-  requestType: 'auto',
-  priority: 'normal',
-  requestedAt: at,
-  requestedBy: 'smart_backfill_detection',
-  triggerReason: 'auto_backfill',
-  metadata: { pattern: 'smart_backfill' },
-});
+const aRequest = (id: string, date: string, at: number, processorName = P) =>
+  aNewRequest(id, processorName, date, at, { metadata: { pattern: 'smart_backfill' } });
 
 /** A schedule + TIMESTAMP target pair in a fresh dataset, like the seed's. */
 const seedTables = (): { ds: string; schedule: string; target: string } => {

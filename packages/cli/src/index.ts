@@ -2,29 +2,26 @@
  * @smart-backfill/cli — the `smart-backfill` command, callable in-process with
  * `main(argv, io)`, and the config helpers (`defineConfig`) for typed config files.
  */
-export { main, type GlobalOptions } from './main.js';
-export { type CliIo, type OutStream, processIo } from './io.js';
-export { ExitCode } from './exit-codes.js';
-export { CliError } from './cli-error.js';
+export { main, /** @public */ type GlobalOptions } from './main.js';
+export { /** @public */ type CliIo, /** @public */ type OutStream } from './io.js';
+export { /** @public */ ExitCode } from './exit-codes.js';
+
 export {
-  defineConfig,
-  type SmartBackfillConfig,
-  type StoreConfig,
-  type SqliteStoreConfig,
-  type BigQueryStoreConfig,
-  type QueueConfig,
-  type PubSubQueueConfig,
-  type ScheduleConfig,
-  type TargetConfig,
-  type DateColumnType,
-  type ProcessorConfig,
-  type ProcessorRunOptions,
-  type ProcessorRunFunction,
-  type WorkerConfig,
-  type AlertConfig,
-  type ResolvedConfig,
-  type ResolvedProcessor,
+  /** @public */ defineConfig,
+  /** @public */ type SmartBackfillConfig,
+  /** @public */ type StoreConfig,
+  /** @public */ type SqliteStoreConfig,
+  /** @public */ type BigQueryStoreConfig,
+  /** @public */ type QueueConfig,
+  /** @public */ type PubSubQueueConfig,
+  /** @public */ type ScheduleConfig,
+  /** @public */ type TargetConfig,
+  /** @public */ type DateColumnType,
+  /** @public */ type ProcessorConfig,
+  /** @public */ type ProcessorRunOptions,
+  /** @public */ type ProcessorRunFunction,
+  /** @public */ type WorkerConfig,
+  /** @public */ type AlertConfig,
+  /** @public */ type ResolvedConfig,
+  /** @public */ type ResolvedProcessor,
 } from './config/config-types.js';
-export { loadConfig, resolveConfig, findConfigFile, CONFIG_FILE_NAMES } from './config/load-config.js';
-export { type CheckInput, type CheckResult, decodeCheckInput, checkPlain } from './commands/check-input.js';
-export { splitCommand } from './runtime/split-command.js';

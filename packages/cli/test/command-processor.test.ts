@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isoDate, type IsoDate } from '@smart-backfill/core';
-import { splitCommand } from '@smart-backfill/cli';
+import { splitCommand } from '../src/runtime/split-command.js';
 import { commandProcessor } from '../src/runtime/command-processor.js';
 import { substitute, unknownPlaceholders } from '../src/runtime/split-command.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '@smart-backfill/cli';
+import { resolveConfig } from '../src/config/load-config.js';
 import { DEFAULT_POLICY } from '@smart-backfill/core';
 import { cleanupAfterEach, cli } from './helpers.js';
 import { EXAMPLE_PROCESSOR, nbaFixture } from './nba-fixture.js';

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { addDays, dateRange, isoDate, toEpochDay, type IsoDate, type RunRecord } from '@smart-backfill/core';
 import { openSqliteStore, type SqliteStore } from '@smart-backfill/sqlite';
 import { tempDir } from './helpers.js';
@@ -273,19 +272,6 @@ export const everyStateStore = async (name = 'orders_daily') => {
   fx.setNow(at(S.today, 12));
   await fx.close();
   return fx;
-};
-
-/** Count rows through a fresh connection (the CLI may have closed the store). */
-export const rawCount = (dbPath: string, sql: string, ...params: unknown[]): number => {
-  const d = new Database(dbPath, { readonly: true });
-  try {
-    return d
-      .prepare(sql)
-      .pluck()
-      .get(...params) as number;
-  } finally {
-    d.close();
-  }
 };
 
 /** The retail example's dates (today is Wednesday 2025-12-10; the shop calendar starts on Thursday 2025-09-04). */

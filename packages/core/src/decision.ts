@@ -79,18 +79,3 @@ export const decide = (
   if (!holdRun && toQueue.length === 0) return { _tag: 'Proceed', reason: 'gaps_outside_critical_window' };
   return { _tag: 'Backfill', toQueue, inFlight, holdRun };
 };
-
-/** Exhaustive case analysis over a `Decision`; the compiler proves every case is handled. */
-export const matchDecision = <R>(
-  d: Decision,
-  cases: { readonly Proceed: (d: Proceed) => R; readonly Backfill: (d: Backfill) => R; readonly Escalate: (d: Escalate) => R },
-): R => {
-  switch (d._tag) {
-    case 'Proceed':
-      return cases.Proceed(d);
-    case 'Backfill':
-      return cases.Backfill(d);
-    case 'Escalate':
-      return cases.Escalate(d);
-  }
-};

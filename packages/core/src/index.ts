@@ -20,8 +20,16 @@ export {
   dateRange,
   utcDateOf,
 } from './iso-date.js';
-export { type InvalidDateSpec, type ResolvedDate, MAX_DAYS_BACK, isValidTimeZone, todayIn, resolveDateSpec } from './relative-date.js';
-export { type GapPolicy, type PolicyProblem, type PolicyPresetName, DEFAULT_POLICY, POLICY_PRESETS, validatePolicy } from './policy.js';
+export { type InvalidDateSpec, type ResolvedDate, isValidTimeZone, resolveDateSpec } from './relative-date.js';
+export {
+  type GapPolicy,
+  type PolicyProblem,
+  type PolicyPresetName,
+  DEFAULT_POLICY,
+  POLICY_PRESETS,
+  validatePolicy,
+  formatPolicyProblem,
+} from './policy.js';
 export {
   type RecordCounts,
   type AnalyzeGapsInput,
@@ -31,18 +39,7 @@ export {
   analyzeGaps,
   toRuns,
 } from './gap-analysis.js';
-export {
-  type DenseCounts,
-  type AnalyzeGapsDenseInput,
-  type DenseGapAnalysis,
-  analyzeGapsDense,
-  toEpochDays,
-  fromEpochDays,
-  toDenseCounts,
-  toDenseInput,
-  fromDenseAnalysis,
-} from './gap-analysis-dense.js';
-export { type Proceed, type Backfill, type Escalate, type Decision, type DecideContext, decide, matchDecision } from './decision.js';
+export { type Proceed, type Backfill, type Escalate, type Decision, type DecideContext, decide } from './decision.js';
 export {
   type RequestStatus,
   type RequestType,

@@ -38,12 +38,17 @@ export const POLICY_PRESETS = Object.freeze({
 
 export type PolicyPresetName = keyof typeof POLICY_PRESETS;
 
-export interface PolicyProblem {
-  readonly _tag: 'PolicyProblem';
-  readonly field: keyof GapPolicy | 'policy';
-  readonly value: unknown;
-  readonly message: string;
-}
+/**
+ * What is wrong with a policy, as data: the caller words it (`formatPolicyProblem`
+ * for a sentence, the CLI for its `policy.lookbackDays: expected …` paths).
+ */
+export type PolicyProblem =
+  /** The policy is not an object at all. */
+  | { readonly _tag: 'NotAnObject'; readonly value: unknown }
+  /** The policy has a field `GapPolicy` does not (a typo, usually); `known` lists the fields it does have. */
+  | { readonly _tag: 'UnknownField'; readonly field: string; readonly value: unknown; readonly known: readonly string[] }
+  /** A field's value is out of range; `expected` says what it accepts (`a whole number >= 1`). */
+  | { readonly _tag: 'InvalidValue'; readonly field: keyof GapPolicy; readonly value: unknown; readonly expected: string };
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : String(v));
 
@@ -56,37 +61,40 @@ const POLICY_FIELDS: ReadonlyArray<keyof GapPolicy> = [
   'maxAttempts',
 ];
 
+/** One line naming the field and the problem: `lookbackDays must be a whole number >= 1, got -2`. */
+export const formatPolicyProblem = (p: PolicyProblem): string => {
+  switch (p._tag) {
+    case 'NotAnObject':
+      return `policy must be an object, got ${Array.isArray(p.value) ? 'an array' : show(p.value)}`;
+    case 'UnknownField':
+      return `policy has no field "${p.field}" (known: ${p.known.join(', ')})`;
+    case 'InvalidValue':
+      return `${p.field} must be ${p.expected}, got ${show(p.value)}`;
+  }
+};
+
 /**
  * Validate a (possibly partial) policy, filling absent fields from `base`
- * (the defaults). Returns every problem at once, each naming its field:
- * `lookbackDays must be a whole number >= 1, got -2`.
+ * (the defaults). Returns every problem at once, each naming its field.
  */
 export const validatePolicy = (input: unknown, base: GapPolicy = DEFAULT_POLICY): Result<readonly PolicyProblem[], GapPolicy> => {
   if (input === undefined || input === null) return ok(base);
   if (typeof input !== 'object' || Array.isArray(input)) {
-    return err([
-      {
-        _tag: 'PolicyProblem',
-        field: 'policy',
-        value: input,
-        message: `policy must be an object, got ${Array.isArray(input) ? 'an array' : show(input)}`,
-      },
-    ]);
+    return err([{ _tag: 'NotAnObject', value: input }]);
   }
   const raw = input as Record<string, unknown>;
   const problems: PolicyProblem[] = [];
-  const problem = (field: PolicyProblem['field'], value: unknown, message: string): void => {
-    problems.push({ _tag: 'PolicyProblem', field, value, message });
+  const problem = (field: keyof GapPolicy, value: unknown, expected: string): void => {
+    problems.push({ _tag: 'InvalidValue', field, value, expected });
   };
   for (const key of Object.keys(raw)) {
-    if (!(POLICY_FIELDS as readonly string[]).includes(key)) {
-      problem('policy', raw[key], `policy has no field "${key}" (known: ${POLICY_FIELDS.join(', ')})`);
-    }
+    if (!(POLICY_FIELDS as readonly string[]).includes(key))
+      problems.push({ _tag: 'UnknownField', field: key, value: raw[key], known: POLICY_FIELDS });
   }
   const whole = (field: Exclude<keyof GapPolicy, 'blockOn'>, min: number): number => {
     const v = field in raw ? raw[field] : base[field];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      problem(field, v, `${field} must be a whole number >= ${min}, got ${show(v)}`);
+      problem(field, v, `a whole number >= ${min}`);
       return base[field];
     }
     return v;
@@ -98,14 +106,11 @@ export const validatePolicy = (input: unknown, base: GapPolicy = DEFAULT_POLICY)
   const maxAttempts = whole('maxAttempts', 1);
   const blockOnRaw = 'blockOn' in raw ? raw['blockOn'] : base.blockOn;
   if (blockOnRaw !== 'any' && blockOnRaw !== 'critical') {
-    problem('blockOn', blockOnRaw, `blockOn must be "any" or "critical", got ${show(blockOnRaw)}`);
+    problem('blockOn', blockOnRaw, '"any" or "critical"');
   }
-  if (problems.every((p) => p.field !== 'lookbackDays' && p.field !== 'criticalLookbackDays') && criticalLookbackDays > lookbackDays) {
-    problem(
-      'criticalLookbackDays',
-      criticalLookbackDays,
-      `criticalLookbackDays must be <= lookbackDays (${lookbackDays}), got ${criticalLookbackDays}`,
-    );
+  const rangeOk = problems.every((p) => p._tag !== 'InvalidValue' || (p.field !== 'lookbackDays' && p.field !== 'criticalLookbackDays'));
+  if (rangeOk && criticalLookbackDays > lookbackDays) {
+    problem('criticalLookbackDays', criticalLookbackDays, `<= lookbackDays (${lookbackDays})`);
   }
   if (problems.length > 0) return err(problems);
   return ok({

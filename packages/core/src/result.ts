@@ -1,7 +1,8 @@
 /**
  * Errors are values in the core: every fallible function returns a `Result`.
- * A tiny local type rather than fp-ts `Either` keeps core dependency-free;
- * the shape (`_tag`) matches fp-ts so the engine can convert for free.
+ * A tiny local type rather than fp-ts `Either` keeps core dependency-free. It is
+ * not an `Either` (whose cases are `Left`/`Right` with `left`/`right`): code that
+ * composes with fp-ts converts at its edge, e.g. `isOk(r) ? E.right(r.value) : E.left(r.error)`.
  */
 export type Result<E, A> = Ok<A> | Err<E>;
 

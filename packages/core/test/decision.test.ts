@@ -5,7 +5,6 @@ import {
   decide,
   DEFAULT_POLICY,
   isoDate,
-  matchDecision,
   type Decision,
   type GapAnalysis,
   type GapPolicy,
@@ -33,8 +32,16 @@ const caseArb = fc.tuple(scenarioArb, decisionPolicyArb, fc.boolean(), fc.nat(),
   });
 });
 
-const datesOf = (d: Decision): IsoDate[] =>
-  matchDecision(d, { Proceed: () => [], Backfill: (b) => [...b.toQueue, ...b.inFlight], Escalate: (e) => [...e.dates] });
+const datesOf = (d: Decision): IsoDate[] => {
+  switch (d._tag) {
+    case 'Proceed':
+      return [];
+    case 'Backfill':
+      return [...d.toQueue, ...d.inFlight];
+    case 'Escalate':
+      return [...d.dates];
+  }
+};
 
 describe('decide properties', () => {
   it('follows the rules in order, never duplicates a date, never queues an active one', () => {

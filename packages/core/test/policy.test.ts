@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, POLICY_PRESETS, validatePolicy, type PolicyProblem } from '@smart-backfill/core';
+import { DEFAULT_POLICY, POLICY_PRESETS, formatPolicyProblem, validatePolicy, type PolicyProblem } from '@smart-backfill/core';
 
 const problems = (input: unknown): readonly PolicyProblem[] => {
   const r = validatePolicy(input);
@@ -31,39 +31,50 @@ describe('policy', () => {
     expect(validatePolicy({ lookbackDays: 45 })).toEqual({ _tag: 'Ok', value: { ...DEFAULT_POLICY, lookbackDays: 45 } });
   });
 
+  const messages = (input: unknown): string[] => problems(input).map(formatPolicyProblem);
+
+  it('returns problems as data, not sentences to be re-parsed', () => {
+    expect(problems({ minRecordsPerDate: 0 })).toEqual([
+      { _tag: 'InvalidValue', field: 'minRecordsPerDate', value: 0, expected: 'a whole number >= 1' },
+    ]);
+    expect(problems({ lookbakDays: 30 })).toEqual([
+      {
+        _tag: 'UnknownField',
+        field: 'lookbakDays',
+        value: 30,
+        known: ['lookbackDays', 'criticalLookbackDays', 'minRecordsPerDate', 'autoBackfillThreshold', 'blockOn', 'maxAttempts'],
+      },
+    ]);
+    expect(problems('balanced')).toEqual([{ _tag: 'NotAnObject', value: 'balanced' }]);
+  });
+
   it('names the field and the value', () => {
-    expect(problems({ lookbackDays: -2 }).map((p) => p.message)).toEqual(['lookbackDays must be a whole number >= 1, got -2']);
-    expect(problems({ minRecordsPerDate: 0 })[0]).toMatchObject({
-      field: 'minRecordsPerDate',
-      value: 0,
-      message: 'minRecordsPerDate must be a whole number >= 1, got 0',
-    });
-    expect(problems({ autoBackfillThreshold: -1 })[0]?.message).toBe('autoBackfillThreshold must be a whole number >= 0, got -1');
+    expect(messages({ lookbackDays: -2 })).toEqual(['lookbackDays must be a whole number >= 1, got -2']);
+    expect(messages({ minRecordsPerDate: 0 })).toEqual(['minRecordsPerDate must be a whole number >= 1, got 0']);
+    expect(messages({ autoBackfillThreshold: -1 })[0]).toBe('autoBackfillThreshold must be a whole number >= 0, got -1');
     expect(problems({ autoBackfillThreshold: 0 })).toEqual([]);
-    expect(problems({ blockOn: 'some' })[0]?.message).toBe('blockOn must be "any" or "critical", got "some"');
-    expect(problems({ maxAttempts: 1.5 })[0]?.message).toBe('maxAttempts must be a whole number >= 1, got 1.5');
-    expect(problems({ lookbackDays: '30' })[0]?.message).toBe('lookbackDays must be a whole number >= 1, got "30"');
-    expect(problems({ lookbakDays: 30 })[0]?.message).toMatch(/no field "lookbakDays"/);
-    expect(problems([1])[0]?.message).toBe('policy must be an object, got an array');
+    expect(messages({ blockOn: 'some' })[0]).toBe('blockOn must be "any" or "critical", got "some"');
+    expect(messages({ maxAttempts: 1.5 })[0]).toBe('maxAttempts must be a whole number >= 1, got 1.5');
+    expect(messages({ lookbackDays: '30' })[0]).toBe('lookbackDays must be a whole number >= 1, got "30"');
+    expect(messages({ lookbakDays: 30 })[0]).toMatch(/no field "lookbakDays"/);
+    expect(messages([1])[0]).toBe('policy must be an object, got an array');
   });
 
   it('criticalLookbackDays <= lookbackDays', () => {
-    expect(problems({ lookbackDays: 7, criticalLookbackDays: 8 }).map((p) => p.message)).toEqual([
-      'criticalLookbackDays must be <= lookbackDays (7), got 8',
-    ]);
+    expect(messages({ lookbackDays: 7, criticalLookbackDays: 8 })).toEqual(['criticalLookbackDays must be <= lookbackDays (7), got 8']);
     expect(problems({ lookbackDays: 7, criticalLookbackDays: 7 })).toEqual([]);
-    expect(problems({ lookbackDays: 5 })[0]?.field).toBe('criticalLookbackDays'); // default 10 > 5
+    expect(problems({ lookbackDays: 5 })[0]).toMatchObject({ field: 'criticalLookbackDays' }); // default 10 > 5
   });
 
   it('returns every problem at once', () => {
     const ps = problems({ lookbackDays: 0, minRecordsPerDate: -5, autoBackfillThreshold: 'x', blockOn: 1, maxAttempts: 0, extra: true });
-    expect(ps.map((p) => p.field).sort()).toEqual([
+    expect(ps.map((p) => (p._tag === 'NotAnObject' ? 'policy' : p.field)).sort()).toEqual([
       'autoBackfillThreshold',
       'blockOn',
+      'extra',
       'lookbackDays',
       'maxAttempts',
       'minRecordsPerDate',
-      'policy',
     ]);
   });
 
@@ -83,7 +94,8 @@ describe('policy', () => {
             minRecordsPerDate >= 1 &&
             autoBackfillThreshold >= 0;
           expect(r._tag).toBe(valid ? 'Ok' : 'Err');
-          if (r._tag === 'Err') for (const p of r.error) expect(p.message).toContain(p.field === 'policy' ? 'policy' : p.field);
+          if (r._tag === 'Err')
+            for (const p of r.error) expect(p._tag === 'InvalidValue' && formatPolicyProblem(p).startsWith(p.field)).toBe(true);
         },
       ),
     );

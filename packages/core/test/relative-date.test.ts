@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDays, isoDate, isValidTimeZone, resolveDateSpec, todayIn } from '../src/index.js';
+import { addDays, isoDate, isValidTimeZone, resolveDateSpec } from '../src/index.js';
+import { todayIn } from '../src/relative-date.js';
 
 // 11:00 UTC on Nov 16: already Nov 17 on Kiritimati (UTC+14), still Nov 16 in Los Angeles (UTC-8).
 const NOW = Date.UTC(2025, 10, 16, 11, 0, 0);

@@ -295,6 +295,3 @@ export const messageForRequest = (r: BackfillRequest): BackfillMessage => ({
 
 /** `encodeBackfillMessage(messageForRequest(r))`. */
 export const queueMessageForRequest = (r: BackfillRequest): QueueMessage => encodeBackfillMessage(messageForRequest(r));
-
-/** The io-ts codec behind {@link decodeBackfillMessage}, for composing larger wire formats. */
-export const BackfillMessageWire = WireMessage;

@@ -160,40 +160,21 @@ export interface GuardedProcessor extends Processor {
   readonly alerts?: AlertUpkeep | undefined;
 }
 
-const TAGS = new Set(['Ran', 'Held', 'BackfillQueuedNotHeld', 'Escalated', 'Failed']);
+/**
+ * Marks the outcomes a guard returns, so a processor whose own result happens to look
+ * like one (`{ _tag: 'Failed', runId }`) is never read as a guard's. Non-enumerable:
+ * invisible to equality, spreading and JSON. `Symbol.for`, so two copies of the engine
+ * in one process agree.
+ */
+const GUARD_OUTCOME = Symbol.for('@smart-backfill/engine/guard-outcome');
 
-/** True for values a guarded `run` returns (the worker uses it to see a `Failed` outcome as failure). */
+/** Brand an outcome as the guard's own (the guard calls it on every outcome it returns). */
+export const brandOutcome = (o: GuardOutcome): GuardOutcome => Object.defineProperty(o, GUARD_OUTCOME, { value: true });
+
+/** True for values a guarded `run` returned (the worker uses it to see a `Failed` outcome as failure). */
 export const isGuardOutcome = (u: unknown): u is GuardOutcome =>
-  typeof u === 'object' &&
-  u !== null &&
-  TAGS.has((u as { _tag?: unknown })._tag as string) &&
-  typeof (u as { runId?: unknown }).runId === 'string';
+  typeof u === 'object' && u !== null && (u as { readonly [GUARD_OUTCOME]?: unknown })[GUARD_OUTCOME] === true;
 
 /** True for a processor built by `withSmartBackfill`. */
 export const isGuardedProcessor = (p: Processor): p is GuardedProcessor =>
   typeof (p as Partial<GuardedProcessor>).check === 'function' && typeof (p as Partial<GuardedProcessor>).inner === 'object';
-
-/** Exhaustive case analysis over a `GuardOutcome`. */
-export const matchOutcome = <R>(
-  o: GuardOutcome,
-  cases: {
-    readonly Ran: (o: Ran) => R;
-    readonly Held: (o: Held) => R;
-    readonly BackfillQueuedNotHeld: (o: BackfillQueuedNotHeld) => R;
-    readonly Escalated: (o: Escalated) => R;
-    readonly Failed: (o: Failed) => R;
-  },
-): R => {
-  switch (o._tag) {
-    case 'Ran':
-      return cases.Ran(o);
-    case 'Held':
-      return cases.Held(o);
-    case 'BackfillQueuedNotHeld':
-      return cases.BackfillQueuedNotHeld(o);
-    case 'Escalated':
-      return cases.Escalated(o);
-    case 'Failed':
-      return cases.Failed(o);
-  }
-};

@@ -6,6 +6,7 @@ import {
   diagnoseSchedule,
   DEFAULT_POLICY,
   validatePolicy,
+  formatPolicyProblem,
   type AlertRecord,
   type Backfill,
   type BackfillRequest,
@@ -26,7 +27,7 @@ import {
 import { alertKeyFor, alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
 import { summarizeFailures } from './failures.js';
 import { errorMessage, SmartBackfillError, toError } from './errors.js';
-import type { CheckReport, GuardDeps, GuardedProcessor, GuardOutcome } from './guard-types.js';
+import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, type GuardOutcome } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { publishTracked } from './publish-tracked.js';
@@ -38,7 +39,7 @@ export { alertKeyFor, healCommand } from './alerts.js';
 export const resolvePolicy = (partial: Partial<GapPolicy> | undefined): GapPolicy => {
   const defined = Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined));
   const r = validatePolicy(defined, DEFAULT_POLICY);
-  if (r._tag === 'Err') throw new SmartBackfillError('invalid_config', `invalid policy: ${r.error.map((p) => p.message).join('; ')}`);
+  if (r._tag === 'Err') throw new SmartBackfillError('invalid_config', `invalid policy: ${r.error.map(formatPolicyProblem).join('; ')}`);
   return r.value;
 };
 
@@ -439,6 +440,14 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
   };
 
   const alerts = alerting === undefined ? undefined : alertUpkeep(alerting, missingIn);
-  const guarded: GuardedProcessor = { name, run, check, verifyFilled, inner: processor, policy, alerts };
+  const guarded: GuardedProcessor = {
+    name,
+    run: async (o) => brandOutcome(await run(o)),
+    check,
+    verifyFilled,
+    inner: processor,
+    policy,
+    alerts,
+  };
   return guarded;
 };

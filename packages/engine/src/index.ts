@@ -9,12 +9,8 @@ export {
   MAX_MESSAGE_BYTES,
   MAX_RANGE_DAYS,
   decodeBackfillMessage,
-  encodeBackfillMessage,
   formatProblems,
-  messageForRequest,
   queueMessageForRequest,
-  derivedRequestId,
-  BackfillMessageWire,
 } from './codec.js';
 export { type Processor, type RunOptions, type ProcessorRegistry, processorRegistry } from './processor.js';
 export {
@@ -27,14 +23,11 @@ export {
   type Failed,
   type CheckReport,
   type GuardedProcessor,
-  isGuardOutcome,
-  isGuardedProcessor,
-  matchOutcome,
 } from './guard-types.js';
-export { withSmartBackfill, resolvePolicy, alertKeyFor, healCommand } from './guard.js';
-export { DEFAULT_ALERT_DEADLINE_MS, deliveryRetryDelayMs, deliveryDue, undeliveredNotice, type AlertUpkeep } from './alerts.js';
+export { withSmartBackfill, healCommand } from './guard.js';
+export { undeliveredNotice, type AlertUpkeep } from './alerts.js';
 export { type ResumeOptions, type WorkerDeps, type DeliveryOutcome, type WorkerTick, type Worker } from './worker-types.js';
-export { createWorker, backoffDelay } from './worker.js';
+export { createWorker } from './worker.js';
 export {
   type ResumeDeps,
   type ResumeResult,
@@ -44,9 +37,9 @@ export {
   type Resumer,
   createResumer,
 } from './resume.js';
-export { isPoison, summarizeFailures } from './failures.js';
+export { isPoison } from './failures.js';
 export { type RelayDeps, type RelayResult, type Relay, createRelay } from './relay.js';
 export { type SweeperDeps, type SweepResult, type Sweeper, createSweeper } from './sweeper.js';
 export { systemClock } from './clock.js';
-export { type Logger, silentLogger, consoleJsonLogger, jsonLinesLogger } from './logger.js';
-export { type SmartBackfillErrorCode, SmartBackfillError, PermanentError, isRetryable, toError } from './errors.js';
+export { type Logger, silentLogger, consoleJsonLogger } from './logger.js';
+export { type SmartBackfillErrorCode, SmartBackfillError, PermanentError } from './errors.js';

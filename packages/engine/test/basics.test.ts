@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { consoleJsonLogger, jsonLinesLogger, silentLogger, SmartBackfillError, systemClock } from '@smart-backfill/engine';
+import { consoleJsonLogger, silentLogger, SmartBackfillError, systemClock } from '@smart-backfill/engine';
+import { jsonLinesLogger } from '../src/logger.js';
 
 describe('systemClock, loggers and errors', () => {
   it('systemClock sleeps and honours abort', async () => {

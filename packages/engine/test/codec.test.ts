@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fromEpochDay, isoDate, toEpochDay } from '@smart-backfill/core';
-import {
-  decodeBackfillMessage,
-  encodeBackfillMessage,
-  formatProblems,
-  MAX_MESSAGE_BYTES,
-  type BackfillMessage,
-} from '@smart-backfill/engine';
+import { decodeBackfillMessage, formatProblems, MAX_MESSAGE_BYTES, type BackfillMessage } from '@smart-backfill/engine';
+import { encodeBackfillMessage } from '../src/codec.js';
 
 const valid: BackfillMessage = {
   start_date: isoDate('2025-11-15'),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dateRange } from '@smart-backfill/core';
-import { alertKeyFor, jsonLinesLogger, withSmartBackfill } from '@smart-backfill/engine';
+import { withSmartBackfill } from '@smart-backfill/engine';
+import { alertKeyFor } from '../src/guard.js';
+import { jsonLinesLogger } from '../src/logger.js';
 import { D, DAY, P, world } from './support/world.js';
 import { advance } from './support/time.js';
 

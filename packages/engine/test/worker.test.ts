@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { RequestEvent, RequestTracker } from '@smart-backfill/core';
 import {
   PermanentError,
-  backoffDelay,
   createSweeper,
   createWorker,
-  encodeBackfillMessage,
   processorRegistry,
   queueMessageForRequest,
   withSmartBackfill,
   type Processor,
 } from '@smart-backfill/engine';
+import { backoffDelay } from '../src/worker.js';
+import { encodeBackfillMessage } from '../src/codec.js';
 import { D, DAY, P, world } from './support/world.js';
 import { advance, settle } from './support/time.js';
 
@@ -307,6 +307,16 @@ describe('worker', () => {
       errorMessage: 'no such game',
       metadata: { attempt: 1 },
     });
+  });
+
+  it("a plain processor's result shaped like a failed guard outcome is its result, not a failure", async () => {
+    const { store, filler } = world({ missing: [D('2025-11-15')] });
+    await withSmartBackfill(filler, store).run({ date: D('2025-11-16') });
+    const lookalike = { _tag: 'Failed', runId: 'its-own-id', stage: 'run', error: new Error('a value, not a failure') };
+    const plain: Processor = { name: P, run: async () => lookalike };
+    const worker = createWorker({ ...store, registry: processorRegistry([plain]) });
+    expect((await worker.runOnce()).outcomes).toMatchObject([{ _tag: 'Completed' }]);
+    expect((await store.runLog.runs({})).at(-1)).toMatchObject({ runDate: '2025-11-15', outcome: 'succeeded' });
   });
 
   it('nacks with a delay a request another worker holds under a live lease', async () => {

@@ -3,19 +3,23 @@
  * single process, and for the simulator. Time comes from the `Clock` you pass,
  * so a manual clock drives leases and delays.
  */
-export { type MemoryStore, type MemoryStoreOptions, createMemoryStore } from './memory-store.js';
-export { type MemoryScheduleSource, type MemoryScheduleOptions, ANY_PROCESSOR, memoryScheduleSource } from './memory-schedule-source.js';
-export { type MemoryTargetTable, memoryTargetTable } from './memory-target-table.js';
-export { type MemoryWindowReader, memoryWindowReader } from './memory-window-reader.js';
+export { type MemoryStore, /** @public */ type MemoryStoreOptions, createMemoryStore } from './memory-store.js';
 export {
-  type MemoryBackfillQueue,
-  type MemoryBackfillQueueOptions,
-  type MessageState,
-  type StoredMessage,
-  type QueueState,
+  /** @public */ type MemoryScheduleSource,
+  /** @public */ type MemoryScheduleOptions,
+  memoryScheduleSource,
+} from './memory-schedule-source.js';
+export { /** @public */ type MemoryTargetTable, memoryTargetTable } from './memory-target-table.js';
+export { /** @public */ type MemoryWindowReader, memoryWindowReader } from './memory-window-reader.js';
+export {
+  /** @public */ type MemoryBackfillQueue,
+  /** @public */ type MemoryBackfillQueueOptions,
+  /** @public */ type MessageState,
+  /** @public */ type StoredMessage,
+  /** @public */ type QueueState,
   memoryBackfillQueue,
 } from './memory-backfill-queue.js';
-export { type MemoryRequestTracker, memoryRequestTracker } from './memory-request-tracker.js';
-export { type MemoryRunLog, memoryRunLog } from './memory-run-log.js';
-export { type MemoryAlertLog, memoryAlertLog } from './memory-alert-log.js';
-export { type MemoryAlerter, memoryAlerter } from './memory-alerter.js';
+export { /** @public */ type MemoryRequestTracker, memoryRequestTracker } from './memory-request-tracker.js';
+export { /** @public */ type MemoryRunLog, memoryRunLog } from './memory-run-log.js';
+export { /** @public */ type MemoryAlertLog, memoryAlertLog } from './memory-alert-log.js';
+export { /** @public */ type MemoryAlerter, memoryAlerter } from './memory-alerter.js';

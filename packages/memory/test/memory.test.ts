@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isoDate, transition, newRequest, type BackfillRequest, type NewBackfillRequest, type RequestEvent } from '@smart-backfill/core';
+import { isoDate, transition, newRequest, type BackfillRequest, type RequestEvent } from '@smart-backfill/core';
 import {
   createMemoryStore,
   memoryAlertLog,
@@ -11,21 +11,12 @@ import {
   memoryTargetTable,
   memoryWindowReader,
 } from '@smart-backfill/memory';
-import { ManualClock } from '@smart-backfill/testkit';
+import { ManualClock, aNewRequest } from '@smart-backfill/testkit';
 
 const D = isoDate;
 const msg = (id: string) => ({ id, data: `{"n":"${id}"}`, attributes: { request_id: id } });
-const req = (requestId: string, date = '2025-11-15', processorName = 'P'): NewBackfillRequest => ({
-  requestId,
-  processorName,
-  date: D(date),
-  requestType: 'auto',
-  priority: 'normal',
-  requestedAt: 1000,
-  requestedBy: 'test',
-  triggerReason: 'auto_backfill',
-  metadata: {},
-});
+const req = (requestId: string, date = '2025-11-15', processorName = 'P') =>
+  aNewRequest(requestId, processorName, D(date), 1000, { requestedBy: 'test', metadata: {} });
 
 describe('memoryBackfillQueue', () => {
   it('leases deliveries; a lapsed lease redelivers with a higher deliveryAttempt; ack ends it', async () => {

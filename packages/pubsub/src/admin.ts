@@ -193,14 +193,3 @@ export const ensurePubSubResources = async (input: EnsureOptions): Promise<Ensur
     if (conn.owned) await pubsub.close().catch(() => undefined);
   }
 };
-
-/** Probe: does the subscription exist? (for `smart-backfill doctor`-style checks). */
-export const subscriptionExists = async (pubsub: PubSub, name: string): Promise<boolean> => {
-  try {
-    await pubsub.subscription(name).getMetadata();
-    return true;
-  } catch (e) {
-    if (isNotFound(e)) return false;
-    throw new PubSubAdapterError('admin_failed', `reading subscription ${name} failed: ${describeError(e)}`, { cause: e });
-  }
-};

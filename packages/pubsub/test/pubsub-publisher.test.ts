@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import type { QueueMessage } from '@smart-backfill/core';
-import { encodeBackfillMessage } from '@smart-backfill/engine';
+import { encodeBackfillMessage } from '../../engine/src/codec.js';
 import { isoDate } from '@smart-backfill/core';
 import { openPubSubQueue } from '../src/index.js';
 import { ensure, startFakeEnv, type FakeEnv } from './helpers.js';

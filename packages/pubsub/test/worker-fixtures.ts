@@ -1,5 +1,6 @@
-import { isoDate, type IsoDate, type NewBackfillRequest, type RequestTracker, type QueueMessage } from '@smart-backfill/core';
+import { isoDate, type NewBackfillRequest, type RequestTracker, type QueueMessage } from '@smart-backfill/core';
 import { queueMessageForRequest, type Processor, type RunOptions } from '@smart-backfill/engine';
+import { aNewRequest } from '@smart-backfill/testkit';
 
 export const PROCESSOR = 'player_game_summary';
 
@@ -34,22 +35,8 @@ export class RecordingProcessor implements Processor {
   }
 }
 
-export const newRequest = (
-  requestId: string,
-  date: string,
-  processorName = PROCESSOR,
-  at = Date.UTC(2025, 10, 16),
-): NewBackfillRequest => ({
-  requestId,
-  processorName,
-  date: isoDate(date) as IsoDate,
-  requestType: 'auto',
-  priority: 'normal',
-  requestedAt: at,
-  requestedBy: 'smart_backfill_detection',
-  triggerReason: 'auto_backfill',
-  metadata: {},
-});
+export const newRequest = (requestId: string, date: string, processorName = PROCESSOR, at = Date.UTC(2025, 10, 16)): NewBackfillRequest =>
+  aNewRequest(requestId, processorName, isoDate(date), at, { metadata: {} });
 
 /** Record requests in the tracker (the outbox) and return their queue messages. */
 export const trackedMessages = async (tracker: RequestTracker, reqs: readonly NewBackfillRequest[]): Promise<QueueMessage[]> => {

@@ -3,39 +3,36 @@
  * (a self-contained HTML page), monitoring metrics (table, JSON, Prometheus)
  * and the next steps after an assessment. Pure: callers read the store and pass plain records.
  */
-export { type DayState, type DayFacts, type DayStyle, type HealedBy, DAY_STATES, DAY_STYLES, classifyDay } from './day-state.js';
+export { type DayState, type DayFacts, /** @public */ type DayStyle, /** @public */ type HealedBy, classifyDay } from './day-state.js';
 export {
-  type CountsByDate,
-  type CalendarModelInput,
-  type CellRequest,
-  type CellAlert,
-  type DayCell,
-  type CalendarModel,
+  /** @public */ type CountsByDate,
+  /** @public */ type CalendarModelInput,
+  /** @public */ type CellRequest,
+  /** @public */ type CellAlert,
+  /** @public */ type DayCell,
+  /** @public */ type CalendarModel,
   buildCalendarModel,
   latestRequestByDate,
-  emptyStateCounts,
-  weekdayOf,
 } from './calendar-model.js';
 export {
   type ProcessorReportInput,
-  type ReportInput,
-  type ReportKpis,
-  type RequestRow,
-  type ProcessorReport,
+  /** @public */ type ReportInput,
+  /** @public */ type ReportKpis,
+  /** @public */ type RequestRow,
+  /** @public */ type ProcessorReport,
   type ReportModel,
   buildReportModel,
 } from './report-model.js';
-export { renderReportHtml, cellDescription } from './render-html.js';
+export { renderReportHtml } from './render-html.js';
 export { escapeHtml } from './html-escape.js';
 export {
-  type MetricsInput,
-  type RecoverySummary,
-  type ProcessorMetrics,
+  /** @public */ type MetricsInput,
+  /** @public */ type RecoverySummary,
+  /** @public */ type ProcessorMetrics,
   type MetricsReport,
   computeMetrics,
-  windowDates,
 } from './metrics.js';
-export { type MetricsFormat, METRICS_FORMATS, METRIC_PREFIX, renderMetrics } from './render-metrics.js';
-export { type PromType, type PromSample, type PromFamily, renderPrometheus, escapeLabelValue, escapeHelp } from './prometheus.js';
-export { type NextStepsOptions, nextSteps, policyJson } from './next-steps.js';
-export { formatDuration, formatTimestamp, formatPercent, formatNumber } from './format.js';
+export { type MetricsFormat, METRICS_FORMATS, renderMetrics } from './render-metrics.js';
+
+export { /** @public */ type NextStepsOptions, nextSteps, policyJson } from './next-steps.js';
+export { formatDuration } from './format.js';

@@ -8,7 +8,8 @@ import {
   type RequestStatus,
   type RunRecord,
 } from '@smart-backfill/core';
-import { buildCalendarModel, classifyDay, DAY_STATES, DAY_STYLES, type DayFacts, type DayState } from '@smart-backfill/report';
+import { buildCalendarModel, classifyDay, type DayFacts, type DayState } from '@smart-backfill/report';
+import { DAY_STATES, DAY_STYLES } from '../src/day-state.js';
 
 const d = (s: string): IsoDate => isoDate(s);
 const facts = (f: Partial<DayFacts>): DayFacts => ({

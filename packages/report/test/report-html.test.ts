@@ -10,15 +10,9 @@ import {
   type RequestStatus,
   type RunRecord,
 } from '@smart-backfill/core';
-import {
-  buildReportModel,
-  cellDescription,
-  DAY_STATES,
-  escapeHtml,
-  nextSteps,
-  renderReportHtml,
-  type ProcessorReportInput,
-} from '@smart-backfill/report';
+import { buildReportModel, escapeHtml, nextSteps, renderReportHtml, type ProcessorReportInput } from '@smart-backfill/report';
+import { cellDescription } from '../src/render-html.js';
+import { DAY_STATES } from '../src/day-state.js';
 
 const d = (s: string): IsoDate => isoDate(s);
 const MIN = 60_000;

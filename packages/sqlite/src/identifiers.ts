@@ -8,7 +8,6 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * This module is also the package's `./identifiers` entry point: the CLI's config decoder
  * applies the same rules at load time without loading better-sqlite3.
  */
-export { STORE_TABLES } from './schema.js';
 
 /** What `isValidIdentifier` accepts, in words for messages. */
 export const IDENTIFIER_RULE = 'letters, digits and _ (not starting with a digit), at most 128 characters';

@@ -4,23 +4,22 @@
  *
  * Timestamps are stored as epoch-millisecond integers; dates as `YYYY-MM-DD` text.
  */
-export { type OpenSqliteStoreOptions, type SqliteStore, openSqliteStore } from './store.js';
-export { migrate, SCHEMA_VERSION, STORE_TABLES } from './schema.js';
+export { /** @public */ type OpenSqliteStoreOptions, type SqliteStore, openSqliteStore } from './store.js';
+export { migrate, SCHEMA_VERSION, /** @public */ STORE_TABLES } from './schema.js';
 export { SqliteStoreError, SqliteConfigError, SqliteInputError, SqliteBusyError, SqliteDamagedError } from './errors.js';
-export { type DateColumnType } from './date-column.js';
-export { type SqliteScheduleSourceOptions, sqliteScheduleSource } from './sqlite-schedule-source.js';
-export { type SqliteTargetTableOptions, sqliteTargetTable } from './sqlite-target-table.js';
+export { /** @public */ type DateColumnType } from './date-column.js';
+export { /** @public */ type SqliteScheduleSourceOptions, sqliteScheduleSource } from './sqlite-schedule-source.js';
+export { /** @public */ type SqliteTargetTableOptions, sqliteTargetTable } from './sqlite-target-table.js';
 export { sqliteWindowReader } from './sqlite-window-reader.js';
-export { type SqliteRequestTrackerOptions, sqliteRequestTracker } from './sqlite-request-tracker.js';
+export { /** @public */ type SqliteRequestTrackerOptions, /** @public */ sqliteRequestTracker } from './sqlite-request-tracker.js';
 export {
-  type SqliteBackfillQueueOptions,
-  type SqliteBackfillQueue,
-  type QueueMessageState,
-  type StoredQueueMessage,
-  type QueueDepth,
-  sqliteBackfillQueue,
+  /** @public */ type SqliteBackfillQueueOptions,
+  /** @public */ type SqliteBackfillQueue,
+  /** @public */ type QueueMessageState,
+  /** @public */ type StoredQueueMessage,
+  /** @public */ type QueueDepth,
+  /** @public */ sqliteBackfillQueue,
 } from './sqlite-backfill-queue.js';
-export { type SqliteRunLogOptions, sqliteRunLog } from './sqlite-run-log.js';
-export { type SqliteAlertLogOptions, sqliteAlertLog } from './sqlite-alert-log.js';
-export { type BusyRetryOptions } from './busy.js';
-export { isValidIdentifier, quoteIdentifier } from './identifiers.js';
+export { /** @public */ type SqliteRunLogOptions, sqliteRunLog } from './sqlite-run-log.js';
+export { /** @public */ type SqliteAlertLogOptions, /** @public */ sqliteAlertLog } from './sqlite-alert-log.js';
+export { /** @public */ type BusyRetryOptions } from './busy.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IsoDate, NewBackfillRequest } from '@smart-backfill/core';
+import { aNewRequest } from '@smart-backfill/testkit';
 
 /** A fresh directory for database files; `done()` removes it. */
 export const tempDir = (): { dir: string; file: (name: string) => string; done: () => void } => {
@@ -14,24 +14,7 @@ export const tempDir = (): { dir: string; file: (name: string) => string; done: 
  * (core's `isoDate` would throw its own `RangeError` here, before the adapter saw it):
  * validating it is the tracker's job, and tests of that job use this helper too.
  */
-export const aRequest = (
-  requestId: string,
-  processorName: string,
-  date: string,
-  requestedAt: number,
-  over: Partial<NewBackfillRequest> = {},
-): NewBackfillRequest => ({
-  requestId,
-  processorName,
-  date: date as IsoDate,
-  requestType: 'auto',
-  priority: 'normal',
-  requestedAt,
-  requestedBy: 'smart_backfill_detection',
-  triggerReason: 'auto_backfill',
-  metadata: { pattern: 'smart_backfill', auto_queued: true },
-  ...over,
-});
+export const aRequest = aNewRequest;
 
 /** A clock tests move by hand (the testkit's `ManualClock` does the same; this keeps these tests standalone). */
 export const handClock = (start = Date.UTC(2025, 5, 1)) => {

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { isoDate, type RunRecord } from '@smart-backfill/core';
 import { migrate, openSqliteStore, SCHEMA_VERSION, SqliteConfigError } from '@smart-backfill/sqlite';
 import { aRequest, handClock, tempDir } from './helpers.js';
+import { aRunRecord } from '@smart-backfill/testkit';
 
 const T0 = Date.UTC(2025, 5, 1);
 
@@ -203,21 +204,15 @@ describe('sqlite backfill queue', () => {
 });
 
 describe('sqlite run log and alert log', () => {
-  const run = (runId: string, over: Partial<RunRecord> = {}): RunRecord => ({
-    runId,
-    processorName: 'P',
-    runDate: isoDate('2025-05-10'),
-    trigger: 'scheduled',
-    isBackfill: false,
-    outcome: 'skipped',
-    skipReason: 'backfill_queued',
-    errorMessage: null,
-    startedAt: T0,
-    finishedAt: T0 + 50,
-    durationMs: 50,
-    metadata: { gap_size: 2, missing_dates: [isoDate('2025-05-03'), isoDate('2025-05-04')] },
-    ...over,
-  });
+  const run = (runId: string, over: Partial<RunRecord> = {}): RunRecord =>
+    aRunRecord(runId, 'P', '2025-05-10', T0, {
+      outcome: 'skipped',
+      skipReason: 'backfill_queued',
+      finishedAt: T0 + 50,
+      durationMs: 50,
+      metadata: { gap_size: 2, missing_dates: [isoDate('2025-05-03'), isoDate('2025-05-04')] },
+      ...over,
+    });
 
   it("stores runs idempotently and answers the seed's gap-detection query", async () => {
     const store = openSqliteStore({ path: ':memory:' });

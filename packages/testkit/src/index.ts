@@ -5,26 +5,34 @@
  * Contract suites call vitest's `describe/it/expect`: import them from a test file only.
  */
 export { ManualClock, advanceStepwise, settle } from './manual-clock.js';
-export { type RandomSource, seededRandom } from './seeded-random.js';
-export { InjectedFault, type FaultOptions, type QueueFaultOptions, withFaults, withQueueFaults } from './faults.js';
+export { /** @public */ type RandomSource, seededRandom } from './seeded-random.js';
+export {
+  InjectedFault,
+  /** @public */ type FaultOptions,
+  /** @public */ type QueueFaultOptions,
+  withFaults,
+  withQueueFaults,
+} from './faults.js';
 export type {
-  ContractContext,
-  ContractOptions,
-  Disposable,
-  ScheduleFixtureRow,
-  ScheduleSubject,
-  TargetSubject,
-  QueueSubject,
-  TrackerSubject,
-  RunLogSubject,
-  AlertLogSubject,
+  /** @public */ ContractContext,
+  /** @public */ ContractOptions,
+  /** @public */ Disposable,
+  /** @public */ ScheduleFixtureRow,
+  /** @public */ ScheduleSubject,
+  /** @public */ TargetSubject,
+  /** @public */ QueueSubject,
+  /** @public */ TrackerSubject,
+  /** @public */ RunLogSubject,
+  /** @public */ AlertLogSubject,
 } from './contracts/types.js';
 export { testScheduleSource, testTargetTable } from './contracts/window-contracts.js';
 export { testBackfillQueue } from './contracts/backfill-queue-contract.js';
 export { testRequestTracker } from './contracts/request-tracker-contract.js';
 export { testRunLog } from './contracts/run-log-contract.js';
 export { testAlertLog } from './contracts/alert-log-contract.js';
-export { type SimulationOptions, simulate } from './simulate.js';
+export { aNewRequest } from './contracts/request-fixtures.js';
+export { aRunRecord } from './contracts/run-fixtures.js';
+export { /** @public */ type SimulationOptions, simulate } from './simulate.js';
 export { type SimulationReport, formatReport } from './simulation-report.js';
-export { type CrashPoint, CrashableProcess, WorkerCrashed } from './crashable.js';
+export { /** @public */ type CrashPoint, CrashableProcess, /** @public */ WorkerCrashed } from './crashable.js';
 export { CrashSwitch, ProcessKilled } from './crash-switch.js';

@@ -5,6 +5,7 @@ import {
   isoDate,
   toEpochDay,
   validatePolicy,
+  formatPolicyProblem,
   type GapPolicy,
   type IsoDate,
   type NewBackfillRequest,
@@ -158,7 +159,7 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
   }
   const policyResult = validatePolicy(options.policy ?? {}, DEFAULT_POLICY);
   if (policyResult._tag === 'Err')
-    throw new RangeError(`[smart-backfill] [testkit] simulate: ${policyResult.error.map((p) => p.message).join('; ')}`);
+    throw new RangeError(`[smart-backfill] [testkit] simulate: ${policyResult.error.map(formatPolicyProblem).join('; ')}`);
   const policy = policyResult.value;
   const start = isoDate(options.startDate ?? '2025-01-01');
   const fullRows = policy.minRecordsPerDate * 2;

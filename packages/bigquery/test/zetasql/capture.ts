@@ -4,10 +4,10 @@
  * `init --bigquery`'s DDL, each guard decision, the worker and resume, direct tracker
  * transitions, and the reads `status`, `metrics`, `assess` and `report` make.
  */
-import { addDays, isoDate, type IsoDate, type NewBackfillRequest } from '@smart-backfill/core';
+import { addDays, isoDate, type IsoDate } from '@smart-backfill/core';
 import { createWorker, processorRegistry, resumeHeldRuns, withSmartBackfill, type GuardedProcessor } from '@smart-backfill/engine';
 import { memoryAlerter, memoryBackfillQueue } from '@smart-backfill/memory';
-import { ManualClock } from '@smart-backfill/testkit';
+import { ManualClock, aNewRequest } from '@smart-backfill/testkit';
 import { applyDdl, openBigQueryStore, type BigQueryStore } from '@smart-backfill/bigquery';
 import type { BigQueryScheduleOptions } from '../../src/bigquery-schedule-source.js';
 import type { BigQueryTargetOptions } from '../../src/bigquery-target-table.js';
@@ -162,17 +162,14 @@ const flow = (
   };
 };
 
-const aRequest = (id: string, date: IsoDate, at: number, processorName: string): NewBackfillRequest => ({
-  requestId: id,
-  processorName,
-  date,
-  requestType: 'manual',
-  priority: 'high',
-  requestedAt: at,
-  requestedBy: 'someone@example.com',
-  triggerReason: 'manual_backfill',
-  metadata: { note: 'captured' },
-});
+const aRequest = (id: string, date: IsoDate, at: number, processorName: string) =>
+  aNewRequest(id, processorName, date, at, {
+    requestType: 'manual',
+    priority: 'high',
+    requestedBy: 'someone@example.com',
+    triggerReason: 'manual_backfill',
+    metadata: { note: 'captured' },
+  });
 
 /** The reads each CLI command makes, with the arguments it passes (packages/cli/src/commands/*.ts). */
 const commandReads = async (store: BigQueryStore, name: string, now: number): Promise<void> => {

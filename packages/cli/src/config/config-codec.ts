@@ -248,5 +248,3 @@ export const configCodec: t.Type<DecodedConfig, DecodedConfig, unknown> = refine
     return errors;
   },
 );
-
-export type { SmartBackfillConfig };

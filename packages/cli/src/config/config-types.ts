@@ -163,7 +163,10 @@ export interface SmartBackfillConfig {
   readonly timeZone?: string;
 }
 
-/** Identity, for type-checked `smart-backfill.config.ts` files. */
+/**
+ * Identity, for type-checked `smart-backfill.config.ts` files.
+ * @public
+ */
 export const defineConfig = <C extends SmartBackfillConfig>(config: C): C => config;
 
 /** A processor after validation: policy resolved to a full `GapPolicy`. */

@@ -167,5 +167,3 @@ export const loadConfig = async (cwd: string, explicit?: string, env: Env = proc
   // Decoded once: the file's config is the value just checked.
   return finish(r.value, { file, baseDir: dirname(file) });
 };
-
-export type { SmartBackfillConfig };

@@ -2,12 +2,10 @@ import * as t from 'io-ts';
 import { DEFAULT_POLICY, POLICY_PRESETS, validatePolicy, type GapPolicy } from '@smart-backfill/core';
 import { show } from './decoders.js';
 
-const FIELDS = ['lookbackDays', 'criticalLookbackDays', 'minRecordsPerDate', 'autoBackfillThreshold', 'blockOn', 'maxAttempts'] as const;
-
 /**
  * A policy: a preset name or any subset of `GapPolicy`, resolved to a full policy.
- * Field rules and messages come from core's `validatePolicy`, re-worded to the path style
- * (`policy.lookbackDays: expected a whole number >= 1, got "30"`).
+ * Field rules come from core's `validatePolicy`, whose problems are data; they are
+ * worded here in the path style (`policy.lookbackDays: expected a whole number >= 1, got "30"`).
  */
 export const policyCodec: t.Type<GapPolicy, GapPolicy, unknown> = new t.Type<GapPolicy, GapPolicy, unknown>(
   'GapPolicy',
@@ -27,22 +25,23 @@ export const policyCodec: t.Type<GapPolicy, GapPolicy, unknown> = new t.Type<Gap
       return t.failure(u, c, `expected a preset name or an object, got ${show(u)}`);
     const r = validatePolicy(u, DEFAULT_POLICY);
     if (r._tag === 'Ok') return t.success(r.value);
-    const raw = u as Record<string, unknown>;
     const errors: t.Errors = r.error.map((p) => {
-      if (p.field === 'policy') {
-        const unknownKey = Object.keys(raw).find((k) => !(FIELDS as readonly string[]).includes(k) && p.message.includes(`"${k}"`));
-        return unknownKey !== undefined
-          ? {
-              value: raw[unknownKey],
-              context: t.appendContext(c, unknownKey, t.unknown, raw[unknownKey]),
-              message: `unknown field (known: ${FIELDS.join(', ')})`,
-            }
-          : { value: u, context: c, message: p.message };
+      switch (p._tag) {
+        case 'NotAnObject':
+          return { value: u, context: c, message: `expected a preset name or an object, got ${show(u)}` };
+        case 'UnknownField':
+          return {
+            value: p.value,
+            context: t.appendContext(c, p.field, t.unknown, p.value),
+            message: `unknown field (known: ${p.known.join(', ')})`,
+          };
+        case 'InvalidValue':
+          return {
+            value: p.value,
+            context: t.appendContext(c, p.field, t.unknown, p.value),
+            message: `expected ${p.expected}, got ${show(p.value)}`,
+          };
       }
-      // "lookbackDays must be a whole number >= 1, got -2" → "expected a whole number >= 1, got -2", with strings quoted.
-      const rest = p.message.replace(new RegExp(`^${p.field} must be `), 'expected ');
-      const message = rest.replace(/, got .*$/, `, got ${show(p.value)}`);
-      return { value: p.value, context: t.appendContext(c, p.field, t.unknown, p.value), message };
     });
     return t.failures(errors);
   },

@@ -1,6 +1,9 @@
-import { isoDate, type BackfillRequest, type IsoDate, type NewBackfillRequest } from '@smart-backfill/core';
+import { type BackfillRequest, type IsoDate, type NewBackfillRequest } from '@smart-backfill/core';
 
-/** A new request with the seed's defaults, for tests. */
+/**
+ * A new request with the seed's defaults, for tests; `over` sets any other field.
+ * The date is not validated: a tracker's own validation is what some tests exercise.
+ */
 export const aNewRequest = (
   requestId: string,
   processorName: string,
@@ -10,7 +13,7 @@ export const aNewRequest = (
 ): NewBackfillRequest => ({
   requestId,
   processorName,
-  date: typeof date === 'string' ? isoDate(date) : date,
+  date: date as IsoDate,
   requestType: 'auto',
   priority: 'normal',
   requestedAt,

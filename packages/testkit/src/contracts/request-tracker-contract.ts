@@ -413,6 +413,28 @@ class CreateCommand implements TrackerCommand {
 /** `FailFinal` is a `Fail` with `final: true` (a give-up). */
 type EventKind = RequestEvent['_tag'] | 'FailFinal';
 
+/** The event of a kind, at `at`; `ms` is the lease, the retry delay and the error's and owner's name. */
+const eventOf = (kind: EventKind, at: number, attempt: number, ms: number): RequestEvent => {
+  switch (kind) {
+    case 'Claim':
+      return { _tag: 'Claim', at, owner: `w${ms}`, leaseMs: ms };
+    case 'Heartbeat':
+      return { _tag: 'Heartbeat', at, attempt, leaseMs: ms };
+    case 'Complete':
+      return { _tag: 'Complete', at, attempt };
+    case 'Fail':
+      return { _tag: 'Fail', at, attempt, error: `error ${ms}` };
+    case 'FailFinal':
+      return { _tag: 'Fail', at, attempt, error: `error ${ms}`, final: true };
+    case 'Retry':
+      return { _tag: 'Retry', at, notBefore: at + ms };
+    case 'LeaseExpired':
+      return { _tag: 'LeaseExpired', at };
+    case 'MarkPublished':
+      return { _tag: 'MarkPublished', at };
+  }
+};
+
 class ApplyCommand implements TrackerCommand {
   constructor(
     readonly target: number,
@@ -429,20 +451,7 @@ class ApplyCommand implements TrackerCommand {
     const before = m.requests.get(id) as BackfillRequest;
     const at = r.clock.now();
     const attempt = before.attempt + this.attemptDelta;
-    const event: RequestEvent =
-      this.kind === 'Claim'
-        ? { _tag: 'Claim', at, owner: `w${this.ms}`, leaseMs: this.ms }
-        : this.kind === 'Heartbeat'
-          ? { _tag: 'Heartbeat', at, attempt, leaseMs: this.ms }
-          : this.kind === 'Complete'
-            ? { _tag: 'Complete', at, attempt }
-            : this.kind === 'Fail' || this.kind === 'FailFinal'
-              ? { _tag: 'Fail', at, attempt, error: `error ${this.ms}`, ...(this.kind === 'FailFinal' ? { final: true } : {}) }
-              : this.kind === 'Retry'
-                ? { _tag: 'Retry', at, notBefore: at + this.ms }
-                : this.kind === 'LeaseExpired'
-                  ? { _tag: 'LeaseExpired', at }
-                  : { _tag: 'MarkPublished', at };
+    const event = eventOf(this.kind, at, attempt, this.ms);
     const expected = transition(before, event);
     const got = await r.tracker.apply(id, event);
     if (expected._tag === 'Ok') {

@@ -1,26 +1,11 @@
 import { expect, it } from 'vitest';
 import { isoDate, type HeldRun, type IsoDate, type RunRecord } from '@smart-backfill/core';
 import { contractDescribe, withSubject } from './harness.js';
+import { aRunRecord } from './run-fixtures.js';
 import type { ContractOptions, RunLogSubject } from './types.js';
 
 const P = 'player_game_summary';
 const Q = 'team_defense_game_summary';
-
-const aRun = (runId: string, processorName: string, runDate: string, startedAt: number, over: Partial<RunRecord> = {}): RunRecord => ({
-  runId,
-  processorName,
-  runDate: isoDate(runDate),
-  trigger: 'scheduled',
-  isBackfill: false,
-  outcome: 'succeeded',
-  skipReason: null,
-  errorMessage: null,
-  startedAt,
-  finishedAt: startedAt + 250,
-  durationMs: 250,
-  metadata: {},
-  ...over,
-});
 
 const aHold = (
   processorName: string,
@@ -51,7 +36,7 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
   contractDescribe('RunLog', opts, () => {
     it('stores a run as given, metadata included', async () => {
       await withSubject(opts, async (s, clock) => {
-        const run = aRun('run-1', P, '2025-03-05', clock.now(), {
+        const run = aRunRecord('run-1', P, '2025-03-05', clock.now(), {
           outcome: 'skipped',
           skipReason: 'backfill_queued',
           metadata: {
@@ -69,10 +54,10 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
 
     it('is idempotent on runId, also when appends race', async () => {
       await withSubject(opts, async (s, clock) => {
-        const run = aRun('run-1', P, '2025-03-05', clock.now());
+        const run = aRunRecord('run-1', P, '2025-03-05', clock.now());
         await s.runLog.append(run);
         await s.runLog.append(run);
-        const other = aRun('run-2', P, '2025-03-06', clock.now() + 1);
+        const other = aRunRecord('run-2', P, '2025-03-06', clock.now() + 1);
         await Promise.all(Array.from({ length: 5 }, () => s.runLog.append(other)));
         expect(ids(await s.runLog.runs({}))).toEqual(['run-1', 'run-2']);
       });
@@ -81,10 +66,10 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
     it('lists runs oldest first, filtered by processor, since, until and limit', async () => {
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();
-        await s.runLog.append(aRun('c', P, '2025-03-03', t + 300));
-        await s.runLog.append(aRun('a', P, '2025-03-01', t + 100));
-        await s.runLog.append(aRun('q', Q, '2025-03-01', t + 150));
-        await s.runLog.append(aRun('b', P, '2025-03-02', t + 200));
+        await s.runLog.append(aRunRecord('c', P, '2025-03-03', t + 300));
+        await s.runLog.append(aRunRecord('a', P, '2025-03-01', t + 100));
+        await s.runLog.append(aRunRecord('q', Q, '2025-03-01', t + 150));
+        await s.runLog.append(aRunRecord('b', P, '2025-03-02', t + 200));
         expect(ids(await s.runLog.runs({}))).toEqual(['a', 'q', 'b', 'c']);
         expect(ids(await s.runLog.runs({ processorName: P }))).toEqual(['a', 'b', 'c']);
         expect(ids(await s.runLog.runs({ since: t + 150 }))).toEqual(['q', 'b', 'c']);
