@@ -49,4 +49,12 @@ export { type RelayDeps, type RelayResult, type Relay, createRelay } from './rel
 export { type SweeperDeps, type SweepResult, type Sweeper, createSweeper } from './sweeper.js';
 export { systemClock } from './clock.js';
 export { type Logger, silentLogger, consoleJsonLogger, jsonLinesLogger } from './logger.js';
-export { type SmartBackfillErrorCode, SmartBackfillError, PermanentError, isRetryable, toError } from './errors.js';
+export {
+  type SmartBackfillErrorCode,
+  type EngineErrorReason,
+  SmartBackfillError,
+  isSmartBackfillError,
+  PermanentError,
+  isRetryable,
+  toError,
+} from './errors.js';

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { consoleJsonLogger, jsonLinesLogger, silentLogger, SmartBackfillError, systemClock } from '@smart-backfill/engine';
+import {
+  consoleJsonLogger,
+  isSmartBackfillError,
+  jsonLinesLogger,
+  silentLogger,
+  SmartBackfillError,
+  systemClock,
+} from '@smart-backfill/engine';
 
 describe('systemClock, loggers and errors', () => {
   it('systemClock sleeps and honours abort', async () => {
@@ -26,13 +33,17 @@ describe('systemClock, loggers and errors', () => {
 
   it('SmartBackfillError carries a code, a prefixed message and the cause', () => {
     const cause = new Error('socket hang up');
-    const e = new SmartBackfillError('read_failed', 'could not read', { cause });
+    const e = new SmartBackfillError('unavailable', 'could not read', { origin: 'engine', detail: 'read_failed', cause });
     expect(e).toBeInstanceOf(Error);
-    expect([e.name, e.code, e.message, e.cause]).toEqual([
+    expect([e.name, e.code, e.detail, e.message, e.cause]).toEqual([
       'SmartBackfillError',
+      'unavailable',
       'read_failed',
       '[smart-backfill] [engine] could not read',
       cause,
     ]);
+    expect(isSmartBackfillError(e, 'unavailable')).toBe(true);
+    expect(isSmartBackfillError(e, 'corrupt')).toBe(false);
+    expect(isSmartBackfillError(cause)).toBe(false);
   });
 });
