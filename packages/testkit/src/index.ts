@@ -24,6 +24,7 @@ export { testBackfillQueue } from './contracts/backfill-queue-contract.js';
 export { testRequestTracker } from './contracts/request-tracker-contract.js';
 export { testRunLog } from './contracts/run-log-contract.js';
 export { testAlertLog } from './contracts/alert-log-contract.js';
+export { expectInvalidInput } from './contracts/bad-input.js';
 export { type SimulationOptions, simulate } from './simulate.js';
 export { type SimulationReport, formatReport } from './simulation-report.js';
 export { type CrashPoint, CrashableProcess, WorkerCrashed } from './crashable.js';
