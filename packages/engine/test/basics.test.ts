@@ -3,6 +3,7 @@ import {
   consoleJsonLogger,
   isSmartBackfillError,
   jsonLinesLogger,
+  processorRegistry,
   silentLogger,
   SmartBackfillError,
   systemClock,
@@ -45,5 +46,15 @@ describe('systemClock, loggers and errors', () => {
     expect(isSmartBackfillError(e, 'unavailable')).toBe(true);
     expect(isSmartBackfillError(e, 'corrupt')).toBe(false);
     expect(isSmartBackfillError(cause)).toBe(false);
+  });
+
+  it('two processors with one name are a configuration error', () => {
+    const p = { name: 'P', run: async () => undefined };
+    expect(() => processorRegistry([p, p])).toThrow(
+      expect.objectContaining({
+        code: 'invalid_config',
+        message: '[smart-backfill] [engine] two processors are named "P"; names must be unique',
+      }),
+    );
   });
 });
