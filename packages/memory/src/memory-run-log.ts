@@ -76,6 +76,12 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
         .sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : a.processorName < b.processorName ? -1 : 1));
     },
     async release(p, d, status, at) {
+      check(dateProblem, d, 'runDate');
+      check(
+        (s) => (s === 'resumed' || s === 'cancelled' ? undefined : `expected "resumed" or "cancelled", got ${JSON.stringify(s)}`),
+        status,
+        'status',
+      );
       const k = key(p, d);
       const cur = held.get(k);
       if (cur === undefined || cur.status !== 'held') return false;

@@ -97,6 +97,8 @@ export const runLogBadInput = (opts: ContractOptions<RunLogSubject>): void => {
       await expectInvalidInput(() => runLog.append({ ...run, runId: '' }), 'runId');
       await expectInvalidInput(() => runLog.hold({ ...held, runDate: notADate('05/02/2025') }), 'runDate');
       await expectInvalidInput(() => runLog.claimResume(P, held.runDate, { claimant: '', at, leaseMs: 1000 }), 'claimant');
+      // An unknown status must not be stored: the held run would be neither held nor released.
+      await expectInvalidInput(() => runLog.release(P, held.runDate, 'done' as 'cancelled', at), 'status');
       expect((await runLog.runs({ processorName: P })).map((r) => r.runId)).toEqual(['kept']);
       expect((await runLog.heldRuns({ processorName: P })).map((h) => [h.runDate, h.status, h.claimedBy])).toEqual([
         ['2025-05-02', 'held', null],
