@@ -27,9 +27,12 @@ export const dateProblem = (v: unknown): string | undefined => {
 export const nonEmptyProblem = (v: unknown): string | undefined =>
   typeof v !== 'string' ? `expected a string, got ${shown(v)}` : v.length === 0 ? 'expected a non-empty string' : undefined;
 
-/** Not an instant in epoch milliseconds. */
+/**
+ * Not an instant in epoch milliseconds. Fractions pass: a manual clock moved alongside
+ * real time steps by fractions, and a store that keeps whole milliseconds rounds itself.
+ */
 export const instantProblem = (v: unknown): string | undefined =>
-  typeof v === 'number' && Number.isSafeInteger(v) ? undefined : `expected epoch milliseconds (a safe integer), got ${shown(v)}`;
+  typeof v === 'number' && Number.isFinite(v) ? undefined : `expected epoch milliseconds, got ${shown(v)}`;
 
 /** Not a count or limit: a whole number >= 0. */
 export const countProblem = (v: unknown): string | undefined =>
