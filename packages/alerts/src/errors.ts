@@ -1,3 +1,5 @@
+import { SmartBackfillError } from '@smart-backfill/core';
+
 /** Prefix of every message this package writes. */
 export const PREFIX = '[smart-backfill] [alerts]';
 
@@ -11,16 +13,17 @@ export interface ConfigProblem {
   readonly unsetEnv?: string | undefined;
 }
 
-/** Every problem found in an alerts config (or channel options), one per line. */
-export class AlertsConfigError extends Error {
-  override readonly name = 'AlertsConfigError';
+/** Every problem found in an alerts config (or channel options), one per line: `invalid_config`, `field` the first problem's path. */
+export class AlertsConfigError extends SmartBackfillError {
+  override readonly name: string = 'AlertsConfigError';
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[], options?: ErrorOptions) {
     super(
+      'invalid_config',
       problems.length === 1
         ? `${PREFIX} invalid alert config: ${formatConfigProblems(problems)}`
         : `${PREFIX} invalid alert config:\n  ${formatConfigProblems(problems).split('\n').join('\n  ')}`,
-      options,
+      { cause: options?.cause, field: problems[0]?.path === '' ? undefined : problems[0]?.path },
     );
     this.problems = problems;
   }
@@ -35,8 +38,8 @@ export const formatConfigProblems = (problems: readonly ConfigProblem[]): string
  * HTTP, the status — never the webhook URL or header secrets: those are
  * redacted from the message and from the copied `cause`.
  */
-export class AlertDeliveryError extends Error {
-  override readonly name = 'AlertDeliveryError';
+export class AlertDeliveryError extends SmartBackfillError {
+  override readonly name: string = 'AlertDeliveryError';
   /** The channel's name (`slack`, `webhook`, `log`, or the configured `name`). */
   readonly channel: string;
   /** Last HTTP status, if the server answered at all. */
@@ -55,7 +58,9 @@ export class AlertDeliveryError extends Error {
       readonly cause?: unknown;
     } = {},
   ) {
-    super(`${PREFIX} channel "${channel}": ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
+    // A 4xx that retrying cannot fix is the channel's settings (URL, token); anything else is the channel being down.
+    const refused = details.retryable !== true && details.status !== undefined && details.status >= 400 && details.status < 500;
+    super(refused ? 'invalid_config' : 'unavailable', `${PREFIX} channel "${channel}": ${message}`, { cause: details.cause });
     this.channel = channel;
     this.status = details.status;
     this.attempts = details.attempts ?? 1;

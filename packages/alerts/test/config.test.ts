@@ -21,6 +21,7 @@ const problemsOf = (config: unknown, env: Record<string, string> = {}): { path: 
     createAlertersFromConfig(config, { env });
   } catch (e) {
     expect(e).toBeInstanceOf(AlertsConfigError);
+    expect(e).toMatchObject({ code: 'invalid_config' });
     return [...(e as AlertsConfigError).problems];
   }
   throw new Error('expected the config to be refused');

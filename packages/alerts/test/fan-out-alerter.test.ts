@@ -36,6 +36,7 @@ describe('fanOutAlerter', () => {
     expect(failures.map((f) => f.channel)).toEqual(['slack']);
     expect(failures[0]!.error).toBeInstanceOf(AlertDeliveryError);
     expect((failures[0]!.error as AlertDeliveryError).status).toBe(500);
+    expect(failures[0]!.error).toMatchObject({ code: 'unavailable', name: 'AlertDeliveryError' });
     expect(logger.calls).toEqual([
       expect.objectContaining({
         level: 'warn',

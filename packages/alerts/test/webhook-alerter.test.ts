@@ -175,7 +175,7 @@ describe('webhookAlerter against a local server', () => {
     const e = await rejection(webhookAlerter({ url: `${server.origin}/hook`, format: 'slack', sleep }).send(notice()));
     expect(server.requests).toHaveLength(1);
     expect(delays).toEqual([]);
-    expect(e).toMatchObject({ channel: 'slack', status: 400, attempts: 1, retryable: false });
+    expect(e).toMatchObject({ channel: 'slack', status: 400, attempts: 1, retryable: false, code: 'invalid_config' });
     expect(e.message).toContain('answered HTTP 400: invalid_payload');
   });
 

@@ -9,7 +9,7 @@ import {
 } from '@smart-backfill/core';
 import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { readDate, readDates, readInt, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
-import { configError } from './errors.js';
+import { checkDateInput, configError, inputError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import {
   insertIdOf,
@@ -146,7 +146,8 @@ export const bigQueryAlertLog = (
   return {
     async upsertOpen(alert) {
       if (typeof alert?.alertKey !== 'string' || alert.alertKey.length === 0)
-        throw configError('alert.alertKey must be a non-empty string');
+        throw inputError('alert.alertKey', 'alert.alertKey must be a non-empty string');
+      checkDateInput(alert.runDate, 'alert.runDate');
       return lock(alert.alertKey, () =>
         mutate<AlertRecord, string, { readonly created: boolean; readonly record: AlertRecord }>(
           c,

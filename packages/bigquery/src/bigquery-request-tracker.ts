@@ -30,7 +30,7 @@ import {
   tsOut,
 } from './decode.js';
 import { checkWindow } from './date-column.js';
-import { configError } from './errors.js';
+import { configError, corruptError, inputError } from './errors.js';
 import { quoteTable, type TableRef } from './identifiers.js';
 import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
 import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
@@ -69,7 +69,7 @@ const rowOf = (r: Record<string, unknown>): Row => ({
 
 const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
   const status = readString('status', r['status']);
-  if (!STATUSES.has(status)) throw configError(`request ${String(r['request_id'])} has unknown status ${JSON.stringify(status)}`);
+  if (!STATUSES.has(status)) throw corruptError(`request ${String(r['request_id'])} has unknown status ${JSON.stringify(status)}`);
   const request: BackfillRequest = {
     requestId: readString('request_id', r['request_id']),
     processorName: readString('processor_name', r['processor_name']),
@@ -129,11 +129,12 @@ const eventIdOf = (r: BackfillRequest, version: number, event: string): string =
 
 const checkNew = (r: NewBackfillRequest, i: number): void => {
   const where = `requests[${i}]`;
-  if (typeof r.requestId !== 'string' || r.requestId.length === 0) throw configError(`${where}.requestId must be a non-empty string`);
+  if (typeof r.requestId !== 'string' || r.requestId.length === 0)
+    throw inputError(`${where}.requestId`, `${where}.requestId must be a non-empty string`);
   if (typeof r.processorName !== 'string' || r.processorName.length === 0)
-    throw configError(`${where}.processorName must be a non-empty string`);
-  if (!isIsoDate(r.date)) throw configError(`${where}.date must be a YYYY-MM-DD date, got ${JSON.stringify(r.date)}`);
-  if (!Number.isFinite(r.requestedAt)) throw configError(`${where}.requestedAt must be epoch milliseconds`);
+    throw inputError(`${where}.processorName`, `${where}.processorName must be a non-empty string`);
+  if (!isIsoDate(r.date)) throw inputError(`${where}.date`, `${where}.date must be a YYYY-MM-DD date, got ${JSON.stringify(r.date)}`);
+  if (!Number.isFinite(r.requestedAt)) throw inputError(`${where}.requestedAt`, `${where}.requestedAt must be epoch milliseconds`);
 };
 
 const keyOf = (processorName: string, date: IsoDate): string => JSON.stringify([processorName, date]);
@@ -422,7 +423,7 @@ export const bigQueryRequestTracker = (
 
   return {
     async create(inputs: readonly NewBackfillRequest[]): Promise<CreateRequestsResult> {
-      if (!Array.isArray(inputs)) throw configError('create() takes a list of requests');
+      if (!Array.isArray(inputs)) throw inputError('requests', 'create() takes a list of requests');
       inputs.forEach(checkNew);
       if (inputs.length === 0) return { created: [], existing: [] };
       // One create at a time per tracker: in-process races are exact; cross-process ones are settled by read-back.

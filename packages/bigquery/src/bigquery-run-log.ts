@@ -12,7 +12,7 @@ import {
   readStringOrNull,
   tsOut,
 } from './decode.js';
-import { configError } from './errors.js';
+import { configError, inputError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
 import { HELD_RUN_EVENTS, LATEST_ORDER, RUNS, columnList } from './schema.js';
@@ -220,8 +220,9 @@ export const bigQueryRunLog = (
   return {
     async append(run: RunRecord): Promise<void> {
       if (snap !== undefined) snap.listArmed = run.skipReason === 'waiting_for_backfill' && run.processorName === snap.processor;
-      if (typeof run?.runId !== 'string' || run.runId.length === 0) throw configError('run.runId must be a non-empty string');
-      if (!isIsoDate(run.runDate)) throw configError(`run.runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
+      if (typeof run?.runId !== 'string' || run.runId.length === 0) throw inputError('run.runId', 'run.runId must be a non-empty string');
+      if (!isIsoDate(run.runDate))
+        throw inputError('run.runDate', `run.runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
       await insertRows(
         c,
         tables.runs,
@@ -254,7 +255,8 @@ export const bigQueryRunLog = (
 
     async hold(run: Pick<HeldRun, 'processorName' | 'runDate' | 'heldAt' | 'reason' | 'waitingFor'>): Promise<void> {
       if (snap !== undefined) snap.listArmed = false;
-      if (!isIsoDate(run.runDate)) throw configError(`hold: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
+      if (!isIsoDate(run.runDate))
+        throw inputError('runDate', `hold: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
       const key: HeldKey = [run.processorName, run.runDate];
       await lock(JSON.stringify(key), () =>
         mutate<HeldRun, HeldKey, void>(
@@ -326,8 +328,8 @@ export const bigQueryRunLog = (
     async release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean> {
       if (snap !== undefined) snap.listArmed = false;
       if (status !== 'resumed' && status !== 'cancelled')
-        throw configError(`release: status must be "resumed" or "cancelled", got ${JSON.stringify(status)}`);
-      if (!isIsoDate(runDate)) throw configError(`release: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
+        throw inputError('status', `release: status must be "resumed" or "cancelled", got ${JSON.stringify(status)}`);
+      if (!isIsoDate(runDate)) throw inputError('runDate', `release: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
       const key: HeldKey = [processorName, runDate];
       return lock(JSON.stringify(key), () =>
         mutate<HeldRun, HeldKey, boolean>(
@@ -354,9 +356,11 @@ export const bigQueryRunLog = (
 
     async claimResume(processorName, runDate, { claimant, at, leaseMs }): Promise<ResumeClaim | null> {
       if (snap !== undefined) snap.listArmed = false;
-      if (!isIsoDate(runDate)) throw configError(`claimResume: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
-      if (typeof claimant !== 'string' || claimant === '') throw configError('claimResume: claimant must be a non-empty string');
-      if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw configError(`claimResume: leaseMs must be > 0, got ${String(leaseMs)}`);
+      if (!isIsoDate(runDate))
+        throw inputError('runDate', `claimResume: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
+      if (typeof claimant !== 'string' || claimant === '') throw inputError('claimant', 'claimResume: claimant must be a non-empty string');
+      if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0)
+        throw inputError('leaseMs', `claimResume: leaseMs must be > 0, got ${String(leaseMs)}`);
       const key: HeldKey = [processorName, runDate];
       return lock(JSON.stringify(key), () =>
         mutate<HeldRun, HeldKey, ResumeClaim | null>(
@@ -395,7 +399,7 @@ export const bigQueryRunLog = (
 
     async finishResume(claim: ResumeClaim, done: { readonly runId: string; readonly at: number }): Promise<boolean> {
       if (snap !== undefined) snap.listArmed = false;
-      if (typeof done?.runId !== 'string' || done.runId === '') throw configError('finishResume: runId must be a non-empty string');
+      if (typeof done?.runId !== 'string' || done.runId === '') throw inputError('runId', 'finishResume: runId must be a non-empty string');
       const key: HeldKey = [claim.processorName, claim.runDate];
       return lock(JSON.stringify(key), () =>
         mutate<HeldRun, HeldKey, boolean>(

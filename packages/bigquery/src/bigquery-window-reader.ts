@@ -2,7 +2,7 @@ import type { IsoDate, WindowData, WindowQuery, WindowReader } from '@smart-back
 import { bytesLimit, connect, runQuery, type BigQueryConnectionOptions, type Connection } from './client.js';
 import { checkWindow } from './date-column.js';
 import { readDate, readInt } from './decode.js';
-import { configError } from './errors.js';
+import { corruptError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import type { CheckBatcher } from './check-batch.js';
 import { resolveScheduleSpec, scheduleBody, scheduleDescriber, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
@@ -44,7 +44,7 @@ export const bigQueryWindowReader = (
           const d = readDate('d', r['d']);
           if (r['kind'] === 'expected') expectedDates.push(d);
           else if (r['kind'] === 'count') recordCounts.set(d, readInt('n', r['n']));
-          else throw configError(`window query returned an unexpected row kind ${JSON.stringify(r['kind'])}`);
+          else throw corruptError(`window query returned an unexpected row kind ${JSON.stringify(r['kind'])}`);
         }
         return { expectedDates, recordCounts };
       };

@@ -1,5 +1,5 @@
 import { runQuery, type Connection, type Param } from './client.js';
-import { configError } from './errors.js';
+import { corruptError } from './errors.js';
 import type { TableRef } from './identifiers.js';
 import type { WindowQuery } from '@smart-backfill/core';
 
@@ -95,7 +95,7 @@ export const checkBatcher = (c: Connection): CheckBatcher => {
         for (const r of rows) {
           const k = r['kind'];
           if (typeof k !== 'string' || !parts.some((x) => x.part.kinds.includes(k)))
-            throw configError(`check query returned an unexpected row kind ${JSON.stringify(k)}`);
+            throw corruptError(`check query returned an unexpected row kind ${JSON.stringify(k)}`);
           const list = byKind.get(k);
           if (list === undefined) byKind.set(k, [r]);
           else list.push(r);
@@ -151,9 +151,9 @@ export const checkBatcher = (c: Connection): CheckBatcher => {
 /** A `TO_JSON_STRING` payload column as an object. */
 export const payloadOf = (r: Record<string, unknown>): Record<string, unknown> => {
   const v = r['payload'];
-  if (typeof v !== 'string') throw configError(`check query returned a ${String(r['kind'])} row without a payload`);
+  if (typeof v !== 'string') throw corruptError(`check query returned a ${String(r['kind'])} row without a payload`);
   const o = JSON.parse(v) as unknown;
   if (typeof o !== 'object' || o === null || Array.isArray(o))
-    throw configError(`check query returned a ${String(r['kind'])} row whose payload is not an object`);
+    throw corruptError(`check query returned a ${String(r['kind'])} row whose payload is not an object`);
   return o as Record<string, unknown>;
 };

@@ -223,13 +223,13 @@ export const insertRows = async (conn: Connection, table: TableRef, rows: readon
         .join(' | ');
       const reasons = [...new Set(failures.flatMap((f) => (f.errors ?? []).map((x) => x.reason ?? 'error')))];
       throw new BigQueryAdapterError(
-        'insert_failed',
+        'query_failed',
         `${purpose} failed: ${failures.length} of ${rows.length} rows were rejected (${detail}${failures.length > 5 ? ' | ...' : ''}); ${
           failures.length === rows.length
             ? 'nothing of this batch was stored; rows marked "stopped" were valid but held back by an invalid one'
             : `the other ${rows.length - failures.length} rows were stored`
         }`,
-        { cause: e, table: tableName(table), reasons },
+        { cause: e, table: tableName(table), reasons, detail: 'insert_failed' },
       );
     }
     throw wrapClientError('insert_failed', purpose, tableName(table), e);

@@ -1,7 +1,7 @@
 import { addDays, isIsoDate, type IsoDate, type WindowQuery } from '@smart-backfill/core';
 import type { Param } from './client.js';
 import { p } from './client.js';
-import { configError } from './errors.js';
+import { configError, inputError } from './errors.js';
 import { quoteColumn, validateColumn, type PseudoColumn } from './identifiers.js';
 
 export type DateColumnType = 'DATE' | 'TIMESTAMP' | 'DATETIME';
@@ -115,10 +115,12 @@ export const dateSql = (
 
 /** Reject a malformed window before it reaches SQL parameters (a bad date would fail in BigQuery with a vaguer message). */
 export const checkWindow = (q: WindowQuery, what = 'window'): WindowQuery => {
-  if (typeof q !== 'object' || q === null) throw configError(`${what} must be { processorName, start, end }`);
-  if (typeof q.processorName !== 'string') throw configError(`${what}.processorName must be a string, got ${typeof q.processorName}`);
+  if (typeof q !== 'object' || q === null) throw inputError(what, `${what} must be { processorName, start, end }`);
+  if (typeof q.processorName !== 'string')
+    throw inputError(`${what}.processorName`, `${what}.processorName must be a string, got ${typeof q.processorName}`);
   for (const k of ['start', 'end'] as const) {
-    if (!isIsoDate(q[k])) throw configError(`${what}.${k} must be a YYYY-MM-DD date, got ${JSON.stringify(q[k]) ?? String(q[k])}`);
+    if (!isIsoDate(q[k]))
+      throw inputError(`${what}.${k}`, `${what}.${k} must be a YYYY-MM-DD date, got ${JSON.stringify(q[k]) ?? String(q[k])}`);
   }
   return q;
 };

@@ -69,7 +69,7 @@ export const readJsonObject = (column: string, v: unknown): Record<string, unkno
     try {
       parsed = JSON.parse(v);
     } catch (e) {
-      throw new BigQueryAdapterError('query_failed', `column ${column} holds invalid JSON`, { cause: e });
+      throw new BigQueryAdapterError('corrupt', `column ${column} holds invalid JSON`, { cause: e });
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('a JSON object', column, v);

@@ -1,20 +1,25 @@
+import { dateProblem, SmartBackfillError, type SmartBackfillErrorCode } from '@smart-backfill/core';
+
 /** The name every message of this package starts with. */
 export const ADAPTER = '[smart-backfill] [bigquery]';
 
 /**
- * What failed, as a stable code: `invalid_config` (bad option, caught before any
- * request), `query_failed` / `insert_failed` (BigQuery said no), `contention`
- * (a write kept losing to concurrent writers).
+ * The shared codes this package throws: `invalid_config` (bad option, caught before any
+ * request), `invalid_input` (a bad value handed to a port method, caught before any
+ * request), `query_failed` (BigQuery refused a query or insert: a failed cast, a bytes
+ * limit, a rejected row, a missing table), `unavailable` (BigQuery could not be reached or
+ * failed on its side), `contention` (a write kept losing to concurrent writers), `corrupt`
+ * (a stored row is not what smart-backfill wrote).
  */
-export type BigQueryErrorCode = 'invalid_config' | 'query_failed' | 'insert_failed' | 'contention';
+export type BigQueryErrorCode = SmartBackfillErrorCode;
 
 /**
  * Every error this package throws: `[smart-backfill] [bigquery] <what> failed: <why>`,
  * naming the table and the purpose of the statement, with the client's error as `cause`.
+ * `detail` says which kind of statement failed (`query_failed`, `insert_failed`).
  */
-export class BigQueryAdapterError extends Error {
-  override readonly name = 'BigQueryAdapterError';
-  readonly code: BigQueryErrorCode;
+export class BigQueryAdapterError extends SmartBackfillError {
+  override readonly name: string = 'BigQueryAdapterError';
   /** The fully qualified table involved, when there is one (`project.dataset.table`). */
   readonly table: string | undefined;
   /** BigQuery's reasons (`invalidQuery`, `quotaExceeded`, `invalid`, `stopped`...) found in the cause. */
@@ -23,16 +28,34 @@ export class BigQueryAdapterError extends Error {
   constructor(
     code: BigQueryErrorCode,
     message: string,
-    options: { readonly cause?: unknown; readonly table?: string | undefined; readonly reasons?: readonly string[] } = {},
+    options: {
+      readonly cause?: unknown;
+      readonly table?: string | undefined;
+      readonly reasons?: readonly string[];
+      readonly field?: string | undefined;
+      readonly detail?: string | undefined;
+    } = {},
   ) {
-    super(`${ADAPTER} ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, { origin: 'bigquery', cause: options.cause, field: options.field, detail: options.detail });
     this.table = options.table;
     this.reasons = options.reasons ?? [];
   }
 }
 
 export const configError = (message: string): BigQueryAdapterError => new BigQueryAdapterError('invalid_config', message);
+
+/** A bad value handed to a port method; `message` names `field`. */
+export const inputError = (field: string, message: string): BigQueryAdapterError =>
+  new BigQueryAdapterError('invalid_input', message, { field });
+
+/** Refuse a value that is not a `YYYY-MM-DD` date before it reaches a query as a DATE parameter. */
+export const checkDateInput = (value: unknown, field: string): void => {
+  const problem = dateProblem(value);
+  if (problem !== undefined) throw inputError(field, `${field}: ${problem}`);
+};
+
+/** A row BigQuery returned is not what smart-backfill wrote or asked for. */
+export const corruptError = (message: string): BigQueryAdapterError => new BigQueryAdapterError('corrupt', message);
 
 interface ClientErrorShape {
   readonly message?: unknown;
@@ -61,6 +84,18 @@ const messageOf = (e: unknown): string => {
   return String(e);
 };
 
+const TRANSIENT_REASONS = ['backendError', 'internalError', 'rateLimitExceeded', 'quotaExceeded'];
+
+/**
+ * BigQuery failing on its side (5xx, `backendError`, a quota), or never answering (a
+ * socket error: `ECONNREFUSED`, `ETIMEDOUT`), is `unavailable`: retrying later may help.
+ * Everything BigQuery refused because of the statement or the data it met is `query_failed`.
+ */
+const isTransient = (reasons: readonly string[], status: unknown): boolean =>
+  reasons.some((r) => TRANSIENT_REASONS.includes(r)) ||
+  (typeof status === 'number' && status >= 500) ||
+  (typeof status === 'string' && /^E[A-Z]+$/.test(status));
+
 /** A hint for the errors people hit first, so the message says what to do. */
 const hintFor = (reasons: readonly string[], message: string, code: unknown): string => {
   if (/streaming buffer/i.test(message))
@@ -78,7 +113,7 @@ const hintFor = (reasons: readonly string[], message: string, code: unknown): st
  * Wrap a client error: `[smart-backfill] [bigquery] reading counts from \`p.d.t\` failed: <message>`.
  */
 export const wrapClientError = (
-  code: 'query_failed' | 'insert_failed',
+  kind: 'query_failed' | 'insert_failed',
   purpose: string,
   table: string | undefined,
   e: unknown,
@@ -88,12 +123,13 @@ export const wrapClientError = (
   const message = messageOf(e);
   const status = typeof e === 'object' && e !== null ? (e as ClientErrorShape).code : undefined;
   return new BigQueryAdapterError(
-    code,
+    isTransient(reasons, status) ? 'unavailable' : 'query_failed',
     `${purpose} failed: ${message}${reasons.length > 0 ? ` [${reasons.join(', ')}]` : ''}${hintFor(reasons, message, status)}`,
     {
       cause: e,
       table,
       reasons,
+      detail: kind,
     },
   );
 };

@@ -2,7 +2,7 @@ import type { BigQuery } from '@google-cloud/bigquery';
 import { clientOf } from './default-client.js';
 import type { AlertLog, RequestTracker, RunLog, ScheduleSource, TargetTable, WindowReader } from '@smart-backfill/core';
 import { connect, type BigQueryConnectionOptions, type Connection } from './client.js';
-import { configError } from './errors.js';
+import { BigQueryAdapterError, configError } from './errors.js';
 import { bigQueryAlertLog } from './bigquery-alert-log.js';
 import { bigQueryRequestTracker } from './bigquery-request-tracker.js';
 import { bigQueryRunLog } from './bigquery-run-log.js';
@@ -66,7 +66,8 @@ export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore 
         const v = Reflect.get(target, prop, receiver) as unknown;
         if (typeof v !== 'function') return v;
         return (...args: unknown[]) => {
-          if (closed) return Promise.reject(configError(`${name}.${String(prop)}() called after the store was closed`));
+          if (closed)
+            return Promise.reject(new BigQueryAdapterError('unavailable', `${name}.${String(prop)}() called after the store was closed`));
           return (v as (...a: unknown[]) => unknown).apply(target, args);
         };
       },

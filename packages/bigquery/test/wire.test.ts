@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BigQuery } from '@google-cloud/bigquery';
-import { isoDate, type IsoDate } from '@smart-backfill/core';
+import { isoDate, isSmartBackfillError, type IsoDate } from '@smart-backfill/core';
 import { aNewRequest } from '@smart-backfill/testkit';
 import { BigQueryAdapterError, applyDdl, openBigQueryStore, renderDdl } from '@smart-backfill/bigquery';
 import { apiError } from './fake-bigquery-server.js';
@@ -387,6 +387,34 @@ describe('answers and errors as the client surfaces them', () => {
     expect((err.cause as { code?: number }).code).toBe(400);
   });
 
+  it.each([
+    // Data errors: the statement met data it cannot handle; retrying the same call will not help.
+    [400, 'invalidQuery', 'Bad int64 value: abc', 'query_failed'],
+    [400, 'invalid', "Could not cast literal '2025-02-30' to type DATE", 'query_failed'],
+    [400, 'bytesBilledLimitExceeded', 'Query exceeded limit for bytes billed: 1000000', 'query_failed'],
+    // BigQuery failing on its side: retrying later may help.
+    [503, 'backendError', 'Backend error. Job aborted.', 'unavailable'],
+    [403, 'quotaExceeded', 'Quota exceeded: too many concurrent queries', 'unavailable'],
+  ])('a %i %s error (%s) is coded %s', async (status, reason, message, code) => {
+    const { ds } = seedTables();
+    const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
+    const target = store.target({ table: `${ds}.player_game_summary`, dateColumn: 'date_range_start', dateColumnType: 'TIMESTAMP' });
+    // Fails every try (the client retries 5xx); matched on this test's own dataset so no leftover touches another test.
+    fake.fail({
+      match: (r) => r.path.endsWith('/queries') && JSON.stringify(r.body).includes(ds),
+      status,
+      body: apiError(status, reason, message),
+      times: 100,
+    });
+    const e = await target
+      .recordCounts({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-02') })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(BigQueryAdapterError);
+    expect(isSmartBackfillError(e)).toBe(true);
+    expect(e).toMatchObject({ code, detail: 'query_failed', reasons: [reason] });
+    expect((e as Error).message).toContain(message);
+  });
+
   it('insertErrors (partial failure) surface with the rejected insertIds; nothing of the batch is stored', async () => {
     const ds = freshDataset();
     const store = openBigQueryStore({ client: fake.client(), verifyWrites: false, tracking: { dataset: ds } });
@@ -402,7 +430,8 @@ describe('answers and errors as the client surfaces them', () => {
     const e = await store.tracker.create([aRequest('bad', '2025-03-01', 1), aRequest('good', '2025-03-02', 1)]).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(BigQueryAdapterError);
     const err = e as BigQueryAdapterError;
-    expect(err.code).toBe('insert_failed');
+    // A row BigQuery refused is a data error: `query_failed`, with the statement kind as detail.
+    expect([err.code, err.detail]).toEqual(['query_failed', 'insert_failed']);
     expect(err.message).toContain('2 of 2 rows were rejected');
     expect(err.message).toContain('bad:0:0:queued:Create: invalid no such field: surprise');
     expect(err.message).toContain('nothing of this batch was stored');

@@ -100,3 +100,12 @@ export {
 export { type ResumeEvidence, type ResumeReadiness, type WaitReason, resumeReadiness, resumeEvidenceSince } from './resume-readiness.js';
 export type * from './ports/index.js';
 export { type ScheduleDiagnosis, diagnoseSchedule } from './schedule-diagnosis.js';
+export {
+  type SmartBackfillErrorCode,
+  type SmartBackfillErrorOptions,
+  SMART_BACKFILL_ERROR_CODES,
+  SmartBackfillError,
+  isSmartBackfillError,
+  invalidInput,
+} from './smart-backfill-error.js';
+export { dateProblem, nonEmptyProblem, instantProblem, countProblem, durationProblem } from './input-problems.js';

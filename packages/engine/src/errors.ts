@@ -1,8 +1,13 @@
+import { SmartBackfillError, isSmartBackfillError, type SmartBackfillErrorCode } from '@smart-backfill/core';
+
+// Re-exported so engine users need not import core for the one error class every package throws.
+export { SmartBackfillError, isSmartBackfillError, type SmartBackfillErrorCode };
+
 /**
- * What went wrong, as a stable code a caller can branch on. The message says
- * what to do about it; `cause` keeps the original error.
+ * Which step of the engine failed: kept as the error's `detail`, beside the
+ * shared `code` a caller branches on.
  */
-export type SmartBackfillErrorCode =
+export type EngineErrorReason =
   | 'invalid_message'
   | 'unknown_processor'
   | 'read_failed'
@@ -17,16 +22,33 @@ export type SmartBackfillErrorCode =
   /** A backfill's processor succeeded but its date is still below `minRecordsPerDate`. */
   | 'not_filled';
 
-/** The engine's edge error: `[smart-backfill] [engine] <message>`, with the original as `cause`. */
-export class SmartBackfillError extends Error {
-  override readonly name = 'SmartBackfillError';
-  readonly code: SmartBackfillErrorCode;
+const CODE_OF: Readonly<Record<EngineErrorReason, SmartBackfillErrorCode>> = {
+  invalid_message: 'invalid_input',
+  unknown_processor: 'invalid_config',
+  read_failed: 'unavailable',
+  tracker_failed: 'unavailable',
+  publish_failed: 'unavailable',
+  processor_failed: 'processor_failed',
+  alert_failed: 'unavailable',
+  stale_attempt: 'contention',
+  invalid_config: 'invalid_config',
+  schedule_mismatch: 'invalid_config',
+  not_filled: 'processor_failed',
+};
 
-  constructor(code: SmartBackfillErrorCode, message: string, options?: { readonly cause?: unknown }) {
-    super(`[smart-backfill] [engine] ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
-}
+/** Steps that only wrap a store's or service's error: that error's code says more than the step. */
+const WRAPS: ReadonlySet<EngineErrorReason> = new Set(['read_failed', 'tracker_failed', 'publish_failed', 'alert_failed']);
+
+/**
+ * The engine's edge error: `[smart-backfill] [engine] <message>`, a `SmartBackfillError`
+ * whose `detail` is the step that failed. A step that wraps an adapter's error keeps
+ * that error's code (a damaged SQLite file read by the guard stays `corrupt`).
+ */
+export const engineError = (reason: EngineErrorReason, message: string, options?: { readonly cause?: unknown }): SmartBackfillError => {
+  const cause = options?.cause;
+  const code = WRAPS.has(reason) && isSmartBackfillError(cause) ? cause.code : CODE_OF[reason];
+  return new SmartBackfillError(code, message, { origin: 'engine', detail: reason, cause });
+};
 
 /** Any thrown value as an `Error` (processors may throw strings). */
 export const toError = (e: unknown): Error =>

@@ -109,7 +109,7 @@ export interface Escalated {
 
 /**
  * The check could not read its inputs (nothing was guessed, nothing ran), the schedule's
- * status filter matched none of its rows (`SmartBackfillError` code `schedule_mismatch`),
+ * status filter matched none of its rows (`SmartBackfillError` code `invalid_config`, detail `schedule_mismatch`),
  * the processor threw, or a backfill's processor succeeded without filling its date
  * (code `not_filled`).
  */

@@ -5,6 +5,7 @@ import {
   decide,
   diagnoseSchedule,
   DEFAULT_POLICY,
+  isSmartBackfillError,
   validatePolicy,
   formatPolicyProblem,
   type AlertRecord,
@@ -26,7 +27,7 @@ import {
 } from '@smart-backfill/core';
 import { alertKeyFor, alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
 import { summarizeFailures } from './failures.js';
-import { errorMessage, SmartBackfillError, toError } from './errors.js';
+import { engineError, errorMessage, toError } from './errors.js';
 import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, type GuardOutcome } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
@@ -39,7 +40,7 @@ export { alertKeyFor, healCommand } from './alerts.js';
 export const resolvePolicy = (partial: Partial<GapPolicy> | undefined): GapPolicy => {
   const defined = Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined));
   const r = validatePolicy(defined, DEFAULT_POLICY);
-  if (r._tag === 'Err') throw new SmartBackfillError('invalid_config', `invalid policy: ${r.error.map(formatPolicyProblem).join('; ')}`);
+  if (r._tag === 'Err') throw engineError('invalid_config', `invalid policy: ${r.error.map(formatPolicyProblem).join('; ')}`);
   return r.value;
 };
 
@@ -124,7 +125,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     try {
       [data, requests] = await Promise.all([readWindow(q), deps.tracker.forWindow(q)]);
     } catch (e) {
-      throw new SmartBackfillError('read_failed', `could not check ${name} for ${date} (window ${q.start}..${q.end}): ${errorMessage(e)}`, {
+      throw engineError('read_failed', `could not check ${name} for ${date} (window ${q.start}..${q.end}): ${errorMessage(e)}`, {
         cause: e,
       });
     }
@@ -134,7 +135,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       // An empty schedule switches the guard off; say why, and refuse when it is a status typo.
       const diagnosis = await diagnoseEmpty(q);
       if (diagnosis._tag === 'NoneAccepted')
-        throw new SmartBackfillError('schedule_mismatch', `${name}: ${diagnosis.message} (statuses are compared exactly, case included)`);
+        throw engineError('schedule_mismatch', `${name}: ${diagnosis.message} (statuses are compared exactly, case included)`);
       if (diagnosis._tag === 'Empty') {
         log.warn(diagnosis.warning, { processor: name, date });
         warnings.push(diagnosis.warning);
@@ -193,13 +194,13 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     try {
       data = await readWindow({ processorName: name, start: date, end: date });
     } catch (e) {
-      return new SmartBackfillError('read_failed', `the processor succeeded but ${date} could not be re-counted: ${errorMessage(e)}`, {
+      return engineError('read_failed', `the processor succeeded but ${date} could not be re-counted: ${errorMessage(e)}`, {
         cause: e,
       });
     }
     const rows = data.recordCounts.get(date) ?? 0;
     if (data.expectedDates.includes(date) && rows < policy.minRecordsPerDate)
-      return new SmartBackfillError(
+      return engineError(
         'not_filled',
         `the processor succeeded but ${date} has ${rows} row${rows === 1 ? '' : 's'}; need ≥ ${policy.minRecordsPerDate}`,
       );
@@ -289,7 +290,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       ]);
     } catch (e) {
       const error = toError(e);
-      const mismatch = e instanceof SmartBackfillError && e.code === 'schedule_mismatch';
+      const mismatch = isSmartBackfillError(e) && e.detail === 'schedule_mismatch';
       log.error(mismatch ? 'schedule matches none of its rows; not running' : 'check failed; not running (no guessing)', {
         processor: name,
         date,
@@ -400,7 +401,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           created = res.created;
           lost = res.existing.map((r) => r.date);
         } catch (e) {
-          const error = new SmartBackfillError(
+          const error = engineError(
             'tracker_failed',
             `could not record backfill requests for ${name} (${d.toQueue.join(', ')}): ${errorMessage(e)}`,
             { cause: e },

@@ -42,4 +42,10 @@ export { type RelayDeps, type RelayResult, type Relay, createRelay } from './rel
 export { type SweeperDeps, type SweepResult, type Sweeper, createSweeper } from './sweeper.js';
 export { systemClock } from './clock.js';
 export { type Logger, silentLogger, consoleJsonLogger } from './logger.js';
-export { type SmartBackfillErrorCode, SmartBackfillError, PermanentError } from './errors.js';
+export {
+  type SmartBackfillErrorCode,
+  type EngineErrorReason,
+  SmartBackfillError,
+  isSmartBackfillError,
+  PermanentError,
+} from './errors.js';

@@ -1,4 +1,5 @@
 import type { IsoDate, RunTrigger } from '@smart-backfill/core';
+import { engineError } from './errors.js';
 
 /** What a processor is asked to do: produce one date. */
 export interface RunOptions {
@@ -29,7 +30,7 @@ export type ProcessorRegistry = ReadonlyMap<string, Processor> | { get(name: str
 export const processorRegistry = (processors: Iterable<Processor>): ReadonlyMap<string, Processor> => {
   const m = new Map<string, Processor>();
   for (const p of processors) {
-    if (m.has(p.name)) throw new Error(`[smart-backfill] [engine] two processors are named "${p.name}"; names must be unique`);
+    if (m.has(p.name)) throw engineError('invalid_config', `two processors are named "${p.name}"; names must be unique`);
     m.set(p.name, p);
   }
   return m;

@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY, type GapPolicy } from '@smart-backfill/core';
-import { errorMessage, SmartBackfillError } from './errors.js';
+import { engineError, errorMessage } from './errors.js';
 
 /** The part of a processor's policy the worker reads. */
 export type WorkerPolicy = Pick<GapPolicy, 'maxAttempts' | 'lookbackDays'>;
@@ -30,7 +30,7 @@ export const workerPolicy = (layers: readonly Layer[], what: string): WorkerPoli
     return 1;
   };
   const p = { maxAttempts: whole('maxAttempts', maxAttempts), lookbackDays: whole('lookbackDays', lookbackDays) };
-  if (problems.length > 0) throw new SmartBackfillError('invalid_config', `invalid ${what}: ${problems.join('; ')}`);
+  if (problems.length > 0) throw engineError('invalid_config', `invalid ${what}: ${problems.join('; ')}`);
   return p;
 };
 
@@ -46,7 +46,7 @@ export const policyResolver = (fallback: Layer, own: (processorName: string) => 
     try {
       mine = own(name);
     } catch (e) {
-      throw new SmartBackfillError('invalid_config', `could not get the policy of processor ${JSON.stringify(name)}: ${errorMessage(e)}`, {
+      throw engineError('invalid_config', `could not get the policy of processor ${JSON.stringify(name)}: ${errorMessage(e)}`, {
         cause: e,
       });
     }

@@ -9,7 +9,7 @@ import {
   type Result,
 } from '@smart-backfill/core';
 import { decodeBackfillMessage, formatProblems, wellFormed, type BackfillMessage } from './codec.js';
-import { errorMessage, isRetryable, SmartBackfillError, toError } from './errors.js';
+import { engineError, errorMessage, isRetryable, toError } from './errors.js';
 import { isGuardedProcessor, isGuardOutcome, type GuardedProcessor } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import { registryNames, type Processor } from './processor.js';
@@ -60,11 +60,10 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   // Each processor is retried as its own guard counts failures: never one bound for all.
   const policyOf = policyResolver(deps.policy, deps.policyFor ?? ((name) => (guardedEntry(name) ?? deps.guardFor?.(name))?.policy));
   if (!Number.isInteger(maxLeaseLapses) || maxLeaseLapses < 0)
-    throw new SmartBackfillError('invalid_config', `maxLeaseLapses must be a whole number >= 0, got ${String(maxLeaseLapses)}`);
+    throw engineError('invalid_config', `maxLeaseLapses must be a whole number >= 0, got ${String(maxLeaseLapses)}`);
   if (concurrency !== Number.POSITIVE_INFINITY && (!Number.isInteger(concurrency) || concurrency < 1))
-    throw new SmartBackfillError('invalid_config', `concurrency must be a whole number >= 1, got ${String(concurrency)}`);
-  if (heartbeatMs >= leaseMs)
-    throw new SmartBackfillError('invalid_config', `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`);
+    throw engineError('invalid_config', `concurrency must be a whole number >= 1, got ${String(concurrency)}`);
+  if (heartbeatMs >= leaseMs) throw engineError('invalid_config', `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`);
 
   let stopping = false;
   let releasing = false;
@@ -164,8 +163,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       return { request: marked._tag === 'Ok' ? marked.value : created };
     }
     const existing = res.existing[0];
-    if (existing === undefined)
-      throw new SmartBackfillError('tracker_failed', `tracker.create returned nothing for request ${m.request_id}`);
+    if (existing === undefined) throw engineError('tracker_failed', `tracker.create returned nothing for request ${m.request_id}`);
     return existing.requestId === m.request_id ? { request: existing } : { duplicateOf: existing };
   };
 
@@ -205,7 +203,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
         }
         if (res._tag === 'Err') {
           log.warn('lease lost; aborting the backfill', { requestId, attempt, reason: res.error.message });
-          run.abort(new SmartBackfillError('stale_attempt', res.error.message));
+          run.abort(engineError('stale_attempt', res.error.message));
           return;
         }
         await settle('extend the lease of', requestId, () => d.extendLease(leaseMs));
@@ -576,7 +574,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       stopping = true;
       if (opts?.drain === false) {
         releasing = true;
-        for (const r of running) r.abort(new SmartBackfillError('processor_failed', 'the worker is stopping'));
+        for (const r of running) r.abort(engineError('processor_failed', 'the worker is stopping'));
       }
       loopAbort.abort();
       await loop;

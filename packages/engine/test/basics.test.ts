@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleJsonLogger, silentLogger, SmartBackfillError, systemClock } from '@smart-backfill/engine';
+import { consoleJsonLogger, isSmartBackfillError, processorRegistry, silentLogger, SmartBackfillError, systemClock } from '@smart-backfill/engine';
 import { jsonLinesLogger } from '../src/logger.js';
 
 describe('systemClock, loggers and errors', () => {
@@ -27,13 +27,27 @@ describe('systemClock, loggers and errors', () => {
 
   it('SmartBackfillError carries a code, a prefixed message and the cause', () => {
     const cause = new Error('socket hang up');
-    const e = new SmartBackfillError('read_failed', 'could not read', { cause });
+    const e = new SmartBackfillError('unavailable', 'could not read', { origin: 'engine', detail: 'read_failed', cause });
     expect(e).toBeInstanceOf(Error);
-    expect([e.name, e.code, e.message, e.cause]).toEqual([
+    expect([e.name, e.code, e.detail, e.message, e.cause]).toEqual([
       'SmartBackfillError',
+      'unavailable',
       'read_failed',
       '[smart-backfill] [engine] could not read',
       cause,
     ]);
+    expect(isSmartBackfillError(e, 'unavailable')).toBe(true);
+    expect(isSmartBackfillError(e, 'corrupt')).toBe(false);
+    expect(isSmartBackfillError(cause)).toBe(false);
+  });
+
+  it('two processors with one name are a configuration error', () => {
+    const p = { name: 'P', run: async () => undefined };
+    expect(() => processorRegistry([p, p])).toThrow(
+      expect.objectContaining({
+        code: 'invalid_config',
+        message: '[smart-backfill] [engine] two processors are named "P"; names must be unique',
+      }),
+    );
   });
 });

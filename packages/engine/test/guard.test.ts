@@ -109,6 +109,17 @@ describe('withSmartBackfill', () => {
     expect((await store.runLog.runs({}))[0]).toMatchObject({ outcome: 'failed', errorMessage: out.error.message });
   });
 
+  it("a failing window read keeps the store error's code, with the step as its detail", async () => {
+    const { store, filler } = world();
+    const damaged = new SmartBackfillError('corrupt', 'the file is not a database', { origin: 'sqlite' });
+    const broken = { readWindow: async () => Promise.reject(damaged) };
+    const out = await withSmartBackfill(filler, { ...store, window: broken }).run({ date: D('2025-11-16') });
+    expect(out).toMatchObject({ _tag: 'Failed', stage: 'check', error: { code: 'corrupt', detail: 'read_failed', cause: damaged } });
+    const plain = { readWindow: async () => Promise.reject(new Error('socket hang up')) };
+    const out2 = await withSmartBackfill(filler, { ...store, window: plain }).run({ date: D('2025-11-16') });
+    expect(out2).toMatchObject({ _tag: 'Failed', stage: 'check', error: { code: 'unavailable', detail: 'read_failed' } });
+  });
+
   it('a throwing processor is a Failed outcome at the run stage, recorded', async () => {
     const { store } = world();
     const boom: Processor = { name: P, run: async () => Promise.reject(new Error('division by zero')) };

@@ -46,14 +46,15 @@ describe('item 1: a schedule that expects nothing says why', () => {
     const want =
       'schedule "calendar" has 30 rows between 2025-11-01 and 2025-11-30 but none with state in ("Open"); found: "closed" (4), "open" (26)';
     await expect(guarded.check(D('2025-12-01'))).rejects.toMatchObject({
-      code: 'schedule_mismatch',
+      code: 'invalid_config',
+      detail: 'schedule_mismatch',
       message: expect.stringContaining(want),
     });
     const out = await guarded.run({ date: D('2025-12-01') });
     expect(out._tag).toBe('Failed');
     expect(out._tag === 'Failed' && out.stage).toBe('check');
     expect(out._tag === 'Failed' && out.error).toBeInstanceOf(SmartBackfillError);
-    expect(out._tag === 'Failed' && (out.error as SmartBackfillError).code).toBe('schedule_mismatch');
+    expect(out._tag === 'Failed' && (out.error as SmartBackfillError).detail).toBe('schedule_mismatch');
     expect(calls).toEqual([]);
     expect(await store.runLog.runs({})).toMatchObject([{ outcome: 'failed', metadata: { decision: 'ScheduleMismatch' } }]);
   });
@@ -88,7 +89,7 @@ describe('item 9: "succeeded" is not "filled"', () => {
     const { store } = world({ missing: [D('2025-11-15')] });
     const guarded = withSmartBackfill({ name: P, run: async () => ({ ok: true }) }, store);
     const out = await guarded.run({ date: D('2025-11-15'), isBackfill: true });
-    expect(out).toMatchObject({ _tag: 'Failed', stage: 'run', error: { code: 'not_filled' } });
+    expect(out).toMatchObject({ _tag: 'Failed', stage: 'run', error: { code: 'processor_failed', detail: 'not_filled' } });
     expect(out._tag === 'Failed' && out.error.message).toContain(why);
     expect(await store.runLog.runs({})).toMatchObject([
       { trigger: 'backfill', outcome: 'failed', errorMessage: expect.stringContaining(why) },

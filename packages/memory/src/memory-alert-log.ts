@@ -5,9 +5,12 @@ import {
   sentAlert,
   updatedAlert,
   type AlertLog,
+  dateProblem,
+  nonEmptyProblem,
   type AlertRecord,
   type Clock,
 } from '@smart-backfill/core';
+import { check } from './check.js';
 
 export interface MemoryAlertLog extends AlertLog {
   all(): readonly AlertRecord[];
@@ -23,6 +26,9 @@ export const memoryAlertLog = (_opts: { readonly clock?: Clock } = {}): MemoryAl
   const closed: AlertRecord[] = [];
   return {
     async upsertOpen(a) {
+      check(nonEmptyProblem, a.alertKey, 'alertKey');
+      check(dateProblem, a.runDate, 'runDate');
+      a.missingDates.forEach((d, i) => check(dateProblem, d, `missingDates[${i}]`));
       const cur = byKey.get(a.alertKey);
       if (cur !== undefined && cur.resolvedAt === null) {
         const record = updatedAlert(cur, a);

@@ -1,4 +1,4 @@
-import type { Alerter, AlertNotice } from '@smart-backfill/core';
+import { SmartBackfillError, type Alerter, type AlertNotice } from '@smart-backfill/core';
 
 export interface MemoryAlerter extends Alerter {
   /** Notices delivered, in order. */
@@ -22,7 +22,8 @@ export const memoryAlerter = (opts: { readonly fail?: boolean | ((n: AlertNotice
     },
     async send(n) {
       attempts++;
-      if (fail === true || (typeof fail === 'function' && fail(n))) throw new Error('[smart-backfill] [memory] alerter told to fail');
+      if (fail === true || (typeof fail === 'function' && fail(n)))
+        throw new SmartBackfillError('unavailable', 'alerter told to fail', { origin: 'memory' });
       notices.push(n);
     },
   };

@@ -1,4 +1,15 @@
-import type { BackfillQueue, Clock, Delivery, PublishOutcome, QueueMessage, ReceiveOptions } from '@smart-backfill/core';
+import {
+  countProblem,
+  durationProblem,
+  SmartBackfillError,
+  type BackfillQueue,
+  type Clock,
+  type Delivery,
+  type PublishOutcome,
+  type QueueMessage,
+  type ReceiveOptions,
+} from '@smart-backfill/core';
+import { check } from './check.js';
 
 /** Where one message stands. `leased` with a lapsed lease is redelivered on the next `receive`. */
 export type MessageState = 'ready' | 'leased' | 'acked' | 'dead';
@@ -136,7 +147,7 @@ export const memoryBackfillQueue = (opts: MemoryBackfillQueueOptions): MemoryBac
 
   return {
     async publish(messages) {
-      if (closed) throw new Error('[smart-backfill] [memory] the queue is closed');
+      if (closed) throw new SmartBackfillError('unavailable', 'the queue is closed', { origin: 'memory' });
       const now = clock.now();
       const outcomes: PublishOutcome[] = messages.map((m) => {
         const s: Slot = {
@@ -158,6 +169,9 @@ export const memoryBackfillQueue = (opts: MemoryBackfillQueueOptions): MemoryBac
       return outcomes;
     },
     async receive(o) {
+      check(countProblem, o.max, 'max');
+      check(durationProblem, o.leaseMs, 'leaseMs');
+      if (o.waitMs !== undefined) check(durationProblem, o.waitMs, 'waitMs');
       if (closed) return [];
       const got = take(o);
       if (got.length > 0 || (o.waitMs ?? 0) <= 0 || o.signal?.aborted === true) return got;

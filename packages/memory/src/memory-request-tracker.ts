@@ -1,4 +1,8 @@
 import {
+  countProblem,
+  dateProblem,
+  instantProblem,
+  nonEmptyProblem,
   isActive,
   newRequest,
   transition,
@@ -8,6 +12,7 @@ import {
   type RequestTracker,
   type IsoDate,
 } from '@smart-backfill/core';
+import { check, checkWindow } from './check.js';
 
 export interface MemoryRequestTracker extends RequestTracker {
   /** Every request, in creation order (the backdoor: no filtering, no copies hidden). */
@@ -43,6 +48,13 @@ export const memoryRequestTracker = (_opts: { readonly clock?: Clock } = {}): Me
 
   return {
     async create(requests) {
+      // Every input is checked before any is stored: a refused batch records nothing.
+      requests.forEach((n, i) => {
+        check(nonEmptyProblem, n.requestId, `requests[${i}].requestId`);
+        check(nonEmptyProblem, n.processorName, `requests[${i}].processorName`);
+        check(dateProblem, n.date, `requests[${i}].date`);
+        check(instantProblem, n.requestedAt, `requests[${i}].requestedAt`);
+      });
       const created: BackfillRequest[] = [];
       const existing: BackfillRequest[] = [];
       for (const n of requests) {
@@ -66,6 +78,7 @@ export const memoryRequestTracker = (_opts: { readonly clock?: Clock } = {}): Me
       return byId.get(id);
     },
     async forWindow(q) {
+      checkWindow(q);
       return [...of(q.processorName)].filter((r) => r.date >= q.start && r.date <= q.end);
     },
     async apply(id, event) {
@@ -76,18 +89,23 @@ export const memoryRequestTracker = (_opts: { readonly clock?: Clock } = {}): Me
       return next;
     },
     async unpublished({ olderThan, limit }) {
+      check(instantProblem, olderThan, 'olderThan');
+      check(countProblem, limit, 'limit');
       return [...byId.values()]
         .filter((r) => r.status === 'queued' && r.publishedAt === null && r.requestedAt <= olderThan)
         .sort((a, b) => a.requestedAt - b.requestedAt)
         .slice(0, Math.max(0, limit));
     },
     async expiredLeases({ now, limit }) {
+      check(instantProblem, now, 'now');
+      check(countProblem, limit, 'limit');
       return [...byId.values()]
         .filter((r) => r.status === 'processing' && r.leaseExpiresAt !== null && r.leaseExpiresAt <= now)
         .sort((a, b) => (a.leaseExpiresAt as number) - (b.leaseExpiresAt as number))
         .slice(0, Math.max(0, limit));
     },
     async list(q) {
+      if (q.limit !== undefined) check(countProblem, q.limit, 'limit');
       const statuses = q.statuses === undefined ? undefined : new Set(q.statuses);
       const rows = [...of(q.processorName)]
         .map((r, i) => [r, i] as const)

@@ -1,4 +1,15 @@
-import type { Clock, HeldRun, RunLog, RunRecord } from '@smart-backfill/core';
+import {
+  countProblem,
+  dateProblem,
+  durationProblem,
+  instantProblem,
+  nonEmptyProblem,
+  type Clock,
+  type HeldRun,
+  type RunLog,
+  type RunRecord,
+} from '@smart-backfill/core';
+import { check } from './check.js';
 
 export interface MemoryRunLog extends RunLog {
   /** Every run, in append order. */
@@ -16,9 +27,14 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
   const key = (p: string, d: string): string => `${p}\u0000${d}`;
   return {
     async append(run) {
+      check(nonEmptyProblem, run.runId, 'run.runId');
+      check(nonEmptyProblem, run.processorName, 'run.processorName');
+      check(dateProblem, run.runDate, 'run.runDate');
+      check(instantProblem, run.startedAt, 'run.startedAt');
       if (!runs.has(run.runId)) runs.set(run.runId, run);
     },
     async runs(q) {
+      if (q.limit !== undefined) check(countProblem, q.limit, 'limit');
       const rows = [...runs.values()]
         .filter(
           (r) =>
@@ -30,6 +46,10 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
       return q.limit === undefined ? rows : rows.slice(0, Math.max(0, q.limit));
     },
     async hold(run) {
+      check(nonEmptyProblem, run.processorName, 'processorName');
+      check(dateProblem, run.runDate, 'runDate');
+      check(instantProblem, run.heldAt, 'heldAt');
+      run.waitingFor.forEach((d, i) => check(dateProblem, d, `waitingFor[${i}]`));
       const k = key(run.processorName, run.runDate);
       const cur = held.get(k);
       held.set(k, {
@@ -56,6 +76,12 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
         .sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : a.processorName < b.processorName ? -1 : 1));
     },
     async release(p, d, status, at) {
+      check(dateProblem, d, 'runDate');
+      check(
+        (s) => (s === 'resumed' || s === 'cancelled' ? undefined : `expected "resumed" or "cancelled", got ${JSON.stringify(s)}`),
+        status,
+        'status',
+      );
       const k = key(p, d);
       const cur = held.get(k);
       if (cur === undefined || cur.status !== 'held') return false;
@@ -63,6 +89,10 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
       return true;
     },
     async claimResume(p, d, { claimant, at, leaseMs }) {
+      check(dateProblem, d, 'runDate');
+      check(nonEmptyProblem, claimant, 'claim.claimant');
+      check(instantProblem, at, 'claim.at');
+      check(durationProblem, leaseMs, 'claim.leaseMs');
       const k = key(p, d);
       const cur = held.get(k);
       if (cur === undefined) return null;

@@ -1,4 +1,5 @@
 import type { IsoDate, ScheduleSource, ScheduleWindowDescription, StatusCount, WindowQuery } from '@smart-backfill/core';
+import { checkWindow } from './check.js';
 
 /** Processor name whose schedule applies to every processor without one of its own. */
 export const ANY_PROCESSOR = '*';
@@ -60,6 +61,7 @@ export const memoryScheduleSource = (
   for (const [p, ds] of Object.entries(initial)) addRows(p, withDefault(ds));
   return {
     async expectedDates(q: WindowQuery) {
+      checkWindow(q);
       reads++;
       return [
         ...new Set(
@@ -70,6 +72,7 @@ export const memoryScheduleSource = (
       ].sort();
     },
     async describeWindow(q: WindowQuery) {
+      checkWindow(q);
       const rows = rowsOf(q);
       if (filter === undefined) return { source: options.name ?? 'memory schedule', rowsInWindow: rows.length };
       const counts = new Map<string | null, number>();

@@ -1,4 +1,5 @@
-import type { IsoDate, TargetTable, WindowQuery } from '@smart-backfill/core';
+import { countProblem, type IsoDate, type TargetTable, type WindowQuery } from '@smart-backfill/core';
+import { check as checkInput, checkWindow } from './check.js';
 
 export interface MemoryTargetTable extends TargetTable {
   /** Set the row count of (processor, date). */
@@ -18,11 +19,10 @@ export const memoryTargetTable = (): MemoryTargetTable => {
     if (t === undefined) counts.set(p, (t = new Map()));
     return t;
   };
-  const check = (n: number): void => {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`[smart-backfill] [memory] row count must be a whole number >= 0, got ${n}`);
-  };
+  const check = (n: number): void => checkInput(countProblem, n, 'row count');
   return {
     async recordCounts(q: WindowQuery) {
+      checkWindow(q);
       reads++;
       const out = new Map<IsoDate, number>();
       for (const [d, n] of counts.get(q.processorName) ?? []) if (d >= q.start && d <= q.end && n > 0) out.set(d, n);

@@ -255,7 +255,7 @@ describe('schedule, target and window in memory', () => {
     const t = memoryTargetTable();
     t.setCount('P', D('2025-11-01'), 3);
     expect(t.addRows('P', D('2025-11-01'), 2)).toBe(5);
-    expect(() => t.setCount('P', D('2025-11-01'), -1)).toThrow('row count must be a whole number >= 0, got -1');
+    expect(() => t.setCount('P', D('2025-11-01'), -1)).toThrow('row count: expected a whole number >= 0, got -1');
     const w = memoryWindowReader(s, t);
     const q = { processorName: 'P', start: D('2025-11-01'), end: D('2025-11-30') };
     expect(await w.readWindow(q)).toEqual({ expectedDates: ['2025-11-01', '2025-11-02'], recordCounts: new Map([['2025-11-01', 5]]) });

@@ -1,8 +1,16 @@
 import { v1, type PubSub } from '@google-cloud/pubsub';
-import type { BackfillQueue, Delivery, PublishOutcome, QueueMessage, ReceiveOptions } from '@smart-backfill/core';
+import {
+  countProblem,
+  durationProblem,
+  type BackfillQueue,
+  type Delivery,
+  type PublishOutcome,
+  type QueueMessage,
+  type ReceiveOptions,
+} from '@smart-backfill/core';
 import { ensurePubSubResources } from './admin.js';
 import { connectPubSub } from './connect.js';
-import { PubSubAdapterError, GrpcCode, describeError, grpcCodeOf } from './errors.js';
+import { PubSubAdapterError, GrpcCode, checkInput, describeError, grpcCodeOf } from './errors.js';
 import { fullName, resolvePubSubOptions, type PubSubQueueOptions, type ResolvedPubSubOptions } from './options.js';
 import { createPubSubPublisher, type PubSubPublisher } from './pubsub-publisher.js';
 import { AttemptCounter, deadLetterAttributes, toDeadlineSeconds, toQueueMessage } from './wire.js';
@@ -193,6 +201,9 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
 
   const receive = async (ro: ReceiveOptions): Promise<readonly Delivery[]> => {
     if (closed) throw new PubSubAdapterError('receive_failed', 'receive() after close()');
+    checkInput(countProblem, ro.max, 'max');
+    checkInput(durationProblem, ro.leaseMs, 'leaseMs');
+    if (ro.waitMs !== undefined) checkInput(durationProblem, ro.waitMs, 'waitMs');
     const aborted = (): boolean => ro.signal?.aborted === true;
     if (ro.max <= 0 || aborted()) return [];
     await flushAcks();

@@ -129,6 +129,7 @@ describe('ensurePubSubResources', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(PubSubAdapterError);
+    expect(err).toMatchObject({ code: 'invalid_config', detail: 'resource_mismatch' });
     expect((err as Error).message).toMatch(
       /exists but is attached to projects\/test-project\/topics\/.*, not projects\/test-project\/topics\/.*-other/,
     );
@@ -148,6 +149,7 @@ describe('ensurePubSubResources', () => {
     );
     expect((err as Error).message).toMatch(/PERMISSION_DENIED/);
     expect((err as Error).cause).toBeDefined();
+    expect(err).toMatchObject({ code: 'unavailable', detail: 'admin_failed' });
   });
 });
 

@@ -182,6 +182,7 @@ export const migrate = (db: Database.Database, upTo: number = MIGRATIONS.length)
   if (current > MIGRATIONS.length) {
     throw new SqliteStoreError(
       `database "${db.name}" has schema version ${current}, newer than this package knows (${MIGRATIONS.length}); upgrade @smart-backfill/sqlite`,
+      { code: 'invalid_config' },
     );
   }
   for (let v = current; v < Math.min(upTo, MIGRATIONS.length); v++) {

@@ -213,6 +213,7 @@ export const sqliteBackfillQueue = (db: Database.Database, options: SqliteBackfi
           if (info.changes !== 1)
             throw new SqliteStoreError(
               `cannot extend the lease of message ${l.seq} (${l.message.id}): it lapsed, or the message was acked, nacked or redelivered`,
+              { code: 'contention' },
             );
         });
       },

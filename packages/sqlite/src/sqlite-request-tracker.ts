@@ -188,7 +188,9 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
     });
     // Inside an immediate transaction nobody else can write; the version check guards the unexpected.
     if (info.changes !== 1)
-      throw new SqliteStoreError(`request ${JSON.stringify(requestId)} changed under a write lock (version ${row.version})`);
+      throw new SqliteStoreError(`request ${JSON.stringify(requestId)} changed under a write lock (version ${row.version})`, {
+        code: 'contention',
+      });
     return ok(n);
   });
 

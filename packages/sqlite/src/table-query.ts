@@ -97,7 +97,9 @@ export const checkStoredDate = (value: unknown, table: string, column: string, t
     type === undefined || type === 'date' || type === 'DATE'
       ? '; for timestamps set dateColumnType: "datetime" (text) or "epoch-seconds"/"epoch-millis" (numbers)'
       : '';
-  throw new SqliteStoreError(`table "${table}" column "${column}" holds ${JSON.stringify(value)}, which is not a YYYY-MM-DD date${hint}`);
+  throw new SqliteStoreError(`table "${table}" column "${column}" holds ${JSON.stringify(value)}, which is not a YYYY-MM-DD date${hint}`, {
+    code: 'query_failed',
+  });
 };
 
 export const wrapRead = <A>(what: string, fn: () => A): A => {

@@ -75,6 +75,6 @@ export const fromJson = <A>(text: string, what: string): A => {
   try {
     return JSON.parse(text) as A;
   } catch (cause) {
-    throw new SqliteStoreError(`${what} holds invalid JSON`, { cause });
+    throw new SqliteStoreError(`${what} holds invalid JSON`, { cause, code: 'corrupt' });
   }
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { openSqliteStore, SqliteBusyError } from '@smart-backfill/sqlite';
+import { isSmartBackfillError } from '@smart-backfill/core';
 import { aRequest, tempDir } from './helpers.js';
 
 const T0 = Date.UTC(2025, 5, 1);
@@ -48,6 +49,7 @@ describe('SQLITE_BUSY never reaches a caller', () => {
         (x: unknown) => x,
       )) as Error & { cause?: { code?: string } };
       expect(e.cause?.code).toMatch(/^SQLITE_BUSY/);
+      expect(isSmartBackfillError(e, 'contention')).toBe(true);
       other.exec('ROLLBACK');
       expect((await store.tracker.create([aRequest('a', 'P', '2025-05-01', T0)])).created).toHaveLength(1);
     } finally {

@@ -54,6 +54,7 @@ describe('openSqliteStore and migrate', () => {
 
   it('rejects bad options with the field named', () => {
     expect(() => openSqliteStore({ path: '' })).toThrow(SqliteConfigError);
+    expect(() => openSqliteStore({ path: '' })).toThrow(expect.objectContaining({ code: 'invalid_config', field: undefined }));
     expect(() => openSqliteStore({ path: ':memory:', busyTimeoutMs: -1 })).toThrow(/busyTimeoutMs/);
   });
 });

@@ -107,6 +107,10 @@ describe('a damaged database is refused, not read as healthy', () => {
       truncateSync(tmp.file('t.db'), statSync(tmp.file('t.db')).size - 1_000);
       const before = sha(tmp.file('t.db'));
       expect(() => openSqliteStore({ path: tmp.file('t.db') })).toThrow(SqliteDamagedError);
+      // One error model: the class keeps its name, and the shared code says what to do.
+      expect(() => openSqliteStore({ path: tmp.file('t.db') })).toThrow(
+        expect.objectContaining({ code: 'corrupt', name: 'SqliteDamagedError' }),
+      );
       expect(() => openSqliteStore({ path: tmp.file('t.db') })).toThrow(/"t\.db|t\.db" is damaged \(the file is \d+ bytes.*cut short/);
       expect(() => openSqliteStore({ path: tmp.file('t.db'), readOnly: true })).toThrow(SqliteDamagedError);
       expect(sha(tmp.file('t.db'))).toBe(before);

@@ -1,3 +1,4 @@
+import { isSmartBackfillError } from '@smart-backfill/core';
 import type { GuardOutcome } from '@smart-backfill/engine';
 import { ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -5,8 +6,7 @@ import { describeDecision } from './check-report.js';
 import { formatDates } from './dates.js';
 
 /** A check refused because the schedule's statuses match none of its rows: a config problem, not a failure. */
-export const isScheduleMismatch = (e: unknown): boolean =>
-  typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'schedule_mismatch';
+export const isScheduleMismatch = (e: unknown): boolean => isSmartBackfillError(e, 'invalid_config') && e.detail === 'schedule_mismatch';
 
 /**
  * Exit code of a guarded run: ran 0, held 3, escalated and a person told 4, escalated but

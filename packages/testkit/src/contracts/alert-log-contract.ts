@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { isoDate, type AlertLog } from '@smart-backfill/core';
+import { alertLogBadInput } from './bad-input.js';
 import { contractDescribe, withSubject } from './harness.js';
 import type { AlertLogSubject, ContractOptions } from './types.js';
 
@@ -31,6 +32,7 @@ const anAlert = (
  */
 export const testAlertLog = (opts: ContractOptions<AlertLogSubject>): void => {
   contractDescribe('AlertLog', opts, () => {
+    alertLogBadInput(opts);
     it('opens an alert once and updates it in place', async () => {
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { BackfillQueue, Delivery, QueueMessage } from '@smart-backfill/core';
 import { ManualClock } from '../manual-clock.js';
+import { queueBadInput } from './bad-input.js';
 import { contractDescribe, DEFAULT_START_MS, withSubject } from './harness.js';
 import type { ContractOptions, QueueSubject } from './types.js';
 import { testWorkerOverQueue } from './backfill-queue-worker-contract.js';
@@ -36,6 +37,7 @@ const sameMessage = (d: Delivery, m: QueueMessage): void => {
  */
 export const testBackfillQueue = (opts: ContractOptions<QueueSubject>): void => {
   contractDescribe('BackfillQueue', opts, () => {
+    queueBadInput(opts);
     // Each case runs on the manual clock, or in real time with short leases (see `queueTiming`).
     const timed = (name: string, fn: (s: QueueSubject, t: QueueTiming) => Promise<void>): void => {
       it(name, async () => {

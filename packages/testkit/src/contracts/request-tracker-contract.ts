@@ -13,6 +13,7 @@ import {
   type RequestTracker,
 } from '@smart-backfill/core';
 import { ManualClock } from '../manual-clock.js';
+import { trackerBadInput } from './bad-input.js';
 import { contractDescribe, DEFAULT_START_MS, withSubject } from './harness.js';
 import { aNewRequest, project, projectSorted } from './request-fixtures.js';
 import type { ContractOptions, TrackerSubject } from './types.js';
@@ -35,6 +36,7 @@ const nonDecreasing = (xs: readonly number[]): boolean => xs.every((x, i) => i =
  */
 export const testRequestTracker = (opts: ContractOptions<TrackerSubject>): void => {
   contractDescribe('RequestTracker', opts, () => {
+    trackerBadInput(opts);
     it('records new requests as queued, unclaimed and unpublished', async () => {
       await withSubject(opts, async (s, clock) => {
         const input = aNewRequest('r1', P, D1, clock.now(), { metadata: { gap_size: 2, missing_dates: ['2025-03-01'] } });

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { isoDate, type HeldRun, type IsoDate, type RunRecord } from '@smart-backfill/core';
+import { runLogBadInput } from './bad-input.js';
 import { contractDescribe, withSubject } from './harness.js';
 import { aRunRecord } from './run-fixtures.js';
 import type { ContractOptions, RunLogSubject } from './types.js';
@@ -34,6 +35,7 @@ const dates = (hs: readonly HeldRun[]): IsoDate[] => hs.map((h) => h.runDate);
  */
 export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
   contractDescribe('RunLog', opts, () => {
+    runLogBadInput(opts);
     it('stores a run as given, metadata included', async () => {
       await withSubject(opts, async (s, clock) => {
         const run = aRunRecord('run-1', P, '2025-03-05', clock.now(), {

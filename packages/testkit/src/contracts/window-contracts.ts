@@ -8,6 +8,7 @@ import {
   type ScheduleWindowDescription,
   type WindowQuery,
 } from '@smart-backfill/core';
+import { scheduleBadInput, targetBadInput } from './bad-input.js';
 import { contractDescribe, sortStrings, withSubject } from './harness.js';
 import type { ContractOptions, ScheduleSubject, TargetSubject } from './types.js';
 
@@ -23,6 +24,7 @@ const inRange = (d: IsoDate, start: IsoDate, end: IsoDate): boolean => d >= star
  */
 export const testScheduleSource = (opts: ContractOptions<ScheduleSubject>): void => {
   contractDescribe('ScheduleSource', opts, () => {
+    scheduleBadInput(opts);
     const expectedIn = async (s: ScheduleSubject, processorName: string, start: IsoDate, end: IsoDate): Promise<IsoDate[]> => {
       const got = await s.schedule.expectedDates({ processorName, start, end });
       for (const d of got) expect(isIsoDate(d), `expectedDates returned ${JSON.stringify(d)}, not a YYYY-MM-DD date`).toBe(true);
@@ -149,6 +151,7 @@ export const testScheduleSource = (opts: ContractOptions<ScheduleSubject>): void
  */
 export const testTargetTable = (opts: ContractOptions<TargetSubject>): void => {
   contractDescribe('TargetTable', opts, () => {
+    targetBadInput(opts);
     const countsIn = async (s: TargetSubject, processorName: string, start: IsoDate, end: IsoDate): Promise<Record<string, number>> => {
       const got = await s.target.recordCounts({ processorName, start, end });
       const out: Record<string, number> = {};
