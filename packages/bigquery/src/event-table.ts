@@ -71,6 +71,8 @@ export type Decision<S, R> =
 
 export interface EventTable<S, K> {
   readonly table: TableRef;
+  /** This process's own writes, merged into what `mutate` reads until queries show them (see `OwnWrites`). */
+  readonly own?: OwnWrites<S, K> | undefined;
   /** What the row is for in messages: `request r1`. */
   describe(key: K): string;
   readLatest(key: K): Promise<Stamped<S> | undefined>;
@@ -119,6 +121,46 @@ export const recentRows = <S, K>(ttlMs: number): RecentRows<S, K> => {
   };
 };
 
+/**
+ * The rows this process wrote, authoritative for itself until queries show them.
+ * Rows streamed with insertAll reach queries "within a few seconds", not at once: a
+ * worker that wrote Claim would otherwise read its request still queued and have its
+ * Complete refused as stale, and an alert log would open (and send) an alert twice.
+ * `merge` returns the later of the row a query returned and the row written here
+ * (by `LATEST_ORDER`, as the views pick), and forgets ours once the query has caught up.
+ */
+export interface OwnWrites<S, K> {
+  put(key: K, row: Stamped<S>): void;
+  get(key: K): Stamped<S> | undefined;
+  merge(key: K, visible: Stamped<S> | undefined): Stamped<S> | undefined;
+}
+
+/** At most `max` keys: the oldest writes are forgotten first (by then BigQuery shows them). */
+export const ownWrites = <S, K>(max = 10_000): OwnWrites<S, K> => {
+  const rows = new Map<string, Stamped<S>>();
+  return {
+    put(key, row) {
+      const k = JSON.stringify(key);
+      const cur = rows.get(k);
+      if (cur !== undefined && latestFirst(cur, row) < 0) return;
+      rows.delete(k);
+      rows.set(k, row);
+      if (rows.size > max) rows.delete(rows.keys().next().value!);
+    },
+    get: (key) => rows.get(JSON.stringify(key)),
+    merge(key, visible) {
+      const k = JSON.stringify(key);
+      const mine = rows.get(k);
+      if (mine === undefined) return visible;
+      if (visible !== undefined && latestFirst(visible, mine) <= 0) {
+        rows.delete(k);
+        return visible;
+      }
+      return mine;
+    },
+  };
+};
+
 export const mutate = async <S, K, R>(
   conn: Connection,
   t: EventTable<S, K>,
@@ -128,7 +170,8 @@ export const mutate = async <S, K, R>(
   opts: MutateOptions<S, K>,
 ): Promise<R> => {
   const known = opts.recent?.take(key);
-  let current = known !== undefined ? known.row : await t.readLatest(key);
+  const read = known !== undefined ? known.row : await t.readLatest(key);
+  let current = t.own === undefined ? read : t.own.merge(key, read);
   let lost = false;
   for (let tryNo = 1; tryNo <= opts.maxTries; tryNo++) {
     const d = decide(current, lost);
@@ -142,6 +185,8 @@ export const mutate = async <S, K, R>(
       [{ insertId: eventId, json: t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId }) }],
       `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``,
     );
+    const written: Stamped<S> = { state: d.next, version, eventTime: d.at, eventId, writerId };
+    t.own?.put(key, written);
     if (!opts.verify || d.unverified === true) {
       // Without read-backs the caller accepted taking writes as written; the next change builds on this one.
       if (!opts.verify) opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
@@ -160,6 +205,7 @@ export const mutate = async <S, K, R>(
       return d.result(d.next);
     }
     current = since[0];
+    if (current !== undefined) t.own?.put(key, current);
     lost = true;
   }
   throw new BigQueryAdapterError(
