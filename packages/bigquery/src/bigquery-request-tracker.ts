@@ -176,16 +176,26 @@ export const bigQueryRequestTracker = (
     return rows.map(rowOf);
   };
 
-  /** Latest state per request, superseded ones left out: what every read of the port sees. */
+  /**
+   * Latest state per request, superseded ones left out: what every read of the port sees,
+   * with this tracker's later writes (a MarkPublished still streaming) in place of what the
+   * query returned; `still` is the statement's filter, to drop a row our write moved out of it.
+   */
   const select = async (
     op: string,
     where: string,
     params: Record<string, Param>,
     purpose: string,
     outer = '',
+    still: (r: BackfillRequest) => boolean = () => true,
   ): Promise<BackfillRequest[]> =>
-    (await selectRows(op, where, params, purpose, `WHERE superseded_by IS NULL${outer === '' ? '' : ` AND ${outer}`}`)).map(
-      (r) => r.stamped.state,
+    own.overlay(
+      (await selectRows(op, where, params, purpose, `WHERE superseded_by IS NULL${outer === '' ? '' : ` AND ${outer}`}`)).map(
+        (r) => r.stamped,
+      ),
+      (r) => r.requestId,
+      still,
+      false,
     );
 
   const lock = keyedLock();
@@ -202,9 +212,34 @@ export const bigQueryRequestTracker = (
     return rows.length === 0 ? undefined : rowOf(rows[0]!);
   };
 
+  const locks = quoteTable(tables.requestLocks);
+  /** Each column of a new request's row, typed, out of its JSON (one `@rows` element). */
+  const fromJson = REQUEST_EVENTS.columns
+    .map((col) => {
+      const v = `JSON_VALUE(j, '$.${col.name}')`;
+      switch (col.type) {
+        case 'STRING':
+          return v;
+        case 'JSON':
+          return `PARSE_JSON(${v})`;
+        default:
+          return `CAST(${v} AS ${col.type})`;
+      }
+    })
+    .join(',\n  ');
   const table: EventTable<BackfillRequest, string> = {
     table: events,
     own,
+    // DML, not insertAll: a create (another process's too) decides on the request's status, so a Complete must be visible at once.
+    async write(row, purpose) {
+      await runQuery(c, {
+        sql: `-- smart-backfill:tracker.apply\nINSERT INTO ${from} (${cols})\nSELECT\n  ${fromJson}\nFROM UNNEST(@rows) AS j`,
+        params: { rows: p.strings([JSON.stringify(row)]) },
+        purpose,
+        table: events,
+        maximumBytesBilled: limit,
+      });
+    },
     describe: (id) => `request ${JSON.stringify(id)}`,
     async readLatest(requestId) {
       const row = await readRow(requestId);
@@ -224,21 +259,6 @@ export const bigQueryRequestTracker = (
     toRow: (next, meta) => toRow(next, meta),
   };
 
-  const locks = quoteTable(tables.requestLocks);
-  /** Each column of a new request's row, typed, out of its JSON (one `@rows` element). */
-  const fromJson = REQUEST_EVENTS.columns
-    .map((col) => {
-      const v = `JSON_VALUE(j, '$.${col.name}')`;
-      switch (col.type) {
-        case 'STRING':
-          return v;
-        case 'JSON':
-          return `PARSE_JSON(${v})`;
-        default:
-          return `CAST(${v} AS ${col.type})`;
-      }
-    })
-    .join(',\n  ');
   const keysWhere = '(game_date IN UNNEST(@dates)) AND (processor_name IN UNNEST(@processors))';
   /**
    * One job for every date of a gap. Inside one transaction it deletes a row of the lock
@@ -457,7 +477,13 @@ export const bigQueryRequestTracker = (
               kinds: ['request'],
               table: events,
               window: q,
-              decode: (rows) => rows.map((r) => fromRow(payloadOf(r)).state),
+              decode: (rows) =>
+                own.overlay(
+                  rows.map((r) => fromRow(payloadOf(r))),
+                  (r) => r.requestId,
+                  () => true,
+                  false,
+                ),
               solo,
             });
       return requests;
@@ -488,23 +514,29 @@ export const bigQueryRequestTracker = (
     },
 
     async unpublished(q: { readonly olderThan: number; readonly limit: number }): Promise<readonly BackfillRequest[]> {
-      return select(
-        'unpublished',
-        'requested_at <= @older_than',
-        { older_than: p.timestamp(q.olderThan), max_rows: p.int(q.limit) },
-        'reading unpublished requests',
-        "status = 'queued' AND published_at IS NULL\nORDER BY requested_at, request_id\nLIMIT @max_rows",
-      );
+      return (
+        await select(
+          'unpublished',
+          'requested_at <= @older_than',
+          { older_than: p.timestamp(q.olderThan), max_rows: p.int(q.limit + own.size) },
+          'reading unpublished requests',
+          "status = 'queued' AND published_at IS NULL\nORDER BY requested_at, request_id\nLIMIT @max_rows",
+          (r) => r.status === 'queued' && r.publishedAt === null,
+        )
+      ).slice(0, q.limit);
     },
 
     async expiredLeases(q: { readonly now: number; readonly limit: number }): Promise<readonly BackfillRequest[]> {
-      return select(
-        'expiredLeases',
-        'TRUE',
-        { now: p.timestamp(q.now), max_rows: p.int(q.limit) },
-        'reading expired leases',
-        "status = 'processing' AND lease_expires_at <= @now\nORDER BY lease_expires_at, request_id\nLIMIT @max_rows",
-      );
+      return (
+        await select(
+          'expiredLeases',
+          'TRUE',
+          { now: p.timestamp(q.now), max_rows: p.int(q.limit + own.size) },
+          'reading expired leases',
+          "status = 'processing' AND lease_expires_at <= @now\nORDER BY lease_expires_at, request_id\nLIMIT @max_rows",
+          (r) => r.status === 'processing' && r.leaseExpiresAt !== null && r.leaseExpiresAt <= q.now,
+        )
+      ).slice(0, q.limit);
     },
 
     async list(q: RequestListQuery): Promise<readonly BackfillRequest[]> {
@@ -528,7 +560,14 @@ export const bigQueryRequestTracker = (
         tail += '\nLIMIT @max_rows';
         params['max_rows'] = p.int(q.limit);
       }
-      return select('list', where.join(' AND '), params, 'listing requests', tail);
+      return select(
+        'list',
+        where.join(' AND '),
+        params,
+        'listing requests',
+        tail,
+        (r) => q.statuses === undefined || q.statuses.includes(r.status),
+      );
     },
   };
 };

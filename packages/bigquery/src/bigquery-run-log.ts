@@ -14,7 +14,17 @@ import {
 } from './decode.js';
 import { configError } from './errors.js';
 import { quoteTable } from './identifiers.js';
-import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
+import {
+  insertIdOf,
+  keyedLock,
+  metaColumns,
+  mutate,
+  ownWrites,
+  stampedOf,
+  type EventMeta,
+  type EventTable,
+  type Stamped,
+} from './event-table.js';
 import { HELD_RUN_EVENTS, LATEST_ORDER, RUNS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
@@ -185,8 +195,10 @@ export const bigQueryRunLog = (
     }));
   }
 
+  const own = ownWrites<HeldRun, HeldKey>();
   const heldTable: EventTable<HeldRun, HeldKey> = {
     table: tables.heldRunEvents,
+    own,
     describe: ([proc, date]) => `held run ${JSON.stringify(proc)} ${date}`,
     async readLatest([proc, date]) {
       const s = fresh(proc);
@@ -320,7 +332,25 @@ export const bigQueryRunLog = (
         table: tables.heldRunEvents,
         maximumBytesBilled: limit,
       });
-      return rows.map((r) => heldFromRow(r).state);
+      // This log's own holds and releases count before queries show them: a worker resumes what its guard held.
+      return own
+        .overlay(
+          rows.map(heldFromRow),
+          (h) => [h.processorName, h.runDate],
+          (h) =>
+            (q.processorName === undefined || h.processorName === q.processorName) && (q.status === undefined || h.status === q.status),
+        )
+        .sort((a, b) =>
+          a.runDate < b.runDate
+            ? -1
+            : a.runDate > b.runDate
+              ? 1
+              : a.processorName < b.processorName
+                ? -1
+                : a.processorName > b.processorName
+                  ? 1
+                  : 0,
+        );
     },
 
     async release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean> {

@@ -71,6 +71,11 @@ export type Decision<S, R> =
 
 export interface EventTable<S, K> {
   readonly table: TableRef;
+  /**
+   * Writes a row another way than insertAll (the tracker: DML, which the next query sees).
+   * Absent: insertAll, with the row's deterministic insertId.
+   */
+  readonly write?: ((row: Record<string, unknown>, purpose: string) => Promise<void>) | undefined;
   /** This process's own writes, merged into what `mutate` reads until queries show them (see `OwnWrites`). */
   readonly own?: OwnWrites<S, K> | undefined;
   /** What the row is for in messages: `request r1`. */
@@ -132,7 +137,14 @@ export const recentRows = <S, K>(ttlMs: number): RecentRows<S, K> => {
 export interface OwnWrites<S, K> {
   put(key: K, row: Stamped<S>): void;
   get(key: K): Stamped<S> | undefined;
+  /** Rows held: a limited list asks for this many more, since `overlay` may drop some. */
+  readonly size: number;
   merge(key: K, visible: Stamped<S> | undefined): Stamped<S> | undefined;
+  /**
+   * A list a query returned, with this process's later writes in it: each row replaced by
+   * ours when ours is later, and ours added where `keep` takes them (the list's filter, in JS).
+   */
+  overlay(visible: readonly Stamped<S>[], keyOf: (s: S) => K, keep: (s: S) => boolean, addMissing?: boolean): S[];
 }
 
 /** At most `max` keys: the oldest writes are forgotten first (by then BigQuery shows them). */
@@ -148,6 +160,9 @@ export const ownWrites = <S, K>(max = 10_000): OwnWrites<S, K> => {
       if (rows.size > max) rows.delete(rows.keys().next().value!);
     },
     get: (key) => rows.get(JSON.stringify(key)),
+    get size() {
+      return rows.size;
+    },
     merge(key, visible) {
       const k = JSON.stringify(key);
       const mine = rows.get(k);
@@ -157,6 +172,17 @@ export const ownWrites = <S, K>(max = 10_000): OwnWrites<S, K> => {
         return visible;
       }
       return mine;
+    },
+    overlay(visible, keyOf, keep, addMissing = true) {
+      if (rows.size === 0) return visible.map((r) => r.state);
+      const out = new Map<string, S>();
+      for (const r of visible) {
+        const key = keyOf(r.state);
+        const merged = this.merge(key, r)!;
+        if (merged === r || keep(merged.state)) out.set(JSON.stringify(key), merged.state);
+      }
+      if (addMissing) for (const [k, mine] of rows) if (!out.has(k) && keep(mine.state)) out.set(k, mine.state);
+      return [...out.values()];
     },
   };
 };
@@ -179,12 +205,10 @@ export const mutate = async <S, K, R>(
     const version = (current?.version ?? -1) + 1;
     const eventId = t.eventId(key, d.next, version, d.event);
     const writerId = randomUUID();
-    await insertRows(
-      conn,
-      t.table,
-      [{ insertId: eventId, json: t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId }) }],
-      `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``,
-    );
+    const json = t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId });
+    const purpose = `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``;
+    if (t.write !== undefined) await t.write(json, purpose);
+    else await insertRows(conn, t.table, [{ insertId: eventId, json }], purpose);
     const written: Stamped<S> = { state: d.next, version, eventTime: d.at, eventId, writerId };
     t.own?.put(key, written);
     if (!opts.verify || d.unverified === true) {

@@ -349,6 +349,17 @@ export class FakeBigQuery {
     if (op === undefined)
       return [400, apiError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood')];
     if (op === 'tracker.create') return this.createTransaction(projectId, sql, params);
+    if (op === 'tracker.apply') {
+      // INSERT … SELECT FROM UNNEST(@rows): DML rows are visible to the next query.
+      const table = /INSERT INTO `([^`]+)`/.exec(sql)?.[1] ?? '';
+      const stored = this.tables.get(table) ?? [];
+      this.tables.set(table, stored);
+      for (const j of (params.get('rows') as readonly string[] | undefined) ?? []) {
+        const json = JSON.parse(j) as Json;
+        stored.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
+      }
+      return this.answer(projectId, { fields: [], rows: [] });
+    }
     let result: Result;
     try {
       result = this.evaluate(op, sql, params);
