@@ -14,8 +14,10 @@ import { freshDataset, startFake } from './harness.js';
 const fake = await startFake();
 const P = 'player_game_summary';
 
-describe('guard and worker on the BigQuery store', () => {
-  it('queues a small gap with one read job and one insertAll, holds, backfills and resumes', async () => {
+// 5000: rows streamed with insertAll stay invisible to queries for 5 s of the test's clock, which never gets there.
+describe.each([0, 5_000])('guard and worker on the BigQuery store (streamed rows visible after %i ms)', (visibilityMs) => {
+  it('queues a small gap with one read job and one create job, holds, backfills and resumes', async () => {
+    fake.streamingVisibilityMs = visibilityMs;
     const ds = freshDataset('e2e');
     const schedule = `test-project.${ds}.game_schedule`;
     const target = `test-project.${ds}.player_game_summary`;
@@ -35,6 +37,7 @@ describe('guard and worker on the BigQuery store', () => {
       );
 
     const clock = new ManualClock(Date.UTC(2025, 10, 20, 8));
+    fake.now = () => clock.now();
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
     const queue = memoryBackfillQueue({ clock });
     const ran: RunOptions[] = [];
