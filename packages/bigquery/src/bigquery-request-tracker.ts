@@ -30,19 +30,21 @@ import {
 } from './decode.js';
 import { checkWindow } from './date-column.js';
 import { configError } from './errors.js';
-import { quoteTable, type TableRef } from './identifiers.js';
+import { quoteTable, tableName, type TableRef } from './identifiers.js';
 import {
   insertIdOf,
   keyedLock,
   metaColumns,
+  jsonColumns,
   mutate,
   ownWrites,
   stampedOf,
   type EventMeta,
   type EventTable,
   type Stamped,
+  type Echoes,
 } from './event-table.js';
-import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
+import { ALERT_EVENTS, HELD_RUN_EVENTS, LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
 
@@ -157,6 +159,8 @@ export const bigQueryRequestTracker = (
   options: BigQueryRequestTrackerOptions = {},
   /** The store's: `forWindow` then rides in the check's window job. */
   batch?: CheckBatcher,
+  /** The store's: rows its run log just streamed, written again by the next create (see `Echoes`). */
+  echo?: Echoes,
 ): RequestTracker => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
@@ -214,19 +218,7 @@ export const bigQueryRequestTracker = (
 
   const locks = quoteTable(tables.requestLocks);
   /** Each column of a new request's row, typed, out of its JSON (one `@rows` element). */
-  const fromJson = REQUEST_EVENTS.columns
-    .map((col) => {
-      const v = `JSON_VALUE(j, '$.${col.name}')`;
-      switch (col.type) {
-        case 'STRING':
-          return v;
-        case 'JSON':
-          return `PARSE_JSON(${v})`;
-        default:
-          return `CAST(${v} AS ${col.type})`;
-      }
-    })
-    .join(',\n  ');
+  const fromJson = jsonColumns(REQUEST_EVENTS);
   const table: EventTable<BackfillRequest, string> = {
     table: events,
     own,
@@ -267,21 +259,23 @@ export const bigQueryRequestTracker = (
    * active request, as of the transaction's snapshot. After the commit it returns the latest
    * rows of those dates, which tell which of ours went in and which existing ones won.
    */
-  const createSql = [
-    '-- smart-backfill:tracker.create',
-    'BEGIN TRANSACTION;',
-    `INSERT INTO ${locks} (lock_key, taken_at) VALUES (@lock_key, CURRENT_TIMESTAMP());`,
-    `DELETE FROM ${locks} WHERE lock_key = @lock_key;`,
-    `INSERT INTO ${from} (${cols})`,
-    `SELECT\n  ${fromJson}`,
-    'FROM UNNEST(@rows) AS j',
-    `WHERE NOT EXISTS (\n  SELECT 1 FROM ${from} AS e\n  WHERE (e.game_date IN UNNEST(@dates)) AND e.request_id = JSON_VALUE(j, '$.request_id')\n)`,
-    `AND NOT EXISTS (\n  SELECT 1 FROM (\n    SELECT processor_name, game_date, status, superseded_by FROM ${from}\n    WHERE ${keysWhere}\n    ${latest}\n  ) AS l`,
-    "  WHERE l.superseded_by IS NULL AND l.status IN ('queued', 'processing')",
-    "    AND l.processor_name = JSON_VALUE(j, '$.processor_name') AND l.game_date = CAST(JSON_VALUE(j, '$.game_date') AS DATE)\n);",
-    'COMMIT TRANSACTION;',
-    `SELECT ${cols}\nFROM ${from}\nWHERE ${keysWhere}\n${latest}`,
-  ].join('\n');
+  const createSql = (extra: readonly string[]): string =>
+    [
+      '-- smart-backfill:tracker.create',
+      'BEGIN TRANSACTION;',
+      `INSERT INTO ${locks} (lock_key, taken_at) VALUES (@lock_key, CURRENT_TIMESTAMP());`,
+      `DELETE FROM ${locks} WHERE lock_key = @lock_key;`,
+      `INSERT INTO ${from} (${cols})`,
+      `SELECT\n  ${fromJson}`,
+      'FROM UNNEST(@rows) AS j',
+      `WHERE NOT EXISTS (\n  SELECT 1 FROM ${from} AS e\n  WHERE (e.game_date IN UNNEST(@dates)) AND e.request_id = JSON_VALUE(j, '$.request_id')\n)`,
+      `AND NOT EXISTS (\n  SELECT 1 FROM (\n    SELECT processor_name, game_date, status, superseded_by FROM ${from}\n    WHERE ${keysWhere}\n    ${latest}\n  ) AS l`,
+      "  WHERE l.superseded_by IS NULL AND l.status IN ('queued', 'processing')",
+      "    AND l.processor_name = JSON_VALUE(j, '$.processor_name') AND l.game_date = CAST(JSON_VALUE(j, '$.game_date') AS DATE)\n);",
+      ...extra,
+      'COMMIT TRANSACTION;',
+      `SELECT ${cols}\nFROM ${from}\nWHERE ${keysWhere}\n${latest}`,
+    ].join('\n');
 
   /** BigQuery's answer to the loser of two concurrent transactions on one table. */
   const isConflict = (e: unknown): boolean =>
@@ -308,13 +302,20 @@ export const bigQueryRequestTracker = (
     });
     const dates = [...new Set(inputs.map((r) => r.date))].sort();
     const processors = [...new Set(inputs.map((r) => r.processorName))].sort();
+    // Rows the store's other adapters just streamed (a guard's hold) ride in this transaction, written again by DML.
+    const echoed = echo?.take((t) => (tableName(t) === tableName(tables.heldRunEvents) ? HELD_RUN_EVENTS : ALERT_EVENTS)) ?? {
+      sql: [],
+      params: {},
+    };
+    const echoParams = Object.fromEntries(Object.entries(echoed.params).map(([k, v]) => [k, p.strings(v)]));
     let rows: Row[] | undefined;
     for (let tryNo = 1; rows === undefined; tryNo++) {
       try {
         rows = (
           await runQuery(c, {
-            sql: createSql,
+            sql: createSql(echoed.sql),
             params: {
+              ...echoParams,
               lock_key: p.string(processors.join(',')),
               rows: p.strings(json),
               dates: p.dates(dates),

@@ -18,12 +18,14 @@ import {
   insertIdOf,
   keyedLock,
   metaColumns,
+  jsonColumns,
   mutate,
   ownWrites,
   stampedOf,
   type EventMeta,
   type EventTable,
   type Stamped,
+  type Echoes,
 } from './event-table.js';
 import { HELD_RUN_EVENTS, LATEST_ORDER, RUNS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
@@ -123,6 +125,8 @@ export const bigQueryRunLog = (
   options: BigQueryRunLogOptions = {},
   /** The store's: held runs then ride in the guard check's window job. */
   batch?: CheckBatcher,
+  /** The store's: a hold is written again by the tracker's next create script (see `Echoes`). */
+  echo?: Echoes,
 ): RunLog => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
@@ -199,6 +203,17 @@ export const bigQueryRunLog = (
   const heldTable: EventTable<HeldRun, HeldKey> = {
     table: tables.heldRunEvents,
     own,
+    echoes: echo,
+    // DML but for a hold: claims, resumes and releases are the worker's, and `status` in another process must see them.
+    async write(row, purpose) {
+      await runQuery(c, {
+        sql: `-- smart-backfill:held.apply\nINSERT INTO ${held} (${heldCols})\nSELECT\n  ${jsonColumns(HELD_RUN_EVENTS)}\nFROM UNNEST(@rows) AS j`,
+        params: { rows: p.strings([JSON.stringify(row)]) },
+        purpose,
+        table: tables.heldRunEvents,
+        maximumBytesBilled: limit,
+      });
+    },
     describe: ([proc, date]) => `held run ${JSON.stringify(proc)} ${date}`,
     async readLatest([proc, date]) {
       const s = fresh(proc);
@@ -293,7 +308,7 @@ export const bigQueryRunLog = (
               resumeRunId: null,
             };
             // Holding is not exactly-once (two guards holding one run agree); only release needs the read-back.
-            return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: (w) => noteWrite(w), unverified: true };
+            return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: (w) => noteWrite(w), unverified: true, echo: true };
           },
           { verify, maxTries: 5 },
         ),

@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { insertRows, type Connection } from './client.js';
 import { readInt, readMillis, readString, tsOut } from './decode.js';
 import { BigQueryAdapterError } from './errors.js';
-import { tableName, type TableRef } from './identifiers.js';
+import { quoteTable, tableName, type TableRef } from './identifiers.js';
+import { columnList, type TableDef } from './schema.js';
 
 /**
  * Optimistic concurrency on an append-only table. BigQuery has no row-level
@@ -66,16 +67,20 @@ export type Decision<S, R> =
       readonly result: (written: S) => R;
       /** Skip the read-back for this write (it is harmless to lose, e.g. MarkPublished). */
       readonly unverified?: boolean;
+      /** Also hand the streamed row to `EventTable.echoes`: the next create script writes it again, by DML. */
+      readonly echo?: boolean;
     }
   | { readonly _tag: 'Done'; readonly value: R };
 
 export interface EventTable<S, K> {
   readonly table: TableRef;
   /**
-   * Writes a row another way than insertAll (the tracker: DML, which the next query sees).
-   * Absent: insertAll, with the row's deterministic insertId.
+   * Writes a row another way than insertAll (DML, which the next query sees).
+   * Absent, or for an `echo` write: insertAll, with the row's deterministic insertId.
    */
   readonly write?: ((row: Record<string, unknown>, purpose: string) => Promise<void>) | undefined;
+  /** Where `echo` writes go (the store's, shared with its tracker). */
+  readonly echoes?: Echoes | undefined;
   /** This process's own writes, merged into what `mutate` reads until queries show them (see `OwnWrites`). */
   readonly own?: OwnWrites<S, K> | undefined;
   /** What the row is for in messages: `request r1`. */
@@ -207,8 +212,10 @@ export const mutate = async <S, K, R>(
     const writerId = randomUUID();
     const json = t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId });
     const purpose = `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``;
-    if (t.write !== undefined) await t.write(json, purpose);
+    // An echoed write is streamed (its DML copy rides in the next create script).
+    if (t.write !== undefined && d.echo !== true) await t.write(json, purpose);
     else await insertRows(conn, t.table, [{ insertId: eventId, json }], purpose);
+    if (d.echo === true) t.echoes?.add(t.table, json);
     const written: Stamped<S> = { state: d.next, version, eventTime: d.at, eventId, writerId };
     t.own?.put(key, written);
     if (!opts.verify || d.unverified === true) {
@@ -239,6 +246,65 @@ export const mutate = async <S, K, R>(
       table: tableName(t.table),
     },
   );
+};
+
+/** Each column of a row, typed, out of its JSON text `j` (one element of an `ARRAY<STRING>` parameter). */
+export const jsonColumns = (def: TableDef): string =>
+  def.columns
+    .map((col) => {
+      const v = `JSON_VALUE(j, '$.${col.name}')`;
+      if (col.mode === 'REPEATED') return `ARRAY(SELECT CAST(x AS ${col.type}) FROM UNNEST(JSON_VALUE_ARRAY(j, '$.${col.name}')) AS x)`;
+      switch (col.type) {
+        case 'STRING':
+          return v;
+        case 'JSON':
+          return `PARSE_JSON(${v})`;
+        default:
+          return `CAST(${v} AS ${col.type})`;
+      }
+    })
+    .join(',\n  ');
+
+/**
+ * Rows just streamed (a held run's hold) that another process must see before BigQuery's
+ * "few seconds" are up: the store's next request-create script, which in a guard check
+ * follows the hold at once, inserts them again by DML in its transaction, at no extra
+ * job. The copy is the same row (same version, event_id and writer_id), so reads, which
+ * keep one latest row per key, see one.
+ */
+export interface Echoes {
+  add(table: TableRef, row: Record<string, unknown>): void;
+  /** The statements and parameters to append to a script, and forgets the rows. */
+  take(defOf: (table: TableRef) => TableDef): { readonly sql: string[]; readonly params: Record<string, readonly string[]> };
+}
+
+export const echoes = (maxAgeMs = 30_000): Echoes => {
+  let pending: { readonly table: TableRef; readonly json: string; readonly at: number }[] = [];
+  return {
+    add(table, row) {
+      pending.push({ table, json: JSON.stringify(row), at: performance.now() });
+    },
+    take(defOf) {
+      const now = performance.now();
+      const fresh = pending.filter((e) => now - e.at <= maxAgeMs);
+      pending = [];
+      const byTable = new Map<string, { table: TableRef; rows: string[] }>();
+      for (const e of fresh) {
+        const k = tableName(e.table);
+        const g = byTable.get(k) ?? { table: e.table, rows: [] };
+        g.rows.push(e.json);
+        byTable.set(k, g);
+      }
+      const sql: string[] = [];
+      const params: Record<string, readonly string[]> = {};
+      [...byTable.values()].forEach((g, i) => {
+        const def = defOf(g.table);
+        sql.push(`INSERT INTO ${quoteTable(g.table)} (${columnList(def)})\nSELECT\n  ${jsonColumns(def)}\nFROM UNNEST(@echo_${i}) AS j;`);
+        params[`echo_${i}`] = g.rows;
+      });
+      return { sql, params };
+    },
+  };
 };
 
 /**

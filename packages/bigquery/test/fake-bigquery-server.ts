@@ -349,7 +349,7 @@ export class FakeBigQuery {
     if (op === undefined)
       return [400, apiError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood')];
     if (op === 'tracker.create') return this.createTransaction(projectId, sql, params);
-    if (op === 'tracker.apply') {
+    if (op === 'tracker.apply' || op === 'held.apply') {
       // INSERT … SELECT FROM UNNEST(@rows): DML rows are visible to the next query.
       const table = /INSERT INTO `([^`]+)`/.exec(sql)?.[1] ?? '';
       const stored = this.tables.get(table) ?? [];
@@ -434,6 +434,15 @@ export class FakeBigQuery {
         const stored = this.tables.get(events) ?? [];
         this.tables.set(events, stored);
         for (const j of inserts) stored.push({ insertId: `dml:${String(j['event_id'])}`, json: j, visibleAt: -Infinity });
+        // Rows the script writes again by DML (`INSERT INTO t (…) SELECT … FROM UNNEST(@echo_N)`): visible now.
+        for (const m of sql.matchAll(/INSERT INTO `([^`]+)` \([^)]*\)\nSELECT[^;]*?FROM UNNEST\(@(echo_\d+)\) AS j;/g)) {
+          const t = this.tables.get(m[1]!) ?? [];
+          this.tables.set(m[1]!, t);
+          for (const j of (params.get(m[2]!) as readonly string[] | undefined) ?? []) {
+            const json = JSON.parse(j) as Json;
+            t.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
+          }
+        }
         const dates = new Set(inputs.map((j) => String(j['game_date'])));
         const procs = new Set(inputs.map((j) => String(j['processor_name'])));
         const after = latestBy(this.visibleRows(events), (r) => String(r['request_id'])).filter(

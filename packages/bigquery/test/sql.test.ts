@@ -40,7 +40,7 @@ const everyStatement = async (): Promise<string[]> => {
     partitionColumnType: 'TIMESTAMP',
   });
   const mark = fake.requests.length;
-  const s = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
+  const s = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() }, verifyWrites: true });
   for (const t of ['sched', 'ts', 'dt'] as const) {
     const type = t === 'sched' ? 'DATE' : t === 'ts' ? 'TIMESTAMP' : 'DATETIME';
     const opts = {
@@ -161,6 +161,7 @@ describe('BigQuery syntax (node-sql-parser, bigquery dialect)', () => {
         'alerts.since',
         'check',
         'counts',
+        'held.apply',
         'held.get',
         'held.list',
         'held.since',
@@ -191,7 +192,7 @@ describe('BigQuery syntax (node-sql-parser, bigquery dialect)', () => {
       expect(() => parser.astify(sql, { database: 'bigquery' }), sql).not.toThrow();
       // Transitions are INSERT … SELECT (DML); nothing else writes through a query.
       expect(sql).not.toMatch(
-        sql.startsWith('-- smart-backfill:tracker.apply')
+        /^-- smart-backfill:(tracker|held)\.apply\n/.test(sql)
           ? /\b(UPDATE|DELETE|MERGE|TRUNCATE)\b/
           : /\b(UPDATE|DELETE|MERGE|INSERT|TRUNCATE)\b/,
       );
