@@ -55,12 +55,7 @@ export interface BigQueryRequestTrackerOptions {
    * claiming one request both see which claim won. Off saves one query per change.
    */
   readonly verifyWrites?: boolean | undefined;
-  /**
-   * `create` normally reads which requests are already active. Right after this
-   * tracker's own `forWindow` for the same processor and window (the guard's check),
-   * it reuses that read instead — queueing then adds no read job — if the read is at
-   * most this old (ms) and no write of this tracker came in between. Default 30000; 0 always reads.
-   */
+  /** No longer used by the tracker (`create` reads inside its own transaction); still validated (>= 0). */
   readonly reuseWindowReadMs?: number | undefined;
   readonly maximumBytesBilled?: number | string | undefined;
 }

@@ -10,11 +10,12 @@ import { columnList, type TableDef } from './schema.js';
  * compare-and-set, and rows streamed with insertAll cannot be UPDATEd for up to
  * ~90 minutes, so every change is a new row carrying the full state and a
  * `version` (previous + 1). A write is: read the latest row, decide, append, read
- * back. Two writers racing on one version either collapse into one row (same
- * deterministic insertId: BigQuery keeps the first) or both land and the view's
- * fixed order picks one; reading back tells each writer whether it won, and a
- * loser decides again from the winner's state. Best effort: it relies on streamed
- * rows being visible to queries at once, which BigQuery does not promise.
+ * back. Two writers racing on one version both land and the view's fixed order
+ * picks one; reading back tells each writer whether it won, and a loser decides
+ * again from the winner's state. The read-back sees the other writer's row when
+ * rows are written by DML (`EventTable.write`); streamed rows may show up seconds
+ * late, so a process's own writes count for itself meanwhile (`OwnWrites`).
+ * Request creation does not go through here: it is one atomic transaction.
  */
 export interface Stamped<S> {
   readonly state: S;
