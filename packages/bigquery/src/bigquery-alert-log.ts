@@ -16,6 +16,7 @@ import {
   keyedLock,
   metaColumns,
   mutate,
+  ownWrites,
   recentRows,
   stampedOf,
   type EventMeta,
@@ -28,7 +29,12 @@ import { payloadOf, type CheckBatcher } from './check-batch.js';
 
 export interface BigQueryAlertLogOptions {
   readonly tracking?: BigQueryTrackingOptions | undefined;
-  /** Read back each change to detect a lost race (default true): two guards opening one alert send one notice. */
+  /**
+   * Read back each change to detect a lost race: two guards of one processor escalating at
+   * the same moment then send one notice, not two. Default false: the read-backs cost a
+   * guard check two more query jobs, and this log's own changes already count for itself
+   * before queries show them (docs/bigquery.md, "Streamed rows show up late").
+   */
   readonly verifyWrites?: boolean | undefined;
   /**
    * A change normally first reads the alert's latest row. Right after this log read it
@@ -89,14 +95,16 @@ export const bigQueryAlertLog = (
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
   const limit = bytesLimit('maximumBytesBilled', options.maximumBytesBilled);
-  const verify = options.verifyWrites ?? true;
+  const verify = options.verifyWrites ?? false;
   const lock = keyedLock();
   const from = quoteTable(tables.alertEvents);
   const cols = columnList(ALERT_EVENTS);
   const latest = `QUALIFY ROW_NUMBER() OVER (PARTITION BY alert_key ORDER BY ${LATEST_ORDER}) = 1`;
 
+  const own = ownWrites<AlertRecord, string>();
   const table: EventTable<AlertRecord, string> = {
     table: tables.alertEvents,
+    own,
     describe: (key) => `alert ${JSON.stringify(key)}`,
     async readLatest(key) {
       const rows = await runQuery(c, {
@@ -201,10 +209,21 @@ export const bigQueryAlertLog = (
       }
       const outer = q.openOnly === true ? 'WHERE resolved_at IS NULL\n' : '';
       const sql = `-- smart-backfill:alerts.list\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE ${where}\n${latest}\n) AS latest\n${outer}ORDER BY opened_at DESC, alert_key DESC`;
+      // This log's own changes count before queries show them: an alert it opened is not opened (and sent) again.
+      const withOwn = (rows: readonly Stamped<AlertRecord>[]): AlertRecord[] =>
+        own
+          .overlay(
+            rows,
+            (a) => a.alertKey,
+            (a) => (q.processorName === undefined || a.processorName === q.processorName) && (q.openOnly !== true || a.resolvedAt === null),
+          )
+          .sort((a, b) => b.openedAt - a.openedAt || (a.alertKey < b.alertKey ? 1 : a.alertKey > b.alertKey ? -1 : 0));
       const solo = async (): Promise<readonly AlertRecord[]> =>
-        (
-          await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit })
-        ).map((r) => fromRow(r).state);
+        withOwn(
+          (
+            await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit })
+          ).map(fromRow),
+        );
       if (batch === undefined || q.processorName === undefined || q.openOnly !== true) return solo();
       const decoded = await batch.submit({
         type: 'alerts',
@@ -220,13 +239,13 @@ export const bigQueryAlertLog = (
         table: tables.alertEvents,
         // The order the solo statement gives: newest first.
         decode: (rows) =>
-          rows
-            .map((r) => {
+          withOwn(
+            rows.map((r) => {
               const stamped = fromRow(payloadOf(r));
               recent.put(stamped.state.alertKey, stamped);
-              return stamped.state;
-            })
-            .sort((a, b) => b.openedAt - a.openedAt || (a.alertKey < b.alertKey ? 1 : a.alertKey > b.alertKey ? -1 : 0)),
+              return stamped;
+            }),
+          ),
         solo,
       });
       return decoded;

@@ -31,9 +31,21 @@ import {
 } from './decode.js';
 import { checkWindow } from './date-column.js';
 import { configError, corruptError, inputError } from './errors.js';
-import { quoteTable, type TableRef } from './identifiers.js';
-import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
-import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
+import { quoteTable, tableName, type TableRef } from './identifiers.js';
+import {
+  insertIdOf,
+  keyedLock,
+  metaColumns,
+  jsonColumns,
+  mutate,
+  ownWrites,
+  stampedOf,
+  type EventMeta,
+  type EventTable,
+  type Stamped,
+  type Echoes,
+} from './event-table.js';
+import { ALERT_EVENTS, HELD_RUN_EVENTS, LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
 
@@ -44,12 +56,7 @@ export interface BigQueryRequestTrackerOptions {
    * claiming one request both see which claim won. Off saves one query per change.
    */
   readonly verifyWrites?: boolean | undefined;
-  /**
-   * `create` normally reads which requests are already active. Right after this
-   * tracker's own `forWindow` for the same processor and window (the guard's check),
-   * it reuses that read instead — queueing then adds no read job — if the read is at
-   * most this old (ms) and no write of this tracker came in between. Default 30000; 0 always reads.
-   */
+  /** No longer used by the tracker (`create` reads inside its own transaction); still validated (>= 0). */
   readonly reuseWindowReadMs?: number | undefined;
   readonly maximumBytesBilled?: number | string | undefined;
 }
@@ -149,6 +156,8 @@ export const bigQueryRequestTracker = (
   options: BigQueryRequestTrackerOptions = {},
   /** The store's: `forWindow` then rides in the check's window job. */
   batch?: CheckBatcher,
+  /** The store's: rows its run log just streamed, written again by the next create (see `Echoes`). */
+  echo?: Echoes,
 ): RequestTracker => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
@@ -168,20 +177,30 @@ export const bigQueryRequestTracker = (
     return rows.map(rowOf);
   };
 
-  /** Latest state per request, superseded ones left out: what every read of the port sees. */
+  /**
+   * Latest state per request, superseded ones left out: what every read of the port sees,
+   * with this tracker's later writes (a MarkPublished still streaming) in place of what the
+   * query returned; `still` is the statement's filter, to drop a row our write moved out of it.
+   */
   const select = async (
     op: string,
     where: string,
     params: Record<string, Param>,
     purpose: string,
     outer = '',
+    still: (r: BackfillRequest) => boolean = () => true,
   ): Promise<BackfillRequest[]> =>
-    (await selectRows(op, where, params, purpose, `WHERE superseded_by IS NULL${outer === '' ? '' : ` AND ${outer}`}`)).map(
-      (r) => r.stamped.state,
+    own.overlay(
+      (await selectRows(op, where, params, purpose, `WHERE superseded_by IS NULL${outer === '' ? '' : ` AND ${outer}`}`)).map(
+        (r) => r.stamped,
+      ),
+      (r) => r.requestId,
+      still,
+      false,
     );
 
   const lock = keyedLock();
-  let lastWindow: { readonly query: WindowQuery; readonly requests: readonly BackfillRequest[]; readonly at: number } | undefined;
+  const own = ownWrites<BackfillRequest, string>();
 
   const readRow = async (requestId: string): Promise<Row | undefined> => {
     const rows = await runQuery(c, {
@@ -194,8 +213,22 @@ export const bigQueryRequestTracker = (
     return rows.length === 0 ? undefined : rowOf(rows[0]!);
   };
 
+  const locks = quoteTable(tables.requestLocks);
+  /** Each column of a new request's row, typed, out of its JSON (one `@rows` element). */
+  const fromJson = jsonColumns(REQUEST_EVENTS);
   const table: EventTable<BackfillRequest, string> = {
     table: events,
+    own,
+    // DML, not insertAll: a create (another process's too) decides on the request's status, so a Complete must be visible at once.
+    async write(row, purpose) {
+      await runQuery(c, {
+        sql: `-- smart-backfill:tracker.apply\nINSERT INTO ${from} (${cols})\nSELECT\n  ${fromJson}\nFROM UNNEST(@rows) AS j`,
+        params: { rows: p.strings([JSON.stringify(row)]) },
+        purpose,
+        table: events,
+        maximumBytesBilled: limit,
+      });
+    },
     describe: (id) => `request ${JSON.stringify(id)}`,
     async readLatest(requestId) {
       const row = await readRow(requestId);
@@ -215,141 +248,107 @@ export const bigQueryRequestTracker = (
     toRow: (next, meta) => toRow(next, meta),
   };
 
-  /** Every request (superseded too) of the inputs' processors and dates. */
-  const readKeys = (
-    op: string,
-    inputs: readonly { readonly processorName: string; readonly date: IsoDate }[],
-    purpose: string,
-  ): Promise<Row[]> => {
-    const dates = [...new Set(inputs.map((r) => r.date))].sort();
-    return selectRows(
-      op,
-      // Parenthesised: node-sql-parser misreads `IN UNNEST(@x)` directly before QUALIFY (same meaning in BigQuery).
-      'game_date BETWEEN @min_date AND @max_date AND (game_date IN UNNEST(@dates)) AND (processor_name IN UNNEST(@processors))',
-      {
-        min_date: p.date(dates[0]!),
-        max_date: p.date(dates[dates.length - 1]!),
-        dates: p.dates(dates),
-        processors: p.strings([...new Set(inputs.map((r) => r.processorName))]),
-      },
-      purpose,
-      '',
-    );
-  };
-
-  const existingFor = async (inputs: readonly NewBackfillRequest[]): Promise<readonly Row[]> => {
-    const snap = lastWindow;
-    lastWindow = undefined;
-    if (
-      snap !== undefined &&
-      performance.now() - snap.at <= reuseMs &&
-      inputs.every((r) => r.processorName === snap.query.processorName && r.date >= snap.query.start && r.date <= snap.query.end)
-    ) {
-      return snap.requests.map((r) => ({
-        stamped: { state: r, version: -1, eventTime: r.updatedAt, eventId: '', writerId: '' },
-        supersededBy: null,
-      }));
-    }
-    return readKeys('existing', inputs, 'reading active requests');
-  };
-
-  const before = (a: BackfillRequest, b: BackfillRequest): boolean =>
-    a.requestedAt < b.requestedAt || (a.requestedAt === b.requestedAt && a.requestId < b.requestId);
-
+  const keysWhere = '(game_date IN UNNEST(@dates)) AND (processor_name IN UNNEST(@processors))';
   /**
-   * Read back after inserting: a concurrent `create` may have added another active
-   * request for one of our dates. A request seen before our insert always wins; among
-   * requests that did not see each other, the earliest (requestedAt, requestId) wins,
-   * so every racer picks the same one. Losers get a `Superseded` event.
+   * One job for every date of a gap. Inside one transaction it deletes a row of the lock
+   * table (so BigQuery cancels one of two concurrent creates: docs/bigquery.md, "Atomic
+   * create"), then inserts each new request unless its id exists or its date already has an
+   * active request, as of the transaction's snapshot. After the commit it returns the latest
+   * rows of those dates, which tell which of ours went in and which existing ones won.
    */
-  const settleRace = async (created: readonly BackfillRequest[], seen: ReadonlySet<string>): Promise<Map<string, BackfillRequest>> => {
-    const lostTo = new Map<string, BackfillRequest>();
-    if (!verify || created.length === 0) return lostTo;
-    const rows = await readKeys('settle', created, 'reading back new requests');
-    const live = rows.filter((r) => r.supersededBy === null && isActive(r.stamped.state.status)).map((r) => r.stamped.state);
-    for (const mine of created) {
-      const rivals = live.filter((r) => r.processorName === mine.processorName && r.date === mine.date && r.requestId !== mine.requestId);
-      const old = rivals.find((r) => seen.has(r.requestId));
-      const winner = old ?? rivals.filter((r) => before(r, mine)).sort((a, b) => (before(a, b) ? -1 : 1))[0];
-      if (winner !== undefined) lostTo.set(mine.requestId, winner);
-    }
-    if (lostTo.size > 0) {
-      await insertRows(
-        c,
-        events,
-        created
-          .filter((r) => lostTo.has(r.requestId))
-          .map((r) => {
-            const eventId = eventIdOf(r, 1, 'Superseded');
-            return {
-              insertId: eventId,
-              json: toRow(
-                r,
-                { version: 1, event: 'Superseded', eventTime: r.updatedAt, eventId, writerId: eventId },
-                lostTo.get(r.requestId)!.requestId,
-              ),
-            };
-          }),
-        `marking ${lostTo.size} raced requests superseded in ${from}`,
-      );
-    }
-    return lostTo;
-  };
+  const createSql = (extra: readonly string[]): string =>
+    [
+      '-- smart-backfill:tracker.create',
+      'BEGIN TRANSACTION;',
+      `INSERT INTO ${locks} (lock_key, taken_at) VALUES (@lock_key, CURRENT_TIMESTAMP());`,
+      `DELETE FROM ${locks} WHERE lock_key = @lock_key;`,
+      `INSERT INTO ${from} (${cols})`,
+      `SELECT\n  ${fromJson}`,
+      'FROM UNNEST(@rows) AS j',
+      `WHERE NOT EXISTS (\n  SELECT 1 FROM ${from} AS e\n  WHERE (e.game_date IN UNNEST(@dates)) AND e.request_id = JSON_VALUE(j, '$.request_id')\n)`,
+      `AND NOT EXISTS (\n  SELECT 1 FROM (\n    SELECT processor_name, game_date, status, superseded_by FROM ${from}\n    WHERE ${keysWhere}\n    ${latest}\n  ) AS l`,
+      "  WHERE l.superseded_by IS NULL AND l.status IN ('queued', 'processing')",
+      "    AND l.processor_name = JSON_VALUE(j, '$.processor_name') AND l.game_date = CAST(JSON_VALUE(j, '$.game_date') AS DATE)\n);",
+      ...extra,
+      'COMMIT TRANSACTION;',
+      `SELECT ${cols}\nFROM ${from}\nWHERE ${keysWhere}\n${latest}`,
+    ].join('\n');
+
+  /** BigQuery's answer to the loser of two concurrent transactions on one table. */
+  const isConflict = (e: unknown): boolean =>
+    /concurrent update|could not serialize access/i.test(`${(e as Error).message} ${String((e as { cause?: Error }).cause?.message)}`);
 
   const createLocked = async (inputs: readonly NewBackfillRequest[]): Promise<CreateRequestsResult> => {
-    const known = await existingFor(inputs);
-    lastWindow = undefined;
-    const byId = new Map<string, Row>(known.map((r) => [r.stamped.state.requestId, r]));
-    const active = new Map<string, BackfillRequest>();
-    for (const r of known)
-      if (r.supersededBy === null && isActive(r.stamped.state.status))
-        active.set(keyOf(r.stamped.state.processorName, r.stamped.state.date), r.stamped.state);
-    const created: BackfillRequest[] = [];
-    // Per input: the request to report as existing, or undefined when it is ours.
-    const outcome: (BackfillRequest | undefined)[] = [];
+    // Two inputs for one date: the first is the one to create, the second reports it.
+    const firstOf = new Map<string, NewBackfillRequest>();
+    const seenIds = new Set<string>();
+    const fresh: BackfillRequest[] = [];
     for (const input of inputs) {
-      const same = byId.get(input.requestId);
-      if (same !== undefined) {
-        outcome.push(
-          same.supersededBy === null ? same.stamped.state : (active.get(keyOf(input.processorName, input.date)) ?? same.stamped.state),
-        );
-        continue;
-      }
-      const winner = active.get(keyOf(input.processorName, input.date));
-      if (winner !== undefined) {
-        outcome.push(winner);
-        continue;
-      }
-      const r = newRequest(input);
-      created.push(r);
-      outcome.push(undefined);
-      byId.set(r.requestId, { stamped: { state: r, version: 0, eventTime: r.updatedAt, eventId: '', writerId: '' }, supersededBy: null });
-      active.set(keyOf(r.processorName, r.date), r);
+      const k = keyOf(input.processorName, input.date);
+      if (firstOf.has(k) || seenIds.has(input.requestId)) continue;
+      firstOf.set(k, input);
+      seenIds.add(input.requestId);
+      fresh.push(newRequest(input));
     }
-    await insertRows(
-      c,
-      events,
-      created.map((r) => {
-        const eventId = eventIdOf(r, 0, 'Create');
-        return { insertId: eventId, json: toRow(r, { version: 0, event: 'Create', eventTime: r.requestedAt, eventId, writerId: eventId }) };
-      }),
-      `recording ${created.length} backfill requests in ${from}`,
-    );
-    const lostTo = await settleRace(created, new Set(known.map((r) => r.stamped.state.requestId)));
+    const writerId = randomUUID();
+    const json = fresh.map((r) => {
+      const eventId = eventIdOf(r, 0, 'Create');
+      return JSON.stringify(toRow(r, { version: 0, event: 'Create', eventTime: r.requestedAt, eventId, writerId }));
+    });
+    const dates = [...new Set(inputs.map((r) => r.date))].sort();
+    const processors = [...new Set(inputs.map((r) => r.processorName))].sort();
+    // Rows the store's other adapters just streamed (a guard's hold) ride in this transaction, written again by DML.
+    const echoed = echo?.take((t) => (tableName(t) === tableName(tables.heldRunEvents) ? HELD_RUN_EVENTS : ALERT_EVENTS)) ?? {
+      sql: [],
+      params: {},
+    };
+    const echoParams = Object.fromEntries(Object.entries(echoed.params).map(([k, v]) => [k, p.strings(v)]));
+    let rows: Row[] | undefined;
+    for (let tryNo = 1; rows === undefined; tryNo++) {
+      try {
+        rows = (
+          await runQuery(c, {
+            sql: createSql(echoed.sql),
+            params: {
+              ...echoParams,
+              lock_key: p.string(processors.join(',')),
+              rows: p.strings(json),
+              dates: p.dates(dates),
+              processors: p.strings(processors),
+            },
+            purpose: `recording ${fresh.length} backfill requests in ${from}`,
+            table: events,
+            maximumBytesBilled: limit,
+          })
+        ).map(rowOf);
+      } catch (e) {
+        // The loser of a race: BigQuery rolled it back whole; the next try sees the winner's requests.
+        if (!isConflict(e) || tryNo >= 8) throw e;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * tryNo));
+      }
+    }
+    const byId = new Map(rows.map((r) => [r.stamped.state.requestId, r]));
+    const active = new Map<string, BackfillRequest>();
+    for (const r of rows) {
+      if (r.supersededBy !== null || !isActive(r.stamped.state.status)) continue;
+      const k = keyOf(r.stamped.state.processorName, r.stamped.state.date);
+      const cur = active.get(k);
+      // Rows from before atomic creates may hold two; reads pick the earliest, so do we.
+      if (cur === undefined || r.stamped.state.requestedAt < cur.requestedAt) active.set(k, r.stamped.state);
+    }
+    const created: BackfillRequest[] = [];
     const existing: BackfillRequest[] = [];
-    const kept: BackfillRequest[] = [];
-    let i = 0;
-    for (const o of outcome) {
-      if (o !== undefined) {
-        existing.push(o);
+    for (const input of inputs) {
+      const row = byId.get(input.requestId);
+      if (row !== undefined && row.stamped.writerId === writerId && row.stamped.version === 0) {
+        created.push(row.stamped.state);
+        own.put(input.requestId, row.stamped);
         continue;
       }
-      const mine = created[i++]!;
-      const winner = lostTo.get(mine.requestId);
-      if (winner === undefined) kept.push(mine);
-      else existing.push(winner);
+      const winner = active.get(keyOf(input.processorName, input.date)) ?? row?.stamped.state;
+      if (winner !== undefined) existing.push(winner);
     }
-    return { created: kept, existing };
+    return { created, existing };
   };
 
   /**
@@ -380,18 +379,27 @@ export const bigQueryRequestTracker = (
     // Sorted: two batches sharing ids take their locks in one order.
     const ids = [...new Set(batch.map((b) => b.requestId))].sort();
     const work = withLocks(ids, async () => {
-      // Parenthesised for node-sql-parser (see readKeys).
-      const rows = await runQuery(c, {
-        sql: `-- smart-backfill:tracker.getMany\nSELECT ${cols}\nFROM ${from}\nWHERE (request_id IN UNNEST(@request_ids))\n${latest}`,
-        params: { request_ids: p.strings(ids) },
-        purpose: `reading ${ids.length} requests from ${from}`,
-        table: events,
-        maximumBytesBilled: limit,
-      });
       const current = new Map<string, Stamped<BackfillRequest>>();
-      for (const r of rows.map(rowOf)) if (r.supersededBy === null) current.set(r.stamped.state.requestId, r.stamped);
+      // Requests this tracker just created or changed need no read: the guard marks what it created.
+      const unknown = ids.filter((id) => {
+        const mine = own.get(id);
+        if (mine !== undefined) current.set(id, mine);
+        return mine === undefined;
+      });
+      if (unknown.length > 0) {
+        // Parenthesised for node-sql-parser (`IN UNNEST(@x)` right before QUALIFY).
+        const rows = await runQuery(c, {
+          sql: `-- smart-backfill:tracker.getMany\nSELECT ${cols}\nFROM ${from}\nWHERE (request_id IN UNNEST(@request_ids))\n${latest}`,
+          params: { request_ids: p.strings(unknown) },
+          purpose: `reading ${unknown.length} requests from ${from}`,
+          table: events,
+          maximumBytesBilled: limit,
+        });
+        for (const r of rows.map(rowOf)) if (r.supersededBy === null) current.set(r.stamped.state.requestId, r.stamped);
+      }
       const results: Result<TrackerError, BackfillRequest>[] = [];
       const writes: { insertId: string; json: Record<string, unknown> }[] = [];
+      const mine: [string, Stamped<BackfillRequest>][] = [];
       for (const b of batch) {
         const cur = current.get(b.requestId);
         if (cur === undefined) {
@@ -411,11 +419,20 @@ export const bigQueryRequestTracker = (
           insertId: eventId,
           json: toRow(next.value, { version, event: 'MarkPublished', eventTime: next.value.updatedAt, eventId, writerId: randomUUID() }),
         });
-        // A second MarkPublished of the same request in this batch builds on this one.
-        current.set(b.requestId, { state: next.value, version, eventTime: next.value.updatedAt, eventId, writerId: '' });
+        // A second MarkPublished of the same request in this batch builds on this one, and so do later transitions.
+        const written = {
+          state: next.value,
+          version,
+          eventTime: next.value.updatedAt,
+          eventId,
+          writerId: String(writes[writes.length - 1]!.json['writer_id']),
+        };
+        current.set(b.requestId, written);
+        mine.push([b.requestId, written]);
         results.push(ok(next.value));
       }
       await insertRows(c, events, writes, `marking ${writes.length} requests published in ${from}`);
+      for (const [id, row] of mine) own.put(id, row);
       return results;
     });
     batch.forEach((b, i) => b.done(work.then((r) => r[i]!)));
@@ -431,7 +448,7 @@ export const bigQueryRequestTracker = (
     },
 
     async get(requestId: string): Promise<BackfillRequest | undefined> {
-      return (await table.readLatest(requestId))?.state;
+      return own.merge(requestId, await table.readLatest(requestId))?.state;
     },
 
     async forWindow(q: WindowQuery): Promise<readonly BackfillRequest[]> {
@@ -456,18 +473,19 @@ export const bigQueryRequestTracker = (
               kinds: ['request'],
               table: events,
               window: q,
-              decode: (rows) => rows.map((r) => fromRow(payloadOf(r)).state),
+              decode: (rows) =>
+                own.overlay(
+                  rows.map((r) => fromRow(payloadOf(r))),
+                  (r) => r.requestId,
+                  () => true,
+                  false,
+                ),
               solo,
             });
-      lastWindow =
-        reuseMs > 0
-          ? { query: { processorName: q.processorName, start: q.start, end: q.end }, requests, at: performance.now() }
-          : undefined;
       return requests;
     },
 
     async apply(requestId: string, event: RequestEvent): Promise<Result<TrackerError, BackfillRequest>> {
-      lastWindow = undefined;
       if (event._tag === 'MarkPublished') return markPublished(requestId, event);
       return lock(`apply:${requestId}`, () =>
         mutate<BackfillRequest, string, Result<TrackerError, BackfillRequest>>(
@@ -492,23 +510,29 @@ export const bigQueryRequestTracker = (
     },
 
     async unpublished(q: { readonly olderThan: number; readonly limit: number }): Promise<readonly BackfillRequest[]> {
-      return select(
-        'unpublished',
-        'requested_at <= @older_than',
-        { older_than: p.timestamp(q.olderThan), max_rows: p.int(q.limit) },
-        'reading unpublished requests',
-        "status = 'queued' AND published_at IS NULL\nORDER BY requested_at, request_id\nLIMIT @max_rows",
-      );
+      return (
+        await select(
+          'unpublished',
+          'requested_at <= @older_than',
+          { older_than: p.timestamp(q.olderThan), max_rows: p.int(q.limit + own.size) },
+          'reading unpublished requests',
+          "status = 'queued' AND published_at IS NULL\nORDER BY requested_at, request_id\nLIMIT @max_rows",
+          (r) => r.status === 'queued' && r.publishedAt === null,
+        )
+      ).slice(0, q.limit);
     },
 
     async expiredLeases(q: { readonly now: number; readonly limit: number }): Promise<readonly BackfillRequest[]> {
-      return select(
-        'expiredLeases',
-        'TRUE',
-        { now: p.timestamp(q.now), max_rows: p.int(q.limit) },
-        'reading expired leases',
-        "status = 'processing' AND lease_expires_at <= @now\nORDER BY lease_expires_at, request_id\nLIMIT @max_rows",
-      );
+      return (
+        await select(
+          'expiredLeases',
+          'TRUE',
+          { now: p.timestamp(q.now), max_rows: p.int(q.limit + own.size) },
+          'reading expired leases',
+          "status = 'processing' AND lease_expires_at <= @now\nORDER BY lease_expires_at, request_id\nLIMIT @max_rows",
+          (r) => r.status === 'processing' && r.leaseExpiresAt !== null && r.leaseExpiresAt <= q.now,
+        )
+      ).slice(0, q.limit);
     },
 
     async list(q: RequestListQuery): Promise<readonly BackfillRequest[]> {
@@ -532,7 +556,14 @@ export const bigQueryRequestTracker = (
         tail += '\nLIMIT @max_rows';
         params['max_rows'] = p.int(q.limit);
       }
-      return select('list', where.join(' AND '), params, 'listing requests', tail);
+      return select(
+        'list',
+        where.join(' AND '),
+        params,
+        'listing requests',
+        tail,
+        (r) => q.statuses === undefined || q.statuses.includes(r.status),
+      );
     },
   };
 };

@@ -14,7 +14,19 @@ import {
 } from './decode.js';
 import { configError, inputError } from './errors.js';
 import { quoteTable } from './identifiers.js';
-import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
+import {
+  insertIdOf,
+  keyedLock,
+  metaColumns,
+  jsonColumns,
+  mutate,
+  ownWrites,
+  stampedOf,
+  type EventMeta,
+  type EventTable,
+  type Stamped,
+  type Echoes,
+} from './event-table.js';
 import { HELD_RUN_EVENTS, LATEST_ORDER, RUNS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
@@ -113,6 +125,8 @@ export const bigQueryRunLog = (
   options: BigQueryRunLogOptions = {},
   /** The store's: held runs then ride in the guard check's window job. */
   batch?: CheckBatcher,
+  /** The store's: a hold is written again by the tracker's next create script (see `Echoes`). */
+  echo?: Echoes,
 ): RunLog => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
@@ -185,8 +199,21 @@ export const bigQueryRunLog = (
     }));
   }
 
+  const own = ownWrites<HeldRun, HeldKey>();
   const heldTable: EventTable<HeldRun, HeldKey> = {
     table: tables.heldRunEvents,
+    own,
+    echoes: echo,
+    // DML but for a hold: claims, resumes and releases are the worker's, and `status` in another process must see them.
+    async write(row, purpose) {
+      await runQuery(c, {
+        sql: `-- smart-backfill:held.apply\nINSERT INTO ${held} (${heldCols})\nSELECT\n  ${jsonColumns(HELD_RUN_EVENTS)}\nFROM UNNEST(@rows) AS j`,
+        params: { rows: p.strings([JSON.stringify(row)]) },
+        purpose,
+        table: tables.heldRunEvents,
+        maximumBytesBilled: limit,
+      });
+    },
     describe: ([proc, date]) => `held run ${JSON.stringify(proc)} ${date}`,
     async readLatest([proc, date]) {
       const s = fresh(proc);
@@ -283,7 +310,7 @@ export const bigQueryRunLog = (
               resumeRunId: null,
             };
             // Holding is not exactly-once (two guards holding one run agree); only release needs the read-back.
-            return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: (w) => noteWrite(w), unverified: true };
+            return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: (w) => noteWrite(w), unverified: true, echo: true };
           },
           { verify, maxTries: 5 },
         ),
@@ -322,7 +349,25 @@ export const bigQueryRunLog = (
         table: tables.heldRunEvents,
         maximumBytesBilled: limit,
       });
-      return rows.map((r) => heldFromRow(r).state);
+      // This log's own holds and releases count before queries show them: a worker resumes what its guard held.
+      return own
+        .overlay(
+          rows.map(heldFromRow),
+          (h) => [h.processorName, h.runDate],
+          (h) =>
+            (q.processorName === undefined || h.processorName === q.processorName) && (q.status === undefined || h.status === q.status),
+        )
+        .sort((a, b) =>
+          a.runDate < b.runDate
+            ? -1
+            : a.runDate > b.runDate
+              ? 1
+              : a.processorName < b.processorName
+                ? -1
+                : a.processorName > b.processorName
+                  ? 1
+                  : 0,
+        );
     },
 
     async release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean> {

@@ -160,6 +160,10 @@ export const ddlStatements = (options: RenderDdlOptions): string[] => {
     createTable(t.heldRunEvents, HELD_RUN_EVENTS, expiration),
     createTable(t.alertEvents, ALERT_EVENTS, expiration),
     ...addColumns(t.alertEvents, ALERT_EVENTS),
+    // Always empty between creates: each create inserts a row and deletes it, inside its transaction (docs/bigquery.md, "Atomic create").
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(t.requestLocks)} (\n  lock_key STRING NOT NULL,\n  taken_at TIMESTAMP NOT NULL\n)\nOPTIONS (description = ${sqlString(
+      'smart-backfill: mutated by every request create so BigQuery cancels one of two concurrent creates',
+    )})`,
     latestView(t.requests, t.requestEvents, 'game_date, processor_name, request_id', ', event_time AS updated_at', 'superseded_by IS NULL'),
     latestView(t.heldRuns, t.heldRunEvents, 'processor_name, game_date'),
     latestView(t.alerts, t.alertEvents, 'alert_key'),

@@ -2,18 +2,20 @@ import { createHash, randomUUID } from 'node:crypto';
 import { insertRows, type Connection } from './client.js';
 import { readInt, readMillis, readString, tsOut } from './decode.js';
 import { BigQueryAdapterError } from './errors.js';
-import { tableName, type TableRef } from './identifiers.js';
+import { quoteTable, tableName, type TableRef } from './identifiers.js';
+import { columnList, type TableDef } from './schema.js';
 
 /**
  * Optimistic concurrency on an append-only table. BigQuery has no row-level
  * compare-and-set, and rows streamed with insertAll cannot be UPDATEd for up to
  * ~90 minutes, so every change is a new row carrying the full state and a
  * `version` (previous + 1). A write is: read the latest row, decide, append, read
- * back. Two writers racing on one version either collapse into one row (same
- * deterministic insertId: BigQuery keeps the first) or both land and the view's
- * fixed order picks one; reading back tells each writer whether it won, and a
- * loser decides again from the winner's state. Best effort: it relies on streamed
- * rows being visible to queries at once, which BigQuery does not promise.
+ * back. Two writers racing on one version both land and the view's fixed order
+ * picks one; reading back tells each writer whether it won, and a loser decides
+ * again from the winner's state. The read-back sees the other writer's row when
+ * rows are written by DML (`EventTable.write`); streamed rows may show up seconds
+ * late, so a process's own writes count for itself meanwhile (`OwnWrites`).
+ * Request creation does not go through here: it is one atomic transaction.
  */
 export interface Stamped<S> {
   readonly state: S;
@@ -66,11 +68,22 @@ export type Decision<S, R> =
       readonly result: (written: S) => R;
       /** Skip the read-back for this write (it is harmless to lose, e.g. MarkPublished). */
       readonly unverified?: boolean;
+      /** Also hand the streamed row to `EventTable.echoes`: the next create script writes it again, by DML. */
+      readonly echo?: boolean;
     }
   | { readonly _tag: 'Done'; readonly value: R };
 
 export interface EventTable<S, K> {
   readonly table: TableRef;
+  /**
+   * Writes a row another way than insertAll (DML, which the next query sees).
+   * Absent, or for an `echo` write: insertAll, with the row's deterministic insertId.
+   */
+  readonly write?: ((row: Record<string, unknown>, purpose: string) => Promise<void>) | undefined;
+  /** Where `echo` writes go (the store's, shared with its tracker). */
+  readonly echoes?: Echoes | undefined;
+  /** This process's own writes, merged into what `mutate` reads until queries show them (see `OwnWrites`). */
+  readonly own?: OwnWrites<S, K> | undefined;
   /** What the row is for in messages: `request r1`. */
   describe(key: K): string;
   readLatest(key: K): Promise<Stamped<S> | undefined>;
@@ -119,6 +132,67 @@ export const recentRows = <S, K>(ttlMs: number): RecentRows<S, K> => {
   };
 };
 
+/**
+ * The rows this process wrote, authoritative for itself until queries show them.
+ * Rows streamed with insertAll reach queries "within a few seconds", not at once: a
+ * worker that wrote Claim would otherwise read its request still queued and have its
+ * Complete refused as stale, and an alert log would open (and send) an alert twice.
+ * `merge` returns the later of the row a query returned and the row written here
+ * (by `LATEST_ORDER`, as the views pick), and forgets ours once the query has caught up.
+ */
+export interface OwnWrites<S, K> {
+  put(key: K, row: Stamped<S>): void;
+  get(key: K): Stamped<S> | undefined;
+  /** Rows held: a limited list asks for this many more, since `overlay` may drop some. */
+  readonly size: number;
+  merge(key: K, visible: Stamped<S> | undefined): Stamped<S> | undefined;
+  /**
+   * A list a query returned, with this process's later writes in it: each row replaced by
+   * ours when ours is later, and ours added where `keep` takes them (the list's filter, in JS).
+   */
+  overlay(visible: readonly Stamped<S>[], keyOf: (s: S) => K, keep: (s: S) => boolean, addMissing?: boolean): S[];
+}
+
+/** At most `max` keys: the oldest writes are forgotten first (by then BigQuery shows them). */
+export const ownWrites = <S, K>(max = 10_000): OwnWrites<S, K> => {
+  const rows = new Map<string, Stamped<S>>();
+  return {
+    put(key, row) {
+      const k = JSON.stringify(key);
+      const cur = rows.get(k);
+      if (cur !== undefined && latestFirst(cur, row) < 0) return;
+      rows.delete(k);
+      rows.set(k, row);
+      if (rows.size > max) rows.delete(rows.keys().next().value!);
+    },
+    get: (key) => rows.get(JSON.stringify(key)),
+    get size() {
+      return rows.size;
+    },
+    merge(key, visible) {
+      const k = JSON.stringify(key);
+      const mine = rows.get(k);
+      if (mine === undefined) return visible;
+      if (visible !== undefined && latestFirst(visible, mine) <= 0) {
+        rows.delete(k);
+        return visible;
+      }
+      return mine;
+    },
+    overlay(visible, keyOf, keep, addMissing = true) {
+      if (rows.size === 0) return visible.map((r) => r.state);
+      const out = new Map<string, S>();
+      for (const r of visible) {
+        const key = keyOf(r.state);
+        const merged = this.merge(key, r)!;
+        if (merged === r || keep(merged.state)) out.set(JSON.stringify(key), merged.state);
+      }
+      if (addMissing) for (const [k, mine] of rows) if (!out.has(k) && keep(mine.state)) out.set(k, mine.state);
+      return [...out.values()];
+    },
+  };
+};
+
 export const mutate = async <S, K, R>(
   conn: Connection,
   t: EventTable<S, K>,
@@ -128,7 +202,8 @@ export const mutate = async <S, K, R>(
   opts: MutateOptions<S, K>,
 ): Promise<R> => {
   const known = opts.recent?.take(key);
-  let current = known !== undefined ? known.row : await t.readLatest(key);
+  const read = known !== undefined ? known.row : await t.readLatest(key);
+  let current = t.own === undefined ? read : t.own.merge(key, read);
   let lost = false;
   for (let tryNo = 1; tryNo <= opts.maxTries; tryNo++) {
     const d = decide(current, lost);
@@ -136,12 +211,14 @@ export const mutate = async <S, K, R>(
     const version = (current?.version ?? -1) + 1;
     const eventId = t.eventId(key, d.next, version, d.event);
     const writerId = randomUUID();
-    await insertRows(
-      conn,
-      t.table,
-      [{ insertId: eventId, json: t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId }) }],
-      `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``,
-    );
+    const json = t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId });
+    const purpose = `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``;
+    // An echoed write is streamed (its DML copy rides in the next create script).
+    if (t.write !== undefined && d.echo !== true) await t.write(json, purpose);
+    else await insertRows(conn, t.table, [{ insertId: eventId, json }], purpose);
+    if (d.echo === true) t.echoes?.add(t.table, json);
+    const written: Stamped<S> = { state: d.next, version, eventTime: d.at, eventId, writerId };
+    t.own?.put(key, written);
     if (!opts.verify || d.unverified === true) {
       // Without read-backs the caller accepted taking writes as written; the next change builds on this one.
       if (!opts.verify) opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
@@ -160,6 +237,7 @@ export const mutate = async <S, K, R>(
       return d.result(d.next);
     }
     current = since[0];
+    if (current !== undefined) t.own?.put(key, current);
     lost = true;
   }
   throw new BigQueryAdapterError(
@@ -169,6 +247,65 @@ export const mutate = async <S, K, R>(
       table: tableName(t.table),
     },
   );
+};
+
+/** Each column of a row, typed, out of its JSON text `j` (one element of an `ARRAY<STRING>` parameter). */
+export const jsonColumns = (def: TableDef): string =>
+  def.columns
+    .map((col) => {
+      const v = `JSON_VALUE(j, '$.${col.name}')`;
+      if (col.mode === 'REPEATED') return `ARRAY(SELECT CAST(x AS ${col.type}) FROM UNNEST(JSON_VALUE_ARRAY(j, '$.${col.name}')) AS x)`;
+      switch (col.type) {
+        case 'STRING':
+          return v;
+        case 'JSON':
+          return `PARSE_JSON(${v})`;
+        default:
+          return `CAST(${v} AS ${col.type})`;
+      }
+    })
+    .join(',\n  ');
+
+/**
+ * Rows just streamed (a held run's hold) that another process must see before BigQuery's
+ * "few seconds" are up: the store's next request-create script, which in a guard check
+ * follows the hold at once, inserts them again by DML in its transaction, at no extra
+ * job. The copy is the same row (same version, event_id and writer_id), so reads, which
+ * keep one latest row per key, see one.
+ */
+export interface Echoes {
+  add(table: TableRef, row: Record<string, unknown>): void;
+  /** The statements and parameters to append to a script, and forgets the rows. */
+  take(defOf: (table: TableRef) => TableDef): { readonly sql: string[]; readonly params: Record<string, readonly string[]> };
+}
+
+export const echoes = (maxAgeMs = 30_000): Echoes => {
+  let pending: { readonly table: TableRef; readonly json: string; readonly at: number }[] = [];
+  return {
+    add(table, row) {
+      pending.push({ table, json: JSON.stringify(row), at: performance.now() });
+    },
+    take(defOf) {
+      const now = performance.now();
+      const fresh = pending.filter((e) => now - e.at <= maxAgeMs);
+      pending = [];
+      const byTable = new Map<string, { table: TableRef; rows: string[] }>();
+      for (const e of fresh) {
+        const k = tableName(e.table);
+        const g = byTable.get(k) ?? { table: e.table, rows: [] };
+        g.rows.push(e.json);
+        byTable.set(k, g);
+      }
+      const sql: string[] = [];
+      const params: Record<string, readonly string[]> = {};
+      [...byTable.values()].forEach((g, i) => {
+        const def = defOf(g.table);
+        sql.push(`INSERT INTO ${quoteTable(g.table)} (${columnList(def)})\nSELECT\n  ${jsonColumns(def)}\nFROM UNNEST(@echo_${i}) AS j;`);
+        params[`echo_${i}`] = g.rows;
+      });
+      return { sql, params };
+    },
+  };
 };
 
 /**

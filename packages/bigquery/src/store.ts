@@ -10,6 +10,7 @@ import { bigQueryScheduleSource, type BigQueryScheduleOptions } from './bigquery
 import { bigQueryTargetTable, type BigQueryTargetOptions } from './bigquery-target-table.js';
 import { bigQueryWindowReader } from './bigquery-window-reader.js';
 import { checkBatcher } from './check-batch.js';
+import { echoes } from './event-table.js';
 import { resolveTracking, type BigQueryTrackingOptions, type TrackingTables } from './tracking.js';
 
 export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'client'> {
@@ -18,7 +19,11 @@ export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'c
   /** Service-account key file, only when the store builds the client. */
   readonly keyFilename?: string | undefined;
   readonly tracking?: BigQueryTrackingOptions | undefined;
-  /** Read back each tracker / run log / alert log change to detect lost races (default true). */
+  /**
+   * Read back each tracker / run log / alert log change to detect lost races. Default: on
+   * for the tracker's transitions and held-run releases (workers), off for alert changes
+   * (a guard check's budget). Request creation needs none: it is atomic (docs/bigquery.md).
+   */
   readonly verifyWrites?: boolean | undefined;
   /**
    * How long (ms) a row read moments ago may stand in for a read, once: the check's
@@ -74,12 +79,14 @@ export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore 
     });
   // A guard check's window, request and open-alert reads, issued together, share one query job.
   const batch = checkBatcher(conn);
+  // A guard's hold, streamed, is written again by DML in its create script: a worker in another process sees it at once.
+  const echo = echoes();
   const common = { tracking: options.tracking, verifyWrites: options.verifyWrites, maximumBytesBilled: options.maximumBytesBilled };
   return {
     connection: conn,
     tables,
-    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, { ...common, reuseWindowReadMs: options.reuseWindowReadMs }, batch)),
-    runLog: whileOpen('runLog', bigQueryRunLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch)),
+    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, { ...common, reuseWindowReadMs: options.reuseWindowReadMs }, batch, echo)),
+    runLog: whileOpen('runLog', bigQueryRunLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch, echo)),
     alertLog: whileOpen('alertLog', bigQueryAlertLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch)),
     schedule: (o) => whileOpen('schedule', bigQueryScheduleSource(conn, o)),
     target: (o) => whileOpen('target', bigQueryTargetTable(conn, o)),

@@ -10,6 +10,7 @@ export const DEFAULT_TABLE_NAMES = Object.freeze({
   heldRuns: 'held_runs',
   alertEvents: 'alert_events',
   alerts: 'alerts',
+  requestLocks: 'request_locks',
   gapDetectionFrequency: 'gap_detection_frequency',
   backfillSuccessRate: 'backfill_success_rate',
   timeToRecovery: 'time_to_recovery',

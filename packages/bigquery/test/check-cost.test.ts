@@ -54,7 +54,7 @@ const costOf = (reqs: readonly RecordedRequest[]): Cost => {
   };
 };
 
-const setup = (name: string, verifyWrites: boolean) => {
+const setup = (name: string, verifyWrites: boolean | undefined) => {
   const ds = freshDataset('cost');
   const schedule = `test-project.${ds}.schedule`;
   const target = `test-project.${ds}.target`;
@@ -106,7 +106,8 @@ const report = (label: string, c: Cost): void => {
   console.log(`[bigquery cost] ${figures[figures.length - 1]}`);
 };
 
-describe.each([true, false])('query jobs per guard run on the BigQuery store (verifyWrites %s)', (verify) => {
+// undefined: the defaults, which must keep every decision within two jobs, read-backs included.
+describe.each([true, false, undefined])('query jobs per guard run on the BigQuery store (verifyWrites %s)', (verify) => {
   /** Without read-backs, every query job of a run is a read: at most two. */
   const total = (c: Cost): void => {
     if (!verify) expect(c.queryJobs).toBeLessThanOrEqual(2);

@@ -108,8 +108,19 @@ const dateOf = (v: unknown, type: string): string => {
 
 export class FakeBigQuery {
   readonly requests: RecordedRequest[] = [];
-  /** Rows streamed per `project.dataset.table`, as sent (the insertAll `json`), deduplicated on insertId. */
-  readonly tables = new Map<string, { readonly insertId: string; readonly json: Json }[]>();
+  /**
+   * Rows per `project.dataset.table`, as sent (the insertAll `json`, or a DML row), deduplicated
+   * on insertId. `visibleAt`: when queries start to see the row (streamed rows late, DML rows at once).
+   */
+  readonly tables = new Map<string, { readonly insertId: string; readonly json: Json; readonly visibleAt: number }[]>();
+  /**
+   * How long a row streamed with insertAll stays invisible to queries (BigQuery documents
+   * streamed rows as available "within a few seconds"). Rows written by DML are visible at once.
+   * Applies to the tracking tables, not to seeded user tables.
+   */
+  streamingVisibilityMs = 0;
+  /** The fake's clock for `streamingVisibilityMs`: a test passes a ManualClock's `now` so it never sleeps. */
+  now: () => number = () => Date.now();
   readonly userTables = new Map<string, { readonly config: UserTableConfig; readonly rows: Json[] }>();
   /** Rows per page before a `pageToken` is returned. */
   pageSize = 500;
@@ -120,6 +131,14 @@ export class FakeBigQuery {
    */
   allowNoAuth = false;
   private readonly failures: ScriptedFailure[] = [];
+  /** Transactions: commits done so far (per table mutated), and the ones held back by `pauseCommits`. */
+  private commitSeq = 0;
+  private readonly lastMutation = new Map<string, number>();
+  private commitsPaused = false;
+  private readonly heldCommits: (() => void)[] = [];
+  private readonly heldWaiters: { readonly n: number; readonly resolve: () => void }[] = [];
+  /** Transactions cancelled because a concurrent one mutated the same table. */
+  abortedTransactions = 0;
   private readonly pages = new Map<string, { fields: readonly Field[]; rows: readonly Json[] }[]>();
   private server: http.Server | undefined;
   private jobCounter = 0;
@@ -140,9 +159,10 @@ export class FakeBigQuery {
           body: text === '' ? undefined : (JSON.parse(text) as unknown),
         };
         this.requests.push(rec);
-        const [status, body] = this.handle(rec);
-        res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-        res.end(JSON.stringify(body));
+        void Promise.resolve(this.handle(rec)).then(([status, body]) => {
+          res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+          res.end(JSON.stringify(body));
+        });
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -193,8 +213,36 @@ export class FakeBigQuery {
     return `${this.url}/bigquery/v2`;
   }
 
+  /** Every stored row, visible to queries or not (the test's backdoor). */
   rows(fullName: string): Json[] {
     return (this.tables.get(fullName) ?? []).map((r) => r.json);
+  }
+
+  /** The rows a query sees now. */
+  visibleRows(fullName: string): Json[] {
+    const now = this.now();
+    return (this.tables.get(fullName) ?? []).filter((r) => r.visibleAt <= now).map((r) => r.json);
+  }
+
+  /**
+   * Hold every transaction's commit (its snapshot is already taken) until `resumeCommits`:
+   * a test makes racing transactions overlap for certain, without timing.
+   */
+  pauseCommits(): void {
+    this.commitsPaused = true;
+  }
+
+  resumeCommits(): void {
+    this.commitsPaused = false;
+    for (const commit of this.heldCommits.splice(0)) commit();
+  }
+
+  /** Resolves once `n` transactions wait for `resumeCommits`. */
+  heldTransactions(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.heldCommits.length >= n) resolve();
+      else this.heldWaiters.push({ n, resolve });
+    });
   }
 
   /** Bodies of jobs.query calls (the SQL and typed parameters the client sent). */
@@ -210,7 +258,7 @@ export class FakeBigQuery {
 
   // ---------------------------------------------------------------- routing
 
-  private handle(r: RecordedRequest): [number, unknown] {
+  private handle(r: RecordedRequest): [number, unknown] | Promise<[number, unknown]> {
     const anonymous = this.allowNoAuth && r.headers.authorization === undefined;
     if (!anonymous && r.headers.authorization !== 'Bearer fake-token-for-tests')
       return [401, apiError(401, 'unauthorized', 'missing or wrong bearer token')];
@@ -237,7 +285,7 @@ export class FakeBigQuery {
     for (const row of body.rows) {
       // BigQuery's best-effort dedupe on insertId, made exact here.
       if (row.insertId !== undefined && stored.some((s) => s.insertId === row.insertId)) continue;
-      stored.push({ insertId: row.insertId, json: row.json });
+      stored.push({ insertId: row.insertId, json: row.json, visibleAt: this.now() + this.streamingVisibilityMs });
       // A processor streaming into a seeded schedule/target table: its rows count from now on.
       this.userTables.get(table)?.rows.push(row.json);
     }
@@ -283,7 +331,7 @@ export class FakeBigQuery {
     };
   }
 
-  private query(projectId: string, body: Json): [number, unknown] {
+  private query(projectId: string, body: Json): [number, unknown] | Promise<[number, unknown]> {
     const sql = String(body['query'] ?? '');
     const params = new Map<string, ParamValue>();
     for (const qp of (body['queryParameters'] as Json[] | undefined) ?? []) {
@@ -300,12 +348,28 @@ export class FakeBigQuery {
     const op = /^-- smart-backfill:(\S+)/.exec(sql)?.[1];
     if (op === undefined)
       return [400, apiError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood')];
+    if (op === 'tracker.create') return this.createTransaction(projectId, sql, params);
+    if (op === 'tracker.apply' || op === 'held.apply') {
+      // INSERT … SELECT FROM UNNEST(@rows): DML rows are visible to the next query.
+      const table = /INSERT INTO `([^`]+)`/.exec(sql)?.[1] ?? '';
+      const stored = this.tables.get(table) ?? [];
+      this.tables.set(table, stored);
+      for (const j of (params.get('rows') as readonly string[] | undefined) ?? []) {
+        const json = JSON.parse(j) as Json;
+        stored.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
+      }
+      return this.answer(projectId, { fields: [], rows: [] });
+    }
     let result: Result;
     try {
       result = this.evaluate(op, sql, params);
     } catch (e) {
       return [400, apiError(400, 'invalidQuery', `fake: ${(e as Error).message}`)];
     }
+    return this.answer(projectId, result);
+  }
+
+  private answer(projectId: string, result: Result): [number, unknown] {
     const jobId = `job_${++this.jobCounter}`;
     const encoded = result.rows.map((row) => ({ f: row.map((v, i) => ({ v: encode(result.fields[i]!, v) })) }));
     const pages: { fields: readonly Field[]; rows: Json[] }[] = [];
@@ -328,10 +392,74 @@ export class FakeBigQuery {
     return [...sql.matchAll(/FROM `([^`]+)`/g)].map((m) => m[1]!);
   }
 
-  private eventRows(sql: string): Json[] {
+  private visibleEvents(sql: string): Json[] {
     const name = this.tablesIn(sql)[0];
     if (name === undefined) throw new Error('no table');
-    return this.rows(name);
+    return this.visibleRows(name);
+  }
+
+  /**
+   * The tracker's create script: `BEGIN TRANSACTION`, a row inserted into and deleted from
+   * the lock table, `INSERT … SELECT … WHERE NOT EXISTS` (an active request for the date, or
+   * the request id), `COMMIT`, then the latest rows of those dates. BigQuery's rule, kept here:
+   * reads see the snapshot taken when the transaction starts; a transaction that mutates
+   * (updates or deletes) rows of a table is cancelled when another transaction mutating that
+   * table committed after its snapshot.
+   */
+  private createTransaction(projectId: string, sql: string, params: Map<string, ParamValue>): Promise<[number, unknown]> {
+    const lockTable = /DELETE FROM `([^`]+)`/.exec(sql)?.[1];
+    const events = /INSERT INTO `([^`]+)`\s*\(request_id/.exec(sql)?.[1];
+    if (lockTable === undefined || events === undefined)
+      return Promise.resolve([400, apiError(400, 'invalidQuery', 'fake: tracker.create without its lock DELETE or its INSERT')]);
+    const snapshotSeq = this.commitSeq;
+    const snapshot = latestBy(this.visibleRows(events), (r) => String(r['request_id']));
+    const inputs = ((params.get('rows') as readonly string[] | undefined) ?? []).map((j) => JSON.parse(j) as Json);
+    const live = (r: Json): boolean => (r['superseded_by'] ?? null) === null && (r['status'] === 'queued' || r['status'] === 'processing');
+    const keyOf = (r: Json): string => JSON.stringify([r['processor_name'], String(r['game_date'])]);
+    const taken = new Set(snapshot.filter(live).map(keyOf));
+    const ids = new Set(snapshot.map((r) => String(r['request_id'])));
+    // INSERT … SELECT evaluates its WHERE against the snapshot only: two inputs of one date both pass.
+    const inserts = inputs.filter((j) => !ids.has(String(j['request_id'])) && !taken.has(keyOf(j)));
+    return new Promise((resolve) => {
+      const commit = (): void => {
+        if ((this.lastMutation.get(lockTable) ?? 0) > snapshotSeq) {
+          this.abortedTransactions++;
+          resolve([
+            400,
+            apiError(400, 'invalidQuery', `Transaction is aborted due to concurrent update against table ${lockTable.replace('.', ':')}.`),
+          ]);
+          return;
+        }
+        this.lastMutation.set(lockTable, ++this.commitSeq);
+        const stored = this.tables.get(events) ?? [];
+        this.tables.set(events, stored);
+        for (const j of inserts) stored.push({ insertId: `dml:${String(j['event_id'])}`, json: j, visibleAt: -Infinity });
+        // Rows the script writes again by DML (`INSERT INTO t (…) SELECT … FROM UNNEST(@echo_N)`): visible now.
+        for (const m of sql.matchAll(/INSERT INTO `([^`]+)` \([^)]*\)\nSELECT[^;]*?FROM UNNEST\(@(echo_\d+)\) AS j;/g)) {
+          const t = this.tables.get(m[1]!) ?? [];
+          this.tables.set(m[1]!, t);
+          for (const j of (params.get(m[2]!) as readonly string[] | undefined) ?? []) {
+            const json = JSON.parse(j) as Json;
+            t.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
+          }
+        }
+        const dates = new Set(inputs.map((j) => String(j['game_date'])));
+        const procs = new Set(inputs.map((j) => String(j['processor_name'])));
+        const after = latestBy(this.visibleRows(events), (r) => String(r['request_id'])).filter(
+          (r) => dates.has(String(r['game_date'])) && procs.has(String(r['processor_name'])),
+        );
+        resolve(this.answer(projectId, this.project('requestEvents', after)));
+      };
+      if (!this.commitsPaused) {
+        commit();
+        return;
+      }
+      this.heldCommits.push(commit);
+      for (const w of this.heldWaiters.filter((x) => this.heldCommits.length >= x.n)) {
+        this.heldWaiters.splice(this.heldWaiters.indexOf(w), 1);
+        w.resolve();
+      }
+    });
   }
 
   private evaluate(op: string, sql: string, params: Map<string, ParamValue>): Result {
@@ -404,7 +532,7 @@ export class FakeBigQuery {
           at += 2;
         }
         if (parts.includes('requests')) {
-          const rows = latestBy(this.rows(names[at++]!), (r) => String(r['request_id'])).filter(
+          const rows = latestBy(this.visibleRows(names[at++]!), (r) => String(r['request_id'])).filter(
             (r) =>
               (r['superseded_by'] ?? null) === null &&
               r['processor_name'] === need('r_processor') &&
@@ -414,13 +542,13 @@ export class FakeBigQuery {
           for (const r of rows) out.push(['request', null, null, toJsonString('requestEvents', r)]);
         }
         if (parts.includes('alerts')) {
-          const rows = latestBy(this.rows(names[at++]!), (r) => String(r['alert_key'])).filter(
+          const rows = latestBy(this.visibleRows(names[at++]!), (r) => String(r['alert_key'])).filter(
             (r) => r['processor_name'] === need('a_processor') && (r['resolved_at'] ?? null) === null,
           );
           for (const r of rows) out.push(['alert', null, null, toJsonString('alertEvents', r)]);
         }
         if (parts.includes('held')) {
-          const rows = latestBy(this.rows(names[at++]!), (r) => JSON.stringify([r['processor_name'], r['game_date']])).filter(
+          const rows = latestBy(this.visibleRows(names[at++]!), (r) => JSON.stringify([r['processor_name'], r['game_date']])).filter(
             (r) => r['processor_name'] === need('h_processor') && (r['status'] === 'held' || String(r['game_date']) > need('h_after')),
           );
           for (const r of rows) out.push(['held', null, null, toJsonString('heldRunEvents', r)]);
@@ -436,12 +564,12 @@ export class FakeBigQuery {
       case 'tracker.since':
         return this.project(
           'requestEvents',
-          this.eventRows(sql).filter((r) => r['request_id'] === need('request_id') && Number(r['version']) >= Number(need('version'))),
+          this.visibleEvents(sql).filter((r) => r['request_id'] === need('request_id') && Number(r['version']) >= Number(need('version'))),
         );
       case 'held.since':
         return this.project(
           'heldRunEvents',
-          this.eventRows(sql).filter(
+          this.visibleEvents(sql).filter(
             (r) =>
               r['processor_name'] === need('processor') &&
               r['game_date'] === need('run_date') &&
@@ -451,7 +579,7 @@ export class FakeBigQuery {
       case 'alerts.since':
         return this.project(
           'alertEvents',
-          this.eventRows(sql).filter((r) => r['alert_key'] === need('alert_key') && Number(r['version']) >= Number(need('version'))),
+          this.visibleEvents(sql).filter((r) => r['alert_key'] === need('alert_key') && Number(r['version']) >= Number(need('version'))),
         );
       case 'tracker.get':
       case 'tracker.getMany':
@@ -461,7 +589,7 @@ export class FakeBigQuery {
       case 'tracker.unpublished':
       case 'tracker.expiredLeases':
       case 'tracker.list': {
-        let rows = latestBy(this.eventRows(sql), (r) => String(r['request_id']));
+        let rows = latestBy(this.visibleEvents(sql), (r) => String(r['request_id']));
         const live = (r: Json): boolean => r['superseded_by'] === null || r['superseded_by'] === undefined;
         if (op === 'tracker.get') rows = rows.filter((r) => r['request_id'] === need('request_id'));
         if (op === 'tracker.getMany') rows = rows.filter((r) => arr('request_ids').includes(String(r['request_id'])));
@@ -511,7 +639,7 @@ export class FakeBigQuery {
       }
       case 'runs.list': {
         const seen = new Set<string>();
-        const rows = this.eventRows(sql)
+        const rows = this.visibleEvents(sql)
           .filter((r) => {
             if (seen.has(String(r['run_id']))) return false;
             seen.add(String(r['run_id']));
@@ -528,7 +656,7 @@ export class FakeBigQuery {
       }
       case 'held.get':
       case 'held.list': {
-        let rows = latestBy(this.eventRows(sql), (r) => JSON.stringify([r['processor_name'], r['game_date']]));
+        let rows = latestBy(this.visibleEvents(sql), (r) => JSON.stringify([r['processor_name'], r['game_date']]));
         if (op === 'held.get') rows = rows.filter((r) => r['processor_name'] === need('processor') && r['game_date'] === need('run_date'));
         else
           rows = rows
@@ -542,7 +670,7 @@ export class FakeBigQuery {
       }
       case 'alerts.get':
       case 'alerts.list': {
-        let rows = latestBy(this.eventRows(sql), (r) => String(r['alert_key']));
+        let rows = latestBy(this.visibleEvents(sql), (r) => String(r['alert_key']));
         if (op === 'alerts.get') rows = rows.filter((r) => r['alert_key'] === need('alert_key'));
         else
           rows = rows

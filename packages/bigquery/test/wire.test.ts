@@ -94,7 +94,7 @@ describe('one check = one window job + one request job, whatever the gap size', 
     expect(String(body['query'])).not.toMatch(/DATE\(`date_range_start`\)\s*(BETWEEN|>=|<)/);
   });
 
-  it('costs two jobs to check and one insertAll (+ one read-back) to queue 25 dates', async () => {
+  it('costs two jobs to check and one create job to queue 25 dates, with no read-back', async () => {
     const { ds } = seedTables();
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
     const window = store.window(
@@ -111,12 +111,12 @@ describe('one check = one window job + one request job, whatever the gap size', 
     const afterCheck = fake.requests.length;
     const res = await store.tracker.create(dates.map((d, i) => aRequest(`req-${i}`, d, 1_000)));
     expect(res.created).toHaveLength(25);
-    const inserts = insertsSince(afterCheck);
-    expect(inserts).toHaveLength(1);
-    const rows = (inserts[0]!.body as { rows: { insertId: string; json: Record<string, unknown> }[] }).rows;
+    expect(insertsSince(afterCheck)).toHaveLength(0);
+    const jobs = queriesSince(afterCheck);
+    expect(jobs.map((r) => String((r.body as { query: string }).query).split('\n')[0])).toEqual(['-- smart-backfill:tracker.create']);
+    const rows = (paramsOf(jobs[0]!.body)['rows'] as { value: { arrayValues: { value: string }[] } }).value.arrayValues;
     expect(rows).toHaveLength(25);
-    expect(rows[0]!.insertId).toBe('req-0:0:0:queued:Create');
-    expect(rows[0]!.json).toMatchObject({
+    expect(JSON.parse(rows[0]!.value)).toMatchObject({
       request_id: 'req-0',
       processor_name: P,
       game_date: '2025-01-02',
@@ -124,20 +124,10 @@ describe('one check = one window job + one request job, whatever the gap size', 
       attempt: 0,
       version: 0,
       event: 'Create',
+      event_id: 'req-0:0:0:queued:Create',
       requested_at: '1970-01-01T00:00:01.000Z',
       metadata: '{"pattern":"smart_backfill"}',
     });
-    // The window read was reused for the existence check; the one query is the read-back.
-    expect(queriesSince(afterCheck).map((r) => String((r.body as { query: string }).query).split('\n')[0])).toEqual([
-      '-- smart-backfill:tracker.settle',
-    ]);
-
-    const quiet = openBigQueryStore({ client: fake.client(), verifyWrites: false, tracking: { dataset: freshDataset() } });
-    await quiet.tracker.forWindow(q);
-    const m2 = fake.requests.length;
-    await quiet.tracker.create(dates.map((d, i) => aRequest(`quiet-${i}`, d, 1_000)));
-    expect(queriesSince(m2)).toHaveLength(0);
-    expect(insertsSince(m2)).toHaveLength(1);
   });
 });
 
@@ -187,7 +177,7 @@ describe('date columns', () => {
 });
 
 describe('append-only events with deterministic insertIds', () => {
-  it('writes one row per transition and never UPDATEs', async () => {
+  it('writes one row per transition, by DML but MarkPublished (streamed); the only DELETE is of the create lock row', async () => {
     const ds = freshDataset();
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
     const mark = fake.requests.length;
@@ -198,14 +188,7 @@ describe('append-only events with deterministic insertIds', () => {
     await store.tracker.apply('r1', { _tag: 'Heartbeat', at: 4_000, attempt: 1, leaseMs: 60_000 });
     await store.tracker.apply('r1', { _tag: 'Complete', at: 5_000, attempt: 1 });
     const ids = insertsSince(mark).flatMap((r) => (r.body as { rows: { insertId: string }[] }).rows.map((x) => x.insertId));
-    expect(ids).toEqual([
-      'r1:0:0:queued:Create',
-      'r1:1:0:queued:MarkPublished',
-      'r1:2:1:processing:Claim',
-      'r1:3:1:processing:Heartbeat',
-      'r1:4:1:processing:Heartbeat',
-      'r1:5:1:completed:Complete',
-    ]);
+    expect(ids).toEqual(['r1:1:0:queued:MarkPublished']);
     expect(fake.rows(`test-project.${ds}.backfill_request_events`).map((r) => [r['version'], r['status'], r['event_time']])).toEqual([
       [0, 'queued', '1970-01-01T00:00:01.000Z'],
       [1, 'queued', '1970-01-01T00:00:01.001Z'],
@@ -214,35 +197,29 @@ describe('append-only events with deterministic insertIds', () => {
       [4, 'processing', '1970-01-01T00:00:04.000Z'],
       [5, 'completed', '1970-01-01T00:00:05.000Z'],
     ]);
-    for (const q of queriesSince(mark))
-      expect(String((q.body as { query: string }).query)).not.toMatch(/\b(UPDATE|DELETE|MERGE|INSERT)\b/i);
+    for (const q of queriesSince(mark)) {
+      const sql = String((q.body as { query: string }).query);
+      if (sql.startsWith('-- smart-backfill:tracker.apply')) {
+        expect(sql).toMatch(
+          new RegExp(`^-- smart-backfill:tracker.apply\\nINSERT INTO \`test-project.${ds}.backfill_request_events\` \\(`),
+        );
+        expect(sql).not.toMatch(/\b(UPDATE|DELETE|MERGE)\b/);
+      } else if (sql.startsWith('-- smart-backfill:tracker.create')) {
+        expect(sql.match(/\b(UPDATE|DELETE|MERGE)\b[^;]*/g)).toEqual([
+          `DELETE FROM \`test-project.${ds}.request_locks\` WHERE lock_key = @lock_key`,
+        ]);
+      } else expect(sql).not.toMatch(/\b(UPDATE|DELETE|MERGE|INSERT)\b/i);
+    }
     expect((await store.tracker.get('r1'))?.status).toBe('completed');
   });
 
-  it('a retried create sends the same insertIds, and the row is stored once', async () => {
+  it('a create retried after its answer was lost stores the request once and reports it', async () => {
     const ds = freshDataset();
-    const a = openBigQueryStore({ client: fake.client(), verifyWrites: false, tracking: { dataset: ds } });
-    await a.tracker.forWindow({ processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-01') });
+    const a = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
     await a.tracker.create([aRequest('r1', '2025-03-01', 1_000)]);
-    // A second process that never saw the first write (empty window snapshot) re-sends the same request.
-    const b = openBigQueryStore({ client: fake.client(), verifyWrites: false, tracking: { dataset: ds } });
-    await b.tracker.forWindow({ processorName: P, start: isoDate('2025-02-01'), end: isoDate('2025-02-01') });
-    const mark = fake.requests.length;
-    fake.fail({
-      match: (r) => r.path.endsWith('/queries') && String((r.body as { query?: string })?.query).includes('tracker.existing'),
-      body: {
-        kind: 'bigquery#queryResponse',
-        jobComplete: true,
-        jobReference: { projectId: 'test-project', jobId: 'empty', location: 'US' },
-        schema: { fields: [] },
-        totalRows: '0',
-      },
-      status: 200,
-    });
-    await b.tracker.create([aRequest('r1', '2025-03-01', 1_000)]);
-    expect(insertsSince(mark).flatMap((r) => (r.body as { rows: { insertId: string }[] }).rows.map((x) => x.insertId))).toEqual([
-      'r1:0:0:queued:Create',
-    ]);
+    const again = await a.tracker.create([aRequest('r1', '2025-03-01', 1_000)]);
+    expect(again.created).toEqual([]);
+    expect(again.existing.map((r) => r.requestId)).toEqual(['r1']);
     expect(fake.rows(`test-project.${ds}.backfill_request_events`)).toHaveLength(1);
   });
 });
@@ -265,34 +242,20 @@ describe('races between processes (separate trackers, no shared in-process lock)
     expect([stored?.attempt, stored?.leaseOwner]).toEqual([1, winner?._tag === 'Ok' ? winner.value.leaseOwner : 'none']);
   });
 
-  it('racing creates from two processes: the later-sorting request is superseded and reads skip it', async () => {
+  it("a create after another process's create of the same date reports the first, whatever their ids sort as", async () => {
     const ds = freshDataset();
     const a = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
     const b = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
     const q = { processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-01') };
     await a.tracker.forWindow(q);
     await b.tracker.forWindow(q); // both checks saw no request: the race
-    const ra = await a.tracker.create([aRequest('x-a', '2025-03-01', 1_000)]);
-    const rb = await b.tracker.create([aRequest('x-b', '2025-03-01', 1_000)]);
-    expect(ra.created.map((r) => r.requestId)).toEqual(['x-a']);
+    const ra = await a.tracker.create([aRequest('y-2', '2025-03-01', 1_000)]);
+    const rb = await b.tracker.create([aRequest('y-1', '2025-03-01', 1_000)]);
+    expect(ra.created.map((r) => r.requestId)).toEqual(['y-2']);
     expect(rb.created).toEqual([]);
-    expect(rb.existing.map((r) => r.requestId)).toEqual(['x-a']);
-    expect((await b.tracker.forWindow(q)).map((r) => r.requestId)).toEqual(['x-a']);
-    expect(await b.tracker.get('x-b')).toBeUndefined();
-    const tomb = fake.rows(`test-project.${ds}.backfill_request_events`).find((r) => r['event'] === 'Superseded');
-    expect(tomb).toMatchObject({ request_id: 'x-b', superseded_by: 'x-a', version: 1 });
-  });
-
-  it('what it cannot guarantee: if the earlier-sorting racer settles last, both requests stay active', async () => {
-    const ds = freshDataset();
-    const a = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
-    const b = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
-    const q = { processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-01') };
-    await a.tracker.forWindow(q);
-    await b.tracker.forWindow(q);
-    await a.tracker.create([aRequest('y-2', '2025-03-01', 1_000)]); // read back alone: keeps it
-    await b.tracker.create([aRequest('y-1', '2025-03-01', 1_000)]); // sorts first among racers: keeps it too
-    expect((await a.tracker.forWindow(q)).map((r) => r.requestId).sort()).toEqual(['y-1', 'y-2']);
+    expect(rb.existing.map((r) => r.requestId)).toEqual(['y-2']);
+    expect((await b.tracker.forWindow(q)).map((r) => r.requestId)).toEqual(['y-2']);
+    expect(await b.tracker.get('y-1')).toBeUndefined();
   });
 });
 
@@ -427,21 +390,25 @@ describe('answers and errors as the client surfaces them', () => {
       times: 2,
     });
     const mark = fake.requests.length;
-    const e = await store.tracker.create([aRequest('bad', '2025-03-01', 1), aRequest('good', '2025-03-02', 1)]).catch((x: unknown) => x);
+    await store.tracker.create([aRequest('bad', '2025-03-01', 1), aRequest('good', '2025-03-02', 1)]);
+    const e = await Promise.all([
+      store.tracker.apply('bad', { _tag: 'MarkPublished', at: 2 }),
+      store.tracker.apply('good', { _tag: 'MarkPublished', at: 2 }),
+    ]).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(BigQueryAdapterError);
     const err = e as BigQueryAdapterError;
     // A row BigQuery refused is a data error: `query_failed`, with the statement kind as detail.
     expect([err.code, err.detail]).toEqual(['query_failed', 'insert_failed']);
     expect(err.message).toContain('2 of 2 rows were rejected');
-    expect(err.message).toContain('bad:0:0:queued:Create: invalid no such field: surprise');
+    expect(err.message).toContain('bad:1:0:queued:MarkPublished: invalid no such field: surprise');
     expect(err.message).toContain('nothing of this batch was stored');
     expect(err.reasons).toEqual(['invalid', 'stopped']);
     // The client re-sent the failed rows once (insertPartialRetries = 1), with the same insertIds.
     expect(insertsSince(mark).map((r) => (r.body as { rows: { insertId: string }[] }).rows.map((x) => x.insertId))).toEqual([
-      ['bad:0:0:queued:Create', 'good:0:0:queued:Create'],
-      ['bad:0:0:queued:Create', 'good:0:0:queued:Create'],
+      ['bad:1:0:queued:MarkPublished', 'good:1:0:queued:MarkPublished'],
+      ['bad:1:0:queued:MarkPublished', 'good:1:0:queued:MarkPublished'],
     ]);
-    expect(fake.rows(`test-project.${ds}.backfill_request_events`)).toEqual([]);
+    expect(fake.rows(`test-project.${ds}.backfill_request_events`).map((r) => r['event'])).toEqual(['Create', 'Create']);
   });
 
   it('quota exceeded is not retried and says so; a rate limit is retried', async () => {
@@ -508,7 +475,7 @@ describe('DDL', () => {
     const client = fake.client();
     const mark = fake.requests.length;
     const ran = await applyDdl({ client, location: 'US', tracking: { dataset: 'smart_backfill' } });
-    expect(ran).toHaveLength(12);
+    expect(ran).toHaveLength(13);
     const sent = queriesSince(mark).map((r) => String((r.body as { query: string }).query));
     expect(sent).toEqual(ran.map((s) => `-- smart-backfill:ddl\n${s}`));
     expect(renderDdl({ projectId: 'test-project', location: 'US', tracking: { dataset: 'smart_backfill' } })).toBe(

@@ -85,6 +85,7 @@ describe.skipIf(skip !== false)('ZetaSQL analysis of every statement the BigQuer
         'gap_detection_frequency',
         'held_run_events',
         'held_runs',
+        'request_locks',
         'time_to_recovery',
       ].map((t) => `${PROJECT}.ops.${t}`),
     );
@@ -103,8 +104,18 @@ describe.skipIf(skip !== false)('ZetaSQL analysis of every statement the BigQuer
     const failures: string[] = [];
     const queries = statements.filter((s) => s.op !== 'ddl');
     for (const s of queries) {
-      const a = await catalog.analyze(s.sql, parametersOf(s.params));
-      if (!a.ok) failures.push(`${s.op}: ${a.error}\n${s.sql}\nparameters: ${JSON.stringify(s.params)}`);
+      // A script (the tracker's create transaction): each statement between BEGIN and COMMIT TRANSACTION
+      // is analyzed alone, against the same catalog and parameters.
+      const parts = s.sql.includes('BEGIN TRANSACTION;')
+        ? s.sql
+            .split(/;\n/)
+            .map((x) => x.replace(/^-- smart-backfill:\S+\n/, '').replace(/;\s*$/, ''))
+            .filter((x) => x !== 'BEGIN TRANSACTION' && x !== 'COMMIT TRANSACTION')
+        : [s.sql];
+      for (const sql of parts) {
+        const a = await catalog.analyze(sql, parametersOf(s.params));
+        if (!a.ok) failures.push(`${s.op}: ${a.error}\n${sql}\nparameters: ${JSON.stringify(s.params)}`);
+      }
     }
     console.log(
       `[bigquery zetasql] ${statements.length} distinct statements analyzed (${statements.length - queries.length} DDL, ${queries.length} queries): ${[

@@ -66,7 +66,7 @@ describe('init --bigquery', () => {
     expect(r.code).toBe(0);
     const out = r.json<{ bigquery: { projectId: string; dataset: string; applied: boolean; statements: string[] } }>();
     expect(out.bigquery).toMatchObject({ projectId: 'nba-prod', dataset: 'nba_processing', applied: false });
-    expect(out.bigquery.statements.filter((s) => s.startsWith('CREATE TABLE IF NOT EXISTS `nba-prod.nba_processing.'))).toHaveLength(4);
+    expect(out.bigquery.statements.filter((s) => s.startsWith('CREATE TABLE IF NOT EXISTS `nba-prod.nba_processing.'))).toHaveLength(5);
   });
 
   it('a bad name is exit 2 naming the flag or config field', async () => {
@@ -148,9 +148,9 @@ describe('init --bigquery --apply', () => {
     });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(queries).toHaveLength(12);
+    expect(queries).toHaveLength(13);
     expect(queries[0]).toContain('CREATE SCHEMA IF NOT EXISTS `my-project.nba_processing`');
-    expect(r.stdout).toMatch(/^-- applied 12 statements to my-project\.nba_processing \(US\)$/m);
+    expect(r.stdout).toMatch(/^-- applied 13 statements to my-project\.nba_processing \(US\)$/m);
     for (const q of queries) expect(r.stdout).toContain(q.replace(/^-- smart-backfill:ddl\n/, ''));
     expect(netTrap().length).toBe(trapped);
   });
@@ -163,7 +163,7 @@ describe('init --bigquery --apply', () => {
     expect(queries).toHaveLength(1);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(
-      /^error: init --bigquery --apply: creating the tracking tables in my-project\.smart_backfill failed: applying DDL statement 1 of 12 \(CREATE SCHEMA IF NOT EXISTS `my-project\.smart_backfill`\) failed: .*\[accessDenied\]/,
+      /^error: init --bigquery --apply: creating the tracking tables in my-project\.smart_backfill failed: applying DDL statement 1 of 13 \(CREATE SCHEMA IF NOT EXISTS `my-project\.smart_backfill`\) failed: .*\[accessDenied\]/,
     );
     expect(r.stdout).toBe('');
   });

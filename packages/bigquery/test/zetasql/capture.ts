@@ -274,8 +274,10 @@ export const captureStatements = async (
   await store.tracker.apply('m2', { _tag: 'Fail', at: 3_000, attempt: 1, error: 'poison', final: true });
   await store.tracker.unpublished({ olderThan: 100_000, limit: 100 });
   await store.tracker.get('m1');
-  // Two processes creating one date at once: the read-back settles the race.
+  // Two processes creating one date at once: BigQuery's transaction conflict settles the race.
   const other = openBigQueryStore({ client: fake.client(PROJECT), tracking: { dataset: DATASET } });
+  // A request this process did not create: MarkPublished reads it first.
+  await other.tracker.apply('m2', { _tag: 'MarkPublished', at: 20_000 });
   await Promise.all([
     store.tracker.create([aRequest('r-a', DAYS[5]!, 1_000, P)]),
     other.tracker.create([aRequest('r-b', DAYS[5]!, 1_000, P)]),
