@@ -82,6 +82,8 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
   now: () => number;
   /** BigQuery's insertId de-duplication is best effort; turn it off to model a retry it missed. */
   dedupeInsertIds = true;
+  /** Jobs that failed, with the error the API answered (a caller may swallow it; a test should not). */
+  readonly jobErrors: { readonly sql: string; readonly message: string }[] = [];
   /** Every statement a job ran, in order (scripts split). */
   readonly statementsRun: string[] = [];
   private readonly catalog: BigQueryCatalog;
@@ -186,7 +188,12 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
   // ----------------------------------------------------------------------------- jobs
 
   protected override runJob(body: Json): Promise<JobResult> {
-    const run = this.lock.then(() => this.script(body));
+    const run = this.lock.then(() =>
+      this.script(body).catch((e: unknown) => {
+        this.jobErrors.push({ sql: String(body['query'] ?? ''), message: (e as Error).message });
+        throw e;
+      }),
+    );
     this.lock = run.catch(() => undefined);
     return run;
   }
