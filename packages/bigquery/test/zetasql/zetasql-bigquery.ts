@@ -9,8 +9,8 @@
  *   CREATE OR REPLACE VIEW, ALTER TABLE ADD COLUMN, DROP are kept as the catalog.
  * - Queries go to `EvaluateQuery` with the tables' rows as `table_content`. A view is
  *   evaluated from its SQL when a statement names it, so it sees current rows.
- * - DML goes to `EvaluateModify`; the rows it touched are written back (a hidden
- *   pseudo-column row id is the primary key that tells which).
+ * - DML goes to `EvaluateModify`; the rows it touched are written back (for UPDATE and
+ *   DELETE a hidden row id column is the primary key that tells which).
  * - A job is a script: its statements run one after another; BEGIN TRANSACTION …
  *   COMMIT / ROLLBACK restore the tables on rollback or error. Jobs run one at a time,
  *   so a job never sees another half done (BigQuery aborts conflicting transactions
@@ -364,7 +364,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
         }
         const t = this.data.get(key)!;
         const withId = key === rowIdFor;
-        tables.set(key, withId ? { ...cat, columns: [...cat.columns, { name: ROW_ID, type: INT64, pseudo: true }] } : cat);
+        tables.set(key, withId ? { ...cat, columns: [...cat.columns, { name: ROW_ID, type: INT64 }] } : cat);
         content[cat.name] = {
           table_data: {
             row: t.rows
@@ -425,7 +425,10 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
     if (target === undefined) throw new JobError(400, 'invalidQuery', 'fake: DML without a target table');
     const t = this.table(target);
     if (this.views.has(target.toLowerCase())) throw new JobError(400, 'invalidQuery', `${target} is a view; DML needs a table`);
-    const { catalog, content } = await this.inputs(pinned, target.toLowerCase());
+    // UPDATE and DELETE report the rows they touched by primary key: a hidden row id column is that key. (INSERT
+    // needs none, and a pseudo-column key crashes the server's INSERT.)
+    const keyed = /^(UPDATE|DELETE)\b/i.test(stripComments(pinned));
+    const { catalog, content } = await this.inputs(pinned, keyed ? target.toLowerCase() : undefined);
     let r: { content?: { operation?: string; cell?: ValueProto[]; old_primary_key?: ValueProto[] }[] };
     try {
       r = await this.zetasql.call('EvaluateModify', {
