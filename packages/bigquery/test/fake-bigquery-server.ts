@@ -8,7 +8,9 @@
  * was sent by the marker comment each one starts with (`-- smart-backfill:window`)
  * and answers from in-memory tables using the statement's query parameters. That
  * proves the wire protocol and our decoding; it cannot prove BigQuery's SQL
- * semantics — the live tests do that.
+ * semantics — `zetasql/zetasql-bigquery.ts` does (it keeps this REST plumbing and
+ * overrides `runJob` and `insertAll` to run the SQL on ZetaSQL), and the live tests.
+ * This one stays for fault injection: scripted errors, ambiguous inserts, latency.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -20,7 +20,7 @@
  * - `streamingVisibilityMs`: insertAll rows become visible to queries that long after
  *   they arrive (BigQuery: "within a few seconds"); DML rows are visible at once.
  */
-import { FakeBigQuery, JobError, type Json, type JobResult, type UserTableConfig } from '../fake-bigquery-server.js';
+import { apiError, FakeBigQuery, JobError, type Json, type JobResult, type UserTableConfig } from '../fake-bigquery-server.js';
 import {
   analyzerOptions,
   BigQueryCatalog,
@@ -135,18 +135,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
 
   protected override insertAll(table: string, body: { rows: { insertId: string; json: Json }[] }): [number, unknown] {
     const t = this.data.get(table.toLowerCase());
-    if (t === undefined || this.views.has(table.toLowerCase()))
-      return [
-        404,
-        {
-          error: {
-            code: 404,
-            message: `Not found: Table ${table}`,
-            errors: [{ reason: 'notFound', message: `Not found: Table ${table}` }],
-            status: 'NOT_FOUND',
-          },
-        },
-      ];
+    if (t === undefined || this.views.has(table.toLowerCase())) return [404, apiError(404, 'notFound', `Not found: Table ${table}`)];
     const converted: (ValueProto[] | Error)[] = body.rows.map((r) => {
       try {
         return this.cellsOf(t, r.json);
@@ -357,7 +346,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
         const view = this.views.get(key);
         if (view !== undefined) {
           await visit(quoted(view));
-          const r = await this.evaluate(this.pinNow(view), [], tables, content);
+          const r = await this.evaluateSql(this.pinNow(view), [], tables, content);
           tables.set(key, cat);
           content[cat.name] = { table_data: { row: r.rows.map((cells) => ({ cell: cells })) } };
           continue;
@@ -384,7 +373,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
     };
   }
 
-  private async evaluate(
+  private async evaluateSql(
     sql: string,
     params: Params['values'] | [],
     tables: Map<string, CatalogTable>,
@@ -412,7 +401,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
   private async select(sql: string, params: Params): Promise<JobResult> {
     const pinned = this.pinNow(sql);
     const { tables, content } = await this.inputs(pinned);
-    const r = await this.evaluate(pinned, params.values, tables, content, params.types);
+    const r = await this.evaluateSql(pinned, params.values, tables, content, params.types);
     return {
       fields: r.columns.map((c) => toField(c.name, c.type)),
       rows: r.rows.map((cells) => ({ f: r.columns.map((c, i) => ({ v: toCell(c.type, cells[i] ?? {}) })) })),
