@@ -84,6 +84,44 @@ describe.skipIf(skip !== false)('the ZetaSQL-evaluated BigQuery fake', () => {
     expect((await query(`SELECT k FROM \`${t}\``)).map((r) => r['k'])).toEqual(['kept']);
   });
 
+  /** Run job `a` up to its COMMIT, run job `b` whole, then let `a` commit. */
+  const interleave = async (a: string, b: string): Promise<{ a: PromiseSettledResult<unknown>; b: PromiseSettledResult<unknown> }> => {
+    let atCommit!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (atCommit = r));
+    const held = new Promise<void>((r) => (release = r));
+    fake!.beforeStatement = async (job, st) => {
+      if (job === a && st.trim().startsWith('COMMIT')) {
+        atCommit();
+        await held;
+      }
+    };
+    try {
+      const first = query(a);
+      await reached;
+      const second = await Promise.allSettled([query(b)]);
+      release();
+      return { a: (await Promise.allSettled([first]))[0], b: second[0] };
+    } finally {
+      fake!.beforeStatement = undefined;
+    }
+  };
+
+  it("aborts a transaction whose UPDATE meets another's committed since it began; INSERTs never conflict", async () => {
+    const t = await table();
+    await query(`INSERT INTO \`${t}\` (k, v) VALUES ('a', 0)`);
+    const bump = (n: number) => `BEGIN TRANSACTION;\nUPDATE \`${t}\` SET v = v + ${n} WHERE k = 'a';\nCOMMIT TRANSACTION;`;
+    const updates = await interleave(bump(1), bump(10));
+    expect(updates.b.status).toBe('fulfilled');
+    expect(updates.a.status === 'rejected' && String(updates.a.reason)).toMatch(/aborted due to concurrent update/);
+    expect(await query(`SELECT v FROM \`${t}\``)).toEqual([{ v: 10 }]);
+
+    const add = (k: string) => `BEGIN TRANSACTION;\nINSERT INTO \`${t}\` (k, v) VALUES ('${k}', 1);\nCOMMIT TRANSACTION;`;
+    const inserts = await interleave(add('x'), add('y'));
+    expect([inserts.a.status, inserts.b.status]).toEqual(['fulfilled', 'fulfilled']);
+    expect((await query(`SELECT k FROM \`${t}\` ORDER BY k`)).map((r) => r['k'])).toEqual(['a', 'x', 'y']);
+  });
+
   it('answers in pages, typed parameters included', async () => {
     const t = await table();
     await query(

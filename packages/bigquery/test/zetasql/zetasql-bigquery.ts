@@ -11,10 +11,13 @@
  *   evaluated from its SQL when a statement names it, so it sees current rows.
  * - DML goes to `EvaluateModify`; the rows it touched are written back (for UPDATE and
  *   DELETE a hidden row id column is the primary key that tells which).
- * - A job is a script: its statements run one after another; BEGIN TRANSACTION …
- *   COMMIT / ROLLBACK restore the tables on rollback or error. Jobs run one at a time,
- *   so a job never sees another half done (BigQuery aborts conflicting transactions
- *   instead; neither lets two interleave).
+ * - A job is a script: its statements run one after another. Each statement outside
+ *   BEGIN TRANSACTION … COMMIT, and each transaction, reads a snapshot of every table
+ *   it touches (taken at first touch) and commits its writes at its end; ROLLBACK or
+ *   an error discards them. Jobs run concurrently, with BigQuery's rule for DML
+ *   conflicts: a transaction whose UPDATE, DELETE or MERGE touched a table that another
+ *   transaction's UPDATE, DELETE or MERGE changed after it began is aborted at commit;
+ *   INSERT never conflicts. (Per table, where BigQuery goes per partition: stricter.)
  * - `CURRENT_TIMESTAMP()` / `CURRENT_DATE()` are the fake's clock (`now`), so views
  *   with a look-back window are deterministic under a manual clock.
  * - `streamingVisibilityMs`: insertAll rows become visible to queries that long after
@@ -46,6 +49,20 @@ interface StoredRow {
   readonly id: number;
   readonly cells: readonly ValueProto[];
   readonly visibleAt: number;
+}
+
+/** What one transaction (or one statement outside BEGIN … COMMIT) reads and writes. */
+interface Tx {
+  /** The commit sequence number when it began. */
+  readonly startSeq: number;
+  /** Rows as it sees them, per table, copied when it first touches the table. */
+  readonly view: Map<string, StoredRow[]>;
+  /** Ids of the rows each table had at that first touch. */
+  readonly base: Map<string, Set<number>>;
+  /** Rows it inserted, per table. */
+  readonly inserted: Map<string, StoredRow[]>;
+  /** Tables it ran UPDATE, DELETE or MERGE on. */
+  readonly mutated: Set<string>;
 }
 
 interface StoredTable {
@@ -90,7 +107,9 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
   private readonly data = new Map<string, StoredTable>();
   private readonly views = new Map<string, string>();
   private readonly datasets = new Set<string>();
-  private lock: Promise<unknown> = Promise.resolve();
+  /** Commits so far, and per table the commit that last ran UPDATE / DELETE / MERGE on it. */
+  private seq = 0;
+  private readonly mutatedAt = new Map<string, number>();
   private nextRowId = 1;
 
   constructor(
@@ -176,62 +195,93 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
 
   // ----------------------------------------------------------------------------- jobs
 
+  /**
+   * Called before each statement of a job runs, with the job's SQL: a test can hold a
+   * job there (to interleave two transactions deterministically).
+   */
+  beforeStatement: ((jobSql: string, statement: string) => Promise<void>) | undefined;
+
   protected override runJob(body: Json): Promise<JobResult> {
-    const run = this.lock.then(() =>
-      this.script(body).catch((e: unknown) => {
-        this.jobErrors.push({ sql: String(body['query'] ?? ''), message: (e as Error).message });
-        throw e;
-      }),
-    );
-    this.lock = run.catch(() => undefined);
-    return run;
+    return this.script(body).catch((e: unknown) => {
+      this.jobErrors.push({ sql: String(body['query'] ?? ''), message: (e as Error).message });
+      throw e;
+    });
+  }
+
+  private newTx(): Tx {
+    return { startSeq: this.seq, view: new Map(), base: new Map(), inserted: new Map(), mutated: new Set() };
+  }
+
+  /** A table's rows as the transaction sees them. */
+  private rowsIn(tx: Tx, key: string): StoredRow[] {
+    let rows = tx.view.get(key);
+    if (rows === undefined) {
+      rows = [...this.data.get(key)!.rows];
+      tx.view.set(key, rows);
+      tx.base.set(key, new Set(rows.map((r) => r.id)));
+    }
+    return rows;
+  }
+
+  private commit(tx: Tx): void {
+    for (const key of tx.mutated)
+      if ((this.mutatedAt.get(key) ?? -1) > tx.startSeq)
+        throw new JobError(
+          400,
+          'invalidQuery',
+          `Transaction is aborted due to concurrent update against table ${this.data.get(key)?.name ?? key}.`,
+        );
+    this.seq++;
+    for (const [key, rows] of tx.view) {
+      const t = this.data.get(key);
+      if (t === undefined) continue;
+      if (tx.mutated.has(key)) {
+        const base = tx.base.get(key)!;
+        const mine = new Set(rows.map((r) => r.id));
+        // Rows others added since (streamed or inserted) stay; the rest is as this transaction left it.
+        t.rows = [...rows, ...t.rows.filter((r) => !base.has(r.id) && !mine.has(r.id))];
+        this.mutatedAt.set(key, this.seq);
+      } else t.rows.push(...(tx.inserted.get(key) ?? []));
+    }
   }
 
   private async script(body: Json): Promise<JobResult> {
     const sql = String(body['query'] ?? '');
     const params = this.params(body);
     const statements = splitScript(sql);
-    let snapshot: Map<string, StoredRow[]> | undefined;
+    // The open transaction; an error anywhere discards it with its writes.
+    let tx: Tx | undefined;
     let result: JobResult = { fields: [], rows: [] };
     let affected: bigint | undefined;
-    try {
-      for (const st of statements) {
-        this.statementsRun.push(st);
-        const head = stripComments(st).toUpperCase();
-        if (/^BEGIN(\s+TRANSACTION)?\s*$/.test(head)) {
-          if (snapshot !== undefined) throw new JobError(400, 'invalidQuery', 'Transaction is already in progress');
-          snapshot = new Map([...this.data].map(([k, t]) => [k, [...t.rows]]));
-        } else if (/^COMMIT(\s+TRANSACTION)?\s*$/.test(head)) {
-          if (snapshot === undefined) throw new JobError(400, 'invalidQuery', 'There is no active transaction');
-          snapshot = undefined;
-        } else if (/^ROLLBACK(\s+TRANSACTION)?\s*$/.test(head)) {
-          if (snapshot === undefined) throw new JobError(400, 'invalidQuery', 'There is no active transaction');
-          this.restore(snapshot);
-          snapshot = undefined;
-        } else if (/^(CREATE|ALTER|DROP)\b/.test(head)) {
-          await this.ddl(st, head);
-          result = { fields: [], rows: [] };
-        } else if (/^(INSERT|UPDATE|DELETE|MERGE)\b/.test(head)) {
-          const n = await this.modify(st, params);
-          affected = (affected ?? 0n) + n;
-          result = { fields: [], rows: [], numDmlAffectedRows: String(affected) };
-        } else if (/^(SELECT|WITH|\()/.test(head)) {
-          result = await this.select(st, params);
-        } else throw new JobError(400, 'invalidQuery', `fake: statement not supported: ${head.split('\n')[0]}`);
-      }
-      if (snapshot !== undefined) throw new JobError(400, 'invalidQuery', 'Transaction was never committed');
-    } catch (e) {
-      if (snapshot !== undefined) this.restore(snapshot);
-      throw e;
+    for (const st of statements) {
+      await this.beforeStatement?.(sql, st);
+      this.statementsRun.push(st);
+      const head = stripComments(st).toUpperCase();
+      if (/^BEGIN(\s+TRANSACTION)?\s*$/.test(head)) {
+        if (tx !== undefined) throw new JobError(400, 'invalidQuery', 'Transaction is already in progress');
+        tx = this.newTx();
+      } else if (/^COMMIT(\s+TRANSACTION)?\s*$/.test(head)) {
+        if (tx === undefined) throw new JobError(400, 'invalidQuery', 'There is no active transaction');
+        this.commit(tx);
+        tx = undefined;
+      } else if (/^ROLLBACK(\s+TRANSACTION)?\s*$/.test(head)) {
+        if (tx === undefined) throw new JobError(400, 'invalidQuery', 'There is no active transaction');
+        tx = undefined;
+      } else if (/^(CREATE|ALTER|DROP)\b/.test(head)) {
+        await this.ddl(st, head);
+        result = { fields: [], rows: [] };
+      } else if (/^(INSERT|UPDATE|DELETE|MERGE)\b/.test(head)) {
+        const own = tx ?? this.newTx();
+        const n = await this.modify(st, params, own);
+        if (tx === undefined) this.commit(own);
+        affected = (affected ?? 0n) + n;
+        result = { fields: [], rows: [], numDmlAffectedRows: String(affected) };
+      } else if (/^(SELECT|WITH|\()/.test(head)) {
+        result = await this.select(st, params, tx ?? this.newTx());
+      } else throw new JobError(400, 'invalidQuery', `fake: statement not supported: ${head.split('\n')[0]}`);
     }
+    if (tx !== undefined) throw new JobError(400, 'invalidQuery', 'Transaction was never committed');
     return result;
-  }
-
-  private restore(snapshot: Map<string, StoredRow[]>): void {
-    for (const [k, rows] of snapshot) {
-      const t = this.data.get(k);
-      if (t !== undefined) t.rows = rows;
-    }
   }
 
   private params(body: Json): Params {
@@ -333,6 +383,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
    */
   private async inputs(
     sql: string,
+    tx: Tx,
     rowIdFor?: string,
   ): Promise<{ tables: Map<string, CatalogTable>; catalog: unknown; content: Record<string, unknown> }> {
     const now = this.now();
@@ -351,12 +402,12 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
           content[cat.name] = { table_data: { row: r.rows.map((cells) => ({ cell: cells })) } };
           continue;
         }
-        const t = this.data.get(key)!;
+        const rows = this.rowsIn(tx, key);
         const withId = key === rowIdFor;
         tables.set(key, withId ? { ...cat, columns: [...cat.columns, { name: ROW_ID, type: INT64 }] } : cat);
         content[cat.name] = {
           table_data: {
-            row: t.rows
+            row: rows
               .filter((r) => r.visibleAt <= now)
               .map((r) => ({ cell: withId ? [...r.cells, { int64_value: String(r.id) }] : r.cells })),
           },
@@ -398,9 +449,9 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
     }
   }
 
-  private async select(sql: string, params: Params): Promise<JobResult> {
+  private async select(sql: string, params: Params, tx: Tx): Promise<JobResult> {
     const pinned = this.pinNow(sql);
-    const { tables, content } = await this.inputs(pinned);
+    const { tables, content } = await this.inputs(pinned, tx);
     const r = await this.evaluateSql(pinned, params.values, tables, content, params.types);
     return {
       fields: r.columns.map((c) => toField(c.name, c.type)),
@@ -408,7 +459,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
     };
   }
 
-  private async modify(sql: string, params: Params): Promise<bigint> {
+  private async modify(sql: string, params: Params, tx: Tx): Promise<bigint> {
     const pinned = this.pinNow(sql);
     const target = /^(?:INSERT(?:\s+INTO)?|UPDATE|DELETE(?:\s+FROM)?|MERGE(?:\s+INTO)?)\s+`?([^`\s(]+)`?/i.exec(stripComments(pinned))?.[1];
     if (target === undefined) throw new JobError(400, 'invalidQuery', 'fake: DML without a target table');
@@ -416,8 +467,9 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
     if (this.views.has(target.toLowerCase())) throw new JobError(400, 'invalidQuery', `${target} is a view; DML needs a table`);
     // UPDATE and DELETE report the rows they touched by primary key: a hidden row id column is that key. (INSERT
     // needs none, and a pseudo-column key crashes the server's INSERT.)
-    const keyed = /^(UPDATE|DELETE)\b/i.test(stripComments(pinned));
-    const { catalog, content } = await this.inputs(pinned, keyed ? target.toLowerCase() : undefined);
+    const keyed = /^(UPDATE|DELETE|MERGE)\b/i.test(stripComments(pinned));
+    const key = target.toLowerCase();
+    const { catalog, content } = await this.inputs(pinned, tx, keyed ? key : undefined);
     let r: { content?: { operation?: string; cell?: ValueProto[]; old_primary_key?: ValueProto[] }[] };
     try {
       r = await this.zetasql.call('EvaluateModify', {
@@ -431,7 +483,8 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
       return asJobError(e, sql);
     }
     const width = t.columns.length;
-    const byId = new Map(t.rows.map((row, i) => [row.id, i]));
+    const rows = this.rowsIn(tx, key);
+    const byId = new Map(rows.map((row, i) => [row.id, i]));
     const drop = new Set<number>();
     const added: StoredRow[] = [];
     for (const row of r.content ?? []) {
@@ -441,10 +494,12 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
       else if (old !== undefined && byId.has(Number(old))) {
         const i = byId.get(Number(old))!;
         if (row.operation === 'DELETE') drop.add(i);
-        else t.rows[i] = { ...t.rows[i]!, cells };
+        else rows[i] = { ...rows[i]!, cells };
       }
     }
-    t.rows = [...t.rows.filter((_, i) => !drop.has(i)), ...added];
+    tx.view.set(key, [...rows.filter((_, i) => !drop.has(i)), ...added]);
+    tx.inserted.set(key, [...(tx.inserted.get(key) ?? []), ...added]);
+    if (keyed) tx.mutated.add(key);
     return BigInt((r.content ?? []).length);
   }
 }
