@@ -16,7 +16,8 @@
  *   it touches (taken at first touch) and commits its writes at its end; ROLLBACK or
  *   an error discards them. Jobs run concurrently, with BigQuery's rule for DML
  *   conflicts: a transaction whose UPDATE, DELETE or MERGE touched a table that another
- *   transaction's UPDATE, DELETE or MERGE changed after it began is aborted at commit;
+ *   transaction's UPDATE, DELETE or MERGE changed after it began is aborted at commit
+ *   (a lone DML statement is run again, up to three times, as BigQuery queues it);
  *   INSERT never conflicts. (Per table, where BigQuery goes per partition: stricter.)
  * - `CURRENT_TIMESTAMP()` / `CURRENT_DATE()` are the fake's clock (`now`), so views
  *   with a look-back window are deterministic under a manual clock.
@@ -271,9 +272,20 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
         await this.ddl(st, head);
         result = { fields: [], rows: [] };
       } else if (/^(INSERT|UPDATE|DELETE|MERGE)\b/.test(head)) {
-        const own = tx ?? this.newTx();
-        const n = await this.modify(st, params, own);
-        if (tx === undefined) this.commit(own);
+        let n: bigint;
+        if (tx !== undefined) n = await this.modify(st, params, tx);
+        else
+          for (let attempt = 1; ; attempt++) {
+            // A DML statement outside a transaction that conflicts is queued and run again by BigQuery, not failed at once.
+            const own = this.newTx();
+            n = await this.modify(st, params, own);
+            try {
+              this.commit(own);
+              break;
+            } catch (e) {
+              if (attempt >= 3) throw e;
+            }
+          }
         affected = (affected ?? 0n) + n;
         result = { fields: [], rows: [], numDmlAffectedRows: String(affected) };
       } else if (/^(SELECT|WITH|\()/.test(head)) {
