@@ -77,6 +77,20 @@ const latestView = (view: TableRef, events: TableRef, partitionBy: string, extra
   ].join('\n');
 };
 
+/**
+ * The runs that queued a backfill in the look-back window, one row per `run_id`, as
+ * the run log's reads keep them: a record streamed twice (a retried insertAll that
+ * outlived BigQuery's best-effort de-duplication) must count once.
+ */
+const uniqueDetections = (t: TrackingTables, days: number): string =>
+  [
+    'SELECT *',
+    `  FROM ${quoteTable(t.runs)}`,
+    "  WHERE skip_reason = 'backfill_queued'",
+    `    AND run_date >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL ${days} DAY)`,
+    '  QUALIFY ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY run_date) = 1',
+  ].join('\n');
+
 const monitoringViews = (t: TrackingTables, days: number, successDays: number): string[] => [
   [
     `CREATE OR REPLACE VIEW ${quoteTable(t.gapDetectionFrequency)} AS`,
@@ -86,9 +100,7 @@ const monitoringViews = (t: TrackingTables, days: number, successDays: number): 
     '  processor_name,',
     '  COUNT(*) AS gap_detections,',
     "  SUM(CAST(JSON_EXTRACT_SCALAR(metadata, '$.gap_size') AS INT64)) AS total_missing_dates",
-    `FROM ${quoteTable(t.runs)}`,
-    "WHERE skip_reason = 'backfill_queued'",
-    `  AND run_date >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL ${days} DAY)`,
+    `FROM (${uniqueDetections(t, days)}) AS runs`,
     'GROUP BY date, processor_name',
   ].join('\n'),
   [
@@ -114,9 +126,7 @@ const monitoringViews = (t: TrackingTables, days: number, successDays: number): 
     '    DATE(run_date) AS detection_date,',
     "    JSON_EXTRACT_SCALAR(metadata, '$.missing_dates[0]') AS first_missing_date,",
     '    run_date AS detected_at',
-    `  FROM ${quoteTable(t.runs)}`,
-    "  WHERE skip_reason = 'backfill_queued'",
-    `    AND run_date >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL ${days} DAY)`,
+    `  FROM (${uniqueDetections(t, days)}) AS runs`,
     '),',
     'completions AS (',
     '  SELECT processor_name, game_date, completed_at',

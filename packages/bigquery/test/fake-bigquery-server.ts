@@ -8,7 +8,9 @@
  * was sent by the marker comment each one starts with (`-- smart-backfill:window`)
  * and answers from in-memory tables using the statement's query parameters. That
  * proves the wire protocol and our decoding; it cannot prove BigQuery's SQL
- * semantics — the live tests do that.
+ * semantics — `zetasql/zetasql-bigquery.ts` does (it keeps this REST plumbing and
+ * overrides `runJob` and `insertAll` to run the SQL on ZetaSQL), and the live tests.
+ * This one stays for fault injection: scripted errors, ambiguous inserts, latency.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,13 +51,33 @@ export interface ScriptedFailure {
   times?: number;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 type ParamValue = string | null | readonly (string | null)[];
 
-interface Field {
+export interface Field {
   readonly name: string;
   readonly type: string;
   readonly mode?: string;
+  readonly fields?: readonly Field[];
+}
+
+/** What a query job returns: its schema and its rows already in the REST `f`/`v` shape. */
+export interface JobResult {
+  readonly fields: readonly Field[];
+  readonly rows: readonly Json[];
+  /** For DML: rows inserted, updated or deleted (a string, as the API sends it). */
+  readonly numDmlAffectedRows?: string;
+}
+
+/** An error a job answers with: HTTP status, Google's `reason` (`invalidQuery`, `notFound`) and message. */
+export class JobError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 interface Result {
@@ -159,10 +181,12 @@ export class FakeBigQuery {
           body: text === '' ? undefined : (JSON.parse(text) as unknown),
         };
         this.requests.push(rec);
-        void Promise.resolve(this.handle(rec)).then(([status, body]) => {
-          res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-          res.end(JSON.stringify(body));
-        });
+        void this.handle(rec)
+          .catch((e: unknown): [number, unknown] => [500, apiError(500, 'backendError', `fake: ${(e as Error).message}`)])
+          .then(([status, body]) => {
+            res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+            res.end(JSON.stringify(body));
+          });
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -258,7 +282,7 @@ export class FakeBigQuery {
 
   // ---------------------------------------------------------------- routing
 
-  private handle(r: RecordedRequest): [number, unknown] | Promise<[number, unknown]> {
+  private async handle(r: RecordedRequest): Promise<[number, unknown]> {
     const anonymous = this.allowNoAuth && r.headers.authorization === undefined;
     if (!anonymous && r.headers.authorization !== 'Bearer fake-token-for-tests')
       return [401, apiError(401, 'unauthorized', 'missing or wrong bearer token')];
@@ -273,13 +297,14 @@ export class FakeBigQuery {
     if (m !== null && r.method === 'POST')
       return this.insertAll(`${m[1]}.${m[2]}.${decodeURIComponent(m[3]!)}`, r.body as { rows: { insertId: string; json: Json }[] });
     m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(r.path);
-    if (m !== null && r.method === 'POST') return this.query(m[1]!, r.body as Json);
+    if (m !== null && r.method === 'POST') return await this.query(m[1]!, r.body as Json);
     m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(r.path);
     if (m !== null && r.method === 'GET') return this.page(m[1]!, m[2]!, r.search.get('pageToken'));
     return [404, apiError(404, 'notFound', `fake: no route for ${r.method} ${r.path}`)];
   }
 
-  private insertAll(table: string, body: { rows: { insertId: string; json: Json }[] }): [number, unknown] {
+  /** tabledata.insertAll: stores the rows (a subclass may store them its own way). */
+  protected insertAll(table: string, body: { rows: { insertId: string; json: Json }[] }): [number, unknown] {
     const stored = this.tables.get(table) ?? [];
     this.tables.set(table, stored);
     for (const row of body.rows) {
@@ -331,7 +356,37 @@ export class FakeBigQuery {
     };
   }
 
-  private query(projectId: string, body: Json): [number, unknown] | Promise<[number, unknown]> {
+  /** jobs.query: runs the job, keeps its result pages for getQueryResults, answers with the first. */
+  private async query(projectId: string, body: Json): Promise<[number, unknown]> {
+    let result: JobResult;
+    try {
+      result = await this.runJob(body);
+    } catch (e) {
+      if (e instanceof JobError) return [e.status, apiError(e.status, e.reason, e.message)];
+      throw e;
+    }
+    const jobId = `job_${++this.jobCounter}`;
+    const encoded = result.rows;
+    const pages: { fields: readonly Field[]; rows: readonly Json[] }[] = [];
+    for (let i = 0; i < Math.max(1, encoded.length); i += this.pageSize)
+      pages.push({ fields: result.fields, rows: encoded.slice(i, i + this.pageSize) });
+    this.pages.set(jobId, pages);
+    const first = pages[0]!;
+    return [
+      200,
+      {
+        ...this.resultBody(projectId, jobId, result.fields, first.rows, pages.length > 1 ? '1' : undefined, encoded.length),
+        kind: 'bigquery#queryResponse',
+        ...(result.numDmlAffectedRows === undefined ? {} : { numDmlAffectedRows: result.numDmlAffectedRows }),
+      },
+    ];
+  }
+
+  /**
+   * Evaluates one query job (the jobs.query body): here by recognising the statement's
+   * marker and answering by hand. Throws `JobError` for an error the API would return.
+   */
+  protected async runJob(body: Json): Promise<JobResult> {
     const sql = String(body['query'] ?? '');
     const params = new Map<string, ParamValue>();
     for (const qp of (body['queryParameters'] as Json[] | undefined) ?? []) {
@@ -347,8 +402,8 @@ export class FakeBigQuery {
     }
     const op = /^-- smart-backfill:(\S+)/.exec(sql)?.[1];
     if (op === undefined)
-      return [400, apiError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood')];
-    if (op === 'tracker.create') return this.createTransaction(projectId, sql, params);
+      throw new JobError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood');
+    if (op === 'tracker.create') return this.createTransaction(sql, params);
     if (op === 'tracker.apply' || op === 'held.apply') {
       // INSERT … SELECT FROM UNNEST(@rows): DML rows are visible to the next query.
       const table = /INSERT INTO `([^`]+)`/.exec(sql)?.[1] ?? '';
@@ -358,32 +413,19 @@ export class FakeBigQuery {
         const json = JSON.parse(j) as Json;
         stored.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
       }
-      return this.answer(projectId, { fields: [], rows: [] });
+      return { fields: [], rows: [] };
     }
     let result: Result;
     try {
       result = this.evaluate(op, sql, params);
     } catch (e) {
-      return [400, apiError(400, 'invalidQuery', `fake: ${(e as Error).message}`)];
+      throw new JobError(400, 'invalidQuery', `fake: ${(e as Error).message}`);
     }
-    return this.answer(projectId, result);
+    return this.jobResult(result);
   }
 
-  private answer(projectId: string, result: Result): [number, unknown] {
-    const jobId = `job_${++this.jobCounter}`;
-    const encoded = result.rows.map((row) => ({ f: row.map((v, i) => ({ v: encode(result.fields[i]!, v) })) }));
-    const pages: { fields: readonly Field[]; rows: Json[] }[] = [];
-    for (let i = 0; i < Math.max(1, encoded.length); i += this.pageSize)
-      pages.push({ fields: result.fields, rows: encoded.slice(i, i + this.pageSize) });
-    this.pages.set(jobId, pages);
-    const first = pages[0]!;
-    return [
-      200,
-      {
-        ...this.resultBody(projectId, jobId, result.fields, first.rows, pages.length > 1 ? '1' : undefined, encoded.length),
-        kind: 'bigquery#queryResponse',
-      },
-    ];
+  private jobResult(result: Result): JobResult {
+    return { fields: result.fields, rows: result.rows.map((row) => ({ f: row.map((v, i) => ({ v: encode(result.fields[i]!, v) })) })) };
   }
 
   // ---------------------------------------------------------------- evaluation
@@ -406,11 +448,11 @@ export class FakeBigQuery {
    * (updates or deletes) rows of a table is cancelled when another transaction mutating that
    * table committed after its snapshot.
    */
-  private createTransaction(projectId: string, sql: string, params: Map<string, ParamValue>): Promise<[number, unknown]> {
+  private createTransaction(sql: string, params: Map<string, ParamValue>): Promise<JobResult> {
     const lockTable = /DELETE FROM `([^`]+)`/.exec(sql)?.[1];
     const events = /INSERT INTO `([^`]+)`\s*\(request_id/.exec(sql)?.[1];
     if (lockTable === undefined || events === undefined)
-      return Promise.resolve([400, apiError(400, 'invalidQuery', 'fake: tracker.create without its lock DELETE or its INSERT')]);
+      return Promise.reject(new JobError(400, 'invalidQuery', 'fake: tracker.create without its lock DELETE or its INSERT'));
     const snapshotSeq = this.commitSeq;
     const snapshot = latestBy(this.visibleRows(events), (r) => String(r['request_id']));
     const inputs = ((params.get('rows') as readonly string[] | undefined) ?? []).map((j) => JSON.parse(j) as Json);
@@ -420,14 +462,11 @@ export class FakeBigQuery {
     const ids = new Set(snapshot.map((r) => String(r['request_id'])));
     // INSERT … SELECT evaluates its WHERE against the snapshot only: two inputs of one date both pass.
     const inserts = inputs.filter((j) => !ids.has(String(j['request_id'])) && !taken.has(keyOf(j)));
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const commit = (): void => {
         if ((this.lastMutation.get(lockTable) ?? 0) > snapshotSeq) {
           this.abortedTransactions++;
-          resolve([
-            400,
-            apiError(400, 'invalidQuery', `Transaction is aborted due to concurrent update against table ${lockTable.replace('.', ':')}.`),
-          ]);
+          reject(new JobError(400, 'invalidQuery', `Transaction is aborted due to concurrent update against table ${lockTable.replace('.', ':')}.`));
           return;
         }
         this.lastMutation.set(lockTable, ++this.commitSeq);
@@ -448,7 +487,7 @@ export class FakeBigQuery {
         const after = latestBy(this.visibleRows(events), (r) => String(r['request_id'])).filter(
           (r) => dates.has(String(r['game_date'])) && procs.has(String(r['processor_name'])),
         );
-        resolve(this.answer(projectId, this.project('requestEvents', after)));
+        resolve(this.jobResult(this.project('requestEvents', after)));
       };
       if (!this.commitsPaused) {
         commit();

@@ -202,6 +202,40 @@ const find = (node: unknown, key: string): Record<string, unknown> | undefined =
   return undefined;
 };
 
+/**
+ * A SimpleCatalogProto of these tables, with BigQuery's language features in the
+ * builtin function options too: without them the analytic functions (and so
+ * QUALIFY ROW_NUMBER() OVER ...) are missing from the catalog even when the
+ * analyzer options enable them.
+ */
+export const catalogProto = (
+  tables: readonly CatalogTable[],
+  extra: (t: CatalogTable) => Record<string, unknown> = () => ({}),
+): unknown => ({
+  name: 'bigquery',
+  builtin_function_options: { language_options: LANGUAGE_OPTIONS },
+  table: tables.map((t) => ({
+    name: t.name,
+    column: t.columns.map((c) => ({ name: c.name, type: c.type, ...(c.pseudo === true ? { is_pseudo_column: true } : {}) })),
+    ...extra(t),
+  })),
+});
+
+/** Analyzer options: BigQuery's dialect, named parameters of these types, only BigQuery's DDL options. */
+export const analyzerOptions = (params: readonly { name: string; type: TypeProto }[] = []): unknown => ({
+  language_options: LANGUAGE_OPTIONS,
+  parameter_mode: 'PARAMETER_NAMED',
+  query_parameters: params,
+  error_message_mode: 'ERROR_MESSAGE_ONE_LINE',
+  // BigQuery's default; ZetaSQL's is America/Los_Angeles, which moves DATE(timestamp) a day.
+  default_timezone: 'UTC',
+  allowed_hints_and_options: {
+    disallow_unknown_options: true,
+    disallow_duplicate_option_names: true,
+    option: Object.entries(DDL_OPTIONS).map(([name, type]) => ({ name, type })),
+  },
+});
+
 export class BigQueryCatalog {
   readonly tables = new Map<string, CatalogTable>();
 
@@ -212,32 +246,14 @@ export class BigQueryCatalog {
   }
 
   private proto(): unknown {
-    return {
-      name: 'bigquery',
-      builtin_function_options: { language_options: LANGUAGE_OPTIONS },
-      table: [...this.tables.values()].map((t) => ({
-        name: t.name,
-        column: t.columns.map((c) => ({ name: c.name, type: c.type, ...(c.pseudo === true ? { is_pseudo_column: true } : {}) })),
-      })),
-    };
+    return catalogProto([...this.tables.values()]);
   }
 
   /** Analyze one statement; never throws for a statement ZetaSQL rejects (that is `ok: false`). */
   async analyze(sql: string, params: { name: string; type: TypeProto }[] = []): Promise<Analysis> {
-    const options = {
-      language_options: LANGUAGE_OPTIONS,
-      parameter_mode: 'PARAMETER_NAMED',
-      query_parameters: params,
-      error_message_mode: 'ERROR_MESSAGE_ONE_LINE',
-      allowed_hints_and_options: {
-        disallow_unknown_options: true,
-        disallow_duplicate_option_names: true,
-        option: Object.entries(DDL_OPTIONS).map(([name, type]) => ({ name, type })),
-      },
-    };
     try {
       const r = await this.server.call<{ resolved_statement?: unknown }>('Analyze', {
-        options,
+        options: analyzerOptions(params),
         simple_catalog: this.proto(),
         sql_statement: sql,
       });

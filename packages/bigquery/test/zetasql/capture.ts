@@ -13,6 +13,7 @@ import type { BigQueryScheduleOptions } from '../../src/bigquery-schedule-source
 import type { BigQueryTargetOptions } from '../../src/bigquery-target-table.js';
 import type { FakeBigQuery, UserTableConfig } from '../fake-bigquery-server.js';
 import type { RestParameterType } from './analyzer.js';
+import { ZetaSqlBigQuery } from './zetasql-bigquery.js';
 
 export const PROJECT = 'test-project';
 export const DATASET = 'ops';
@@ -92,8 +93,10 @@ const daysBefore = (runDate: IsoDate): IsoDate[] => Array.from({ length: 30 }, (
 const DAYS = daysBefore(RUN_DATES[0]!);
 const DAY_MS = 86_400_000;
 
-const seedUserTables = (fake: FakeBigQuery): void => {
-  for (const t of USER_TABLES) fake.defineUserTable(`${PROJECT}.${t.name}`, t.fake);
+const seedUserTables = async (fake: FakeBigQuery): Promise<void> => {
+  for (const t of USER_TABLES)
+    if (fake instanceof ZetaSqlBigQuery) await fake.createTable(`${PROJECT}.${t.name}`, t.ddl, t.pseudo);
+    else fake.defineUserTable(`${PROJECT}.${t.name}`, t.fake);
   fake.addUserRows(
     `${PROJECT}.shop.calendar`,
     RUN_DATES.flatMap((r) => [...daysBefore(r), ...daysBefore(addDays(r, 10))]).map((d) => ({ day: d, state: 'closed' })),
@@ -215,13 +218,16 @@ const commandReads = async (store: BigQueryStore, name: string, now: number): Pr
   await store.runLog.runs({ processorName: name, since, until: now, limit: 100 });
 };
 
-/** Drive every path and return what the client sent, one entry per query job. */
+/**
+ * Drive every path and return what the client sent, one entry per query job. On the
+ * ZetaSQL-evaluated fake the same paths run the adapter's SQL for real.
+ */
 export const captureStatements = async (
   fake: FakeBigQuery,
 ): Promise<{ readonly statements: CapturedStatement[]; readonly outcomes: string[] }> => {
   const mark = fake.requests.length;
   const outcomes: string[] = [];
-  seedUserTables(fake);
+  await seedUserTables(fake);
 
   // init --bigquery (with and without a location and partition expiry).
   await applyDdl({ client: fake.client(PROJECT), location: 'EU', partitionExpirationDays: 400, tracking: { dataset: DATASET } });

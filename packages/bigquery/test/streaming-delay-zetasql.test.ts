@@ -1,0 +1,117 @@
+/**
+ * Issue 13, "correct when streamed rows show up late": BigQuery shows insertAll rows
+ * "within a few seconds", not at once. The ZetaSQL-evaluated fake models that with
+ * `streamingVisibilityMs` (3 s here, on the manual clock the guard and worker use, so
+ * nothing sleeps); DML rows are visible at once, as on BigQuery.
+ *
+ * Today the escalation flow is right with the delay, but the backfill flow is not:
+ * the worker's Complete reads its request still `queued` (its own Claim row not yet
+ * visible) and is refused as Stale. That case is `it.fails` until the adapter writes
+ * so that the next query sees the write (DML through query jobs, or its own writes
+ * authoritative for itself); then it passes, `it.fails` reports it, and it becomes `it`.
+ *
+ * Needs the ZetaSQL server (`scripts/zetasql-install.sh`); without it: a visible SKIP.
+ */
+import { describe, expect, it } from 'vitest';
+import { addDays, isoDate, type IsoDate } from '@smart-backfill/core';
+import { createWorker, processorRegistry, withSmartBackfill, type Processor, type RunOptions } from '@smart-backfill/engine';
+import { memoryAlerter, memoryBackfillQueue } from '@smart-backfill/memory';
+import { ManualClock } from '@smart-backfill/testkit';
+import { freshDataset } from './harness.js';
+import { startZetaSqlFake, storeWithDdl, zetasqlSkip } from './zetasql/harness.js';
+
+const skip = zetasqlSkip('bigquery zetasql streaming delay');
+const clock = new ManualClock(Date.UTC(2025, 10, 20, 8));
+const fake = skip === false ? await startZetaSqlFake({ now: () => clock.now(), streamingVisibilityMs: 3_000 }) : undefined;
+const runDate = isoDate('2025-11-20');
+const days: IsoDate[] = Array.from({ length: 30 }, (_, i) => addDays(runDate, -30 + i));
+
+const setup = async (name: string, verifyWrites = true) => {
+  const ds = freshDataset('zguard');
+  const schedule = `test-project.${ds}.schedule`;
+  const target = `test-project.${ds}.target`;
+  await fake!.createTable(schedule, '(game_date DATE, game_status STRING)');
+  await fake!.createTable(target, '(game_date DATE, player_id INT64)');
+  fake!.addUserRows(
+    schedule,
+    days.map((d) => ({ game_date: d, game_status: 'Final' })),
+  );
+  const fill = (dates: readonly IsoDate[]): void => {
+    for (const d of dates)
+      fake!.addUserRows(
+        target,
+        Array.from({ length: 100 }, (_, i) => ({ game_date: d, player_id: i })),
+      );
+  };
+  const store = await storeWithDdl(fake!, freshDataset('zguard_ops'), { verifyWrites });
+  const alerter = memoryAlerter();
+  const queue = memoryBackfillQueue({ clock });
+  const ran: RunOptions[] = [];
+  const inner: Processor = {
+    name,
+    async run(opts) {
+      ran.push(opts);
+      if (opts.isBackfill === true) fill([opts.date]);
+      return 'ok';
+    },
+  };
+  const guarded = withSmartBackfill(inner, {
+    window: store.window(
+      { table: `${ds}.schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final'] },
+      { table: `${ds}.target`, dateColumn: 'game_date' },
+    ),
+    tracker: store.tracker,
+    queue,
+    runLog: store.runLog,
+    alertLog: store.alertLog,
+    alerter,
+    clock,
+  });
+  const worker = createWorker({ queue, tracker: store.tracker, runLog: store.runLog, registry: processorRegistry([guarded]), clock });
+  const run = async () => {
+    const outcome = await guarded.run({ date: runDate });
+    clock.advance(60_000);
+    return outcome;
+  };
+  return { fill, run, store, alerter, worker, ran };
+};
+
+describe.skipIf(skip !== false)('guard decisions when streamed rows show up 3 s late (ZetaSQL-evaluated)', () => {
+  // Known to fail today (see above): each Complete is Stale.
+  it.fails('small gap: queued once, held, backfilled once, resumed once', async () => {
+    const P = 'zd_small';
+    const s = await setup(P, true);
+    const missing = [days[20]!, days[21]!];
+    s.fill(days.filter((d) => !missing.includes(d)));
+    const queued = await s.run();
+    expect(queued._tag).toBe('Held');
+    const inFlight = await s.run();
+    expect(inFlight._tag).toBe('Held');
+    expect(inFlight._tag === 'Held' && inFlight.inFlight).toEqual(missing);
+    const tick = await s.worker.runOnce({ max: 10 });
+    clock.advance(60_000);
+    expect(tick.outcomes.map((o) => o._tag)).toEqual(['Completed', 'Completed']);
+    expect(
+      s.ran
+        .filter((o) => o.isBackfill === true)
+        .map((o) => o.date)
+        .sort(),
+    ).toEqual(missing);
+    expect(s.ran.filter((o) => o.trigger === 'resume').map((o) => o.date)).toEqual([runDate]);
+    expect((await s.store.runLog.heldRuns({ processorName: P })).map((h) => h.status)).toEqual(['resumed']);
+    expect((await s.run())._tag).toBe('Ran');
+  });
+
+  it('large gap: one alert, sent once, healed once', async () => {
+    const P = 'zd_large';
+    const s = await setup(P, true);
+    const missing = days.slice(20, 26);
+    s.fill(days.filter((d) => !missing.includes(d)));
+    expect((await s.run())._tag).toBe('Escalated');
+    expect((await s.run())._tag).toBe('Escalated');
+    expect(s.alerter.notices.map((n) => n.kind)).toEqual(['escalated']);
+    s.fill(missing);
+    expect((await s.run())._tag).toBe('Ran');
+    expect(s.alerter.notices.map((n) => n.kind)).toEqual(['escalated', 'healed']);
+  });
+});
