@@ -76,13 +76,14 @@ const startEmulator = async () => {
     await stop();
     return { skip: 'the emulator did not start' };
   }
-  return { host: `127.0.0.1:${port}`, stop };
+  return { host: `127.0.0.1:${port}`, stop, pid: child.pid };
 };
 const startFake = async () => {
   const child = fork(join(here, 'pubsub-throughput.bench.mjs'), ['--server'], { stdio: 'inherit' });
   const { port } = await new Promise((r) => child.once('message', r));
   return {
     host: `127.0.0.1:${port}`,
+    pid: child.pid,
     stop: async () => {
       child.send('stop');
       await new Promise((r) => child.once('exit', r));
@@ -177,7 +178,19 @@ const cpuMsOf = (pid) => {
     return null;
   }
 };
-const cliWorker = async (host) => {
+/** CPU ms of a process and all its descendants (the emulator's script and its JVM). */
+const treeCpuMs = (pid) => {
+  let total = cpuMsOf(pid) ?? 0;
+  let kids = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return total;
+  }
+  for (const k of kids) total += treeCpuMs(k);
+  return total;
+};
+const cliWorker = async (host, serverPid) => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-cli-'));
   const names = { topic: `bench-cli-${process.pid}-${seq}`, subscription: `bench-cli-sub-${process.pid}-${seq++}` };
   writeFileSync(join(dir, 'noop.mjs'), 'export const run = async () => undefined;\n');
@@ -217,14 +230,18 @@ const cliWorker = async (host) => {
   let cpuAtFirst = null;
   let n = 0;
   let cpuAtLast = null;
+  let serverCpuAtFirst = null;
+  let serverCpuAtLast = null;
   for (const until = t0 + 300_000; performance.now() < until;) {
     n = count.get().n;
     if (n > 0 && tFirst === null) {
       tFirst = performance.now();
       cpuAtFirst = cpuMsOf(child.pid);
+      serverCpuAtFirst = serverPid === undefined ? null : treeCpuMs(serverPid);
     }
     if (n >= N) {
       cpuAtLast = cpuMsOf(child.pid);
+      serverCpuAtLast = serverPid === undefined ? null : treeCpuMs(serverPid);
       break;
     }
     await sleep(20);
@@ -242,6 +259,9 @@ const cliWorker = async (host) => {
     secondsFirstToLast: +drain.toFixed(2),
     perSecond: Math.round(n / drain),
     cpuMsPerMessage: cpuAtFirst !== null && cpuAtLast !== null ? +((cpuAtLast - cpuAtFirst) / n).toFixed(2) : null,
+    // The server's own CPU over the same span (the emulator's JVM shares the machine): the other half of the bill.
+    serverCpuMsPerMessage:
+      serverCpuAtFirst !== null && serverCpuAtLast !== null ? +((serverCpuAtLast - serverCpuAtFirst) / n).toFixed(2) : null,
   };
 };
 
@@ -276,8 +296,10 @@ for (const [name, start] of [
       result.servers[name].streaming = s;
     }
     if (WORKER === '' || WORKER === 'cli') {
-      const c = await cliWorker(server.host);
-      console.log(`pubsub-emulator: ${name} CLI worker: ${c.perSecond}/s, ${c.cpuMsPerMessage} ms CPU per message`);
+      const c = await cliWorker(server.host, server.pid);
+      console.log(
+        `pubsub-emulator: ${name} CLI worker: ${c.perSecond}/s, ${c.cpuMsPerMessage} ms CPU per message (server: ${c.serverCpuMsPerMessage} ms)`,
+      );
       result.servers[name].cli = c;
     }
   } finally {
