@@ -123,7 +123,9 @@ const drainSubscription = async (name: string): Promise<{ data: string; attribut
   return got;
 };
 
-describe.skipIf(skip)('queue: pubsub from the built CLI against the official emulator', () => {
+// Each case spawns the CLI four to six times beside the emulator's JVM on a shared machine:
+// 34 s was seen for the SIGKILL case at load 15 on 2 cores, past the default 30 s.
+describe.skipIf(skip)('queue: pubsub from the built CLI against the official emulator', { timeout: 120_000 }, () => {
   it('init --pubsub --apply, run holds, worker fills once (a duplicate publish included), and the held run resumes', async () => {
     const { fx, names } = fixture();
     const cwd = fx.dir;

@@ -23,6 +23,9 @@ import type { DeliveryOutcome, ResumeOptions, Worker, WorkerDeps, WorkerTick } f
 export const backoffDelay = (attempt: number, backoff: { readonly baseMs: number; readonly maxMs: number }): number =>
   Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempt - 1));
 
+/** A fixed reason: `abort()` without one builds a `DOMException`, stack trace and all, twice per backfill. */
+const DONE = new Error('done');
+
 /** Python's `isoformat()` has no zone and means UTC; `Date.parse` would read it as local time. */
 const parseRequestedAt = (s: string): number | undefined => {
   const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(s) ? s : `${s}Z`;
@@ -131,7 +134,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     try {
       return await wait();
     } finally {
-      done.abort();
+      done.abort(DONE);
       await keeping;
     }
   };
@@ -279,7 +282,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
       failed = true;
       failure = e;
     } finally {
-      stopBeat.abort();
+      stopBeat.abort(DONE);
       await beating;
       running.delete(run);
     }

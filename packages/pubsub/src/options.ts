@@ -86,6 +86,11 @@ export interface PubSubQueueOptions extends PubSubResourceOptions, PubSubConnect
   readonly publishTimeoutMs?: number | undefined;
   /** Create missing resources on open (`ensurePubSubResources`). Default false. */
   readonly ensure?: boolean | undefined;
+  /**
+   * The time leases are reckoned in (when a lease this process set runs out). Default
+   * the system clock; a test whose server runs on a manual clock passes the same one.
+   */
+  readonly clock?: { now(): number } | undefined;
 }
 
 /** Options with defaults applied and names validated. */

@@ -18,6 +18,14 @@ import { AttemptCounter, deadLetterAttributes, toDeadlineSeconds, toQueueMessage
 /** How long an ack waits for others to share its Acknowledge call. */
 const ACK_BATCH_MS = 5;
 
+/**
+ * `extendLease(ms)` is not sent while the lease this process last set runs to within
+ * this much (at most a tenth of `ms`) of what is asked. The engine worker extends
+ * every message as its backfill starts, moments after the pull leased it: a gRPC
+ * call per backfill for nothing. Heartbeats (a third of the lease) still go out.
+ */
+const LEASE_SLACK_MS = 2_000;
+
 /** The Pub/Sub queue, with the client and resolved options for callers that need them. */
 export interface PubSubBackfillQueue extends BackfillQueue {
   readonly pubsub: PubSub;
@@ -73,12 +81,13 @@ type PullResult = [
  * `startPubSubWorker` (StreamingPull, flow control, automatic lease extension).
  */
 export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSubBackfillQueue> => {
-  const options = resolvePubSubOptions({ ...input, client: undefined });
+  const options = resolvePubSubOptions({ ...input, client: undefined, clock: undefined });
   const conn = connectPubSub({ client: input.client, apiEndpoint: input.apiEndpoint, projectId: options.projectId });
   const { pubsub } = conn;
   if (input.ensure === true) await ensurePubSubResources({ ...input, client: pubsub });
   const publisher = createPubSubPublisher(pubsub, options);
   const attempts = new AttemptCounter();
+  const clock = input.clock ?? { now: () => Date.now() };
   let subscriber: v1.SubscriberClient | null = null;
   let subscriptionName: string | null = null;
   let closed = false;
@@ -141,13 +150,52 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
     else ackTimer ??= setTimeout(() => void sendAcks().catch(() => undefined), ACK_BATCH_MS);
     return nextSend?.promise ?? Promise.resolve();
   };
+  // Lease extensions issued together (heartbeats of messages pulled together fall due
+  // together) share one ModifyAckDeadline per deadline, sent once the current turn's
+  // callbacks are done (no timer). `receive` and `close()` first wait for extensions
+  // in flight, as they do for acks.
+  let pendingLeases = new Map<number, Array<{ ackId: string; done: (e?: unknown) => void }>>();
+  const leasesInFlight = new Set<Promise<void>>();
+  const sendLeases = (): void => {
+    const batches = pendingLeases;
+    pendingLeases = new Map();
+    for (const [seconds, waiting] of batches) {
+      const p = modAck(
+        waiting.map((w) => w.ackId),
+        seconds,
+      ).then(
+        () => waiting.forEach((w) => w.done()),
+        (e: unknown) => waiting.forEach((w) => w.done(e ?? new Error('lease extension failed'))),
+      );
+      leasesInFlight.add(p);
+      void p.finally(() => leasesInFlight.delete(p));
+    }
+  };
+  const extendLeaseOf = (ackId: string, seconds: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (pendingLeases.size === 0) process.nextTick(sendLeases);
+      let waiting = pendingLeases.get(seconds);
+      if (waiting === undefined) pendingLeases.set(seconds, (waiting = []));
+      waiting.push({ ackId, done: (e) => (e === undefined ? resolve() : reject(e)) });
+    });
+  const flushLeases = async (): Promise<void> => {
+    sendLeases();
+    await Promise.allSettled([...leasesInFlight]);
+  };
+
   const flushAcks = async (): Promise<void> => {
     await sendAcks().catch(() => undefined);
     await Promise.allSettled([...acksInFlight]);
   };
 
-  const toDelivery = (r: NonNullable<PullResult[0]['receivedMessages']>[number], subscription: string): Delivery => {
+  const toDelivery = (
+    r: NonNullable<PullResult[0]['receivedMessages']>[number],
+    subscription: string,
+    leasedUntilAtPull: number,
+  ): Delivery => {
     const ackId = r.ackId ?? '';
+    // When the lease this process set on the message runs out, as far as it knows (0: unknown).
+    let leasedUntil = leasedUntilAtPull;
     const messageId = r.message?.messageId ?? '';
     const deliveryAttempt = attempts.next(messageId, r.deliveryAttempt);
     const message = toQueueMessage({
@@ -167,6 +215,13 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
         );
       }
     };
+    const extendLease = async (ms: number): Promise<void> => {
+      const now = clock.now();
+      if (leasedUntil - now >= ms - Math.min(LEASE_SLACK_MS, ms / 10)) return;
+      const seconds = toDeadlineSeconds(ms, 1);
+      await settle('lease extension', () => extendLeaseOf(ackId, seconds));
+      leasedUntil = now + seconds * 1000;
+    };
     const ack = (): Promise<void> =>
       settle('ack', async () => {
         attempts.forget(messageId);
@@ -184,8 +239,11 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
       message,
       deliveryAttempt,
       ack,
-      nack: (delayMs = 0) => settle('nack', () => modAck([ackId], toDeadlineSeconds(delayMs, 0))),
-      extendLease: (ms) => settle('lease extension', () => modAck([ackId], toDeadlineSeconds(ms, 1))),
+      nack: (delayMs = 0) => {
+        leasedUntil = 0;
+        return settle('nack', () => modAck([ackId], toDeadlineSeconds(delayMs, 0)));
+      },
+      extendLease,
       deadLetter:
         deadLetterTopic === null
           ? undefined
@@ -206,6 +264,7 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
     if (ro.waitMs !== undefined) checkInput(durationProblem, ro.waitMs, 'waitMs');
     const aborted = (): boolean => ro.signal?.aborted === true;
     if (ro.max <= 0 || aborted()) return [];
+    await flushLeases();
     await flushAcks();
     const { client, name } = await sub();
     const waitMs = ro.waitMs ?? 0;
@@ -233,8 +292,13 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
       if (received.length > 0) {
         const ackIds = received.map((r) => r.ackId ?? '');
         // Lease for what the caller asked, not the subscription's default.
-        await modAck(ackIds, toDeadlineSeconds(ro.leaseMs, 1)).catch(() => undefined);
-        return received.map((r) => toDelivery(r, name));
+        const seconds = toDeadlineSeconds(ro.leaseMs, 1);
+        const at = clock.now();
+        const leasedUntil = await modAck(ackIds, seconds).then(
+          () => at + seconds * 1000,
+          () => 0,
+        );
+        return received.map((r) => toDelivery(r, name, leasedUntil));
       }
       if (waitMs === 0 || Date.now() >= deadline || aborted()) return [];
     }
@@ -295,6 +359,7 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
       if (closed) return;
       closed = true;
       await publisher.flush().catch(() => undefined);
+      await flushLeases();
       await flushAcks();
       if (subscriber !== null) await subscriber.close().catch(() => undefined);
       if (conn.owned) await pubsub.close().catch(() => undefined);

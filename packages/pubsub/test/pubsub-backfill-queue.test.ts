@@ -40,6 +40,8 @@ for (const variant of [
         client,
         ...resources,
         deadLetter: { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts: 100 },
+        // The fake's leases run on the suite's clock; so does the queue's reckoning of them.
+        clock,
       });
       return {
         queue,

@@ -24,7 +24,14 @@ const setup = async (clock: ManualClock, maxDeliveryAttempts = 5) => {
     retryPolicy: false,
     deadLetter: { topic: n.deadLetterTopic, subscription: n.deadLetterSubscription, maxDeliveryAttempts },
   });
-  const queue = await openPubSubQueue({ client, topic: n.topic, subscription: n.subscription, deadLetter: { topic: n.deadLetterTopic } });
+  // The fake's leases run on the manual clock; so does the queue's reckoning of them.
+  const queue = await openPubSubQueue({
+    client,
+    topic: n.topic,
+    subscription: n.subscription,
+    deadLetter: { topic: n.deadLetterTopic },
+    clock,
+  });
   return { client, n, queue };
 };
 

@@ -20,6 +20,7 @@ import {
 import { Filters } from './filters.js';
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
+import { writeBatchFor } from './write-batch.js';
 import { SqliteInputError, SqliteStoreError } from './errors.js';
 import { checkDate, checkInstant, checkLimit, checkNonEmpty, checkObject, checkString, fromJson, toJson } from './values.js';
 
@@ -164,7 +165,8 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
     return { created, existing };
   });
 
-  const applyTx = db.transaction((requestId: string, event: RequestEvent): Result<TrackerError, BackfillRequest> => {
+  // Runs inside a transaction of the write batch (see write-batch.ts).
+  const applyNow = (requestId: string, event: RequestEvent): Result<TrackerError, BackfillRequest> => {
     const row = byId.get(requestId) as Row | undefined;
     if (row === undefined) return err({ _tag: 'NotFound', requestId, message: `no backfill request with id ${JSON.stringify(requestId)}` });
     const next = transition(toRequest(row), event);
@@ -192,7 +194,8 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
         code: 'contention',
       });
     return ok(n);
-  });
+  };
+  const writes = writeBatchFor(db, busy);
 
   const checkEvent = (event: RequestEvent): void => {
     if (typeof event !== 'object' || event === null || typeof event._tag !== 'string')
@@ -244,16 +247,16 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
         busy,
       ),
 
-    apply: (requestId, event) =>
-      withBusyRetry(
-        'tracker.apply',
-        () => {
-          checkString(requestId, 'requestId');
-          checkEvent(event);
-          return applyTx.immediate(requestId, event);
-        },
-        busy,
-      ),
+    apply: (requestId, event) => {
+      try {
+        checkString(requestId, 'requestId');
+        checkEvent(event);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      // Transitions of backfills in flight together share one commit.
+      return writes.run('tracker.apply', () => applyNow(requestId, event));
+    },
 
     unpublished: (query) =>
       withBusyRetry(

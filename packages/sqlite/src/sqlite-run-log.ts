@@ -3,6 +3,7 @@ import type { HeldRun, IsoDate, RunLog, RunMetadata, RunOutcome, RunQuery, RunRe
 import { Filters } from './filters.js';
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
+import { writeBatchFor } from './write-batch.js';
 import { SqliteInputError } from './errors.js';
 import { checkDate, checkInstant, checkLimit, checkNonEmpty, checkObject, checkString, fromJson, toJson } from './values.js';
 
@@ -97,6 +98,7 @@ const checkRun = (run: RunRecord): void => {
 export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions = {}): RunLog => {
   const busy = options.busy ?? {};
   const prepared = statementCache(db);
+  const writes = writeBatchFor(db, busy);
   const insert = db.prepare(
     `INSERT INTO analytics_processor_runs (run_id, processor_name, run_date, run_trigger, is_backfill, outcome, skip_reason, error_message, started_at, finished_at, duration_ms, metadata)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) DO NOTHING`,
@@ -131,28 +133,32 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
   );
 
   return {
-    append: (run) =>
-      withBusyRetry(
-        'runLog.append',
-        () => {
-          checkRun(run);
-          insert.run(
-            run.runId,
-            run.processorName,
-            run.runDate,
-            run.trigger,
-            run.isBackfill ? 1 : 0,
-            run.outcome,
-            run.skipReason,
-            run.errorMessage,
-            run.startedAt,
-            run.finishedAt,
-            Math.round(run.durationMs),
-            toJson(run.metadata ?? {}, 'run.metadata'),
-          );
-        },
-        busy,
-      ),
+    append: (run) => {
+      let metadata: string;
+      try {
+        checkRun(run);
+        metadata = toJson(run.metadata ?? {}, 'run.metadata');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      // A backfill's run record shares a commit with the transitions of the backfills beside it.
+      return writes.run('runLog.append', () => {
+        insert.run(
+          run.runId,
+          run.processorName,
+          run.runDate,
+          run.trigger,
+          run.isBackfill ? 1 : 0,
+          run.outcome,
+          run.skipReason,
+          run.errorMessage,
+          run.startedAt,
+          run.finishedAt,
+          Math.round(run.durationMs),
+          metadata,
+        );
+      });
+    },
 
     runs: (query: RunQuery) =>
       withBusyRetry(

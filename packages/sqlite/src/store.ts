@@ -14,6 +14,7 @@ import { sqliteScheduleSource, type SqliteScheduleSourceOptions } from './sqlite
 import { sqliteTargetTable, type SqliteTargetTableOptions } from './sqlite-target-table.js';
 import { sqliteWindowReader } from './sqlite-window-reader.js';
 import { systemClock } from './system-clock.js';
+import { writeBatchFor } from './write-batch.js';
 
 export interface OpenSqliteStoreOptions {
   /** A file path (created if absent), or `:memory:` for a private, throwaway store. */
@@ -160,6 +161,8 @@ export const openSqliteStore = (options: OpenSqliteStoreOptions): SqliteStore =>
       if (closed) return;
       closed = true;
       await queue.close();
+      // Writes issued just before close still commit.
+      writeBatchFor(db).flush();
       db.close();
       if (userDb !== db && userDb.open) userDb.close();
     },
