@@ -103,3 +103,18 @@ export {
 export { type ResumeEvidence, type ResumeReadiness, type WaitReason, resumeReadiness, resumeEvidenceSince } from './resume-readiness.js';
 export type * from './ports/index.js';
 export { type ScheduleDiagnosis, diagnoseSchedule } from './schedule-diagnosis.js';
+
+// Pipelines: processors that read each other's output (issue 16).
+export {
+  type Dependency,
+  type PipelineNode,
+  type Dependent,
+  type PipelineGraph,
+  type GraphProblem,
+  MAX_DEPENDENCY_LOOKBACK_DAYS,
+  buildPipelineGraph,
+  upstreamDatesRead,
+  downstreamDatesReading,
+  withDownstream,
+} from './pipeline-graph.js';
+export { type ProcessorDates, type BackfillStep, type RerunStep, type PlanStep, planPipeline } from './pipeline-plan.js';
