@@ -117,4 +117,11 @@ export {
   downstreamDatesReading,
   withDownstream,
 } from './pipeline-graph.js';
-export { type ProcessorDates, type BackfillStep, type RerunStep, type PlanStep, planPipeline } from './pipeline-plan.js';
+export {
+  type ProcessorDates,
+  type BackfillStep,
+  type RerunStep,
+  type PlanStep,
+  planPipeline,
+  builtOnIncompleteInput,
+} from './pipeline-plan.js';

@@ -1,5 +1,5 @@
 import { compareDates, type IsoDate } from './iso-date.js';
-import { downstreamDatesReading, type PipelineGraph } from './pipeline-graph.js';
+import { downstreamDatesReading, type Dependency, type PipelineGraph } from './pipeline-graph.js';
 
 /** What the data says about one processor's dates (any range the caller chose). */
 export interface ProcessorDates {
@@ -64,4 +64,31 @@ export const planPipeline = (graph: PipelineGraph, dates: ReadonlyMap<string, Pr
     rebuilt.set(name, new Set(mine.map((s) => s.date)));
   }
   return steps;
+};
+
+/**
+ * The dates of a processor that were built on an incomplete input: the last successful build
+ * of D started before some upstream date D reads (within the edge's lookback) was last built.
+ * The upstream date was then missing or about to change, so what D holds is stale — the rule
+ * `make` applies to files, applied to dates. A date with no recorded build is left out: there
+ * is nothing to compare.
+ *
+ * @param lastBuiltAt per run date, the start (epoch ms) of its latest successful run
+ * @param upstreamBuiltAt per upstream processor, per date, the end of its latest successful run
+ */
+export const builtOnIncompleteInput = (
+  dependsOn: readonly Dependency[],
+  lastBuiltAt: ReadonlyMap<IsoDate, number>,
+  upstreamBuiltAt: ReadonlyMap<string, ReadonlyMap<IsoDate, number>>,
+): IsoDate[] => {
+  const stale = new Set<IsoDate>();
+  for (const dep of dependsOn) {
+    for (const [u, at] of upstreamBuiltAt.get(dep.processor) ?? []) {
+      for (const d of downstreamDatesReading(dep, u)) {
+        const built = lastBuiltAt.get(d);
+        if (built !== undefined && built < at) stale.add(d);
+      }
+    }
+  }
+  return [...stale].sort(compareDates);
 };

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addDays,
   buildPipelineGraph,
+  builtOnIncompleteInput,
   downstreamDatesReading,
   isoDate,
   planPipeline,
@@ -283,6 +284,44 @@ describe('planPipeline', () => {
           }
         },
       ),
+    );
+  });
+});
+
+describe('builtOnIncompleteInput', () => {
+  const deps = [
+    { processor: 'hourly_rollup', lookbackDays: 0 },
+    { processor: 'raw_readings', lookbackDays: 1 },
+  ];
+
+  it('a date built before an input it reads was (re)built is stale; one built after is not', () => {
+    const built = new Map([
+      [D('2026-03-02'), 100],
+      [D('2026-03-03'), 100],
+      [D('2026-03-04'), 500],
+    ]);
+    // raw 03-02 was backfilled at 300: daily_quality 03-02 and 03-03 read it and were built at 100.
+    const up = new Map([['raw_readings', new Map([[D('2026-03-02'), 300]])]]);
+    expect(builtOnIncompleteInput(deps, built, up)).toEqual([D('2026-03-02'), D('2026-03-03')]);
+    // raw 03-03 reaches daily 03-03 (built before it) and 03-04 (built after it).
+    expect(builtOnIncompleteInput(deps, built, new Map([['raw_readings', new Map([[D('2026-03-03'), 300]])]]))).toEqual([D('2026-03-03')]);
+  });
+
+  it('agrees with reading the rule per date', () => {
+    const day = fc.integer({ min: 0, max: 9 }).map((i) => addDays(D('2026-04-01'), i));
+    const times = fc.array(fc.tuple(day, fc.nat({ max: 20 })), { maxLength: 10 }).map((kv) => new Map(kv));
+    fc.assert(
+      fc.property(times, times, times, (built, raw, hourly) => {
+        const up = new Map([
+          ['raw_readings', raw],
+          ['hourly_rollup', hourly],
+        ]);
+        const expected = [...built]
+          .filter(([d, at]) => deps.some((dep) => upstreamDatesRead(dep, d).some((u) => (up.get(dep.processor)?.get(u) ?? -1) > at)))
+          .map(([d]) => d)
+          .sort();
+        expect(builtOnIncompleteInput(deps, built, up)).toEqual(expected);
+      }),
     );
   });
 });
