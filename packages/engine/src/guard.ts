@@ -31,6 +31,7 @@ import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { publishTracked } from './publish-tracked.js';
 import { resumeHeldRuns } from './resume.js';
+import { holdForUpstream } from './upstream.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
 
@@ -92,6 +93,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           deadlineMs: deps.alertDeadlineMs,
         }
       : undefined;
+  // An input's escalation opens (once) on the input, through the same log and channels.
+  const alertingOf = (processorName: string): AlertingDeps | undefined =>
+    alerting === undefined ? undefined : { ...alerting, processorName };
   // Channels that cannot deliver (an unset secret) are named in every run record.
   const alertProblems = deps.alerter?.problems ?? [];
 
@@ -311,6 +315,13 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
 
     switch (decision._tag) {
       case 'Proceed': {
+        // Its own window is whole; now the dates it reads from the processors it depends on.
+        if (deps.upstream !== undefined && deps.upstream.length > 0) {
+          const ctx = { name, date, runId, analysis, meta, hold: holdRun, record };
+          const upstreamDeps = { ...deps, ids, logger: log, alertingFor: alertingOf };
+          const held = await holdForUpstream(upstreamDeps, deps.upstream, ctx);
+          if (held !== undefined) return held;
+        }
         const r = await runInner(meta);
         if (!r.ok) return r.outcome;
         return warnings.length > 0

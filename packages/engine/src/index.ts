@@ -50,3 +50,6 @@ export { type SweeperDeps, type SweepResult, type Sweeper, createSweeper } from 
 export { systemClock } from './clock.js';
 export { type Logger, silentLogger, consoleJsonLogger, jsonLinesLogger } from './logger.js';
 export { type SmartBackfillErrorCode, SmartBackfillError, PermanentError, isRetryable, toError } from './errors.js';
+
+// Pipelines: a guard that looks upstream, and healing that flows down (issue 16).
+export { type UpstreamInput, type UpstreamWait, type UpstreamDeps, checkUpstream, describeWaits } from './upstream.js';
