@@ -46,7 +46,7 @@ export interface UpstreamWait {
   readonly escalated: readonly IsoDate[];
 }
 
-export type UpstreamDeps = Pick<GuardDeps, 'tracker' | 'queue' | 'clock' | 'alerter' | 'alertLog' | 'requestedBy'> & {
+export type UpstreamDeps = Pick<GuardDeps, 'tracker' | 'queue' | 'runLog' | 'clock' | 'alerter' | 'alertLog' | 'requestedBy'> & {
   readonly ids: () => string;
   readonly logger: Logger;
   /** The upstream's alerting, when the guard has alerting: escalations open (once) on the upstream. */
@@ -113,10 +113,21 @@ export const checkUpstream = async (
     }
     let created: readonly BackfillRequest[] = [];
     let lost: IsoDate[] = [];
-    if (decision.toQueue.length > 0) {
+    // A date the upstream holds for its own inputs is not backfilled (that would build it from
+    // them incomplete): its held run resumes when they heal, and that produces the date.
+    const waiting = new Set(
+      decision.toQueue.length === 0
+        ? []
+        : (await deps.runLog.heldRuns({ processorName: input.processor }))
+            .filter((h) => h.status === 'held' || h.status === 'resuming')
+            .map((h) => h.runDate),
+    );
+    const toQueue = decision.toQueue.filter((d) => !waiting.has(d));
+    lost = decision.toQueue.filter((d) => waiting.has(d));
+    if (toQueue.length > 0) {
       const now = deps.clock.now();
       const critical = new Set(analysis.criticalMissing);
-      const fresh: NewBackfillRequest[] = decision.toQueue.map((day) => ({
+      const fresh: NewBackfillRequest[] = toQueue.map((day) => ({
         requestId: deps.ids(),
         processorName: input.processor,
         date: day,
@@ -130,11 +141,11 @@ export const checkUpstream = async (
       try {
         const res = await deps.tracker.create(fresh);
         created = res.created;
-        lost = res.existing.map((r) => r.date);
+        lost = [...lost, ...res.existing.map((r) => r.date)];
       } catch (e) {
         throw new SmartBackfillError(
           'tracker_failed',
-          `could not record backfill requests for ${input.processor} (${decision.toQueue.join(', ')}), an input of ${downstream}: ${errorMessage(e)}`,
+          `could not record backfill requests for ${input.processor} (${toQueue.join(', ')}), an input of ${downstream}: ${errorMessage(e)}`,
           { cause: e },
         );
       }

@@ -1,7 +1,6 @@
 import {
   addDays,
   analyzeGaps,
-  buildPipelineGraph,
   builtOnIncompleteInput,
   diffDays,
   planPipeline,
@@ -13,7 +12,7 @@ import {
   type ProcessorDates,
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
-import type { ResolvedConfig } from '../config/config-types.js';
+import { graphOf } from '../config/graph.js';
 import { formatDates } from '../format/dates.js';
 import { dateOption } from '../options.js';
 import type { Output } from '../output.js';
@@ -25,13 +24,6 @@ import { withRuntime } from './shared.js';
 export const MAX_PLAN_DAYS = 366;
 
 const MS_PER_DAY = 86_400_000;
-
-/** The config's graph; the config was checked when it loaded, so a problem here is a bug, said plainly. */
-export const graphOf = (config: ResolvedConfig): PipelineGraph => {
-  const g = buildPipelineGraph(config.processors);
-  if (g._tag === 'Err') throw badInput(g.error.map((p) => p.message));
-  return g.value;
-};
 
 export interface PipelinePlan {
   readonly from: IsoDate;

@@ -1,0 +1,182 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import {
+  addDays,
+  builtOnIncompleteInput,
+  compareDates,
+  downstreamDatesReading,
+  isActive,
+  toEpochDay,
+  type BackfillQueue,
+  type Clock,
+  type IsoDate,
+  type NewBackfillRequest,
+  type PipelineGraph,
+  type RequestTracker,
+  type RunLog,
+} from '@smart-backfill/core';
+import { errorMessage } from './errors.js';
+import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
+import { silentLogger, type Logger } from './logger.js';
+import { publishTracked } from './publish-tracked.js';
+
+/** The `triggerReason` of a request that rebuilds a date because an input it read was healed; its run's trigger is `cascade`. */
+export const UPSTREAM_HEALED = 'upstream_healed';
+
+export interface HealDownstreamDeps {
+  readonly tracker: RequestTracker;
+  readonly queue: BackfillQueue;
+  readonly runLog: RunLog;
+  readonly clock: Clock;
+  readonly graph: PipelineGraph;
+  readonly guardFor: (processorName: string) => GuardedProcessor | undefined;
+  readonly logger?: Logger | undefined;
+  readonly ids?: (() => string) | undefined;
+  readonly claimant?: string | undefined;
+  /** As `ResumeDeps.resumeLeaseMs` (default 15 minutes). */
+  readonly resumeLeaseMs?: number | undefined;
+}
+
+export interface HealDownstreamResult {
+  /** Held runs re-run because an input they waited for is whole. */
+  readonly resumed: readonly { readonly processorName: string; readonly runDate: IsoDate }[];
+  /** Dates queued for a rebuild: they were built before an input they read was healed. */
+  readonly queued: readonly { readonly processorName: string; readonly date: IsoDate }[];
+  readonly outcomes: readonly GuardOutcome[];
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * After `upstream`'s `healedDates` were filled (at `healedAt`), let the heal flow one level
+ * down; each level's own completions carry it further, so levels heal in dependency order.
+ *
+ * For each processor that reads `upstream`, over the dates that read a healed date:
+ * - a run held for its inputs (it waits for no date of its own) is claimed (`claimResume`:
+ *   one winner across workers; a resumer that dies leaves a lapsed claim the periodic pass
+ *   takes over) and re-run through its guard with trigger `resume`;
+ * - a date built before the heal (core's `builtOnIncompleteInput`) is queued as a backfill
+ *   with `triggerReason` `upstream_healed` (its run is recorded with trigger `cascade`). The
+ *   tracker keeps one active request per date, so racing workers queue it once.
+ *
+ * A date that also reads an input date whose backfill is still active is left alone: that
+ * backfill's completion heals it, so it is rebuilt once, after all it reads.
+ */
+export const healDownstream = async (
+  deps: HealDownstreamDeps,
+  upstream: string,
+  healedDates: readonly IsoDate[],
+  healedAt: number,
+): Promise<HealDownstreamResult> => {
+  const log = deps.logger ?? silentLogger;
+  const resumed: { processorName: string; runDate: IsoDate }[] = [];
+  const queued: { processorName: string; date: IsoDate }[] = [];
+  const outcomes: GuardOutcome[] = [];
+  const healed = [...healedDates].sort(compareDates);
+  if (healed.length === 0) return { resumed, queued, outcomes };
+  const dependents = deps.graph.order.flatMap((n) =>
+    (deps.graph.dependsOn.get(n) ?? [])
+      .filter((d) => d.processor === upstream)
+      .map((d) => ({ processor: n, lookbackDays: d.lookbackDays })),
+  );
+  for (const dep of dependents) {
+    const name = dep.processor;
+    const reading = new Set(healed.flatMap((x) => downstreamDatesReading(dep, x)));
+    const blocked = await inputsBusy(deps, name, [...reading]);
+    const candidates = [...reading].filter((d) => !blocked.has(d)).sort(compareDates);
+    if (candidates.length === 0) continue;
+
+    const held = (await deps.runLog.heldRuns({ processorName: name, status: 'held' })).filter(
+      (h) => h.waitingFor.length === 0 && reading.has(h.runDate) && !blocked.has(h.runDate),
+    );
+    const heldDates = new Set(held.map((h) => h.runDate));
+    const produced: IsoDate[] = [];
+    const guard = deps.guardFor(name);
+    if (guard !== undefined) {
+      for (const h of held.sort((a, b) => compareDates(a.runDate, b.runDate))) {
+        const claim = await deps.runLog.claimResume(name, h.runDate, {
+          claimant: deps.claimant ?? `${hostname()}:${process.pid}`,
+          at: deps.clock.now(),
+          leaseMs: deps.resumeLeaseMs ?? 15 * 60_000,
+        });
+        if (claim === null) continue;
+        log.info('resuming a run held for its input', { processor: name, date: h.runDate, upstream });
+        const o = await guard.run({ date: h.runDate, trigger: 'resume' });
+        await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() });
+        resumed.push({ processorName: name, runDate: h.runDate });
+        outcomes.push(o);
+        if (o._tag === 'Ran') produced.push(h.runDate);
+      }
+    }
+
+    async function queueRebuilds(stale: readonly IsoDate[]): Promise<void> {
+      const now = deps.clock.now();
+      const fresh: NewBackfillRequest[] = stale.map((date) => ({
+        requestId: (deps.ids ?? randomUUID)(),
+        processorName: name,
+        date,
+        requestType: 'auto',
+        priority: 'normal',
+        requestedAt: now,
+        requestedBy: 'smart_backfill_detection',
+        triggerReason: UPSTREAM_HEALED,
+        metadata: { pattern: 'smart_backfill', upstream, upstream_dates: healed },
+      }));
+      try {
+        const res = await deps.tracker.create(fresh);
+        await publishTracked(
+          { tracker: deps.tracker, queue: deps.queue, clock: deps.clock, logger: log, logFields: { processor: name, upstream } },
+          res.created,
+        );
+        for (const r of res.created) queued.push({ processorName: name, date: r.date });
+        if (res.created.length > 0)
+          log.info('queued rebuilds of dates built before their input healed', {
+            processor: name,
+            upstream,
+            dates: res.created.map((r) => r.date),
+          });
+      } catch (e) {
+        log.warn('could not queue downstream rebuilds', { processor: name, upstream, error: errorMessage(e) });
+      }
+    }
+
+    // The run log from the day before the first healed date: a date's builds start after it.
+    const lastBuiltAt = new Map<IsoDate, number>();
+    for (const r of await deps.runLog.runs({ processorName: name, since: (toEpochDay(healed[0] as IsoDate) - 1) * MS_PER_DAY })) {
+      if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
+    }
+    const stale = builtOnIncompleteInput(
+      [{ processor: upstream, lookbackDays: dep.lookbackDays }],
+      lastBuiltAt,
+      new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
+    ).filter((d) => !heldDates.has(d) && !blocked.has(d));
+    if (stale.length > 0) await queueRebuilds(stale);
+    if (produced.length > 0) {
+      // A resumed run produced its date: the heal goes on down from here, as after a backfill.
+      const next = await healDownstream(deps, name, produced, deps.clock.now());
+      resumed.push(...next.resumed);
+      queued.push(...next.queued);
+      outcomes.push(...next.outcomes);
+    }
+  }
+  return { resumed, queued, outcomes };
+};
+
+/**
+ * Dates of `name` among `dates` that read an input date with an active backfill (the healed
+ * dates are complete, so only other dates, of this input or another, count).
+ */
+const inputsBusy = async (deps: HealDownstreamDeps, name: string, dates: readonly IsoDate[]): Promise<Set<IsoDate>> => {
+  const busy = new Set<IsoDate>();
+  const sorted = [...dates].sort(compareDates);
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  if (first === undefined || last === undefined) return busy;
+  for (const other of deps.graph.dependsOn.get(name) ?? []) {
+    const active = (await deps.tracker.forWindow({ processorName: other.processor, start: addDays(first, -other.lookbackDays), end: last }))
+      .filter((r) => isActive(r.status))
+      .map((r) => r.date);
+    for (const a of active) for (const d of downstreamDatesReading(other, a)) busy.add(d);
+  }
+  return busy;
+};
