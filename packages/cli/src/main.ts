@@ -121,6 +121,10 @@ Examples:
     .option('--only-missing', 'only dates whose data is missing or incomplete (the default)')
     .option('--force', 'also rebuild dates whose data is already complete')
     .option('--all-dates', 'every date in the range, not only the dates the schedule expects')
+    .option(
+      '--with-downstream',
+      'when each date is filled, rebuild the dates of the processors that read it (dependsOn), once each, in order',
+    )
     .option('-y, --yes', 'queue without asking, however many dates')
     .option('--confirm-above <n>', 'on a terminal, ask before queueing more than n dates (default 31)')
     .addOption(new Option('--priority <priority>', 'request priority').choices(['high', 'normal', 'low']).default('high'))

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -153,5 +154,69 @@ describe('plan', () => {
       [4, 5, 6, 7, 8, 9, 10].map((d) => `weekly_revenue ${day(d)}`),
     );
     expect(sha(shop)).toBe(before);
+  });
+});
+
+/** A processor that inserts one row for its date into its own table of the shop file. */
+const writer = (name: string, column: string, shopFile: string, dependsOn?: { processor: string; lookbackDays: number }[]) => {
+  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  const script = `const D = require(${JSON.stringify(sqlite)}); const db = new D(process.env.SHOP_DB); db.pragma('busy_timeout = 10000'); db.prepare('INSERT INTO ${name} VALUES (?)').run(process.env.SMART_BACKFILL_DATE); db.close();`;
+  return { ...table(name, column, dependsOn), command: [process.execPath, '-e', script], env: { SHOP_DB: shopFile } };
+};
+
+describe('a pipeline heals through the CLI', () => {
+  it('a lost till day holds both levels; one worker pass fills it and resumes each level once, in order; --with-downstream rebuilds each level after it', () => {
+    const t = temp();
+    const shop = join(t.dir, 'shop.db');
+    makeShop(shop, { pos_sales: [4], orders_daily: [4], weekly_revenue: [4] });
+    t.write('smart-backfill.config.json', {
+      store: { type: 'sqlite', path: './shop.db' },
+      processors: [
+        writer('weekly_revenue', 'week_date', shop, [{ processor: 'orders_daily', lookbackDays: 6 }]),
+        writer('pos_sales', 'sale_date', shop),
+        writer('orders_daily', 'order_date', shop, [{ processor: 'pos_sales', lookbackDays: 0 }]),
+      ],
+    });
+    const orders = sb(t.dir, ['run', 'orders_daily', '--date', day(4)]);
+    expect(orders.code, orders.stderr).toBe(3);
+    expect(orders.stdout).toContain('held: waiting for pos_sales 2025-11-04 (backfill queued)');
+    const weekly = sb(t.dir, ['run', 'weekly_revenue', '--date', day(4)]);
+    expect(weekly.code, weekly.stderr).toBe(3);
+    expect(weekly.stdout).toContain('held: waiting for orders_daily 2025-11-04 (in flight)');
+    const w = sb(t.dir, ['worker', '--once']);
+    expect(w.code, w.stderr).toBe(0);
+    const db = new Database(shop, { readonly: true });
+    const runs = db
+      .prepare(
+        "SELECT processor_name AS p, run_trigger AS t, outcome AS o FROM analytics_processor_runs WHERE outcome = 'succeeded' ORDER BY started_at",
+      )
+      .all() as { p: string; t: string; o: string }[];
+    expect(runs.map((r) => `${r.p} ${r.t}`)).toEqual(['pos_sales backfill', 'orders_daily resume', 'weekly_revenue resume']);
+    for (const [tbl, col] of [
+      ['pos_sales', 'sale_date'],
+      ['orders_daily', 'order_date'],
+      ['weekly_revenue', 'week_date'],
+    ] as const)
+      expect(db.prepare(`SELECT count(*) FROM ${tbl} WHERE ${col} = ?`).pluck().get(day(4)), tbl).toBe(1);
+    db.close();
+    const plan = sb(t.dir, ['plan', '--from', day(1), '--to', day(10), '--json']);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ steps: [] });
+
+    // A person rebuilds the till day with what reads it: each level after the one it reads, once.
+    const mark = new Database(shop, { readonly: true });
+    const before = mark.prepare('SELECT max(rowid) FROM analytics_processor_runs').pluck().get() as number;
+    mark.close();
+    const bf = sb(t.dir, ['backfill', 'pos_sales', '--from', day(4), '--to', day(4), '--force', '--with-downstream', '--yes']);
+    expect(bf.code, bf.stderr).toBe(0);
+    expect(bf.stdout).toContain('downstream orders_daily → weekly_revenue: the dates that read each one are rebuilt after it, once each');
+    for (let i = 0; i < 3; i++) expect(sb(t.dir, ['worker', '--once']).code).toBe(0);
+    const after = new Database(shop, { readonly: true });
+    const later = after
+      .prepare(
+        "SELECT processor_name AS p, run_trigger AS t FROM analytics_processor_runs WHERE rowid > ? AND outcome = 'succeeded' ORDER BY started_at",
+      )
+      .all(before) as { p: string; t: string }[];
+    after.close();
+    expect(later.map((r) => `${r.p} ${r.t}`)).toEqual(['pos_sales backfill', 'orders_daily cascade', 'weekly_revenue cascade']);
   });
 });

@@ -55,7 +55,7 @@ const MS_PER_DAY = 86_400_000;
  * - a run held for its inputs (it waits for no date of its own) is claimed (`claimResume`:
  *   one winner across workers; a resumer that dies leaves a lapsed claim the periodic pass
  *   takes over) and re-run through its guard with trigger `resume`;
- * - a date built before the heal (core's `builtOnIncompleteInput`) is queued as a backfill
+ * - unless `rebuild` is false, a date built before the heal (core's `builtOnIncompleteInput`) is queued as a backfill
  *   with `triggerReason` `upstream_healed` (its run is recorded with trigger `cascade`). The
  *   tracker keeps one active request per date, so racing workers queue it once.
  *
@@ -67,6 +67,10 @@ export const healDownstream = async (
   upstream: string,
   healedDates: readonly IsoDate[],
   healedAt: number,
+  opts: {
+    /** Queue rebuilds of dates built before the heal (default true); false resumes held runs only. */
+    readonly rebuild?: boolean | undefined;
+  } = {},
 ): Promise<HealDownstreamResult> => {
   const log = deps.logger ?? silentLogger;
   const resumed: { processorName: string; runDate: IsoDate }[] = [];
@@ -150,7 +154,7 @@ export const healDownstream = async (
       lastBuiltAt,
       new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
     ).filter((d) => !heldDates.has(d) && !blocked.has(d));
-    if (stale.length > 0) await queueRebuilds(stale);
+    if (stale.length > 0 && opts.rebuild !== false) await queueRebuilds(stale);
     if (produced.length > 0) {
       // A resumed run produced its date: the heal goes on down from here, as after a backfill.
       const next = await healDownstream(deps, name, produced, deps.clock.now());

@@ -317,6 +317,8 @@ export const createWorker = (deps: WorkerDeps): Worker => {
             m.processor_name,
             dates,
             now,
+            // A person's backfill rebuilds what reads it only when asked (--with-downstream); a gap's always does.
+            { rebuild: claimed.requestType === 'auto' || claimed.metadata['with_downstream'] === true },
           ).catch((e: unknown) => log.warn('could not heal downstream', { processor: m.processor_name, error: errorMessage(e) }));
         }
       }

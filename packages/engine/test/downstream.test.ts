@@ -96,15 +96,10 @@ describe('healing flows down', () => {
     expect(calls).toEqual([`orders_daily ${day} resume`]);
   });
 
-  it('dates built before their input was rebuilt are rebuilt once each, level by level, recorded as cascade', async () => {
-    const today = D('2025-11-16');
-    const { clock, store, calls, guard, worker } = shop({}, today);
-    const built = dateRange(D('2025-11-10'), D('2025-11-12'));
-    for (const d of built) await guard('orders_daily').run({ date: d });
-    for (const d of built) await guard('weekly_revenue').run({ date: d });
+  it("a person's backfill without its downstream rebuilds only itself", async () => {
+    const { clock, store, calls, guard, worker } = shop({}, D('2025-11-16'));
+    await guard('orders_daily').run({ date: D('2025-11-10') });
     calls.length = 0;
-
-    // The till data of the 10th is rebuilt (a manual backfill): what read it is stale.
     clock.advance(MINUTE);
     const { created } = await store.tracker.create([
       {
@@ -117,6 +112,35 @@ describe('healing flows down', () => {
         requestedBy: 'ops',
         triggerReason: 'manual_backfill',
         metadata: {},
+      },
+    ]);
+    await store.queue.publish(created.map(queueMessageForRequest));
+    await worker('w1').runOnce();
+    expect(calls).toEqual(['pos_sales 2025-11-10 backfill']);
+    expect(store.requests()).toHaveLength(1);
+  });
+
+  it('dates built before their input was rebuilt are rebuilt once each, level by level, recorded as cascade', async () => {
+    const today = D('2025-11-16');
+    const { clock, store, calls, guard, worker } = shop({}, today);
+    const built = dateRange(D('2025-11-10'), D('2025-11-12'));
+    for (const d of built) await guard('orders_daily').run({ date: d });
+    for (const d of built) await guard('weekly_revenue').run({ date: d });
+    calls.length = 0;
+
+    // The till data of the 10th is rebuilt (a manual backfill with its downstream): what read it is stale.
+    clock.advance(MINUTE);
+    const { created } = await store.tracker.create([
+      {
+        requestId: 'fix-10',
+        processorName: 'pos_sales',
+        date: D('2025-11-10'),
+        requestType: 'manual',
+        priority: 'high',
+        requestedAt: clock.now(),
+        requestedBy: 'ops',
+        triggerReason: 'manual_backfill',
+        metadata: { with_downstream: true },
       },
     ]);
     await store.queue.publish(created.map(queueMessageForRequest));
