@@ -184,3 +184,60 @@ const inputsBusy = async (deps: HealDownstreamDeps, name: string, dates: readonl
   }
   return busy;
 };
+
+/**
+ * The periodic safety net for runs held for their inputs: a worker that died between a
+ * backfill's completion and `healDownstream` left them held, and they wait for no date of
+ * their own, so the same-processor resume pass never picks them up. A run is re-run (claimed,
+ * one winner) once none of the input dates it reads has an active backfill and one of them
+ * was completed (a backfill) or produced (a run) after it was held; a run whose inputs are unchanged since it was held is left
+ * alone, so an escalated input does not make it re-run on every pass.
+ */
+export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<HealDownstreamResult> => {
+  const log = deps.logger ?? silentLogger;
+  const resumed: { processorName: string; runDate: IsoDate }[] = [];
+  const queued: { processorName: string; date: IsoDate }[] = [];
+  const outcomes: GuardOutcome[] = [];
+  const held = (await deps.runLog.heldRuns({ status: 'held' })).filter(
+    (h) => h.waitingFor.length === 0 && (deps.graph.dependsOn.get(h.processorName) ?? []).length > 0,
+  );
+  for (const h of held) {
+    let active = false;
+    let completed = -Infinity;
+    for (const input of deps.graph.dependsOn.get(h.processorName) ?? []) {
+      for (const r of await deps.tracker.forWindow({
+        processorName: input.processor,
+        start: addDays(h.runDate, -input.lookbackDays),
+        end: h.runDate,
+      })) {
+        if (isActive(r.status)) active = true;
+        else if (r.status === 'completed') completed = Math.max(completed, r.completedAt ?? r.updatedAt);
+      }
+      // An input date may also have been produced by a run (a resumed one, as a level above heals).
+      const start = addDays(h.runDate, -input.lookbackDays);
+      for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt }))
+        if (r.outcome === 'succeeded' && r.runDate >= start && r.runDate <= h.runDate) completed = Math.max(completed, r.finishedAt);
+    }
+    if (active || completed <= h.heldAt) continue;
+    const guard = deps.guardFor(h.processorName);
+    if (guard === undefined) continue;
+    const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
+      claimant: deps.claimant ?? `${hostname()}:${process.pid}`,
+      at: deps.clock.now(),
+      leaseMs: deps.resumeLeaseMs ?? 15 * 60_000,
+    });
+    if (claim === null) continue;
+    log.info('resuming a run held for its input, missed at completion', { processor: h.processorName, date: h.runDate });
+    const o = await guard.run({ date: h.runDate, trigger: 'resume' });
+    await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() });
+    resumed.push({ processorName: h.processorName, runDate: h.runDate });
+    outcomes.push(o);
+    if (o._tag === 'Ran') {
+      const next = await healDownstream(deps, h.processorName, [h.runDate], deps.clock.now());
+      resumed.push(...next.resumed);
+      queued.push(...next.queued);
+      outcomes.push(...next.outcomes);
+    }
+  }
+  return { resumed, queued, outcomes };
+};

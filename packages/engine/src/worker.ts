@@ -15,7 +15,7 @@ import { silentLogger } from './logger.js';
 import { registryNames, type Processor } from './processor.js';
 import { lapsesBefore, poisonMessage } from './failures.js';
 import { createResumer, resumeHeldRuns } from './resume.js';
-import { healDownstream, UPSTREAM_HEALED } from './downstream.js';
+import { healDownstream, resumeHeldForInputs, UPSTREAM_HEALED } from './downstream.js';
 import { createSoloGate } from './solo-gate.js';
 import { policyResolver, type WorkerPolicy } from './worker-policy.js';
 import type { DeliveryOutcome, ResumeOptions, Worker, WorkerDeps, WorkerTick } from './worker-types.js';
@@ -547,6 +547,8 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     try {
       const r = await resumer.runOnce();
       if (r.resumed.length + r.cancelled.length > 0) log.info('resume pass', { resumed: r.resumed.length, cancelled: r.cancelled.length });
+      if (deps.pipeline !== undefined)
+        await resumeHeldForInputs({ tracker, queue: deps.queue, runLog: deps.runLog, clock, graph: deps.pipeline, guardFor, logger: log });
     } catch (e) {
       log.warn('resume pass failed', { error: errorMessage(e) });
     }

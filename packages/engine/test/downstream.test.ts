@@ -4,6 +4,7 @@ import { createMemoryStore } from '@smart-backfill/memory';
 import {
   createWorker,
   healDownstream,
+  resumeHeldForInputs,
   processorRegistry,
   queueMessageForRequest,
   withSmartBackfill,
@@ -118,6 +119,44 @@ describe('healing flows down', () => {
     await worker('w1').runOnce();
     expect(calls).toEqual(['pos_sales 2025-11-10 backfill']);
     expect(store.requests()).toHaveLength(1);
+  });
+
+  it('a worker that died between the completion and the heal: the periodic pass resumes the held runs, once, in order', async () => {
+    const day = D('2025-11-15');
+    const { store, calls, guard } = shop({ pos_sales: [day], orders_daily: [day], weekly_revenue: [day] }, day);
+    await guard('orders_daily').run({ date: day });
+    await guard('weekly_revenue').run({ date: day });
+    const deps = { ...store, graph, guardFor: guard };
+    // Nothing has changed since the holds: the pass leaves them alone.
+    expect(await resumeHeldForInputs(deps)).toMatchObject({ resumed: [] });
+    store.setCount('pos_sales', day, 150);
+    const [r] = store.requests();
+    store.clock.advance(MINUTE);
+    await store.tracker.apply(r!.requestId, { _tag: 'Claim', at: store.clock.now(), owner: 'dead', leaseMs: MINUTE });
+    await store.tracker.apply(r!.requestId, { _tag: 'Complete', at: store.clock.now(), attempt: 1 });
+    const passes = await Promise.all([resumeHeldForInputs(deps), resumeHeldForInputs(deps)]);
+    expect(calls).toEqual([`orders_daily ${day} resume`, `weekly_revenue ${day} resume`]);
+    expect(passes.flatMap((p) => p.resumed).map((x) => x.processorName)).toEqual(['orders_daily', 'weekly_revenue']);
+    expect(await store.runLog.heldRuns({ status: 'held' })).toEqual([]);
+  });
+
+  it('the periodic pass also resumes a level whose input was produced by a resumed run (the healer died in between)', async () => {
+    const day = D('2025-11-15');
+    const { store, calls, guard } = shop({ pos_sales: [day], orders_daily: [day], weekly_revenue: [day] }, day);
+    await guard('orders_daily').run({ date: day });
+    await guard('weekly_revenue').run({ date: day });
+    store.setCount('pos_sales', day, 150);
+    const [r] = store.requests();
+    store.clock.advance(MINUTE);
+    await store.tracker.apply(r!.requestId, { _tag: 'Claim', at: store.clock.now(), owner: 'dead', leaseMs: MINUTE });
+    await store.tracker.apply(r!.requestId, { _tag: 'Complete', at: store.clock.now(), attempt: 1 });
+    // The healer resumed orders_daily as healDownstream does, then died before the next level.
+    const claim = await store.runLog.claimResume('orders_daily', day, { claimant: 'dead', at: store.clock.now(), leaseMs: MINUTE });
+    const o = await guard('orders_daily').run({ date: day, trigger: 'resume' });
+    await store.runLog.finishResume(claim!, { runId: o.runId, at: store.clock.now() });
+    calls.length = 0;
+    await resumeHeldForInputs({ ...store, graph, guardFor: guard });
+    expect(calls).toEqual([`weekly_revenue ${day} resume`]);
   });
 
   it('dates built before their input was rebuilt are rebuilt once each, level by level, recorded as cascade', async () => {
