@@ -123,7 +123,7 @@ describe('healing flows down', () => {
 
   it('a worker that died between the completion and the heal: the periodic pass resumes the held runs, once, in order', async () => {
     const day = D('2025-11-15');
-    const { store, calls, guard } = shop({ pos_sales: [day], orders_daily: [day], weekly_revenue: [day] }, day);
+    const { clock, store, calls, guard } = shop({ pos_sales: [day], orders_daily: [day], weekly_revenue: [day] }, day);
     await guard('orders_daily').run({ date: day });
     await guard('weekly_revenue').run({ date: day });
     const deps = { ...store, graph, guardFor: guard };
@@ -131,7 +131,7 @@ describe('healing flows down', () => {
     expect(await resumeHeldForInputs(deps)).toMatchObject({ resumed: [] });
     store.setCount('pos_sales', day, 150);
     const [r] = store.requests();
-    store.clock.advance(MINUTE);
+    clock.advance(MINUTE);
     await store.tracker.apply(r!.requestId, { _tag: 'Claim', at: store.clock.now(), owner: 'dead', leaseMs: MINUTE });
     await store.tracker.apply(r!.requestId, { _tag: 'Complete', at: store.clock.now(), attempt: 1 });
     const passes = await Promise.all([resumeHeldForInputs(deps), resumeHeldForInputs(deps)]);
@@ -142,12 +142,12 @@ describe('healing flows down', () => {
 
   it('the periodic pass also resumes a level whose input was produced by a resumed run (the healer died in between)', async () => {
     const day = D('2025-11-15');
-    const { store, calls, guard } = shop({ pos_sales: [day], orders_daily: [day], weekly_revenue: [day] }, day);
+    const { clock, store, calls, guard } = shop({ pos_sales: [day], orders_daily: [day], weekly_revenue: [day] }, day);
     await guard('orders_daily').run({ date: day });
     await guard('weekly_revenue').run({ date: day });
     store.setCount('pos_sales', day, 150);
     const [r] = store.requests();
-    store.clock.advance(MINUTE);
+    clock.advance(MINUTE);
     await store.tracker.apply(r!.requestId, { _tag: 'Claim', at: store.clock.now(), owner: 'dead', leaseMs: MINUTE });
     await store.tracker.apply(r!.requestId, { _tag: 'Complete', at: store.clock.now(), attempt: 1 });
     // The healer resumed orders_daily as healDownstream does, then died before the next level.
