@@ -69,7 +69,7 @@ describe('dependsOn in the config', () => {
     expect(r.code).toBe(2);
     expect(r.lines).toContain('  processors: dependsOn has a cycle: weekly_revenue → orders_daily → pos_sales → weekly_revenue');
     expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
-  });
+  }, 120_000);
 
   it('an unknown name, a self-edge and a negative lookback are refused, each on its own line', () => {
     const t = temp();
@@ -106,7 +106,7 @@ describe('dependsOn in the config', () => {
         '  processors[2].dependsOn[0]: orders_daily.dependsOn "pos_sale": no processor of that name (known: weekly_revenue, pos_sales)',
       ]),
     );
-  });
+  }, 120_000);
 });
 
 describe('plan', () => {
@@ -135,7 +135,7 @@ describe('plan', () => {
     expect(text.stdout).toContain('  2. re-run   weekly_revenue  2025-11-04…2025-11-10 (7 dates) (reads orders_daily)');
     expect(sha(shop)).toBe(before);
     expect(existsSync(join(t.dir, '.smart-backfill'))).toBe(false);
-  });
+  }, 120_000);
 
   it('a day built before an input it reads was rebuilt is re-run, and what read it after it', () => {
     const t = temp();
@@ -154,7 +154,7 @@ describe('plan', () => {
       [4, 5, 6, 7, 8, 9, 10].map((d) => `weekly_revenue ${day(d)}`),
     );
     expect(sha(shop)).toBe(before);
-  });
+  }, 120_000);
 });
 
 /** A processor that inserts one row for its date into its own table of the shop file. */
@@ -218,5 +218,6 @@ describe('a pipeline heals through the CLI', () => {
       .all(before) as { p: string; t: string }[];
     after.close();
     expect(later.map((r) => `${r.p} ${r.t}`)).toEqual(['pos_sales backfill', 'orders_daily cascade', 'weekly_revenue cascade']);
-  });
+    // A dozen spawns of the binary: slow on a loaded machine, not a timing assertion.
+  }, 180_000);
 });
