@@ -19,6 +19,7 @@ import { errorMessage } from './errors.js';
 import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
 import { silentLogger, type Logger } from './logger.js';
 import { publishTracked } from './publish-tracked.js';
+import { resumeHeldRuns } from './resume.js';
 
 /** The `triggerReason` of a request that rebuilds a date because an input it read was healed; its run's trigger is `cascade`. */
 export const UPSTREAM_HEALED = 'upstream_healed';
@@ -156,6 +157,10 @@ export const healDownstream = async (
     ).filter((d) => !heldDates.has(d) && !blocked.has(d));
     if (stale.length > 0 && opts.rebuild !== false) await queueRebuilds(stale);
     if (produced.length > 0) {
+      // Later runs of this processor held for those dates (its own window) resume now, not at the next pass.
+      await resumeHeldRuns({ ...deps, logger: log }, name).catch((e: unknown) =>
+        log.warn('could not resume held runs', { processor: name, error: errorMessage(e) }),
+      );
       // A resumed run produced its date: the heal goes on down from here, as after a backfill.
       const next = await healDownstream(deps, name, produced, deps.clock.now());
       resumed.push(...next.resumed);

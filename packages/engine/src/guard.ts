@@ -31,7 +31,7 @@ import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { publishTracked } from './publish-tracked.js';
 import { resumeHeldRuns } from './resume.js';
-import { holdForUpstream } from './upstream.js';
+import { holdForUpstream, waitForHeldDates } from './upstream.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
 
@@ -385,7 +385,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       }
     }
 
-    async function backfill(d: Backfill): Promise<GuardOutcome> {
+    async function backfill(decided: Backfill): Promise<GuardOutcome> {
+      // Own dates held for their inputs are waited for, never backfilled from incomplete inputs.
+      const d = deps.upstream !== undefined && deps.upstream.length > 0 ? await waitForHeldDates(deps.runLog, name, decided) : decided;
       // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
       if (d.holdRun) await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates);
       const critical = new Set(analysis.criticalMissing);

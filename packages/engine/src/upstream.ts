@@ -2,12 +2,14 @@ import {
   addDays,
   analyzeGaps,
   decide,
+  type Backfill,
   type BackfillRequest,
   type GapAnalysis,
   type GapPolicy,
   type IsoDate,
   type NewBackfillRequest,
   type RunMetadata,
+  type RunLog,
   type RunOutcome,
   type SkipReason,
   type WindowReader,
@@ -235,5 +237,25 @@ export const holdForUpstream = async (
     inFlight: [],
     upstream: waits,
     runId: ctx.runId,
+  };
+};
+
+/**
+ * A backfill decision without the dates the processor holds for its inputs: a backfill run
+ * skips the check, so it would build them from the incomplete inputs. They count as in flight:
+ * the held run resumes when its inputs heal and produces the date.
+ */
+export const waitForHeldDates = async (runLog: RunLog, processorName: string, d: Backfill): Promise<Backfill> => {
+  if (d.toQueue.length === 0) return d;
+  const held = new Set(
+    (await runLog.heldRuns({ processorName }))
+      .filter((h) => (h.status === 'held' || h.status === 'resuming') && h.waitingFor.length === 0)
+      .map((h) => h.runDate),
+  );
+  if (!d.toQueue.some((x) => held.has(x))) return d;
+  return {
+    ...d,
+    toQueue: d.toQueue.filter((x) => !held.has(x)),
+    inFlight: [...d.inFlight, ...d.toQueue.filter((x) => held.has(x))].sort(),
   };
 };

@@ -83,6 +83,18 @@ describe('healing flows down', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('a later run finds the held day missing in its own window: it waits for it, never backfills it from the missing input', async () => {
+    const lost = D('2025-11-10');
+    const { clock, store, calls, guard, worker } = shop({ pos_sales: [lost], orders_daily: [lost] }, D('2025-11-12'));
+    expect(await guard('orders_daily').run({ date: lost })).toMatchObject({ _tag: 'Held', upstream: [{ queued: [lost] }] });
+    expect(await guard('orders_daily').run({ date: D('2025-11-11') })).toMatchObject({ _tag: 'Held', queued: [], inFlight: [lost] });
+    expect(store.requests().map((r) => r.processorName)).toEqual(['pos_sales']);
+    clock.advance(MINUTE);
+    await worker('w1').runOnce();
+    expect(calls).toEqual([`pos_sales ${lost} backfill`, `orders_daily ${lost} resume`, 'orders_daily 2025-11-11 resume']);
+    expect(await store.runLog.heldRuns({ status: 'held' })).toEqual([]);
+  });
+
   it('racing healers: each held run is re-run by one of them', async () => {
     const day = D('2025-11-15');
     const { store, calls, guard } = shop({ pos_sales: [day], orders_daily: [day] }, day);
