@@ -52,6 +52,7 @@ Examples:
   smart-backfill run player_game_summary --date yesterday
   smart-backfill worker
   smart-backfill backfill player_game_summary --from 2025-11-03 --to 2025-11-07
+  smart-backfill plan --from 2025-11-01 --to 2025-11-30
   smart-backfill status
   smart-backfill assess player_game_summary --days 30
   smart-backfill metrics --format prometheus
@@ -120,11 +121,23 @@ Examples:
     .option('--only-missing', 'only dates whose data is missing or incomplete (the default)')
     .option('--force', 'also rebuild dates whose data is already complete')
     .option('--all-dates', 'every date in the range, not only the dates the schedule expects')
+    .option(
+      '--with-downstream',
+      'when each date is filled, rebuild the dates of the processors that read it (dependsOn), once each, in order',
+    )
     .option('-y, --yes', 'queue without asking, however many dates')
     .option('--confirm-above <n>', 'on a terminal, ask before queueing more than n dates (default 31)')
     .addOption(new Option('--priority <priority>', 'request priority').choices(['high', 'normal', 'low']).default('high'))
     .option('--by <name>', 'requested_by (default: $USER)')
     .action(wrap(lazy(() => import('./commands/backfill.js'), 'backfillCommand')));
+
+  program
+    .command('plan')
+    .description('The backfills and re-runs the data calls for across the dependency graph, in order; writes nothing')
+    .argument('[processor]', 'only this processor and what reads it (default: every processor)')
+    .option('--from <date>', 'first date (YYYY-MM-DD, today, yesterday or -N)', '-30')
+    .option('--to <date>', 'last date, inclusive (YYYY-MM-DD, today, yesterday or -N)', 'yesterday')
+    .action(wrap(lazy(() => import('./commands/plan.js'), 'planCommand')));
 
   program
     .command('status')

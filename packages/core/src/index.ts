@@ -109,3 +109,25 @@ export {
   invalidInput,
 } from './smart-backfill-error.js';
 export { dateProblem, nonEmptyProblem, instantProblem, countProblem, durationProblem } from './input-problems.js';
+
+// Pipelines: processors that read each other's output (issue 16).
+export {
+  type Dependency,
+  type PipelineNode,
+  type Dependent,
+  type PipelineGraph,
+  type GraphProblem,
+  MAX_DEPENDENCY_LOOKBACK_DAYS,
+  buildPipelineGraph,
+  upstreamDatesRead,
+  downstreamDatesReading,
+  withDownstream,
+} from './pipeline-graph.js';
+export {
+  type ProcessorDates,
+  type BackfillStep,
+  type RerunStep,
+  type PlanStep,
+  planPipeline,
+  builtOnIncompleteInput,
+} from './pipeline-plan.js';

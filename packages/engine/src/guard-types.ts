@@ -21,6 +21,7 @@ import type {
 import type { AlertUpkeep } from './alerts.js';
 import type { Logger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
+import type { UpstreamInput, UpstreamWait } from './upstream.js';
 
 /** Everything the guard reads and writes. Only `window`, `tracker`, `queue`, `runLog` and `clock` are required. */
 export interface GuardDeps {
@@ -48,6 +49,12 @@ export interface GuardDeps {
   readonly logger?: Logger | undefined;
   /** Written to `requestedBy` of auto requests. Default `smart_backfill_detection` (the seed's value). */
   readonly requestedBy?: string | undefined;
+  /**
+   * The processors whose output this one reads (its `dependsOn`, each with the upstream's own
+   * window and policy). Before a run that would proceed, the dates it reads from each are
+   * checked; a missing one holds the run and queues (or escalates) on the upstream.
+   */
+  readonly upstream?: readonly UpstreamInput[] | undefined;
 }
 
 /** The run went ahead (no gap, a backfill, or only old gaps under `blockOn: 'critical'`). */
@@ -72,6 +79,8 @@ export interface Held {
   readonly queued: readonly BackfillRequest[];
   /** Missing dates already being backfilled (including races lost to another guard). */
   readonly inFlight: readonly IsoDate[];
+  /** Held for its inputs: what it waits for on each upstream processor (its own window was whole). */
+  readonly upstream?: readonly UpstreamWait[] | undefined;
   readonly runId: string;
 }
 

@@ -33,6 +33,7 @@ import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { publishTracked } from './publish-tracked.js';
 import { resumeHeldRuns } from './resume.js';
+import { holdForUpstream, waitForHeldDates } from './upstream.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
 
@@ -94,6 +95,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           deadlineMs: deps.alertDeadlineMs,
         }
       : undefined;
+  // An input's escalation opens (once) on the input, through the same log and channels.
+  const alertingOf = (processorName: string): AlertingDeps | undefined =>
+    alerting === undefined ? undefined : { ...alerting, processorName };
   // Channels that cannot deliver (an unset secret) are named in every run record.
   const alertProblems = deps.alerter?.problems ?? [];
 
@@ -313,6 +317,13 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
 
     switch (decision._tag) {
       case 'Proceed': {
+        // Its own window is whole; now the dates it reads from the processors it depends on.
+        if (deps.upstream !== undefined && deps.upstream.length > 0) {
+          const ctx = { name, date, runId, analysis, meta, hold: holdRun, record };
+          const upstreamDeps = { ...deps, ids, logger: log, alertingFor: alertingOf };
+          const held = await holdForUpstream(upstreamDeps, deps.upstream, ctx);
+          if (held !== undefined) return held;
+        }
         const r = await runInner(meta);
         if (!r.ok) return r.outcome;
         return warnings.length > 0
@@ -376,7 +387,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       }
     }
 
-    async function backfill(d: Backfill): Promise<GuardOutcome> {
+    async function backfill(decided: Backfill): Promise<GuardOutcome> {
+      // Own dates held for their inputs are waited for, never backfilled from incomplete inputs.
+      const d = deps.upstream !== undefined && deps.upstream.length > 0 ? await waitForHeldDates(deps.runLog, name, decided) : decided;
       // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
       if (d.holdRun) await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates);
       const critical = new Set(analysis.criticalMissing);

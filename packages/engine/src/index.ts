@@ -49,3 +49,6 @@ export {
   isSmartBackfillError,
   PermanentError,
 } from './errors.js';
+// Pipelines: a guard that looks upstream, and healing that flows down (issue 16).
+export { type UpstreamInput, type UpstreamWait, type UpstreamDeps, checkUpstream, describeWaits } from './upstream.js';
+export { type HealDownstreamDeps, type HealDownstreamResult, UPSTREAM_HEALED, healDownstream, resumeHeldForInputs } from './downstream.js';

@@ -1,4 +1,4 @@
-import type { BackfillQueue, Clock, Delivery, GapPolicy, RequestTracker, RunLog } from '@smart-backfill/core';
+import type { BackfillQueue, Clock, Delivery, GapPolicy, PipelineGraph, RequestTracker, RunLog } from '@smart-backfill/core';
 import type { GuardedProcessor } from './guard-types.js';
 import type { Logger } from './logger.js';
 import type { ProcessorRegistry } from './processor.js';
@@ -81,6 +81,12 @@ export interface WorkerDeps {
   readonly resume?: boolean | ResumeOptions | undefined;
   /** The guard a held run is re-run through. Default: the registry entry when it is a guarded processor. */
   readonly guardFor?: ((processorName: string) => GuardedProcessor | undefined) | undefined;
+  /**
+   * The processors' dependency graph. With it, a completed backfill heals what reads it:
+   * runs held for that input resume, and dates built before it are queued for a rebuild
+   * (see `healDownstream`). Without it, a completion touches only its own processor.
+   */
+  readonly pipeline?: PipelineGraph | undefined;
   /**
    * At most this many backfills run at once in this worker, however many deliveries
    * `receive` returned together or `handleDelivery` was given. `runOnce` receives no

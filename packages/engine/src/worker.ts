@@ -15,6 +15,7 @@ import { silentLogger } from './logger.js';
 import { registryNames, type Processor } from './processor.js';
 import { lapsesBefore, poisonMessage } from './failures.js';
 import { createResumer, resumeHeldRuns } from './resume.js';
+import { healDownstream, resumeHeldForInputs, UPSTREAM_HEALED } from './downstream.js';
 import { createSoloGate } from './solo-gate.js';
 import { policyResolver, type WorkerPolicy } from './worker-policy.js';
 import type { DeliveryOutcome, ResumeOptions, Worker, WorkerDeps, WorkerTick } from './worker-types.js';
@@ -227,7 +228,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
         runId: randomUUID(),
         processorName: m.processor_name,
         runDate: date,
-        trigger: 'backfill',
+        trigger: m.trigger_reason === UPSTREAM_HEALED ? 'cascade' : 'backfill',
         isBackfill: true,
         outcome: error === null ? 'succeeded' : 'failed',
         skipReason: null,
@@ -260,13 +261,15 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const beating = heartbeat(d, id, attempt, run, stopBeat.signal);
     // A guarded processor writes its own run record; a plain one gets one from here.
     const recordRuns = !isGuardedProcessor(processor);
+    // A rebuild because an input healed is a cascade re-run, and its record says so.
+    const trigger = m.trigger_reason === UPSTREAM_HEALED ? 'cascade' : 'backfill';
     let failure: unknown;
     let failed = false;
     try {
       for (const date of dates) {
         const startedAt = clock.now();
         try {
-          const out = await processor.run({ date, isBackfill: true, trigger: 'backfill', requestId: id, attempt, signal: run.signal });
+          const out = await processor.run({ date, isBackfill: true, trigger, requestId: id, attempt, signal: run.signal });
           // A guarded processor reports a failure as a value, not a throw.
           if (isGuardOutcome(out) && out._tag === 'Failed') throw out.error;
           // "Succeeded" is not "filled": a plain processor's date is re-counted by its guard (a guarded one re-counts itself).
@@ -308,6 +311,16 @@ export const createWorker = (deps: WorkerDeps): Worker => {
           resumed = r.resumed;
         } catch (e) {
           log.warn('could not resume held runs', { processor: m.processor_name, error: errorMessage(e) });
+        }
+        if (deps.pipeline !== undefined) {
+          await healDownstream(
+            { tracker, queue: deps.queue, runLog: deps.runLog, clock, graph: deps.pipeline, guardFor, logger: log },
+            m.processor_name,
+            dates,
+            now,
+            // A person's backfill rebuilds what reads it only when asked (--with-downstream); a gap's always does.
+            { rebuild: claimed.requestType === 'auto' || claimed.metadata['with_downstream'] === true },
+          ).catch((e: unknown) => log.warn('could not heal downstream', { processor: m.processor_name, error: errorMessage(e) }));
         }
       }
       await healAlertsOf(m.processor_name);
@@ -535,6 +548,8 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     try {
       const r = await resumer.runOnce();
       if (r.resumed.length + r.cancelled.length > 0) log.info('resume pass', { resumed: r.resumed.length, cancelled: r.cancelled.length });
+      if (deps.pipeline !== undefined)
+        await resumeHeldForInputs({ tracker, queue: deps.queue, runLog: deps.runLog, clock, graph: deps.pipeline, guardFor, logger: log });
     } catch (e) {
       log.warn('resume pass failed', { error: errorMessage(e) });
     }

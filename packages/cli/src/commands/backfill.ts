@@ -9,8 +9,10 @@ import {
   type IsoDate,
   type NewBackfillRequest,
   type RequestPriority,
+  withDownstream as withDownstreamOf,
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
+import { graphOf } from '../config/graph.js';
 import { formatDates } from '../format/dates.js';
 import { dateOption, intOption } from '../options.js';
 import type { Output } from '../output.js';
@@ -87,7 +89,14 @@ export const planManualBackfill = async (
 export const queueManualBackfill = async (
   rt: Runtime,
   plan: ManualBackfillPlan,
-  opts: { priority: RequestPriority; requestedBy: string; onProgress?: (done: number, total: number) => void; ids?: () => string },
+  opts: {
+    priority: RequestPriority;
+    requestedBy: string;
+    onProgress?: (done: number, total: number) => void;
+    ids?: () => string;
+    /** Each completion also rebuilds what reads the date (dependsOn), once each, in dependency order. */
+    withDownstream?: boolean;
+  },
 ): Promise<ManualBackfillResult> => {
   const now = rt.clock.now();
   const inputs: NewBackfillRequest[] = plan.toQueue.map((d) => ({
@@ -99,7 +108,11 @@ export const queueManualBackfill = async (
     requestedAt: now,
     requestedBy: opts.requestedBy,
     triggerReason: 'manual_backfill',
-    metadata: { source: 'cli', range: { from: plan.from, to: plan.to } },
+    metadata: {
+      source: 'cli',
+      range: { from: plan.from, to: plan.to },
+      ...(opts.withDownstream === true ? { with_downstream: true } : {}),
+    },
   }));
   const { created, existing } = await rt.tracker.create(inputs);
   const { queueMessageForRequest } = await import('@smart-backfill/engine');
@@ -187,7 +200,10 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
       );
       bar.start(plan.toQueue.length, 0);
     }
-    const result = await queueManualBackfill(rt, plan, { priority, requestedBy, onProgress: (done) => bar?.update(done) });
+    const withDownstream = opts['withDownstream'] === true;
+    const result = await queueManualBackfill(rt, plan, { priority, requestedBy, onProgress: (done) => bar?.update(done), withDownstream });
+    // What reads it, directly or not: rebuilt by the worker after each date, once each, in dependency order.
+    const downstream = withDownstream ? withDownstreamOf(graphOf(rt.config), [name]).filter((n) => n !== name) : [];
     bar?.stop();
     if (out.json) {
       out.printJson({
@@ -195,6 +211,7 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
         queued: result.queued.map((r) => ({ requestId: r.requestId, date: r.date, status: r.status })),
         inFlight: result.inFlight,
         unpublished: result.unpublished,
+        ...(withDownstream ? { downstream } : {}),
       });
     } else {
       out.line(`${out.c.bold(name)}: ${plan.candidates.length} ${scope} in ${from} … ${to}`);
@@ -204,6 +221,10 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
       if (result.unpublished.length > 0)
         out.line(
           out.c.yellow(`  ${result.unpublished.length} request(s) recorded but not yet published; the worker's relay will publish them`),
+        );
+      if (withDownstream)
+        out.line(
+          `  downstream ${downstream.length === 0 ? 'nothing reads it' : `${downstream.join(' → ')}: the dates that read each one are rebuilt after it, once each`}`,
         );
       if (result.queued.length > 0) out.line(out.c.dim('  run "smart-backfill worker" (or let a running worker) fill them'));
     }

@@ -1,6 +1,7 @@
 import type { BackfillQueue } from '@smart-backfill/core';
 import type { DeliveryOutcome, Worker } from '@smart-backfill/engine';
 import { messageOf } from '../cli-error.js';
+import { graphOf } from '../config/graph.js';
 import { intOption } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -154,6 +155,8 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
           // Each processor retries and cascades under its own policy, as its guard counts.
           policyFor: (name) => guards.get(name)?.policy,
           guardFor: (name) => guards.get(name),
+          // A completed backfill heals what reads it (dependsOn).
+          pipeline: graphOf(rt.config),
           logger,
           ...(cfg.leaseMs !== undefined ? { leaseMs: cfg.leaseMs } : {}),
           ...(cfg.backoff !== undefined ? { backoff: cfg.backoff } : {}),

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { DEFAULT_POLICY, isValidTimeZone } from '@smart-backfill/core';
+import { buildPipelineGraph, DEFAULT_POLICY, isValidTimeZone, MAX_DEPENDENCY_LOOKBACK_DAYS } from '@smart-backfill/core';
 import { decodeAlertsConfig, type ChannelConfig } from '@smart-backfill/alerts';
 import {
   array,
@@ -154,6 +154,9 @@ const commandCodec = new t.Type<string | string[], string | string[], unknown>(
   t.identity,
 );
 
+/** One input of a processor: `{ processor, lookbackDays }` (see core's `Dependency`). */
+const dependencyCodec = struct('Dependency', { processor: processorName, lookbackDays: wholeNumber(0, MAX_DEPENDENCY_LOOKBACK_DAYS) }, {});
+
 const processorFields = refine(
   struct(
     'Processor',
@@ -165,6 +168,7 @@ const processorFields = refine(
       run: func,
       env: record(matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), string('a value')),
       timeoutMs: wholeNumber(1),
+      dependsOn: array(dependencyCodec),
     },
   ),
   (p, c) => {
@@ -245,6 +249,17 @@ export const configCodec: t.Type<DecodedConfig, DecodedConfig, unknown> = refine
         errors.push(errorAt(c, ['processors', String(i), 'name'], p.name, `duplicate processor name (also processors[${first}])`));
       else seen.set(p.name, i);
     });
-    return errors;
+    if (errors.length > 0) return errors;
+    // The graph's own rules (unknown names, self-edges, repeats, cycles), each at the processor that declares it.
+    const graph = buildPipelineGraph(cfg.processors);
+    if (graph._tag === 'Ok') return [];
+    return graph.error.map((p) => {
+      if (p._tag === 'Cycle') return errorAt(c, ['processors'], p.path, p.message);
+      const i = cfg.processors.findIndex((x) => x.name === p.processor);
+      const deps = cfg.processors[i]?.dependsOn ?? [];
+      const j =
+        'dependency' in p ? deps.findLastIndex((d) => d.processor === p.dependency) : deps.findIndex((d) => d.processor === p.processor);
+      return errorAt(c, ['processors', String(i), 'dependsOn', String(j)], deps[j], p.message);
+    });
   },
 );

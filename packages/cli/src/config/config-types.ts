@@ -128,6 +128,11 @@ export interface ProcessorConfig {
   readonly env?: Readonly<Record<string, string>>;
   /** Kill a `command` that runs longer than this. */
   readonly timeoutMs?: number;
+  /**
+   * The processors whose output this one reads, and how far back: a run for D reads their
+   * dates `D − lookbackDays .. D`. Unknown names and cycles are refused when the config loads.
+   */
+  readonly dependsOn?: readonly { readonly processor: string; readonly lookbackDays: number }[];
 }
 
 export interface WorkerConfig {

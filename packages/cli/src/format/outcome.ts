@@ -26,6 +26,10 @@ export const outcomeExitCode = (o: GuardOutcome): ExitCode => {
   }
 };
 
+/** `pos_sales 2025-11-04 (queued)`: one input a held run waits for. */
+const describeWait = (w: NonNullable<Extract<GuardOutcome, { _tag: 'Held' }>['upstream']>[number]): string =>
+  `${w.processor} ${formatDates(w.missing)} (${w.escalated.length > 0 ? 'escalated: a person must fill it' : w.queued.length > 0 ? 'backfill queued' : 'in flight'})`;
+
 /** One or two human lines for an outcome. */
 export const describeOutcome = (o: GuardOutcome): string[] => {
   switch (o._tag) {
@@ -34,6 +38,12 @@ export const describeOutcome = (o: GuardOutcome): string[] => {
     case 'BackfillQueuedNotHeld':
       return [`ran; queued backfills for older gaps: ${o.queued.map((r) => r.date).join(', ') || 'none new'}`];
     case 'Held': {
+      if (o.upstream !== undefined && o.upstream.length > 0)
+        // Held for its inputs: its own window is whole; name what it waits for on each.
+        return [
+          `held: waiting for ${o.upstream.map(describeWait).join('; ')}`,
+          'the run resumes by itself when the worker has filled its inputs',
+        ];
       const lines = [`held: waiting for ${formatDates(o.analysis.missingDates)}`];
       if (o.queued.length > 0)
         lines.push(`queued backfill${o.queued.length === 1 ? '' : 's'} for ${o.queued.map((r) => r.date).join(', ')}`);

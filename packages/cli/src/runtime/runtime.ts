@@ -107,6 +107,11 @@ export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions =
       alertDeadlineMs: config.alertDeadlineMs,
       logger: opts.logger,
       ids: opts.ids,
+      // Each input judged by its own tables and policy (the config refused unknown names and cycles).
+      upstream: (p.dependsOn ?? []).map((d) => {
+        const u = findProcessor(config, d.processor);
+        return { processor: u.name, lookbackDays: d.lookbackDays, window: store.windowFor(u), policy: u.policy };
+      }),
     });
 
   const guard = (name: string): Promise<GuardedProcessor> => {

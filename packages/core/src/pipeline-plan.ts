@@ -1,0 +1,94 @@
+import { compareDates, type IsoDate } from './iso-date.js';
+import { downstreamDatesReading, type Dependency, type PipelineGraph } from './pipeline-graph.js';
+
+/** What the data says about one processor's dates (any range the caller chose). */
+export interface ProcessorDates {
+  /** Expected dates whose target is below the minimum: they are backfilled. */
+  readonly missing?: Iterable<IsoDate> | undefined;
+  /** Expected dates whose target is filled: re-run when a date they read is rebuilt. */
+  readonly built?: Iterable<IsoDate> | undefined;
+  /** Filled dates known to have run while a date they read was missing: re-run as they are. */
+  readonly ranOnIncomplete?: Iterable<IsoDate> | undefined;
+}
+
+/** Fill a missing date. */
+export interface BackfillStep {
+  readonly _tag: 'Backfill';
+  readonly processor: string;
+  readonly date: IsoDate;
+}
+
+/** Rebuild a filled date because what it read is (or was) incomplete. */
+export interface RerunStep {
+  readonly _tag: 'Rerun';
+  readonly processor: string;
+  readonly date: IsoDate;
+  /** The first upstream rebuild (in dependency, then date order) it reads, or the evidence that it ran on an incomplete input. */
+  readonly because: { readonly processor: string; readonly date: IsoDate } | 'ran_on_incomplete_input';
+}
+
+export type PlanStep = BackfillStep | RerunStep;
+
+/**
+ * The rebuilds the data calls for across the graph, each (processor, date) once, in
+ * topological order of processors and date order within one.
+ *
+ * A processor's missing dates are backfilled. A filled date is re-run when it ran on an
+ * incomplete input (`ranOnIncomplete`) or reads, within an edge's lookback, an upstream
+ * date that this plan rebuilds — so a re-run flows on down the graph, since what was built
+ * from a stale date is stale too. Each processor is planned once all it reads is planned,
+ * which is what makes one pass enough and every step come after the steps it waits for.
+ */
+export const planPipeline = (graph: PipelineGraph, dates: ReadonlyMap<string, ProcessorDates>): PlanStep[] => {
+  const rebuilt = new Map<string, ReadonlySet<IsoDate>>();
+  const steps: PlanStep[] = [];
+  for (const name of graph.order) {
+    const own = dates.get(name);
+    const missing = new Set(own?.missing ?? []);
+    const built = new Set(own?.built ?? []);
+    const reruns = new Map<IsoDate, RerunStep['because']>();
+    for (const d of own?.ranOnIncomplete ?? []) if (!missing.has(d)) reruns.set(d, 'ran_on_incomplete_input');
+    for (const dep of graph.dependsOn.get(name) ?? []) {
+      const up = [...(rebuilt.get(dep.processor) ?? [])].sort(compareDates);
+      for (const x of up) {
+        for (const d of downstreamDatesReading(dep, x)) {
+          if (built.has(d) && !missing.has(d) && !reruns.has(d)) reruns.set(d, { processor: dep.processor, date: x });
+        }
+      }
+    }
+    const mine: PlanStep[] = [
+      ...[...missing].map((date): PlanStep => ({ _tag: 'Backfill', processor: name, date })),
+      ...[...reruns].map(([date, because]): PlanStep => ({ _tag: 'Rerun', processor: name, date, because })),
+    ].sort((a, b) => compareDates(a.date, b.date));
+    steps.push(...mine);
+    rebuilt.set(name, new Set(mine.map((s) => s.date)));
+  }
+  return steps;
+};
+
+/**
+ * The dates of a processor that were built on an incomplete input: the last successful build
+ * of D started before some upstream date D reads (within the edge's lookback) was last built.
+ * The upstream date was then missing or about to change, so what D holds is stale — the rule
+ * `make` applies to files, applied to dates. A date with no recorded build is left out: there
+ * is nothing to compare.
+ *
+ * @param lastBuiltAt per run date, the start (epoch ms) of its latest successful run
+ * @param upstreamBuiltAt per upstream processor, per date, the end of its latest successful run
+ */
+export const builtOnIncompleteInput = (
+  dependsOn: readonly Dependency[],
+  lastBuiltAt: ReadonlyMap<IsoDate, number>,
+  upstreamBuiltAt: ReadonlyMap<string, ReadonlyMap<IsoDate, number>>,
+): IsoDate[] => {
+  const stale = new Set<IsoDate>();
+  for (const dep of dependsOn) {
+    for (const [u, at] of upstreamBuiltAt.get(dep.processor) ?? []) {
+      for (const d of downstreamDatesReading(dep, u)) {
+        const built = lastBuiltAt.get(d);
+        if (built !== undefined && built < at) stale.add(d);
+      }
+    }
+  }
+  return [...stale].sort(compareDates);
+};

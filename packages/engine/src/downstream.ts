@@ -1,0 +1,248 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import {
+  addDays,
+  builtOnIncompleteInput,
+  compareDates,
+  downstreamDatesReading,
+  isActive,
+  toEpochDay,
+  type BackfillQueue,
+  type Clock,
+  type IsoDate,
+  type NewBackfillRequest,
+  type PipelineGraph,
+  type RequestTracker,
+  type RunLog,
+} from '@smart-backfill/core';
+import { errorMessage } from './errors.js';
+import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
+import { silentLogger, type Logger } from './logger.js';
+import { publishTracked } from './publish-tracked.js';
+import { resumeHeldRuns } from './resume.js';
+
+/** The `triggerReason` of a request that rebuilds a date because an input it read was healed; its run's trigger is `cascade`. */
+export const UPSTREAM_HEALED = 'upstream_healed';
+
+export interface HealDownstreamDeps {
+  readonly tracker: RequestTracker;
+  readonly queue: BackfillQueue;
+  readonly runLog: RunLog;
+  readonly clock: Clock;
+  readonly graph: PipelineGraph;
+  readonly guardFor: (processorName: string) => GuardedProcessor | undefined;
+  readonly logger?: Logger | undefined;
+  readonly ids?: (() => string) | undefined;
+  readonly claimant?: string | undefined;
+  /** As `ResumeDeps.resumeLeaseMs` (default 15 minutes). */
+  readonly resumeLeaseMs?: number | undefined;
+}
+
+export interface HealDownstreamResult {
+  /** Held runs re-run because an input they waited for is whole. */
+  readonly resumed: readonly { readonly processorName: string; readonly runDate: IsoDate }[];
+  /** Dates queued for a rebuild: they were built before an input they read was healed. */
+  readonly queued: readonly { readonly processorName: string; readonly date: IsoDate }[];
+  readonly outcomes: readonly GuardOutcome[];
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * After `upstream`'s `healedDates` were filled (at `healedAt`), let the heal flow one level
+ * down; each level's own completions carry it further, so levels heal in dependency order.
+ *
+ * For each processor that reads `upstream`, over the dates that read a healed date:
+ * - a run held for its inputs (it waits for no date of its own) is claimed (`claimResume`:
+ *   one winner across workers; a resumer that dies leaves a lapsed claim the periodic pass
+ *   takes over) and re-run through its guard with trigger `resume`;
+ * - unless `rebuild` is false, a date built before the heal (core's `builtOnIncompleteInput`) is queued as a backfill
+ *   with `triggerReason` `upstream_healed` (its run is recorded with trigger `cascade`). The
+ *   tracker keeps one active request per date, so racing workers queue it once.
+ *
+ * A date that also reads an input date whose backfill is still active is left alone: that
+ * backfill's completion heals it, so it is rebuilt once, after all it reads.
+ */
+export const healDownstream = async (
+  deps: HealDownstreamDeps,
+  upstream: string,
+  healedDates: readonly IsoDate[],
+  healedAt: number,
+  opts: {
+    /** Queue rebuilds of dates built before the heal (default true); false resumes held runs only. */
+    readonly rebuild?: boolean | undefined;
+  } = {},
+): Promise<HealDownstreamResult> => {
+  const log = deps.logger ?? silentLogger;
+  const resumed: { processorName: string; runDate: IsoDate }[] = [];
+  const queued: { processorName: string; date: IsoDate }[] = [];
+  const outcomes: GuardOutcome[] = [];
+  const healed = [...healedDates].sort(compareDates);
+  if (healed.length === 0) return { resumed, queued, outcomes };
+  const dependents = deps.graph.order.flatMap((n) =>
+    (deps.graph.dependsOn.get(n) ?? [])
+      .filter((d) => d.processor === upstream)
+      .map((d) => ({ processor: n, lookbackDays: d.lookbackDays })),
+  );
+  for (const dep of dependents) {
+    const name = dep.processor;
+    const reading = new Set(healed.flatMap((x) => downstreamDatesReading(dep, x)));
+    const blocked = await inputsBusy(deps, name, [...reading]);
+    const candidates = [...reading].filter((d) => !blocked.has(d)).sort(compareDates);
+    if (candidates.length === 0) continue;
+
+    const held = (await deps.runLog.heldRuns({ processorName: name, status: 'held' })).filter(
+      (h) => h.waitingFor.length === 0 && reading.has(h.runDate) && !blocked.has(h.runDate),
+    );
+    const heldDates = new Set(held.map((h) => h.runDate));
+    const produced: IsoDate[] = [];
+    const guard = deps.guardFor(name);
+    if (guard !== undefined) {
+      for (const h of held.sort((a, b) => compareDates(a.runDate, b.runDate))) {
+        const claim = await deps.runLog.claimResume(name, h.runDate, {
+          claimant: deps.claimant ?? `${hostname()}:${process.pid}`,
+          at: deps.clock.now(),
+          leaseMs: deps.resumeLeaseMs ?? 15 * 60_000,
+        });
+        if (claim === null) continue;
+        log.info('resuming a run held for its input', { processor: name, date: h.runDate, upstream });
+        const o = await guard.run({ date: h.runDate, trigger: 'resume' });
+        await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() });
+        resumed.push({ processorName: name, runDate: h.runDate });
+        outcomes.push(o);
+        if (o._tag === 'Ran') produced.push(h.runDate);
+      }
+    }
+
+    async function queueRebuilds(stale: readonly IsoDate[]): Promise<void> {
+      const now = deps.clock.now();
+      const fresh: NewBackfillRequest[] = stale.map((date) => ({
+        requestId: (deps.ids ?? randomUUID)(),
+        processorName: name,
+        date,
+        requestType: 'auto',
+        priority: 'normal',
+        requestedAt: now,
+        requestedBy: 'smart_backfill_detection',
+        triggerReason: UPSTREAM_HEALED,
+        metadata: { pattern: 'smart_backfill', upstream, upstream_dates: healed },
+      }));
+      try {
+        const res = await deps.tracker.create(fresh);
+        await publishTracked(
+          { tracker: deps.tracker, queue: deps.queue, clock: deps.clock, logger: log, logFields: { processor: name, upstream } },
+          res.created,
+        );
+        for (const r of res.created) queued.push({ processorName: name, date: r.date });
+        if (res.created.length > 0)
+          log.info('queued rebuilds of dates built before their input healed', {
+            processor: name,
+            upstream,
+            dates: res.created.map((r) => r.date),
+          });
+      } catch (e) {
+        log.warn('could not queue downstream rebuilds', { processor: name, upstream, error: errorMessage(e) });
+      }
+    }
+
+    // The run log from the day before the first healed date: a date's builds start after it.
+    const lastBuiltAt = new Map<IsoDate, number>();
+    for (const r of await deps.runLog.runs({ processorName: name, since: (toEpochDay(healed[0] as IsoDate) - 1) * MS_PER_DAY })) {
+      if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
+    }
+    const stale = builtOnIncompleteInput(
+      [{ processor: upstream, lookbackDays: dep.lookbackDays }],
+      lastBuiltAt,
+      new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
+    ).filter((d) => !heldDates.has(d) && !blocked.has(d));
+    if (stale.length > 0 && opts.rebuild !== false) await queueRebuilds(stale);
+    if (produced.length > 0) {
+      // Later runs of this processor held for those dates (its own window) resume now, not at the next pass.
+      await resumeHeldRuns({ ...deps, logger: log }, name).catch((e: unknown) =>
+        log.warn('could not resume held runs', { processor: name, error: errorMessage(e) }),
+      );
+      // A resumed run produced its date: the heal goes on down from here, as after a backfill.
+      const next = await healDownstream(deps, name, produced, deps.clock.now());
+      resumed.push(...next.resumed);
+      queued.push(...next.queued);
+      outcomes.push(...next.outcomes);
+    }
+  }
+  return { resumed, queued, outcomes };
+};
+
+/**
+ * Dates of `name` among `dates` that read an input date with an active backfill (the healed
+ * dates are complete, so only other dates, of this input or another, count).
+ */
+const inputsBusy = async (deps: HealDownstreamDeps, name: string, dates: readonly IsoDate[]): Promise<Set<IsoDate>> => {
+  const busy = new Set<IsoDate>();
+  const sorted = [...dates].sort(compareDates);
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  if (first === undefined || last === undefined) return busy;
+  for (const other of deps.graph.dependsOn.get(name) ?? []) {
+    const active = (await deps.tracker.forWindow({ processorName: other.processor, start: addDays(first, -other.lookbackDays), end: last }))
+      .filter((r) => isActive(r.status))
+      .map((r) => r.date);
+    for (const a of active) for (const d of downstreamDatesReading(other, a)) busy.add(d);
+  }
+  return busy;
+};
+
+/**
+ * The periodic safety net for runs held for their inputs: a worker that died between a
+ * backfill's completion and `healDownstream` left them held, and they wait for no date of
+ * their own, so the same-processor resume pass never picks them up. A run is re-run (claimed,
+ * one winner) once none of the input dates it reads has an active backfill and one of them
+ * was completed (a backfill) or produced (a run) after it was held; a run whose inputs are unchanged since it was held is left
+ * alone, so an escalated input does not make it re-run on every pass.
+ */
+export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<HealDownstreamResult> => {
+  const log = deps.logger ?? silentLogger;
+  const resumed: { processorName: string; runDate: IsoDate }[] = [];
+  const queued: { processorName: string; date: IsoDate }[] = [];
+  const outcomes: GuardOutcome[] = [];
+  const held = (await deps.runLog.heldRuns({ status: 'held' })).filter(
+    (h) => h.waitingFor.length === 0 && (deps.graph.dependsOn.get(h.processorName) ?? []).length > 0,
+  );
+  for (const h of held) {
+    let active = false;
+    let completed = -Infinity;
+    for (const input of deps.graph.dependsOn.get(h.processorName) ?? []) {
+      for (const r of await deps.tracker.forWindow({
+        processorName: input.processor,
+        start: addDays(h.runDate, -input.lookbackDays),
+        end: h.runDate,
+      })) {
+        if (isActive(r.status)) active = true;
+        else if (r.status === 'completed') completed = Math.max(completed, r.completedAt ?? r.updatedAt);
+      }
+      // An input date may also have been produced by a run (a resumed one, as a level above heals).
+      const start = addDays(h.runDate, -input.lookbackDays);
+      for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt }))
+        if (r.outcome === 'succeeded' && r.runDate >= start && r.runDate <= h.runDate) completed = Math.max(completed, r.finishedAt);
+    }
+    if (active || completed <= h.heldAt) continue;
+    const guard = deps.guardFor(h.processorName);
+    if (guard === undefined) continue;
+    const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
+      claimant: deps.claimant ?? `${hostname()}:${process.pid}`,
+      at: deps.clock.now(),
+      leaseMs: deps.resumeLeaseMs ?? 15 * 60_000,
+    });
+    if (claim === null) continue;
+    log.info('resuming a run held for its input, missed at completion', { processor: h.processorName, date: h.runDate });
+    const o = await guard.run({ date: h.runDate, trigger: 'resume' });
+    await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() });
+    resumed.push({ processorName: h.processorName, runDate: h.runDate });
+    outcomes.push(o);
+    if (o._tag === 'Ran') {
+      const next = await healDownstream(deps, h.processorName, [h.runDate], deps.clock.now());
+      resumed.push(...next.resumed);
+      queued.push(...next.queued);
+      outcomes.push(...next.outcomes);
+    }
+  }
+  return { resumed, queued, outcomes };
+};
