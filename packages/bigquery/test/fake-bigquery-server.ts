@@ -466,7 +466,13 @@ export class FakeBigQuery {
       const commit = (): void => {
         if ((this.lastMutation.get(lockTable) ?? 0) > snapshotSeq) {
           this.abortedTransactions++;
-          reject(new JobError(400, 'invalidQuery', `Transaction is aborted due to concurrent update against table ${lockTable.replace('.', ':')}.`));
+          reject(
+            new JobError(
+              400,
+              'invalidQuery',
+              `Transaction is aborted due to concurrent update against table ${lockTable.replace('.', ':')}.`,
+            ),
+          );
           return;
         }
         this.lastMutation.set(lockTable, ++this.commitSeq);

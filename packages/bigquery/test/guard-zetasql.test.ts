@@ -175,7 +175,7 @@ describe.skipIf(skip !== false)('guard decisions on the BigQuery store, SQL eval
         const name = `${t.projectId}.${t.datasetId}.${t.tableId}`;
         hand.tables.set(
           name,
-          fake!.rows(name).map((json, i) => ({ insertId: String(i), json })),
+          fake!.rows(name).map((json, i) => ({ insertId: String(i), json, visibleAt: -Infinity })),
         );
       }
       expect(await rowsOf(hand, check)).toBe(2);

@@ -42,13 +42,7 @@ export { type RelayDeps, type RelayResult, type Relay, createRelay } from './rel
 export { type SweeperDeps, type SweepResult, type Sweeper, createSweeper } from './sweeper.js';
 export { systemClock } from './clock.js';
 export { type Logger, silentLogger, consoleJsonLogger } from './logger.js';
-export {
-  type SmartBackfillErrorCode,
-  type EngineErrorReason,
-  SmartBackfillError,
-  isSmartBackfillError,
-  PermanentError,
-} from './errors.js';
+export { type SmartBackfillErrorCode, type EngineErrorReason, SmartBackfillError, isSmartBackfillError, PermanentError } from './errors.js';
 // Pipelines: a guard that looks upstream, and healing that flows down (issue 16).
 export { type UpstreamInput, type UpstreamWait, type UpstreamDeps, checkUpstream, describeWaits } from './upstream.js';
 export { type HealDownstreamDeps, type HealDownstreamResult, UPSTREAM_HEALED, healDownstream, resumeHeldForInputs } from './downstream.js';

@@ -15,7 +15,7 @@ import {
   type WindowReader,
 } from '@smart-backfill/core';
 import { escalate, type AlertingDeps } from './alerts.js';
-import { errorMessage, SmartBackfillError, toError } from './errors.js';
+import { engineError, errorMessage, toError } from './errors.js';
 import { summarizeFailures } from './failures.js';
 import type { GuardDeps, GuardOutcome } from './guard-types.js';
 import type { Logger } from './logger.js';
@@ -61,7 +61,7 @@ export type UpstreamDeps = Pick<GuardDeps, 'tracker' | 'queue' | 'runLog' | 'clo
  * per date, so this and the upstream's guard never queue a date twice) or escalate on it.
  * Returns one entry per upstream with a gap that holds the run; an empty list means go ahead.
  *
- * @throws SmartBackfillError `read_failed` when an upstream cannot be read (nothing is guessed),
+ * @throws SmartBackfillError (detail `read_failed`) when an upstream cannot be read (nothing is guessed),
  * `tracker_failed` when its requests cannot be recorded.
  */
 export const checkUpstream = async (
@@ -78,7 +78,7 @@ export const checkUpstream = async (
     try {
       [data, requests] = await Promise.all([input.window.readWindow(q), deps.tracker.forWindow(q)]);
     } catch (e) {
-      throw new SmartBackfillError(
+      throw engineError(
         'read_failed',
         `could not check ${downstream}'s input ${input.processor} for ${date} (${q.start}..${q.end}): ${errorMessage(e)}`,
         { cause: e },
@@ -145,7 +145,7 @@ export const checkUpstream = async (
         created = res.created;
         lost = [...lost, ...res.existing.map((r) => r.date)];
       } catch (e) {
-        throw new SmartBackfillError(
+        throw engineError(
           'tracker_failed',
           `could not record backfill requests for ${input.processor} (${toQueue.join(', ')}), an input of ${downstream}: ${errorMessage(e)}`,
           { cause: e },

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { consoleJsonLogger, isSmartBackfillError, processorRegistry, silentLogger, SmartBackfillError, systemClock } from '@smart-backfill/engine';
+import {
+  consoleJsonLogger,
+  isSmartBackfillError,
+  processorRegistry,
+  silentLogger,
+  SmartBackfillError,
+  systemClock,
+} from '@smart-backfill/engine';
 import { jsonLinesLogger } from '../src/logger.js';
 
 describe('systemClock, loggers and errors', () => {

@@ -96,8 +96,8 @@ const asJobError = (e: unknown, sql: string): never => {
 const quoted = (sql: string): Set<string> => new Set([...sql.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.toLowerCase()));
 
 export class ZetaSqlBigQuery extends FakeBigQuery {
-  streamingVisibilityMs: number;
-  now: () => number;
+  override streamingVisibilityMs: number;
+  override now: () => number;
   /** BigQuery's insertId de-duplication is best effort; turn it off to model a retry it missed. */
   dedupeInsertIds = true;
   /** Jobs that failed, with the error the API answered (a caller may swallow it; a test should not). */
