@@ -1,8 +1,5 @@
 import { dateProblem, SmartBackfillError, type SmartBackfillErrorCode } from '@smart-backfill/core';
 
-/** The name every message of this package starts with. */
-export const ADAPTER = '[smart-backfill] [bigquery]';
-
 /**
  * The shared codes this package throws: `invalid_config` (bad option, caught before any
  * request), `invalid_input` (a bad value handed to a port method, caught before any

@@ -260,7 +260,10 @@ export const jsonColumns = (def: TableDef): string =>
           return v;
         case 'JSON':
           return `PARSE_JSON(${v})`;
-        default:
+        case 'BOOL':
+        case 'DATE':
+        case 'INT64':
+        case 'TIMESTAMP':
           return `CAST(${v} AS ${col.type})`;
       }
     })

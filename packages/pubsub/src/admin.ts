@@ -34,7 +34,6 @@ export interface EnsureResult {
 }
 
 const isAlreadyExists = (e: unknown): boolean => grpcCodeOf(e) === GrpcCode.ALREADY_EXISTS;
-const isNotFound = (e: unknown): boolean => grpcCodeOf(e) === GrpcCode.NOT_FOUND;
 
 const wrap = async <A>(what: string, f: () => Promise<A>): Promise<A> => {
   try {

@@ -176,7 +176,7 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
       if (pendingLeases.size === 0) process.nextTick(sendLeases);
       let waiting = pendingLeases.get(seconds);
       if (waiting === undefined) pendingLeases.set(seconds, (waiting = []));
-      waiting.push({ ackId, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      waiting.push({ ackId, done: (e) => (e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(String(e)))) });
     });
   const flushLeases = async (): Promise<void> => {
     sendLeases();

@@ -32,7 +32,6 @@ export { testRunLog } from './contracts/run-log-contract.js';
 export { testAlertLog } from './contracts/alert-log-contract.js';
 export { aNewRequest } from './contracts/request-fixtures.js';
 export { aRunRecord } from './contracts/run-fixtures.js';
-export { expectInvalidInput } from './contracts/bad-input.js';
 export { /** @public */ type SimulationOptions, simulate } from './simulate.js';
 export { type SimulationReport, formatReport } from './simulation-report.js';
 export { /** @public */ type CrashPoint, CrashableProcess, /** @public */ WorkerCrashed } from './crashable.js';

@@ -19,7 +19,7 @@ import {
 } from './decoders.js';
 import { policyCodec } from './policy-codec.js';
 import { splitCommand, unknownPlaceholders } from '../runtime/split-command.js';
-import type { QueueConfig, ResolvedProcessor, SmartBackfillConfig, StoreConfig, WorkerConfig } from './config-types.js';
+import type { QueueConfig, ResolvedProcessor, StoreConfig, WorkerConfig } from './config-types.js';
 
 /**
  * Processor names travel into request rows, queue attributes and printed heal commands

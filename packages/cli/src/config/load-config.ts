@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { badInput, messageOf } from '../cli-error.js';
 import { formatConfigProblems, unsetSecretProblems, type Env } from '@smart-backfill/alerts';
 import { configCodec, queueCodec } from './config-codec.js';
-import type { ResolvedConfig, SmartBackfillConfig, StoreConfig } from './config-types.js';
+import type { ResolvedConfig, StoreConfig } from './config-types.js';
 import { decodeWith } from './decoders.js';
 import { storeRuleProblems } from './store-rules.js';
 import { pubSubOptionsOf, pubSubProblems } from './pubsub-queue.js';
