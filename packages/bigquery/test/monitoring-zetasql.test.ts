@@ -29,9 +29,12 @@ describe.skipIf(skip !== false)('guard flows, command reads and monitoring views
     store = openBigQueryStore({ client: fake!.client(PROJECT), tracking: { dataset: DATASET } });
   }, 300_000);
 
-  it('reaches the same decisions as on the hand fake, and no job fails', () => {
+  it('reaches the same decisions as on the hand fake, and no job fails but a create that lost a race', () => {
     expect(outcomes).toEqual(Array.from({ length: 3 }, () => ['Held', 'Held', 'Ran', 'Escalated', 'Escalated', 'Ran']).flat());
-    expect(fake!.jobErrors).toEqual([]);
+    // Concurrent request creates conflict on the lock table by design (docs/bigquery.md, "Atomic
+    // create"); BigQuery cancels the loser and the adapter retries it. Any other failure is a bug.
+    const lostRace = /^Transaction is aborted due to concurrent update against table [^ ]+\.request_locks\.$/;
+    expect(fake!.jobErrors.filter((e) => !(lostRace.test(e.message) && e.sql.startsWith('-- smart-backfill:tracker.create')))).toEqual([]);
   });
 
   it('status, metrics, assess and report reads answer what the flows wrote', async () => {

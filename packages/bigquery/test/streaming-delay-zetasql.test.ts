@@ -4,11 +4,9 @@
  * `streamingVisibilityMs` (3 s here, on the manual clock the guard and worker use, so
  * nothing sleeps); DML rows are visible at once, as on BigQuery.
  *
- * Today the escalation flow is right with the delay, but the backfill flow is not:
- * the worker's Complete reads its request still `queued` (its own Claim row not yet
- * visible) and is refused as Stale. That case is `it.fails` until the adapter writes
- * so that the next query sees the write (DML through query jobs, or its own writes
- * authoritative for itself); then it passes, `it.fails` reports it, and it becomes `it`.
+ * Before request transitions went through DML (and each process's own writes counted
+ * for itself), the backfill flow failed here: the worker's Complete read its request
+ * still `queued` (its own Claim row not yet visible) and was refused as Stale.
  *
  * Needs the ZetaSQL server (`scripts/zetasql-install.sh`); without it: a visible SKIP.
  */
@@ -78,7 +76,7 @@ const setup = async (name: string, verifyWrites = true) => {
 
 describe.skipIf(skip !== false)('guard decisions when streamed rows show up 3 s late (ZetaSQL-evaluated)', () => {
   // Known to fail today (see above): each Complete is Stale.
-  it.fails('small gap: queued once, held, backfilled once, resumed once', async () => {
+  it('small gap: queued once, held, backfilled once, resumed once', async () => {
     const P = 'zd_small';
     const s = await setup(P, true);
     const missing = [days[20]!, days[21]!];
