@@ -36,17 +36,16 @@ const CODE_OF: Readonly<Record<EngineErrorReason, SmartBackfillErrorCode>> = {
   not_filled: 'processor_failed',
 };
 
-/** Steps that only wrap a store's or service's error: that error's code says more than the step. */
-const WRAPS: ReadonlySet<EngineErrorReason> = new Set(['read_failed', 'tracker_failed', 'publish_failed', 'alert_failed']);
-
 /**
  * The engine's edge error: `[smart-backfill] [engine] <message>`, a `SmartBackfillError`
- * whose `detail` is the step that failed. A step that wraps an adapter's error keeps
- * that error's code (a damaged SQLite file read by the guard stays `corrupt`).
+ * whose `detail` is the step that failed. The engine does no I/O of its own, so a step
+ * coded `unavailable` is a store or service failing: when that failure is a smart-backfill
+ * error its code says more, and is kept (a damaged SQLite file read by the guard stays `corrupt`).
  */
 export const engineError = (reason: EngineErrorReason, message: string, options?: { readonly cause?: unknown }): SmartBackfillError => {
   const cause = options?.cause;
-  const code = WRAPS.has(reason) && isSmartBackfillError(cause) ? cause.code : CODE_OF[reason];
+  const own = CODE_OF[reason];
+  const code = own === 'unavailable' && isSmartBackfillError(cause) ? cause.code : own;
   return new SmartBackfillError(code, message, { origin: 'engine', detail: reason, cause });
 };
 
