@@ -1,4 +1,12 @@
-import type { AlertLog, BackfillQueue, Clock, RequestTracker, RunLog, WindowReader } from '@smart-backfill/core';
+import {
+  isSmartBackfillError,
+  type AlertLog,
+  type BackfillQueue,
+  type Clock,
+  type RequestTracker,
+  type RunLog,
+  type WindowReader,
+} from '@smart-backfill/core';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -45,7 +53,7 @@ export interface OpenStoreOptions {
 export const DEFAULT_LOCK_WAIT_MS = 60_000;
 
 /** A damaged file is not bad input: the config is right, the file is not (exit 1, the adapter's one-line hint). */
-const isDamaged = (e: unknown): boolean => e instanceof Error && e.name === 'SqliteDamagedError';
+const isDamaged = (e: unknown): boolean => isSmartBackfillError(e, 'corrupt');
 const plain = (e: unknown): string => messageOf(e).replace(/^\[smart-backfill\] \[sqlite\] /, '');
 
 /** Wrap every method of `port` so a busy error is remembered before it is rethrown. */
