@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { isoDate, isSmartBackfillError, type IsoDate, type QueueMessage, type WindowQuery } from '@smart-backfill/core';
 import { DEFAULT_START_MS, withSubject } from './harness.js';
 import { aNewRequest } from './request-fixtures.js';
+import { aRunRecord } from './run-fixtures.js';
 import { queueTiming } from './queue-timing.js';
 import type {
   AlertLogSubject,
@@ -70,20 +71,7 @@ export const runLogBadInput = (opts: ContractOptions<RunLogSubject>): void => {
   it('refuses bad input as invalid_input naming the field, and keeps what it recorded', async () => {
     await withSubject(opts, async ({ runLog }) => {
       const at = opts.startMs ?? DEFAULT_START_MS;
-      const run = {
-        runId: 'kept',
-        processorName: P,
-        runDate: isoDate('2025-05-01'),
-        trigger: 'scheduled' as const,
-        isBackfill: false,
-        outcome: 'succeeded' as const,
-        skipReason: null,
-        errorMessage: null,
-        startedAt: at,
-        finishedAt: at + 1,
-        durationMs: 1,
-        metadata: {},
-      };
+      const run = aRunRecord('kept', P, '2025-05-01', at);
       const held = {
         processorName: P,
         runDate: isoDate('2025-05-02'),
