@@ -45,7 +45,7 @@ export const writeBatchFor = (db: Database.Database, busy: BusyRetryOptions = {}
 const createWriteBatch = (db: Database.Database, busy: BusyRetryOptions): WriteBatch => {
   let pending: Job[] = [];
   let scheduled = false;
-  // Alone it is the write's own transaction; inside the batch's, better-sqlite3 makes it a savepoint.
+  // Inside the batch's transaction better-sqlite3 makes this a savepoint: a write that throws undoes only its own changes.
   const savepoint = db.transaction((write: () => unknown): unknown => write());
   const all = db.transaction((jobs: readonly Job[]): void => {
     for (const job of jobs) {
@@ -66,30 +66,21 @@ const createWriteBatch = (db: Database.Database, busy: BusyRetryOptions): WriteB
         else job.reject(o.error);
       }
     };
-    // Alone, a write needs no savepoint, and runs as before (its own immediate transaction).
-    const only = jobs.length === 1 ? jobs[0] : undefined;
-    const attempt =
-      only !== undefined
-        ? withBusyRetry(
-            only.what,
-            () => {
-              only.outcome = { ok: true, value: savepoint.immediate(only.write) };
-            },
-            busy,
-          ).catch((error: unknown) => {
-            only.outcome = { ok: false, error };
-          })
-        : withBusyRetry(
-            `${jobs[0]?.what ?? 'write'} and ${jobs.length - 1} other write${jobs.length === 2 ? '' : 's'}`,
-            () => {
-              for (const job of jobs) delete job.outcome;
-              all.immediate(jobs);
-            },
-            busy,
-          ).catch((error: unknown) => {
-            for (const job of jobs) job.outcome = { ok: false, error };
-          });
-    void attempt.then(settle);
+    const first = jobs[0]?.what ?? 'write';
+    const what = jobs.length === 1 ? first : `${first} and ${jobs.length - 1} other write${jobs.length === 2 ? '' : 's'}`;
+    // A lock another process holds is met at BEGIN IMMEDIATE (or COMMIT): retried whole, each write run afresh.
+    void withBusyRetry(
+      what,
+      () => {
+        for (const job of jobs) delete job.outcome;
+        all.immediate(jobs);
+      },
+      busy,
+    )
+      .catch((error: unknown) => {
+        for (const job of jobs) job.outcome = { ok: false, error };
+      })
+      .then(settle);
   };
 
   const flush = (): void => {
