@@ -152,34 +152,28 @@ export const openPubSubQueue = async (input: PubSubQueueOptions): Promise<PubSub
   };
   // Lease extensions issued together (heartbeats of messages pulled together fall due
   // together) share one ModifyAckDeadline per deadline, sent once the current turn's
-  // callbacks are done (no timer). `receive` and `close()` first wait for extensions
-  // in flight, as they do for acks.
-  let pendingLeases = new Map<number, Array<{ ackId: string; done: (e?: unknown) => void }>>();
+  // callbacks are done (no timer); every caller of the batch gets the call's answer.
+  // `receive` and `close()` first wait for extensions in flight, as they do for acks.
+  const leaseBatches = new Map<number, { readonly ackIds: string[]; readonly sent: Promise<void> }>();
   const leasesInFlight = new Set<Promise<void>>();
-  const sendLeases = (): void => {
-    const batches = pendingLeases;
-    pendingLeases = new Map();
-    for (const [seconds, waiting] of batches) {
-      const p = modAck(
-        waiting.map((w) => w.ackId),
-        seconds,
-      ).then(
-        () => waiting.forEach((w) => w.done()),
-        (e: unknown) => waiting.forEach((w) => w.done(e ?? new Error('lease extension failed'))),
-      );
-      leasesInFlight.add(p);
-      void p.finally(() => leasesInFlight.delete(p));
+  const extendLeaseOf = (ackId: string, seconds: number): Promise<void> => {
+    const open = leaseBatches.get(seconds);
+    if (open !== undefined) {
+      open.ackIds.push(ackId);
+      return open.sent;
     }
-  };
-  const extendLeaseOf = (ackId: string, seconds: number): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (pendingLeases.size === 0) process.nextTick(sendLeases);
-      let waiting = pendingLeases.get(seconds);
-      if (waiting === undefined) pendingLeases.set(seconds, (waiting = []));
-      waiting.push({ ackId, done: (e) => (e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(String(e)))) });
+    const ackIds = [ackId];
+    const sent = new Promise<void>((resolve) => process.nextTick(resolve)).then(() => {
+      leaseBatches.delete(seconds);
+      return modAck(ackIds, seconds);
     });
+    leaseBatches.set(seconds, { ackIds, sent });
+    leasesInFlight.add(sent);
+    const forget = (): boolean => leasesInFlight.delete(sent);
+    sent.then(forget, forget);
+    return sent;
+  };
   const flushLeases = async (): Promise<void> => {
-    sendLeases();
     await Promise.allSettled([...leasesInFlight]);
   };
 
