@@ -108,7 +108,7 @@ export {
   isSmartBackfillError,
   invalidInput,
 } from './smart-backfill-error.js';
-export { dateProblem, nonEmptyProblem, instantProblem, countProblem, durationProblem } from './input-problems.js';
+export { dateProblem, nonEmptyProblem, instantProblem, countProblem, durationProblem, releaseStatusProblem } from './input-problems.js';
 
 // Pipelines: processors that read each other's output (issue 16).
 export {

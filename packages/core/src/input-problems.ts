@@ -38,6 +38,10 @@ export const instantProblem = (v: unknown): string | undefined =>
 export const countProblem = (v: unknown): string | undefined =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 ? undefined : `expected a whole number >= 0, got ${shown(v)}`;
 
+/** Not a way to release a held run: `RunLog.release` takes `resumed` or `cancelled` only (anything else would leave it neither held nor released). */
+export const releaseStatusProblem = (v: unknown): string | undefined =>
+  v === 'resumed' || v === 'cancelled' ? undefined : `expected "resumed" or "cancelled", got ${JSON.stringify(v)}`;
+
 /** Not a duration: finite milliseconds >= 0. */
 export const durationProblem = (v: unknown): string | undefined =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : `expected milliseconds >= 0, got ${shown(v)}`;

@@ -8,6 +8,7 @@ import {
   invalidInput,
   isSmartBackfillError,
   nonEmptyProblem,
+  releaseStatusProblem,
   SMART_BACKFILL_ERROR_CODES,
   SmartBackfillError,
 } from '@smart-backfill/core';
@@ -61,6 +62,7 @@ describe('input problems: the rules every adapter refuses as invalid_input', () 
     ['instantProblem', instantProblem, 1748736000667.5, [Number.NaN, Number.POSITIVE_INFINITY, '1', null]],
     ['countProblem', countProblem, 0, [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '3']],
     ['durationProblem', durationProblem, 1.5, [-1, Number.NaN, Number.POSITIVE_INFINITY, null]],
+    ['releaseStatusProblem', releaseStatusProblem, 'cancelled', ['done', 'held', '', null]],
   ] as const)('%s accepts a good value and names the problem with each bad one', (_name, problem, good, bad) => {
     expect(problem(good)).toBeUndefined();
     for (const b of bad) expect(problem(b), String(b)).toEqual(expect.any(String));

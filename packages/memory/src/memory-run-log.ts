@@ -4,6 +4,7 @@ import {
   durationProblem,
   instantProblem,
   nonEmptyProblem,
+  releaseStatusProblem,
   type Clock,
   type HeldRun,
   type RunLog,
@@ -77,11 +78,7 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
     },
     async release(p, d, status, at) {
       check(dateProblem, d, 'runDate');
-      check(
-        (s) => (s === 'resumed' || s === 'cancelled' ? undefined : `expected "resumed" or "cancelled", got ${JSON.stringify(s)}`),
-        status,
-        'status',
-      );
+      check(releaseStatusProblem, status, 'status');
       const k = key(p, d);
       const cur = held.get(k);
       if (cur === undefined || cur.status !== 'held') return false;

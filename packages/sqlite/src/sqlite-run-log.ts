@@ -1,5 +1,16 @@
 import type Database from 'better-sqlite3';
-import type { HeldRun, IsoDate, RunLog, RunMetadata, RunOutcome, RunQuery, RunRecord, RunTrigger, SkipReason } from '@smart-backfill/core';
+import {
+  releaseStatusProblem,
+  type HeldRun,
+  type IsoDate,
+  type RunLog,
+  type RunMetadata,
+  type RunOutcome,
+  type RunQuery,
+  type RunRecord,
+  type RunTrigger,
+  type SkipReason,
+} from '@smart-backfill/core';
 import { Filters } from './filters.js';
 import { statementCache } from './statement-cache.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy.js';
@@ -216,8 +227,8 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
         () => {
           checkString(processorName, 'processorName');
           checkDate(runDate, 'runDate');
-          if (status !== 'resumed' && status !== 'cancelled')
-            throw new SqliteInputError('status', `expected "resumed" or "cancelled", got ${JSON.stringify(status)}`);
+          const statusProblem = releaseStatusProblem(status);
+          if (statusProblem !== undefined) throw new SqliteInputError('status', statusProblem);
           checkInstant(at, 'at');
           return release.run(status, at, processorName, runDate).changes === 1;
         },
