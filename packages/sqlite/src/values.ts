@@ -1,4 +1,4 @@
-import { parseIsoDate, type IsoDate } from '@smart-backfill/core';
+import { countProblem, parseIsoDate, type IsoDate } from '@smart-backfill/core';
 import { SqliteInputError, SqliteStoreError } from './errors.js';
 
 /** Validate a date crossing into SQL: only `YYYY-MM-DD` is ever bound. */
@@ -52,12 +52,12 @@ export const checkInstant = (value: unknown, field: string): number => {
   return value;
 };
 
+/** A limit: core's count rule, so every adapter refuses the same values. */
 export const checkLimit = (value: unknown, field: string, fallback: number): number => {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new SqliteInputError(field, `expected a whole number >= 0, got ${String(value)}`);
-  }
-  return value;
+  const problem = countProblem(value);
+  if (problem !== undefined) throw new SqliteInputError(field, problem);
+  return value as number;
 };
 
 export const toJson = (value: unknown, field: string): string => {
