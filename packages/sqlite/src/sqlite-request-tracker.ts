@@ -212,14 +212,11 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
   };
 
   return {
-    create: (requests) => {
-      if (!Array.isArray(requests)) return Promise.reject(new SqliteInputError('requests', 'expected an array'));
-      try {
-        requests.forEach(checkNew);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      if (requests.length === 0) return Promise.resolve({ created: [], existing: [] });
+    // `async`, so a refused input reaches the caller as a rejection, as the port promises.
+    create: async (requests) => {
+      if (!Array.isArray(requests)) throw new SqliteInputError('requests', 'expected an array');
+      requests.forEach(checkNew);
+      if (requests.length === 0) return { created: [], existing: [] };
       return withBusyRetry('tracker.create', () => createTx.immediate(requests), busy);
     },
 
@@ -247,13 +244,9 @@ export const sqliteRequestTracker = (db: Database.Database, options: SqliteReque
         busy,
       ),
 
-    apply: (requestId, event) => {
-      try {
-        checkString(requestId, 'requestId');
-        checkEvent(event);
-      } catch (e) {
-        return Promise.reject(e);
-      }
+    apply: async (requestId, event) => {
+      checkString(requestId, 'requestId');
+      checkEvent(event);
       // Transitions of backfills in flight together share one commit.
       return writes.run('tracker.apply', () => applyNow(requestId, event));
     },

@@ -144,14 +144,10 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
   );
 
   return {
-    append: (run) => {
-      let metadata: string;
-      try {
-        checkRun(run);
-        metadata = toJson(run.metadata ?? {}, 'run.metadata');
-      } catch (e) {
-        return Promise.reject(e);
-      }
+    // `async`, so a refused run reaches the caller as a rejection, as the port promises.
+    append: async (run) => {
+      checkRun(run);
+      const metadata = toJson(run.metadata ?? {}, 'run.metadata');
       // A backfill's run record shares a commit with the transitions of the backfills beside it.
       return writes.run('runLog.append', () => {
         insert.run(
