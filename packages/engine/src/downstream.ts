@@ -145,17 +145,21 @@ export const healDownstream = async (
       }
     }
 
-    // The run log from the day before the first healed date: a date's builds start after it.
-    const lastBuiltAt = new Map<IsoDate, number>();
-    for (const r of await deps.runLog.runs({ processorName: name, since: (toEpochDay(healed[0] as IsoDate) - 1) * MS_PER_DAY })) {
-      if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
+    // Only a rebuild reads the run log (a person's backfill without its downstream never does),
+    // and only when some date that reads the heal is neither held nor waiting on another input.
+    if (opts.rebuild !== false && candidates.some((d) => !heldDates.has(d))) {
+      // The run log from the day before the first healed date: a date's builds start after it.
+      const lastBuiltAt = new Map<IsoDate, number>();
+      for (const r of await deps.runLog.runs({ processorName: name, since: (toEpochDay(healed[0] as IsoDate) - 1) * MS_PER_DAY })) {
+        if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
+      }
+      const stale = builtOnIncompleteInput(
+        [{ processor: upstream, lookbackDays: dep.lookbackDays }],
+        lastBuiltAt,
+        new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
+      ).filter((d) => !heldDates.has(d) && !blocked.has(d));
+      if (stale.length > 0) await queueRebuilds(stale);
     }
-    const stale = builtOnIncompleteInput(
-      [{ processor: upstream, lookbackDays: dep.lookbackDays }],
-      lastBuiltAt,
-      new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
-    ).filter((d) => !heldDates.has(d) && !blocked.has(d));
-    if (stale.length > 0 && opts.rebuild !== false) await queueRebuilds(stale);
     if (produced.length > 0) {
       // Later runs of this processor held for those dates (its own window) resume now, not at the next pass.
       await resumeHeldRuns({ ...deps, logger: log }, name).catch((e: unknown) =>
