@@ -7,7 +7,6 @@ import {
   type GapAnalysis,
   type GapPolicy,
   type IsoDate,
-  type NewBackfillRequest,
   type RunMetadata,
   type RunLog,
   type RunOutcome,
@@ -15,11 +14,10 @@ import {
   type WindowReader,
 } from '@smart-backfill/core';
 import { escalate, type AlertingDeps } from './alerts.js';
+import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
 import { engineError, errorMessage, toError } from './errors.js';
 import { summarizeFailures } from './failures.js';
-import type { GuardDeps, GuardOutcome } from './guard-types.js';
-import type { Logger } from './logger.js';
-import { publishTracked } from './publish-tracked.js';
+import type { GuardOutcome } from './guard-types.js';
 
 /**
  * One input of a guarded processor: an upstream processor whose output it reads, judged by
@@ -48,9 +46,8 @@ export interface UpstreamWait {
   readonly escalated: readonly IsoDate[];
 }
 
-export type UpstreamDeps = Pick<GuardDeps, 'tracker' | 'queue' | 'runLog' | 'clock' | 'alerter' | 'alertLog' | 'requestedBy'> & {
-  readonly ids: () => string;
-  readonly logger: Logger;
+export type UpstreamDeps = AutoBackfillDeps & {
+  readonly runLog: RunLog;
   /** The upstream's alerting, when the guard has alerting: escalations open (once) on the upstream. */
   readonly alertingFor: (processor: string) => AlertingDeps | undefined;
 };
@@ -113,8 +110,6 @@ export const checkUpstream = async (
       waits.push({ processor: input.processor, missing: analysis.missingDates, queued: [], inFlight: [], escalated: decision.dates });
       continue;
     }
-    let created: readonly BackfillRequest[] = [];
-    let lost: IsoDate[] = [];
     // A date the upstream holds for its own inputs is not backfilled (that would build it from
     // them incomplete): its held run resumes when they heal, and that produces the date.
     const waiting = new Set(
@@ -124,50 +119,18 @@ export const checkUpstream = async (
             .filter((h) => h.status === 'held' || h.status === 'resuming')
             .map((h) => h.runDate),
     );
-    const toQueue = decision.toQueue.filter((d) => !waiting.has(d));
-    lost = decision.toQueue.filter((d) => waiting.has(d));
-    if (toQueue.length > 0) {
-      const now = deps.clock.now();
-      const critical = new Set(analysis.criticalMissing);
-      const fresh: NewBackfillRequest[] = toQueue.map((day) => ({
-        requestId: deps.ids(),
-        processorName: input.processor,
-        date: day,
-        requestType: 'auto',
-        priority: critical.has(day) ? 'high' : 'normal',
-        requestedAt: now,
-        requestedBy: deps.requestedBy ?? 'smart_backfill_detection',
-        triggerReason: 'auto_backfill',
-        metadata: { pattern: 'smart_backfill', auto_queued: true, downstream, run_date: date, run_id: runId },
-      }));
-      try {
-        const res = await deps.tracker.create(fresh);
-        created = res.created;
-        lost = [...lost, ...res.existing.map((r) => r.date)];
-      } catch (e) {
-        throw engineError(
-          'tracker_failed',
-          `could not record backfill requests for ${input.processor} (${toQueue.join(', ')}), an input of ${downstream}: ${errorMessage(e)}`,
-          { cause: e },
-        );
-      }
-      await publishTracked(
-        {
-          tracker: deps.tracker,
-          queue: deps.queue,
-          clock: deps.clock,
-          logger: deps.logger,
-          logFields: { processor: input.processor, downstream },
-        },
-        created,
-      );
-    }
+    const { created, lost } = await queueAutoBackfills(
+      deps,
+      input.processor,
+      decision.toQueue.filter((d) => !waiting.has(d)),
+      { runDate: date, runId, critical: new Set(analysis.criticalMissing), downstream },
+    );
     if (!decision.holdRun) continue;
     waits.push({
       processor: input.processor,
       missing: analysis.missingDates,
       queued: created.map((r) => r.date),
-      inFlight: [...decision.inFlight, ...lost].sort(),
+      inFlight: [...decision.inFlight, ...decision.toQueue.filter((d) => waiting.has(d)), ...lost].sort(),
       escalated: [],
     });
   }
