@@ -3,7 +3,6 @@ import {
   analyzeGaps,
   decide,
   type Backfill,
-  type BackfillRequest,
   type GapAnalysis,
   type GapPolicy,
   type IsoDate,
@@ -68,19 +67,26 @@ export const checkUpstream = async (
   date: IsoDate,
   runId: string,
 ): Promise<UpstreamWait[]> => {
-  const waits: UpstreamWait[] = [];
-  for (const input of inputs) {
+  // Every input's window and requests are read at once (one round trip, not one per input);
+  // each is then judged and acted on in declared order, as if read in turn.
+  const reads = inputs.map(async (input) => {
     const q = { processorName: input.processor, start: addDays(date, -input.lookbackDays), end: date };
-    let data, requests: readonly BackfillRequest[];
     try {
-      [data, requests] = await Promise.all([input.window.readWindow(q), deps.tracker.forWindow(q)]);
+      const [data, requests] = await Promise.all([input.window.readWindow(q), deps.tracker.forWindow(q)]);
+      return { input, data, requests };
     } catch (e) {
-      throw engineError(
+      return engineError(
         'read_failed',
         `could not check ${downstream}'s input ${input.processor} for ${date} (${q.start}..${q.end}): ${errorMessage(e)}`,
         { cause: e },
       );
     }
+  });
+  const waits: UpstreamWait[] = [];
+  for (const read of reads) {
+    const r = await read;
+    if (r instanceof Error) throw r;
+    const { input, data, requests } = r;
     const policy = input.policy;
     // The upstream judged over exactly the dates read: a window ending on `date`, so asOf is the day after.
     const span = input.lookbackDays + 1;
