@@ -60,7 +60,7 @@ export type UpstreamDeps = AutoBackfillDeps & {
  * @throws SmartBackfillError (detail `read_failed`) when an upstream cannot be read (nothing is guessed),
  * `tracker_failed` when its requests cannot be recorded.
  */
-export const checkUpstream = async (
+const checkUpstream = async (
   deps: UpstreamDeps,
   inputs: readonly UpstreamInput[],
   downstream: string,
@@ -144,7 +144,7 @@ export const checkUpstream = async (
 };
 
 /** One line for a held run: `waits for pos_sales 2025-11-04 (queued), orders 2025-11-03 (in flight)`. */
-export const describeWaits = (waits: readonly UpstreamWait[]): string =>
+const describeWaits = (waits: readonly UpstreamWait[]): string =>
   `waits for ${waits
     .map(
       (w) =>
