@@ -1,6 +1,6 @@
 import {
   addDays,
-  analyzeGaps,
+  analyzeRange,
   decide,
   type Backfill,
   type GapAnalysis,
@@ -88,14 +88,8 @@ const checkUpstream = async (
     if (r instanceof Error) throw r;
     const { input, data, requests } = r;
     const policy = input.policy;
-    // The upstream judged over exactly the dates read: a window ending on `date`, so asOf is the day after.
-    const span = input.lookbackDays + 1;
-    const analysis = analyzeGaps({
-      asOf: addDays(date, 1),
-      expectedDates: data.expectedDates,
-      recordCounts: data.recordCounts,
-      policy: { ...policy, lookbackDays: span, criticalLookbackDays: Math.min(policy.criticalLookbackDays, span) },
-    });
+    // The upstream judged over exactly the dates read.
+    const analysis = analyzeRange({ start: addDays(date, -input.lookbackDays), end: date, ...data, policy });
     if (analysis.missingDates.length === 0) continue;
     const summary = summarizeFailures(requests, policy.maxAttempts);
     const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });

@@ -1,6 +1,5 @@
 import {
-  addDays,
-  analyzeGaps,
+  analyzeRange,
   builtOnIncompleteInput,
   diffDays,
   planPipeline,
@@ -69,13 +68,7 @@ export const planFromStore = async (
     names.map(async (name) => {
       const p = findProcessor(rt.config, name);
       const window = await rt.windowFor(p).readWindow({ processorName: name, start: from, end: to });
-      // The analysis of a window that ends on `to`, as `backfill` does: asOf is the day after.
-      const a = analyzeGaps({
-        asOf: addDays(to, 1),
-        expectedDates: window.expectedDates,
-        recordCounts: window.recordCounts,
-        policy: { lookbackDays: diffDays(to, from) + 1, criticalLookbackDays: 0, minRecordsPerDate: p.policy.minRecordsPerDate },
-      });
+      const a = analyzeRange({ start: from, end: to, ...window, policy: { minRecordsPerDate: p.policy.minRecordsPerDate } });
       const missing = new Set(a.missingDates);
       const built = [...new Set(window.expectedDates)].filter((d) => d >= from && d <= to && !missing.has(d));
       const inRange = new Set(built);
