@@ -9,6 +9,7 @@ import {
   toEpochDay,
   type BackfillQueue,
   type Clock,
+  type HeldRun,
   type IsoDate,
   type NewBackfillRequest,
   type PipelineGraph,
@@ -211,23 +212,8 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
     (h) => h.waitingFor.length === 0 && (deps.graph.dependsOn.get(h.processorName) ?? []).length > 0,
   );
   for (const h of held) {
-    let active = false;
-    let completed = -Infinity;
-    for (const input of deps.graph.dependsOn.get(h.processorName) ?? []) {
-      for (const r of await deps.tracker.forWindow({
-        processorName: input.processor,
-        start: addDays(h.runDate, -input.lookbackDays),
-        end: h.runDate,
-      })) {
-        if (isActive(r.status)) active = true;
-        else if (r.status === 'completed') completed = Math.max(completed, r.completedAt ?? r.updatedAt);
-      }
-      // An input date may also have been produced by a run (a resumed one, as a level above heals).
-      const start = addDays(h.runDate, -input.lookbackDays);
-      for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt }))
-        if (r.outcome === 'succeeded' && r.runDate >= start && r.runDate <= h.runDate) completed = Math.max(completed, r.finishedAt);
-    }
-    if (active || completed <= h.heldAt) continue;
+    const changed = await lastInputChange(deps, h);
+    if (changed === 'busy' || changed <= h.heldAt) continue;
     const guard = deps.guardFor(h.processorName);
     if (guard === undefined) continue;
     const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
@@ -249,4 +235,23 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
     }
   }
   return { resumed, queued, outcomes };
+};
+
+/**
+ * When an input date a held run reads was last completed (a backfill) or produced (a run),
+ * or `'busy'` as soon as one has an active backfill: the run waits for it whatever else
+ * changed, so the remaining inputs (and that input's run log) are not read.
+ */
+const lastInputChange = async (deps: HealDownstreamDeps, h: HeldRun): Promise<number | 'busy'> => {
+  let completed = -Infinity;
+  for (const input of deps.graph.dependsOn.get(h.processorName) ?? []) {
+    const start = addDays(h.runDate, -input.lookbackDays);
+    const requests = await deps.tracker.forWindow({ processorName: input.processor, start, end: h.runDate });
+    if (requests.some((r) => isActive(r.status))) return 'busy';
+    for (const r of requests) if (r.status === 'completed') completed = Math.max(completed, r.completedAt ?? r.updatedAt);
+    // An input date may also have been produced by a run (a resumed one, as a level above heals).
+    for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt }))
+      if (r.outcome === 'succeeded' && r.runDate >= start && r.runDate <= h.runDate) completed = Math.max(completed, r.finishedAt);
+  }
+  return completed;
 };
