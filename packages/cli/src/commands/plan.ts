@@ -45,7 +45,7 @@ export const planFromStore = async (
   to: IsoDate,
 ): Promise<PipelinePlan> => {
   const wanted = new Set(names);
-  const withInputs = graph.order.filter((n) => wanted.has(n) || names.some((m) => graph.dependsOn.get(m)?.some((d) => d.processor === n)));
+  const withInputs = graph.order.filter((n) => wanted.has(n) || graph.dependents.get(n)?.some((d) => wanted.has(d.processor)));
   // A date's runs start on or after the date in practice; a day's margin covers early starts.
   const since = toEpochDay(from) * MS_PER_DAY - MS_PER_DAY;
   const lastBuiltAt = new Map<string, Map<IsoDate, number>>();
