@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import {
   addDays,
@@ -8,35 +7,25 @@ import {
   isActive,
   toEpochDay,
   type BackfillQueue,
-  type Clock,
   type HeldRun,
   type IsoDate,
   type NewBackfillRequest,
   type PipelineGraph,
-  type RequestTracker,
-  type RunLog,
 } from '@smart-backfill/core';
 import { errorMessage } from './errors.js';
-import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
-import { silentLogger, type Logger } from './logger.js';
+import type { GuardOutcome } from './guard-types.js';
+import { silentLogger } from './logger.js';
 import { publishTracked } from './publish-tracked.js';
-import { resumeHeldRuns } from './resume.js';
+import { claimAndRerun, resumeHeldRuns, type ResumeDeps } from './resume.js';
 
 /** The `triggerReason` of a request that rebuilds a date because an input it read was healed; its run's trigger is `cascade`. */
 export const UPSTREAM_HEALED = 'upstream_healed';
 
-export interface HealDownstreamDeps {
-  readonly tracker: RequestTracker;
+/** What a resumer needs (held runs are claimed and re-run as `resumeHeldRuns` does), and the graph and queue to rebuild through. */
+export interface HealDownstreamDeps extends ResumeDeps {
   readonly queue: BackfillQueue;
-  readonly runLog: RunLog;
-  readonly clock: Clock;
   readonly graph: PipelineGraph;
-  readonly guardFor: (processorName: string) => GuardedProcessor | undefined;
-  readonly logger?: Logger | undefined;
   readonly ids?: (() => string) | undefined;
-  readonly claimant?: string | undefined;
-  /** As `ResumeDeps.resumeLeaseMs` (default 15 minutes). */
-  readonly resumeLeaseMs?: number | undefined;
 }
 
 export interface HealDownstreamResult {
@@ -100,15 +89,8 @@ export const healDownstream = async (
     const guard = deps.guardFor(name);
     if (guard !== undefined) {
       for (const h of held.sort((a, b) => compareDates(a.runDate, b.runDate))) {
-        const claim = await deps.runLog.claimResume(name, h.runDate, {
-          claimant: deps.claimant ?? `${hostname()}:${process.pid}`,
-          at: deps.clock.now(),
-          leaseMs: deps.resumeLeaseMs ?? 15 * 60_000,
-        });
-        if (claim === null) continue;
-        log.info('resuming a run held for its input', { processor: name, date: h.runDate, upstream });
-        const o = await guard.run({ date: h.runDate, trigger: 'resume' });
-        await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() });
+        const o = await claimAndRerun(deps, guard, h, log, 'resuming a run held for its input', { upstream });
+        if (o === null) continue;
         resumed.push({ processorName: name, runDate: h.runDate });
         outcomes.push(o);
         if (o._tag === 'Ran') produced.push(h.runDate);
@@ -216,15 +198,8 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
     if (changed === 'busy' || changed <= h.heldAt) continue;
     const guard = deps.guardFor(h.processorName);
     if (guard === undefined) continue;
-    const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
-      claimant: deps.claimant ?? `${hostname()}:${process.pid}`,
-      at: deps.clock.now(),
-      leaseMs: deps.resumeLeaseMs ?? 15 * 60_000,
-    });
-    if (claim === null) continue;
-    log.info('resuming a run held for its input, missed at completion', { processor: h.processorName, date: h.runDate });
-    const o = await guard.run({ date: h.runDate, trigger: 'resume' });
-    await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() });
+    const o = await claimAndRerun(deps, guard, h, log, 'resuming a run held for its input, missed at completion');
+    if (o === null) continue;
     resumed.push({ processorName: h.processorName, runDate: h.runDate });
     outcomes.push(o);
     if (o._tag === 'Ran') {
