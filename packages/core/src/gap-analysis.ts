@@ -1,4 +1,4 @@
-import { addDays, fromEpochDay, toEpochDay, type EpochDay, type IsoDate } from './iso-date.js';
+import { addDays, diffDays, fromEpochDay, toEpochDay, type EpochDay, type IsoDate } from './iso-date.js';
 import type { GapPolicy } from './policy.js';
 
 /**
@@ -128,6 +128,34 @@ export const analyzeGaps = (input: AnalyzeGapsInput): GapAnalysis => {
     hasGaps: missingDates.length > 0,
     runs: toRuns(missingDates),
   };
+};
+
+export interface AnalyzeRangeInput extends Omit<AnalyzeGapsInput, 'asOf' | 'policy'> {
+  /** The first date judged, inclusive. */
+  readonly start: IsoDate;
+  /** The last date judged, inclusive (unlike a run's window, which stops the day before its run date). */
+  readonly end: IsoDate;
+  /** `criticalLookbackDays` counts back from the day after `end`; default 0 (nothing critical). */
+  readonly policy: Pick<GapPolicy, 'minRecordsPerDate'> & Partial<Pick<GapPolicy, 'criticalLookbackDays'>>;
+}
+
+/**
+ * `analyzeGaps` over a range of dates itself (`start … end`, both judged), not the window
+ * before a run: what a manual backfill would fill, what a plan reads, the dates a downstream
+ * run reads from an input. The analysis is as of the day after `end`.
+ */
+export const analyzeRange = (input: AnalyzeRangeInput): GapAnalysis => {
+  const span = diffDays(input.end, input.start) + 1;
+  return analyzeGaps({
+    asOf: addDays(input.end, 1),
+    expectedDates: input.expectedDates,
+    recordCounts: input.recordCounts,
+    policy: {
+      lookbackDays: span,
+      criticalLookbackDays: Math.min(input.policy.criticalLookbackDays ?? 0, span),
+      minRecordsPerDate: input.policy.minRecordsPerDate,
+    },
+  });
 };
 
 /** Split any set of dates into contiguous calendar runs, oldest first. */

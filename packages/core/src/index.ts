@@ -33,10 +33,12 @@ export {
 export {
   type RecordCounts,
   type AnalyzeGapsInput,
+  type AnalyzeRangeInput,
   type IncompleteDate,
   type GapRun,
   type GapAnalysis,
   analyzeGaps,
+  analyzeRange,
   toRuns,
 } from './gap-analysis.js';
 export { type Proceed, type Backfill, type Escalate, type Decision, type DecideContext, decide } from './decision.js';

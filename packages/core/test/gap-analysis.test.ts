@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addDays,
   analyzeGaps,
+  analyzeRange,
   DEFAULT_POLICY,
   diffDays,
   fromEpochDay,
@@ -228,5 +229,32 @@ describe('analyzeGaps examples', () => {
       recordCounts: { '2025-11-10': 100, '2025-11-11': 99 },
     });
     expect(a.missingDates).toEqual(['2025-11-11']);
+  });
+});
+
+describe('analyzeRange', () => {
+  it('judges every date of the range, both ends included, and nothing outside it', () => {
+    const start = isoDate('2025-11-10');
+    const end = isoDate('2025-11-14');
+    const a = analyzeRange({
+      start,
+      end,
+      expectedDates: [addDays(start, -1), start, addDays(start, 2), end, addDays(end, 1)],
+      recordCounts: { [addDays(start, 2)]: 100 },
+      policy: { minRecordsPerDate: 100 },
+    });
+    expect(a.missingDates).toEqual([start, end]);
+    expect(a.expectedCount).toBe(3);
+    // Nothing is critical unless asked; asked for more days than the range, every missing date is.
+    expect(a.criticalMissing).toEqual([]);
+    const wide = analyzeRange({
+      start,
+      end,
+      expectedDates: [start, end],
+      recordCounts: {},
+      policy: { minRecordsPerDate: 1, criticalLookbackDays: 30 },
+    });
+    expect(wide.criticalMissing).toEqual([start, end]);
+    expect(wide.criticalStart).toBe(start);
   });
 });

@@ -239,51 +239,46 @@ describe('planPipeline', () => {
       )
       .map((states) => new Map(names.map((n, i) => [n, states[i]!])));
 
+  /** A random DAG, validated, with a random state for each of its processors. */
+  const graphAndState = dagArb.chain((nodes) => stateArb(nodes.map((n) => n.name)).map((s) => [graphOf(nodes), s] as const));
+
   it('every step is unique, in topological order, and after the rebuild it names as its cause', () => {
     fc.assert(
-      fc.property(
-        dagArb.chain((nodes) => stateArb(nodes.map((n) => n.name)).map((s) => [nodes, s] as const)),
-        ([nodes, state]) => {
-          const g = graphOf(nodes);
-          const plan = planPipeline(g, state);
-          const keys = plan.map((s) => `${s.processor} ${s.date}`);
-          expect(new Set(keys).size).toBe(keys.length);
-          const at = new Map(g.order.map((n, i) => [n, i]));
-          for (let i = 1; i < plan.length; i++) expect(at.get(plan[i - 1]!.processor)!).toBeLessThanOrEqual(at.get(plan[i]!.processor)!);
-          plan.forEach((s, i) => {
-            if (s._tag === 'Backfill') expect([...(state.get(s.processor)?.missing ?? [])]).toContain(s.date);
-            else if (s.because !== 'ran_on_incomplete_input') {
-              const cause = s.because;
-              expect(keys.indexOf(`${cause.processor} ${cause.date}`)).toBeGreaterThanOrEqual(0);
-              expect(keys.indexOf(`${cause.processor} ${cause.date}`)).toBeLessThan(i);
-            }
-          });
-        },
-      ),
+      fc.property(graphAndState, ([g, state]) => {
+        const plan = planPipeline(g, state);
+        const keys = plan.map((s) => `${s.processor} ${s.date}`);
+        expect(new Set(keys).size).toBe(keys.length);
+        const at = new Map(g.order.map((n, i) => [n, i]));
+        for (let i = 1; i < plan.length; i++) expect(at.get(plan[i - 1]!.processor)!).toBeLessThanOrEqual(at.get(plan[i]!.processor)!);
+        plan.forEach((s, i) => {
+          if (s._tag === 'Backfill') expect([...(state.get(s.processor)?.missing ?? [])]).toContain(s.date);
+          else if (s.because !== 'ran_on_incomplete_input') {
+            const cause = s.because;
+            expect(keys.indexOf(`${cause.processor} ${cause.date}`)).toBeGreaterThanOrEqual(0);
+            expect(keys.indexOf(`${cause.processor} ${cause.date}`)).toBeLessThan(i);
+          }
+        });
+      }),
     );
   });
 
   it('is closed: every filled date that reads a rebuilt date is re-run', () => {
     fc.assert(
-      fc.property(
-        dagArb.chain((nodes) => stateArb(nodes.map((n) => n.name)).map((s) => [nodes, s] as const)),
-        ([nodes, state]) => {
-          const g = graphOf(nodes);
-          const plan = planPipeline(g, state);
-          const rebuilt = new Set(plan.map((s) => `${s.processor} ${s.date}`));
-          for (const n of g.order) {
-            const own = state.get(n);
-            const missing = new Set(own?.missing ?? []);
-            for (const d of own?.built ?? []) {
-              if (missing.has(d)) continue;
-              const reads = (g.dependsOn.get(n) ?? []).some((dep) =>
-                upstreamDatesRead(dep, d).some((u) => rebuilt.has(`${dep.processor} ${u}`)),
-              );
-              if (reads) expect(rebuilt.has(`${n} ${d}`)).toBe(true);
-            }
+      fc.property(graphAndState, ([g, state]) => {
+        const plan = planPipeline(g, state);
+        const rebuilt = new Set(plan.map((s) => `${s.processor} ${s.date}`));
+        for (const n of g.order) {
+          const own = state.get(n);
+          const missing = new Set(own?.missing ?? []);
+          for (const d of own?.built ?? []) {
+            if (missing.has(d)) continue;
+            const reads = (g.dependsOn.get(n) ?? []).some((dep) =>
+              upstreamDatesRead(dep, d).some((u) => rebuilt.has(`${dep.processor} ${u}`)),
+            );
+            if (reads) expect(rebuilt.has(`${n} ${d}`)).toBe(true);
           }
-        },
-      ),
+        }
+      }),
     );
   });
 });

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import {
   addDays,
@@ -8,34 +7,25 @@ import {
   isActive,
   toEpochDay,
   type BackfillQueue,
-  type Clock,
+  type HeldRun,
   type IsoDate,
   type NewBackfillRequest,
   type PipelineGraph,
-  type RequestTracker,
-  type RunLog,
 } from '@smart-backfill/core';
 import { errorMessage } from './errors.js';
-import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
-import { silentLogger, type Logger } from './logger.js';
+import type { GuardOutcome } from './guard-types.js';
+import { silentLogger } from './logger.js';
 import { publishTracked } from './publish-tracked.js';
-import { resumeHeldRuns } from './resume.js';
+import { claimAndRerun, resumeHeldRuns, type ResumeDeps } from './resume.js';
 
 /** The `triggerReason` of a request that rebuilds a date because an input it read was healed; its run's trigger is `cascade`. */
 export const UPSTREAM_HEALED = 'upstream_healed';
 
-export interface HealDownstreamDeps {
-  readonly tracker: RequestTracker;
+/** What a resumer needs (held runs are claimed and re-run as `resumeHeldRuns` does), and the graph and queue to rebuild through. */
+export interface HealDownstreamDeps extends ResumeDeps {
   readonly queue: BackfillQueue;
-  readonly runLog: RunLog;
-  readonly clock: Clock;
   readonly graph: PipelineGraph;
-  readonly guardFor: (processorName: string) => GuardedProcessor | undefined;
-  readonly logger?: Logger | undefined;
   readonly ids?: (() => string) | undefined;
-  readonly claimant?: string | undefined;
-  /** As `ResumeDeps.resumeLeaseMs` (default 15 minutes). */
-  readonly resumeLeaseMs?: number | undefined;
 }
 
 export interface HealDownstreamResult {
@@ -99,15 +89,8 @@ export const healDownstream = async (
     const guard = deps.guardFor(name);
     if (guard !== undefined) {
       for (const h of held.sort((a, b) => compareDates(a.runDate, b.runDate))) {
-        const claim = await deps.runLog.claimResume(name, h.runDate, {
-          claimant: deps.claimant ?? `${hostname()}:${process.pid}`,
-          at: deps.clock.now(),
-          leaseMs: deps.resumeLeaseMs ?? 15 * 60_000,
-        });
-        if (claim === null) continue;
-        log.info('resuming a run held for its input', { processor: name, date: h.runDate, upstream });
-        const o = await guard.run({ date: h.runDate, trigger: 'resume' });
-        await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() });
+        const o = await claimAndRerun(deps, guard, h, log, 'resuming a run held for its input', { upstream });
+        if (o === null) continue;
         resumed.push({ processorName: name, runDate: h.runDate });
         outcomes.push(o);
         if (o._tag === 'Ran') produced.push(h.runDate);
@@ -145,17 +128,21 @@ export const healDownstream = async (
       }
     }
 
-    // The run log from the day before the first healed date: a date's builds start after it.
-    const lastBuiltAt = new Map<IsoDate, number>();
-    for (const r of await deps.runLog.runs({ processorName: name, since: (toEpochDay(healed[0] as IsoDate) - 1) * MS_PER_DAY })) {
-      if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
+    // Only a rebuild reads the run log (a person's backfill without its downstream never does),
+    // and only when some date that reads the heal is neither held nor waiting on another input.
+    if (opts.rebuild !== false && candidates.some((d) => !heldDates.has(d))) {
+      // The run log from the day before the first healed date: a date's builds start after it.
+      const lastBuiltAt = new Map<IsoDate, number>();
+      for (const r of await deps.runLog.runs({ processorName: name, since: (toEpochDay(healed[0] as IsoDate) - 1) * MS_PER_DAY })) {
+        if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
+      }
+      const stale = builtOnIncompleteInput(
+        [{ processor: upstream, lookbackDays: dep.lookbackDays }],
+        lastBuiltAt,
+        new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
+      ).filter((d) => !heldDates.has(d) && !blocked.has(d));
+      if (stale.length > 0) await queueRebuilds(stale);
     }
-    const stale = builtOnIncompleteInput(
-      [{ processor: upstream, lookbackDays: dep.lookbackDays }],
-      lastBuiltAt,
-      new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
-    ).filter((d) => !heldDates.has(d) && !blocked.has(d));
-    if (stale.length > 0 && opts.rebuild !== false) await queueRebuilds(stale);
     if (produced.length > 0) {
       // Later runs of this processor held for those dates (its own window) resume now, not at the next pass.
       await resumeHeldRuns({ ...deps, logger: log }, name).catch((e: unknown) =>
@@ -207,34 +194,12 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
     (h) => h.waitingFor.length === 0 && (deps.graph.dependsOn.get(h.processorName) ?? []).length > 0,
   );
   for (const h of held) {
-    let active = false;
-    let completed = -Infinity;
-    for (const input of deps.graph.dependsOn.get(h.processorName) ?? []) {
-      for (const r of await deps.tracker.forWindow({
-        processorName: input.processor,
-        start: addDays(h.runDate, -input.lookbackDays),
-        end: h.runDate,
-      })) {
-        if (isActive(r.status)) active = true;
-        else if (r.status === 'completed') completed = Math.max(completed, r.completedAt ?? r.updatedAt);
-      }
-      // An input date may also have been produced by a run (a resumed one, as a level above heals).
-      const start = addDays(h.runDate, -input.lookbackDays);
-      for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt }))
-        if (r.outcome === 'succeeded' && r.runDate >= start && r.runDate <= h.runDate) completed = Math.max(completed, r.finishedAt);
-    }
-    if (active || completed <= h.heldAt) continue;
+    const changed = await lastInputChange(deps, h);
+    if (changed === 'busy' || changed <= h.heldAt) continue;
     const guard = deps.guardFor(h.processorName);
     if (guard === undefined) continue;
-    const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
-      claimant: deps.claimant ?? `${hostname()}:${process.pid}`,
-      at: deps.clock.now(),
-      leaseMs: deps.resumeLeaseMs ?? 15 * 60_000,
-    });
-    if (claim === null) continue;
-    log.info('resuming a run held for its input, missed at completion', { processor: h.processorName, date: h.runDate });
-    const o = await guard.run({ date: h.runDate, trigger: 'resume' });
-    await deps.runLog.finishResume(claim, { runId: o.runId, at: deps.clock.now() });
+    const o = await claimAndRerun(deps, guard, h, log, 'resuming a run held for its input, missed at completion');
+    if (o === null) continue;
     resumed.push({ processorName: h.processorName, runDate: h.runDate });
     outcomes.push(o);
     if (o._tag === 'Ran') {
@@ -245,4 +210,23 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
     }
   }
   return { resumed, queued, outcomes };
+};
+
+/**
+ * When an input date a held run reads was last completed (a backfill) or produced (a run),
+ * or `'busy'` as soon as one has an active backfill: the run waits for it whatever else
+ * changed, so the remaining inputs (and that input's run log) are not read.
+ */
+const lastInputChange = async (deps: HealDownstreamDeps, h: HeldRun): Promise<number | 'busy'> => {
+  let completed = -Infinity;
+  for (const input of deps.graph.dependsOn.get(h.processorName) ?? []) {
+    const start = addDays(h.runDate, -input.lookbackDays);
+    const requests = await deps.tracker.forWindow({ processorName: input.processor, start, end: h.runDate });
+    if (requests.some((r) => isActive(r.status))) return 'busy';
+    for (const r of requests) if (r.status === 'completed') completed = Math.max(completed, r.completedAt ?? r.updatedAt);
+    // An input date may also have been produced by a run (a resumed one, as a level above heals).
+    for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt }))
+      if (r.outcome === 'succeeded' && r.runDate >= start && r.runDate <= h.runDate) completed = Math.max(completed, r.finishedAt);
+  }
+  return completed;
 };

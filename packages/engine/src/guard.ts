@@ -15,7 +15,6 @@ import {
   type GapAnalysis,
   type GapPolicy,
   type IsoDate,
-  type NewBackfillRequest,
   type RunMetadata,
   type RunOutcome,
   type RunTrigger,
@@ -25,15 +24,15 @@ import {
   type WindowQuery,
   type WindowReader,
 } from '@smart-backfill/core';
+import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
 import { alertKeyFor, alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
 import { summarizeFailures } from './failures.js';
 import { engineError, errorMessage, toError } from './errors.js';
 import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, type GuardOutcome } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
-import { publishTracked } from './publish-tracked.js';
 import { resumeHeldRuns } from './resume.js';
-import { holdForUpstream, waitForHeldDates } from './upstream.js';
+import { holdForUpstream, waitForHeldDates, type UpstreamDeps } from './upstream.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
 
@@ -98,6 +97,8 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
   // An input's escalation opens (once) on the input, through the same log and channels.
   const alertingOf = (processorName: string): AlertingDeps | undefined =>
     alerting === undefined ? undefined : { ...alerting, processorName };
+  const autoDeps: AutoBackfillDeps = { tracker: deps.tracker, queue: deps.queue, clock, logger: log, ids, requestedBy: deps.requestedBy };
+  const upstreamDeps: UpstreamDeps = { ...autoDeps, runLog: deps.runLog, alertingFor: alertingOf };
   // Channels that cannot deliver (an unset secret) are named in every run record.
   const alertProblems = deps.alerter?.problems ?? [];
 
@@ -320,7 +321,6 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         // Its own window is whole; now the dates it reads from the processors it depends on.
         if (deps.upstream !== undefined && deps.upstream.length > 0) {
           const ctx = { name, date, runId, analysis, meta, hold: holdRun, record };
-          const upstreamDeps = { ...deps, ids, logger: log, alertingFor: alertingOf };
           const held = await holdForUpstream(upstreamDeps, deps.upstream, ctx);
           if (held !== undefined) return held;
         }
@@ -392,40 +392,22 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       const d = deps.upstream !== undefined && deps.upstream.length > 0 ? await waitForHeldDates(deps.runLog, name, decided) : decided;
       // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
       if (d.holdRun) await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates);
-      const critical = new Set(analysis.criticalMissing);
-      const now = clock.now();
-      const fresh: NewBackfillRequest[] = d.toQueue.map((day) => ({
-        requestId: ids(),
-        processorName: name,
-        date: day,
-        requestType: 'auto',
-        priority: critical.has(day) ? 'high' : 'normal',
-        requestedAt: now,
-        requestedBy: deps.requestedBy ?? 'smart_backfill_detection',
-        triggerReason: 'auto_backfill',
-        metadata: { pattern: 'smart_backfill', auto_queued: true, run_date: date, run_id: runId },
-      }));
       let created: readonly BackfillRequest[] = [];
-      let lost: IsoDate[] = [];
-      if (fresh.length > 0) {
-        try {
-          // Outbox: recorded before published. Dates another guard won meanwhile come back in `existing`.
-          const res = await deps.tracker.create(fresh);
-          created = res.created;
-          lost = res.existing.map((r) => r.date);
-        } catch (e) {
-          const error = engineError(
-            'tracker_failed',
-            `could not record backfill requests for ${name} (${d.toQueue.join(', ')}): ${errorMessage(e)}`,
-            { cause: e },
-          );
-          log.error(error.message, { processor: name, date, runId });
-          // Nothing will complete for this hold to end on; the next scheduled run checks again.
-          if (d.holdRun) await deps.runLog.release(name, date, 'cancelled', clock.now()).catch(() => false);
-          await record('failed', null, error.message, { ...meta, queued: [], in_flight: d.inFlight });
-          return { _tag: 'Failed', error, stage: 'check', runId };
-        }
-        await publishTracked({ tracker: deps.tracker, queue: deps.queue, clock, logger: log, logFields: { processor: name } }, created);
+      let lost: readonly IsoDate[] = [];
+      try {
+        // Outbox: recorded before published. Dates another guard won meanwhile come back in `lost`.
+        ({ created, lost } = await queueAutoBackfills(autoDeps, name, d.toQueue, {
+          runDate: date,
+          runId,
+          critical: new Set(analysis.criticalMissing),
+        }));
+      } catch (e) {
+        const error = toError(e);
+        log.error(error.message, { processor: name, date, runId });
+        // Nothing will complete for this hold to end on; the next scheduled run checks again.
+        if (d.holdRun) await deps.runLog.release(name, date, 'cancelled', clock.now()).catch(() => false);
+        await record('failed', null, error.message, { ...meta, queued: [], in_flight: d.inFlight });
+        return { _tag: 'Failed', error, stage: 'check', runId };
       }
       const inFlight = [...d.inFlight, ...lost].sort();
       const queuedDates = created.map((r) => r.date);

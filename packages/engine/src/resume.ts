@@ -81,6 +81,28 @@ const rerun = async (deps: ResumeDeps, guard: GuardedProcessor, claim: ResumeCla
   return o;
 };
 
+/**
+ * Claim a held run (one winner across resumers; `null` when another has it or it is no longer
+ * held), say so with `message`, and re-run it through its guard.
+ */
+export const claimAndRerun = async (
+  deps: ResumeDeps,
+  guard: GuardedProcessor,
+  h: Pick<HeldRun, 'processorName' | 'runDate'>,
+  log: Logger,
+  message: string,
+  fields: Record<string, unknown> = {},
+): Promise<GuardOutcome | null> => {
+  const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
+    claimant: claimantOf(deps),
+    at: deps.clock.now(),
+    leaseMs: deps.resumeLeaseMs ?? DEFAULT_RESUME_LEASE_MS,
+  });
+  if (claim === null) return null;
+  log.info(message, { processor: h.processorName, date: h.runDate, ...fields });
+  return rerun(deps, guard, claim, log);
+};
+
 interface Settled {
   readonly resumed: IsoDate[];
   readonly cancelled: IsoDate[];
@@ -113,14 +135,8 @@ const settleHeld = async (
   }
   ready.sort((a, b) => compareDates(a.runDate, b.runDate));
   for (const h of ready) {
-    const claim = await deps.runLog.claimResume(h.processorName, h.runDate, {
-      claimant: claimantOf(deps),
-      at: deps.clock.now(),
-      leaseMs: deps.resumeLeaseMs ?? DEFAULT_RESUME_LEASE_MS,
-    });
-    if (claim === null) continue;
-    log.info(message, { processor: h.processorName, date: h.runDate });
-    const o = await rerun(deps, guard, claim, log);
+    const o = await claimAndRerun(deps, guard, h, log, message);
+    if (o === null) continue;
     out.resumed.push(h.runDate);
     out.outcomes.push(o);
     if (stopsTheBatch(o)) break;

@@ -1,13 +1,11 @@
 import {
   addDays,
-  analyzeGaps,
+  analyzeRange,
   decide,
   type Backfill,
-  type BackfillRequest,
   type GapAnalysis,
   type GapPolicy,
   type IsoDate,
-  type NewBackfillRequest,
   type RunMetadata,
   type RunLog,
   type RunOutcome,
@@ -15,11 +13,10 @@ import {
   type WindowReader,
 } from '@smart-backfill/core';
 import { escalate, type AlertingDeps } from './alerts.js';
+import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
 import { engineError, errorMessage, toError } from './errors.js';
 import { summarizeFailures } from './failures.js';
-import type { GuardDeps, GuardOutcome } from './guard-types.js';
-import type { Logger } from './logger.js';
-import { publishTracked } from './publish-tracked.js';
+import type { GuardOutcome } from './guard-types.js';
 
 /**
  * One input of a guarded processor: an upstream processor whose output it reads, judged by
@@ -48,9 +45,8 @@ export interface UpstreamWait {
   readonly escalated: readonly IsoDate[];
 }
 
-export type UpstreamDeps = Pick<GuardDeps, 'tracker' | 'queue' | 'runLog' | 'clock' | 'alerter' | 'alertLog' | 'requestedBy'> & {
-  readonly ids: () => string;
-  readonly logger: Logger;
+export type UpstreamDeps = AutoBackfillDeps & {
+  readonly runLog: RunLog;
   /** The upstream's alerting, when the guard has alerting: escalations open (once) on the upstream. */
   readonly alertingFor: (processor: string) => AlertingDeps | undefined;
 };
@@ -64,35 +60,36 @@ export type UpstreamDeps = Pick<GuardDeps, 'tracker' | 'queue' | 'runLog' | 'clo
  * @throws SmartBackfillError (detail `read_failed`) when an upstream cannot be read (nothing is guessed),
  * `tracker_failed` when its requests cannot be recorded.
  */
-export const checkUpstream = async (
+const checkUpstream = async (
   deps: UpstreamDeps,
   inputs: readonly UpstreamInput[],
   downstream: string,
   date: IsoDate,
   runId: string,
 ): Promise<UpstreamWait[]> => {
-  const waits: UpstreamWait[] = [];
-  for (const input of inputs) {
+  // Every input's window and requests are read at once (one round trip, not one per input);
+  // each is then judged and acted on in declared order, as if read in turn.
+  const reads = inputs.map(async (input) => {
     const q = { processorName: input.processor, start: addDays(date, -input.lookbackDays), end: date };
-    let data, requests: readonly BackfillRequest[];
     try {
-      [data, requests] = await Promise.all([input.window.readWindow(q), deps.tracker.forWindow(q)]);
+      const [data, requests] = await Promise.all([input.window.readWindow(q), deps.tracker.forWindow(q)]);
+      return { input, data, requests };
     } catch (e) {
-      throw engineError(
+      return engineError(
         'read_failed',
         `could not check ${downstream}'s input ${input.processor} for ${date} (${q.start}..${q.end}): ${errorMessage(e)}`,
         { cause: e },
       );
     }
+  });
+  const waits: UpstreamWait[] = [];
+  for (const read of reads) {
+    const r = await read;
+    if (r instanceof Error) throw r;
+    const { input, data, requests } = r;
     const policy = input.policy;
-    // The upstream judged over exactly the dates read: a window ending on `date`, so asOf is the day after.
-    const span = input.lookbackDays + 1;
-    const analysis = analyzeGaps({
-      asOf: addDays(date, 1),
-      expectedDates: data.expectedDates,
-      recordCounts: data.recordCounts,
-      policy: { ...policy, lookbackDays: span, criticalLookbackDays: Math.min(policy.criticalLookbackDays, span) },
-    });
+    // The upstream judged over exactly the dates read.
+    const analysis = analyzeRange({ start: addDays(date, -input.lookbackDays), end: date, ...data, policy });
     if (analysis.missingDates.length === 0) continue;
     const summary = summarizeFailures(requests, policy.maxAttempts);
     const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });
@@ -113,8 +110,6 @@ export const checkUpstream = async (
       waits.push({ processor: input.processor, missing: analysis.missingDates, queued: [], inFlight: [], escalated: decision.dates });
       continue;
     }
-    let created: readonly BackfillRequest[] = [];
-    let lost: IsoDate[] = [];
     // A date the upstream holds for its own inputs is not backfilled (that would build it from
     // them incomplete): its held run resumes when they heal, and that produces the date.
     const waiting = new Set(
@@ -124,50 +119,18 @@ export const checkUpstream = async (
             .filter((h) => h.status === 'held' || h.status === 'resuming')
             .map((h) => h.runDate),
     );
-    const toQueue = decision.toQueue.filter((d) => !waiting.has(d));
-    lost = decision.toQueue.filter((d) => waiting.has(d));
-    if (toQueue.length > 0) {
-      const now = deps.clock.now();
-      const critical = new Set(analysis.criticalMissing);
-      const fresh: NewBackfillRequest[] = toQueue.map((day) => ({
-        requestId: deps.ids(),
-        processorName: input.processor,
-        date: day,
-        requestType: 'auto',
-        priority: critical.has(day) ? 'high' : 'normal',
-        requestedAt: now,
-        requestedBy: deps.requestedBy ?? 'smart_backfill_detection',
-        triggerReason: 'auto_backfill',
-        metadata: { pattern: 'smart_backfill', auto_queued: true, downstream, run_date: date, run_id: runId },
-      }));
-      try {
-        const res = await deps.tracker.create(fresh);
-        created = res.created;
-        lost = [...lost, ...res.existing.map((r) => r.date)];
-      } catch (e) {
-        throw engineError(
-          'tracker_failed',
-          `could not record backfill requests for ${input.processor} (${toQueue.join(', ')}), an input of ${downstream}: ${errorMessage(e)}`,
-          { cause: e },
-        );
-      }
-      await publishTracked(
-        {
-          tracker: deps.tracker,
-          queue: deps.queue,
-          clock: deps.clock,
-          logger: deps.logger,
-          logFields: { processor: input.processor, downstream },
-        },
-        created,
-      );
-    }
+    const { created, lost } = await queueAutoBackfills(
+      deps,
+      input.processor,
+      decision.toQueue.filter((d) => !waiting.has(d)),
+      { runDate: date, runId, critical: new Set(analysis.criticalMissing), downstream },
+    );
     if (!decision.holdRun) continue;
     waits.push({
       processor: input.processor,
       missing: analysis.missingDates,
       queued: created.map((r) => r.date),
-      inFlight: [...decision.inFlight, ...lost].sort(),
+      inFlight: [...decision.inFlight, ...decision.toQueue.filter((d) => waiting.has(d)), ...lost].sort(),
       escalated: [],
     });
   }
@@ -175,7 +138,7 @@ export const checkUpstream = async (
 };
 
 /** One line for a held run: `waits for pos_sales 2025-11-04 (queued), orders 2025-11-03 (in flight)`. */
-export const describeWaits = (waits: readonly UpstreamWait[]): string =>
+const describeWaits = (waits: readonly UpstreamWait[]): string =>
   `waits for ${waits
     .map(
       (w) =>

@@ -7,6 +7,7 @@ import {
   type NewBackfillRequest,
   type TrackerError,
   type Result,
+  type RunTrigger,
 } from '@smart-backfill/core';
 import { decodeBackfillMessage, formatProblems, wellFormed, type BackfillMessage } from './codec.js';
 import { engineError, errorMessage, isRetryable, toError } from './errors.js';
@@ -23,6 +24,9 @@ import type { DeliveryOutcome, ResumeOptions, Worker, WorkerDeps, WorkerTick } f
 /** `min(maxMs, baseMs · 2^(attempt−1))`: 30 s, 1 min, 2 min, … with the defaults. */
 export const backoffDelay = (attempt: number, backoff: { readonly baseMs: number; readonly maxMs: number }): number =>
   Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempt - 1));
+
+/** A rebuild because an input healed is a cascade re-run, and its records say so. */
+const triggerOf = (m: BackfillMessage): RunTrigger => (m.trigger_reason === UPSTREAM_HEALED ? 'cascade' : 'backfill');
 
 /** A fixed reason: `abort()` without one builds a `DOMException`, stack trace and all, twice per backfill. */
 const DONE = new Error('done');
@@ -228,7 +232,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
         runId: randomUUID(),
         processorName: m.processor_name,
         runDate: date,
-        trigger: m.trigger_reason === UPSTREAM_HEALED ? 'cascade' : 'backfill',
+        trigger: triggerOf(m),
         isBackfill: true,
         outcome: error === null ? 'succeeded' : 'failed',
         skipReason: null,
@@ -261,8 +265,7 @@ export const createWorker = (deps: WorkerDeps): Worker => {
     const beating = heartbeat(d, id, attempt, run, stopBeat.signal);
     // A guarded processor writes its own run record; a plain one gets one from here.
     const recordRuns = !isGuardedProcessor(processor);
-    // A rebuild because an input healed is a cascade re-run, and its record says so.
-    const trigger = m.trigger_reason === UPSTREAM_HEALED ? 'cascade' : 'backfill';
+    const trigger = triggerOf(m);
     let failure: unknown;
     let failed = false;
     try {

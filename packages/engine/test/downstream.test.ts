@@ -54,7 +54,24 @@ const shop = (missing: Partial<Record<string, IsoDate[]>>, today: IsoDate) => {
   );
   const guard = (n: string): GuardedProcessor => guards.get(n)!;
   const worker = (id: string) => createWorker({ ...store, registry: processorRegistry(guards.values()), pipeline: graph, workerId: id });
-  return { clock, store, calls, guard, worker };
+  /** A person's backfill of pos_sales 2025-11-10, recorded and published as the CLI does. */
+  const manualFix = async (metadata: Record<string, unknown>): Promise<void> => {
+    const { created } = await store.tracker.create([
+      {
+        requestId: 'fix-10',
+        processorName: 'pos_sales',
+        date: D('2025-11-10'),
+        requestType: 'manual',
+        priority: 'high',
+        requestedAt: clock.now(),
+        requestedBy: 'ops',
+        triggerReason: 'manual_backfill',
+        metadata,
+      },
+    ]);
+    await store.queue.publish(created.map(queueMessageForRequest));
+  };
+  return { clock, store, calls, guard, worker, manualFix };
 };
 
 describe('healing flows down', () => {
@@ -110,24 +127,11 @@ describe('healing flows down', () => {
   });
 
   it("a person's backfill without its downstream rebuilds only itself", async () => {
-    const { clock, store, calls, guard, worker } = shop({}, D('2025-11-16'));
+    const { clock, store, calls, guard, worker, manualFix } = shop({}, D('2025-11-16'));
     await guard('orders_daily').run({ date: D('2025-11-10') });
     calls.length = 0;
     clock.advance(MINUTE);
-    const { created } = await store.tracker.create([
-      {
-        requestId: 'fix-10',
-        processorName: 'pos_sales',
-        date: D('2025-11-10'),
-        requestType: 'manual',
-        priority: 'high',
-        requestedAt: clock.now(),
-        requestedBy: 'ops',
-        triggerReason: 'manual_backfill',
-        metadata: {},
-      },
-    ]);
-    await store.queue.publish(created.map(queueMessageForRequest));
+    await manualFix({});
     await worker('w1').runOnce();
     expect(calls).toEqual(['pos_sales 2025-11-10 backfill']);
     expect(store.requests()).toHaveLength(1);
@@ -173,7 +177,7 @@ describe('healing flows down', () => {
 
   it('dates built before their input was rebuilt are rebuilt once each, level by level, recorded as cascade', async () => {
     const today = D('2025-11-16');
-    const { clock, store, calls, guard, worker } = shop({}, today);
+    const { clock, store, calls, guard, worker, manualFix } = shop({}, today);
     const built = dateRange(D('2025-11-10'), D('2025-11-12'));
     for (const d of built) await guard('orders_daily').run({ date: d });
     for (const d of built) await guard('weekly_revenue').run({ date: d });
@@ -181,20 +185,7 @@ describe('healing flows down', () => {
 
     // The till data of the 10th is rebuilt (a manual backfill with its downstream): what read it is stale.
     clock.advance(MINUTE);
-    const { created } = await store.tracker.create([
-      {
-        requestId: 'fix-10',
-        processorName: 'pos_sales',
-        date: D('2025-11-10'),
-        requestType: 'manual',
-        priority: 'high',
-        requestedAt: clock.now(),
-        requestedBy: 'ops',
-        triggerReason: 'manual_backfill',
-        metadata: { with_downstream: true },
-      },
-    ]);
-    await store.queue.publish(created.map(queueMessageForRequest));
+    await manualFix({ with_downstream: true });
     const w = worker('w1');
     for (let i = 0; i < 5; i++) {
       clock.advance(MINUTE);

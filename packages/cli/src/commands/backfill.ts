@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  addDays,
-  analyzeGaps,
+  analyzeRange,
   dateRange,
   diffDays,
   isActive,
@@ -56,14 +55,13 @@ export const planManualBackfill = async (
   else {
     const window = await rt.windowFor(p).readWindow({ processorName: name, start: from, end: to });
     if (onlyMissing) {
-      // The analysis of a window that ends on `to`: asOf is the day after, looking back over the range.
-      const days = diffDays(to, from) + 1;
       const expected = opts.allDates === true ? dateRange(from, to) : window.expectedDates;
-      const a = analyzeGaps({
-        asOf: addDays(to, 1),
+      const a = analyzeRange({
+        start: from,
+        end: to,
         expectedDates: expected,
         recordCounts: window.recordCounts,
-        policy: { lookbackDays: days, criticalLookbackDays: 0, minRecordsPerDate: p.policy.minRecordsPerDate },
+        policy: { minRecordsPerDate: p.policy.minRecordsPerDate },
       });
       candidates = [...a.missingDates];
     } else candidates = [...new Set(window.expectedDates)].filter((d) => d >= from && d <= to).sort();

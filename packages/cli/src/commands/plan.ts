@@ -1,6 +1,5 @@
 import {
-  addDays,
-  analyzeGaps,
+  analyzeRange,
   builtOnIncompleteInput,
   diffDays,
   planPipeline,
@@ -46,7 +45,7 @@ export const planFromStore = async (
   to: IsoDate,
 ): Promise<PipelinePlan> => {
   const wanted = new Set(names);
-  const withInputs = graph.order.filter((n) => wanted.has(n) || names.some((m) => graph.dependsOn.get(m)?.some((d) => d.processor === n)));
+  const withInputs = graph.order.filter((n) => wanted.has(n) || graph.dependents.get(n)?.some((d) => wanted.has(d.processor)));
   // A date's runs start on or after the date in practice; a day's margin covers early starts.
   const since = toEpochDay(from) * MS_PER_DAY - MS_PER_DAY;
   const lastBuiltAt = new Map<string, Map<IsoDate, number>>();
@@ -69,13 +68,7 @@ export const planFromStore = async (
     names.map(async (name) => {
       const p = findProcessor(rt.config, name);
       const window = await rt.windowFor(p).readWindow({ processorName: name, start: from, end: to });
-      // The analysis of a window that ends on `to`, as `backfill` does: asOf is the day after.
-      const a = analyzeGaps({
-        asOf: addDays(to, 1),
-        expectedDates: window.expectedDates,
-        recordCounts: window.recordCounts,
-        policy: { lookbackDays: diffDays(to, from) + 1, criticalLookbackDays: 0, minRecordsPerDate: p.policy.minRecordsPerDate },
-      });
+      const a = analyzeRange({ start: from, end: to, ...window, policy: { minRecordsPerDate: p.policy.minRecordsPerDate } });
       const missing = new Set(a.missingDates);
       const built = [...new Set(window.expectedDates)].filter((d) => d >= from && d <= to && !missing.has(d));
       const inRange = new Set(built);
