@@ -362,9 +362,9 @@ describe('answers and errors as the client surfaces them', () => {
     const { ds } = seedTables();
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
     const target = store.target({ table: `${ds}.player_game_summary`, dateColumn: 'date_range_start', dateColumnType: 'TIMESTAMP' });
-    // Fails every try (the client retries 5xx); matched on this test's own dataset so no leftover touches another test.
+    // Fails every try (the client retries 5xx); matched on this test's own dataset (`nba_1.`, not `nba_1` of `nba_11`) so no leftover touches another test.
     fake.fail({
-      match: (r) => r.path.endsWith('/queries') && JSON.stringify(r.body).includes(ds),
+      match: (r) => r.path.endsWith('/queries') && JSON.stringify(r.body).includes(`${ds}.`),
       status,
       body: apiError(status, reason, message),
       times: 100,
