@@ -3,6 +3,7 @@ import {
   err,
   isActive,
   isIsoDate,
+  isSmartBackfillError,
   newRequest,
   ok,
   transition,
@@ -274,10 +275,6 @@ export const bigQueryRequestTracker = (
       `SELECT ${cols}\nFROM ${from}\nWHERE ${keysWhere}\n${latest}`,
     ].join('\n');
 
-  /** BigQuery's answer to the loser of two concurrent transactions on one table. */
-  const isConflict = (e: unknown): boolean =>
-    /concurrent update|could not serialize access/i.test(`${(e as Error).message} ${String((e as { cause?: Error }).cause?.message)}`);
-
   const createLocked = async (inputs: readonly NewBackfillRequest[]): Promise<CreateRequestsResult> => {
     // Two inputs for one date: the first is the one to create, the second reports it.
     const firstOf = new Map<string, NewBackfillRequest>();
@@ -323,7 +320,7 @@ export const bigQueryRequestTracker = (
         ).map(rowOf);
       } catch (e) {
         // The loser of a race: BigQuery rolled it back whole; the next try sees the winner's requests.
-        if (!isConflict(e) || tryNo >= 8) throw e;
+        if (!isSmartBackfillError(e, 'contention') || tryNo >= 8) throw e;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * tryNo));
       }
     }
@@ -443,7 +440,7 @@ export const bigQueryRequestTracker = (
       if (!Array.isArray(inputs)) throw inputError('requests', 'create() takes a list of requests');
       inputs.forEach(checkNew);
       if (inputs.length === 0) return { created: [], existing: [] };
-      // One create at a time per tracker: in-process races are exact; cross-process ones are settled by read-back.
+      // One create at a time per tracker; cross-process races are settled by the create's transaction.
       return lock('create', () => createLocked(inputs));
     },
 

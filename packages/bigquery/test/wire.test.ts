@@ -358,6 +358,9 @@ describe('answers and errors as the client surfaces them', () => {
     // BigQuery failing on its side: retrying later may help.
     [503, 'backendError', 'Backend error. Job aborted.', 'unavailable'],
     [403, 'quotaExceeded', 'Quota exceeded: too many concurrent queries', 'unavailable'],
+    // The loser of two concurrent transactions on one table: the statement was fine, running it again may pass.
+    [400, 'invalidQuery', 'Transaction is aborted due to concurrent update against table p:d.request_locks.', 'contention'],
+    [400, 'invalidQuery', 'Could not serialize access to table p:d.t due to concurrent update', 'contention'],
   ])('a %i %s error (%s) is coded %s', async (status, reason, message, code) => {
     const { ds } = seedTables();
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
