@@ -153,9 +153,10 @@ export class FakeBigQuery {
    */
   allowNoAuth = false;
   private readonly failures: ScriptedFailure[] = [];
-  /** Transactions: commits done so far (per table mutated), and the ones held back by `pauseCommits`. */
+  /** BigQuery's conflict rule (`commitMutations`, both fakes): commits so far, and per table the commit that last mutated it. */
   private commitSeq = 0;
   private readonly lastMutation = new Map<string, number>();
+  /** Commits held back by `pauseCommits`. */
   private commitsPaused = false;
   private readonly heldCommits: (() => void)[] = [];
   private readonly heldWaiters: { readonly n: number; readonly resolve: () => void }[] = [];
@@ -246,6 +247,26 @@ export class FakeBigQuery {
   visibleRows(fullName: string): Json[] {
     const now = this.now();
     return (this.tables.get(fullName) ?? []).filter((r) => r.visibleAt <= now).map((r) => r.json);
+  }
+
+  /** The snapshot a transaction starting now reads: the commits so far. */
+  protected get commits(): number {
+    return this.commitSeq;
+  }
+
+  /**
+   * BigQuery's conflict rule, for both fakes: commit a transaction that took its snapshot at
+   * `since` and ran UPDATE, DELETE or MERGE on `tables` (key → name for the message), unless
+   * another transaction mutated one of them after that snapshot: then it is cancelled.
+   */
+  protected commitMutations(since: number, tables: ReadonlyMap<string, string>): void {
+    for (const [key, name] of tables)
+      if ((this.lastMutation.get(key) ?? 0) > since) {
+        this.abortedTransactions++;
+        throw new JobError(400, 'invalidQuery', `Transaction is aborted due to concurrent update against table ${name}.`);
+      }
+    this.commitSeq++;
+    for (const key of tables.keys()) this.lastMutation.set(key, this.commitSeq);
   }
 
   /**
@@ -453,7 +474,7 @@ export class FakeBigQuery {
     const events = /INSERT INTO `([^`]+)`\s*\(request_id/.exec(sql)?.[1];
     if (lockTable === undefined || events === undefined)
       return Promise.reject(new JobError(400, 'invalidQuery', 'fake: tracker.create without its lock DELETE or its INSERT'));
-    const snapshotSeq = this.commitSeq;
+    const snapshotSeq = this.commits;
     const snapshot = latestBy(this.visibleRows(events), (r) => String(r['request_id']));
     const inputs = ((params.get('rows') as readonly string[] | undefined) ?? []).map((j) => JSON.parse(j) as Json);
     const live = (r: Json): boolean => (r['superseded_by'] ?? null) === null && (r['status'] === 'queued' || r['status'] === 'processing');
@@ -464,18 +485,12 @@ export class FakeBigQuery {
     const inserts = inputs.filter((j) => !ids.has(String(j['request_id'])) && !taken.has(keyOf(j)));
     return new Promise((resolve, reject) => {
       const commit = (): void => {
-        if ((this.lastMutation.get(lockTable) ?? 0) > snapshotSeq) {
-          this.abortedTransactions++;
-          reject(
-            new JobError(
-              400,
-              'invalidQuery',
-              `Transaction is aborted due to concurrent update against table ${lockTable.replace('.', ':')}.`,
-            ),
-          );
+        try {
+          this.commitMutations(snapshotSeq, new Map([[lockTable, lockTable.replace('.', ':')]]));
+        } catch (e) {
+          reject(e as Error);
           return;
         }
-        this.lastMutation.set(lockTable, ++this.commitSeq);
         const stored = this.tables.get(events) ?? [];
         this.tables.set(events, stored);
         for (const j of inserts) stored.push({ insertId: `dml:${String(j['event_id'])}`, json: j, visibleAt: -Infinity });
