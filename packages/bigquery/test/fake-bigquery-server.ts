@@ -128,6 +128,9 @@ const dateOf = (v: unknown, type: string): string => {
   return s.slice(0, 10);
 };
 
+/** An `ARRAY<STRING>` parameter of JSON rows (`UNNEST(@rows) AS j`), parsed. */
+const jsonRows = (v: ParamValue | undefined): Json[] => ((v as readonly string[] | undefined) ?? []).map((j) => JSON.parse(j) as Json);
+
 export class FakeBigQuery {
   readonly requests: RecordedRequest[] = [];
   /**
@@ -426,14 +429,7 @@ export class FakeBigQuery {
       throw new JobError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood');
     if (op === 'tracker.create') return this.createTransaction(sql, params);
     if (op === 'tracker.apply' || op === 'held.apply') {
-      // INSERT … SELECT FROM UNNEST(@rows): DML rows are visible to the next query.
-      const table = /INSERT INTO `([^`]+)`/.exec(sql)?.[1] ?? '';
-      const stored = this.tables.get(table) ?? [];
-      this.tables.set(table, stored);
-      for (const j of (params.get('rows') as readonly string[] | undefined) ?? []) {
-        const json = JSON.parse(j) as Json;
-        stored.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
-      }
+      this.insertDml(/INSERT INTO `([^`]+)`/.exec(sql)?.[1] ?? '', jsonRows(params.get('rows')));
       return { fields: [], rows: [] };
     }
     let result: Result;
@@ -461,6 +457,13 @@ export class FakeBigQuery {
     return this.visibleRows(name);
   }
 
+  /** `INSERT … SELECT … FROM UNNEST(@rows)` of JSON rows: DML rows are visible to the next query. */
+  private insertDml(table: string, rows: readonly Json[]): void {
+    const stored = this.tables.get(table) ?? [];
+    this.tables.set(table, stored);
+    for (const json of rows) stored.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
+  }
+
   /**
    * The tracker's create script: `BEGIN TRANSACTION`, a row inserted into and deleted from
    * the lock table, `INSERT … SELECT … WHERE NOT EXISTS` (an active request for the date, or
@@ -476,7 +479,7 @@ export class FakeBigQuery {
       return Promise.reject(new JobError(400, 'invalidQuery', 'fake: tracker.create without its lock DELETE or its INSERT'));
     const snapshotSeq = this.commits;
     const snapshot = latestBy(this.visibleRows(events), (r) => String(r['request_id']));
-    const inputs = ((params.get('rows') as readonly string[] | undefined) ?? []).map((j) => JSON.parse(j) as Json);
+    const inputs = jsonRows(params.get('rows'));
     const live = (r: Json): boolean => (r['superseded_by'] ?? null) === null && (r['status'] === 'queued' || r['status'] === 'processing');
     const keyOf = (r: Json): string => JSON.stringify([r['processor_name'], String(r['game_date'])]);
     const taken = new Set(snapshot.filter(live).map(keyOf));
@@ -491,18 +494,10 @@ export class FakeBigQuery {
           reject(e as Error);
           return;
         }
-        const stored = this.tables.get(events) ?? [];
-        this.tables.set(events, stored);
-        for (const j of inserts) stored.push({ insertId: `dml:${String(j['event_id'])}`, json: j, visibleAt: -Infinity });
-        // Rows the script writes again by DML (`INSERT INTO t (…) SELECT … FROM UNNEST(@echo_N)`): visible now.
-        for (const m of sql.matchAll(/INSERT INTO `([^`]+)` \([^)]*\)\nSELECT[^;]*?FROM UNNEST\(@(echo_\d+)\) AS j;/g)) {
-          const t = this.tables.get(m[1]!) ?? [];
-          this.tables.set(m[1]!, t);
-          for (const j of (params.get(m[2]!) as readonly string[] | undefined) ?? []) {
-            const json = JSON.parse(j) as Json;
-            t.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
-          }
-        }
+        this.insertDml(events, inserts);
+        // Rows the script writes again by DML (`INSERT INTO t (…) SELECT … FROM UNNEST(@echo_N)`).
+        for (const m of sql.matchAll(/INSERT INTO `([^`]+)` \([^)]*\)\nSELECT[^;]*?FROM UNNEST\(@(echo_\d+)\) AS j;/g))
+          this.insertDml(m[1]!, jsonRows(params.get(m[2]!)));
         const dates = new Set(inputs.map((j) => String(j['game_date'])));
         const procs = new Set(inputs.map((j) => String(j['processor_name'])));
         const after = latestBy(this.visibleRows(events), (r) => String(r['request_id'])).filter(
