@@ -32,7 +32,7 @@ import {
 } from './decode.js';
 import { checkWindow } from './date-column.js';
 import { configError, corruptError, inputError } from './errors.js';
-import { quoteTable, tableName, type TableRef } from './identifiers.js';
+import { quoteTable, type TableRef } from './identifiers.js';
 import {
   insertIdOf,
   keyedLock,
@@ -46,7 +46,7 @@ import {
   type Stamped,
   type Echoes,
 } from './event-table.js';
-import { ALERT_EVENTS, HELD_RUN_EVENTS, LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
+import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
 
@@ -295,10 +295,7 @@ export const bigQueryRequestTracker = (
     const dates = [...new Set(inputs.map((r) => r.date))].sort();
     const processors = [...new Set(inputs.map((r) => r.processorName))].sort();
     // Rows the store's other adapters just streamed (a guard's hold) ride in this transaction, written again by DML.
-    const echoed = echo?.take((t) => (tableName(t) === tableName(tables.heldRunEvents) ? HELD_RUN_EVENTS : ALERT_EVENTS)) ?? {
-      sql: [],
-      params: {},
-    };
+    const echoed = echo?.take() ?? { sql: [], params: {} };
     const echoParams = Object.fromEntries(Object.entries(echoed.params).map(([k, v]) => [k, p.strings(v)]));
     let rows: Row[] | undefined;
     for (let tryNo = 1; rows === undefined; tryNo++) {

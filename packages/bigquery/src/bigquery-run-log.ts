@@ -203,7 +203,7 @@ export const bigQueryRunLog = (
   const heldTable: EventTable<HeldRun, HeldKey> = {
     table: tables.heldRunEvents,
     own,
-    echoes: echo,
+    echoes: echo?.to(tables.heldRunEvents, HELD_RUN_EVENTS),
     // DML but for a hold: claims, resumes and releases are the worker's, and `status` in another process must see them.
     async write(row, purpose) {
       await runQuery(c, {
