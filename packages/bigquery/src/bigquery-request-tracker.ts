@@ -37,7 +37,8 @@ import {
   insertIdOf,
   keyedLock,
   metaColumns,
-  jsonColumns,
+  dmlWrite,
+  insertFromJson,
   mutate,
   ownWrites,
   stampedOf,
@@ -215,21 +216,11 @@ export const bigQueryRequestTracker = (
   };
 
   const locks = quoteTable(tables.requestLocks);
-  /** Each column of a new request's row, typed, out of its JSON (one `@rows` element). */
-  const fromJson = jsonColumns(REQUEST_EVENTS);
   const table: EventTable<BackfillRequest, string> = {
     table: events,
     own,
     // DML, not insertAll: a create (another process's too) decides on the request's status, so a Complete must be visible at once.
-    async write(row, purpose) {
-      await runQuery(c, {
-        sql: `-- smart-backfill:tracker.apply\nINSERT INTO ${from} (${cols})\nSELECT\n  ${fromJson}\nFROM UNNEST(@rows) AS j`,
-        params: { rows: p.strings([JSON.stringify(row)]) },
-        purpose,
-        table: events,
-        maximumBytesBilled: limit,
-      });
-    },
+    write: dmlWrite(c, events, REQUEST_EVENTS, 'tracker.apply', limit),
     describe: (id) => `request ${JSON.stringify(id)}`,
     async readLatest(requestId) {
       const row = await readRow(requestId);
@@ -263,9 +254,7 @@ export const bigQueryRequestTracker = (
       'BEGIN TRANSACTION;',
       `INSERT INTO ${locks} (lock_key, taken_at) VALUES (@lock_key, CURRENT_TIMESTAMP());`,
       `DELETE FROM ${locks} WHERE lock_key = @lock_key;`,
-      `INSERT INTO ${from} (${cols})`,
-      `SELECT\n  ${fromJson}`,
-      'FROM UNNEST(@rows) AS j',
+      insertFromJson(events, REQUEST_EVENTS, 'rows'),
       `WHERE NOT EXISTS (\n  SELECT 1 FROM ${from} AS e\n  WHERE (e.game_date IN UNNEST(@dates)) AND e.request_id = JSON_VALUE(j, '$.request_id')\n)`,
       `AND NOT EXISTS (\n  SELECT 1 FROM (\n    SELECT processor_name, game_date, status, superseded_by FROM ${from}\n    WHERE ${keysWhere}\n    ${latest}\n  ) AS l`,
       "  WHERE l.superseded_by IS NULL AND l.status IN ('queued', 'processing')",

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { insertRows, type Connection } from './client.js';
+import { insertRows, p, runQuery, type Connection } from './client.js';
 import { readInt, readMillis, readString, tsOut } from './decode.js';
 import { BigQueryAdapterError } from './errors.js';
 import { quoteTable, tableName, type TableRef } from './identifiers.js';
@@ -269,6 +269,23 @@ export const jsonColumns = (def: TableDef): string =>
     })
     .join(',\n  ');
 
+/** `INSERT INTO t (…) SELECT <typed columns> FROM UNNEST(@param) AS j`: rows handed in as JSON text (`ARRAY<STRING>`), written by DML. */
+export const insertFromJson = (table: TableRef, def: TableDef, param: string): string =>
+  `INSERT INTO ${quoteTable(table)} (${columnList(def)})\nSELECT\n  ${jsonColumns(def)}\nFROM UNNEST(@${param}) AS j`;
+
+/** An `EventTable.write` by DML (visible to the next query, unlike insertAll), its job marked `-- smart-backfill:<op>`. */
+export const dmlWrite =
+  (conn: Connection, table: TableRef, def: TableDef, op: string, maximumBytesBilled: string | undefined) =>
+  async (row: Record<string, unknown>, purpose: string): Promise<void> => {
+    await runQuery(conn, {
+      sql: `-- smart-backfill:${op}\n${insertFromJson(table, def, 'rows')}`,
+      params: { rows: p.strings([JSON.stringify(row)]) },
+      purpose,
+      table,
+      maximumBytesBilled,
+    });
+  };
+
 /**
  * Rows just streamed (a held run's hold) that another process must see before BigQuery's
  * "few seconds" are up: the store's next request-create script, which in a guard check
@@ -309,9 +326,7 @@ export const echoes = (maxAgeMs = 30_000): Echoes => {
       const sql: string[] = [];
       const params: Record<string, readonly string[]> = {};
       [...byTable.values()].forEach((g, i) => {
-        sql.push(
-          `INSERT INTO ${quoteTable(g.table)} (${columnList(g.def)})\nSELECT\n  ${jsonColumns(g.def)}\nFROM UNNEST(@echo_${i}) AS j;`,
-        );
+        sql.push(`${insertFromJson(g.table, g.def, `echo_${i}`)};`);
         params[`echo_${i}`] = g.rows;
       });
       return { sql, params };
