@@ -3,6 +3,7 @@ import {
   err,
   isActive,
   isIsoDate,
+  isSmartBackfillError,
   newRequest,
   ok,
   transition,
@@ -31,12 +32,13 @@ import {
 } from './decode.js';
 import { checkWindow } from './date-column.js';
 import { configError, corruptError, inputError } from './errors.js';
-import { quoteTable, tableName, type TableRef } from './identifiers.js';
+import { quoteTable, type TableRef } from './identifiers.js';
 import {
   insertIdOf,
   keyedLock,
   metaColumns,
-  jsonColumns,
+  dmlWrite,
+  insertFromJson,
   mutate,
   ownWrites,
   stampedOf,
@@ -45,7 +47,7 @@ import {
   type Stamped,
   type Echoes,
 } from './event-table.js';
-import { ALERT_EVENTS, HELD_RUN_EVENTS, LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
+import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 import { payloadOf, type CheckBatcher } from './check-batch.js';
 
@@ -214,21 +216,11 @@ export const bigQueryRequestTracker = (
   };
 
   const locks = quoteTable(tables.requestLocks);
-  /** Each column of a new request's row, typed, out of its JSON (one `@rows` element). */
-  const fromJson = jsonColumns(REQUEST_EVENTS);
   const table: EventTable<BackfillRequest, string> = {
     table: events,
     own,
     // DML, not insertAll: a create (another process's too) decides on the request's status, so a Complete must be visible at once.
-    async write(row, purpose) {
-      await runQuery(c, {
-        sql: `-- smart-backfill:tracker.apply\nINSERT INTO ${from} (${cols})\nSELECT\n  ${fromJson}\nFROM UNNEST(@rows) AS j`,
-        params: { rows: p.strings([JSON.stringify(row)]) },
-        purpose,
-        table: events,
-        maximumBytesBilled: limit,
-      });
-    },
+    write: dmlWrite(c, events, REQUEST_EVENTS, 'tracker.apply', limit),
     describe: (id) => `request ${JSON.stringify(id)}`,
     async readLatest(requestId) {
       const row = await readRow(requestId);
@@ -262,9 +254,7 @@ export const bigQueryRequestTracker = (
       'BEGIN TRANSACTION;',
       `INSERT INTO ${locks} (lock_key, taken_at) VALUES (@lock_key, CURRENT_TIMESTAMP());`,
       `DELETE FROM ${locks} WHERE lock_key = @lock_key;`,
-      `INSERT INTO ${from} (${cols})`,
-      `SELECT\n  ${fromJson}`,
-      'FROM UNNEST(@rows) AS j',
+      insertFromJson(events, REQUEST_EVENTS, 'rows'),
       `WHERE NOT EXISTS (\n  SELECT 1 FROM ${from} AS e\n  WHERE (e.game_date IN UNNEST(@dates)) AND e.request_id = JSON_VALUE(j, '$.request_id')\n)`,
       `AND NOT EXISTS (\n  SELECT 1 FROM (\n    SELECT processor_name, game_date, status, superseded_by FROM ${from}\n    WHERE ${keysWhere}\n    ${latest}\n  ) AS l`,
       "  WHERE l.superseded_by IS NULL AND l.status IN ('queued', 'processing')",
@@ -273,10 +263,6 @@ export const bigQueryRequestTracker = (
       'COMMIT TRANSACTION;',
       `SELECT ${cols}\nFROM ${from}\nWHERE ${keysWhere}\n${latest}`,
     ].join('\n');
-
-  /** BigQuery's answer to the loser of two concurrent transactions on one table. */
-  const isConflict = (e: unknown): boolean =>
-    /concurrent update|could not serialize access/i.test(`${(e as Error).message} ${String((e as { cause?: Error }).cause?.message)}`);
 
   const createLocked = async (inputs: readonly NewBackfillRequest[]): Promise<CreateRequestsResult> => {
     // Two inputs for one date: the first is the one to create, the second reports it.
@@ -298,10 +284,7 @@ export const bigQueryRequestTracker = (
     const dates = [...new Set(inputs.map((r) => r.date))].sort();
     const processors = [...new Set(inputs.map((r) => r.processorName))].sort();
     // Rows the store's other adapters just streamed (a guard's hold) ride in this transaction, written again by DML.
-    const echoed = echo?.take((t) => (tableName(t) === tableName(tables.heldRunEvents) ? HELD_RUN_EVENTS : ALERT_EVENTS)) ?? {
-      sql: [],
-      params: {},
-    };
+    const echoed = echo?.take() ?? { sql: [], params: {} };
     const echoParams = Object.fromEntries(Object.entries(echoed.params).map(([k, v]) => [k, p.strings(v)]));
     let rows: Row[] | undefined;
     for (let tryNo = 1; rows === undefined; tryNo++) {
@@ -323,7 +306,7 @@ export const bigQueryRequestTracker = (
         ).map(rowOf);
       } catch (e) {
         // The loser of a race: BigQuery rolled it back whole; the next try sees the winner's requests.
-        if (!isConflict(e) || tryNo >= 8) throw e;
+        if (!isSmartBackfillError(e, 'contention') || tryNo >= 8) throw e;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * tryNo));
       }
     }
@@ -443,7 +426,7 @@ export const bigQueryRequestTracker = (
       if (!Array.isArray(inputs)) throw inputError('requests', 'create() takes a list of requests');
       inputs.forEach(checkNew);
       if (inputs.length === 0) return { created: [], existing: [] };
-      // One create at a time per tracker: in-process races are exact; cross-process ones are settled by read-back.
+      // One create at a time per tracker; cross-process races are settled by the create's transaction.
       return lock('create', () => createLocked(inputs));
     },
 

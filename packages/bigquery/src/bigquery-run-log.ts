@@ -18,7 +18,7 @@ import {
   insertIdOf,
   keyedLock,
   metaColumns,
-  jsonColumns,
+  dmlWrite,
   mutate,
   ownWrites,
   stampedOf,
@@ -203,17 +203,9 @@ export const bigQueryRunLog = (
   const heldTable: EventTable<HeldRun, HeldKey> = {
     table: tables.heldRunEvents,
     own,
-    echoes: echo,
+    echoes: echo?.to(tables.heldRunEvents, HELD_RUN_EVENTS),
     // DML but for a hold: claims, resumes and releases are the worker's, and `status` in another process must see them.
-    async write(row, purpose) {
-      await runQuery(c, {
-        sql: `-- smart-backfill:held.apply\nINSERT INTO ${held} (${heldCols})\nSELECT\n  ${jsonColumns(HELD_RUN_EVENTS)}\nFROM UNNEST(@rows) AS j`,
-        params: { rows: p.strings([JSON.stringify(row)]) },
-        purpose,
-        table: tables.heldRunEvents,
-        maximumBytesBilled: limit,
-      });
-    },
+    write: dmlWrite(c, tables.heldRunEvents, HELD_RUN_EVENTS, 'held.apply', limit),
     describe: ([proc, date]) => `held run ${JSON.stringify(proc)} ${date}`,
     async readLatest([proc, date]) {
       const s = fresh(proc);

@@ -5,7 +5,8 @@ import { dateProblem, SmartBackfillError, type SmartBackfillErrorCode } from '@s
  * request), `invalid_input` (a bad value handed to a port method, caught before any
  * request), `query_failed` (BigQuery refused a query or insert: a failed cast, a bytes
  * limit, a rejected row, a missing table), `unavailable` (BigQuery could not be reached or
- * failed on its side), `contention` (a write kept losing to concurrent writers), `corrupt`
+ * failed on its side), `contention` (a write kept losing to concurrent writers, or BigQuery
+ * cancelled a transaction for a concurrent update), `corrupt`
  * (a stored row is not what smart-backfill wrote).
  */
 export type BigQueryErrorCode = SmartBackfillErrorCode;
@@ -93,6 +94,13 @@ const isTransient = (reasons: readonly string[], status: unknown): boolean =>
   (typeof status === 'number' && status >= 500) ||
   (typeof status === 'string' && /^E[A-Z]+$/.test(status));
 
+/**
+ * BigQuery cancelling the loser of two concurrent transactions on one table ("Transaction
+ * is aborted due to concurrent update", "could not serialize access"): `contention`, the
+ * statement itself was fine and running it again may pass.
+ */
+const isConcurrentUpdate = (message: string): boolean => /concurrent update|could not serialize access/i.test(message);
+
 /** A hint for the errors people hit first, so the message says what to do. */
 const hintFor = (reasons: readonly string[], message: string, code: unknown): string => {
   if (/streaming buffer/i.test(message))
@@ -120,7 +128,7 @@ export const wrapClientError = (
   const message = messageOf(e);
   const status = typeof e === 'object' && e !== null ? (e as ClientErrorShape).code : undefined;
   return new BigQueryAdapterError(
-    isTransient(reasons, status) ? 'unavailable' : 'query_failed',
+    isTransient(reasons, status) ? 'unavailable' : isConcurrentUpdate(message) ? 'contention' : 'query_failed',
     `${purpose} failed: ${message}${reasons.length > 0 ? ` [${reasons.join(', ')}]` : ''}${hintFor(reasons, message, status)}`,
     {
       cause: e,

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { insertRows, type Connection } from './client.js';
+import { insertRows, p, runQuery, type Connection } from './client.js';
 import { readInt, readMillis, readString, tsOut } from './decode.js';
 import { BigQueryAdapterError } from './errors.js';
 import { quoteTable, tableName, type TableRef } from './identifiers.js';
@@ -80,8 +80,8 @@ export interface EventTable<S, K> {
    * Absent, or for an `echo` write: insertAll, with the row's deterministic insertId.
    */
   readonly write?: ((row: Record<string, unknown>, purpose: string) => Promise<void>) | undefined;
-  /** Where `echo` writes go (the store's, shared with its tracker). */
-  readonly echoes?: Echoes | undefined;
+  /** Where `echo` writes go (this table's entry in the store's `Echoes`, shared with its tracker). */
+  readonly echoes?: EchoSink | undefined;
   /** This process's own writes, merged into what `mutate` reads until queries show them (see `OwnWrites`). */
   readonly own?: OwnWrites<S, K> | undefined;
   /** What the row is for in messages: `request r1`. */
@@ -216,7 +216,7 @@ export const mutate = async <S, K, R>(
     // An echoed write is streamed (its DML copy rides in the next create script).
     if (t.write !== undefined && d.echo !== true) await t.write(json, purpose);
     else await insertRows(conn, t.table, [{ insertId: eventId, json }], purpose);
-    if (d.echo === true) t.echoes?.add(t.table, json);
+    if (d.echo === true) t.echoes?.add(json);
     const written: Stamped<S> = { state: d.next, version, eventTime: d.at, eventId, writerId };
     t.own?.put(key, written);
     if (!opts.verify || d.unverified === true) {
@@ -269,6 +269,23 @@ export const jsonColumns = (def: TableDef): string =>
     })
     .join(',\n  ');
 
+/** `INSERT INTO t (…) SELECT <typed columns> FROM UNNEST(@param) AS j`: rows handed in as JSON text (`ARRAY<STRING>`), written by DML. */
+export const insertFromJson = (table: TableRef, def: TableDef, param: string): string =>
+  `INSERT INTO ${quoteTable(table)} (${columnList(def)})\nSELECT\n  ${jsonColumns(def)}\nFROM UNNEST(@${param}) AS j`;
+
+/** An `EventTable.write` by DML (visible to the next query, unlike insertAll), its job marked `-- smart-backfill:<op>`. */
+export const dmlWrite =
+  (conn: Connection, table: TableRef, def: TableDef, op: string, maximumBytesBilled: string | undefined) =>
+  async (row: Record<string, unknown>, purpose: string): Promise<void> => {
+    await runQuery(conn, {
+      sql: `-- smart-backfill:${op}\n${insertFromJson(table, def, 'rows')}`,
+      params: { rows: p.strings([JSON.stringify(row)]) },
+      purpose,
+      table,
+      maximumBytesBilled,
+    });
+  };
+
 /**
  * Rows just streamed (a held run's hold) that another process must see before BigQuery's
  * "few seconds" are up: the store's next request-create script, which in a guard check
@@ -277,33 +294,39 @@ export const jsonColumns = (def: TableDef): string =>
  * keep one latest row per key, see one.
  */
 export interface Echoes {
-  add(table: TableRef, row: Record<string, unknown>): void;
+  /** Where rows of `table` (laid out as `def`) are handed in. */
+  to(table: TableRef, def: TableDef): EchoSink;
   /** The statements and parameters to append to a script, and forgets the rows. */
-  take(defOf: (table: TableRef) => TableDef): { readonly sql: string[]; readonly params: Record<string, readonly string[]> };
+  take(): { readonly sql: string[]; readonly params: Record<string, readonly string[]> };
+}
+
+export interface EchoSink {
+  add(row: Record<string, unknown>): void;
 }
 
 export const echoes = (maxAgeMs = 30_000): Echoes => {
-  let pending: { readonly table: TableRef; readonly json: string; readonly at: number }[] = [];
+  let pending: { readonly table: TableRef; readonly def: TableDef; readonly json: string; readonly at: number }[] = [];
   return {
-    add(table, row) {
-      pending.push({ table, json: JSON.stringify(row), at: performance.now() });
-    },
-    take(defOf) {
+    to: (table, def) => ({
+      add(row) {
+        pending.push({ table, def, json: JSON.stringify(row), at: performance.now() });
+      },
+    }),
+    take() {
       const now = performance.now();
       const fresh = pending.filter((e) => now - e.at <= maxAgeMs);
       pending = [];
-      const byTable = new Map<string, { table: TableRef; rows: string[] }>();
+      const byTable = new Map<string, { table: TableRef; def: TableDef; rows: string[] }>();
       for (const e of fresh) {
         const k = tableName(e.table);
-        const g = byTable.get(k) ?? { table: e.table, rows: [] };
+        const g = byTable.get(k) ?? { table: e.table, def: e.def, rows: [] };
         g.rows.push(e.json);
         byTable.set(k, g);
       }
       const sql: string[] = [];
       const params: Record<string, readonly string[]> = {};
       [...byTable.values()].forEach((g, i) => {
-        const def = defOf(g.table);
-        sql.push(`INSERT INTO ${quoteTable(g.table)} (${columnList(def)})\nSELECT\n  ${jsonColumns(def)}\nFROM UNNEST(@echo_${i}) AS j;`);
+        sql.push(`${insertFromJson(g.table, g.def, `echo_${i}`)};`);
         params[`echo_${i}`] = g.rows;
       });
       return { sql, params };

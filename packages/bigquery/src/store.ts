@@ -26,10 +26,9 @@ export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'c
    */
   readonly verifyWrites?: boolean | undefined;
   /**
-   * How long (ms) a row read moments ago may stand in for a read, once: the check's
-   * requests for `create` (`BigQueryRequestTrackerOptions.reuseWindowReadMs`), its held
+   * How long (ms) a row read moments ago may stand in for a read, once: the check's held
    * runs and open alerts for the changes that follow (`reuseReadMs` of the run log and
-   * alert log). Default 30000; 0 always reads. The check's own reads are never reused:
+   * alert log; the tracker's `create` reads inside its own transaction). Default 30000; 0 always reads. The check's own reads are never reused:
    * they share one job instead (docs/bigquery.md, "What a check costs").
    */
   readonly reuseWindowReadMs?: number | undefined;

@@ -128,6 +128,9 @@ const dateOf = (v: unknown, type: string): string => {
   return s.slice(0, 10);
 };
 
+/** An `ARRAY<STRING>` parameter of JSON rows (`UNNEST(@rows) AS j`), parsed. */
+const jsonRows = (v: ParamValue | undefined): Json[] => ((v as readonly string[] | undefined) ?? []).map((j) => JSON.parse(j) as Json);
+
 export class FakeBigQuery {
   readonly requests: RecordedRequest[] = [];
   /**
@@ -153,9 +156,10 @@ export class FakeBigQuery {
    */
   allowNoAuth = false;
   private readonly failures: ScriptedFailure[] = [];
-  /** Transactions: commits done so far (per table mutated), and the ones held back by `pauseCommits`. */
+  /** BigQuery's conflict rule (`commitMutations`, both fakes): commits so far, and per table the commit that last mutated it. */
   private commitSeq = 0;
   private readonly lastMutation = new Map<string, number>();
+  /** Commits held back by `pauseCommits`. */
   private commitsPaused = false;
   private readonly heldCommits: (() => void)[] = [];
   private readonly heldWaiters: { readonly n: number; readonly resolve: () => void }[] = [];
@@ -246,6 +250,26 @@ export class FakeBigQuery {
   visibleRows(fullName: string): Json[] {
     const now = this.now();
     return (this.tables.get(fullName) ?? []).filter((r) => r.visibleAt <= now).map((r) => r.json);
+  }
+
+  /** The snapshot a transaction starting now reads: the commits so far. */
+  protected get commits(): number {
+    return this.commitSeq;
+  }
+
+  /**
+   * BigQuery's conflict rule, for both fakes: commit a transaction that took its snapshot at
+   * `since` and ran UPDATE, DELETE or MERGE on `tables` (key → name for the message), unless
+   * another transaction mutated one of them after that snapshot: then it is cancelled.
+   */
+  protected commitMutations(since: number, tables: ReadonlyMap<string, string>): void {
+    for (const [key, name] of tables)
+      if ((this.lastMutation.get(key) ?? 0) > since) {
+        this.abortedTransactions++;
+        throw new JobError(400, 'invalidQuery', `Transaction is aborted due to concurrent update against table ${name}.`);
+      }
+    this.commitSeq++;
+    for (const key of tables.keys()) this.lastMutation.set(key, this.commitSeq);
   }
 
   /**
@@ -405,14 +429,7 @@ export class FakeBigQuery {
       throw new JobError(400, 'invalidQuery', 'fake: only smart-backfill statements (with their marker comment) are understood');
     if (op === 'tracker.create') return this.createTransaction(sql, params);
     if (op === 'tracker.apply' || op === 'held.apply') {
-      // INSERT … SELECT FROM UNNEST(@rows): DML rows are visible to the next query.
-      const table = /INSERT INTO `([^`]+)`/.exec(sql)?.[1] ?? '';
-      const stored = this.tables.get(table) ?? [];
-      this.tables.set(table, stored);
-      for (const j of (params.get('rows') as readonly string[] | undefined) ?? []) {
-        const json = JSON.parse(j) as Json;
-        stored.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
-      }
+      this.insertDml(/INSERT INTO `([^`]+)`/.exec(sql)?.[1] ?? '', jsonRows(params.get('rows')));
       return { fields: [], rows: [] };
     }
     let result: Result;
@@ -440,6 +457,13 @@ export class FakeBigQuery {
     return this.visibleRows(name);
   }
 
+  /** `INSERT … SELECT … FROM UNNEST(@rows)` of JSON rows: DML rows are visible to the next query. */
+  private insertDml(table: string, rows: readonly Json[]): void {
+    const stored = this.tables.get(table) ?? [];
+    this.tables.set(table, stored);
+    for (const json of rows) stored.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
+  }
+
   /**
    * The tracker's create script: `BEGIN TRANSACTION`, a row inserted into and deleted from
    * the lock table, `INSERT … SELECT … WHERE NOT EXISTS` (an active request for the date, or
@@ -453,9 +477,9 @@ export class FakeBigQuery {
     const events = /INSERT INTO `([^`]+)`\s*\(request_id/.exec(sql)?.[1];
     if (lockTable === undefined || events === undefined)
       return Promise.reject(new JobError(400, 'invalidQuery', 'fake: tracker.create without its lock DELETE or its INSERT'));
-    const snapshotSeq = this.commitSeq;
+    const snapshotSeq = this.commits;
     const snapshot = latestBy(this.visibleRows(events), (r) => String(r['request_id']));
-    const inputs = ((params.get('rows') as readonly string[] | undefined) ?? []).map((j) => JSON.parse(j) as Json);
+    const inputs = jsonRows(params.get('rows'));
     const live = (r: Json): boolean => (r['superseded_by'] ?? null) === null && (r['status'] === 'queued' || r['status'] === 'processing');
     const keyOf = (r: Json): string => JSON.stringify([r['processor_name'], String(r['game_date'])]);
     const taken = new Set(snapshot.filter(live).map(keyOf));
@@ -464,30 +488,16 @@ export class FakeBigQuery {
     const inserts = inputs.filter((j) => !ids.has(String(j['request_id'])) && !taken.has(keyOf(j)));
     return new Promise((resolve, reject) => {
       const commit = (): void => {
-        if ((this.lastMutation.get(lockTable) ?? 0) > snapshotSeq) {
-          this.abortedTransactions++;
-          reject(
-            new JobError(
-              400,
-              'invalidQuery',
-              `Transaction is aborted due to concurrent update against table ${lockTable.replace('.', ':')}.`,
-            ),
-          );
+        try {
+          this.commitMutations(snapshotSeq, new Map([[lockTable, lockTable.replace('.', ':')]]));
+        } catch (e) {
+          reject(e as Error);
           return;
         }
-        this.lastMutation.set(lockTable, ++this.commitSeq);
-        const stored = this.tables.get(events) ?? [];
-        this.tables.set(events, stored);
-        for (const j of inserts) stored.push({ insertId: `dml:${String(j['event_id'])}`, json: j, visibleAt: -Infinity });
-        // Rows the script writes again by DML (`INSERT INTO t (…) SELECT … FROM UNNEST(@echo_N)`): visible now.
-        for (const m of sql.matchAll(/INSERT INTO `([^`]+)` \([^)]*\)\nSELECT[^;]*?FROM UNNEST\(@(echo_\d+)\) AS j;/g)) {
-          const t = this.tables.get(m[1]!) ?? [];
-          this.tables.set(m[1]!, t);
-          for (const j of (params.get(m[2]!) as readonly string[] | undefined) ?? []) {
-            const json = JSON.parse(j) as Json;
-            t.push({ insertId: `dml:${String(json['event_id'])}`, json, visibleAt: -Infinity });
-          }
-        }
+        this.insertDml(events, inserts);
+        // Rows the script writes again by DML (`INSERT INTO t (…) SELECT … FROM UNNEST(@echo_N)`).
+        for (const m of sql.matchAll(/INSERT INTO `([^`]+)` \([^)]*\)\nSELECT[^;]*?FROM UNNEST\(@(echo_\d+)\) AS j;/g))
+          this.insertDml(m[1]!, jsonRows(params.get(m[2]!)));
         const dates = new Set(inputs.map((j) => String(j['game_date'])));
         const procs = new Set(inputs.map((j) => String(j['processor_name'])));
         const after = latestBy(this.visibleRows(events), (r) => String(r['request_id'])).filter(

@@ -10,12 +10,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addDays, isoDate, type IsoDate } from '@smart-backfill/core';
-import { createWorker, processorRegistry, withSmartBackfill, type Processor, type RunOptions } from '@smart-backfill/engine';
-import { memoryAlerter, memoryBackfillQueue } from '@smart-backfill/memory';
 import { ManualClock } from '@smart-backfill/testkit';
 import { FakeBigQuery } from './fake-bigquery-server.js';
-import { freshDataset } from './harness.js';
-import { startZetaSqlFake, storeWithDdl, zetasqlSkip } from './zetasql/harness.js';
+import { guardSetup } from './zetasql/guard-setup.js';
+import { startZetaSqlFake, zetasqlSkip } from './zetasql/harness.js';
 
 const skip = zetasqlSkip('bigquery zetasql guard');
 const clock = new ManualClock(Date.UTC(2025, 10, 20, 8));
@@ -23,55 +21,7 @@ const fake = skip === false ? await startZetaSqlFake({ now: () => clock.now() })
 const runDate = isoDate('2025-11-20');
 const days: IsoDate[] = Array.from({ length: 30 }, (_, i) => addDays(runDate, -30 + i));
 
-const setup = async (name: string, verifyWrites = true) => {
-  const ds = freshDataset('zguard');
-  const schedule = `test-project.${ds}.schedule`;
-  const target = `test-project.${ds}.target`;
-  await fake!.createTable(schedule, '(game_date DATE, game_status STRING)');
-  await fake!.createTable(target, '(game_date DATE, player_id INT64)');
-  fake!.addUserRows(
-    schedule,
-    days.map((d) => ({ game_date: d, game_status: 'Final' })),
-  );
-  const fill = (dates: readonly IsoDate[]): void => {
-    for (const d of dates)
-      fake!.addUserRows(
-        target,
-        Array.from({ length: 100 }, (_, i) => ({ game_date: d, player_id: i })),
-      );
-  };
-  const store = await storeWithDdl(fake!, freshDataset('zguard_ops'), { verifyWrites });
-  const alerter = memoryAlerter();
-  const queue = memoryBackfillQueue({ clock });
-  const ran: RunOptions[] = [];
-  const inner: Processor = {
-    name,
-    async run(opts) {
-      ran.push(opts);
-      if (opts.isBackfill === true) fill([opts.date]);
-      return 'ok';
-    },
-  };
-  const guarded = withSmartBackfill(inner, {
-    window: store.window(
-      { table: `${ds}.schedule`, dateColumn: 'game_date', statusColumn: 'game_status', statuses: ['Final'] },
-      { table: `${ds}.target`, dateColumn: 'game_date' },
-    ),
-    tracker: store.tracker,
-    queue,
-    runLog: store.runLog,
-    alertLog: store.alertLog,
-    alerter,
-    clock,
-  });
-  const worker = createWorker({ queue, tracker: store.tracker, runLog: store.runLog, registry: processorRegistry([guarded]), clock });
-  const run = async () => {
-    const outcome = await guarded.run({ date: runDate });
-    clock.advance(60_000);
-    return outcome;
-  };
-  return { fill, run, store, alerter, worker, ran, schedule, target };
-};
+const setup = guardSetup(fake, clock, runDate, days);
 
 describe.skipIf(skip !== false)('guard decisions on the BigQuery store, SQL evaluated by ZetaSQL', () => {
   it.each([true, false])('no gap: the run goes ahead and is logged (verifyWrites %s)', async (verify) => {

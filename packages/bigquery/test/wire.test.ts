@@ -358,13 +358,16 @@ describe('answers and errors as the client surfaces them', () => {
     // BigQuery failing on its side: retrying later may help.
     [503, 'backendError', 'Backend error. Job aborted.', 'unavailable'],
     [403, 'quotaExceeded', 'Quota exceeded: too many concurrent queries', 'unavailable'],
+    // The loser of two concurrent transactions on one table: the statement was fine, running it again may pass.
+    [400, 'invalidQuery', 'Transaction is aborted due to concurrent update against table p:d.request_locks.', 'contention'],
+    [400, 'invalidQuery', 'Could not serialize access to table p:d.t due to concurrent update', 'contention'],
   ])('a %i %s error (%s) is coded %s', async (status, reason, message, code) => {
     const { ds } = seedTables();
     const store = openBigQueryStore({ client: fake.client(), tracking: { dataset: freshDataset() } });
     const target = store.target({ table: `${ds}.player_game_summary`, dateColumn: 'date_range_start', dateColumnType: 'TIMESTAMP' });
-    // Fails every try (the client retries 5xx); matched on this test's own dataset so no leftover touches another test.
+    // Fails every try (the client retries 5xx); matched on this test's own dataset (`nba_1.`, not `nba_1` of `nba_11`) so no leftover touches another test.
     fake.fail({
-      match: (r) => r.path.endsWith('/queries') && JSON.stringify(r.body).includes(ds),
+      match: (r) => r.path.endsWith('/queries') && JSON.stringify(r.body).includes(`${ds}.`),
       status,
       body: apiError(status, reason, message),
       times: 100,

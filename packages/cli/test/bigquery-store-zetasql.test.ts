@@ -1,10 +1,8 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, isoDate, type IsoDate } from '@smart-backfill/core';
 import type { ZetaSqlBigQuery } from '../../bigquery/test/zetasql/zetasql-bigquery.js';
 import { startZetaSqlFake, zetasqlSkip } from '../../bigquery/test/zetasql/harness.js';
 import { FakePubSubServer } from '../../pubsub/test/fake-pubsub-server.js';
+import { P, PROCESSOR_MODULE, PROJECT, ROWS_PER_DATE, SCHEDULE, SUB, TARGET, TOPIC, scheduleDays } from './bigquery-cli-fixture.js';
 import { cleanupAfterEach, cli } from './helpers.js';
 
 // The CLI flow of bigquery-store.test.ts (`store: bigquery` + `queue: pubsub`: held →
@@ -13,14 +11,7 @@ import { cleanupAfterEach, cli } from './helpers.js';
 // `status` then query. Needs the ZetaSQL server (scripts/zetasql-install.sh); without
 // it: a visible SKIP.
 
-const PROJECT = 'test-project';
 const DATASET = 'sb_cli_z';
-const P = 'player_game_summary';
-const SCHEDULE = `${PROJECT}.nba_raw.game_schedule`;
-const TARGET = `${PROJECT}.nba_analytics.player_game_summary`;
-const TOPIC = `projects/${PROJECT}/topics/bq-requests`;
-const SUB = `projects/${PROJECT}/subscriptions/bq-worker`;
-const ROWS_PER_DATE = 40;
 
 const skip = zetasqlSkip('cli bigquery zetasql');
 const bq: ZetaSqlBigQuery | undefined = skip === false ? await startZetaSqlFake() : undefined;
@@ -42,23 +33,11 @@ afterAll(async () => {
 
 const { temp } = cleanupAfterEach();
 
-/** The user's processor: streams the date's rows into its BigQuery target with the real client (emulator mode). */
-const PROCESSOR_MODULE = `import bigquery from ${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@google-cloud/bigquery')).href)};
-const { BigQuery } = bigquery;
-export async function run({ date, trigger, store }) {
-  const client = new BigQuery({ projectId: store.projectId });
-  const rows = Array.from({ length: ${ROWS_PER_DATE} }, (_, i) => ({ insertId: date + ':' + i, json: { game_date: date, player_id: i, run_trigger: trigger } }));
-  await client.dataset('nba_analytics').table('player_game_summary').insert(rows, { raw: true });
-  return { date, rows: rows.length };
-}
-`;
-
 /** Schedule Oct 10 – Nov 17 (Nov 10 postponed), target filled before Nov 16 except Nov 15. */
 const seed = async (fake: ZetaSqlBigQuery): Promise<void> => {
   await fake.createTable(SCHEDULE, '(game_date DATE, game_status STRING)');
   await fake.createTable(TARGET, '(game_date DATE, player_id INT64, run_trigger STRING)');
-  const days: IsoDate[] = [];
-  for (let d = isoDate('2025-10-10'); d <= '2025-11-17'; d = addDays(d, 1)) days.push(d);
+  const days = scheduleDays();
   fake.addUserRows(
     SCHEDULE,
     days.map((d) => ({ game_date: d, game_status: d === '2025-11-10' ? 'Postponed' : 'Final' })),

@@ -1,9 +1,7 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addDays, isoDate, type IsoDate } from '@smart-backfill/core';
 import { FakeBigQuery } from '../../bigquery/test/fake-bigquery-server.js';
 import { FakePubSubServer } from '../../pubsub/test/fake-pubsub-server.js';
+import { P, PROCESSOR_MODULE, PROJECT, ROWS_PER_DATE, SCHEDULE, SUB, TARGET, TOPIC, scheduleDays } from './bigquery-cli-fixture.js';
 import { cleanupAfterEach, cli } from './helpers.js';
 
 // Issue 5's "done when": the BigQuery adapters plug into the guard and the worker through
@@ -13,15 +11,8 @@ import { cleanupAfterEach, cli } from './helpers.js';
 
 const netTrap = (): string[] => (globalThis as { __smartBackfillNetTrap?: string[] }).__smartBackfillNetTrap ?? [];
 
-const PROJECT = 'test-project';
 const DATASET = 'sb_cli';
-const P = 'player_game_summary';
-const SCHEDULE = `${PROJECT}.nba_raw.game_schedule`;
-const TARGET = `${PROJECT}.nba_analytics.player_game_summary`;
 const T = (table: string): string => `${PROJECT}.${DATASET}.${table}`;
-const TOPIC = `projects/${PROJECT}/topics/bq-requests`;
-const SUB = `projects/${PROJECT}/subscriptions/bq-worker`;
-const ROWS_PER_DATE = 40;
 
 let bq: FakeBigQuery;
 let pubsub: FakePubSubServer;
@@ -44,28 +35,11 @@ afterAll(async () => {
 
 const { temp } = cleanupAfterEach();
 
-/**
- * The processor a user would write: it streams the date's rows into its BigQuery
- * target with the real client (here in emulator mode), idempotently (insertId per row).
- * It tags each row with the trigger so the test can tell a backfill from a resume.
- */
-const PROCESSOR_MODULE = `import bigquery from ${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@google-cloud/bigquery')).href)};
-const { BigQuery } = bigquery;
-export async function run({ date, trigger, store }) {
-  if (store.type !== 'bigquery') throw new Error('expected the BigQuery store, got ' + store.type);
-  const client = new BigQuery({ projectId: store.projectId });
-  const rows = Array.from({ length: ${ROWS_PER_DATE} }, (_, i) => ({ insertId: date + ':' + i, json: { game_date: date, player_id: i, run_trigger: trigger } }));
-  await client.dataset('nba_analytics').table('player_game_summary').insert(rows, { raw: true });
-  return { date, rows: rows.length };
-}
-`;
-
 /** Schedule Oct 10 – Nov 17 (Nov 10 postponed: not expected), target filled before Nov 16 except Nov 15. */
 const seed = (): void => {
   bq.defineUserTable(SCHEDULE, { dateColumn: 'game_date', statusColumn: 'game_status' });
   bq.defineUserTable(TARGET, { dateColumn: 'game_date' });
-  const days: IsoDate[] = [];
-  for (let d = isoDate('2025-10-10'); d <= '2025-11-17'; d = addDays(d, 1)) days.push(d);
+  const days = scheduleDays();
   bq.addUserRows(
     SCHEDULE,
     days.flatMap((d) => [

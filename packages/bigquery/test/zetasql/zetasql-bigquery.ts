@@ -108,9 +108,6 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
   private readonly data = new Map<string, StoredTable>();
   private readonly views = new Map<string, string>();
   private readonly datasets = new Set<string>();
-  /** Commits so far, and per table the commit that last ran UPDATE / DELETE / MERGE on it. */
-  private seq = 0;
-  private readonly mutatedAt = new Map<string, number>();
   private nextRowId = 1;
 
   constructor(
@@ -210,7 +207,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
   }
 
   private newTx(): Tx {
-    return { startSeq: this.seq, view: new Map(), base: new Map(), inserted: new Map(), mutated: new Set() };
+    return { startSeq: this.commits, view: new Map(), base: new Map(), inserted: new Map(), mutated: new Set() };
   }
 
   /** A table's rows as the transaction sees them. */
@@ -225,14 +222,7 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
   }
 
   private commit(tx: Tx): void {
-    for (const key of tx.mutated)
-      if ((this.mutatedAt.get(key) ?? -1) > tx.startSeq)
-        throw new JobError(
-          400,
-          'invalidQuery',
-          `Transaction is aborted due to concurrent update against table ${this.data.get(key)?.name ?? key}.`,
-        );
-    this.seq++;
+    this.commitMutations(tx.startSeq, new Map([...tx.mutated].map((key) => [key, this.data.get(key)?.name ?? key])));
     for (const [key, rows] of tx.view) {
       const t = this.data.get(key);
       if (t === undefined) continue;
@@ -241,7 +231,6 @@ export class ZetaSqlBigQuery extends FakeBigQuery {
         const mine = new Set(rows.map((r) => r.id));
         // Rows others added since (streamed or inserted) stay; the rest is as this transaction left it.
         t.rows = [...rows, ...t.rows.filter((r) => !base.has(r.id) && !mine.has(r.id))];
-        this.mutatedAt.set(key, this.seq);
       } else t.rows.push(...(tx.inserted.get(key) ?? []));
     }
   }
