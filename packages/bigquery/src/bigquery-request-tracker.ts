@@ -34,7 +34,6 @@ import { quoteTable, type TableRef } from './identifiers.js';
 import { insertIdOf, keyedLock, metaColumns, mutate, stampedOf, type EventMeta, type EventTable, type Stamped } from './event-table.js';
 import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
-import { payloadOf, type CheckBatcher } from './check-batch.js';
 
 export interface BigQueryRequestTrackerOptions {
   readonly tracking?: BigQueryTrackingOptions | undefined;
@@ -43,13 +42,6 @@ export interface BigQueryRequestTrackerOptions {
    * claiming one request both see which claim won. Off saves one query per change.
    */
   readonly verifyWrites?: boolean | undefined;
-  /**
-   * `create` normally reads which requests are already active. Right after this
-   * tracker's own `forWindow` for the same processor and window (the guard's check),
-   * it reuses that read instead — queueing then adds no read job — if the read is at
-   * most this old (ms) and no write of this tracker came in between. Default 30000; 0 always reads.
-   */
-  readonly reuseWindowReadMs?: number | undefined;
   readonly maximumBytesBilled?: number | string | undefined;
 }
 
@@ -66,7 +58,7 @@ const rowOf = (r: Record<string, unknown>): Row => ({
   supersededBy: readStringOrNull('superseded_by', r['superseded_by']),
 });
 
-const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
+export const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
   const status = readString('status', r['status']);
   if (!STATUSES.has(status)) throw configError(`request ${String(r['request_id'])} has unknown status ${JSON.stringify(status)}`);
   const request: BackfillRequest = {
@@ -145,15 +137,11 @@ const keyOf = (processorName: string, date: IsoDate): string => JSON.stringify([
 export const bigQueryRequestTracker = (
   conn: BigQueryConnectionOptions | Connection,
   options: BigQueryRequestTrackerOptions = {},
-  /** The store's: `forWindow` then rides in the check's window job. */
-  batch?: CheckBatcher,
 ): RequestTracker => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
   const events: TableRef = tables.requestEvents;
   const limit = bytesLimit('maximumBytesBilled', options.maximumBytesBilled);
-  const reuseMs = options.reuseWindowReadMs ?? 30_000;
-  if (!Number.isFinite(reuseMs) || reuseMs < 0) throw configError(`reuseWindowReadMs must be >= 0, got ${String(reuseMs)}`);
   const verify = options.verifyWrites ?? true;
   const from = quoteTable(events);
   const cols = columnList(REQUEST_EVENTS);
@@ -179,7 +167,6 @@ export const bigQueryRequestTracker = (
     );
 
   const lock = keyedLock();
-  let lastWindow: { readonly query: WindowQuery; readonly requests: readonly BackfillRequest[]; readonly at: number } | undefined;
 
   const readRow = async (requestId: string): Promise<Row | undefined> => {
     const rows = await runQuery(c, {
@@ -235,21 +222,14 @@ export const bigQueryRequestTracker = (
     );
   };
 
-  const existingFor = async (inputs: readonly NewBackfillRequest[]): Promise<readonly Row[]> => {
-    const snap = lastWindow;
-    lastWindow = undefined;
-    if (
-      snap !== undefined &&
-      performance.now() - snap.at <= reuseMs &&
-      inputs.every((r) => r.processorName === snap.query.processorName && r.date >= snap.query.start && r.date <= snap.query.end)
-    ) {
-      return snap.requests.map((r) => ({
-        stamped: { state: r, version: -1, eventTime: r.updatedAt, eventId: '', writerId: '' },
-        supersededBy: null,
-      }));
-    }
-    return readKeys('existing', inputs, 'reading active requests');
-  };
+  /** What `create` builds on: the caller's read of these dates (a check's `requests`), else a read. */
+  const existingFor = async (
+    inputs: readonly NewBackfillRequest[],
+    seen: readonly BackfillRequest[] | undefined,
+  ): Promise<readonly Row[]> =>
+    seen !== undefined
+      ? seen.map((r) => ({ stamped: { state: r, version: -1, eventTime: r.updatedAt, eventId: '', writerId: '' }, supersededBy: null }))
+      : readKeys('existing', inputs, 'reading active requests');
 
   const isLive = (r: BackfillRequest): boolean => r.status === 'queued' || r.status === 'processing';
   const before = (a: BackfillRequest, b: BackfillRequest): boolean =>
@@ -295,9 +275,11 @@ export const bigQueryRequestTracker = (
     return lostTo;
   };
 
-  const createLocked = async (inputs: readonly NewBackfillRequest[]): Promise<CreateRequestsResult> => {
-    const known = await existingFor(inputs);
-    lastWindow = undefined;
+  const createLocked = async (
+    inputs: readonly NewBackfillRequest[],
+    seen: readonly BackfillRequest[] | undefined,
+  ): Promise<CreateRequestsResult> => {
+    const known = await existingFor(inputs, seen);
     const byId = new Map<string, Row>(known.map((r) => [r.stamped.state.requestId, r]));
     const active = new Map<string, BackfillRequest>();
     for (const r of known)
@@ -345,7 +327,8 @@ export const bigQueryRequestTracker = (
       }
       const mine = created[i++]!;
       const winner = lostTo.get(mine.requestId);
-      if (winner === undefined) kept.push(mine);
+      // Version 0, as written: a change right after (MarkPublished) builds on it without reading.
+      if (winner === undefined) kept.push({ ...mine, revision: 0 });
       else existing.push(winner);
     }
     return { created: kept, existing };
@@ -359,15 +342,17 @@ export const bigQueryRequestTracker = (
   let publishBatch: {
     readonly requestId: string;
     readonly event: Extract<RequestEvent, { _tag: 'MarkPublished' }>;
+    readonly current: BackfillRequest | undefined;
     readonly done: (r: Promise<Result<TrackerError, BackfillRequest>>) => void;
   }[] = [];
   const markPublished = (
     requestId: string,
     event: Extract<RequestEvent, { _tag: 'MarkPublished' }>,
+    current: BackfillRequest | undefined,
   ): Promise<Result<TrackerError, BackfillRequest>> =>
     new Promise((resolve) => {
       if (publishBatch.length === 0) setImmediate(flushPublished);
-      publishBatch.push({ requestId, event, done: resolve });
+      publishBatch.push({ requestId, event, current, done: resolve });
     });
 
   const withLocks = <T>(ids: readonly string[], fn: () => Promise<T>): Promise<T> =>
@@ -378,16 +363,31 @@ export const bigQueryRequestTracker = (
     publishBatch = [];
     // Sorted: two batches sharing ids take their locks in one order.
     const ids = [...new Set(batch.map((b) => b.requestId))].sort();
+    // Requests handed over with their revision (just created) build on it; only the others are read.
+    const handed = new Map<string, Stamped<BackfillRequest>>();
+    for (const b of batch)
+      if (b.current?.revision !== undefined && b.current.requestId === b.requestId)
+        handed.set(b.requestId, {
+          state: b.current,
+          version: b.current.revision,
+          eventTime: b.current.updatedAt,
+          eventId: '',
+          writerId: '',
+        });
+    const toRead = ids.filter((id) => !handed.has(id));
     const work = withLocks(ids, async () => {
       // Parenthesised for node-sql-parser (see readKeys).
-      const rows = await runQuery(c, {
-        sql: `-- smart-backfill:tracker.getMany\nSELECT ${cols}\nFROM ${from}\nWHERE (request_id IN UNNEST(@request_ids))\n${latest}`,
-        params: { request_ids: p.strings(ids) },
-        purpose: `reading ${ids.length} requests from ${from}`,
-        table: events,
-        maximumBytesBilled: limit,
-      });
-      const current = new Map<string, Stamped<BackfillRequest>>();
+      const rows =
+        toRead.length === 0
+          ? []
+          : await runQuery(c, {
+              sql: `-- smart-backfill:tracker.getMany\nSELECT ${cols}\nFROM ${from}\nWHERE (request_id IN UNNEST(@request_ids))\n${latest}`,
+              params: { request_ids: p.strings(toRead) },
+              purpose: `reading ${toRead.length} requests from ${from}`,
+              table: events,
+              maximumBytesBilled: limit,
+            });
+      const current = new Map<string, Stamped<BackfillRequest>>(handed);
       for (const r of rows.map(rowOf)) if (r.supersededBy === null) current.set(r.stamped.state.requestId, r.stamped);
       const results: Result<TrackerError, BackfillRequest>[] = [];
       const writes: { insertId: string; json: Record<string, unknown> }[] = [];
@@ -412,7 +412,7 @@ export const bigQueryRequestTracker = (
         });
         // A second MarkPublished of the same request in this batch builds on this one.
         current.set(b.requestId, { state: next.value, version, eventTime: next.value.updatedAt, eventId, writerId: '' });
-        results.push(ok(next.value));
+        results.push(ok({ ...next.value, revision: version }));
       }
       await insertRows(c, events, writes, `marking ${writes.length} requests published in ${from}`);
       return results;
@@ -421,12 +421,12 @@ export const bigQueryRequestTracker = (
   };
 
   return {
-    async create(inputs: readonly NewBackfillRequest[]): Promise<CreateRequestsResult> {
+    async create(inputs: readonly NewBackfillRequest[], options = {}): Promise<CreateRequestsResult> {
       if (!Array.isArray(inputs)) throw configError('create() takes a list of requests');
       inputs.forEach(checkNew);
       if (inputs.length === 0) return { created: [], existing: [] };
       // One create at a time per tracker: in-process races are exact; cross-process ones are settled by read-back.
-      return lock('create', () => createLocked(inputs));
+      return lock('create', () => createLocked(inputs, options.seen));
     },
 
     async get(requestId: string): Promise<BackfillRequest | undefined> {
@@ -438,36 +438,11 @@ export const bigQueryRequestTracker = (
       const where = 'processor_name = @processor AND game_date BETWEEN @start_date AND @end_date';
       const params = { processor: p.string(q.processorName), start_date: p.date(q.start), end_date: p.date(q.end) };
       const purpose = `reading requests of ${JSON.stringify(q.processorName)} ${q.start}..${q.end}`;
-      const solo = (): Promise<BackfillRequest[]> => select('forWindow', where, params, purpose);
-      const requests =
-        batch === undefined
-          ? await solo()
-          : await batch.submit({
-              type: 'requests',
-              processor: q.processorName,
-              ctes: [
-                `window_requests AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @r_processor AND game_date BETWEEN @r_start_date AND @r_end_date\n${latest}\n) AS latest\nWHERE superseded_by IS NULL\n)`,
-              ],
-              selects: [
-                "SELECT 'request' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(r) AS payload FROM window_requests AS r",
-              ],
-              params: { r_processor: params.processor, r_start_date: params.start_date, r_end_date: params.end_date },
-              kinds: ['request'],
-              table: events,
-              window: q,
-              decode: (rows) => rows.map((r) => fromRow(payloadOf(r)).state),
-              solo,
-            });
-      lastWindow =
-        reuseMs > 0
-          ? { query: { processorName: q.processorName, start: q.start, end: q.end }, requests, at: performance.now() }
-          : undefined;
-      return requests;
+      return select('forWindow', where, params, purpose);
     },
 
-    async apply(requestId: string, event: RequestEvent): Promise<Result<TrackerError, BackfillRequest>> {
-      lastWindow = undefined;
-      if (event._tag === 'MarkPublished') return markPublished(requestId, event);
+    async apply(requestId: string, event: RequestEvent, options = {}): Promise<Result<TrackerError, BackfillRequest>> {
+      if (event._tag === 'MarkPublished') return markPublished(requestId, event, options.current);
       return lock(`apply:${requestId}`, () =>
         mutate<BackfillRequest, string, Result<TrackerError, BackfillRequest>>(
           c,

@@ -63,7 +63,8 @@ export type Decision<S, R> =
       readonly next: S;
       readonly event: string;
       readonly at: number;
-      readonly result: (written: S) => R;
+      /** `version`: the row's, for a record handed back with its `revision`. */
+      readonly result: (written: S, version: number) => R;
       /** Skip the read-back for this write (it is harmless to lose, e.g. MarkPublished). */
       readonly unverified?: boolean;
     }
@@ -85,38 +86,21 @@ export interface MutateOptions<S = unknown, K = unknown> {
   /** Read back after writing (default true). Off: one query and one insert per change, no race detection. */
   readonly verify: boolean;
   readonly maxTries: number;
-  /** Latest rows learned moments ago (a check's read, a verified write's read-back), used instead of reading once. */
-  readonly recent?: RecentRows<S, K> | undefined;
+  /**
+   * The latest row as the caller read it moments ago (a check's read, an earlier change's
+   * result), handed in explicitly; used instead of reading it. `row` undefined: known absent.
+   */
+  readonly known?: { readonly row: Stamped<S> | undefined } | undefined;
 }
 
-/**
- * Latest rows an adapter read moments ago (a guard check's combined job, the read-back
- * of a verified write). Each serves the next `readLatest` of its key once, while younger
- * than `ttlMs`; then the key is read again. Writes built on such a row are as safe as on
- * a fresh read: a verified write still reads back and retries if another writer won.
- */
-export interface RecentRows<S, K> {
-  put(key: K, row: Stamped<S> | undefined): void;
-  /** `{ row }` when known (row undefined: known absent), else undefined; forgets the key. */
-  take(key: K): { readonly row: Stamped<S> | undefined } | undefined;
-}
-
-export const recentRows = <S, K>(ttlMs: number): RecentRows<S, K> => {
-  const rows = new Map<string, { readonly row: Stamped<S> | undefined; readonly at: number }>();
-  return {
-    put(key, row) {
-      if (ttlMs <= 0) return;
-      const now = performance.now();
-      for (const [k, v] of rows) if (now - v.at > ttlMs) rows.delete(k);
-      rows.set(JSON.stringify(key), { row, at: now });
-    },
-    take(key) {
-      const k = JSON.stringify(key);
-      const hit = rows.get(k);
-      rows.delete(k);
-      return hit === undefined || performance.now() - hit.at > ttlMs ? undefined : { row: hit.row };
-    },
-  };
+/** A record handed back with the `revision` a read gave it, as the row `mutate` builds on. */
+export const knownRow = <S extends { readonly revision?: number | undefined }>(
+  current: S | null | undefined,
+): { readonly row: Stamped<S> | undefined } | undefined => {
+  if (current === undefined) return undefined;
+  if (current === null) return { row: undefined };
+  if (current.revision === undefined) return undefined;
+  return { row: { state: current, version: current.revision, eventTime: 0, eventId: '', writerId: '' } };
 };
 
 export const mutate = async <S, K, R>(
@@ -127,8 +111,7 @@ export const mutate = async <S, K, R>(
   decide: (current: Stamped<S> | undefined, lost: boolean) => Decision<S, R>,
   opts: MutateOptions<S, K>,
 ): Promise<R> => {
-  const known = opts.recent?.take(key);
-  let current = known !== undefined ? known.row : await t.readLatest(key);
+  let current = opts.known !== undefined ? opts.known.row : await t.readLatest(key);
   let lost = false;
   for (let tryNo = 1; tryNo <= opts.maxTries; tryNo++) {
     const d = decide(current, lost);
@@ -142,23 +125,13 @@ export const mutate = async <S, K, R>(
       [{ insertId: eventId, json: t.toRow(d.next, { version, event: d.event, eventTime: d.at, eventId, writerId }) }],
       `appending ${d.event} for ${t.describe(key)} to \`${tableName(t.table)}\``,
     );
-    if (!opts.verify || d.unverified === true) {
-      // Without read-backs the caller accepted taking writes as written; the next change builds on this one.
-      if (!opts.verify) opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
-      return d.result(d.next);
-    }
+    if (!opts.verify || d.unverified === true) return d.result(d.next, version);
     const since = [...(await t.readSince(key, version))].sort(latestFirst);
     const winner = since.filter((r) => r.version === version)[0];
     // Not visible yet: nothing contradicts the write; take it as written (best effort).
-    if (winner === undefined) {
-      opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
-      return d.result(d.next);
-    }
+    if (winner === undefined) return d.result(d.next, version);
     // Ours won its version; later rows (someone building on it) do not undo that.
-    if (winner.eventId === eventId && winner.writerId === writerId) {
-      opts.recent?.put(key, since[0]);
-      return d.result(d.next);
-    }
+    if (winner.eventId === eventId && winner.writerId === writerId) return d.result(d.next, version);
     current = since[0];
     lost = true;
   }

@@ -9,6 +9,7 @@ export { connect, type BigQueryConnectionOptions, type Connection } from './clie
 export { bigQueryScheduleSource, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
 export { bigQueryTargetTable, type BigQueryTargetOptions } from './bigquery-target-table.js';
 export { bigQueryWindowReader } from './bigquery-window-reader.js';
+export { bigQueryCheckReader, type BigQueryCheckReaderOptions } from './bigquery-check-reader.js';
 export { bigQueryRequestTracker, type BigQueryRequestTrackerOptions } from './bigquery-request-tracker.js';
 export { bigQueryRunLog, type BigQueryRunLogOptions } from './bigquery-run-log.js';
 export { bigQueryAlertLog, type BigQueryAlertLogOptions } from './bigquery-alert-log.js';

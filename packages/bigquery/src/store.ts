@@ -1,5 +1,5 @@
 import { BigQuery } from '@google-cloud/bigquery';
-import type { AlertLog, RequestTracker, RunLog, ScheduleSource, TargetTable, WindowReader } from '@smart-backfill/core';
+import type { AlertLog, CheckReader, RequestTracker, RunLog, ScheduleSource, TargetTable, WindowReader } from '@smart-backfill/core';
 import { connect, type BigQueryConnectionOptions, type Connection } from './client.js';
 import { configError } from './errors.js';
 import { bigQueryAlertLog } from './bigquery-alert-log.js';
@@ -7,8 +7,7 @@ import { bigQueryRequestTracker } from './bigquery-request-tracker.js';
 import { bigQueryRunLog } from './bigquery-run-log.js';
 import { bigQueryScheduleSource, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
 import { bigQueryTargetTable, type BigQueryTargetOptions } from './bigquery-target-table.js';
-import { bigQueryWindowReader } from './bigquery-window-reader.js';
-import { checkBatcher } from './check-batch.js';
+import { bigQueryCheckReader } from './bigquery-check-reader.js';
 import { resolveTracking, type BigQueryTrackingOptions, type TrackingTables } from './tracking.js';
 
 export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'client'> {
@@ -19,14 +18,6 @@ export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'c
   readonly tracking?: BigQueryTrackingOptions | undefined;
   /** Read back each tracker / run log / alert log change to detect lost races (default true). */
   readonly verifyWrites?: boolean | undefined;
-  /**
-   * How long (ms) a row read moments ago may stand in for a read, once: the check's
-   * requests for `create` (`BigQueryRequestTrackerOptions.reuseWindowReadMs`), its held
-   * runs and open alerts for the changes that follow (`reuseReadMs` of the run log and
-   * alert log). Default 30000; 0 always reads. The check's own reads are never reused:
-   * they share one job instead (docs/bigquery.md, "What a check costs").
-   */
-  readonly reuseWindowReadMs?: number | undefined;
 }
 
 export interface BigQueryStore {
@@ -39,11 +30,11 @@ export interface BigQueryStore {
   schedule(options: BigQueryScheduleOptions): ScheduleSource;
   target(options: BigQueryTargetOptions): TargetTable;
   /**
-   * Schedule and counts in one query job per check. The store's tracker `forWindow` and
-   * alert log `list({ processorName, openOnly: true })` called in the same turn (as the
-   * guard does) are answered by that same job.
+   * Schedule and counts in one query job (`readWindow`), and a whole guard check — schedule,
+   * counts, the window's requests, the processor's alerts and held runs — in one query job
+   * (`readCheck`, core's `CheckReader`, which the guard uses when its `window` offers it).
    */
-  window(schedule: BigQueryScheduleOptions, target: BigQueryTargetOptions): WindowReader;
+  window(schedule: BigQueryScheduleOptions, target: BigQueryTargetOptions): WindowReader & CheckReader;
   /** Nothing to release (the client keeps no sockets open between requests); later calls throw. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -76,18 +67,17 @@ export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore 
         };
       },
     });
-  // A guard check's window, request and open-alert reads, issued together, share one query job.
-  const batch = checkBatcher(conn);
   const common = { tracking: options.tracking, verifyWrites: options.verifyWrites, maximumBytesBilled: options.maximumBytesBilled };
   return {
     connection: conn,
     tables,
-    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, { ...common, reuseWindowReadMs: options.reuseWindowReadMs }, batch)),
-    runLog: whileOpen('runLog', bigQueryRunLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch)),
-    alertLog: whileOpen('alertLog', bigQueryAlertLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch)),
+    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, common)),
+    runLog: whileOpen('runLog', bigQueryRunLog(conn, common)),
+    alertLog: whileOpen('alertLog', bigQueryAlertLog(conn, common)),
     schedule: (o) => whileOpen('schedule', bigQueryScheduleSource(conn, o)),
     target: (o) => whileOpen('target', bigQueryTargetTable(conn, o)),
-    window: (s, t) => whileOpen('window', bigQueryWindowReader(conn, s, t, {}, batch)),
+    window: (s, t) =>
+      whileOpen('window', bigQueryCheckReader(conn, s, t, { tracking: options.tracking, maximumBytesBilled: options.maximumBytesBilled })),
     async close() {
       closed = true;
     },

@@ -112,12 +112,15 @@ describe('one check = one window job + one request job, whatever the gap size', 
     const q = { processorName: P, start: isoDate('2025-01-01'), end: isoDate('2025-01-30') };
     const mark = fake.requests.length;
     await window.readWindow(q);
-    await store.tracker.forWindow(q);
+    const seen = await store.tracker.forWindow(q);
     expect(queriesSince(mark)).toHaveLength(2);
 
     const dates: IsoDate[] = Array.from({ length: 25 }, (_, i) => isoDate(`2025-01-${String(i + 2).padStart(2, '0')}`));
     const afterCheck = fake.requests.length;
-    const res = await store.tracker.create(dates.map((d, i) => aRequest(`req-${i}`, d, 1_000)));
+    const res = await store.tracker.create(
+      dates.map((d, i) => aRequest(`req-${i}`, d, 1_000)),
+      { seen },
+    );
     expect(res.created).toHaveLength(25);
     const inserts = insertsSince(afterCheck);
     expect(inserts).toHaveLength(1);
@@ -135,15 +138,18 @@ describe('one check = one window job + one request job, whatever the gap size', 
       requested_at: '1970-01-01T00:00:01.000Z',
       metadata: '{"pattern":"smart_backfill"}',
     });
-    // The window read was reused for the existence check; the one query is the read-back.
+    // The window read, handed over as `seen`, is the existence check; the one query is the read-back.
     expect(queriesSince(afterCheck).map((r) => String((r.body as { query: string }).query).split('\n')[0])).toEqual([
       '-- smart-backfill:tracker.settle',
     ]);
 
     const quiet = openBigQueryStore({ client: fake.client(), verifyWrites: false, tracking: { dataset: freshDataset() } });
-    await quiet.tracker.forWindow(q);
+    const quietSeen = await quiet.tracker.forWindow(q);
     const m2 = fake.requests.length;
-    await quiet.tracker.create(dates.map((d, i) => aRequest(`quiet-${i}`, d, 1_000)));
+    await quiet.tracker.create(
+      dates.map((d, i) => aRequest(`quiet-${i}`, d, 1_000)),
+      { seen: quietSeen },
+    );
     expect(queriesSince(m2)).toHaveLength(0);
     expect(insertsSince(m2)).toHaveLength(1);
   });
@@ -278,10 +284,10 @@ describe('races between processes (separate trackers, no shared in-process lock)
     const a = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
     const b = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
     const q = { processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-01') };
-    await a.tracker.forWindow(q);
-    await b.tracker.forWindow(q); // both checks saw no request: the race
-    const ra = await a.tracker.create([aRequest('x-a', '2025-03-01', 1_000)]);
-    const rb = await b.tracker.create([aRequest('x-b', '2025-03-01', 1_000)]);
+    const sa = await a.tracker.forWindow(q);
+    const sb = await b.tracker.forWindow(q); // both checks saw no request: the race
+    const ra = await a.tracker.create([aRequest('x-a', '2025-03-01', 1_000)], { seen: sa });
+    const rb = await b.tracker.create([aRequest('x-b', '2025-03-01', 1_000)], { seen: sb });
     expect(ra.created.map((r) => r.requestId)).toEqual(['x-a']);
     expect(rb.created).toEqual([]);
     expect(rb.existing.map((r) => r.requestId)).toEqual(['x-a']);
@@ -296,10 +302,10 @@ describe('races between processes (separate trackers, no shared in-process lock)
     const a = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
     const b = openBigQueryStore({ client: fake.client(), tracking: { dataset: ds } });
     const q = { processorName: P, start: isoDate('2025-03-01'), end: isoDate('2025-03-01') };
-    await a.tracker.forWindow(q);
-    await b.tracker.forWindow(q);
-    await a.tracker.create([aRequest('y-2', '2025-03-01', 1_000)]); // read back alone: keeps it
-    await b.tracker.create([aRequest('y-1', '2025-03-01', 1_000)]); // sorts first among racers: keeps it too
+    const sa = await a.tracker.forWindow(q);
+    const sb = await b.tracker.forWindow(q);
+    await a.tracker.create([aRequest('y-2', '2025-03-01', 1_000)], { seen: sa }); // read back alone: keeps it
+    await b.tracker.create([aRequest('y-1', '2025-03-01', 1_000)], { seen: sb }); // sorts first among racers: keeps it too
     expect((await a.tracker.forWindow(q)).map((r) => r.requestId).sort()).toEqual(['y-1', 'y-2']);
   });
 });
