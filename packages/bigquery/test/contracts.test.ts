@@ -4,7 +4,14 @@
  * requests, parameters, decoding and the event-table logic behave as every other
  * store does. What it cannot prove: BigQuery's own SQL semantics (the live tests do).
  */
-import { testAlertLog, testRequestTracker, testRunLog, testScheduleSource, testTargetTable } from '@smart-backfill/testkit';
+import {
+  testAlertLog,
+  testCheckReader,
+  testRequestTracker,
+  testRunLog,
+  testScheduleSource,
+  testTargetTable,
+} from '@smart-backfill/testkit';
 import { openBigQueryStore } from '@smart-backfill/bigquery';
 import { freshDataset, startFake } from './harness.js';
 
@@ -93,6 +100,36 @@ testTargetTable({
             Array.from({ length: n }, () => ({ game_date: d, processor: processorName, _PARTITIONDATE: d })),
           );
         }
+      },
+    };
+  },
+});
+
+testCheckReader({
+  name: 'bigquery: one query job (real client + local fake)',
+  create: async () => {
+    const ds = freshDataset('check');
+    fake.defineUserTable(`test-project.${ds}.schedule`, { dateColumn: 'game_date', processorColumn: 'processor' });
+    fake.defineUserTable(`test-project.${ds}.summary`, { dateColumn: 'game_date', processorColumn: 'processor' });
+    const s = store();
+    return {
+      reader: s.window(
+        { table: `${ds}.schedule`, dateColumn: 'game_date', processorColumn: 'processor' },
+        { table: `${ds}.summary`, dateColumn: 'game_date', processorColumn: 'processor' },
+      ),
+      tracker: s.tracker,
+      alertLog: s.alertLog,
+      runLog: s.runLog,
+      seedWindow: async ({ processorName, expected, counts }) => {
+        fake.addUserRows(
+          `test-project.${ds}.schedule`,
+          expected.map((d) => ({ game_date: d, processor: processorName })),
+        );
+        for (const [d, n] of Object.entries(counts))
+          fake.addUserRows(
+            `test-project.${ds}.summary`,
+            Array.from({ length: n }, () => ({ game_date: d, processor: processorName })),
+          );
       },
     };
   },

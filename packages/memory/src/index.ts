@@ -7,6 +7,7 @@ export { type MemoryStore, type MemoryStoreOptions, createMemoryStore } from './
 export { type MemoryScheduleSource, type MemoryScheduleOptions, ANY_PROCESSOR, memoryScheduleSource } from './memory-schedule-source.js';
 export { type MemoryTargetTable, memoryTargetTable } from './memory-target-table.js';
 export { type MemoryWindowReader, memoryWindowReader } from './memory-window-reader.js';
+export { memoryCheckReader } from './memory-check-reader.js';
 export {
   type MemoryBackfillQueue,
   type MemoryBackfillQueueOptions,

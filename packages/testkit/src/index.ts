@@ -18,12 +18,14 @@ export type {
   TrackerSubject,
   RunLogSubject,
   AlertLogSubject,
+  CheckReaderSubject,
 } from './contracts/types.js';
 export { testScheduleSource, testTargetTable } from './contracts/window-contracts.js';
 export { testBackfillQueue } from './contracts/backfill-queue-contract.js';
 export { testRequestTracker } from './contracts/request-tracker-contract.js';
 export { testRunLog } from './contracts/run-log-contract.js';
 export { testAlertLog } from './contracts/alert-log-contract.js';
+export { testCheckReader } from './contracts/check-reader-contract.js';
 export { type SimulationOptions, simulate } from './simulate.js';
 export { type SimulationReport, formatReport } from './simulation-report.js';
 export { type CrashPoint, CrashableProcess, WorkerCrashed } from './crashable.js';
