@@ -36,6 +36,8 @@ export interface CheckData extends WindowData {
  * when the store offers it (on the object it gets as its `window`), and otherwise reads the
  * schedule, counts, requests, alerts and held runs through their own ports.
  *
+ * It must read the same storage as the guard's tracker, run log and alert log: the guard
+ * hands what it returned to their changes (a record "known absent" here is written as new).
  * Nothing is cached between calls: each call reads, and each answer is as fresh as a read
  * of every port at that moment. Records carry `revision` where the store keeps one, so the
  * changes the guard makes right after can build on them without reading them again.
