@@ -240,6 +240,10 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     return { verified_rows: rows };
   };
 
+  // The check's alerts are the alert log's only when both read one store (the guard's own log
+  // without `deps.alertLog` is process-local).
+  const alertsFromCheck = isCheckReader(deps.window) && deps.alertLog !== undefined;
+
   /** The processor's open alerts; a failure to read them is a warning, never a failed check. */
   const readOpenAlerts = async (): Promise<readonly AlertRecord[]> => {
     if (alerting === undefined) return [];
@@ -323,13 +327,14 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
 
     let g: Gathered;
     let openAlerts: readonly AlertRecord[] = [];
+    let checkAlerts: readonly AlertRecord[] | undefined;
     try {
       // A `CheckReader` returns them with the check; otherwise they are read alongside it.
-      const listing = isCheckReader(deps.window) ? Promise.resolve(undefined) : readOpenAlerts();
+      const listing = alertsFromCheck ? Promise.resolve(undefined) : readOpenAlerts();
       let listed: readonly AlertRecord[] | undefined;
       [g, listed] = await Promise.all([gather(date), listing]);
-      const known = g.alerts ?? listed ?? (await readOpenAlerts());
-      openAlerts = known.filter((a) => a.resolvedAt === null);
+      checkAlerts = alertsFromCheck ? g.alerts : undefined;
+      openAlerts = (checkAlerts ?? listed ?? (await readOpenAlerts())).filter((a) => a.resolvedAt === null);
     } catch (e) {
       const error = toError(e);
       const mismatch = e instanceof SmartBackfillError && e.code === 'schedule_mismatch';
@@ -380,7 +385,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
               analysis,
               decision,
               failing ?? null,
-              g.alerts,
+              checkAlerts,
             ));
           } catch (e) {
             // Not recorded, so nobody will be told by a retry either: say so plainly (exit 5, never
