@@ -11,9 +11,11 @@ import {
   type AlertRecord,
   type Backfill,
   type BackfillRequest,
+  type CheckReader,
   type Decision,
   type GapAnalysis,
   type GapPolicy,
+  type HeldRun,
   type IsoDate,
   type RunMetadata,
   type RunOutcome,
@@ -45,12 +47,27 @@ export const resolvePolicy = (partial: Partial<GapPolicy> | undefined): GapPolic
 };
 
 const isWindowReader = (w: GuardDeps['window']): w is WindowReader => typeof (w as Partial<WindowReader>).readWindow === 'function';
+const isCheckReader = (w: GuardDeps['window']): w is WindowReader & CheckReader =>
+  isWindowReader(w) && typeof (w as Partial<CheckReader>).readCheck === 'function';
+
+/** What a check read: the window, its requests, and (read together only by a `CheckReader`) alerts and held runs. */
+interface CheckInputs {
+  readonly data: WindowData;
+  readonly requests: readonly BackfillRequest[];
+  /** Open alerts, and with a `CheckReader` the resolved ones naming a window date; `undefined`: not read. */
+  readonly alerts: readonly AlertRecord[] | undefined;
+  /** With a `CheckReader`: held runs and the run date's own record; `undefined`: not read. */
+  readonly heldRuns: readonly HeldRun[] | undefined;
+}
 
 interface Gathered {
   readonly analysis: GapAnalysis;
   readonly decision: Decision;
   readonly summary: Summary;
   readonly warnings: readonly string[];
+  readonly requests: readonly BackfillRequest[];
+  readonly alerts: readonly AlertRecord[] | undefined;
+  readonly heldRuns: readonly HeldRun[] | undefined;
 }
 
 type Summary = ReturnType<typeof summarizeFailures>;
@@ -122,18 +139,36 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     return diagnoseSchedule({ query: q, expectedCount: 0, description });
   };
 
-  /** One window read and one tracker read, in parallel; then pure analysis. */
+  /**
+   * A store's `CheckReader` answers the whole check in one call. Without one (or when its one
+   * read fails: a missing alerts table must not fail the window), the window and the
+   * requests are read through their ports, in parallel; alerts are then read by `run`.
+   */
+  const readInputs = async (q: WindowQuery, date: IsoDate): Promise<CheckInputs> => {
+    if (isCheckReader(deps.window)) {
+      try {
+        const c = await deps.window.readCheck({ ...q, runDate: date });
+        return { data: c, requests: c.requests, alerts: c.alerts, heldRuns: c.heldRuns };
+      } catch (e) {
+        log.warn('could not read the check in one call; reading its parts one by one', { processor: name, error: errorMessage(e) });
+      }
+    }
+    const [data, requests] = await Promise.all([readWindow(q), deps.tracker.forWindow(q)]);
+    return { data, requests, alerts: undefined, heldRuns: undefined };
+  };
+
+  /** The check's reads (one call with a `CheckReader`); then pure analysis. */
   const gather = async (date: IsoDate): Promise<Gathered> => {
     const q: WindowQuery = { processorName: name, start: addDays(date, -policy.lookbackDays), end: addDays(date, -1) };
-    let data: WindowData;
-    let requests: readonly BackfillRequest[];
+    let inputs: CheckInputs;
     try {
-      [data, requests] = await Promise.all([readWindow(q), deps.tracker.forWindow(q)]);
+      inputs = await readInputs(q, date);
     } catch (e) {
       throw engineError('read_failed', `could not check ${name} for ${date} (window ${q.start}..${q.end}): ${errorMessage(e)}`, {
         cause: e,
       });
     }
+    const { data, requests } = inputs;
     const analysis = analyzeGaps({ asOf: date, expectedDates: data.expectedDates, recordCounts: data.recordCounts, policy });
     const warnings: string[] = [];
     if (analysis.expectedCount === 0) {
@@ -150,7 +185,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     // re-counted and found filled, so a date that is missing again is a new gap.
     const summary = summarizeFailures(requests, policy.maxAttempts);
     const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });
-    return { analysis, decision, summary, warnings };
+    return { analysis, decision, summary, warnings, requests, alerts: inputs.alerts, heldRuns: inputs.heldRuns };
   };
 
   /**
@@ -210,6 +245,21 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         `the processor succeeded but ${date} has ${rows} row${rows === 1 ? '' : 's'}; need ≥ ${policy.minRecordsPerDate}`,
       );
     return { verified_rows: rows };
+  };
+
+  // The check's alerts are the alert log's only when both read one store (the guard's own log
+  // without `deps.alertLog` is process-local).
+  const alertsFromCheck = isCheckReader(deps.window) && deps.alertLog !== undefined;
+
+  /** The processor's open alerts; a failure to read them is a warning, never a failed check. */
+  const readOpenAlerts = async (): Promise<readonly AlertRecord[]> => {
+    if (alerting === undefined) return [];
+    try {
+      return await alerting.alertLog.list({ processorName: name, openOnly: true });
+    } catch (e) {
+      log.warn('could not read open alerts', { processor: name, error: errorMessage(e) });
+      return [];
+    }
   };
 
   const run = async (opts: RunOptions): Promise<GuardOutcome> => {
@@ -284,15 +334,14 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
 
     let g: Gathered;
     let openAlerts: readonly AlertRecord[] = [];
+    let checkAlerts: readonly AlertRecord[] | undefined;
     try {
-      const alertsRead = alerting === undefined ? Promise.resolve([]) : alerting.alertLog.list({ processorName: name, openOnly: true });
-      [g, openAlerts] = await Promise.all([
-        gather(date),
-        alertsRead.catch((e: unknown) => {
-          log.warn('could not read open alerts', { processor: name, error: errorMessage(e) });
-          return [] as readonly AlertRecord[];
-        }),
-      ]);
+      // A `CheckReader` returns them with the check; otherwise they are read alongside it.
+      const listing = alertsFromCheck ? Promise.resolve(undefined) : readOpenAlerts();
+      let listed: readonly AlertRecord[] | undefined;
+      [g, listed] = await Promise.all([gather(date), listing]);
+      checkAlerts = alertsFromCheck ? g.alerts : undefined;
+      openAlerts = (checkAlerts ?? listed ?? (await readOpenAlerts())).filter((a) => a.resolvedAt === null);
     } catch (e) {
       const error = toError(e);
       const mismatch = isSmartBackfillError(e) && e.detail === 'schedule_mismatch';
@@ -320,7 +369,10 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       case 'Proceed': {
         // Its own window is whole; now the dates it reads from the processors it depends on.
         if (deps.upstream !== undefined && deps.upstream.length > 0) {
-          const ctx = { name, date, runId, analysis, meta, hold: holdRun, record };
+          const hold = async (reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> => {
+            await holdRun(reason, waitingFor);
+          };
+          const ctx = { name, date, runId, analysis, meta, hold, record };
           const held = await holdForUpstream(upstreamDeps, deps.upstream, ctx);
           if (held !== undefined) return held;
         }
@@ -343,7 +395,14 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         let deliveryError: string | null = 'no alert channel is configured';
         if (alerting !== undefined) {
           try {
-            ({ alertKey, alerted, told, deliveryError } = await escalate(alerting, openAlerts, analysis, decision, failing ?? null));
+            ({ alertKey, alerted, told, deliveryError } = await escalate(
+              alerting,
+              openAlerts,
+              analysis,
+              decision,
+              failing ?? null,
+              checkAlerts,
+            ));
           } catch (e) {
             // Not recorded, so nobody will be told by a retry either: say so plainly (exit 5, never
             // "a person was told"), and name the alert it would have opened, never an empty key.
@@ -379,11 +438,15 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       }
     }
 
-    async function holdRun(reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> {
+    /** The held run as recorded, or `undefined` when it could not be recorded. */
+    async function holdRun(reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<HeldRun | undefined> {
+      // What the check read of this run, for a store that builds on it instead of reading it again.
+      const current = g.heldRuns === undefined ? undefined : (g.heldRuns.find((h) => h.runDate === date) ?? null);
       try {
-        await deps.runLog.hold({ processorName: name, runDate: date, heldAt: clock.now(), reason, waitingFor });
+        return await deps.runLog.hold({ processorName: name, runDate: date, heldAt: clock.now(), reason, waitingFor }, { current });
       } catch (e) {
         log.error('could not record the held run; it will not resume by itself', { processor: name, date, error: errorMessage(e) });
+        return undefined;
       }
     }
 
@@ -391,7 +454,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       // Own dates held for their inputs are waited for, never backfilled from incomplete inputs.
       const d = deps.upstream !== undefined && deps.upstream.length > 0 ? await waitForHeldDates(deps.runLog, name, decided) : decided;
       // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
-      if (d.holdRun) await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates);
+      const held = d.holdRun
+        ? await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates)
+        : undefined;
       let created: readonly BackfillRequest[] = [];
       let lost: readonly IsoDate[] = [];
       try {
@@ -400,6 +465,8 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
           runDate: date,
           runId,
           critical: new Set(analysis.criticalMissing),
+          // What the check read of these dates, for a store that builds on it instead of reading.
+          seen: g.requests,
         }));
       } catch (e) {
         const error = toError(e);
@@ -420,15 +487,14 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       }
       const skip: SkipReason = created.length > 0 ? 'backfill_queued' : 'waiting_for_backfill';
       await record('skipped', skip, null, bfMeta);
-      if (created.length === 0 && trigger !== 'resume') {
+      if (created.length === 0 && trigger !== 'resume' && held !== undefined) {
         // What we wait for may have completed between our read and our hold; then no worker
-        // would come back for this run, so look once ourselves.
+        // would come back for this run, so look once ourselves. The run is the one just held:
+        // handed over, not read back.
         await resumeHeldRuns(
           { tracker: deps.tracker, runLog: deps.runLog, clock, guardFor: (n) => (n === name ? guarded : undefined), logger: log },
           name,
-          {
-            onlyRunDate: date,
-          },
+          { onlyRunDate: date, held: [held] },
         ).catch((e: unknown) => log.warn('resume re-check failed', { processor: name, date, error: errorMessage(e) }));
       }
       return { _tag: 'Held', analysis, decision: d, queued: created, inFlight, runId };
