@@ -336,6 +336,7 @@ export const bigQueryRequestTracker = (
    * MarkPublished calls made together (the guard marks every request it published at
    * once) share one read of their latest rows and one insertAll. Like a single
    * MarkPublished, they are not read back: a lost one only means the relay publishes again.
+   * Streamed, not DML: a DML mark would be a third query job in the check that queued them.
    */
   let publishBatch: {
     readonly requestId: string;
@@ -394,7 +395,12 @@ export const bigQueryRequestTracker = (
           results.push(next._tag === 'Err' ? next : ok(cur.state));
           continue;
         }
-        const version = cur.version + 1;
+        // At the version it marks, not the next: a worker that claimed before this streamed row
+        // shows up built its Claim on the same row, one version up, so the mark can never
+        // outrank it (two rows of one version, with the mark later, would undo the claim).
+        // Over the row it marks it wins: same version, later or equal event_time, and its
+        // event_id ("…:MarkPublished") sorts after "…:Create"; a loss only republishes.
+        const version = cur.version;
         const eventId = eventIdOf(next.value, version, 'MarkPublished');
         writes.push({
           insertId: eventId,

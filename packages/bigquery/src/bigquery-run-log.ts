@@ -1,4 +1,12 @@
-import { isIsoDate, type HeldRun, type IsoDate, type ResumeClaim, type RunLog, type RunQuery, type RunRecord } from '@smart-backfill/core';
+import {
+  releaseStatusProblem,
+  type HeldRun,
+  type IsoDate,
+  type ResumeClaim,
+  type RunLog,
+  type RunQuery,
+  type RunRecord,
+} from '@smart-backfill/core';
 import { bytesLimit, connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import {
   readBool,
@@ -12,7 +20,7 @@ import {
   readStringOrNull,
   tsOut,
 } from './decode.js';
-import { inputError } from './errors.js';
+import { checkDateInput, checkInput, inputError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import {
   insertIdOf,
@@ -166,8 +174,7 @@ export const bigQueryRunLog = (
   return {
     async append(run: RunRecord): Promise<void> {
       if (typeof run?.runId !== 'string' || run.runId.length === 0) throw inputError('run.runId', 'run.runId must be a non-empty string');
-      if (!isIsoDate(run.runDate))
-        throw inputError('run.runDate', `run.runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
+      checkDateInput(run.runDate, 'run.runDate');
       await insertRows(
         c,
         tables.runs,
@@ -198,8 +205,7 @@ export const bigQueryRunLog = (
     },
 
     async hold(run, options = {}): Promise<HeldRun> {
-      if (!isIsoDate(run.runDate))
-        throw inputError('runDate', `hold: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
+      checkDateInput(run.runDate, 'hold.runDate');
       const key: HeldKey = [run.processorName, run.runDate];
       return lock(JSON.stringify(key), () =>
         mutate<HeldRun, HeldKey, HeldRun>(
@@ -287,9 +293,8 @@ export const bigQueryRunLog = (
     },
 
     async release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean> {
-      if (status !== 'resumed' && status !== 'cancelled')
-        throw inputError('status', `release: status must be "resumed" or "cancelled", got ${JSON.stringify(status)}`);
-      if (!isIsoDate(runDate)) throw inputError('runDate', `release: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
+      checkInput(releaseStatusProblem, status, 'release.status');
+      checkDateInput(runDate, 'release.runDate');
       const key: HeldKey = [processorName, runDate];
       return lock(JSON.stringify(key), () =>
         mutate<HeldRun, HeldKey, boolean>(
@@ -312,8 +317,7 @@ export const bigQueryRunLog = (
     },
 
     async claimResume(processorName, runDate, { claimant, at, leaseMs }): Promise<ResumeClaim | null> {
-      if (!isIsoDate(runDate))
-        throw inputError('runDate', `claimResume: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
+      checkDateInput(runDate, 'claimResume.runDate');
       if (typeof claimant !== 'string' || claimant === '') throw inputError('claimant', 'claimResume: claimant must be a non-empty string');
       if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0)
         throw inputError('leaseMs', `claimResume: leaseMs must be > 0, got ${String(leaseMs)}`);

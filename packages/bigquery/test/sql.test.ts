@@ -374,7 +374,7 @@ describe('injection', () => {
         ).rejects.toThrow(/requests\[0\]\.date must be a YYYY-MM-DD date/);
         await expect(
           s.runLog.hold({ processorName: P, runDate: bad as IsoDate, heldAt: 1, reason: 'backfill_queued', waitingFor: [] }),
-        ).rejects.toThrow(/runDate must be a YYYY-MM-DD date/);
+        ).rejects.toThrow(/hold\.runDate: [\s\S]* is not a calendar date in YYYY-MM-DD form/);
       }),
       { numRuns: 200 },
     );

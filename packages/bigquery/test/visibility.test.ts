@@ -74,3 +74,28 @@ describe('streamed rows invisible to queries for 5 s (the fake clock never gets 
 
   testAlertLog({ name: 'bigquery, late streamed rows', create: async () => ({ alertLog: store().alertLog }) });
 });
+
+// Its own fake and clock: this test lets the streamed row become visible.
+const late = await startFake();
+const now = new ManualClock(Date.UTC(2025, 10, 20, 8));
+late.now = () => now.now();
+late.streamingVisibilityMs = 5_000;
+
+describe('a fast worker claims before the guard marks the request published', () => {
+  it('the streamed MarkPublished, once visible, never takes the claim back: the worker completes', async () => {
+    const ds = freshDataset('mark');
+    const open = () => openBigQueryStore({ client: late.client(), tracking: { dataset: ds } });
+    const [guard, worker, status] = [open(), open(), open()];
+    const t = now.now();
+    const created = await guard.tracker.create([{ ...req('r1', '2025-03-01'), requestedAt: t }]);
+    expect(created.created.map((r) => r.requestId)).toEqual(['r1']);
+    // Published; the worker got the message and claimed before the guard's mark went out.
+    expect((await worker.tracker.apply('r1', { _tag: 'Claim', at: t + 1, owner: 'w', leaseMs: 60_000 }))._tag).toBe('Ok');
+    expect((await guard.tracker.apply('r1', { _tag: 'MarkPublished', at: t + 2 }))._tag).toBe('Ok');
+    now.advance(10_000); // the streamed mark is visible now
+    expect((await status.tracker.get('r1'))?.status).toBe('processing');
+    const done = await worker.tracker.apply('r1', { _tag: 'Complete', at: t + 3, attempt: 1 });
+    expect(done._tag === 'Ok' && done.value.status).toBe('completed');
+    expect((await status.tracker.get('r1'))?.status).toBe('completed');
+  });
+});
