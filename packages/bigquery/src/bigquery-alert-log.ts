@@ -9,15 +9,16 @@ import {
 } from '@smart-backfill/core';
 import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { readDate, readDates, readInt, readMillis, readMillisOrNull, readString, readStringOrNull, tsOut } from './decode.js';
-import { checkDateInput, configError, inputError } from './errors.js';
+import { checkDateInput, inputError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import {
   insertIdOf,
   keyedLock,
   metaColumns,
   mutate,
+  knownRow,
   ownWrites,
-  recentRows,
+  type OwnWrites,
   stampedOf,
   type EventMeta,
   type EventTable,
@@ -25,7 +26,6 @@ import {
 } from './event-table.js';
 import { ALERT_EVENTS, LATEST_ORDER, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
-import { payloadOf, type CheckBatcher } from './check-batch.js';
 
 export interface BigQueryAlertLogOptions {
   readonly tracking?: BigQueryTrackingOptions | undefined;
@@ -36,16 +36,10 @@ export interface BigQueryAlertLogOptions {
    * before queries show them (docs/bigquery.md, "Streamed rows show up late").
    */
   readonly verifyWrites?: boolean | undefined;
-  /**
-   * A change normally first reads the alert's latest row. Right after this log read it
-   * (a guard check's open alerts, a verified change's read-back), it uses that row once
-   * if at most this old (ms); the read-back still catches a concurrent writer. Default 30000; 0 always reads.
-   */
-  readonly reuseReadMs?: number | undefined;
   readonly maximumBytesBilled?: number | string | undefined;
 }
 
-const fromRow = (r: Record<string, unknown>): Stamped<AlertRecord> =>
+export const fromRow = (r: Record<string, unknown>): Stamped<AlertRecord> =>
   stampedOf(
     {
       alertKey: readString('alert_key', r['alert_key']),
@@ -89,8 +83,8 @@ const toRow = (a: AlertRecord, meta: EventMeta): Record<string, unknown> => ({
 export const bigQueryAlertLog = (
   conn: BigQueryConnectionOptions | Connection,
   options: BigQueryAlertLogOptions = {},
-  /** The store's: a processor's open alerts then ride in its check's window job. */
-  batch?: CheckBatcher,
+  /** The store's: its check reader overlays the same own writes. */
+  shared?: { readonly own: OwnWrites<AlertRecord, string> },
 ): AlertLog => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
@@ -101,7 +95,7 @@ export const bigQueryAlertLog = (
   const cols = columnList(ALERT_EVENTS);
   const latest = `QUALIFY ROW_NUMBER() OVER (PARTITION BY alert_key ORDER BY ${LATEST_ORDER}) = 1`;
 
-  const own = ownWrites<AlertRecord, string>();
+  const own = shared?.own ?? ownWrites<AlertRecord, string>();
   const table: EventTable<AlertRecord, string> = {
     table: tables.alertEvents,
     own,
@@ -130,13 +124,18 @@ export const bigQueryAlertLog = (
     toRow,
   };
 
-  const reuseMs = options.reuseReadMs ?? 30_000;
-  if (!Number.isFinite(reuseMs) || reuseMs < 0) throw configError(`reuseReadMs must be >= 0, got ${String(reuseMs)}`);
-  const recent = recentRows<AlertRecord, string>(reuseMs);
-  const opts = { verify, maxTries: 5, recent };
+  /** A change builds on the record the caller hands over (with its `revision`), else reads it. */
+  const opts = (current: AlertRecord | null | undefined) => ({ verify, maxTries: 5, known: knownRow(current) });
+  const revised = (w: AlertRecord, version: number): AlertRecord => ({ ...w, revision: version });
 
   /** A delivery outcome on the alert's latest record (a `healed` notice can fail after `resolve`). */
-  const markDelivery = async (alertKey: string, event: 'sent' | 'send_failed', at: number, next: (cur: AlertRecord) => AlertRecord) => {
+  const markDelivery = async (
+    alertKey: string,
+    event: 'sent' | 'send_failed',
+    at: number,
+    next: (cur: AlertRecord) => AlertRecord,
+    current: AlertRecord | null | undefined,
+  ) => {
     await lock(alertKey, () =>
       mutate<AlertRecord, string, void>(
         c,
@@ -145,14 +144,16 @@ export const bigQueryAlertLog = (
         (cur) =>
           cur === undefined
             ? { _tag: 'Done', value: undefined }
-            : { _tag: 'Write', next: next(cur.state), event, at, result: () => undefined },
-        opts,
+            : // A delivery mark records this caller's own send and decides nothing (no single winner
+              // hangs on it), so like MarkPublished it is not read back.
+              { _tag: 'Write', next: next(cur.state), event, at, result: () => undefined, unverified: true },
+        opts(current),
       ),
     );
   };
 
   return {
-    async upsertOpen(alert) {
+    async upsertOpen(alert, options = {}) {
       if (typeof alert?.alertKey !== 'string' || alert.alertKey.length === 0)
         throw inputError('alert.alertKey', 'alert.alertKey must be a non-empty string');
       checkDateInput(alert.runDate, 'alert.runDate');
@@ -164,25 +165,37 @@ export const bigQueryAlertLog = (
           (cur, lost) => {
             // Another caller opened (or updated) it while we wrote: it is open; only that caller reports created.
             if (lost && cur !== undefined && cur.state.resolvedAt === null)
-              return { _tag: 'Done', value: { created: false, record: cur.state } };
+              return { _tag: 'Done', value: { created: false, record: revised(cur.state, cur.version) } };
             if (cur === undefined || cur.state.resolvedAt !== null) {
               const record = openedAlert(alert);
-              return { _tag: 'Write', next: record, event: 'open', at: alert.at, result: (w) => ({ created: true, record: w }) };
+              return {
+                _tag: 'Write',
+                next: record,
+                event: 'open',
+                at: alert.at,
+                result: (w, v) => ({ created: true, record: revised(w, v) }),
+              };
             }
             const record = updatedAlert(cur.state, alert);
-            return { _tag: 'Write', next: record, event: 'update', at: alert.at, result: (w) => ({ created: false, record: w }) };
+            return {
+              _tag: 'Write',
+              next: record,
+              event: 'update',
+              at: alert.at,
+              result: (w, v) => ({ created: false, record: revised(w, v) }),
+            };
           },
-          opts,
+          opts(options.current),
         ),
       );
     },
 
-    markSent: (alertKey: string, at: number) => markDelivery(alertKey, 'sent', at, (cur) => sentAlert(cur, at)),
+    markSent: (alertKey, at, options = {}) => markDelivery(alertKey, 'sent', at, (cur) => sentAlert(cur, at), options.current),
 
-    markSendFailed: (alertKey: string, at: number, error: string) =>
-      markDelivery(alertKey, 'send_failed', at, (cur) => sendFailedAlert(cur, at, error)),
+    markSendFailed: (alertKey, at, error, options = {}) =>
+      markDelivery(alertKey, 'send_failed', at, (cur) => sendFailedAlert(cur, at, error), options.current),
 
-    async resolve(alertKey: string, at: number): Promise<AlertRecord | undefined> {
+    async resolve(alertKey, at, options = {}): Promise<AlertRecord | undefined> {
       return lock(alertKey, () =>
         mutate<AlertRecord, string, AlertRecord | undefined>(
           c,
@@ -191,8 +204,8 @@ export const bigQueryAlertLog = (
           (cur) =>
             cur === undefined || cur.state.resolvedAt !== null
               ? { _tag: 'Done', value: undefined }
-              : { _tag: 'Write', next: resolvedAlert(cur.state, at), event: 'resolve', at, result: (w) => w },
-          opts,
+              : { _tag: 'Write', next: resolvedAlert(cur.state, at), event: 'resolve', at, result: revised },
+          opts(options.current),
         ),
       );
     },
@@ -218,37 +231,11 @@ export const bigQueryAlertLog = (
             (a) => (q.processorName === undefined || a.processorName === q.processorName) && (q.openOnly !== true || a.resolvedAt === null),
           )
           .sort((a, b) => b.openedAt - a.openedAt || (a.alertKey < b.alertKey ? 1 : a.alertKey > b.alertKey ? -1 : 0));
-      const solo = async (): Promise<readonly AlertRecord[]> =>
-        withOwn(
-          (
-            await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit })
-          ).map(fromRow),
-        );
-      if (batch === undefined || q.processorName === undefined || q.openOnly !== true) return solo();
-      const decoded = await batch.submit({
-        type: 'alerts',
-        processor: q.processorName,
-        ctes: [
-          `open_alerts AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @a_processor\n${latest}\n) AS latest\nWHERE resolved_at IS NULL\n)`,
-        ],
-        selects: [
-          "SELECT 'alert' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(a) AS payload FROM open_alerts AS a",
-        ],
-        params: { a_processor: p.string(q.processorName) },
-        kinds: ['alert'],
-        table: tables.alertEvents,
-        // The order the solo statement gives: newest first.
-        decode: (rows) =>
-          withOwn(
-            rows.map((r) => {
-              const stamped = fromRow(payloadOf(r));
-              recent.put(stamped.state.alertKey, stamped);
-              return stamped;
-            }),
-          ),
-        solo,
-      });
-      return decoded;
+      return withOwn(
+        (
+          await runQuery(c, { sql, params, purpose: `listing alerts from ${from}`, table: tables.alertEvents, maximumBytesBilled: limit })
+        ).map(fromRow),
+      );
     },
   };
 };

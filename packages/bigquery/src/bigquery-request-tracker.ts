@@ -31,7 +31,7 @@ import {
   tsOut,
 } from './decode.js';
 import { checkWindow } from './date-column.js';
-import { configError, corruptError, inputError } from './errors.js';
+import { corruptError, inputError } from './errors.js';
 import { quoteTable, type TableRef } from './identifiers.js';
 import {
   insertIdOf,
@@ -39,9 +39,11 @@ import {
   metaColumns,
   dmlWrite,
   insertFromJson,
+  knownRow,
   mutate,
   ownWrites,
   stampedOf,
+  type OwnWrites,
   type EventMeta,
   type EventTable,
   type Stamped,
@@ -49,7 +51,6 @@ import {
 } from './event-table.js';
 import { LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
-import { payloadOf, type CheckBatcher } from './check-batch.js';
 
 export interface BigQueryRequestTrackerOptions {
   readonly tracking?: BigQueryTrackingOptions | undefined;
@@ -58,8 +59,6 @@ export interface BigQueryRequestTrackerOptions {
    * claiming one request both see which claim won. Off saves one query per change.
    */
   readonly verifyWrites?: boolean | undefined;
-  /** No longer used by the tracker (`create` reads inside its own transaction); still validated (>= 0). */
-  readonly reuseWindowReadMs?: number | undefined;
   readonly maximumBytesBilled?: number | string | undefined;
 }
 
@@ -76,7 +75,7 @@ const rowOf = (r: Record<string, unknown>): Row => ({
   supersededBy: readStringOrNull('superseded_by', r['superseded_by']),
 });
 
-const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
+export const fromRow = (r: Record<string, unknown>): Stamped<BackfillRequest> => {
   const status = readString('status', r['status']);
   if (!STATUSES.has(status)) throw corruptError(`request ${String(r['request_id'])} has unknown status ${JSON.stringify(status)}`);
   const request: BackfillRequest = {
@@ -156,17 +155,15 @@ const keyOf = (processorName: string, date: IsoDate): string => JSON.stringify([
 export const bigQueryRequestTracker = (
   conn: BigQueryConnectionOptions | Connection,
   options: BigQueryRequestTrackerOptions = {},
-  /** The store's: `forWindow` then rides in the check's window job. */
-  batch?: CheckBatcher,
   /** The store's: rows its run log just streamed, written again by the next create (see `Echoes`). */
   echo?: Echoes,
+  /** The store's: its check reader overlays the same own writes. */
+  shared?: { readonly own: OwnWrites<BackfillRequest, string> },
 ): RequestTracker => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
   const events: TableRef = tables.requestEvents;
   const limit = bytesLimit('maximumBytesBilled', options.maximumBytesBilled);
-  const reuseMs = options.reuseWindowReadMs ?? 30_000;
-  if (!Number.isFinite(reuseMs) || reuseMs < 0) throw configError(`reuseWindowReadMs must be >= 0, got ${String(reuseMs)}`);
   const verify = options.verifyWrites ?? true;
   const from = quoteTable(events);
   const cols = columnList(REQUEST_EVENTS);
@@ -202,7 +199,7 @@ export const bigQueryRequestTracker = (
     );
 
   const lock = keyedLock();
-  const own = ownWrites<BackfillRequest, string>();
+  const own = shared?.own ?? ownWrites<BackfillRequest, string>();
 
   const readRow = async (requestId: string): Promise<Row | undefined> => {
     const rows = await runQuery(c, {
@@ -324,7 +321,8 @@ export const bigQueryRequestTracker = (
     for (const input of inputs) {
       const row = byId.get(input.requestId);
       if (row !== undefined && row.stamped.writerId === writerId && row.stamped.version === 0) {
-        created.push(row.stamped.state);
+        // Version 0, as written: a change right after (MarkPublished) builds on it without reading.
+        created.push({ ...row.stamped.state, revision: row.stamped.version });
         own.put(input.requestId, row.stamped);
         continue;
       }
@@ -338,6 +336,7 @@ export const bigQueryRequestTracker = (
    * MarkPublished calls made together (the guard marks every request it published at
    * once) share one read of their latest rows and one insertAll. Like a single
    * MarkPublished, they are not read back: a lost one only means the relay publishes again.
+   * Streamed, not DML: a DML mark would be a third query job in the check that queued them.
    */
   let publishBatch: {
     readonly requestId: string;
@@ -396,7 +395,12 @@ export const bigQueryRequestTracker = (
           results.push(next._tag === 'Err' ? next : ok(cur.state));
           continue;
         }
-        const version = cur.version + 1;
+        // At the version it marks, not the next: a worker that claimed before this streamed row
+        // shows up built its Claim on the same row, one version up, so the mark can never
+        // outrank it (two rows of one version, with the mark later, would undo the claim).
+        // Over the row it marks it wins: same version, later or equal event_time, and its
+        // event_id ("…:MarkPublished") sorts after "…:Create"; a loss only republishes.
+        const version = cur.version;
         const eventId = eventIdOf(next.value, version, 'MarkPublished');
         writes.push({
           insertId: eventId,
@@ -412,7 +416,7 @@ export const bigQueryRequestTracker = (
         };
         current.set(b.requestId, written);
         mine.push([b.requestId, written]);
-        results.push(ok(next.value));
+        results.push(ok({ ...next.value, revision: version }));
       }
       await insertRows(c, events, writes, `marking ${writes.length} requests published in ${from}`);
       for (const [id, row] of mine) own.put(id, row);
@@ -422,6 +426,7 @@ export const bigQueryRequestTracker = (
   };
 
   return {
+    // `seen` is not needed: the create script reads the dates' requests inside its own transaction.
     async create(inputs: readonly NewBackfillRequest[]): Promise<CreateRequestsResult> {
       if (!Array.isArray(inputs)) throw inputError('requests', 'create() takes a list of requests');
       inputs.forEach(checkNew);
@@ -439,36 +444,10 @@ export const bigQueryRequestTracker = (
       const where = 'processor_name = @processor AND game_date BETWEEN @start_date AND @end_date';
       const params = { processor: p.string(q.processorName), start_date: p.date(q.start), end_date: p.date(q.end) };
       const purpose = `reading requests of ${JSON.stringify(q.processorName)} ${q.start}..${q.end}`;
-      const solo = (): Promise<BackfillRequest[]> => select('forWindow', where, params, purpose);
-      const requests =
-        batch === undefined
-          ? await solo()
-          : await batch.submit({
-              type: 'requests',
-              processor: q.processorName,
-              ctes: [
-                `window_requests AS (\nSELECT * FROM (\nSELECT ${cols}\nFROM ${from}\nWHERE processor_name = @r_processor AND game_date BETWEEN @r_start_date AND @r_end_date\n${latest}\n) AS latest\nWHERE superseded_by IS NULL\n)`,
-              ],
-              selects: [
-                "SELECT 'request' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(r) AS payload FROM window_requests AS r",
-              ],
-              params: { r_processor: params.processor, r_start_date: params.start_date, r_end_date: params.end_date },
-              kinds: ['request'],
-              table: events,
-              window: q,
-              decode: (rows) =>
-                own.overlay(
-                  rows.map((r) => fromRow(payloadOf(r))),
-                  (r) => r.requestId,
-                  () => true,
-                  false,
-                ),
-              solo,
-            });
-      return requests;
+      return select('forWindow', where, params, purpose);
     },
 
-    async apply(requestId: string, event: RequestEvent): Promise<Result<TrackerError, BackfillRequest>> {
+    async apply(requestId: string, event: RequestEvent, options = {}): Promise<Result<TrackerError, BackfillRequest>> {
       if (event._tag === 'MarkPublished') return markPublished(requestId, event);
       return lock(`apply:${requestId}`, () =>
         mutate<BackfillRequest, string, Result<TrackerError, BackfillRequest>>(
@@ -485,9 +464,16 @@ export const bigQueryRequestTracker = (
             if (next._tag === 'Err') return { _tag: 'Done', value: next };
             if (next.value === cur.state) return { _tag: 'Done', value: ok(cur.state) };
             // (MarkPublished goes through markPublished above: batched, not read back.)
-            return { _tag: 'Write', next: next.value, event: event._tag, at: next.value.updatedAt, result: (w) => ok(w) };
+            return {
+              _tag: 'Write',
+              next: next.value,
+              event: event._tag,
+              at: next.value.updatedAt,
+              result: (w, version) => ok({ ...w, revision: version }),
+            };
           },
-          { verify, maxTries: 5 },
+          // Built on the request the caller hands over with its revision (one `create` returned), else read.
+          { verify, maxTries: 5, known: knownRow(options.current) },
         ),
       );
     },

@@ -1,4 +1,12 @@
-import { isIsoDate, type HeldRun, type IsoDate, type ResumeClaim, type RunLog, type RunQuery, type RunRecord } from '@smart-backfill/core';
+import {
+  releaseStatusProblem,
+  type HeldRun,
+  type IsoDate,
+  type ResumeClaim,
+  type RunLog,
+  type RunQuery,
+  type RunRecord,
+} from '@smart-backfill/core';
 import { bytesLimit, connect, insertRows, p, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import {
   readBool,
@@ -12,7 +20,7 @@ import {
   readStringOrNull,
   tsOut,
 } from './decode.js';
-import { configError, inputError } from './errors.js';
+import { checkDateInput, checkInput, inputError } from './errors.js';
 import { quoteTable } from './identifiers.js';
 import {
   insertIdOf,
@@ -20,7 +28,9 @@ import {
   metaColumns,
   dmlWrite,
   mutate,
+  knownRow,
   ownWrites,
+  type OwnWrites,
   stampedOf,
   type EventMeta,
   type EventTable,
@@ -29,20 +39,11 @@ import {
 } from './event-table.js';
 import { HELD_RUN_EVENTS, LATEST_ORDER, RUNS, columnList } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
-import { payloadOf, type CheckBatcher } from './check-batch.js';
 
 export interface BigQueryRunLogOptions {
   readonly tracking?: BigQueryTrackingOptions | undefined;
   /** Read back `hold`/`release` to detect a lost race (default true); see the tracker's option. */
   readonly verifyWrites?: boolean | undefined;
-  /**
-   * With a store, a guard check's job also reads the processor's held runs (those held,
-   * and every run after the window). The check's `hold` then builds on that row, and the
-   * held-run list the guard's resume re-check asks for right after is served from it
-   * (with this log's own holds and releases applied), once, if at most this old (ms).
-   * Default 30000; 0 always reads.
-   */
-  readonly reuseReadMs?: number | undefined;
   readonly maximumBytesBilled?: number | string | undefined;
 }
 
@@ -78,7 +79,7 @@ const runToRow = (r: RunRecord): Record<string, unknown> => ({
   metadata: JSON.stringify(r.metadata),
 });
 
-const heldFromRow = (r: Record<string, unknown>): Stamped<HeldRun> =>
+export const heldFromRow = (r: Record<string, unknown>): Stamped<HeldRun> =>
   stampedOf(
     {
       processorName: readString('processor_name', r['processor_name']),
@@ -114,7 +115,7 @@ const heldToRow = (h: HeldRun, meta: EventMeta): Record<string, unknown> => ({
   ...metaColumns(meta),
 });
 
-type HeldKey = readonly [processorName: string, runDate: IsoDate];
+export type HeldKey = readonly [processorName: string, runDate: IsoDate];
 
 /**
  * Runs in the seed's `analytics_processor_runs` shape (its monitoring queries run
@@ -123,10 +124,10 @@ type HeldKey = readonly [processorName: string, runDate: IsoDate];
 export const bigQueryRunLog = (
   conn: BigQueryConnectionOptions | Connection,
   options: BigQueryRunLogOptions = {},
-  /** The store's: held runs then ride in the guard check's window job. */
-  batch?: CheckBatcher,
   /** The store's: a hold is written again by the tracker's next create script (see `Echoes`). */
   echo?: Echoes,
+  /** The store's: its check reader overlays the same own writes. */
+  shared?: { readonly own: OwnWrites<HeldRun, HeldKey> },
 ): RunLog => {
   const c = connect(conn);
   const tables = resolveTracking(options.tracking, c.projectId);
@@ -138,68 +139,7 @@ export const bigQueryRunLog = (
   const heldCols = columnList(HELD_RUN_EVENTS);
   const heldLatest = `QUALIFY ROW_NUMBER() OVER (PARTITION BY processor_name, game_date ORDER BY ${LATEST_ORDER}) = 1`;
 
-  const reuseMs = options.reuseReadMs ?? 30_000;
-  if (!Number.isFinite(reuseMs) || reuseMs < 0) throw configError(`reuseReadMs must be >= 0, got ${String(reuseMs)}`);
-
-  /** Held runs a check's job read: latest rows (to build a hold on) and the held ones (to list). */
-  interface Snapshot {
-    readonly processor: string;
-    /** Every run of the processor after this date was read (absent: none). */
-    readonly after: IsoDate;
-    readonly at: number;
-    readonly latest: Map<IsoDate, Stamped<HeldRun>>;
-    readonly held: Map<IsoDate, HeldRun>;
-    readonly servedLatest: Set<IsoDate>;
-    /** The list is served only to the guard's re-check: the next heldRuns right after it records a `waiting_for_backfill` run. */
-    listArmed: boolean;
-  }
-  let snap: Snapshot | undefined;
-  const fresh = (proc: string): Snapshot | undefined =>
-    snap !== undefined && snap.processor === proc && performance.now() - snap.at <= reuseMs ? snap : undefined;
-  /** This log's own writes, applied to the snapshot so the list served from it includes them. */
-  const noteWrite = (h: HeldRun): void => {
-    const s = fresh(h.processorName);
-    if (s === undefined) return;
-    if (h.status === 'held') s.held.set(h.runDate, h);
-    else s.held.delete(h.runDate);
-  };
-
-  if (batch !== undefined && reuseMs > 0) {
-    batch.passenger((w) => ({
-      type: 'held',
-      processor: w.processorName,
-      ctes: [
-        `processor_held AS (\nSELECT * FROM (\nSELECT ${heldCols}\nFROM ${held}\nWHERE processor_name = @h_processor\n${heldLatest}\n) AS latest\nWHERE status = 'held' OR game_date > @h_after\n)`,
-      ],
-      selects: [
-        "SELECT 'held' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(h) AS payload FROM processor_held AS h",
-      ],
-      params: { h_processor: p.string(w.processorName), h_after: p.date(w.end) },
-      kinds: ['held'],
-      table: tables.heldRunEvents,
-      decode: (rows) => {
-        const latest = new Map<IsoDate, Stamped<HeldRun>>();
-        const heldNow = new Map<IsoDate, HeldRun>();
-        for (const r of rows) {
-          const st = heldFromRow(payloadOf(r));
-          latest.set(st.state.runDate, st);
-          if (st.state.status === 'held') heldNow.set(st.state.runDate, st.state);
-        }
-        snap = {
-          processor: w.processorName,
-          after: w.end,
-          at: performance.now(),
-          latest,
-          held: heldNow,
-          servedLatest: new Set(),
-          listArmed: false,
-        };
-      },
-      solo: async () => undefined,
-    }));
-  }
-
-  const own = ownWrites<HeldRun, HeldKey>();
+  const own = shared?.own ?? ownWrites<HeldRun, HeldKey>();
   const heldTable: EventTable<HeldRun, HeldKey> = {
     table: tables.heldRunEvents,
     own,
@@ -208,11 +148,6 @@ export const bigQueryRunLog = (
     write: dmlWrite(c, tables.heldRunEvents, HELD_RUN_EVENTS, 'held.apply', limit),
     describe: ([proc, date]) => `held run ${JSON.stringify(proc)} ${date}`,
     async readLatest([proc, date]) {
-      const s = fresh(proc);
-      if (s !== undefined && !s.servedLatest.has(date) && (s.latest.has(date) || date > s.after)) {
-        s.servedLatest.add(date);
-        return s.latest.get(date);
-      }
       const rows = await runQuery(c, {
         sql: `-- smart-backfill:held.get\nSELECT ${heldCols}\nFROM ${held}\nWHERE processor_name = @processor AND game_date = @run_date\n${heldLatest}`,
         params: { processor: p.string(proc), run_date: p.date(date) },
@@ -238,10 +173,8 @@ export const bigQueryRunLog = (
 
   return {
     async append(run: RunRecord): Promise<void> {
-      if (snap !== undefined) snap.listArmed = run.skipReason === 'waiting_for_backfill' && run.processorName === snap.processor;
       if (typeof run?.runId !== 'string' || run.runId.length === 0) throw inputError('run.runId', 'run.runId must be a non-empty string');
-      if (!isIsoDate(run.runDate))
-        throw inputError('run.runDate', `run.runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
+      checkDateInput(run.runDate, 'run.runDate');
       await insertRows(
         c,
         tables.runs,
@@ -251,7 +184,6 @@ export const bigQueryRunLog = (
     },
 
     async runs(q: RunQuery): Promise<readonly RunRecord[]> {
-      if (snap !== undefined) snap.listArmed = false;
       // Always a filter on run_date, even without `since`: the table requires a partition filter.
       const where = ['run_date >= @since'];
       const params: Record<string, Param> = { since: p.timestamp(q.since ?? 0) };
@@ -272,20 +204,18 @@ export const bigQueryRunLog = (
       return rows.map(runFromRow);
     },
 
-    async hold(run: Pick<HeldRun, 'processorName' | 'runDate' | 'heldAt' | 'reason' | 'waitingFor'>): Promise<void> {
-      if (snap !== undefined) snap.listArmed = false;
-      if (!isIsoDate(run.runDate))
-        throw inputError('runDate', `hold: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(run.runDate)}`);
+    async hold(run, options = {}): Promise<HeldRun> {
+      checkDateInput(run.runDate, 'hold.runDate');
       const key: HeldKey = [run.processorName, run.runDate];
-      await lock(JSON.stringify(key), () =>
-        mutate<HeldRun, HeldKey, void>(
+      return lock(JSON.stringify(key), () =>
+        mutate<HeldRun, HeldKey, HeldRun>(
           c,
           heldTable,
           key,
           (cur, lost) => {
             const stillHeld = cur !== undefined && cur.state.status === 'held';
             // A concurrent hold of the same run won: the run is held, which is what we wanted.
-            if (lost && stillHeld) return { _tag: 'Done', value: undefined };
+            if (lost && stillHeld) return { _tag: 'Done', value: { ...cur.state, revision: cur.version } };
             const next: HeldRun = {
               processorName: run.processorName,
               runDate: run.runDate,
@@ -302,9 +232,18 @@ export const bigQueryRunLog = (
               resumeRunId: null,
             };
             // Holding is not exactly-once (two guards holding one run agree); only release needs the read-back.
-            return { _tag: 'Write', next, event: 'hold', at: run.heldAt, result: (w) => noteWrite(w), unverified: true, echo: true };
+            return {
+              _tag: 'Write',
+              next,
+              event: 'hold',
+              at: run.heldAt,
+              result: (w, version) => ({ ...w, revision: version }),
+              unverified: true,
+              echo: true,
+            };
           },
-          { verify, maxTries: 5 },
+          // Built on the check's read of this run when the guard hands it over.
+          { verify, maxTries: 5, known: knownRow(options.current) },
         ),
       );
     },
@@ -313,15 +252,6 @@ export const bigQueryRunLog = (
       readonly processorName?: string | undefined;
       readonly status?: HeldRun['status'] | undefined;
     }): Promise<readonly HeldRun[]> {
-      const armed = snap?.listArmed === true;
-      if (snap !== undefined) snap.listArmed = false;
-      const s = q.processorName === undefined || q.status !== 'held' ? undefined : fresh(q.processorName);
-      if (s !== undefined && armed) {
-        // The guard's re-check right after holding a run that waits for backfills already in
-        // flight: the check's read plus this log's own hold, as fresh as the check.
-        snap = undefined;
-        return [...s.held.values()].sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : 0));
-      }
       const params: Record<string, Param> = {};
       let where = 'TRUE';
       if (q.processorName !== undefined) {
@@ -363,10 +293,8 @@ export const bigQueryRunLog = (
     },
 
     async release(processorName: string, runDate: IsoDate, status: 'resumed' | 'cancelled', at: number): Promise<boolean> {
-      if (snap !== undefined) snap.listArmed = false;
-      if (status !== 'resumed' && status !== 'cancelled')
-        throw inputError('status', `release: status must be "resumed" or "cancelled", got ${JSON.stringify(status)}`);
-      if (!isIsoDate(runDate)) throw inputError('runDate', `release: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
+      checkInput(releaseStatusProblem, status, 'release.status');
+      checkDateInput(runDate, 'release.runDate');
       const key: HeldKey = [processorName, runDate];
       return lock(JSON.stringify(key), () =>
         mutate<HeldRun, HeldKey, boolean>(
@@ -380,10 +308,7 @@ export const bigQueryRunLog = (
               next: { ...cur.state, status, releasedAt: at },
               event: status === 'resumed' ? 'resume' : 'cancel',
               at,
-              result: (w) => {
-                noteWrite(w);
-                return true;
-              },
+              result: () => true,
             };
           },
           { verify, maxTries: 5 },
@@ -392,9 +317,7 @@ export const bigQueryRunLog = (
     },
 
     async claimResume(processorName, runDate, { claimant, at, leaseMs }): Promise<ResumeClaim | null> {
-      if (snap !== undefined) snap.listArmed = false;
-      if (!isIsoDate(runDate))
-        throw inputError('runDate', `claimResume: runDate must be a YYYY-MM-DD date, got ${JSON.stringify(runDate)}`);
+      checkDateInput(runDate, 'claimResume.runDate');
       if (typeof claimant !== 'string' || claimant === '') throw inputError('claimant', 'claimResume: claimant must be a non-empty string');
       if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0)
         throw inputError('leaseMs', `claimResume: leaseMs must be > 0, got ${String(leaseMs)}`);
@@ -422,8 +345,7 @@ export const bigQueryRunLog = (
               next,
               event: 'claim',
               at,
-              result: (w) => {
-                noteWrite(w);
+              result: () => {
                 return { processorName, runDate, claimant, attempt: next.claims, claimedAt: at, leaseUntil: at + leaseMs };
               },
             };
@@ -435,7 +357,6 @@ export const bigQueryRunLog = (
     },
 
     async finishResume(claim: ResumeClaim, done: { readonly runId: string; readonly at: number }): Promise<boolean> {
-      if (snap !== undefined) snap.listArmed = false;
       if (typeof done?.runId !== 'string' || done.runId === '') throw inputError('runId', 'finishResume: runId must be a non-empty string');
       const key: HeldKey = [claim.processorName, claim.runDate];
       return lock(JSON.stringify(key), () =>
@@ -451,10 +372,7 @@ export const bigQueryRunLog = (
               next: { ...cur.state, status: 'resumed', releasedAt: done.at, resumeRunId: done.runId },
               event: 'resume',
               at: done.at,
-              result: (w) => {
-                noteWrite(w);
-                return true;
-              },
+              result: () => true,
             };
           },
           { verify, maxTries: 5 },

@@ -4,7 +4,6 @@ import { checkWindow } from './date-column.js';
 import { readDate, readInt } from './decode.js';
 import { corruptError } from './errors.js';
 import { quoteTable } from './identifiers.js';
-import type { CheckBatcher } from './check-batch.js';
 import { resolveScheduleSpec, scheduleBody, scheduleDescriber, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
 import { countsBody, resolveTargetSpec, type BigQueryTargetOptions } from './bigquery-target-table.js';
 
@@ -18,8 +17,6 @@ export const bigQueryWindowReader = (
   schedule: BigQueryScheduleOptions,
   target: BigQueryTargetOptions,
   options: { readonly maximumBytesBilled?: number | string | undefined } = {},
-  /** The store's: lets the check's other reads ride in this window's job. */
-  batch?: CheckBatcher,
 ): WindowReader => {
   const c = connect(conn);
   const s = resolveScheduleSpec(schedule, c.projectId);
@@ -31,49 +28,25 @@ export const bigQueryWindowReader = (
       checkWindow(q);
       const sb = scheduleBody(s, q);
       const cb = countsBody(t, q);
-      const ctes = [`expected AS (\n  ${sb.sql}\n)`, `counts AS (\n  ${cb.sql}\n)`];
-      const selects = [
-        "SELECT 'expected' AS kind, d, CAST(NULL AS INT64) AS n, CAST(NULL AS STRING) AS payload FROM expected",
-        "SELECT 'count' AS kind, d, n, CAST(NULL AS STRING) AS payload FROM counts",
-      ];
-      const params = { ...sb.params, ...cb.params };
-      const decode = (rows: readonly Record<string, unknown>[]): WindowData => {
-        const expectedDates: IsoDate[] = [];
-        const recordCounts = new Map<IsoDate, number>();
-        for (const r of rows) {
-          const d = readDate('d', r['d']);
-          if (r['kind'] === 'expected') expectedDates.push(d);
-          else if (r['kind'] === 'count') recordCounts.set(d, readInt('n', r['n']));
-          else throw corruptError(`window query returned an unexpected row kind ${JSON.stringify(r['kind'])}`);
-        }
-        return { expectedDates, recordCounts };
-      };
-      const solo = async (): Promise<WindowData> => {
-        const sql = [
-          '-- smart-backfill:window',
-          `WITH ${ctes.join(', ')}`,
-          "SELECT 'expected' AS kind, d, CAST(NULL AS INT64) AS n FROM expected",
-          'UNION ALL',
-          "SELECT 'count' AS kind, d, n FROM counts",
-        ].join('\n');
-        return decode(await runQuery(c, { sql, params, purpose, table: t.table, maximumBytesBilled: limit }));
-      };
-      if (batch === undefined) return solo();
-      return batch.submit({
-        type: 'window',
-        processor: q.processorName,
-        ctes,
-        selects,
-        params,
-        kinds: ['expected', 'count'],
-        table: t.table,
-        window: q,
-        maximumBytesBilled: limit,
-        decode,
-        solo,
-      });
+      const sql = [
+        '-- smart-backfill:window',
+        `WITH expected AS (\n  ${sb.sql}\n), counts AS (\n  ${cb.sql}\n)`,
+        "SELECT 'expected' AS kind, d, CAST(NULL AS INT64) AS n FROM expected",
+        'UNION ALL',
+        "SELECT 'count' AS kind, d, n FROM counts",
+      ].join('\n');
+      const rows = await runQuery(c, { sql, params: { ...sb.params, ...cb.params }, purpose, table: t.table, maximumBytesBilled: limit });
+      const expectedDates: IsoDate[] = [];
+      const recordCounts = new Map<IsoDate, number>();
+      for (const r of rows) {
+        const d = readDate('d', r['d']);
+        if (r['kind'] === 'expected') expectedDates.push(d);
+        else if (r['kind'] === 'count') recordCounts.set(d, readInt('n', r['n']));
+        else throw corruptError(`window query returned an unexpected row kind ${JSON.stringify(r['kind'])}`);
+      }
+      return { expectedDates, recordCounts };
     },
-    // Only called when a window came back empty, so it rides in no batch.
+    // Only called when a window came back empty.
     describeWindow: scheduleDescriber(c, s, limit),
   };
 };

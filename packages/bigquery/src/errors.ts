@@ -46,11 +46,14 @@ export const configError = (message: string): BigQueryAdapterError => new BigQue
 export const inputError = (field: string, message: string): BigQueryAdapterError =>
   new BigQueryAdapterError('invalid_input', message, { field });
 
-/** Refuse a value that is not a `YYYY-MM-DD` date before it reaches a query as a DATE parameter. */
-export const checkDateInput = (value: unknown, field: string): void => {
-  const problem = dateProblem(value);
+/** Refuse a value core's input rule (`dateProblem`, `releaseStatusProblem`, …) finds unusable, naming the field. */
+export const checkInput = (problemOf: (v: unknown) => string | undefined, value: unknown, field: string): void => {
+  const problem = problemOf(value);
   if (problem !== undefined) throw inputError(field, `${field}: ${problem}`);
 };
+
+/** Refuse a value that is not a `YYYY-MM-DD` date before it reaches a query as a DATE parameter. */
+export const checkDateInput = (value: unknown, field: string): void => checkInput(dateProblem, value, field);
 
 /** A row BigQuery returned is not what smart-backfill wrote or asked for. */
 export const corruptError = (message: string): BigQueryAdapterError => new BigQueryAdapterError('corrupt', message);

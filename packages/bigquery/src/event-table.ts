@@ -65,7 +65,8 @@ export type Decision<S, R> =
       readonly next: S;
       readonly event: string;
       readonly at: number;
-      readonly result: (written: S) => R;
+      /** `version`: the row's, for a record handed back with its `revision`. */
+      readonly result: (written: S, version: number) => R;
       /** Skip the read-back for this write (it is harmless to lose, e.g. MarkPublished). */
       readonly unverified?: boolean;
       /** Also hand the streamed row to `EventTable.echoes`: the next create script writes it again, by DML. */
@@ -94,42 +95,25 @@ export interface EventTable<S, K> {
   toRow(next: S, meta: EventMeta): Record<string, unknown>;
 }
 
-export interface MutateOptions<S = unknown, K = unknown> {
+export interface MutateOptions<S = unknown> {
   /** Read back after writing (default true). Off: one query and one insert per change, no race detection. */
   readonly verify: boolean;
   readonly maxTries: number;
-  /** Latest rows learned moments ago (a check's read, a verified write's read-back), used instead of reading once. */
-  readonly recent?: RecentRows<S, K> | undefined;
+  /**
+   * The latest row as the caller read it moments ago (a check's read, an earlier change's
+   * result), handed in explicitly; used instead of reading it. `row` undefined: known absent.
+   */
+  readonly known?: { readonly row: Stamped<S> | undefined } | undefined;
 }
 
-/**
- * Latest rows an adapter read moments ago (a guard check's combined job, the read-back
- * of a verified write). Each serves the next `readLatest` of its key once, while younger
- * than `ttlMs`; then the key is read again. Writes built on such a row are as safe as on
- * a fresh read: a verified write still reads back and retries if another writer won.
- */
-export interface RecentRows<S, K> {
-  put(key: K, row: Stamped<S> | undefined): void;
-  /** `{ row }` when known (row undefined: known absent), else undefined; forgets the key. */
-  take(key: K): { readonly row: Stamped<S> | undefined } | undefined;
-}
-
-export const recentRows = <S, K>(ttlMs: number): RecentRows<S, K> => {
-  const rows = new Map<string, { readonly row: Stamped<S> | undefined; readonly at: number }>();
-  return {
-    put(key, row) {
-      if (ttlMs <= 0) return;
-      const now = performance.now();
-      for (const [k, v] of rows) if (now - v.at > ttlMs) rows.delete(k);
-      rows.set(JSON.stringify(key), { row, at: now });
-    },
-    take(key) {
-      const k = JSON.stringify(key);
-      const hit = rows.get(k);
-      rows.delete(k);
-      return hit === undefined || performance.now() - hit.at > ttlMs ? undefined : { row: hit.row };
-    },
-  };
+/** A record handed back with the `revision` a read gave it, as the row `mutate` builds on. */
+export const knownRow = <S extends { readonly revision?: number | undefined }>(
+  current: S | null | undefined,
+): { readonly row: Stamped<S> | undefined } | undefined => {
+  if (current === undefined) return undefined;
+  if (current === null) return { row: undefined };
+  if (current.revision === undefined) return undefined;
+  return { row: { state: current, version: current.revision, eventTime: 0, eventId: '', writerId: '' } };
 };
 
 /**
@@ -151,6 +135,8 @@ export interface OwnWrites<S, K> {
    * ours when ours is later, and ours added where `keep` takes them (the list's filter, in JS).
    */
   overlay(visible: readonly Stamped<S>[], keyOf: (s: S) => K, keep: (s: S) => boolean, addMissing?: boolean): S[];
+  /** `overlay` with each row's stamp kept (a check hands records on with their `revision`). */
+  overlayStamped(visible: readonly Stamped<S>[], keyOf: (s: S) => K, keep: (s: S) => boolean, addMissing?: boolean): Stamped<S>[];
 }
 
 /** At most `max` keys: the oldest writes are forgotten first (by then BigQuery shows them). */
@@ -180,14 +166,17 @@ export const ownWrites = <S, K>(max = 10_000): OwnWrites<S, K> => {
       return mine;
     },
     overlay(visible, keyOf, keep, addMissing = true) {
-      if (rows.size === 0) return visible.map((r) => r.state);
-      const out = new Map<string, S>();
+      return this.overlayStamped(visible, keyOf, keep, addMissing).map((r) => r.state);
+    },
+    overlayStamped(visible, keyOf, keep, addMissing = true) {
+      if (rows.size === 0) return [...visible];
+      const out = new Map<string, Stamped<S>>();
       for (const r of visible) {
         const key = keyOf(r.state);
         const merged = this.merge(key, r)!;
-        if (merged === r || keep(merged.state)) out.set(JSON.stringify(key), merged.state);
+        if (merged === r || keep(merged.state)) out.set(JSON.stringify(key), merged);
       }
-      if (addMissing) for (const [k, mine] of rows) if (!out.has(k) && keep(mine.state)) out.set(k, mine.state);
+      if (addMissing) for (const [k, mine] of rows) if (!out.has(k) && keep(mine.state)) out.set(k, mine);
       return [...out.values()];
     },
   };
@@ -199,10 +188,9 @@ export const mutate = async <S, K, R>(
   key: K,
   /** `lost`: a concurrent writer's row beat ours; `current` is the winner. */
   decide: (current: Stamped<S> | undefined, lost: boolean) => Decision<S, R>,
-  opts: MutateOptions<S, K>,
+  opts: MutateOptions<S>,
 ): Promise<R> => {
-  const known = opts.recent?.take(key);
-  const read = known !== undefined ? known.row : await t.readLatest(key);
+  const read = opts.known !== undefined ? opts.known.row : await t.readLatest(key);
   let current = t.own === undefined ? read : t.own.merge(key, read);
   let lost = false;
   for (let tryNo = 1; tryNo <= opts.maxTries; tryNo++) {
@@ -219,23 +207,13 @@ export const mutate = async <S, K, R>(
     if (d.echo === true) t.echoes?.add(json);
     const written: Stamped<S> = { state: d.next, version, eventTime: d.at, eventId, writerId };
     t.own?.put(key, written);
-    if (!opts.verify || d.unverified === true) {
-      // Without read-backs the caller accepted taking writes as written; the next change builds on this one.
-      if (!opts.verify) opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
-      return d.result(d.next);
-    }
+    if (!opts.verify || d.unverified === true) return d.result(d.next, version);
     const since = [...(await t.readSince(key, version))].sort(latestFirst);
     const winner = since.filter((r) => r.version === version)[0];
     // Not visible yet: nothing contradicts the write; take it as written (best effort).
-    if (winner === undefined) {
-      opts.recent?.put(key, { state: d.next, version, eventTime: d.at, eventId, writerId });
-      return d.result(d.next);
-    }
+    if (winner === undefined) return d.result(d.next, version);
     // Ours won its version; later rows (someone building on it) do not undo that.
-    if (winner.eventId === eventId && winner.writerId === writerId) {
-      opts.recent?.put(key, since[0]);
-      return d.result(d.next);
-    }
+    if (winner.eventId === eventId && winner.writerId === writerId) return d.result(d.next, version);
     current = since[0];
     if (current !== undefined) t.own?.put(key, current);
     lost = true;

@@ -9,6 +9,7 @@ export { /** @public */ type BigQueryConnectionOptions, /** @public */ type Conn
 export { bigQueryScheduleSource, /** @public */ type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
 export { bigQueryTargetTable, /** @public */ type BigQueryTargetOptions } from './bigquery-target-table.js';
 export { /** @public */ bigQueryWindowReader } from './bigquery-window-reader.js';
+export { /** @public */ bigQueryCheckReader, /** @public */ type BigQueryCheckReaderOptions } from './bigquery-check-reader.js';
 export { /** @public */ bigQueryRequestTracker, /** @public */ type BigQueryRequestTrackerOptions } from './bigquery-request-tracker.js';
 export { /** @public */ bigQueryRunLog, /** @public */ type BigQueryRunLogOptions } from './bigquery-run-log.js';
 export { /** @public */ bigQueryAlertLog, /** @public */ type BigQueryAlertLogOptions } from './bigquery-alert-log.js';

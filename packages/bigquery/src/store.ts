@@ -1,16 +1,26 @@
 import type { BigQuery } from '@google-cloud/bigquery';
 import { clientOf } from './default-client.js';
-import type { AlertLog, RequestTracker, RunLog, ScheduleSource, TargetTable, WindowReader } from '@smart-backfill/core';
+import type {
+  AlertLog,
+  AlertRecord,
+  BackfillRequest,
+  CheckReader,
+  HeldRun,
+  RequestTracker,
+  RunLog,
+  ScheduleSource,
+  TargetTable,
+  WindowReader,
+} from '@smart-backfill/core';
 import { connect, type BigQueryConnectionOptions, type Connection } from './client.js';
 import { BigQueryAdapterError, configError } from './errors.js';
 import { bigQueryAlertLog } from './bigquery-alert-log.js';
 import { bigQueryRequestTracker } from './bigquery-request-tracker.js';
-import { bigQueryRunLog } from './bigquery-run-log.js';
+import { bigQueryRunLog, type HeldKey } from './bigquery-run-log.js';
 import { bigQueryScheduleSource, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
 import { bigQueryTargetTable, type BigQueryTargetOptions } from './bigquery-target-table.js';
-import { bigQueryWindowReader } from './bigquery-window-reader.js';
-import { checkBatcher } from './check-batch.js';
-import { echoes } from './event-table.js';
+import { bigQueryCheckReader } from './bigquery-check-reader.js';
+import { echoes, ownWrites } from './event-table.js';
 import { resolveTracking, type BigQueryTrackingOptions, type TrackingTables } from './tracking.js';
 
 export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'client'> {
@@ -25,13 +35,6 @@ export interface BigQueryStoreOptions extends Omit<BigQueryConnectionOptions, 'c
    * (a guard check's budget). Request creation needs none: it is atomic (docs/bigquery.md).
    */
   readonly verifyWrites?: boolean | undefined;
-  /**
-   * How long (ms) a row read moments ago may stand in for a read, once: the check's held
-   * runs and open alerts for the changes that follow (`reuseReadMs` of the run log and
-   * alert log; the tracker's `create` reads inside its own transaction). Default 30000; 0 always reads. The check's own reads are never reused:
-   * they share one job instead (docs/bigquery.md, "What a check costs").
-   */
-  readonly reuseWindowReadMs?: number | undefined;
 }
 
 export interface BigQueryStore {
@@ -44,11 +47,11 @@ export interface BigQueryStore {
   schedule(options: BigQueryScheduleOptions): ScheduleSource;
   target(options: BigQueryTargetOptions): TargetTable;
   /**
-   * Schedule and counts in one query job per check. The store's tracker `forWindow` and
-   * alert log `list({ processorName, openOnly: true })` called in the same turn (as the
-   * guard does) are answered by that same job.
+   * Schedule and counts in one query job (`readWindow`), and a whole guard check — schedule,
+   * counts, the window's requests, the processor's alerts and held runs — in one query job
+   * (`readCheck`, core's `CheckReader`, which the guard uses when its `window` offers it).
    */
-  window(schedule: BigQueryScheduleOptions, target: BigQueryTargetOptions): WindowReader;
+  window(schedule: BigQueryScheduleOptions, target: BigQueryTargetOptions): WindowReader & CheckReader;
   /** Nothing to release (the client keeps no sockets open between requests); later calls throw. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -60,6 +63,9 @@ export interface BigQueryStore {
 export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore => {
   if (typeof options !== 'object' || options === null)
     throw configError('openBigQueryStore needs options like { projectId, tracking: { dataset } }');
+  // Removed with the run log's and alert log's read reuse: a check now reads what its changes build on in one job (`CheckReader`).
+  if ('reuseWindowReadMs' in options)
+    throw configError('reuseWindowReadMs is no longer an option: a guard check reads everything it needs in one query job; remove it');
   const client = clientOf(options);
   const conn = connect({ ...options, client });
   const tables = resolveTracking(options.tracking, conn.projectId);
@@ -76,20 +82,28 @@ export const openBigQueryStore = (options: BigQueryStoreOptions): BigQueryStore 
         };
       },
     });
-  // A guard check's window, request and open-alert reads, issued together, share one query job.
-  const batch = checkBatcher(conn);
+  // Each port's own writes count for it before queries show them; the check reader reads the same rows, so it overlays them too.
+  const own = {
+    requests: ownWrites<BackfillRequest, string>(),
+    held: ownWrites<HeldRun, HeldKey>(),
+    alerts: ownWrites<AlertRecord, string>(),
+  };
   // A guard's hold, streamed, is written again by DML in its create script: a worker in another process sees it at once.
   const echo = echoes();
   const common = { tracking: options.tracking, verifyWrites: options.verifyWrites, maximumBytesBilled: options.maximumBytesBilled };
   return {
     connection: conn,
     tables,
-    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, { ...common, reuseWindowReadMs: options.reuseWindowReadMs }, batch, echo)),
-    runLog: whileOpen('runLog', bigQueryRunLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch, echo)),
-    alertLog: whileOpen('alertLog', bigQueryAlertLog(conn, { ...common, reuseReadMs: options.reuseWindowReadMs }, batch)),
+    tracker: whileOpen('tracker', bigQueryRequestTracker(conn, common, echo, { own: own.requests })),
+    runLog: whileOpen('runLog', bigQueryRunLog(conn, common, echo, { own: own.held })),
+    alertLog: whileOpen('alertLog', bigQueryAlertLog(conn, common, { own: own.alerts })),
     schedule: (o) => whileOpen('schedule', bigQueryScheduleSource(conn, o)),
     target: (o) => whileOpen('target', bigQueryTargetTable(conn, o)),
-    window: (s, t) => whileOpen('window', bigQueryWindowReader(conn, s, t, {}, batch)),
+    window: (s, t) =>
+      whileOpen(
+        'window',
+        bigQueryCheckReader(conn, s, t, { tracking: options.tracking, maximumBytesBilled: options.maximumBytesBilled }, own),
+      ),
     async close() {
       closed = true;
     },

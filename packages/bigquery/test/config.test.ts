@@ -109,6 +109,11 @@ describe('options are checked as a whole', () => {
       /maximumBytesBilled must be a positive whole number of bytes, got -5/,
     );
     fails(() => openBigQueryStore({ client, tracking: { dataset: 'my-dataset' } }), /tracking\.dataset must be a dataset name/);
+    // Removed (a check reads in one job what its changes build on): said plainly, not ignored.
+    fails(
+      () => openBigQueryStore({ client, reuseWindowReadMs: 0 } as never),
+      /reuseWindowReadMs is no longer an option: a guard check reads everything it needs in one query job; remove it/,
+    );
     fails(() => openBigQueryStore({ client, tracking: { tables: { requets: 'x' } as never } }), /tracking\.tables has no entry "requets"/);
     fails(() => renderDdl({ projectId: 'p-1', location: "US'; --" }), /location must be a BigQuery location/);
     fails(() => renderDdl({ projectId: 'p-1', monitoringDays: 0 }), /monitoringDays must be a whole number of days/);

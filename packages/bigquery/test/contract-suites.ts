@@ -3,7 +3,14 @@
  * hand fake (statements recognised by marker) and the ZetaSQL-evaluated one. Each fake
  * describes a user table its own way (`UserTable`); the suites and their seeds are the same.
  */
-import { testAlertLog, testRequestTracker, testRunLog, testScheduleSource, testTargetTable } from '@smart-backfill/testkit';
+import {
+  testAlertLog,
+  testCheckReader,
+  testRequestTracker,
+  testRunLog,
+  testScheduleSource,
+  testTargetTable,
+} from '@smart-backfill/testkit';
 import type { BigQueryStore } from '@smart-backfill/bigquery';
 import type { Json, UserTableConfig } from './fake-bigquery-server.js';
 import { freshDataset } from './harness.js';
@@ -36,6 +43,40 @@ export const testBigQueryContracts = (t: ContractTarget): void => {
   testRunLog({ name, skip, create: async () => ({ runLog: (await t.store()).runLog }) });
 
   testAlertLog({ name, skip, create: async () => ({ alertLog: (await t.store()).alertLog }) });
+
+  testCheckReader({
+    name: t.label('a whole check in one query job'),
+    skip,
+    create: async () => {
+      const ds = freshDataset(`${t.datasetPrefix}check`);
+      const s = await t.store();
+      const schedule = `test-project.${ds}.schedule`;
+      const summary = `test-project.${ds}.summary`;
+      const table = { columns: '(game_date DATE, processor STRING)', config: { dateColumn: 'game_date', processorColumn: 'processor' } };
+      await t.createTable(schedule, table);
+      await t.createTable(summary, table);
+      return {
+        reader: s.window(
+          { table: `${ds}.schedule`, dateColumn: 'game_date', processorColumn: 'processor' },
+          { table: `${ds}.summary`, dateColumn: 'game_date', processorColumn: 'processor' },
+        ),
+        tracker: s.tracker,
+        alertLog: s.alertLog,
+        runLog: s.runLog,
+        seedWindow: async ({ processorName, expected, counts }) => {
+          t.addUserRows(
+            schedule,
+            expected.map((d) => ({ game_date: d, processor: processorName })),
+          );
+          for (const [d, n] of Object.entries(counts))
+            t.addUserRows(
+              summary,
+              Array.from({ length: n }, () => ({ game_date: d, processor: processorName })),
+            );
+        },
+      };
+    },
+  });
 
   testScheduleSource({
     name: t.label('DATE column, status filter, one table per processor'),

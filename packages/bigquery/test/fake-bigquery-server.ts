@@ -598,13 +598,16 @@ export class FakeBigQuery {
         }
         if (parts.includes('alerts')) {
           const rows = latestBy(this.visibleRows(names[at++]!), (r) => String(r['alert_key'])).filter(
-            (r) => r['processor_name'] === need('a_processor') && (r['resolved_at'] ?? null) === null,
+            (r) =>
+              r['processor_name'] === need('a_processor') &&
+              ((r['resolved_at'] ?? null) === null ||
+                (r['missing_dates'] as string[]).some((d) => d >= need('a_start_date') && d <= need('a_end_date'))),
           );
           for (const r of rows) out.push(['alert', null, null, toJsonString('alertEvents', r)]);
         }
         if (parts.includes('held')) {
           const rows = latestBy(this.visibleRows(names[at++]!), (r) => JSON.stringify([r['processor_name'], r['game_date']])).filter(
-            (r) => r['processor_name'] === need('h_processor') && (r['status'] === 'held' || String(r['game_date']) > need('h_after')),
+            (r) => r['processor_name'] === need('h_processor') && (r['status'] === 'held' || String(r['game_date']) === need('h_run_date')),
           );
           for (const r of rows) out.push(['held', null, null, toJsonString('heldRunEvents', r)]);
         }

@@ -1,6 +1,6 @@
 /**
  * Every path the analysis test captures (init --bigquery's DDL, every guard decision
- * with and without read-backs and read reuse, the worker and resume, tracker
+ * with and without read-backs, the worker and resume, tracker
  * transitions, and the reads `status`, `metrics`, `assess` and `report` make), run
  * again with the adapter's SQL executed by ZetaSQL: the same decisions come out, no
  * job fails, and the reads and the monitoring views answer what the flows wrote.

@@ -123,7 +123,7 @@ const everyStatement = async (): Promise<string[]> => {
   await s.alertLog.list({});
   await s.alertLog.list({ processorName: P, openOnly: true });
   await t.apply('r1', { _tag: 'MarkPublished', at: 4 });
-  // A guard check: window, requests, open alerts (and held runs) in one combined statement.
+  // A guard check: window, requests, alerts and held runs in one combined statement.
   const w = s.window(
     {
       table: `${ds}.sched`,
@@ -142,9 +142,9 @@ const everyStatement = async (): Promise<string[]> => {
       partitionColumnType: 'DATE',
     },
   );
-  await Promise.all([s.alertLog.list({ processorName: P, openOnly: true }), w.readWindow(W), t.forWindow(W)]);
-  await Promise.all([w.readWindow(W), t.forWindow(W)]);
-  await Promise.all([s.alertLog.list({ processorName: P, openOnly: true }), t.forWindow(W)]);
+  await w.readCheck({ ...W, runDate: isoDate('2025-04-01') });
+  await w.readWindow(W);
+  await t.forWindow(W);
   return fake.requests
     .slice(mark)
     .filter((r) => r.method === 'POST' && r.path.endsWith('/queries'))
@@ -374,7 +374,7 @@ describe('injection', () => {
         ).rejects.toThrow(/requests\[0\]\.date must be a YYYY-MM-DD date/);
         await expect(
           s.runLog.hold({ processorName: P, runDate: bad as IsoDate, heldAt: 1, reason: 'backfill_queued', waitingFor: [] }),
-        ).rejects.toThrow(/runDate must be a YYYY-MM-DD date/);
+        ).rejects.toThrow(/hold\.runDate: [\s\S]* is not a calendar date in YYYY-MM-DD form/);
       }),
       { numRuns: 200 },
     );

@@ -6,7 +6,9 @@
  * table at once, as BigQuery does (docs/bigquery.md, "Atomic create").
  */
 import { describe, expect, it } from 'vitest';
-import { isoDate, type NewBackfillRequest } from '@smart-backfill/core';
+import { addDays, isoDate, type NewBackfillRequest } from '@smart-backfill/core';
+import { withSmartBackfill } from '@smart-backfill/engine';
+import { memoryAlerter, memoryBackfillQueue } from '@smart-backfill/memory';
 import { ManualClock, testAlertLog, testRequestTracker } from '@smart-backfill/testkit';
 import { openBigQueryStore } from '@smart-backfill/bigquery';
 import { freshDataset, startFake } from './harness.js';
@@ -73,4 +75,70 @@ describe('streamed rows invisible to queries for 5 s (the fake clock never gets 
   testRequestTracker({ name: 'bigquery, late streamed rows', numRuns: 4, create: async () => ({ tracker: store().tracker }) });
 
   testAlertLog({ name: 'bigquery, late streamed rows', create: async () => ({ alertLog: store().alertLog }) });
+});
+
+// Its own fake and clock: this test lets the streamed row become visible.
+const late = await startFake();
+const now = new ManualClock(Date.UTC(2025, 10, 20, 8));
+late.now = () => now.now();
+late.streamingVisibilityMs = 5_000;
+
+describe('a fast worker claims before the guard marks the request published', () => {
+  it('the streamed MarkPublished, once visible, never takes the claim back: the worker completes', async () => {
+    const ds = freshDataset('mark');
+    const open = () => openBigQueryStore({ client: late.client(), tracking: { dataset: ds } });
+    const [guard, worker, status] = [open(), open(), open()];
+    const t = now.now();
+    const created = await guard.tracker.create([{ ...req('r1', '2025-03-01'), requestedAt: t }]);
+    expect(created.created.map((r) => r.requestId)).toEqual(['r1']);
+    // Published; the worker got the message and claimed before the guard's mark went out.
+    expect((await worker.tracker.apply('r1', { _tag: 'Claim', at: t + 1, owner: 'w', leaseMs: 60_000 }))._tag).toBe('Ok');
+    expect((await guard.tracker.apply('r1', { _tag: 'MarkPublished', at: t + 2 }))._tag).toBe('Ok');
+    now.advance(10_000); // the streamed mark is visible now
+    expect((await status.tracker.get('r1'))?.status).toBe('processing');
+    const done = await worker.tracker.apply('r1', { _tag: 'Complete', at: t + 3, attempt: 1 });
+    expect(done._tag === 'Ok' && done.value.status).toBe('completed');
+    expect((await status.tracker.get('r1'))?.status).toBe('completed');
+  });
+});
+
+describe('a guard check sees its own process writes that queries do not show yet', () => {
+  it('an alert this process opened (still streaming) is healed by its next check once the gap is filled', async () => {
+    const ds = freshDataset('heal');
+    fake.defineUserTable(`test-project.${ds}.schedule`, { dateColumn: 'game_date' });
+    fake.defineUserTable(`test-project.${ds}.target`, { dateColumn: 'game_date' });
+    const runDate = isoDate('2025-11-20');
+    const days = Array.from({ length: 30 }, (_, i) => addDays(runDate, -30 + i));
+    fake.addUserRows(
+      `test-project.${ds}.schedule`,
+      days.map((d) => ({ game_date: d })),
+    );
+    const fill = (dates: readonly string[]): void => {
+      for (const d of dates)
+        fake.addUserRows(
+          `test-project.${ds}.target`,
+          Array.from({ length: 100 }, () => ({ game_date: d })),
+        );
+    };
+    const missing = days.slice(20, 26);
+    fill(days.filter((d) => !missing.includes(d)));
+    const s = store();
+    const alerter = memoryAlerter();
+    const guarded = withSmartBackfill(
+      { name: 'heal', run: async () => 'ok' },
+      {
+        window: s.window({ table: `${ds}.schedule`, dateColumn: 'game_date' }, { table: `${ds}.target`, dateColumn: 'game_date' }),
+        tracker: s.tracker,
+        queue: memoryBackfillQueue({ clock }),
+        runLog: s.runLog,
+        alertLog: s.alertLog,
+        alerter,
+        clock,
+      },
+    );
+    expect((await guarded.run({ date: runDate }))._tag).toBe('Escalated');
+    fill(missing);
+    expect((await guarded.run({ date: runDate }))._tag).toBe('Ran');
+    expect(alerter.notices.map((n) => n.kind)).toEqual(['escalated', 'healed']);
+  });
 });

@@ -101,6 +101,7 @@ export {
 } from './assessment.js';
 export { type ResumeEvidence, type ResumeReadiness, type WaitReason, resumeReadiness, resumeEvidenceSince } from './resume-readiness.js';
 export type * from './ports/index.js';
+export { alertInCheck, heldRunInCheck } from './check-scope.js';
 export { type ScheduleDiagnosis, diagnoseSchedule } from './schedule-diagnosis.js';
 export {
   type SmartBackfillErrorCode,

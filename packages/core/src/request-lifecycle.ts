@@ -60,6 +60,11 @@ export interface BackfillRequest extends NewBackfillRequest {
   /** A retried request is not to be run before this instant (backoff). */
   readonly notBefore: number | null;
   readonly updatedAt: number;
+  /**
+   * The store's version of this record, where it keeps one (BigQuery's append-only tables), on
+   * requests `create` returned: `apply` given it as `current` builds on it without reading.
+   */
+  readonly revision?: number | undefined;
 }
 
 export type RequestEvent =

@@ -111,7 +111,7 @@ type Sent = { readonly ok: true } | { readonly ok: false; readonly error: string
  * is aborted (its signal) and counted as failed. The outcome goes to the alert
  * log either way: delivered, or failed with the reason (so it is shown and retried).
  */
-const send = async (deps: AlertingDeps, notice: AlertNotice): Promise<Sent> => {
+const send = async (deps: AlertingDeps, notice: AlertNotice, current?: AlertRecord): Promise<Sent> => {
   const alerter = deps.alerter;
   if (alerter === undefined) return { ok: false, error: 'no alert channel is configured' };
   const limit = deps.deadlineMs ?? DEFAULT_ALERT_DEADLINE_MS;
@@ -136,14 +136,14 @@ const send = async (deps: AlertingDeps, notice: AlertNotice): Promise<Sent> => {
     // A broken channel must never block the run; the alert stays undelivered and is retried.
     deps.logger.error('alert could not be sent', { alertKey: notice.alertKey, kind: notice.kind, error: failure });
     try {
-      await deps.alertLog.markSendFailed(notice.alertKey, deps.clock.now(), failure);
+      await deps.alertLog.markSendFailed(notice.alertKey, deps.clock.now(), failure, { current });
     } catch (e) {
       deps.logger.warn('alert delivery failure not recorded', { alertKey: notice.alertKey, error: errorMessage(e) });
     }
     return { ok: false, error: failure };
   }
   try {
-    await deps.alertLog.markSent(notice.alertKey, notice.at);
+    await deps.alertLog.markSent(notice.alertKey, notice.at, { current });
   } catch (e) {
     deps.logger.warn('alert sent but not recorded as sent', { alertKey: notice.alertKey, error: errorMessage(e) });
   }
@@ -204,10 +204,11 @@ const healWhere = async (
     if (a.resolvedAt !== null || a.missingDates.length === 0) continue;
     if (!a.missingDates.every(view.known) || a.missingDates.some(view.stillMissing)) continue;
     const at = deps.clock.now();
-    const closed = await deps.alertLog.resolve(a.alertKey, at);
+    // `a` is the record just read: a store may build on it instead of reading it again.
+    const closed = await deps.alertLog.resolve(a.alertKey, at, { current: a });
     if (closed === undefined) continue;
     healed.push(a.alertKey);
-    await send(deps, healedNotice(deps, a, at, view.runDate ?? a.runDate));
+    await send(deps, healedNotice(deps, a, at, view.runDate ?? a.runDate), closed);
   }
   return healed;
 };
@@ -322,6 +323,12 @@ export const escalate = async (
   analysis: GapAnalysis,
   decision: Escalate,
   lastError: string | null,
+  /**
+   * Every alert a `CheckReader` returned (open ones and resolved ones naming a window date):
+   * the alert this escalation opens or updates is among them if it exists, so its change
+   * builds on that record. `undefined`: not known, the alert log reads it.
+   */
+  known?: readonly AlertRecord[],
 ): Promise<{ readonly alertKey: string; readonly alerted: boolean; readonly told: boolean; readonly deliveryError: string | null }> => {
   const dates = decision.dates;
   const first = dates[0] ?? analysis.asOf;
@@ -330,16 +337,20 @@ export const escalate = async (
   const alertKey = overlapping?.alertKey ?? alertKeyFor(deps.processorName, first);
   const allDates = overlapping === undefined ? dates : [...new Set([...overlapping.missingDates, ...dates])].sort();
   const now = deps.clock.now();
-  const { created, record } = await deps.alertLog.upsertOpen({
-    alertKey,
-    processorName: deps.processorName,
-    reason: decision.reason,
-    runDate: analysis.asOf,
-    missingDates: allDates,
-    lastError: lastError ?? overlapping?.lastError ?? null,
-    openedAt: now,
-    at: now,
-  });
+  const current = known === undefined ? undefined : (known.find((a) => a.alertKey === alertKey) ?? null);
+  const { created, record } = await deps.alertLog.upsertOpen(
+    {
+      alertKey,
+      processorName: deps.processorName,
+      reason: decision.reason,
+      runDate: analysis.asOf,
+      missingDates: allDates,
+      lastError: lastError ?? overlapping?.lastError ?? null,
+      openedAt: now,
+      at: now,
+    },
+    { current },
+  );
   let kind: AlertNotice['kind'] | undefined;
   if (created) kind = 'escalated';
   else if (record.lastSentAt === null && deliveryDue(record, now)) kind = 'escalated';
@@ -350,17 +361,21 @@ export const escalate = async (
     const pending = toldBefore ? null : (record.lastSendError ?? 'an earlier delivery has not got through yet');
     return { alertKey, alerted: false, told: toldBefore, deliveryError: pending };
   }
-  const sent = await send(deps, {
-    kind,
-    alertKey,
-    runDate: analysis.asOf,
-    reason: decision.reason,
-    ...noticeBase(deps, analysis, allDates),
-    lastError,
-    openedAt: record.openedAt,
-    at: now,
-    timeToRecoveryMs: null,
-  });
+  const sent = await send(
+    deps,
+    {
+      kind,
+      alertKey,
+      runDate: analysis.asOf,
+      reason: decision.reason,
+      ...noticeBase(deps, analysis, allDates),
+      lastError,
+      openedAt: record.openedAt,
+      at: now,
+      timeToRecoveryMs: null,
+    },
+    record,
+  );
   return sent.ok
     ? { alertKey, alerted: true, told: true, deliveryError: null }
     : { alertKey, alerted: false, told: toldBefore, deliveryError: sent.error };

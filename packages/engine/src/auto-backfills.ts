@@ -21,6 +21,8 @@ export interface AutoBackfillCause {
   readonly critical: ReadonlySet<IsoDate>;
   /** Set when the dates are an input's, found by this downstream processor's run. */
   readonly downstream?: string | undefined;
+  /** Every request of the dates' (processor, date)s as the caller just read them, handed to `RequestTracker.create`. */
+  readonly seen?: readonly BackfillRequest[] | undefined;
 }
 
 /**
@@ -37,7 +39,7 @@ export const queueAutoBackfills = async (
   cause: AutoBackfillCause,
 ): Promise<{ readonly created: readonly BackfillRequest[]; readonly lost: readonly IsoDate[] }> => {
   if (dates.length === 0) return { created: [], lost: [] };
-  const { runDate, runId, critical, downstream } = cause;
+  const { runDate, runId, critical, downstream, seen } = cause;
   const now = deps.clock.now();
   const fresh: NewBackfillRequest[] = dates.map((day) => ({
     requestId: deps.ids(),
@@ -58,7 +60,7 @@ export const queueAutoBackfills = async (
   }));
   let res;
   try {
-    res = await deps.tracker.create(fresh);
+    res = await deps.tracker.create(fresh, { seen });
   } catch (e) {
     const of = downstream === undefined ? '' : `, an input of ${downstream}`;
     throw engineError(

@@ -25,7 +25,12 @@ import type { UpstreamInput, UpstreamWait } from './upstream.js';
 
 /** Everything the guard reads and writes. Only `window`, `tracker`, `queue`, `runLog` and `clock` are required. */
 export interface GuardDeps {
-  /** One round trip per check (a `WindowReader`), or a schedule and a target read in parallel. */
+  /**
+   * One round trip per check (a `WindowReader`), or a schedule and a target read in parallel.
+   * A `WindowReader` that is also a `CheckReader` (BigQuery's `store.window`) answers the
+   * whole check — requests, alerts and held runs too — in one call; it must read the same
+   * store as `tracker`, `runLog` and `alertLog`.
+   */
   readonly window: WindowReader | { readonly schedule: ScheduleSource; readonly target: TargetTable };
   readonly tracker: RequestTracker;
   readonly queue: BackfillQueue;

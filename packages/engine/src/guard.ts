@@ -11,9 +11,14 @@ import {
   type AlertRecord,
   type Backfill,
   type BackfillRequest,
+  type CheckReader,
+  type Clock,
+  type Escalate,
+  type Proceed,
   type Decision,
   type GapAnalysis,
   type GapPolicy,
+  type HeldRun,
   type IsoDate,
   type RunMetadata,
   type RunOutcome,
@@ -29,7 +34,7 @@ import { alertKeyFor, alertUpkeep, escalate, healAlerts, processLocalAlertLog, t
 import { summarizeFailures } from './failures.js';
 import { engineError, errorMessage, toError } from './errors.js';
 import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, type GuardOutcome } from './guard-types.js';
-import { silentLogger } from './logger.js';
+import { silentLogger, type Logger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { resumeHeldRuns } from './resume.js';
 import { holdForUpstream, waitForHeldDates, type UpstreamDeps } from './upstream.js';
@@ -45,12 +50,27 @@ export const resolvePolicy = (partial: Partial<GapPolicy> | undefined): GapPolic
 };
 
 const isWindowReader = (w: GuardDeps['window']): w is WindowReader => typeof (w as Partial<WindowReader>).readWindow === 'function';
+const isCheckReader = (w: GuardDeps['window']): w is WindowReader & CheckReader =>
+  isWindowReader(w) && typeof (w as Partial<CheckReader>).readCheck === 'function';
+
+/** What a check read: the window, its requests, and (read together only by a `CheckReader`) alerts and held runs. */
+interface CheckInputs {
+  readonly data: WindowData;
+  readonly requests: readonly BackfillRequest[];
+  /** Open alerts, and with a `CheckReader` the resolved ones naming a window date; `undefined`: not read. */
+  readonly alerts: readonly AlertRecord[] | undefined;
+  /** With a `CheckReader`: held runs and the run date's own record; `undefined`: not read. */
+  readonly heldRuns: readonly HeldRun[] | undefined;
+}
 
 interface Gathered {
   readonly analysis: GapAnalysis;
   readonly decision: Decision;
   readonly summary: Summary;
   readonly warnings: readonly string[];
+  readonly requests: readonly BackfillRequest[];
+  readonly alerts: readonly AlertRecord[] | undefined;
+  readonly heldRuns: readonly HeldRun[] | undefined;
 }
 
 type Summary = ReturnType<typeof summarizeFailures>;
@@ -122,18 +142,36 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     return diagnoseSchedule({ query: q, expectedCount: 0, description });
   };
 
-  /** One window read and one tracker read, in parallel; then pure analysis. */
+  /**
+   * A store's `CheckReader` answers the whole check in one call. Without one (or when its one
+   * read fails: a missing alerts table must not fail the window), the window and the
+   * requests are read through their ports, in parallel; alerts are then read by `run`.
+   */
+  const readInputs = async (q: WindowQuery, date: IsoDate): Promise<CheckInputs> => {
+    if (isCheckReader(deps.window)) {
+      try {
+        const c = await deps.window.readCheck({ ...q, runDate: date });
+        return { data: c, requests: c.requests, alerts: c.alerts, heldRuns: c.heldRuns };
+      } catch (e) {
+        log.warn('could not read the check in one call; reading its parts one by one', { processor: name, error: errorMessage(e) });
+      }
+    }
+    const [data, requests] = await Promise.all([readWindow(q), deps.tracker.forWindow(q)]);
+    return { data, requests, alerts: undefined, heldRuns: undefined };
+  };
+
+  /** The check's reads (one call with a `CheckReader`); then pure analysis. */
   const gather = async (date: IsoDate): Promise<Gathered> => {
     const q: WindowQuery = { processorName: name, start: addDays(date, -policy.lookbackDays), end: addDays(date, -1) };
-    let data: WindowData;
-    let requests: readonly BackfillRequest[];
+    let inputs: CheckInputs;
     try {
-      [data, requests] = await Promise.all([readWindow(q), deps.tracker.forWindow(q)]);
+      inputs = await readInputs(q, date);
     } catch (e) {
       throw engineError('read_failed', `could not check ${name} for ${date} (window ${q.start}..${q.end}): ${errorMessage(e)}`, {
         cause: e,
       });
     }
+    const { data, requests } = inputs;
     const analysis = analyzeGaps({ asOf: date, expectedDates: data.expectedDates, recordCounts: data.recordCounts, policy });
     const warnings: string[] = [];
     if (analysis.expectedCount === 0) {
@@ -150,7 +188,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     // re-counted and found filled, so a date that is missing again is a new gap.
     const summary = summarizeFailures(requests, policy.maxAttempts);
     const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });
-    return { analysis, decision, summary, warnings };
+    return { analysis, decision, summary, warnings, requests, alerts: inputs.alerts, heldRuns: inputs.heldRuns };
   };
 
   /**
@@ -212,233 +250,45 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     return { verified_rows: rows };
   };
 
-  const run = async (opts: RunOptions): Promise<GuardOutcome> => {
-    const runId = ids();
-    const startedAt = clock.now();
-    const isBackfill = opts.isBackfill === true;
-    const trigger: RunTrigger = opts.trigger ?? (isBackfill ? 'backfill' : 'scheduled');
-    const date = opts.date;
+  // The check's alerts are the alert log's only when both read one store (the guard's own log
+  // without `deps.alertLog` is process-local).
+  const alertsFromCheck = isCheckReader(deps.window) && deps.alertLog !== undefined;
 
-    const record = async (
-      outcome: RunOutcome,
-      skipReason: SkipReason | null,
-      error: string | null,
-      metadata: RunMetadata,
-    ): Promise<void> => {
-      const finishedAt = clock.now();
-      try {
-        await deps.runLog.append({
-          runId,
-          processorName: name,
-          runDate: date,
-          trigger,
-          isBackfill,
-          outcome,
-          skipReason,
-          errorMessage: error,
-          startedAt,
-          finishedAt,
-          durationMs: finishedAt - startedAt,
-          metadata: {
-            ...metadata,
-            ...(opts.requestId === undefined ? {} : { request_id: opts.requestId }),
-            ...(alertProblems.length === 0 ? {} : { alert_channel_problems: alertProblems }),
-          },
-        });
-      } catch (e) {
-        // The outcome stands; losing one monitoring row must not turn a good run into a failure.
-        log.error('could not append run record', { processor: name, date, runId, error: errorMessage(e) });
-      }
-    };
-
-    /**
-     * Run the wrapped processor; a throw is a `Failed` outcome, recorded. `verify`, when
-     * given, runs after a success and turns it into a failure when it returns an error.
-     */
-    const runInner = async (
-      metadata: RunMetadata,
-      verify?: () => Promise<Error | RunMetadata>,
-    ): Promise<{ ok: true; result: unknown } | { ok: false; outcome: GuardOutcome }> => {
-      const failed = async (error: Error): Promise<{ ok: false; outcome: GuardOutcome }> => {
-        log.warn('processor failed', { processor: name, date, runId, error: error.message });
-        await record('failed', null, error.message, metadata);
-        return { ok: false, outcome: { _tag: 'Failed', error, stage: 'run', runId } };
-      };
-      let result: unknown;
-      try {
-        result = await processor.run({ ...opts, trigger });
-      } catch (e) {
-        return failed(toError(e));
-      }
-      const checked = verify === undefined ? {} : await verify();
-      if (checked instanceof Error) return failed(checked);
-      await record('succeeded', null, null, { ...metadata, ...checked });
-      return { ok: true, result };
-    };
-
-    if (isBackfill) {
-      // The seed's bypass: a backfill must not wait for itself. Its date is re-counted after.
-      const r = await runInner({ decision: 'Proceed:is_backfill' }, () => verifyFilled(date));
-      return r.ok ? { _tag: 'Ran', reason: 'is_backfill', result: r.result, runId } : r.outcome;
-    }
-
-    let g: Gathered;
-    let openAlerts: readonly AlertRecord[] = [];
+  /** The processor's open alerts; a failure to read them is a warning, never a failed check. */
+  const readOpenAlerts = async (): Promise<readonly AlertRecord[]> => {
+    if (alerting === undefined) return [];
     try {
-      const alertsRead = alerting === undefined ? Promise.resolve([]) : alerting.alertLog.list({ processorName: name, openOnly: true });
-      [g, openAlerts] = await Promise.all([
-        gather(date),
-        alertsRead.catch((e: unknown) => {
-          log.warn('could not read open alerts', { processor: name, error: errorMessage(e) });
-          return [] as readonly AlertRecord[];
-        }),
-      ]);
+      return await alerting.alertLog.list({ processorName: name, openOnly: true });
     } catch (e) {
-      const error = toError(e);
-      const mismatch = isSmartBackfillError(e) && e.detail === 'schedule_mismatch';
-      log.error(mismatch ? 'schedule matches none of its rows; not running' : 'check failed; not running (no guessing)', {
-        processor: name,
-        date,
-        runId,
-        error: error.message,
-      });
-      await record('failed', null, error.message, { decision: mismatch ? 'ScheduleMismatch' : 'CheckFailed' });
-      return { _tag: 'Failed', error, stage: 'check', runId };
+      log.warn('could not read open alerts', { processor: name, error: errorMessage(e) });
+      return [];
     }
-    const { analysis, decision, summary, warnings } = g;
-    const meta: RunMetadata = warnings.length > 0 ? { ...gapMetadata(analysis, decision), warnings } : gapMetadata(analysis, decision);
+  };
 
-    if (alerting !== undefined && openAlerts.length > 0) {
-      try {
-        await healAlerts(alerting, openAlerts, analysis, await readOlderDates(openAlerts, analysis));
-      } catch (e) {
-        log.warn('could not resolve healed alerts', { processor: name, error: errorMessage(e) });
-      }
-    }
-
-    switch (decision._tag) {
-      case 'Proceed': {
-        // Its own window is whole; now the dates it reads from the processors it depends on.
-        if (deps.upstream !== undefined && deps.upstream.length > 0) {
-          const ctx = { name, date, runId, analysis, meta, hold: holdRun, record };
-          const held = await holdForUpstream(upstreamDeps, deps.upstream, ctx);
-          if (held !== undefined) return held;
-        }
-        const r = await runInner(meta);
-        if (!r.ok) return r.outcome;
-        return warnings.length > 0
-          ? { _tag: 'Ran', reason: decision.reason, result: r.result, analysis, warnings, runId }
-          : { _tag: 'Ran', reason: decision.reason, result: r.result, analysis, runId };
-      }
-      case 'Backfill':
-        return backfill(decision);
-      case 'Escalate': {
-        const failing =
-          decision.reason === 'backfill_keeps_failing'
-            ? decision.dates.map((d) => summary.lastError.get(d)).find((x) => x !== undefined)
-            : undefined;
-        let alertKey = '';
-        let alerted = false;
-        let told = false;
-        let deliveryError: string | null = 'no alert channel is configured';
-        if (alerting !== undefined) {
-          try {
-            ({ alertKey, alerted, told, deliveryError } = await escalate(alerting, openAlerts, analysis, decision, failing ?? null));
-          } catch (e) {
-            // Not recorded, so nobody will be told by a retry either: say so plainly (exit 5, never
-            // "a person was told"), and name the alert it would have opened, never an empty key.
-            alertKey = alertKeyFor(name, decision.dates[0] ?? date);
-            deliveryError = `could not record the escalation of ${decision.dates.join(', ')}: ${errorMessage(e)}`;
-            log.error('could not record the escalation', { processor: name, date, error: errorMessage(e) });
-          }
-        } else {
-          log.error('gap needs a person (no alerter configured)', {
-            processor: name,
-            date,
-            reason: decision.reason,
-            dates: decision.dates,
-          });
-        }
-        const escMeta = {
-          ...meta,
-          escalated_dates: decision.dates,
-          escalation_reason: decision.reason,
-          alert_key: alertKey,
-          alerted,
-          alert_told: told,
-          alert_delivery_error: deliveryError,
-        };
-        const esc = { _tag: 'Escalated', analysis, decision, alerted, told, deliveryError, alertKey, runId } as const;
-        if (!decision.holdRun) {
-          const r = await runInner(escMeta);
-          return r.ok ? { ...esc, result: r.result } : r.outcome;
-        }
-        await holdRun('gap_escalated', analysis.missingDates);
-        await record('skipped', 'gap_escalated', null, escMeta);
-        return esc;
-      }
-    }
-
-    async function holdRun(reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> {
-      try {
-        await deps.runLog.hold({ processorName: name, runDate: date, heldAt: clock.now(), reason, waitingFor });
-      } catch (e) {
-        log.error('could not record the held run; it will not resume by itself', { processor: name, date, error: errorMessage(e) });
-      }
-    }
-
-    async function backfill(decided: Backfill): Promise<GuardOutcome> {
-      // Own dates held for their inputs are waited for, never backfilled from incomplete inputs.
-      const d = deps.upstream !== undefined && deps.upstream.length > 0 ? await waitForHeldDates(deps.runLog, name, decided) : decided;
-      // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
-      if (d.holdRun) await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates);
-      let created: readonly BackfillRequest[] = [];
-      let lost: readonly IsoDate[] = [];
-      try {
-        // Outbox: recorded before published. Dates another guard won meanwhile come back in `lost`.
-        ({ created, lost } = await queueAutoBackfills(autoDeps, name, d.toQueue, {
-          runDate: date,
-          runId,
-          critical: new Set(analysis.criticalMissing),
-        }));
-      } catch (e) {
-        const error = toError(e);
-        log.error(error.message, { processor: name, date, runId });
-        // Nothing will complete for this hold to end on; the next scheduled run checks again.
-        if (d.holdRun) await deps.runLog.release(name, date, 'cancelled', clock.now()).catch(() => false);
-        await record('failed', null, error.message, { ...meta, queued: [], in_flight: d.inFlight });
-        return { _tag: 'Failed', error, stage: 'check', runId };
-      }
-      const inFlight = [...d.inFlight, ...lost].sort();
-      const queuedDates = created.map((r) => r.date);
-      const bfMeta: RunMetadata = { ...meta, queued: queuedDates, in_flight: inFlight, request_ids: created.map((r) => r.requestId) };
-      if (!d.holdRun) {
-        const r = await runInner(bfMeta);
-        return r.ok
-          ? { _tag: 'BackfillQueuedNotHeld', analysis, decision: d, queued: created, inFlight, result: r.result, runId }
-          : r.outcome;
-      }
-      const skip: SkipReason = created.length > 0 ? 'backfill_queued' : 'waiting_for_backfill';
-      await record('skipped', skip, null, bfMeta);
-      if (created.length === 0 && trigger !== 'resume') {
-        // What we wait for may have completed between our read and our hold; then no worker
-        // would come back for this run, so look once ourselves.
-        await resumeHeldRuns(
-          { tracker: deps.tracker, runLog: deps.runLog, clock, guardFor: (n) => (n === name ? guarded : undefined), logger: log },
-          name,
-          {
-            onlyRunDate: date,
-          },
-        ).catch((e: unknown) => log.warn('resume re-check failed', { processor: name, date, error: errorMessage(e) }));
-      }
-      return { _tag: 'Held', analysis, decision: d, queued: created, inFlight, runId };
-    }
+  const wiring: Guard = {
+    name,
+    processor,
+    deps,
+    policy,
+    clock,
+    log,
+    ids,
+    alerting,
+    alertsFromCheck,
+    autoDeps,
+    upstreamDeps,
+    alertProblems,
+    gather,
+    readOpenAlerts,
+    readOlderDates,
+    verifyFilled,
+    self: () => guarded,
   };
 
   const alerts = alerting === undefined ? undefined : alertUpkeep(alerting, missingIn);
   const guarded: GuardedProcessor = {
     name,
-    run: async (o) => brandOutcome(await run(o)),
+    run: async (o) => brandOutcome(await runGuarded(wiring, o)),
     check,
     verifyFilled,
     inner: processor,
@@ -446,4 +296,353 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     alerts,
   };
   return guarded;
+};
+
+/** The guard's wiring, fixed when it is built: what the steps of every run use. */
+interface Guard {
+  readonly name: string;
+  readonly processor: Processor;
+  readonly deps: GuardDeps;
+  readonly policy: GapPolicy;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly ids: () => string;
+  readonly alerting: AlertingDeps | undefined;
+  /** The check's alerts stand for the alert log's (both read one store). */
+  readonly alertsFromCheck: boolean;
+  readonly autoDeps: AutoBackfillDeps;
+  readonly upstreamDeps: UpstreamDeps;
+  /** Channels that cannot deliver (an unset secret), named in every run record. */
+  readonly alertProblems: readonly string[];
+  gather(date: IsoDate): Promise<Gathered>;
+  readOpenAlerts(): Promise<readonly AlertRecord[]>;
+  readOlderDates(open: readonly AlertRecord[], analysis: GapAnalysis): Promise<OlderDates | undefined>;
+  verifyFilled(date: IsoDate): Promise<Error | RunMetadata>;
+  /** The guarded processor, for the re-check that resumes the run just held. */
+  self(): GuardedProcessor;
+}
+
+/** One run of the guard: its identity, shared by its steps. */
+interface Run {
+  readonly g: Guard;
+  readonly opts: RunOptions;
+  readonly runId: string;
+  readonly startedAt: number;
+  readonly isBackfill: boolean;
+  readonly trigger: RunTrigger;
+  readonly date: IsoDate;
+}
+
+/** What the check read and decided, and the run metadata every record of this run carries. */
+interface Checked extends Gathered {
+  /** The processor's open alerts. */
+  readonly openAlerts: readonly AlertRecord[];
+  /** With a `CheckReader` over the alert log's store: the alerts it returned (resolved ones naming a window date too). */
+  readonly checkAlerts: readonly AlertRecord[] | undefined;
+  readonly meta: RunMetadata;
+}
+
+/**
+ * One run, top to bottom — the life of one check (docs/architecture.md): a backfill runs
+ * at once; otherwise read the check, heal the alerts it shows whole, and act on the
+ * decision: proceed, hold and queue, or escalate.
+ */
+const runGuarded = async (g: Guard, opts: RunOptions): Promise<GuardOutcome> => {
+  const r = startRun(g, opts);
+  if (r.isBackfill) return runBackfill(r);
+  const read = await readCheck(r);
+  if (!read.ok) return read.outcome;
+  const c = read.checked;
+  await healWholeAlerts(r, c);
+  const decision = c.decision;
+  switch (decision._tag) {
+    case 'Proceed':
+      return proceed(r, c, decision);
+    case 'Backfill':
+      return holdAndQueue(r, c, decision);
+    case 'Escalate':
+      return escalateGap(r, c, decision);
+  }
+};
+
+const startRun = (g: Guard, opts: RunOptions): Run => {
+  const isBackfill = opts.isBackfill === true;
+  return {
+    g,
+    opts,
+    runId: g.ids(),
+    startedAt: g.clock.now(),
+    isBackfill,
+    trigger: opts.trigger ?? (isBackfill ? 'backfill' : 'scheduled'),
+    date: opts.date,
+  };
+};
+
+/** Append this run's record. Losing one monitoring row must not turn a good run into a failure. */
+const record = async (
+  r: Run,
+  outcome: RunOutcome,
+  skipReason: SkipReason | null,
+  error: string | null,
+  metadata: RunMetadata,
+): Promise<void> => {
+  const { g, opts } = r;
+  const finishedAt = g.clock.now();
+  try {
+    await g.deps.runLog.append({
+      runId: r.runId,
+      processorName: g.name,
+      runDate: r.date,
+      trigger: r.trigger,
+      isBackfill: r.isBackfill,
+      outcome,
+      skipReason,
+      errorMessage: error,
+      startedAt: r.startedAt,
+      finishedAt,
+      durationMs: finishedAt - r.startedAt,
+      metadata: {
+        ...metadata,
+        ...(opts.requestId === undefined ? {} : { request_id: opts.requestId }),
+        ...(g.alertProblems.length === 0 ? {} : { alert_channel_problems: g.alertProblems }),
+      },
+    });
+  } catch (e) {
+    g.log.error('could not append run record', { processor: g.name, date: r.date, runId: r.runId, error: errorMessage(e) });
+  }
+};
+
+type Inner = { ok: true; result: unknown } | { ok: false; outcome: GuardOutcome };
+
+/**
+ * Run the wrapped processor; a throw is a `Failed` outcome, recorded. `verify`, when
+ * given, runs after a success and turns it into a failure when it returns an error.
+ */
+const runInner = async (r: Run, metadata: RunMetadata, verify?: () => Promise<Error | RunMetadata>): Promise<Inner> => {
+  const { g } = r;
+  const failed = async (error: Error): Promise<Inner> => {
+    g.log.warn('processor failed', { processor: g.name, date: r.date, runId: r.runId, error: error.message });
+    await record(r, 'failed', null, error.message, metadata);
+    return { ok: false, outcome: { _tag: 'Failed', error, stage: 'run', runId: r.runId } };
+  };
+  let result: unknown;
+  try {
+    result = await g.processor.run({ ...r.opts, trigger: r.trigger });
+  } catch (e) {
+    return failed(toError(e));
+  }
+  const checked = verify === undefined ? {} : await verify();
+  if (checked instanceof Error) return failed(checked);
+  await record(r, 'succeeded', null, null, { ...metadata, ...checked });
+  return { ok: true, result };
+};
+
+/** The seed's bypass: a backfill must not wait for itself. Its date is re-counted after. */
+const runBackfill = async (r: Run): Promise<GuardOutcome> => {
+  const out = await runInner(r, { decision: 'Proceed:is_backfill' }, () => r.g.verifyFilled(r.date));
+  return out.ok ? { _tag: 'Ran', reason: 'is_backfill', result: out.result, runId: r.runId } : out.outcome;
+};
+
+/**
+ * Read the check (one call with a `CheckReader`) and the open alerts, then decide. A check
+ * that cannot be read is a recorded failure: the guard never guesses.
+ */
+const readCheck = async (
+  r: Run,
+): Promise<{ readonly ok: true; readonly checked: Checked } | { readonly ok: false; readonly outcome: GuardOutcome }> => {
+  const { g } = r;
+  try {
+    // A `CheckReader` returns the alerts with the check; otherwise they are read alongside it.
+    const listing = g.alertsFromCheck ? Promise.resolve(undefined) : g.readOpenAlerts();
+    const [gathered, listed] = await Promise.all([g.gather(r.date), listing]);
+    const checkAlerts = g.alertsFromCheck ? gathered.alerts : undefined;
+    const openAlerts = (checkAlerts ?? listed ?? (await g.readOpenAlerts())).filter((a) => a.resolvedAt === null);
+    const { analysis, decision, warnings } = gathered;
+    const meta: RunMetadata = warnings.length > 0 ? { ...gapMetadata(analysis, decision), warnings } : gapMetadata(analysis, decision);
+    return { ok: true, checked: { ...gathered, openAlerts, checkAlerts, meta } };
+  } catch (e) {
+    const error = toError(e);
+    const mismatch = isSmartBackfillError(e) && e.detail === 'schedule_mismatch';
+    g.log.error(mismatch ? 'schedule matches none of its rows; not running' : 'check failed; not running (no guessing)', {
+      processor: g.name,
+      date: r.date,
+      runId: r.runId,
+      error: error.message,
+    });
+    await record(r, 'failed', null, error.message, { decision: mismatch ? 'ScheduleMismatch' : 'CheckFailed' });
+    return { ok: false, outcome: { _tag: 'Failed', error, stage: 'check', runId: r.runId } };
+  }
+};
+
+/** Resolve the open alerts whose dates are all whole again (one `healed` notice each); a failure is a warning. */
+const healWholeAlerts = async (r: Run, c: Checked): Promise<void> => {
+  const { g } = r;
+  if (g.alerting === undefined || c.openAlerts.length === 0) return;
+  try {
+    await healAlerts(g.alerting, c.openAlerts, c.analysis, await g.readOlderDates(c.openAlerts, c.analysis));
+  } catch (e) {
+    g.log.warn('could not resolve healed alerts', { processor: g.name, error: errorMessage(e) });
+  }
+};
+
+/** Its own window is whole: check the dates it reads from its inputs, then run the processor. */
+const proceed = async (r: Run, c: Checked, decision: Proceed): Promise<GuardOutcome> => {
+  const { g } = r;
+  const { analysis, meta, warnings } = c;
+  if (g.deps.upstream !== undefined && g.deps.upstream.length > 0) {
+    const ctx = {
+      name: g.name,
+      date: r.date,
+      runId: r.runId,
+      analysis,
+      meta,
+      hold: async (reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> => {
+        await holdRun(r, c, reason, waitingFor);
+      },
+      record: (outcome: RunOutcome, skipReason: SkipReason | null, error: string | null, metadata: RunMetadata) =>
+        record(r, outcome, skipReason, error, metadata),
+    };
+    const held = await holdForUpstream(g.upstreamDeps, g.deps.upstream, ctx);
+    if (held !== undefined) return held;
+  }
+  const out = await runInner(r, meta);
+  if (!out.ok) return out.outcome;
+  return warnings.length > 0
+    ? { _tag: 'Ran', reason: decision.reason, result: out.result, analysis, warnings, runId: r.runId }
+    : { _tag: 'Ran', reason: decision.reason, result: out.result, analysis, runId: r.runId };
+};
+
+/**
+ * Hold the run, queue the missing dates (recorded before published: the outbox), record the
+ * skip, and hand the run just held to resume when nothing new was queued.
+ */
+const holdAndQueue = async (r: Run, c: Checked, decided: Backfill): Promise<GuardOutcome> => {
+  const { g, date, runId } = r;
+  const { analysis, meta } = c;
+  // Own dates held for their inputs are waited for, never backfilled from incomplete inputs.
+  const d = g.deps.upstream !== undefined && g.deps.upstream.length > 0 ? await waitForHeldDates(g.deps.runLog, g.name, decided) : decided;
+  // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
+  const held = d.holdRun
+    ? await holdRun(r, c, d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates)
+    : undefined;
+  let created: readonly BackfillRequest[] = [];
+  let lost: readonly IsoDate[] = [];
+  try {
+    // Outbox: recorded before published. Dates another guard won meanwhile come back in `lost`.
+    ({ created, lost } = await queueAutoBackfills(g.autoDeps, g.name, d.toQueue, {
+      runDate: date,
+      runId,
+      critical: new Set(analysis.criticalMissing),
+      // What the check read of these dates, for a store that builds on it instead of reading.
+      seen: c.requests,
+    }));
+  } catch (e) {
+    const error = toError(e);
+    g.log.error(error.message, { processor: g.name, date, runId });
+    // Nothing will complete for this hold to end on; the next scheduled run checks again.
+    if (d.holdRun) await g.deps.runLog.release(g.name, date, 'cancelled', g.clock.now()).catch(() => false);
+    await record(r, 'failed', null, error.message, { ...meta, queued: [], in_flight: d.inFlight });
+    return { _tag: 'Failed', error, stage: 'check', runId };
+  }
+  const inFlight = [...d.inFlight, ...lost].sort();
+  const queuedDates = created.map((x) => x.date);
+  const bfMeta: RunMetadata = { ...meta, queued: queuedDates, in_flight: inFlight, request_ids: created.map((x) => x.requestId) };
+  if (!d.holdRun) {
+    const out = await runInner(r, bfMeta);
+    return out.ok
+      ? { _tag: 'BackfillQueuedNotHeld', analysis, decision: d, queued: created, inFlight, result: out.result, runId }
+      : out.outcome;
+  }
+  const skip: SkipReason = created.length > 0 ? 'backfill_queued' : 'waiting_for_backfill';
+  await record(r, 'skipped', skip, null, bfMeta);
+  if (created.length === 0 && r.trigger !== 'resume' && held !== undefined) await handToResume(r, held);
+  return { _tag: 'Held', analysis, decision: d, queued: created, inFlight, runId };
+};
+
+/** Open (or update) the gap's alert and tell a person once; hold the run unless the policy runs it anyway. */
+const escalateGap = async (r: Run, c: Checked, decision: Escalate): Promise<GuardOutcome> => {
+  const { g, date, runId } = r;
+  const { analysis, meta, summary } = c;
+  const failing =
+    decision.reason === 'backfill_keeps_failing'
+      ? decision.dates.map((d) => summary.lastError.get(d)).find((x) => x !== undefined)
+      : undefined;
+  let alertKey = '';
+  let alerted = false;
+  let told = false;
+  let deliveryError: string | null = 'no alert channel is configured';
+  if (g.alerting !== undefined) {
+    try {
+      ({ alertKey, alerted, told, deliveryError } = await escalate(
+        g.alerting,
+        c.openAlerts,
+        analysis,
+        decision,
+        failing ?? null,
+        c.checkAlerts,
+      ));
+    } catch (e) {
+      // Not recorded, so nobody will be told by a retry either: say so plainly (exit 5, never
+      // "a person was told"), and name the alert it would have opened, never an empty key.
+      alertKey = alertKeyFor(g.name, decision.dates[0] ?? date);
+      deliveryError = `could not record the escalation of ${decision.dates.join(', ')}: ${errorMessage(e)}`;
+      g.log.error('could not record the escalation', { processor: g.name, date, error: errorMessage(e) });
+    }
+  } else {
+    g.log.error('gap needs a person (no alerter configured)', {
+      processor: g.name,
+      date,
+      reason: decision.reason,
+      dates: decision.dates,
+    });
+  }
+  const escMeta = {
+    ...meta,
+    escalated_dates: decision.dates,
+    escalation_reason: decision.reason,
+    alert_key: alertKey,
+    alerted,
+    alert_told: told,
+    alert_delivery_error: deliveryError,
+  };
+  const esc = { _tag: 'Escalated', analysis, decision, alerted, told, deliveryError, alertKey, runId } as const;
+  if (!decision.holdRun) {
+    const out = await runInner(r, escMeta);
+    return out.ok ? { ...esc, result: out.result } : out.outcome;
+  }
+  await holdRun(r, c, 'gap_escalated', analysis.missingDates);
+  await record(r, 'skipped', 'gap_escalated', null, escMeta);
+  return esc;
+};
+
+/** Hold the run: the held run as recorded, or `undefined` when it could not be recorded. */
+const holdRun = async (r: Run, c: Checked, reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<HeldRun | undefined> => {
+  const { g, date } = r;
+  // What the check read of this run, for a store that builds on it instead of reading it again.
+  const current = c.heldRuns === undefined ? undefined : (c.heldRuns.find((h) => h.runDate === date) ?? null);
+  try {
+    return await g.deps.runLog.hold({ processorName: g.name, runDate: date, heldAt: g.clock.now(), reason, waitingFor }, { current });
+  } catch (e) {
+    g.log.error('could not record the held run; it will not resume by itself', { processor: g.name, date, error: errorMessage(e) });
+    return undefined;
+  }
+};
+
+/**
+ * What the run waits for may have completed between the check and the hold; then no worker
+ * would come back for it, so look once here. The run is the one just held: handed over, not read back.
+ */
+const handToResume = async (r: Run, held: HeldRun): Promise<void> => {
+  const { g, date } = r;
+  await resumeHeldRuns(
+    {
+      tracker: g.deps.tracker,
+      runLog: g.deps.runLog,
+      clock: g.clock,
+      guardFor: (n) => (n === g.name ? g.self() : undefined),
+      logger: g.log,
+    },
+    g.name,
+    { onlyRunDate: date, held: [held] },
+  ).catch((e: unknown) => g.log.warn('resume re-check failed', { processor: g.name, date, error: errorMessage(e) }));
 };

@@ -55,7 +55,7 @@ export const publishTracked = async (
       published++;
       let error: string | undefined;
       try {
-        const m = await deps.tracker.apply(r.requestId, { _tag: 'MarkPublished', at: deps.clock.now() });
+        const m = await deps.tracker.apply(r.requestId, { _tag: 'MarkPublished', at: deps.clock.now() }, { current: r });
         if (m._tag === 'Err') error = m.error.message;
       } catch (e) {
         error = errorMessage(e);

@@ -163,6 +163,11 @@ export const resumeHeldRuns = async (
   opts: {
     readonly onlyRunDate?: IsoDate | undefined;
     /**
+     * The held runs to judge, as the caller just recorded them (the guard hands over the run
+     * it held), instead of reading the processor's held runs.
+     */
+    readonly held?: readonly HeldRun[] | undefined;
+    /**
      * Dates a backfill just produced. No longer needed: a held run whose own date has a
      * completed request newer than its hold is cancelled by `resumeReadiness` itself.
      * @deprecated
@@ -177,8 +182,8 @@ export const resumeHeldRuns = async (
     log.debug('no guard to resume held runs with', { processor: processorName });
     return { resumed: [], outcomes: [], cascaded: [] };
   }
-  const held = (await deps.runLog.heldRuns({ processorName, status: 'held' })).filter(
-    (h) => opts.onlyRunDate === undefined || h.runDate === opts.onlyRunDate,
+  const held = (opts.held ?? (await deps.runLog.heldRuns({ processorName, status: 'held' }))).filter(
+    (h) => h.status === 'held' && (opts.onlyRunDate === undefined || h.runDate === opts.onlyRunDate),
   );
   const settled =
     held.length === 0

@@ -4,6 +4,7 @@
  * so a manual clock drives leases and delays.
  */
 export { type MemoryStore, /** @public */ type MemoryStoreOptions, createMemoryStore } from './memory-store.js';
+export { memoryCheckReader } from './memory-check-reader.js';
 export {
   /** @public */ type MemoryScheduleSource,
   /** @public */ type MemoryScheduleOptions,

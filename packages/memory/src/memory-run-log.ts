@@ -53,8 +53,10 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
       run.waitingFor.forEach((d, i) => check(dateProblem, d, `waitingFor[${i}]`));
       const k = key(run.processorName, run.runDate);
       const cur = held.get(k);
-      held.set(k, {
-        ...run,
+      const next: HeldRun = {
+        processorName: run.processorName,
+        runDate: run.runDate,
+        reason: run.reason,
         waitingFor: [...run.waitingFor],
         // Refreshing a run that is still held keeps when it was first held.
         heldAt: cur !== undefined && cur.status === 'held' ? cur.heldAt : run.heldAt,
@@ -66,7 +68,9 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
         // The fencing token survives a re-hold, so a claim from before it can never finish.
         claims: cur?.claims ?? 0,
         resumeRunId: null,
-      });
+      };
+      held.set(k, next);
+      return next;
     },
     async heldRuns(q) {
       return [...held.values()]

@@ -6,6 +6,7 @@ import {
   createMemoryStore,
   memoryAlertLog,
   memoryBackfillQueue,
+  memoryCheckReader,
   memoryRequestTracker,
   memoryRunLog,
   memoryScheduleSource,
@@ -15,6 +16,7 @@ import {
 import {
   testAlertLog,
   testBackfillQueue,
+  testCheckReader,
   testRequestTracker,
   testRunLog,
   testScheduleSource,
@@ -98,3 +100,24 @@ testAlertLog({ name: 'memory', create: async ({ clock }) => ({ alertLog: memoryA
 // The store wires the same adapters to one clock; run the stateful suites once through it too.
 testRequestTracker({ name: 'memory store', create: async ({ clock }) => ({ tracker: createMemoryStore({ clock }).tracker }), numRuns: 10 });
 testBackfillQueue({ name: 'memory store', create: async ({ clock }) => ({ queue: createMemoryStore({ clock }).queue }), numRuns: 10 });
+
+testCheckReader({
+  name: 'memory',
+  create: async ({ clock }) => {
+    const schedule = memoryScheduleSource();
+    const target = memoryTargetTable();
+    const tracker = memoryRequestTracker({ clock });
+    const alertLog = memoryAlertLog({ clock });
+    const runLog = memoryRunLog({ clock });
+    return {
+      reader: memoryCheckReader(memoryWindowReader(schedule, target), { tracker, alertLog, runLog }),
+      tracker,
+      alertLog,
+      runLog,
+      seedWindow: async ({ processorName, expected, counts }) => {
+        schedule.add(processorName, expected);
+        for (const [date, n] of Object.entries(counts)) target.addRows(processorName, date as IsoDate, n);
+      },
+    };
+  },
+});

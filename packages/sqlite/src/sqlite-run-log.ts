@@ -127,7 +127,8 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
        claimed_by = NULL,
        claimed_at = NULL,
        lease_until = NULL,
-       resume_run_id = NULL`,
+       resume_run_id = NULL
+     RETURNING *`,
   );
   const release = db.prepare(
     `UPDATE held_runs SET status = ?, released_at = ? WHERE processor_name = ? AND run_date = ? AND status = 'held'`,
@@ -194,7 +195,7 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
           checkNonEmpty(run.reason, 'reason');
           if (!Array.isArray(run.waitingFor)) throw new SqliteInputError('waitingFor', 'expected an array of dates');
           run.waitingFor.forEach((d, i) => checkDate(d, `waitingFor[${i}]`));
-          hold.run(run.processorName, run.runDate, run.heldAt, run.reason, JSON.stringify(run.waitingFor));
+          return toHeld(hold.get(run.processorName, run.runDate, run.heldAt, run.reason, JSON.stringify(run.waitingFor)) as HeldRow);
         },
         busy,
       ),

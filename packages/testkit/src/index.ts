@@ -24,12 +24,14 @@ export type {
   /** @public */ TrackerSubject,
   /** @public */ RunLogSubject,
   /** @public */ AlertLogSubject,
+  /** @public */ CheckReaderSubject,
 } from './contracts/types.js';
 export { testScheduleSource, testTargetTable } from './contracts/window-contracts.js';
 export { testBackfillQueue } from './contracts/backfill-queue-contract.js';
 export { testRequestTracker } from './contracts/request-tracker-contract.js';
 export { testRunLog } from './contracts/run-log-contract.js';
 export { testAlertLog } from './contracts/alert-log-contract.js';
+export { testCheckReader } from './contracts/check-reader-contract.js';
 export { aNewRequest } from './contracts/request-fixtures.js';
 export { aRunRecord } from './contracts/run-fixtures.js';
 export { /** @public */ type SimulationOptions, simulate } from './simulate.js';

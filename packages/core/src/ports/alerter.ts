@@ -68,6 +68,17 @@ export interface AlertRecord {
   readonly sendFailures?: number | undefined;
   readonly lastSendError?: string | null | undefined;
   readonly lastSendFailedAt?: number | null | undefined;
+  /**
+   * The store's version of this record, where it keeps one (BigQuery's append-only tables), on
+   * records a `CheckReader` or a change returned. A change given this record as `current`
+   * builds on it instead of reading it again. Other stores leave it out.
+   */
+  readonly revision?: number | undefined;
+}
+
+/** See `AlertLog.upsertOpen`. */
+export interface AlertChangeOptions {
+  readonly current?: AlertRecord | null | undefined;
 }
 
 /**
@@ -78,17 +89,23 @@ export interface AlertLog {
   /**
    * Open the alert for `alertKey` or update the open one (dates, last error, run date).
    * `created` is true only for the one caller that opened it.
+   *
+   * Every change takes an optional `current`: the alert's record as the caller read or got it
+   * moments ago (a check's `alerts`, the record an earlier change returned; `null`: none
+   * existed). A store whose reads are costly may build on it instead of reading; a store that
+   * changes a record in one atomic step ignores it.
    */
   upsertOpen(
     alert: Omit<
       AlertRecord,
-      'updatedAt' | 'lastSentAt' | 'sendCount' | 'resolvedAt' | 'sendFailures' | 'lastSendError' | 'lastSendFailedAt'
+      'updatedAt' | 'lastSentAt' | 'sendCount' | 'resolvedAt' | 'sendFailures' | 'lastSendError' | 'lastSendFailedAt' | 'revision'
     > & {
       readonly at: number;
     },
+    options?: AlertChangeOptions,
   ): Promise<{ readonly created: boolean; readonly record: AlertRecord }>;
   /** Record a delivered notice (bumps `sendCount`, sets `lastSentAt`, clears `sendFailures` and `lastSendError`). */
-  markSent(alertKey: string, at: number): Promise<void>;
+  markSent(alertKey: string, at: number, options?: AlertChangeOptions): Promise<void>;
   /**
    * Record a notice that reached nobody (bumps `sendFailures`, sets
    * `lastSendError` and `lastSendFailedAt`). Like `markSent`, it marks the open
@@ -96,9 +113,9 @@ export interface AlertLog {
    * A resolved alert keeps this history; `markSent` clears the count and error
    * (`lastSendFailedAt` stays, so one can tell a late success from a late failure).
    */
-  markSendFailed(alertKey: string, at: number, error: string): Promise<void>;
+  markSendFailed(alertKey: string, at: number, error: string, options?: AlertChangeOptions): Promise<void>;
   /** Close an open alert; returns it, or `undefined` if it was not open (so only one caller sends `healed`). */
-  resolve(alertKey: string, at: number): Promise<AlertRecord | undefined>;
+  resolve(alertKey: string, at: number, options?: AlertChangeOptions): Promise<AlertRecord | undefined>;
   /** Newest first. */
   list(query: { readonly processorName?: string | undefined; readonly openOnly?: boolean | undefined }): Promise<readonly AlertRecord[]>;
 }

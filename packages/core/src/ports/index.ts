@@ -2,6 +2,7 @@ export type { WindowQuery, WindowData } from './window.js';
 export type { ScheduleSource, ScheduleWindowDescription, StatusCount } from './schedule-source.js';
 export type { TargetTable } from './target-table.js';
 export type { WindowReader } from './window-reader.js';
+export type { CheckQuery, CheckData, CheckReader } from './check-reader.js';
 export type { Clock } from './clock.js';
 export type { QueueMessage, PublishOutcome, Delivery, ReceiveOptions, BackfillQueue } from './backfill-queue.js';
 export type { CreateRequestsResult, TrackerError, RequestListQuery, RequestTracker } from './request-tracker.js';
@@ -17,4 +18,4 @@ export type {
   RunQuery,
   RunLog,
 } from './run-log.js';
-export type { AlertReason, AlertNotice, Alerter, AlertRecord, AlertLog } from './alerter.js';
+export type { AlertReason, AlertNotice, Alerter, AlertRecord, AlertChangeOptions, AlertLog } from './alerter.js';

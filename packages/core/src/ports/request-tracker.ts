@@ -31,8 +31,15 @@ export interface RequestTracker {
    * many callers race: a losing input is returned in `existing` with the
    * winner's request. Inputs whose `requestId` already exists are idempotent
    * (returned in `existing`).
+   *
+   * `options.seen`: every request of the inputs' (processor, date)s as the caller read them
+   * moments ago (a check's `requests`, whose window holds every date it queues). A store whose
+   * reads are costly may build on it instead of reading; the guarantee above still holds.
    */
-  create(requests: readonly NewBackfillRequest[]): Promise<CreateRequestsResult>;
+  create(
+    requests: readonly NewBackfillRequest[],
+    options?: { readonly seen?: readonly BackfillRequest[] | undefined },
+  ): Promise<CreateRequestsResult>;
 
   get(requestId: string): Promise<BackfillRequest | undefined>;
 
@@ -47,8 +54,15 @@ export interface RequestTracker {
    * Apply a lifecycle event atomically: read, `transition`, write only if the
    * stored state is still the one read (compare-and-set). An illegal or stale
    * event is an `Err` value and changes nothing.
+   *
+   * `options.current`: the request as the caller got it moments ago (from `create`); a store
+   * whose reads are costly may build on it, where it carries a `revision`, instead of reading.
    */
-  apply(requestId: string, event: RequestEvent): Promise<Result<TrackerError, BackfillRequest>>;
+  apply(
+    requestId: string,
+    event: RequestEvent,
+    options?: { readonly current?: BackfillRequest | undefined },
+  ): Promise<Result<TrackerError, BackfillRequest>>;
 
   /**
    * Queued requests never confirmed published, requested at or before `olderThan`,

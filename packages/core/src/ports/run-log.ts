@@ -65,6 +65,12 @@ export interface HeldRun {
   readonly claims: number;
   /** The run record (`RunRecord.runId`) of the re-run that resumed it; null unless `resumed` by `finishResume`. */
   readonly resumeRunId: string | null;
+  /**
+   * The store's version of this record, where it keeps one (BigQuery's append-only tables), on
+   * records a `CheckReader` or `hold` returned. `hold` given this record as `current` builds
+   * on it instead of reading the record again. Other stores leave it out.
+   */
+  readonly revision?: number | undefined;
 }
 
 /** What `claimResume` hands its one winner; `finishResume` takes it back. */
@@ -100,8 +106,16 @@ export interface RunLog {
    * (`waitingFor` and `reason` replaced, `heldAt` kept). A run in any other state held
    * again becomes `held` with this `heldAt`, and loses its claim (`claims` is kept): a
    * re-run that finds a gap holds its run again, and the claim behind it can no longer finish.
+   *
+   * Returns the run as now recorded, so the caller can hand it on (to resume) without reading
+   * it back. `options.current` is the record as the caller read it moments ago (a check's
+   * `heldRuns`; `null`: none existed); a store whose reads are costly may build on it instead of
+   * reading. Stores that change the record in one atomic step ignore it.
    */
-  hold(run: Pick<HeldRun, 'processorName' | 'runDate' | 'heldAt' | 'reason' | 'waitingFor'>): Promise<void>;
+  hold(
+    run: Pick<HeldRun, 'processorName' | 'runDate' | 'heldAt' | 'reason' | 'waitingFor'>,
+    options?: { readonly current?: HeldRun | null | undefined },
+  ): Promise<HeldRun>;
   /** Oldest run date first. */
   heldRuns(query: {
     readonly processorName?: string | undefined;

@@ -2,6 +2,7 @@ import type {
   AlertLog,
   BackfillQueue,
   BackfillRequest,
+  CheckReader,
   HeldRun,
   IsoDate,
   RequestTracker,
@@ -111,4 +112,20 @@ export interface RunLogSubject extends Disposable {
 
 export interface AlertLogSubject extends Disposable {
   readonly alertLog: AlertLog;
+}
+
+// ---------- check reader ----------
+
+export interface CheckReaderSubject extends Disposable {
+  readonly reader: WindowReader & CheckReader;
+  /** The ports whose records the reader returns, over the same storage. */
+  readonly tracker: RequestTracker;
+  readonly alertLog: AlertLog;
+  readonly runLog: RunLog;
+  /** Schedule the dates and add `counts[date]` rows for `processorName`. Additive. */
+  seedWindow(fixture: {
+    readonly processorName: string;
+    readonly expected: readonly IsoDate[];
+    readonly counts: Readonly<Record<string, number>>;
+  }): Promise<void>;
 }
