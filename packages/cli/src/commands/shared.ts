@@ -2,19 +2,19 @@ import { CliError } from '../cli-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { ExitCode } from '../exit-codes.js';
 import type { ResolvedConfig } from '../config/config-types.js';
+import type { ConfigOption } from '../options.js';
 import type { Output } from '../output.js';
 import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
 import { buildAlerterFactory } from '../runtime/alerters.js';
 import { cliLogger } from '../runtime/cli-logger.js';
 
 /** Load the config named by `--config` (or found in the working folder). */
-export const configFrom = (out: Output, opts: Record<string, unknown>): Promise<ResolvedConfig> =>
-  loadConfig(out.io.cwd, typeof opts['config'] === 'string' ? opts['config'] : undefined, out.io.env);
+export const configFrom = (out: Output, opts: ConfigOption): Promise<ResolvedConfig> => loadConfig(out.io.cwd, opts.config, out.io.env);
 
 /** Open the store and processors for a command, run `body`, always close. */
 export const withRuntime = async <T>(
   out: Output,
-  opts: Record<string, unknown>,
+  opts: ConfigOption,
   body: (rt: Runtime) => Promise<T>,
   extra: RuntimeOptions & { readonly alerts?: boolean } = {},
 ): Promise<T> => {
