@@ -11,7 +11,6 @@ import {
   withDownstream as withDownstreamOf,
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
-import { graphOf } from '../config/graph.js';
 import { formatDates } from '../format/dates.js';
 import { configOption, dateOption, intOption, switchOption, textOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
@@ -233,7 +232,7 @@ export const backfillCommand = async (out: Output, raw: RawOptions, args: readon
     const { withDownstream } = opts;
     const result = await queueManualBackfill(rt, plan, { priority, requestedBy, onProgress: (done) => bar?.update(done), withDownstream });
     // What reads it, directly or not: rebuilt by the worker after each date, once each, in dependency order.
-    const downstream = withDownstream ? withDownstreamOf(graphOf(rt.config), [name]).filter((n) => n !== name) : [];
+    const downstream = withDownstream ? withDownstreamOf(rt.config.graph, [name]).filter((n) => n !== name) : [];
     bar?.stop();
     if (out.json) {
       out.printJson({

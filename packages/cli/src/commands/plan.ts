@@ -11,7 +11,6 @@ import {
   type ProcessorDates,
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
-import { graphOf } from '../config/graph.js';
 import { formatDates } from '../format/dates.js';
 import { configOption, dateOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
@@ -123,7 +122,7 @@ export const planCommand = async (out: Output, raw: RawOptions, args: readonly s
     out,
     opts,
     async (rt) => {
-      const graph = graphOf(rt.config);
+      const graph = rt.config.graph;
       const only = args[0];
       const names = only === undefined ? graph.order : withDownstream(graph, [findProcessor(rt.config, only).name]);
       const plan = await planFromStore(rt, graph, names, from, to);

@@ -1,3 +1,4 @@
+import { isSmartBackfillError } from '@smart-backfill/core';
 import { CliError } from '../cli-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { ExitCode } from '../exit-codes.js';
@@ -38,7 +39,8 @@ export const withRuntime = async <T>(
     if (lost !== undefined) throw lockFailure(lost);
     return result;
   } catch (e) {
-    if (e instanceof Error && e.name === 'SqliteBusyError') throw lockFailure(e);
+    // Any store's or the engine's (by code, not class): concurrent writers kept winning; one line, exit 1 (retry).
+    if (e instanceof Error && isSmartBackfillError(e, 'contention') && !(e instanceof CliError)) throw lockFailure(e);
     throw e;
   } finally {
     await rt.close();

@@ -1,7 +1,6 @@
 import type { BackfillQueue } from '@smart-backfill/core';
 import type { DeliveryOutcome, Worker } from '@smart-backfill/engine';
 import { messageOf } from '../cli-error.js';
-import { graphOf } from '../config/graph.js';
 import { configOption, intOption, switchOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -166,7 +165,7 @@ export const workerCommand = async (out: Output, raw: RawOptions): Promise<numbe
           policyFor: (name) => guards.get(name)?.policy,
           guardFor: (name) => guards.get(name),
           // A completed backfill heals what reads it (dependsOn).
-          pipeline: graphOf(rt.config),
+          pipeline: rt.config.graph,
           logger,
           ...(cfg.leaseMs !== undefined ? { leaseMs: cfg.leaseMs } : {}),
           ...(cfg.backoff !== undefined ? { backoff: cfg.backoff } : {}),
