@@ -1,18 +1,38 @@
+import { isSmartBackfillError, SmartBackfillError, type SmartBackfillErrorCode } from '@smart-backfill/core';
 import { ExitCode } from './exit-codes.js';
 
 /**
- * An error the CLI reports as plain lines (one per problem) and an exit code,
- * never as a stack trace (unless `--verbose` or `DEBUG` asks for it).
+ * The code a CLI error carries when none is given: its cause's (a lock held too long
+ * stays `contention`, a damaged file `corrupt`), else what its exit code means — exit 2
+ * is "fix the call or the config", core's `invalid_config` (a flag is the call's
+ * configuration, so argv and config file problems share it); any other exit is
+ * something outside that failed, `unavailable`.
  */
-export class CliError extends Error {
-  override readonly name = 'CliError';
+const codeOf = (exitCode: ExitCode, cause: unknown): SmartBackfillErrorCode => {
+  if (isSmartBackfillError(cause)) return cause.code;
+  return exitCode === ExitCode.badInput ? 'invalid_config' : 'unavailable';
+};
+
+/**
+ * An error the CLI reports as plain lines (one per problem) and an exit code,
+ * never as a stack trace (unless `--verbose` or `DEBUG` asks for it). A
+ * `SmartBackfillError` like every package's edge error (`[smart-backfill] [cli] …`),
+ * so code embedding `main` or the config helpers branches on `code` as elsewhere;
+ * the exit code is what the process returns, the `code` what kind of problem it is.
+ */
+export class CliError extends SmartBackfillError {
+  override readonly name: string = 'CliError';
   readonly exitCode: ExitCode;
   /** One line per problem. The first line is also the message. */
   readonly lines: readonly string[];
 
-  constructor(lines: string | readonly string[], exitCode: ExitCode = ExitCode.error, options?: { cause?: unknown }) {
+  constructor(
+    lines: string | readonly string[],
+    exitCode: ExitCode = ExitCode.error,
+    options?: { readonly cause?: unknown; readonly code?: SmartBackfillErrorCode },
+  ) {
     const all = typeof lines === 'string' ? [lines] : lines;
-    super(`[smart-backfill] [cli] ${all[0] ?? 'error'}`, options);
+    super(options?.code ?? codeOf(exitCode, options?.cause), all[0] ?? 'error', { origin: 'cli', cause: options?.cause });
     this.lines = all;
     this.exitCode = exitCode;
   }

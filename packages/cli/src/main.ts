@@ -70,10 +70,10 @@ Examples:
       const opts = globalsOf(cmd);
       const out = createOutput(io, { json: opts.json === true, verbose: opts.verbose === true });
       const args = params.slice(0, -2).filter((a): a is string => typeof a === 'string');
-      const { resolveDateOptions } = await import('./options.js');
+      const { configOption, resolveDateOptions } = await import('./options.js');
       const withDates = await resolveDateOptions(out, opts, async () => {
         const { configFrom } = await import('./commands/shared.js');
-        return (await configFrom(out, opts)).timeZone;
+        return (await configFrom(out, configOption(opts))).timeZone;
       });
       code = await action(out, withDates, args);
     };

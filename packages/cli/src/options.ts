@@ -2,6 +2,29 @@ import { parseIsoDate, resolveDateSpec, type IsoDate } from '@smart-backfill/cor
 import { badInput } from './cli-error.js';
 import type { Output } from './output.js';
 
+/**
+ * The parsed argv as commander hands it over. Each command decodes it once, at its
+ * top, into its own typed options (`xxxOptions(raw)`), so a bad value fails with
+ * exit 2 before anything is opened, and the body reads typed fields, never keys.
+ */
+export type RawOptions = Readonly<Record<string, unknown>>;
+
+/** The global option every command that reads the config takes. */
+export interface ConfigOption {
+  readonly config: string | undefined;
+}
+
+/** A string option, or `undefined` when it was not given. */
+export const textOption = (raw: RawOptions, key: string): string | undefined => {
+  const v = raw[key];
+  return typeof v === 'string' ? v : undefined;
+};
+
+/** A switch: `true` only when it was given. */
+export const switchOption = (raw: RawOptions, key: string): boolean => raw[key] === true;
+
+export const configOption = (raw: RawOptions): ConfigOption => ({ config: textOption(raw, 'config') });
+
 /** A `--date`-like option: required, `YYYY-MM-DD`, a real day. Relative words are resolved before (see `resolveDateOptions`). */
 export const dateOption = (flag: string, value: unknown): IsoDate => {
   if (value === undefined || value === true) throw badInput(`${flag} is required (YYYY-MM-DD, today, yesterday or -N)`);

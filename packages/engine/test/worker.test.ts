@@ -9,7 +9,7 @@ import {
   withSmartBackfill,
   type Processor,
 } from '@smart-backfill/engine';
-import { backoffDelay } from '../src/worker.js';
+import { backoffDelay } from '../src/backfill-result.js';
 import { encodeBackfillMessage } from '../src/codec.js';
 import { D, DAY, P, world } from './support/world.js';
 import { advance, settle } from './support/time.js';

@@ -1,9 +1,17 @@
 import type { AlertsLogger } from '@smart-backfill/alerts';
 import { badInput } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
+import { configOption, textOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import { buildAlertChannels } from '../runtime/alerters.js';
 import { configFrom } from './shared.js';
+
+interface AlertTestCommandOptions extends ConfigOption {
+  /** Only this processor's channels. */
+  readonly processor: string | undefined;
+}
+
+const alertTestOptions = (raw: RawOptions): AlertTestCommandOptions => ({ ...configOption(raw), processor: textOption(raw, 'processor') });
 
 /**
  * `alert test [--processor P]`: send a sample escalation (its key starts with `test:`,
@@ -11,9 +19,10 @@ import { configFrom } from './shared.js';
  * Exit 0 when every channel delivered, 1 when one failed, 2 for a config problem
  * (a missing environment variable, an unknown processor, no channel at all).
  */
-export const alertTestCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> => {
+export const alertTestCommand = async (out: Output, raw: RawOptions): Promise<number> => {
+  const opts = alertTestOptions(raw);
   const config = await configFrom(out, opts);
-  const only = typeof opts['processor'] === 'string' ? opts['processor'] : undefined;
+  const only = opts.processor;
   if (only !== undefined && !config.processors.some((p) => p.name === only)) {
     throw badInput(
       `--processor: unknown processor ${JSON.stringify(only)} (configured: ${config.processors.map((p) => p.name).join(', ')})`,

@@ -18,7 +18,7 @@ import {
 import { nextSteps, policyJson } from '@smart-backfill/report';
 import { badInput, messageOf } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
-import { dateOption, intOption } from '../options.js';
+import { configOption, dateOption, intOption, switchOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { withRuntime } from './shared.js';
@@ -328,13 +328,30 @@ const nonNegative = (flag: string, v: unknown): number => {
   return n;
 };
 
+interface AssessCommandOptions extends ConfigOption {
+  readonly days: number;
+  readonly manualMinutes: number | undefined;
+  readonly dependencyDays: number | undefined;
+  /** Default: today (UTC), read from the runtime's clock. */
+  readonly today: IsoDate | undefined;
+  readonly alternativesConsidered: boolean;
+}
+
+const assessOptions = (raw: RawOptions): AssessCommandOptions => ({
+  ...configOption(raw),
+  days: intOption('--days', raw['days'] ?? '30', 1, 3660),
+  manualMinutes: raw['manualMinutes'] !== undefined ? nonNegative('--manual-minutes', raw['manualMinutes']) : undefined,
+  dependencyDays: raw['dependencyDays'] !== undefined ? intOption('--dependency-days', raw['dependencyDays'], 0, 3650) : undefined,
+  today: raw['today'] !== undefined ? dateOption('--today', raw['today']) : undefined,
+  alternativesConsidered: switchOption(raw, 'alternativesConsidered'),
+});
+
 /** `assess [PROCESSOR] [--days 30]`: the seed's "is this needed?" checks from the store. */
-export const assessCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
-  const days = intOption('--days', opts['days'] ?? '30', 1, 3660);
-  const manual = opts['manualMinutes'] !== undefined ? nonNegative('--manual-minutes', opts['manualMinutes']) : undefined;
-  const dependencyDays = opts['dependencyDays'] !== undefined ? intOption('--dependency-days', opts['dependencyDays'], 0, 3650) : undefined;
+export const assessCommand = async (out: Output, raw: RawOptions, args: readonly string[]): Promise<number> => {
+  const opts = assessOptions(raw);
+  const { days, manualMinutes: manual, dependencyDays } = opts;
   return withRuntime(out, opts, async (rt) => {
-    const today = opts['today'] !== undefined ? dateOption('--today', opts['today']) : utcDateOf(rt.clock.now());
+    const today = opts.today ?? utcDateOf(rt.clock.now());
     const names = args[0] !== undefined ? [rt.processorConfig(args[0]).name] : rt.config.processors.map((p) => p.name);
     const all: ProcessorAssessment[] = [];
     for (const n of names) {
@@ -343,7 +360,7 @@ export const assessCommand = async (out: Output, opts: Record<string, unknown>, 
           days,
           today,
           manualMinutesPerWeek: manual,
-          alternativesConsidered: opts['alternativesConsidered'] === true,
+          alternativesConsidered: opts.alternativesConsidered,
           dependencyDays,
         }),
       );

@@ -11,9 +11,8 @@ import {
   withDownstream as withDownstreamOf,
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
-import { graphOf } from '../config/graph.js';
 import { formatDates } from '../format/dates.js';
-import { dateOption, intOption } from '../options.js';
+import { configOption, dateOption, intOption, switchOption, textOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { withRuntime } from './shared.js';
@@ -142,30 +141,62 @@ export const queueManualBackfill = async (
 /** Above this many dates to queue, a terminal asks before queueing (`--yes` or `--confirm-above` change it). */
 export const DEFAULT_CONFIRM_ABOVE = 31;
 
+interface BackfillCommandOptions extends ConfigOption {
+  readonly from: IsoDate;
+  readonly to: IsoDate;
+  readonly priority: RequestPriority;
+  /** Default: `$USER`. */
+  readonly by: string | undefined;
+  /** Also rebuild dates whose data is complete (only missing dates is the default). */
+  readonly force: boolean;
+  readonly allDates: boolean;
+  readonly withDownstream: boolean;
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly confirmAbove: number;
+}
+
+const backfillOptions = (raw: RawOptions): BackfillCommandOptions => {
+  const from = dateOption('--from', raw['from']);
+  const to = dateOption('--to', raw['to']);
+  if (to < from) throw badInput(`--to (${to}) is before --from (${from})`);
+  const days = diffDays(to, from) + 1;
+  if (days > MAX_BACKFILL_DAYS) throw badInput(`--from/--to span ${days} days; at most ${MAX_BACKFILL_DAYS} at once (split the range)`);
+  const force = switchOption(raw, 'force');
+  if (force && switchOption(raw, 'onlyMissing'))
+    throw badInput('--force and --only-missing contradict each other (only missing dates is the default)');
+  return {
+    ...configOption(raw),
+    from,
+    to,
+    // commander's `choices` refused anything else.
+    priority: (textOption(raw, 'priority') ?? 'high') as RequestPriority,
+    by: textOption(raw, 'by'),
+    force,
+    allDates: switchOption(raw, 'allDates'),
+    withDownstream: switchOption(raw, 'withDownstream'),
+    dryRun: switchOption(raw, 'dryRun'),
+    yes: switchOption(raw, 'yes'),
+    confirmAbove:
+      raw['confirmAbove'] !== undefined ? intOption('--confirm-above', raw['confirmAbove'], 0, MAX_BACKFILL_DAYS) : DEFAULT_CONFIRM_ABOVE,
+  };
+};
+
 /**
  * `backfill PROCESSOR --from D1 --to D2 [--dry-run] [--force] [--yes]`: only missing or
  * incomplete dates unless `--force`. On a terminal, more than `--confirm-above` dates
  * are queued only after a "y"; without a terminal (cron, scripts) nobody can answer,
  * so it goes ahead, as a scheduled heal command must.
  */
-export const backfillCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
+export const backfillCommand = async (out: Output, raw: RawOptions, args: readonly string[]): Promise<number> => {
   const name = args[0] as string;
-  const from = dateOption('--from', opts['from']);
-  const to = dateOption('--to', opts['to']);
-  if (to < from) throw badInput(`--to (${to}) is before --from (${from})`);
-  const days = diffDays(to, from) + 1;
-  if (days > MAX_BACKFILL_DAYS) throw badInput(`--from/--to span ${days} days; at most ${MAX_BACKFILL_DAYS} at once (split the range)`);
-  const priority = (typeof opts['priority'] === 'string' ? opts['priority'] : 'high') as RequestPriority;
-  const requestedBy = typeof opts['by'] === 'string' ? opts['by'] : (out.io.env['USER'] ?? out.io.env['USERNAME'] ?? 'cli');
-  const force = opts['force'] === true;
-  if (force && opts['onlyMissing'] === true)
-    throw badInput('--force and --only-missing contradict each other (only missing dates is the default)');
-  const confirmAbove =
-    opts['confirmAbove'] !== undefined ? intOption('--confirm-above', opts['confirmAbove'], 0, MAX_BACKFILL_DAYS) : DEFAULT_CONFIRM_ABOVE;
+  const opts = backfillOptions(raw);
+  const { from, to, priority, force, confirmAbove } = opts;
+  const requestedBy = opts.by ?? out.io.env['USER'] ?? out.io.env['USERNAME'] ?? 'cli';
   return withRuntime(out, opts, async (rt) => {
-    const plan = await planManualBackfill(rt, name, from, to, { force, allDates: opts['allDates'] === true });
-    const scope = !force ? 'missing or incomplete dates' : opts['allDates'] === true ? 'dates' : 'scheduled dates';
-    if (opts['dryRun'] === true) {
+    const plan = await planManualBackfill(rt, name, from, to, { force, allDates: opts.allDates });
+    const scope = !force ? 'missing or incomplete dates' : opts.allDates ? 'dates' : 'scheduled dates';
+    if (opts.dryRun) {
       if (out.json) out.printJson({ dryRun: true, ...plan });
       else {
         out.line(`${out.c.bold(name)}: ${plan.candidates.length} ${scope} in ${from} … ${to}`);
@@ -175,7 +206,7 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
       }
       return 0;
     }
-    if (plan.toQueue.length > confirmAbove && opts['yes'] !== true && out.io.ask !== undefined && out.io.stderr.isTTY === true) {
+    if (plan.toQueue.length > confirmAbove && !opts.yes && out.io.ask !== undefined && out.io.stderr.isTTY === true) {
       const answer = await out.io.ask(
         `queue ${plan.toQueue.length} backfills of ${name} (${from} … ${to})? The worker runs them one date at a time. [y/N] `,
       );
@@ -198,10 +229,10 @@ export const backfillCommand = async (out: Output, opts: Record<string, unknown>
       );
       bar.start(plan.toQueue.length, 0);
     }
-    const withDownstream = opts['withDownstream'] === true;
+    const { withDownstream } = opts;
     const result = await queueManualBackfill(rt, plan, { priority, requestedBy, onProgress: (done) => bar?.update(done), withDownstream });
     // What reads it, directly or not: rebuilt by the worker after each date, once each, in dependency order.
-    const downstream = withDownstream ? withDownstreamOf(graphOf(rt.config), [name]).filter((n) => n !== name) : [];
+    const downstream = withDownstream ? withDownstreamOf(rt.config.graph, [name]).filter((n) => n !== name) : [];
     bar?.stop();
     if (out.json) {
       out.printJson({

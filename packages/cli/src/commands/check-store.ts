@@ -4,13 +4,14 @@ import { decisionExitCode, printCheck } from '../format/check-report.js';
 import { isScheduleMismatch } from '../format/outcome.js';
 import { dateOption } from '../options.js';
 import type { Output } from '../output.js';
+import type { CheckCommandOptions } from './check.js';
 import { jsonSafe, withRuntime } from './shared.js';
 
 const list = (ds: readonly IsoDate[]): string => (ds.length === 0 ? 'none' : ds.join(', '));
 
 /** `check PROCESSOR --date D`: the guard's dry run against the configured store; writes nothing. */
-export const checkStoreCommand = async (out: Output, opts: Record<string, unknown>, processor: string): Promise<number> => {
-  const date = dateOption('--date', opts['date']);
+export const checkStoreCommand = async (out: Output, opts: CheckCommandOptions, processor: string): Promise<number> => {
+  const date = dateOption('--date', opts.date);
   return withRuntime(
     out,
     opts,

@@ -4,7 +4,7 @@ import { formatAlert, formatDateRanges, formatDuration } from '@smart-backfill/a
 import { diffDays, type IsoDate } from '@smart-backfill/core';
 import { DEFAULT_SCRIPT, DEMO_MIN_ROWS, runNbaDemo, type DemoEvent, type DemoFigures } from '../demo/nba-demo.js';
 import { renderCalendar } from '../format/calendar.js';
-import { intOption } from '../options.js';
+import { intOption, switchOption, textOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { buildReportFromRuntime, writeReport } from './report.js';
@@ -125,18 +125,27 @@ const figureLines = (f: DemoFigures): string[] => {
   ];
 };
 
+interface DemoCommandOptions {
+  readonly seed: number;
+  readonly keep: boolean;
+  /** `false` for `--no-report`; `undefined` writes it in the temp folder. */
+  readonly report: string | false | undefined;
+}
+
+const demoOptions = (raw: RawOptions): DemoCommandOptions => ({
+  seed: intOption('--seed', raw['seed'] ?? '20251116', 1, 2 ** 31 - 1),
+  keep: switchOption(raw, 'keep'),
+  report: raw['report'] === false ? false : textOption(raw, 'report'),
+});
+
 /** `demo`: the NBA season story on a simulated clock. */
-export const demoCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> => {
-  const seed = intOption('--seed', opts['seed'] ?? '20251116', 1, 2 ** 31 - 1);
+export const demoCommand = async (out: Output, raw: RawOptions): Promise<number> => {
+  const opts = demoOptions(raw);
+  const { seed } = opts;
   const script = { ...DEFAULT_SCRIPT, seed };
   // The gap calendar report of the season, written before the demo's store is removed (--no-report skips it).
   const reportTo =
-    opts['report'] === false
-      ? undefined
-      : resolve(
-          out.io.cwd,
-          typeof opts['report'] === 'string' ? opts['report'] : join(tmpdir(), `smart-backfill-demo-report-${seed}.html`),
-        );
+    opts.report === false ? undefined : resolve(out.io.cwd, opts.report ?? join(tmpdir(), `smart-backfill-demo-report-${seed}.html`));
   let reportPath: string | undefined;
   const onFinish = async (rt: Runtime): Promise<void> => {
     if (reportTo === undefined) return;
@@ -150,7 +159,7 @@ export const demoCommand = async (out: Output, opts: Record<string, unknown>): P
     });
     reportPath = writeReport(reportTo, model);
   };
-  const result = await runNbaDemo(script, { keep: opts['keep'] === true, onFinish });
+  const result = await runNbaDemo(script, { keep: opts.keep, onFinish });
   if (out.json) {
     const events = result.events.map((e) => (e._tag === 'Status' ? { ...e, status: statusJson(e.status) } : e));
     out.printJson(
@@ -158,7 +167,7 @@ export const demoCommand = async (out: Output, opts: Record<string, unknown>): P
         events,
         figures: result.figures,
         status: statusJson(result.status),
-        ...(opts['keep'] === true ? { dbPath: result.dbPath } : {}),
+        ...(opts.keep ? { dbPath: result.dbPath } : {}),
         reportPath: reportPath ?? null,
       }),
     );
@@ -175,7 +184,7 @@ export const demoCommand = async (out: Output, opts: Record<string, unknown>): P
   out.line();
   out.line(c.bold('figures'));
   for (const l of figureLines(result.figures)) out.line(l);
-  if (opts['keep'] === true) out.line(c.dim(`database kept at ${result.dbPath}`));
+  if (opts.keep) out.line(c.dim(`database kept at ${result.dbPath}`));
   if (reportPath !== undefined) out.line(`gap calendar report: ${reportPath} (open it in a browser)`);
   return 0;
 };

@@ -5,6 +5,7 @@ import { pubSubOptionsOf, pubSubProblems, type PubSubOptionsInput } from '../con
 import { ExitCode } from '../exit-codes.js';
 import { intOption } from '../options.js';
 import type { Output } from '../output.js';
+import type { InitCommandOptions } from './init.js';
 import { loadPackage } from '../runtime/extensions.js';
 
 type BigQueryModule = typeof import('@smart-backfill/bigquery');
@@ -21,13 +22,12 @@ const PUBSUB_FLAGS = {
   apiEndpoint: '--api-endpoint',
 } as const;
 
-const flag = (opts: Record<string, unknown>, key: string): string | undefined => (typeof opts[key] === 'string' ? opts[key] : undefined);
-const anyFlag = (opts: Record<string, unknown>, flags: Record<string, string>): boolean =>
-  Object.keys(flags).some((k) => flag(opts, k) !== undefined);
+const anyFlag = (opts: InitCommandOptions, flags: Readonly<Partial<Record<keyof InitCommandOptions, string>>>): boolean =>
+  (Object.keys(flags) as (keyof InitCommandOptions)[]).some((k) => opts[k] !== undefined);
 
 /** The config when there is one (`--config`, or a file in the working folder); these modes work without. */
-const optionalConfig = async (out: Output, opts: Record<string, unknown>): Promise<ResolvedConfig | undefined> => {
-  const explicit = typeof opts['config'] === 'string' ? opts['config'] : undefined;
+const optionalConfig = async (out: Output, opts: InitCommandOptions): Promise<ResolvedConfig | undefined> => {
+  const explicit = opts.config;
   return findConfigFile(out.io.cwd, explicit) === undefined ? undefined : loadConfig(out.io.cwd, explicit, out.io.env);
 };
 
@@ -55,7 +55,7 @@ const DATASET = /^[A-Za-z0-9_]{1,1024}$/;
 
 const bigQueryTarget = (
   config: ResolvedConfig | undefined,
-  opts: Record<string, unknown>,
+  opts: InitCommandOptions,
   env: Readonly<Record<string, string | undefined>>,
 ): BigQueryTarget => {
   const store: BigQueryStoreConfig | undefined = config?.store.type === 'bigquery' ? config.store : undefined;
@@ -65,19 +65,19 @@ const bigQueryTarget = (
     );
   }
   const envProject = (['GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT'] as const).find((k) => (env[k] ?? '') !== '');
-  const projectFlag = flag(opts, 'project');
+  const projectFlag = opts.project;
   const projectId = projectFlag ?? store?.projectId ?? (envProject === undefined ? undefined : env[envProject]);
   if (projectId === undefined) {
     throw badInput(
       '--project: the Google Cloud project of the tracking dataset is needed to name its tables (or set store.projectId in the config, or GOOGLE_CLOUD_PROJECT)',
     );
   }
-  const datasetFlag = flag(opts, 'dataset');
+  const datasetFlag = opts.dataset;
   const dataset = datasetFlag ?? store?.dataset ?? 'smart_backfill';
   const names = {
     projectId: projectFlag !== undefined ? '--project' : store?.projectId !== undefined ? 'store.projectId' : (envProject ?? '--project'),
     dataset: datasetFlag !== undefined ? '--dataset' : 'store.dataset',
-    location: flag(opts, 'location') !== undefined ? '--location' : 'store.location',
+    location: opts.location !== undefined ? '--location' : 'store.location',
   };
   if (!DATASET.test(dataset))
     throw badInput(
@@ -86,7 +86,7 @@ const bigQueryTarget = (
   return {
     projectId,
     dataset,
-    location: flag(opts, 'location') ?? store?.location,
+    location: opts.location ?? store?.location,
     connection: { keyFilename: store?.keyFilename, labels: store?.labels },
     names,
   };
@@ -110,7 +110,7 @@ const bigQueryConfigError = (bq: BigQueryModule, e: unknown, t: BigQueryTarget):
 
 const initBigQuery = async (
   out: Output,
-  opts: Record<string, unknown>,
+  opts: InitCommandOptions,
   config: ResolvedConfig | undefined,
   apply: boolean,
 ): Promise<Record<string, unknown>> => {
@@ -154,7 +154,7 @@ const initBigQuery = async (
 
 // ---------------------------------------------------------------------------------------- Pub/Sub
 
-const pubSubTarget = async (config: ResolvedConfig | undefined, opts: Record<string, unknown>): Promise<PubSubOptionsInput> => {
+const pubSubTarget = async (config: ResolvedConfig | undefined, opts: InitCommandOptions): Promise<PubSubOptionsInput> => {
   const queue: PubSubQueueConfig | undefined = config?.queue.type === 'pubsub' ? config.queue : undefined;
   if (config !== undefined && queue === undefined && !anyFlag(opts, PUBSUB_FLAGS)) {
     throw badInput(
@@ -170,13 +170,13 @@ const pubSubTarget = async (config: ResolvedConfig | undefined, opts: Record<str
     fromFlag.set(field, PUBSUB_FLAGS[flagKey]);
   };
   const merged: Record<string, unknown> = { ...base };
-  set(merged, 'projectId', 'projectId', 'project', flag(opts, 'project'));
-  set(merged, 'topic', 'topic', 'topic', flag(opts, 'topic'));
-  set(merged, 'subscription', 'subscription', 'subscription', flag(opts, 'subscription'));
-  set(merged, 'apiEndpoint', 'apiEndpoint', 'apiEndpoint', flag(opts, 'apiEndpoint'));
-  const dlTopic = flag(opts, 'deadLetterTopic');
+  set(merged, 'projectId', 'projectId', 'project', opts.project);
+  set(merged, 'topic', 'topic', 'topic', opts.topic);
+  set(merged, 'subscription', 'subscription', 'subscription', opts.subscription);
+  set(merged, 'apiEndpoint', 'apiEndpoint', 'apiEndpoint', opts.apiEndpoint);
+  const dlTopic = opts.deadLetterTopic;
   const dlMax =
-    opts['maxDeliveryAttempts'] === undefined ? undefined : intOption('--max-delivery-attempts', opts['maxDeliveryAttempts'], 0, 1_000_000);
+    opts.maxDeliveryAttempts === undefined ? undefined : intOption('--max-delivery-attempts', opts.maxDeliveryAttempts, 0, 1_000_000);
   if (dlTopic !== undefined || dlMax !== undefined) {
     // A flag turns dead letters on even where the config said `false`.
     const dl: Record<string, unknown> = typeof base.deadLetter === 'object' ? { ...base.deadLetter } : {};
@@ -192,7 +192,7 @@ const pubSubTarget = async (config: ResolvedConfig | undefined, opts: Record<str
 
 const initPubSub = async (
   out: Output,
-  opts: Record<string, unknown>,
+  opts: InitCommandOptions,
   config: ResolvedConfig | undefined,
   apply: boolean,
 ): Promise<Record<string, unknown>> => {
@@ -228,15 +228,15 @@ const initPubSub = async (
  * the cloud resources the configured store and queue need. Printing needs no credentials
  * and makes no request; no starter config is written in these modes.
  */
-export const initCloudCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> => {
-  const apply = opts['apply'] === true;
+export const initCloudCommand = async (out: Output, opts: InitCommandOptions): Promise<number> => {
+  const apply = opts.apply;
   const config = await optionalConfig(out, opts);
   const json: Record<string, unknown> = {};
-  if (opts['bigquery'] === true) {
+  if (opts.bigquery) {
     json['bigquery'] = await initBigQuery(out, opts, config, apply);
-    if (opts['pubsub'] === true && !out.json) out.line();
+    if (opts.pubsub && !out.json) out.line();
   }
-  if (opts['pubsub'] === true) json['pubsub'] = await initPubSub(out, opts, config, apply);
+  if (opts.pubsub) json['pubsub'] = await initPubSub(out, opts, config, apply);
   if (out.json) out.printJson(json);
   return ExitCode.ok;
 };

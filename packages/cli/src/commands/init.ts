@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { badInput } from '../cli-error.js';
 import { resolveConfig } from '../config/load-config.js';
 import type { SmartBackfillConfig } from '../config/config-types.js';
+import { configOption, switchOption, textOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 
 /** Where `init` puts smart-backfill's own tables: a file of its own, never the user's. */
@@ -26,25 +27,63 @@ export const starterConfig = (dbPath: string, warehousePath: string = DEFAULT_WA
   alerts: [{ type: 'log' }],
 });
 
+/** `init`'s options; `--bigquery`/`--pubsub` and the ones after them are `init-cloud.ts`'s. */
+export interface InitCommandOptions extends ConfigOption {
+  readonly force: boolean;
+  readonly db: string | undefined;
+  readonly warehouse: string | undefined;
+  readonly bigquery: boolean;
+  readonly pubsub: boolean;
+  readonly apply: boolean;
+  readonly project: string | undefined;
+  readonly dataset: string | undefined;
+  readonly location: string | undefined;
+  readonly topic: string | undefined;
+  readonly subscription: string | undefined;
+  readonly deadLetterTopic: string | undefined;
+  /** As given: checked (a whole number) by `--pubsub`, the only mode that reads it, so elsewhere it fails as out of place. */
+  readonly maxDeliveryAttempts: string | undefined;
+  readonly apiEndpoint: string | undefined;
+}
+
+const initOptions = (raw: RawOptions): InitCommandOptions => ({
+  ...configOption(raw),
+  force: switchOption(raw, 'force'),
+  db: textOption(raw, 'db'),
+  warehouse: textOption(raw, 'warehouse'),
+  bigquery: switchOption(raw, 'bigquery'),
+  pubsub: switchOption(raw, 'pubsub'),
+  apply: switchOption(raw, 'apply'),
+  project: textOption(raw, 'project'),
+  dataset: textOption(raw, 'dataset'),
+  location: textOption(raw, 'location'),
+  topic: textOption(raw, 'topic'),
+  subscription: textOption(raw, 'subscription'),
+  deadLetterTopic: textOption(raw, 'deadLetterTopic'),
+  maxDeliveryAttempts: textOption(raw, 'maxDeliveryAttempts'),
+  apiEndpoint: textOption(raw, 'apiEndpoint'),
+});
+
 /** `init`: write `smart-backfill.config.json` and create the store's tables. */
-export const initCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> => {
-  if (opts['bigquery'] === true || opts['pubsub'] === true) {
-    if (opts['force'] === true || opts['db'] !== undefined)
-      throw badInput(`${opts['force'] === true ? '--force' : '--db'}: init --bigquery/--pubsub writes no config file and no SQLite file`);
+export const initCommand = async (out: Output, raw: RawOptions): Promise<number> => {
+  const opts = initOptions(raw);
+  if (opts.bigquery || opts.pubsub) {
+    if (opts.force || opts.db !== undefined)
+      throw badInput(`${opts.force ? '--force' : '--db'}: init --bigquery/--pubsub writes no config file and no SQLite file`);
     return (await import('./init-cloud.js')).initCloudCommand(out, opts);
   }
   const cloudOnly = (
     ['apply', 'project', 'dataset', 'location', 'topic', 'subscription', 'deadLetterTopic', 'maxDeliveryAttempts', 'apiEndpoint'] as const
-  ).find((k) => opts[k] !== undefined);
+  ).find((k) => opts[k] !== undefined && opts[k] !== false);
   if (cloudOnly !== undefined) {
     throw badInput(
       `--${cloudOnly.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} goes with --bigquery or --pubsub (init alone writes a starter SQLite config)`,
     );
   }
   const file = join(out.io.cwd, 'smart-backfill.config.json');
-  if (existsSync(file) && opts['force'] !== true) throw badInput(`${file} already exists (use --force to overwrite it)`);
-  const dbPath = typeof opts['db'] === 'string' ? opts['db'] : DEFAULT_TRACKING_PATH;
-  const config = starterConfig(dbPath, typeof opts['warehouse'] === 'string' ? opts['warehouse'] : DEFAULT_WAREHOUSE_PATH);
+  if (existsSync(file) && !opts.force) throw badInput(`${file} already exists (use --force to overwrite it)`);
+  const dbPath = opts.db ?? DEFAULT_TRACKING_PATH;
+  const config = starterConfig(dbPath, opts.warehouse ?? DEFAULT_WAREHOUSE_PATH);
   const resolved = resolveConfig(config, { file, baseDir: out.io.cwd });
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
   if (resolved.store.type === 'sqlite') {

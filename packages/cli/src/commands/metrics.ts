@@ -1,7 +1,7 @@
-import { toEpochDay, utcDateOf, type AlertRecord, type HeldRun } from '@smart-backfill/core';
+import { toEpochDay, utcDateOf, type AlertRecord, type HeldRun, type IsoDate } from '@smart-backfill/core';
 import { computeMetrics, METRICS_FORMATS, renderMetrics, type MetricsFormat, type MetricsReport } from '@smart-backfill/report';
 import { badInput } from '../cli-error.js';
-import { dateOption } from '../options.js';
+import { configOption, dateOption, switchOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { withRuntime } from './shared.js';
@@ -34,19 +34,38 @@ export const gatherMetrics = async (
   });
 };
 
-/** `metrics [PROCESSOR] [--since D] [--until D] [--format table|json|prometheus]`. */
-export const metricsCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
-  const fmt = out.json ? 'json' : (opts['format'] ?? 'table');
+interface MetricsCommandOptions extends ConfigOption {
+  /** `--json` wins over `--format`. */
+  readonly format: MetricsFormat;
+  /** Default: 30 days before the end of the window. */
+  readonly since: IsoDate | undefined;
+  /** Default: the window ends now. */
+  readonly until: IsoDate | undefined;
+}
+
+const metricsOptions = (raw: RawOptions): MetricsCommandOptions => {
+  const fmt = switchOption(raw, 'json') ? 'json' : (raw['format'] ?? 'table');
   if (!(METRICS_FORMATS as readonly unknown[]).includes(fmt))
     throw badInput(`--format: expected one of ${METRICS_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`);
+  return {
+    ...configOption(raw),
+    format: fmt as MetricsFormat,
+    until: raw['until'] !== undefined ? dateOption('--until', raw['until']) : undefined,
+    since: raw['since'] !== undefined ? dateOption('--since', raw['since']) : undefined,
+  };
+};
+
+/** `metrics [PROCESSOR] [--since D] [--until D] [--format table|json|prometheus]`. */
+export const metricsCommand = async (out: Output, raw: RawOptions, args: readonly string[]): Promise<number> => {
+  const opts = metricsOptions(raw);
   return withRuntime(out, opts, async (rt) => {
     // --until D counts D whole; by default the window ends now.
-    const now = opts['until'] !== undefined ? (toEpochDay(dateOption('--until', opts['until'])) + 1) * DAY_MS : rt.clock.now();
-    const since = opts['since'] !== undefined ? toEpochDay(dateOption('--since', opts['since'])) * DAY_MS : now - 30 * DAY_MS;
+    const now = opts.until !== undefined ? (toEpochDay(opts.until) + 1) * DAY_MS : rt.clock.now();
+    const since = opts.since !== undefined ? toEpochDay(opts.since) * DAY_MS : now - 30 * DAY_MS;
     if (since >= now) throw badInput(`--since: ${utcDateOf(since)} is not before the end of the window (${utcDateOf(now - 1)})`);
     const name = args[0] !== undefined ? rt.processorConfig(args[0]).name : undefined;
     const report = await gatherMetrics(rt, { since, until: now }, name);
-    out.io.stdout.write(renderMetrics(report, fmt as MetricsFormat));
+    out.io.stdout.write(renderMetrics(report, opts.format));
     return 0;
   });
 };

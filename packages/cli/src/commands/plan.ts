@@ -11,9 +11,8 @@ import {
   type ProcessorDates,
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
-import { graphOf } from '../config/graph.js';
 import { formatDates } from '../format/dates.js';
-import { dateOption } from '../options.js';
+import { configOption, dateOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { findProcessor } from '../runtime/runtime.js';
@@ -97,14 +96,25 @@ const groups = (steps: readonly PlanStep[]): { tag: PlanStep['_tag']; processor:
   return out;
 };
 
+interface PlanCommandOptions extends ConfigOption {
+  readonly from: IsoDate;
+  readonly to: IsoDate;
+}
+
+const planOptions = (raw: RawOptions): PlanCommandOptions => ({
+  ...configOption(raw),
+  from: dateOption('--from', raw['from']),
+  to: dateOption('--to', raw['to']),
+});
+
 /**
  * `plan [PROCESSOR] [--from D1 --to D2]`: the backfills and re-runs the data calls for across
  * the dependency graph (PROCESSOR and what reads it, or every processor), in the order they
  * must happen. Opens the store read-only: nothing is queued, recorded or created.
  */
-export const planCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
-  const from = dateOption('--from', opts['from']);
-  const to = dateOption('--to', opts['to']);
+export const planCommand = async (out: Output, raw: RawOptions, args: readonly string[]): Promise<number> => {
+  const opts = planOptions(raw);
+  const { from, to } = opts;
   if (to < from) throw badInput(`--to (${to}) is before --from (${from})`);
   const days = diffDays(to, from) + 1;
   if (days > MAX_PLAN_DAYS) throw badInput(`--from/--to span ${days} days; at most ${MAX_PLAN_DAYS} at once (split the range)`);
@@ -112,7 +122,7 @@ export const planCommand = async (out: Output, opts: Record<string, unknown>, ar
     out,
     opts,
     async (rt) => {
-      const graph = graphOf(rt.config);
+      const graph = rt.config.graph;
       const only = args[0];
       const names = only === undefined ? graph.order : withDownstream(graph, [findProcessor(rt.config, only).name]);
       const plan = await planFromStore(rt, graph, names, from, to);

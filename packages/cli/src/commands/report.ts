@@ -11,7 +11,7 @@ import {
 } from '@smart-backfill/report';
 import { CliError, messageOf } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
-import { dateOption, intOption } from '../options.js';
+import { configOption, dateOption, intOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { gatherAssessment } from './assess.js';
@@ -95,17 +95,32 @@ export const writeReport = (path: string, model: ReportModel): string => {
   return abs;
 };
 
+interface ReportCommandOptions extends ConfigOption {
+  readonly days: number;
+  /** Where to write the HTML, relative to the working folder. */
+  readonly out: string;
+  /** Default: every processor. */
+  readonly processors: readonly string[] | undefined;
+  readonly today: IsoDate | undefined;
+}
+
+const reportOptions = (raw: RawOptions): ReportCommandOptions => ({
+  ...configOption(raw),
+  days: intOption('--days', raw['days'] ?? '180', 1, 3660),
+  out: typeof raw['out'] === 'string' && raw['out'] !== '' ? raw['out'] : 'smart-backfill-report.html',
+  processors: Array.isArray(raw['processor'])
+    ? (raw['processor'] as string[])
+    : typeof raw['processor'] === 'string'
+      ? [raw['processor']]
+      : undefined,
+  today: raw['today'] !== undefined ? dateOption('--today', raw['today']) : undefined,
+});
+
 /** `report [--processor P] [--days 180] --out report.html`. */
-export const reportCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> => {
-  const days = intOption('--days', opts['days'] ?? '180', 1, 3660);
-  const target = typeof opts['out'] === 'string' && opts['out'] !== '' ? opts['out'] : 'smart-backfill-report.html';
-  const processors = Array.isArray(opts['processor'])
-    ? (opts['processor'] as string[])
-    : typeof opts['processor'] === 'string'
-      ? [opts['processor']]
-      : undefined;
+export const reportCommand = async (out: Output, raw: RawOptions): Promise<number> => {
+  const opts = reportOptions(raw);
+  const { days, processors, today, out: target } = opts;
   return withRuntime(out, opts, async (rt) => {
-    const today = opts['today'] !== undefined ? dateOption('--today', opts['today']) : undefined;
     const model = await buildReportFromRuntime(rt, { processors, days, today });
     const path = writeReport(resolve(out.io.cwd, target), model);
     if (out.json) {

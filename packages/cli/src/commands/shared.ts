@@ -1,20 +1,21 @@
+import { isSmartBackfillError } from '@smart-backfill/core';
 import { CliError } from '../cli-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { ExitCode } from '../exit-codes.js';
 import type { ResolvedConfig } from '../config/config-types.js';
+import type { ConfigOption } from '../options.js';
 import type { Output } from '../output.js';
 import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
 import { buildAlerterFactory } from '../runtime/alerters.js';
 import { cliLogger } from '../runtime/cli-logger.js';
 
 /** Load the config named by `--config` (or found in the working folder). */
-export const configFrom = (out: Output, opts: Record<string, unknown>): Promise<ResolvedConfig> =>
-  loadConfig(out.io.cwd, typeof opts['config'] === 'string' ? opts['config'] : undefined, out.io.env);
+export const configFrom = (out: Output, opts: ConfigOption): Promise<ResolvedConfig> => loadConfig(out.io.cwd, opts.config, out.io.env);
 
 /** Open the store and processors for a command, run `body`, always close. */
 export const withRuntime = async <T>(
   out: Output,
-  opts: Record<string, unknown>,
+  opts: ConfigOption,
   body: (rt: Runtime) => Promise<T>,
   extra: RuntimeOptions & { readonly alerts?: boolean } = {},
 ): Promise<T> => {
@@ -38,7 +39,8 @@ export const withRuntime = async <T>(
     if (lost !== undefined) throw lockFailure(lost);
     return result;
   } catch (e) {
-    if (e instanceof Error && e.name === 'SqliteBusyError') throw lockFailure(e);
+    // Any store's or the engine's (by code, not class): concurrent writers kept winning; one line, exit 1 (retry).
+    if (e instanceof Error && isSmartBackfillError(e, 'contention') && !(e instanceof CliError)) throw lockFailure(e);
     throw e;
   } finally {
     await rt.close();

@@ -10,7 +10,7 @@ import {
 } from '@smart-backfill/core';
 import { calendarDays, renderCalendar, stateCounts, type CalendarInput, type DayState } from '../format/calendar.js';
 import { formatDates } from '../format/dates.js';
-import { dateOption, intOption } from '../options.js';
+import { configOption, dateOption, intOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { alertChannelProblems } from '../runtime/alerters.js';
@@ -150,11 +150,24 @@ export const statusJson = (s: ProcessorStatus): Record<string, unknown> => {
   };
 };
 
+interface StatusCommandOptions extends ConfigOption {
+  readonly weeks: number;
+  /** Default: today (UTC), read from the runtime's clock. */
+  readonly today: IsoDate | undefined;
+}
+
+const statusOptions = (raw: RawOptions): StatusCommandOptions => ({
+  ...configOption(raw),
+  weeks: intOption('--weeks', raw['weeks'] ?? '4', 1, 52),
+  today: raw['today'] !== undefined ? dateOption('--today', raw['today']) : undefined,
+});
+
 /** `status [PROCESSOR]`. */
-export const statusCommand = async (out: Output, opts: Record<string, unknown>, args: readonly string[]): Promise<number> => {
-  const weeks = intOption('--weeks', opts['weeks'] ?? '4', 1, 52);
+export const statusCommand = async (out: Output, raw: RawOptions, args: readonly string[]): Promise<number> => {
+  const opts = statusOptions(raw);
+  const { weeks } = opts;
   return withRuntime(out, opts, async (rt) => {
-    const today = opts['today'] !== undefined ? dateOption('--today', opts['today']) : utcDateOf(rt.clock.now());
+    const today = opts.today ?? utcDateOf(rt.clock.now());
     const names = args[0] !== undefined ? [rt.processorConfig(args[0]).name] : rt.config.processors.map((p) => p.name);
     const all = [];
     for (const n of names) all.push(await gatherStatus(rt, n, today, weeks));

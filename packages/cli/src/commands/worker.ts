@@ -1,8 +1,7 @@
 import type { BackfillQueue } from '@smart-backfill/core';
 import type { DeliveryOutcome, Worker } from '@smart-backfill/engine';
 import { messageOf } from '../cli-error.js';
-import { graphOf } from '../config/graph.js';
-import { intOption } from '../options.js';
+import { configOption, intOption, switchOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { withRuntime } from './shared.js';
@@ -112,24 +111,34 @@ const progressBar = async (out: Output, rt: Runtime): Promise<Progress | undefin
   };
 };
 
+interface WorkerCommandOptions extends ConfigOption {
+  readonly once: boolean;
+  /** Default: the config's `worker.concurrency`, else 1 (or more on Pub/Sub). */
+  readonly concurrency: number | undefined;
+}
+
+const workerOptions = (raw: RawOptions): WorkerCommandOptions => ({
+  ...configOption(raw),
+  once: switchOption(raw, 'once'),
+  concurrency: raw['concurrency'] !== undefined ? intOption('--concurrency', raw['concurrency'], 1, 64) : undefined,
+});
+
 /**
  * `worker [--once] [--concurrency N]`: process the backfill queue. Each loop takes a
  * batch, processes it, and sleeps when idle; the outbox relay and the lease sweeper
  * run on their intervals. SIGINT/SIGTERM finish the batch in hand, then stop.
  */
-export const workerCommand = async (out: Output, opts: Record<string, unknown>): Promise<number> =>
-  withRuntime(
+export const workerCommand = async (out: Output, raw: RawOptions): Promise<number> => {
+  const opts = workerOptions(raw);
+  return withRuntime(
     out,
     opts,
     async (rt) => {
       const engine = await import('@smart-backfill/engine');
       const cfg = rt.config.worker ?? {};
       const pubsub = rt.config.queue.type === 'pubsub';
-      const concurrency =
-        opts['concurrency'] !== undefined
-          ? intOption('--concurrency', opts['concurrency'], 1, 64)
-          : (cfg.concurrency ?? (pubsub ? PUBSUB_CONCURRENCY : 1));
-      const once = opts['once'] === true;
+      const concurrency = opts.concurrency ?? cfg.concurrency ?? (pubsub ? PUBSUB_CONCURRENCY : 1);
+      const once = opts.once;
       // Every configured processor, guarded: the worker's allowlist, and each one's policy.
       const guards = new Map(await Promise.all(rt.config.processors.map(async (p) => [p.name, await rt.guard(p.name)] as const)));
       const signal = out.io.signal;
@@ -156,7 +165,7 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
           policyFor: (name) => guards.get(name)?.policy,
           guardFor: (name) => guards.get(name),
           // A completed backfill heals what reads it (dependsOn).
-          pipeline: graphOf(rt.config),
+          pipeline: rt.config.graph,
           logger,
           ...(cfg.leaseMs !== undefined ? { leaseMs: cfg.leaseMs } : {}),
           ...(cfg.backoff !== undefined ? { backoff: cfg.backoff } : {}),
@@ -261,3 +270,4 @@ export const workerCommand = async (out: Output, opts: Record<string, unknown>):
     },
     { alerts: true },
   );
+};

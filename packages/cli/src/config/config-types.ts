@@ -1,5 +1,5 @@
 import type { ChannelConfig } from '@smart-backfill/alerts';
-import type { GapPolicy, IsoDate, PolicyPresetName, RunTrigger } from '@smart-backfill/core';
+import type { GapPolicy, IsoDate, PipelineGraph, PolicyPresetName, RunTrigger } from '@smart-backfill/core';
 
 /** The embedded default: one SQLite file holds the requests, the queue, the run log and the alert log. */
 export interface SqliteStoreConfig {
@@ -183,6 +183,8 @@ export interface ResolvedProcessor extends Omit<ProcessorConfig, 'policy'> {
 export interface ResolvedConfig extends Omit<SmartBackfillConfig, 'processors'> {
   readonly processors: readonly ResolvedProcessor[];
   readonly queue: QueueConfig;
+  /** The processors' dependency graph (`dependsOn`), built once when the config was loaded. */
+  readonly graph: PipelineGraph;
   /** The config file, or `undefined` for a config built in code. */
   readonly file: string | undefined;
   readonly baseDir: string;

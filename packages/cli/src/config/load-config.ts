@@ -6,6 +6,7 @@ import { formatConfigProblems, unsetSecretProblems, type Env } from '@smart-back
 import { configCodec, queueCodec } from './config-codec.js';
 import type { ResolvedConfig, StoreConfig } from './config-types.js';
 import { decodeWith } from './decoders.js';
+import { graphOf } from './graph.js';
 import { storeRuleProblems } from './store-rules.js';
 import { pubSubOptionsOf, pubSubProblems } from './pubsub-queue.js';
 
@@ -114,16 +115,20 @@ const checkRaw = (raw: unknown, requireRunnable: boolean) => {
 /** A decoded config with its paths made absolute against `where.baseDir`. */
 type Decoded = Extract<ReturnType<typeof checkRaw>['r'], { ok: true }>['value'];
 
-const finish = (c: Decoded, where: { file?: string | undefined; baseDir: string }): ResolvedConfig => ({
-  ...c,
-  store: absolutize(c.store, where.baseDir),
-  queue: c.queue ?? { type: 'store' },
-  processors: c.processors.map((p) =>
+const finish = (c: Decoded, where: { file?: string | undefined; baseDir: string }): ResolvedConfig => {
+  const processors = c.processors.map((p) =>
     p.module !== undefined && !isAbsolute(p.module) ? { ...p, module: resolve(where.baseDir, p.module) } : p,
-  ),
-  file: where.file,
-  baseDir: where.baseDir,
-});
+  );
+  return {
+    ...c,
+    store: absolutize(c.store, where.baseDir),
+    queue: c.queue ?? { type: 'store' },
+    processors,
+    graph: graphOf(processors),
+    file: where.file,
+    baseDir: where.baseDir,
+  };
+};
 
 /**
  * Validate a config value (from a file or built in code). Every problem becomes

@@ -28,7 +28,7 @@ export interface StoreHandle {
   /** The SQLite connection when the store is SQLite (the demo writes its tables through it). */
   readonly db?: Database.Database | undefined;
   /**
-   * The first lock wait that ran out (`SqliteBusyError`) in any store call, even one the
+   * The first write lost to another writer (`contention`: a lock wait that ran out) in any store call, even one the
    * guard caught and logged (a lost run record must not read as a clean run).
    */
   lockError?(): Error | undefined;
@@ -64,7 +64,7 @@ const watched = <P extends object>(port: P, seen: (e: Error) => void): P =>
       if (typeof v !== 'function') return v;
       return (...args: unknown[]) => {
         const note = (e: unknown): never => {
-          if (e instanceof Error && e.name === 'SqliteBusyError') seen(e);
+          if (e instanceof Error && isSmartBackfillError(e, 'contention')) seen(e);
           throw e;
         };
         try {
@@ -126,7 +126,8 @@ const openSqlite = async (config: ResolvedConfig, clock: Clock, opts: OpenStoreO
     });
   } catch (e) {
     if (isDamaged(e)) throw new CliError(`store: ${plain(e)}`, ExitCode.error, { cause: e });
-    if (e instanceof Error && e.name === 'SqliteConfigError') throw new CliError(`store: ${plain(e)}`, ExitCode.badInput, { cause: e });
+    // A bad option, and a file written by a newer schema: retrying cannot help, a person must act (exit 2).
+    if (isSmartBackfillError(e, 'invalid_config')) throw new CliError(`store: ${plain(e)}`, ExitCode.badInput, { cause: e });
     throw new CliError(`store: cannot open SQLite file ${config.store.path} (${messageOf(e)})`, ExitCode.error, { cause: e });
   }
   let lockError: Error | undefined;
