@@ -32,7 +32,7 @@ import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, 
 import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { resumeHeldRuns } from './resume.js';
-import { holdForUpstream, waitForHeldDates, type UpstreamDeps } from './upstream.js';
+import { holdForUpstream, pipelineGraph, previewUpstream, requestInputs, waitForInputs, type UpstreamDeps } from './upstream.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
 
@@ -78,6 +78,11 @@ const gapMetadata = (a: GapAnalysis, d: Decision): RunMetadata => ({
  */
 export const withSmartBackfill = (processor: Processor, deps: GuardDeps): GuardedProcessor => {
   const policy = resolvePolicy(deps.policy);
+  const inputs = deps.upstream ?? [];
+  const dependsOn = inputs.map((i) => ({ processor: i.processor, lookbackDays: i.lookbackDays }));
+  // Its own inputs checked by the graph rule the CLI and a worker use (itself, twice, a bad lookback).
+  const inputNames = new Set(inputs.map((i) => i.processor).filter((n) => n !== processor.name));
+  pipelineGraph([{ name: processor.name, dependsOn }, ...[...inputNames].map((n) => ({ name: n }))]);
   const log = deps.logger ?? silentLogger;
   const ids = deps.ids ?? randomUUID;
   const name = processor.name;
@@ -175,6 +180,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
   const check = async (date: IsoDate): Promise<CheckReport> => {
     const { analysis, decision, summary, warnings } = await gather(date);
     const missing = new Set(analysis.missingDates);
+    const wouldHold = decision._tag !== 'Proceed' && decision.holdRun;
+    // A run that would go ahead looks upstream first (read only here): say what would hold it.
+    const upstream = wouldHold || inputs.length === 0 ? [] : await previewUpstream(deps, inputs, name, date);
     return {
       processorName: name,
       date,
@@ -182,7 +190,8 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       decision,
       wouldQueue: decision._tag === 'Backfill' ? decision.toQueue : [],
       inFlight: decision._tag === 'Backfill' ? decision.inFlight : [...summary.active.keys()].filter((d) => missing.has(d)).sort(),
-      wouldHold: decision._tag !== 'Proceed' && decision.holdRun,
+      wouldHold: wouldHold || upstream.length > 0,
+      upstream,
       failedAttempts: summary.failedAttempts,
       lastError: summary.lastError,
       policy,
@@ -319,11 +328,8 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     switch (decision._tag) {
       case 'Proceed': {
         // Its own window is whole; now the dates it reads from the processors it depends on.
-        if (deps.upstream !== undefined && deps.upstream.length > 0) {
-          const ctx = { name, date, runId, analysis, meta, hold: holdRun, record };
-          const held = await holdForUpstream(upstreamDeps, deps.upstream, ctx);
-          if (held !== undefined) return held;
-        }
+        const held = await upstreamHold(meta);
+        if (held !== undefined) return held;
         const r = await runInner(meta);
         if (!r.ok) return r.outcome;
         return warnings.length > 0
@@ -370,6 +376,8 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         };
         const esc = { _tag: 'Escalated', analysis, decision, alerted, told, deliveryError, alertKey, runId } as const;
         if (!decision.holdRun) {
+          // Going ahead over an old gap still needs whole inputs; held for them, it stays escalated.
+          if ((await upstreamHold(escMeta)) !== undefined) return esc;
           const r = await runInner(escMeta);
           return r.ok ? { ...esc, result: r.result } : r.outcome;
         }
@@ -377,6 +385,15 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         await record('skipped', 'gap_escalated', null, escMeta);
         return esc;
       }
+    }
+
+    /** Every path that runs the processor for a scheduled date looks upstream first. */
+    async function upstreamHold(
+      metadata: RunMetadata,
+      own?: { readonly queued: readonly BackfillRequest[]; readonly inFlight: readonly IsoDate[] },
+    ): Promise<GuardOutcome | undefined> {
+      if (inputs.length === 0) return undefined;
+      return holdForUpstream(upstreamDeps, inputs, { name, date, runId, analysis, meta: metadata, hold: holdRun, record, ...own });
     }
 
     async function holdRun(reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> {
@@ -388,8 +405,22 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     }
 
     async function backfill(decided: Backfill): Promise<GuardOutcome> {
-      // Own dates held for their inputs are waited for, never backfilled from incomplete inputs.
-      const d = deps.upstream !== undefined && deps.upstream.length > 0 ? await waitForHeldDates(deps.runLog, name, decided) : decided;
+      // Own dates whose inputs are missing or held are waited for, never backfilled from incomplete inputs.
+      let d = decided;
+      if (inputs.length > 0)
+        try {
+          d = await waitForInputs(deps.runLog, name, decided, inputs);
+          // What those dates read is queued on the inputs now; its completion heals them down here.
+          const waiting = d.inFlight.filter((x) => !decided.inFlight.includes(x));
+          await requestInputs(upstreamDeps, inputs, name, waiting, runId);
+        } catch (e) {
+          const error = engineError('read_failed', `could not check the inputs of ${name}'s missing dates: ${errorMessage(e)}`, {
+            cause: e,
+          });
+          log.error('input check failed; not running (no guessing)', { processor: name, date, runId, error: error.message });
+          await record('failed', null, error.message, { ...meta, decision: 'CheckFailed' });
+          return { _tag: 'Failed', error, stage: 'check', runId };
+        }
       // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
       if (d.holdRun) await holdRun(d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates);
       let created: readonly BackfillRequest[] = [];
@@ -413,6 +444,8 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       const queuedDates = created.map((r) => r.date);
       const bfMeta: RunMetadata = { ...meta, queued: queuedDates, in_flight: inFlight, request_ids: created.map((r) => r.requestId) };
       if (!d.holdRun) {
+        const held = await upstreamHold(bfMeta, { queued: created, inFlight });
+        if (held !== undefined) return held;
         const r = await runInner(bfMeta);
         return r.ok
           ? { _tag: 'BackfillQueuedNotHeld', analysis, decision: d, queued: created, inFlight, result: r.result, runId }
@@ -443,6 +476,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     verifyFilled,
     inner: processor,
     policy,
+    dependsOn,
     alerts,
   };
   return guarded;

@@ -18,6 +18,7 @@ import { lapsesBefore, poisonMessage } from './failures.js';
 import { createResumer, resumeHeldRuns } from './resume.js';
 import { healDownstream, resumeHeldForInputs, UPSTREAM_HEALED } from './downstream.js';
 import { createSoloGate } from './solo-gate.js';
+import { pipelineGraph } from './upstream.js';
 import { policyResolver, type WorkerPolicy } from './worker-policy.js';
 import type { DeliveryOutcome, ResumeOptions, Worker, WorkerDeps, WorkerTick } from './worker-types.js';
 
@@ -72,6 +73,10 @@ export const createWorker = (deps: WorkerDeps): Worker => {
   if (concurrency !== Number.POSITIVE_INFINITY && (!Number.isInteger(concurrency) || concurrency < 1))
     throw engineError('invalid_config', `concurrency must be a whole number >= 1, got ${String(concurrency)}`);
   if (heartbeatMs >= leaseMs) throw engineError('invalid_config', `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`);
+  // The inputs its guards declare make a graph: refused here, by the CLI's rule, when it has a cycle or an unknown name.
+  const listed = registryNames(deps.registry);
+  if (listed.some((n) => (guardedEntry(n)?.dependsOn ?? []).length > 0))
+    pipelineGraph(listed.map((name) => ({ name, dependsOn: guardedEntry(name)?.dependsOn })));
 
   let stopping = false;
   let releasing = false;
