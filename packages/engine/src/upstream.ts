@@ -91,7 +91,7 @@ const isHeld = (h: HeldRun): boolean => h.status === 'held' || h.status === 'res
  *
  * @throws when a read fails (callers turn it into a failed check: nothing is guessed).
  */
-export const datesThatWait = async (
+const datesThatWait = async (
   runLog: RunLog,
   processorName: string,
   dates: readonly IsoDate[],
