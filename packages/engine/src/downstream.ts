@@ -85,6 +85,8 @@ export const healDownstream = async (
     const held = allHeld.filter((h) => h.waitingFor.length === 0 && reading.has(h.runDate) && !blocked.has(h.runDate));
     // Own dates a held run waits for that were not queued because their inputs were missing (upstream's `waitForInputs`).
     const awaited = new Set(allHeld.flatMap((h) => h.waitingFor).filter((d) => candidates.includes(d)));
+    // Only while still missing: one filled meanwhile (its own backfill won a race) is not built twice.
+    for (const d of awaited) if (!((await deps.guardFor(name)?.verifyFilled(d)) instanceof Error)) awaited.delete(d);
     const heldDates = new Set(held.map((h) => h.runDate));
     const produced: IsoDate[] = [];
     const guard = deps.guardFor(name);
