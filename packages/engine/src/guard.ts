@@ -32,7 +32,15 @@ import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, 
 import { silentLogger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { resumeHeldRuns } from './resume.js';
-import { holdForUpstream, pipelineGraph, previewUpstream, requestInputs, waitForInputs, type UpstreamDeps } from './upstream.js';
+import {
+  holdForUpstream,
+  pipelineGraph,
+  previewUpstream,
+  requestInputs,
+  unreadyInputs,
+  waitForInputs,
+  type UpstreamDeps,
+} from './upstream.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
 
@@ -286,6 +294,27 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     };
 
     if (isBackfill) {
+      // A backfill must not wait for itself, but it is not built from an incomplete input:
+      // it fails (the worker retries it with backoff) naming the input dates it waits for.
+      if (inputs.length > 0) {
+        let unready: string[];
+        try {
+          unready = await unreadyInputs(deps.runLog, inputs, date);
+        } catch (e) {
+          const error = engineError('read_failed', `could not check the inputs of ${name} for ${date}: ${errorMessage(e)}`, { cause: e });
+          await record('failed', null, error.message, { decision: 'CheckFailed' });
+          return { _tag: 'Failed', error, stage: 'check', runId };
+        }
+        if (unready.length > 0) {
+          const error = engineError(
+            'read_failed',
+            `${name} ${date} reads input dates that are missing or held (${unready.join(', ')}); not built from an incomplete input`,
+          );
+          log.warn('backfill waits for its inputs', { processor: name, date, runId, inputs: unready });
+          await record('failed', null, error.message, { decision: 'WaitingForUpstream', inputs_not_ready: unready });
+          return { _tag: 'Failed', error, stage: 'check', runId };
+        }
+      }
       // The seed's bypass: a backfill must not wait for itself. Its date is re-counted after.
       const r = await runInner({ decision: 'Proceed:is_backfill' }, () => verifyFilled(date));
       return r.ok ? { _tag: 'Ran', reason: 'is_backfill', result: r.result, runId } : r.outcome;

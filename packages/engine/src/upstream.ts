@@ -5,6 +5,7 @@ import {
   compareDates,
   datesWaitingForInputs,
   decide,
+  upstreamDatesRead,
   type Backfill,
   type BackfillRequest,
   type Decision,
@@ -15,6 +16,7 @@ import {
   type PipelineNode,
   type RunMetadata,
   type HeldRun,
+  type InputState,
   type RequestTracker,
   type RunLog,
   type RunOutcome,
@@ -83,6 +85,17 @@ export type UpstreamDeps = AutoBackfillDeps & {
 
 const isHeld = (h: HeldRun): boolean => h.status === 'held' || h.status === 'resuming';
 
+/** What the wait rule needs of each input over `first − lookback … last`: its dates that are missing or held. */
+const inputStates = (runLog: RunLog, inputs: readonly UpstreamInput[], first: IsoDate, last: IsoDate): Promise<InputState[]> =>
+  Promise.all(
+    inputs.map(async (i) => {
+      const q = { processorName: i.processor, start: addDays(first, -i.lookbackDays), end: last };
+      const [data, held] = await Promise.all([i.window.readWindow(q), runLog.heldRuns({ processorName: i.processor })]);
+      const missing = analyzeRange({ start: q.start, end: q.end, ...data, policy: i.policy }).missingDates;
+      return { lookbackDays: i.lookbackDays, unavailable: new Set([...missing, ...held.filter(isHeld).map((h) => h.runDate)]) };
+    }),
+  );
+
 /**
  * The dates among `dates` of `processorName` that must wait for their inputs rather than be
  * backfilled (core's `datesWaitingForInputs`, the one rule for every path that queues a date):
@@ -101,16 +114,26 @@ const datesThatWait = async (
   const first = sorted[0];
   const last = sorted[sorted.length - 1];
   if (first === undefined || last === undefined) return new Set();
-  const states = Promise.all(
-    inputs.map(async (i) => {
-      const q = { processorName: i.processor, start: addDays(first, -i.lookbackDays), end: last };
-      const [data, held] = await Promise.all([i.window.readWindow(q), runLog.heldRuns({ processorName: i.processor })]);
-      const missing = analyzeRange({ start: q.start, end: q.end, ...data, policy: i.policy }).missingDates;
-      return { lookbackDays: i.lookbackDays, unavailable: new Set([...missing, ...held.filter(isHeld).map((h) => h.runDate)]) };
-    }),
+  const [states, held] = await Promise.all([inputStates(runLog, inputs, first, last), runLog.heldRuns({ processorName })]);
+  const own = held.filter((h) => isHeld(h) && h.waitingFor.length === 0).map((h) => h.runDate);
+  return datesWaitingForInputs(sorted, new Set(own), states);
+};
+
+/**
+ * The input dates a backfill of `date` reads that are missing or held (`processor date`,
+ * in declared order), by the same rule: empty when it may be built. A backfill is never
+ * checked for its own window, but it is not built from an incomplete input either.
+ *
+ * @throws when a read fails.
+ */
+export const unreadyInputs = async (runLog: RunLog, inputs: readonly UpstreamInput[], date: IsoDate): Promise<string[]> => {
+  const states = await inputStates(runLog, inputs, date, date);
+  if (datesWaitingForInputs([date], new Set(), states).size === 0) return [];
+  return states.flatMap((s, i) =>
+    upstreamDatesRead(s, date)
+      .filter((u) => s.unavailable.has(u))
+      .map((u) => `${inputs[i]?.processor ?? '?'} ${u}`),
   );
-  const own = (await runLog.heldRuns({ processorName })).filter((h) => isHeld(h) && h.waitingFor.length === 0).map((h) => h.runDate);
-  return datesWaitingForInputs(sorted, new Set(own), await states);
 };
 
 interface Judged {

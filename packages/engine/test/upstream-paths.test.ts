@@ -66,6 +66,21 @@ describe('every path that runs a downstream date looks upstream', () => {
     expect(await store.runLog.heldRuns({ processorName: 'sessions', status: 'held' })).toMatchObject([{ runDate: TODAY, waitingFor: [] }]);
   });
 
+  it('a backfill of a date whose input is missing fails naming it (the worker retries), and runs once the input is whole', async () => {
+    const y = addDays(TODAY, -2);
+    const { store, calls, sessions } = pair({ raw_events: [y], sessions: [y] });
+    const o = await sessions.run({ date: y, isBackfill: true });
+    expect(o._tag).toBe('Failed');
+    if (o._tag === 'Failed')
+      expect(o.error.message).toMatch(/sessions 2025-11-14 reads input dates that are missing or held \(raw_events 2025-11-14\)/);
+    expect(calls).toEqual([]);
+    const [rec] = await store.runLog.runs({ processorName: 'sessions' });
+    expect(rec).toMatchObject({ outcome: 'failed', metadata: { inputs_not_ready: [`raw_events ${y}`] } });
+    store.setCount('raw_events', y, 150);
+    expect(await sessions.run({ date: y, isBackfill: true })).toMatchObject({ _tag: 'Ran', reason: 'is_backfill' });
+    expect(calls).toEqual([`sessions ${y}`]);
+  });
+
   it('the dry run says which input gap would hold the run, and writes nothing', async () => {
     const { store, calls, sessions } = pair({ raw_events: [TODAY] });
     const report = await sessions.check(TODAY);
