@@ -11,9 +11,10 @@ import { cleanupAfterEach, cli } from './helpers.js';
 
 // A three-level pipeline on the cloud path: `store: bigquery` (SQL evaluated by ZetaSQL) and
 // `queue: pubsub` (Google's emulator). raw_events loses a day; sessions (same day) and
-// weekly_retention (the seven days before and the day) are held; the worker backfills the raw
-// day once, and each downstream level is resumed once, in dependency order. Needs the ZetaSQL
-// server and the emulator; without either: a visible SKIP (CI requires both).
+// weekly_retention (the seven days before and the day) are held; the worker backfills the
+// raw day once, and each downstream level is resumed once, in dependency order. A person's
+// rebuild of the raw day with --with-downstream then rebuilds each level once, in order.
+// Needs the ZetaSQL server and the emulator; without either: a visible SKIP (CI requires both).
 
 const PROJECT = 'pipeline-project';
 const DATASET = 'sb_pipe';
@@ -162,6 +163,13 @@ describe.skipIf(emulator === null)('a pipeline on store: bigquery (ZetaSQL) and 
     for (const level of LEVELS) expect(fake.rows(`${PROJECT}.events.${level}`).filter((r) => r['event_date'] === LOST)).toHaveLength(ROWS);
     const after = Object.fromEntries((await status()).map((p) => [p.name, [p.openRequests.length, p.heldRuns.length]]));
     expect(after).toEqual({ raw_events: [0, 0], sessions: [0, 0], weekly_retention: [0, 0] });
+
+    // A person rebuilds the raw day with what reads it: each level after the one it reads, once.
+    const bf = await cli(['backfill', 'raw_events', '--from', LOST, '--to', LOST, '--force', '--with-downstream', '--yes'], { cwd, env });
+    expect(bf.code, bf.stderr).toBe(0);
+    const built = () => readFileSync(join(cwd, 'builds.log'), 'utf8').trim().split('\n').slice(3);
+    for (let i = 0; i < 30 && built().length < 3; i++) expect((await cli(['worker', '--once'], { cwd, env })).code).toBe(0);
+    expect(built()).toEqual([`raw_events ${LOST} backfill`, `sessions ${LOST} cascade`, `weekly_retention ${LOST} cascade`]);
     expect(fake.jobErrors).toEqual([]);
   });
 });
