@@ -40,7 +40,9 @@ export const checkStoreCommand = async (out: Output, opts: Record<string, unknow
         printCheck(out, { analysis: report.analysis, decision: report.decision, policy: report.policy, processorName: processor, extra });
         out.line(`  ${out.c.dim('dry run: nothing was queued or recorded')}`);
       }
-      if ((report.upstream ?? []).length > 0)
+      // `run` would be held by the input (exit 3, or 4 when the input's gap is escalated); an
+      // own escalation keeps its own code, as `run` returns it.
+      if ((report.upstream ?? []).length > 0 && report.decision._tag !== 'Escalate')
         return report.upstream?.some((u) => u.escalated.length > 0) === true ? ExitCode.escalated : ExitCode.held;
       return decisionExitCode(report.decision);
     },
