@@ -114,6 +114,8 @@ export interface Escalated {
   readonly alertKey: string;
   /** Set when the run went ahead (`holdRun: false`). */
   readonly result?: unknown;
+  /** `holdRun: false`, but an input it reads held the run: what it waits for on each. */
+  readonly upstream?: readonly UpstreamWait[] | undefined;
   readonly runId: string;
 }
 

@@ -406,7 +406,8 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         const esc = { _tag: 'Escalated', analysis, decision, alerted, told, deliveryError, alertKey, runId } as const;
         if (!decision.holdRun) {
           // Going ahead over an old gap still needs whole inputs; held for them, it stays escalated.
-          if ((await upstreamHold(escMeta)) !== undefined) return esc;
+          const held = await upstreamHold(escMeta);
+          if (held !== undefined) return held._tag === 'Held' ? { ...esc, upstream: held.upstream } : held;
           const r = await runInner(escMeta);
           return r.ok ? { ...esc, result: r.result } : r.outcome;
         }

@@ -59,7 +59,11 @@ describe('every path that runs a downstream date looks upstream', () => {
       { blockOn: 'critical', criticalLookbackDays: 3, autoBackfillThreshold: 1 },
     );
     const o = await sessions.run({ date: TODAY });
-    expect(o).toMatchObject({ _tag: 'Escalated', decision: { holdRun: false } });
+    expect(o).toMatchObject({
+      _tag: 'Escalated',
+      decision: { holdRun: false },
+      upstream: [{ processor: 'raw_events', missing: [TODAY], queued: [TODAY] }],
+    });
     expect(o._tag === 'Escalated' && 'result' in o).toBe(false);
     expect(calls).toEqual([]);
     expect(requests()).toEqual([`raw_events ${TODAY}`]);
