@@ -134,3 +134,4 @@ export {
   planPipeline,
   builtOnIncompleteInput,
 } from './pipeline-plan.js';
+export { type InputState, datesWaitingForInputs } from './input-wait.js';

@@ -81,9 +81,12 @@ export const healDownstream = async (
     const candidates = [...reading].filter((d) => !blocked.has(d)).sort(compareDates);
     if (candidates.length === 0) continue;
 
-    const held = (await deps.runLog.heldRuns({ processorName: name, status: 'held' })).filter(
-      (h) => h.waitingFor.length === 0 && reading.has(h.runDate) && !blocked.has(h.runDate),
-    );
+    const allHeld = await deps.runLog.heldRuns({ processorName: name, status: 'held' });
+    const held = allHeld.filter((h) => h.waitingFor.length === 0 && reading.has(h.runDate) && !blocked.has(h.runDate));
+    // Own dates a held run waits for that were not queued because their inputs were missing (upstream's `waitForInputs`).
+    const awaited = new Set(allHeld.flatMap((h) => h.waitingFor).filter((d) => candidates.includes(d)));
+    // Only while still missing: one filled meanwhile (its own backfill won a race) is not built twice.
+    for (const d of awaited) if (!((await deps.guardFor(name)?.verifyFilled(d)) instanceof Error)) awaited.delete(d);
     const heldDates = new Set(held.map((h) => h.runDate));
     const produced: IsoDate[] = [];
     const guard = deps.guardFor(name);
@@ -141,7 +144,8 @@ export const healDownstream = async (
         lastBuiltAt,
         new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
       ).filter((d) => !heldDates.has(d) && !blocked.has(d));
-      if (stale.length > 0) await queueRebuilds(stale);
+      const due = [...new Set([...stale, ...[...awaited].filter((d) => !heldDates.has(d))])].sort(compareDates);
+      if (due.length > 0) await queueRebuilds(due);
     }
     if (produced.length > 0) {
       // Later runs of this processor held for those dates (its own window) resume now, not at the next pass.

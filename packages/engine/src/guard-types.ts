@@ -5,6 +5,7 @@ import type {
   BackfillRequest,
   Clock,
   Decision,
+  Dependency,
   Escalate,
   GapAnalysis,
   GapPolicy,
@@ -118,6 +119,8 @@ export interface Escalated {
   readonly alertKey: string;
   /** Set when the run went ahead (`holdRun: false`). */
   readonly result?: unknown;
+  /** `holdRun: false`, but an input it reads held the run: what it waits for on each. */
+  readonly upstream?: readonly UpstreamWait[] | undefined;
   readonly runId: string;
 }
 
@@ -146,8 +149,10 @@ export interface CheckReport {
   /** Dates `run` would queue now (already deduped against requests in flight). */
   readonly wouldQueue: readonly IsoDate[];
   readonly inFlight: readonly IsoDate[];
-  /** Whether `run` would hold (skip) the processor. */
+  /** Whether `run` would hold (skip) the processor: for its own window, or for an input (`upstream`). */
   readonly wouldHold: boolean;
+  /** A run that would go ahead by its own window but is held by its inputs: what it would wait for on each. */
+  readonly upstream?: readonly UpstreamWait[] | undefined;
   readonly failedAttempts: ReadonlyMap<IsoDate, number>;
   readonly lastError: ReadonlyMap<IsoDate, string>;
   /** The effective policy. */
@@ -169,6 +174,8 @@ export interface GuardedProcessor extends Processor {
   verifyFilled(date: IsoDate): Promise<Error | RunMetadata>;
   /** The processor it wraps. */
   readonly inner: Processor;
+  /** The inputs it reads (`GuardDeps.upstream`, by name): a worker checks the graph they make. */
+  readonly dependsOn?: readonly Dependency[] | undefined;
   readonly policy: GapPolicy;
   /** Alert upkeep between runs (the worker calls it); absent when the guard has no alerting. */
   readonly alerts?: AlertUpkeep | undefined;

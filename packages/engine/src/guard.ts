@@ -37,7 +37,16 @@ import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, 
 import { silentLogger, type Logger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { resumeHeldRuns } from './resume.js';
-import { holdForUpstream, waitForHeldDates, type UpstreamDeps } from './upstream.js';
+import {
+  holdForUpstream,
+  pipelineGraph,
+  previewUpstream,
+  requestInputs,
+  unreadyInputs,
+  waitForInputs,
+  type UpstreamDeps,
+  type UpstreamInput,
+} from './upstream.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
 
@@ -98,6 +107,11 @@ const gapMetadata = (a: GapAnalysis, d: Decision): RunMetadata => ({
  */
 export const withSmartBackfill = (processor: Processor, deps: GuardDeps): GuardedProcessor => {
   const policy = resolvePolicy(deps.policy);
+  const inputs = deps.upstream ?? [];
+  const dependsOn = inputs.map((i) => ({ processor: i.processor, lookbackDays: i.lookbackDays }));
+  // Its own inputs checked by the graph rule the CLI and a worker use (itself, twice, a bad lookback).
+  const inputNames = new Set(inputs.map((i) => i.processor).filter((n) => n !== processor.name));
+  pipelineGraph([{ name: processor.name, dependsOn }, ...[...inputNames].map((n) => ({ name: n }))]);
   const log = deps.logger ?? silentLogger;
   const ids = deps.ids ?? randomUUID;
   const name = processor.name;
@@ -213,6 +227,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
   const check = async (date: IsoDate): Promise<CheckReport> => {
     const { analysis, decision, summary, warnings } = await gather(date);
     const missing = new Set(analysis.missingDates);
+    const wouldHold = decision._tag !== 'Proceed' && decision.holdRun;
+    // A run that would go ahead looks upstream first (read only here): say what would hold it.
+    const upstream = wouldHold || inputs.length === 0 ? [] : await previewUpstream(deps, inputs, name, date);
     return {
       processorName: name,
       date,
@@ -220,7 +237,8 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       decision,
       wouldQueue: decision._tag === 'Backfill' ? decision.toQueue : [],
       inFlight: decision._tag === 'Backfill' ? decision.inFlight : [...summary.active.keys()].filter((d) => missing.has(d)).sort(),
-      wouldHold: decision._tag !== 'Proceed' && decision.holdRun,
+      wouldHold: wouldHold || upstream.length > 0,
+      upstream,
       failedAttempts: summary.failedAttempts,
       lastError: summary.lastError,
       policy,
@@ -270,6 +288,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     processor,
     deps,
     policy,
+    inputs,
     clock,
     log,
     ids,
@@ -293,6 +312,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     verifyFilled,
     inner: processor,
     policy,
+    dependsOn,
     alerts,
   };
   return guarded;
@@ -304,6 +324,8 @@ interface Guard {
   readonly processor: Processor;
   readonly deps: GuardDeps;
   readonly policy: GapPolicy;
+  /** The processors it reads from, and how far back (`deps.upstream`). */
+  readonly inputs: readonly UpstreamInput[];
   readonly clock: Clock;
   readonly log: Logger;
   readonly ids: () => string;
@@ -437,8 +459,32 @@ const runInner = async (r: Run, metadata: RunMetadata, verify?: () => Promise<Er
   return { ok: true, result };
 };
 
-/** The seed's bypass: a backfill must not wait for itself. Its date is re-counted after. */
+/**
+ * The seed's bypass: a backfill must not wait for itself. Its date is re-counted after. It is
+ * not built from an incomplete input either: it fails (the worker retries it with backoff)
+ * naming the input dates it waits for.
+ */
 const runBackfill = async (r: Run): Promise<GuardOutcome> => {
+  const { g, date, runId } = r;
+  if (g.inputs.length > 0) {
+    let unready: string[];
+    try {
+      unready = await unreadyInputs(g.deps.runLog, g.inputs, date);
+    } catch (e) {
+      const error = engineError('read_failed', `could not check the inputs of ${g.name} for ${date}: ${errorMessage(e)}`, { cause: e });
+      await record(r, 'failed', null, error.message, { decision: 'CheckFailed' });
+      return { _tag: 'Failed', error, stage: 'check', runId };
+    }
+    if (unready.length > 0) {
+      const error = engineError(
+        'read_failed',
+        `${g.name} ${date} reads input dates that are missing or held (${unready.join(', ')}); not built from an incomplete input`,
+      );
+      g.log.warn('backfill waits for its inputs', { processor: g.name, date, runId, inputs: unready });
+      await record(r, 'failed', null, error.message, { decision: 'WaitingForUpstream', inputs_not_ready: unready });
+      return { _tag: 'Failed', error, stage: 'check', runId };
+    }
+  }
   const out = await runInner(r, { decision: 'Proceed:is_backfill' }, () => r.g.verifyFilled(r.date));
   return out.ok ? { _tag: 'Ran', reason: 'is_backfill', result: out.result, runId: r.runId } : out.outcome;
 };
@@ -489,22 +535,8 @@ const healWholeAlerts = async (r: Run, c: Checked): Promise<void> => {
 const proceed = async (r: Run, c: Checked, decision: Proceed): Promise<GuardOutcome> => {
   const { g } = r;
   const { analysis, meta, warnings } = c;
-  if (g.deps.upstream !== undefined && g.deps.upstream.length > 0) {
-    const ctx = {
-      name: g.name,
-      date: r.date,
-      runId: r.runId,
-      analysis,
-      meta,
-      hold: async (reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> => {
-        await holdRun(r, c, reason, waitingFor);
-      },
-      record: (outcome: RunOutcome, skipReason: SkipReason | null, error: string | null, metadata: RunMetadata) =>
-        record(r, outcome, skipReason, error, metadata),
-    };
-    const held = await holdForUpstream(g.upstreamDeps, g.deps.upstream, ctx);
-    if (held !== undefined) return held;
-  }
+  const held = await upstreamHold(r, c, meta);
+  if (held !== undefined) return held;
   const out = await runInner(r, meta);
   if (!out.ok) return out.outcome;
   return warnings.length > 0
@@ -519,8 +551,22 @@ const proceed = async (r: Run, c: Checked, decision: Proceed): Promise<GuardOutc
 const holdAndQueue = async (r: Run, c: Checked, decided: Backfill): Promise<GuardOutcome> => {
   const { g, date, runId } = r;
   const { analysis, meta } = c;
-  // Own dates held for their inputs are waited for, never backfilled from incomplete inputs.
-  const d = g.deps.upstream !== undefined && g.deps.upstream.length > 0 ? await waitForHeldDates(g.deps.runLog, g.name, decided) : decided;
+  // Own dates whose inputs are missing or held are waited for, never backfilled from incomplete inputs.
+  let d = decided;
+  if (g.inputs.length > 0)
+    try {
+      d = await waitForInputs(g.deps.runLog, g.name, decided, g.inputs);
+      // What those dates read is queued on the inputs now; its completion heals them down here.
+      const waiting = d.inFlight.filter((x) => !decided.inFlight.includes(x));
+      await requestInputs(g.upstreamDeps, g.inputs, g.name, waiting, runId);
+    } catch (e) {
+      const error = engineError('read_failed', `could not check the inputs of ${g.name}'s missing dates: ${errorMessage(e)}`, {
+        cause: e,
+      });
+      g.log.error('input check failed; not running (no guessing)', { processor: g.name, date, runId, error: error.message });
+      await record(r, 'failed', null, error.message, { ...meta, decision: 'CheckFailed' });
+      return { _tag: 'Failed', error, stage: 'check', runId };
+    }
   // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
   const held = d.holdRun
     ? await holdRun(r, c, d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates)
@@ -548,6 +594,8 @@ const holdAndQueue = async (r: Run, c: Checked, decided: Backfill): Promise<Guar
   const queuedDates = created.map((x) => x.date);
   const bfMeta: RunMetadata = { ...meta, queued: queuedDates, in_flight: inFlight, request_ids: created.map((x) => x.requestId) };
   if (!d.holdRun) {
+    const upHeld = await upstreamHold(r, c, bfMeta, { queued: created, inFlight });
+    if (upHeld !== undefined) return upHeld;
     const out = await runInner(r, bfMeta);
     return out.ok
       ? { _tag: 'BackfillQueuedNotHeld', analysis, decision: d, queued: created, inFlight, result: out.result, runId }
@@ -607,12 +655,39 @@ const escalateGap = async (r: Run, c: Checked, decision: Escalate): Promise<Guar
   };
   const esc = { _tag: 'Escalated', analysis, decision, alerted, told, deliveryError, alertKey, runId } as const;
   if (!decision.holdRun) {
+    // Going ahead over an old gap still needs whole inputs; held for them, it stays escalated.
+    const upHeld = await upstreamHold(r, c, escMeta);
+    if (upHeld !== undefined) return upHeld._tag === 'Held' ? { ...esc, upstream: upHeld.upstream } : upHeld;
     const out = await runInner(r, escMeta);
     return out.ok ? { ...esc, result: out.result } : out.outcome;
   }
   await holdRun(r, c, 'gap_escalated', analysis.missingDates);
   await record(r, 'skipped', 'gap_escalated', null, escMeta);
   return esc;
+};
+
+/** Every path that runs the processor for a scheduled date looks upstream first. */
+const upstreamHold = async (
+  r: Run,
+  c: Checked,
+  metadata: RunMetadata,
+  own?: { readonly queued: readonly BackfillRequest[]; readonly inFlight: readonly IsoDate[] },
+): Promise<GuardOutcome | undefined> => {
+  const { g } = r;
+  if (g.inputs.length === 0) return undefined;
+  return holdForUpstream(g.upstreamDeps, g.inputs, {
+    name: g.name,
+    date: r.date,
+    runId: r.runId,
+    analysis: c.analysis,
+    meta: metadata,
+    hold: async (reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> => {
+      await holdRun(r, c, reason, waitingFor);
+    },
+    record: (outcome: RunOutcome, skipReason: SkipReason | null, error: string | null, m: RunMetadata) =>
+      record(r, outcome, skipReason, error, m),
+    ...own,
+  });
 };
 
 /** Hold the run: the held run as recorded, or `undefined` when it could not be recorded. */

@@ -44,5 +44,5 @@ export { systemClock } from './clock.js';
 export { type Logger, silentLogger, consoleJsonLogger } from './logger.js';
 export { type SmartBackfillErrorCode, type EngineErrorReason, SmartBackfillError, isSmartBackfillError, PermanentError } from './errors.js';
 // Pipelines: a guard that looks upstream, and healing that flows down (issue 16).
-export { type UpstreamInput, type UpstreamWait } from './upstream.js';
+export { type UpstreamInput, type UpstreamWait, pipelineGraph } from './upstream.js';
 export { type HealDownstreamDeps, type HealDownstreamResult, UPSTREAM_HEALED, healDownstream, resumeHeldForInputs } from './downstream.js';

@@ -1,15 +1,27 @@
 import {
   addDays,
   analyzeRange,
+  buildPipelineGraph,
+  compareDates,
+  datesWaitingForInputs,
   decide,
+  upstreamDatesRead,
   type Backfill,
+  type BackfillRequest,
+  type Decision,
   type GapAnalysis,
   type GapPolicy,
   type IsoDate,
+  type PipelineGraph,
+  type PipelineNode,
   type RunMetadata,
+  type HeldRun,
+  type InputState,
+  type RequestTracker,
   type RunLog,
   type RunOutcome,
   type SkipReason,
+  type WindowData,
   type WindowReader,
 } from '@smart-backfill/core';
 import { escalate, type AlertingDeps } from './alerts.js';
@@ -17,6 +29,20 @@ import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
 import { engineError, errorMessage, toError } from './errors.js';
 import { summarizeFailures } from './failures.js';
 import type { GuardOutcome } from './guard-types.js';
+
+/**
+ * The dependency graph of `nodes`, checked by the rule the CLI's config uses (core's
+ * `buildPipelineGraph`): for `WorkerDeps.pipeline`, or wherever an embedding wires processors
+ * together.
+ *
+ * @throws SmartBackfillError (`invalid_config`) naming every problem: a cycle by its path,
+ * an unknown processor by name, a repeated or self edge, a bad lookback.
+ */
+export const pipelineGraph = (nodes: readonly PipelineNode[]): PipelineGraph => {
+  const g = buildPipelineGraph(nodes);
+  if (g._tag === 'Err') throw engineError('invalid_config', g.error.map((p) => p.message).join('; '));
+  return g.value;
+};
 
 /**
  * One input of a guarded processor: an upstream processor whose output it reads, judged by
@@ -30,6 +56,12 @@ export interface UpstreamInput {
   readonly window: WindowReader;
   /** The upstream's policy: what counts as filled, when a gap needs a person. Missing fields default. */
   readonly policy: GapPolicy;
+  /**
+   * The upstream's own inputs, when known: a date of the upstream is not queued while an
+   * input date it reads is missing or held (core's `datesWaitingForInputs`). Without them only
+   * the upstream's runs held for their inputs wait.
+   */
+  readonly inputs?: readonly UpstreamInput[] | undefined;
 }
 
 /** What a run waits for on one upstream processor. */
@@ -37,7 +69,7 @@ export interface UpstreamWait {
   readonly processor: string;
   /** The upstream dates this run reads that are missing or below the upstream's minimum. */
   readonly missing: readonly IsoDate[];
-  /** Backfills of the upstream this run queued. */
+  /** Backfills of the upstream this run queued (a dry run: would queue). */
   readonly queued: readonly IsoDate[];
   /** Missing dates the upstream already has a backfill for (its own guard's, or another run's). */
   readonly inFlight: readonly IsoDate[];
@@ -51,24 +83,80 @@ export type UpstreamDeps = AutoBackfillDeps & {
   readonly alertingFor: (processor: string) => AlertingDeps | undefined;
 };
 
+const isHeld = (h: HeldRun): boolean => h.status === 'held' || h.status === 'resuming';
+
+/** What the wait rule needs of each input over `first − lookback … last`: its dates that are missing or held. */
+const inputStates = (runLog: RunLog, inputs: readonly UpstreamInput[], first: IsoDate, last: IsoDate): Promise<InputState[]> =>
+  Promise.all(
+    inputs.map(async (i) => {
+      const q = { processorName: i.processor, start: addDays(first, -i.lookbackDays), end: last };
+      const [data, held] = await Promise.all([i.window.readWindow(q), runLog.heldRuns({ processorName: i.processor })]);
+      const missing = analyzeRange({ start: q.start, end: q.end, ...data, policy: i.policy }).missingDates;
+      return { lookbackDays: i.lookbackDays, unavailable: new Set([...missing, ...held.filter(isHeld).map((h) => h.runDate)]) };
+    }),
+  );
+
 /**
- * Check the upstream dates a run of `downstream` for `date` reads, and act as the upstream's
- * own guard would: queue its missing dates (the tracker's `create` keeps one active request
- * per date, so this and the upstream's guard never queue a date twice) or escalate on it.
- * Returns one entry per upstream with a gap that holds the run; an empty list means go ahead.
+ * The dates among `dates` of `processorName` that must wait for their inputs rather than be
+ * backfilled (core's `datesWaitingForInputs`, the one rule for every path that queues a date):
+ * its runs held for their inputs, and, over `inputs`, dates that read an input date that is
+ * missing or held. Reads the processor's held runs and each input's window and held runs.
  *
- * @throws SmartBackfillError (detail `read_failed`) when an upstream cannot be read (nothing is guessed),
- * `tracker_failed` when its requests cannot be recorded.
+ * @throws when a read fails (callers turn it into a failed check: nothing is guessed).
  */
-const checkUpstream = async (
-  deps: UpstreamDeps,
+const datesThatWait = async (
+  runLog: RunLog,
+  processorName: string,
+  dates: readonly IsoDate[],
+  inputs: readonly UpstreamInput[] = [],
+): Promise<Set<IsoDate>> => {
+  const sorted = [...dates].sort(compareDates);
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  if (first === undefined || last === undefined) return new Set();
+  const [states, held] = await Promise.all([inputStates(runLog, inputs, first, last), runLog.heldRuns({ processorName })]);
+  const own = held.filter((h) => isHeld(h) && h.waitingFor.length === 0).map((h) => h.runDate);
+  return datesWaitingForInputs(sorted, new Set(own), states);
+};
+
+/**
+ * The input dates a backfill of `date` reads that are missing or held (`processor date`,
+ * in declared order), by the same rule: empty when it may be built. A backfill is never
+ * checked for its own window, but it is not built from an incomplete input either.
+ *
+ * @throws when a read fails.
+ */
+export const unreadyInputs = async (runLog: RunLog, inputs: readonly UpstreamInput[], date: IsoDate): Promise<string[]> => {
+  const states = await inputStates(runLog, inputs, date, date);
+  if (datesWaitingForInputs([date], new Set(), states).size === 0) return [];
+  return states.flatMap((s, i) =>
+    upstreamDatesRead(s, date)
+      .filter((u) => s.unavailable.has(u))
+      .map((u) => `${inputs[i]?.processor ?? '?'} ${u}`),
+  );
+};
+
+interface Judged {
+  readonly input: UpstreamInput;
+  readonly analysis: GapAnalysis;
+  readonly decision: Exclude<Decision, { _tag: 'Proceed' }>;
+  readonly summary: ReturnType<typeof summarizeFailures>;
+  /** Dates of `decision.toQueue` that wait for the upstream's own inputs instead. */
+  readonly waiting: ReadonlySet<IsoDate>;
+}
+
+/**
+ * Read and judge the upstream dates a run of `downstream` for `date` reads, as the upstream's
+ * own guard would, without acting: one entry per input with a gap.
+ */
+const judgeUpstream = async (
+  deps: { readonly tracker: RequestTracker; readonly runLog: RunLog },
   inputs: readonly UpstreamInput[],
   downstream: string,
   date: IsoDate,
-  runId: string,
-): Promise<UpstreamWait[]> => {
+): Promise<Judged[]> => {
   // Every input's window and requests are read at once (one round trip, not one per input);
-  // each is then judged and acted on in declared order, as if read in turn.
+  // each is then judged in declared order, as if read in turn.
   const reads = inputs.map(async (input) => {
     const q = { processorName: input.processor, start: addDays(date, -input.lookbackDays), end: date };
     try {
@@ -82,11 +170,11 @@ const checkUpstream = async (
       );
     }
   });
-  const waits: UpstreamWait[] = [];
+  const judged: Judged[] = [];
   for (const read of reads) {
     const r = await read;
     if (r instanceof Error) throw r;
-    const { input, data, requests } = r;
+    const { input, data, requests }: { input: UpstreamInput; data: WindowData; requests: readonly BackfillRequest[] } = r;
     const policy = input.policy;
     // The upstream judged over exactly the dates read.
     const analysis = analyzeRange({ start: addDays(date, -input.lookbackDays), end: date, ...data, policy });
@@ -94,6 +182,63 @@ const checkUpstream = async (
     const summary = summarizeFailures(requests, policy.maxAttempts);
     const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });
     if (decision._tag === 'Proceed') continue;
+    let waiting: ReadonlySet<IsoDate> = new Set();
+    if (decision._tag === 'Backfill') {
+      try {
+        waiting = await datesThatWait(deps.runLog, input.processor, decision.toQueue, input.inputs);
+      } catch (e) {
+        throw engineError('read_failed', `could not check the inputs of ${input.processor} for ${date}: ${errorMessage(e)}`, { cause: e });
+      }
+    }
+    judged.push({ input, analysis, decision, summary, waiting });
+  }
+  return judged;
+};
+
+/**
+ * What a run of `downstream` for `date` would wait for on its inputs, read only (the dry
+ * run's view of `checkUpstream`): `queued` is what the run would queue.
+ */
+export const previewUpstream = async (
+  deps: { readonly tracker: RequestTracker; readonly runLog: RunLog },
+  inputs: readonly UpstreamInput[],
+  downstream: string,
+  date: IsoDate,
+): Promise<UpstreamWait[]> =>
+  (await judgeUpstream(deps, inputs, downstream, date)).flatMap(({ input, analysis, decision, waiting }): UpstreamWait[] => {
+    if (decision._tag === 'Escalate')
+      return [{ processor: input.processor, missing: analysis.missingDates, queued: [], inFlight: [], escalated: decision.dates }];
+    if (!decision.holdRun) return [];
+    return [
+      {
+        processor: input.processor,
+        missing: analysis.missingDates,
+        queued: decision.toQueue.filter((d) => !waiting.has(d)),
+        inFlight: [...decision.inFlight, ...decision.toQueue.filter((d) => waiting.has(d))].sort(compareDates),
+        escalated: [],
+      },
+    ];
+  });
+
+/**
+ * Check the upstream dates a run of `downstream` for `date` reads, and act as the upstream's
+ * own guard would: queue its missing dates (the tracker's `create` keeps one active request
+ * per date, so this and the upstream's guard never queue a date twice) or escalate on it.
+ * A date that waits for the upstream's own inputs (`datesThatWait`) is not queued.
+ * Returns one entry per upstream with a gap that holds the run; an empty list means go ahead.
+ *
+ * @throws SmartBackfillError (detail `read_failed`) when an upstream cannot be read (nothing is guessed),
+ * `tracker_failed` when its requests cannot be recorded.
+ */
+const checkUpstream = async (
+  deps: UpstreamDeps,
+  inputs: readonly UpstreamInput[],
+  downstream: string,
+  date: IsoDate,
+  runId: string,
+): Promise<UpstreamWait[]> => {
+  const waits: UpstreamWait[] = [];
+  for (const { input, analysis, decision, summary, waiting } of await judgeUpstream(deps, inputs, downstream, date)) {
     if (decision._tag === 'Escalate') {
       const alerting = deps.alertingFor(input.processor);
       if (alerting !== undefined) {
@@ -110,15 +255,6 @@ const checkUpstream = async (
       waits.push({ processor: input.processor, missing: analysis.missingDates, queued: [], inFlight: [], escalated: decision.dates });
       continue;
     }
-    // A date the upstream holds for its own inputs is not backfilled (that would build it from
-    // them incomplete): its held run resumes when they heal, and that produces the date.
-    const waiting = new Set(
-      decision.toQueue.length === 0
-        ? []
-        : (await deps.runLog.heldRuns({ processorName: input.processor }))
-            .filter((h) => h.status === 'held' || h.status === 'resuming')
-            .map((h) => h.runDate),
-    );
     const { created, lost } = await queueAutoBackfills(
       deps,
       input.processor,
@@ -130,11 +266,26 @@ const checkUpstream = async (
       processor: input.processor,
       missing: analysis.missingDates,
       queued: created.map((r) => r.date),
-      inFlight: [...decision.inFlight, ...decision.toQueue.filter((d) => waiting.has(d)), ...lost].sort(),
+      inFlight: [...decision.inFlight, ...decision.toQueue.filter((d) => waiting.has(d)), ...lost].sort(compareDates),
       escalated: [],
     });
   }
   return waits;
+};
+
+/**
+ * Queue (or escalate) on the inputs what `dates` of `downstream` read and miss, as a run for
+ * each would: dates that wait for their inputs are filled from below, never built from them
+ * incomplete.
+ */
+export const requestInputs = async (
+  deps: UpstreamDeps,
+  inputs: readonly UpstreamInput[],
+  downstream: string,
+  dates: readonly IsoDate[],
+  runId: string,
+): Promise<void> => {
+  for (const d of dates) await checkUpstream(deps, inputs, downstream, d, runId);
 };
 
 /** One line for a held run: `waits for pos_sales 2025-11-04 (queued), orders 2025-11-03 (in flight)`. */
@@ -153,6 +304,9 @@ export interface UpstreamRunContext {
   readonly runId: string;
   readonly analysis: GapAnalysis;
   readonly meta: RunMetadata;
+  /** Own backfills this run already queued (a run that would have gone ahead over old gaps). */
+  readonly queued?: readonly BackfillRequest[] | undefined;
+  readonly inFlight?: readonly IsoDate[] | undefined;
   hold(reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void>;
   record(outcome: RunOutcome, skipReason: SkipReason | null, error: string | null, metadata: RunMetadata): Promise<void>;
 }
@@ -187,7 +341,8 @@ export const holdForUpstream = async (
     : waits.some((w) => w.queued.length > 0)
       ? 'backfill_queued'
       : 'waiting_for_backfill';
-  // Its own window is whole: it waits for no date of its own, only for its inputs (healed downstream on their completion).
+  // It waits for no date of its own (its window is whole, or only old gaps it would have run over),
+  // only for its inputs: their completion resumes it (`healDownstream`).
   await ctx.hold(reason, []);
   const summary = describeWaits(waits);
   deps.logger.info('held for an input', { processor: ctx.name, date: ctx.date, runId: ctx.runId, waits: summary });
@@ -195,30 +350,32 @@ export const holdForUpstream = async (
   return {
     _tag: 'Held',
     analysis: ctx.analysis,
-    decision: { _tag: 'Backfill', toQueue: [], inFlight: [], holdRun: true },
-    queued: [],
-    inFlight: [],
+    decision: { _tag: 'Backfill', toQueue: (ctx.queued ?? []).map((r) => r.date), inFlight: ctx.inFlight ?? [], holdRun: true },
+    queued: ctx.queued ?? [],
+    inFlight: ctx.inFlight ?? [],
     upstream: waits,
     runId: ctx.runId,
   };
 };
 
 /**
- * A backfill decision without the dates the processor holds for its inputs: a backfill run
- * skips the check, so it would build them from the incomplete inputs. They count as in flight:
- * the held run resumes when its inputs heal and produces the date.
+ * A backfill decision without the dates that must wait for their inputs (`datesThatWait`: a
+ * backfill run skips the check, so it would build them from incomplete inputs). They count as
+ * in flight: a run held for its inputs resumes when they heal, and a date built before an
+ * input healed is rebuilt then (`healDownstream`).
  */
-export const waitForHeldDates = async (runLog: RunLog, processorName: string, d: Backfill): Promise<Backfill> => {
+export const waitForInputs = async (
+  runLog: RunLog,
+  processorName: string,
+  d: Backfill,
+  inputs: readonly UpstreamInput[],
+): Promise<Backfill> => {
   if (d.toQueue.length === 0) return d;
-  const held = new Set(
-    (await runLog.heldRuns({ processorName }))
-      .filter((h) => (h.status === 'held' || h.status === 'resuming') && h.waitingFor.length === 0)
-      .map((h) => h.runDate),
-  );
-  if (!d.toQueue.some((x) => held.has(x))) return d;
+  const waiting = await datesThatWait(runLog, processorName, d.toQueue, inputs);
+  if (waiting.size === 0) return d;
   return {
     ...d,
-    toQueue: d.toQueue.filter((x) => !held.has(x)),
-    inFlight: [...d.inFlight, ...d.toQueue.filter((x) => held.has(x))].sort(),
+    toQueue: d.toQueue.filter((x) => !waiting.has(x)),
+    inFlight: [...d.inFlight, ...d.toQueue.filter((x) => waiting.has(x))].sort(compareDates),
   };
 };

@@ -3,8 +3,9 @@ import type { BackfillQueue, Clock, PipelineGraph, RequestTracker, RunLog } from
 import { engineError } from './errors.js';
 import { isGuardedProcessor, type GuardedProcessor } from './guard-types.js';
 import { silentLogger, type Logger } from './logger.js';
-import type { ProcessorRegistry } from './processor.js';
+import { registryNames, type ProcessorRegistry } from './processor.js';
 import { createSoloGate, type SoloGate } from './solo-gate.js';
+import { pipelineGraph } from './upstream.js';
 import { policyResolver, type WorkerPolicy } from './worker-policy.js';
 import type { ResumeOptions, WorkerDeps } from './worker-types.js';
 
@@ -68,6 +69,10 @@ export const createWorkerContext = (deps: WorkerDeps): WorkerContext => {
   if (concurrency !== Number.POSITIVE_INFINITY && (!Number.isInteger(concurrency) || concurrency < 1))
     throw engineError('invalid_config', `concurrency must be a whole number >= 1, got ${String(concurrency)}`);
   if (heartbeatMs >= leaseMs) throw engineError('invalid_config', `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`);
+  // The inputs its guards declare make a graph: refused here, by the CLI's rule, when it has a cycle or an unknown name.
+  const listed = registryNames(deps.registry);
+  if (listed.some((n) => (guardedEntry(n)?.dependsOn ?? []).length > 0))
+    pipelineGraph(listed.map((name) => ({ name, dependsOn: guardedEntry(name)?.dependsOn })));
   return {
     log: deps.logger ?? silentLogger,
     clock: deps.clock,

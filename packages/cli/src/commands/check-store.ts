@@ -1,5 +1,6 @@
 import type { IsoDate } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
+import { ExitCode } from '../exit-codes.js';
 import { decisionExitCode, printCheck } from '../format/check-report.js';
 import { isScheduleMismatch } from '../format/outcome.js';
 import { dateOption } from '../options.js';
@@ -32,9 +33,18 @@ export const checkStoreCommand = async (out: Output, opts: CheckCommandOptions, 
             `failed     ${d}: ${n} attempt${n === 1 ? '' : 's'}${report.lastError.has(d) ? ` (last error: ${report.lastError.get(d) ?? ''})` : ''}`,
           );
         for (const w of report.warnings) extra.push(`warning    ${w}`);
+        // Its own window would let it run, but an input it reads would hold it.
+        for (const u of report.upstream ?? [])
+          extra.push(
+            `input      ${u.processor} missing ${list(u.missing)}: ${u.escalated.length > 0 ? `escalated ${list(u.escalated)}, a person must fill it` : `would queue ${list(u.queued)}, in flight ${list(u.inFlight)}`}; the run would be held`,
+          );
         printCheck(out, { analysis: report.analysis, decision: report.decision, policy: report.policy, processorName: processor, extra });
         out.line(`  ${out.c.dim('dry run: nothing was queued or recorded')}`);
       }
+      // `run` would be held by the input (exit 3, or 4 when the input's gap is escalated); an
+      // own escalation keeps its own code, as `run` returns it.
+      if ((report.upstream ?? []).length > 0 && report.decision._tag !== 'Escalate')
+        return report.upstream?.some((u) => u.escalated.length > 0) === true ? ExitCode.escalated : ExitCode.held;
       return decisionExitCode(report.decision);
     },
     { readOnly: true },

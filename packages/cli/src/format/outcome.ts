@@ -59,6 +59,7 @@ export const describeOutcome = (o: GuardOutcome): string[] => {
           : o.told
             ? `alert already open (${o.alertKey}); not sent again${o.deliveryError !== null ? ` (this reminder failed: ${o.deliveryError})` : ''}`
             : `ALERT NOT DELIVERED (${o.alertKey || 'not recorded'}): ${o.deliveryError ?? 'unknown reason'}; nobody has been told yet — the worker retries`,
+        ...(o.upstream !== undefined && o.upstream.length > 0 ? [`held: waiting for ${o.upstream.map(describeWait).join('; ')}`] : []),
       ];
     case 'Failed':
       return [`failed during ${o.stage}: ${o.error.message}`];

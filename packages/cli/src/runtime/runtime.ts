@@ -1,5 +1,5 @@
 import type { Alerter, Clock } from '@smart-backfill/core';
-import type { GuardedProcessor, Logger, Processor, ProcessorRegistry } from '@smart-backfill/engine';
+import type { GuardedProcessor, Logger, Processor, ProcessorRegistry, UpstreamInput } from '@smart-backfill/engine';
 import { badInput } from '../cli-error.js';
 import type { ResolvedConfig, ResolvedProcessor } from '../config/config-types.js';
 import { commandProcessor } from './command-processor.js';
@@ -94,6 +94,16 @@ export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions =
     return pr;
   };
 
+  // Each input judged by its own tables and policy (the config refused unknown names and cycles),
+  // and with its own inputs one level up (enough for the wait rule), so a date of it that reads
+  // a missing one is waited for, not queued.
+  const inputsOf = (p: ResolvedProcessor, depth: number): UpstreamInput[] =>
+    (p.dependsOn ?? []).map((d) => {
+      const u = findProcessor(config, d.processor);
+      const window = store.windowFor(u);
+      return { processor: u.name, lookbackDays: d.lookbackDays, window, policy: u.policy, inputs: depth > 0 ? inputsOf(u, depth - 1) : [] };
+    });
+
   const wrap = (p: ResolvedProcessor, proc: Processor): GuardedProcessor =>
     engine.withSmartBackfill(proc, {
       window: store.windowFor(p),
@@ -107,11 +117,7 @@ export const openRuntime = async (config: ResolvedConfig, opts: RuntimeOptions =
       alertDeadlineMs: config.alertDeadlineMs,
       logger: opts.logger,
       ids: opts.ids,
-      // Each input judged by its own tables and policy (the config refused unknown names and cycles).
-      upstream: (p.dependsOn ?? []).map((d) => {
-        const u = findProcessor(config, d.processor);
-        return { processor: u.name, lookbackDays: d.lookbackDays, window: store.windowFor(u), policy: u.policy };
-      }),
+      upstream: inputsOf(p, 1),
     });
 
   const guard = (name: string): Promise<GuardedProcessor> => {
