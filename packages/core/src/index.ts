@@ -133,3 +133,4 @@ export {
   planPipeline,
   builtOnIncompleteInput,
 } from './pipeline-plan.js';
+export { type PipelineRow, type UpstreamGap, UPSTREAM_WAITS_KEY, pipelineRows, heldRunUpstreamGaps } from './pipeline-view.js';

@@ -320,7 +320,10 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       case 'Proceed': {
         // Its own window is whole; now the dates it reads from the processors it depends on.
         if (deps.upstream !== undefined && deps.upstream.length > 0) {
-          const ctx = { name, date, runId, analysis, meta, hold: holdRun, record };
+          // Held as of the check's start: an input healed during the check still wakes it (`resumeHeldForInputs`
+          // compares with `heldAt`), and status finds the record naming its gaps among the runs since `heldAt`.
+          const hold = (reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> => holdRun(reason, waitingFor, startedAt);
+          const ctx = { name, date, runId, analysis, meta, hold, record };
           const held = await holdForUpstream(upstreamDeps, deps.upstream, ctx);
           if (held !== undefined) return held;
         }
@@ -379,9 +382,9 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
       }
     }
 
-    async function holdRun(reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> {
+    async function holdRun(reason: SkipReason, waitingFor: readonly IsoDate[], heldAt = clock.now()): Promise<void> {
       try {
-        await deps.runLog.hold({ processorName: name, runDate: date, heldAt: clock.now(), reason, waitingFor });
+        await deps.runLog.hold({ processorName: name, runDate: date, heldAt, reason, waitingFor });
       } catch (e) {
         log.error('could not record the held run; it will not resume by itself', { processor: name, date, error: errorMessage(e) });
       }

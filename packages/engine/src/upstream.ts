@@ -11,6 +11,7 @@ import {
   type RunOutcome,
   type SkipReason,
   type WindowReader,
+  UPSTREAM_WAITS_KEY,
 } from '@smart-backfill/core';
 import { escalate, type AlertingDeps } from './alerts.js';
 import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
@@ -191,7 +192,7 @@ export const holdForUpstream = async (
   await ctx.hold(reason, []);
   const summary = describeWaits(waits);
   deps.logger.info('held for an input', { processor: ctx.name, date: ctx.date, runId: ctx.runId, waits: summary });
-  await ctx.record('skipped', reason, null, { ...ctx.meta, decision: 'WaitingForUpstream', waiting_for_upstream: waits, waits: summary });
+  await ctx.record('skipped', reason, null, { ...ctx.meta, decision: 'WaitingForUpstream', [UPSTREAM_WAITS_KEY]: waits, waits: summary });
   return {
     _tag: 'Held',
     analysis: ctx.analysis,
