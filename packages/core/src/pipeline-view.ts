@@ -33,9 +33,9 @@ export interface UpstreamGap {
   readonly missing: readonly IsoDate[];
   /** Backfills of the upstream that the run queued. */
   readonly queued: readonly IsoDate[];
-  /** Missing dates the upstream already had a backfill for. */
+  /** Missing dates the upstream already had a backfill for (its own guard's, or another run's), or holds a run of its own for. */
   readonly inFlight: readonly IsoDate[];
-  /** Dates escalated on the upstream: a person must fill them. */
+  /** Dates escalated on the upstream (too large a gap, or backfills that keep failing); a person must fill them. */
   readonly escalated: readonly IsoDate[];
 }
 

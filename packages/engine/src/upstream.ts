@@ -10,6 +10,7 @@ import {
   type RunLog,
   type RunOutcome,
   type SkipReason,
+  type UpstreamGap,
   type WindowReader,
   UPSTREAM_WAITS_KEY,
 } from '@smart-backfill/core';
@@ -33,18 +34,11 @@ export interface UpstreamInput {
   readonly policy: GapPolicy;
 }
 
-/** What a run waits for on one upstream processor. */
-export interface UpstreamWait {
-  readonly processor: string;
-  /** The upstream dates this run reads that are missing or below the upstream's minimum. */
-  readonly missing: readonly IsoDate[];
-  /** Backfills of the upstream this run queued. */
-  readonly queued: readonly IsoDate[];
-  /** Missing dates the upstream already has a backfill for (its own guard's, or another run's). */
-  readonly inFlight: readonly IsoDate[];
-  /** Dates escalated on the upstream (too large a gap, or backfills that keep failing); a person must fill them. */
-  readonly escalated: readonly IsoDate[];
-}
+/**
+ * What a run waits for on one upstream processor: core's `UpstreamGap`, the shape stored on the
+ * held run's record and read back by `status` and the report (one type, so the two cannot drift).
+ */
+export type UpstreamWait = UpstreamGap;
 
 export type UpstreamDeps = AutoBackfillDeps & {
   readonly runLog: RunLog;
