@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { renderReportHtml, type ReportModel } from '@smart-backfill/report';
+import { buildReportModel, renderReportHtml, type ProcessorReportInput, type ReportModel } from '@smart-backfill/report';
 import { buildReportFromRuntime } from '../src/commands/report.js';
 import { DEFAULT_SCRIPT, runNbaDemo } from '../src/demo/nba-demo.js';
 import { cli } from './helpers.js';
 import type { Page } from 'playwright-core';
-import { addDays, dateRange, isoDate, toEpochDay } from '@smart-backfill/core';
+import { addDays, dateRange, isoDate, toEpochDay, type HeldRun, type IsoDate } from '@smart-backfill/core';
 import { everyStateStore, NASTY_ERROR, RETAIL, retailStore, STATE_DATES, type ReportStore } from './report-fixture.js';
 
 /**
@@ -330,6 +330,85 @@ if (!haveChromium && !inCi) {
       } finally {
         await shop.cleanup();
       }
+    });
+
+    it('a pipeline: one row per processor in dependency order, each held run naming its upstream gap; no errors, no requests', async () => {
+      const day = (d: number) => isoDate(`2025-11-${String(d).padStart(2, '0')}`);
+      const proc = (name: string, extra: Partial<ProcessorReportInput> = {}): ProcessorReportInput => ({
+        processorName: name,
+        start: day(1),
+        end: day(10),
+        today: day(10),
+        expectedDates: dateRange(day(1), day(9)),
+        recordCounts: Object.fromEntries(dateRange(day(1), day(9)).map((d) => [d, 1])),
+        minRecordsPerDate: 1,
+        ...extra,
+      });
+      const held = (name: string, runDate: IsoDate): HeldRun => ({
+        processorName: name,
+        runDate,
+        heldAt: Date.UTC(2025, 10, 5),
+        reason: 'waiting_for_backfill',
+        waitingFor: [],
+        status: 'held',
+        releasedAt: null,
+        claimedBy: null,
+        claimedAt: null,
+        leaseUntil: null,
+        claims: 0,
+        resumeRunId: null,
+      });
+      const gap = (processor: string, queued: boolean) => ({
+        processor,
+        missing: [day(4)],
+        queued: queued ? [day(4)] : [],
+        inFlight: queued ? [] : [day(4)],
+        escalated: [],
+      });
+      const model = buildReportModel({
+        generatedAt: Date.UTC(2025, 10, 10),
+        processors: [
+          proc('raw_orders'),
+          proc('order_lines', { heldRuns: [held('order_lines', day(4))], heldForInputs: new Map([[day(4), [gap('raw_orders', true)]]]) }),
+          proc('store_weekly', {
+            heldRuns: [held('store_weekly', day(5))],
+            heldForInputs: new Map([[day(5), [gap('order_lines', false)]]]),
+          }),
+        ],
+        pipeline: [
+          { processor: 'raw_orders', level: 0, dependsOn: [] },
+          { processor: 'order_lines', level: 1, dependsOn: [{ processor: 'raw_orders', lookbackDays: 0 }] },
+          { processor: 'store_weekly', level: 2, dependsOn: [{ processor: 'order_lines', lookbackDays: 6 }] },
+        ],
+      });
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const out = join(ARTIFACTS, 'report-pipeline.html');
+      writeFileSync(out, renderReportHtml(model));
+      const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+      const requests: string[] = [];
+      const problems: string[] = [];
+      page.on('request', (q) => requests.push(q.url()));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      const url = pathToFileURL(out).href;
+      await page.goto(url, { waitUntil: 'load' });
+      const rows = await page.locator('table.pipeline tbody tr').allInnerTexts();
+      expect(rows.map((r) => r.split('\t').map((c) => c.trim()))).toEqual([
+        ['0', 'raw_orders', 'no other processor', '–'],
+        ['1', 'order_lines', 'raw_orders (same day)', `${day(4)} waits for raw_orders ${day(4)} (backfill queued)`],
+        ['2', 'store_weekly', 'order_lines (6 days back)', `${day(5)} waits for order_lines ${day(4)} (in flight)`],
+      ]);
+      // The table comes before the calendars, which follow its order.
+      expect(await page.locator('section.processor').evaluateAll((els) => els.map((e) => e.getAttribute('data-processor')))).toEqual([
+        'raw_orders',
+        'order_lines',
+        'store_weekly',
+      ]);
+      expect(problems).toEqual([]);
+      expect(requests.filter((u) => u !== url && !u.startsWith('data:'))).toEqual([]);
+      await page.close();
     });
   });
 }

@@ -135,3 +135,4 @@ export {
   builtOnIncompleteInput,
 } from './pipeline-plan.js';
 export { type InputState, datesWaitingForInputs } from './input-wait.js';
+export { type PipelineRow, type UpstreamGap, UPSTREAM_WAITS_KEY, pipelineRows, heldRunUpstreamGaps } from './pipeline-view.js';

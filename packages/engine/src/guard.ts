@@ -681,8 +681,10 @@ const upstreamHold = async (
     runId: r.runId,
     analysis: c.analysis,
     meta: metadata,
+    // Held as of the check's start: an input healed during the check still wakes it (`resumeHeldForInputs`
+    // compares with `heldAt`), and status finds the record naming its gaps among the runs since `heldAt`.
     hold: async (reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<void> => {
-      await holdRun(r, c, reason, waitingFor);
+      await holdRun(r, c, reason, waitingFor, r.startedAt);
     },
     record: (outcome: RunOutcome, skipReason: SkipReason | null, error: string | null, m: RunMetadata) =>
       record(r, outcome, skipReason, error, m),
@@ -691,12 +693,18 @@ const upstreamHold = async (
 };
 
 /** Hold the run: the held run as recorded, or `undefined` when it could not be recorded. */
-const holdRun = async (r: Run, c: Checked, reason: SkipReason, waitingFor: readonly IsoDate[]): Promise<HeldRun | undefined> => {
+const holdRun = async (
+  r: Run,
+  c: Checked,
+  reason: SkipReason,
+  waitingFor: readonly IsoDate[],
+  heldAt = r.g.clock.now(),
+): Promise<HeldRun | undefined> => {
   const { g, date } = r;
   // What the check read of this run, for a store that builds on it instead of reading it again.
   const current = c.heldRuns === undefined ? undefined : (c.heldRuns.find((h) => h.runDate === date) ?? null);
   try {
-    return await g.deps.runLog.hold({ processorName: g.name, runDate: date, heldAt: g.clock.now(), reason, waitingFor }, { current });
+    return await g.deps.runLog.hold({ processorName: g.name, runDate: date, heldAt, reason, waitingFor }, { current });
   } catch (e) {
     g.log.error('could not record the held run; it will not resume by itself', { processor: g.name, date, error: errorMessage(e) });
     return undefined;

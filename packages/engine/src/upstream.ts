@@ -22,7 +22,9 @@ import {
   type RunOutcome,
   type SkipReason,
   type WindowData,
+  type UpstreamGap,
   type WindowReader,
+  UPSTREAM_WAITS_KEY,
 } from '@smart-backfill/core';
 import { escalate, type AlertingDeps } from './alerts.js';
 import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
@@ -64,18 +66,11 @@ export interface UpstreamInput {
   readonly inputs?: readonly UpstreamInput[] | undefined;
 }
 
-/** What a run waits for on one upstream processor. */
-export interface UpstreamWait {
-  readonly processor: string;
-  /** The upstream dates this run reads that are missing or below the upstream's minimum. */
-  readonly missing: readonly IsoDate[];
-  /** Backfills of the upstream this run queued (a dry run: would queue). */
-  readonly queued: readonly IsoDate[];
-  /** Missing dates the upstream already has a backfill for (its own guard's, or another run's). */
-  readonly inFlight: readonly IsoDate[];
-  /** Dates escalated on the upstream (too large a gap, or backfills that keep failing); a person must fill them. */
-  readonly escalated: readonly IsoDate[];
-}
+/**
+ * What a run waits for on one upstream processor: core's `UpstreamGap`, the shape stored on the
+ * held run's record and read back by `status` and the report (one type, so the two cannot drift).
+ */
+export type UpstreamWait = UpstreamGap;
 
 export type UpstreamDeps = AutoBackfillDeps & {
   readonly runLog: RunLog;
@@ -346,7 +341,7 @@ export const holdForUpstream = async (
   await ctx.hold(reason, []);
   const summary = describeWaits(waits);
   deps.logger.info('held for an input', { processor: ctx.name, date: ctx.date, runId: ctx.runId, waits: summary });
-  await ctx.record('skipped', reason, null, { ...ctx.meta, decision: 'WaitingForUpstream', waiting_for_upstream: waits, waits: summary });
+  await ctx.record('skipped', reason, null, { ...ctx.meta, decision: 'WaitingForUpstream', [UPSTREAM_WAITS_KEY]: waits, waits: summary });
   return {
     _tag: 'Held',
     analysis: ctx.analysis,

@@ -20,6 +20,8 @@ export {
   /** @public */ type ReportKpis,
   /** @public */ type RequestRow,
   /** @public */ type ProcessorReport,
+  /** @public */ type HeldRunRow,
+  /** @public */ type PipelineReportRow,
   type ReportModel,
   buildReportModel,
 } from './report-model.js';

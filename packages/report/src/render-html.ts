@@ -1,10 +1,10 @@
-import { type Assessment, type ChecklistItem, type HeldRun, type IsoDate, type Verdict } from '@smart-backfill/core';
+import { type Assessment, type ChecklistItem, type Dependency, type IsoDate, type UpstreamGap, type Verdict } from '@smart-backfill/core';
 import type { CalendarModel, DayCell } from './calendar-model.js';
 import { weekdayOf } from './calendar-model.js';
 import { DAY_STATES, DAY_STYLES, type DayState } from './day-state.js';
 import { formatDuration, formatPercent, formatTimestamp } from './format.js';
 import { html, raw, type Raw } from './html-escape.js';
-import type { ProcessorReport, ReportKpis, ReportModel, RequestRow } from './report-model.js';
+import type { HeldRunRow, PipelineReportRow, ProcessorReport, ReportKpis, ReportModel, RequestRow } from './report-model.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -227,12 +227,29 @@ const requestsTable = (rows: readonly RequestRow[]): Raw =>
         },
       )}</tbody></table></div>`;
 
-const heldTable = (rows: readonly HeldRun[]): Raw =>
+/** `raw_orders 2025-11-04 (backfill queued)`: one upstream gap that holds a run. */
+const describeGap = (g: UpstreamGap): string =>
+  `${g.processor} ${g.missing.join(', ')} (${g.escalated.length > 0 ? 'escalated: a person must fill it' : g.queued.length > 0 ? 'backfill queued' : 'in flight'})`;
+
+const describeHold = (gaps: readonly UpstreamGap[] | null): string =>
+  gaps === null ? 'its inputs (no run record names which)' : gaps.map(describeGap).join('; ');
+
+const reads = (d: Dependency): string =>
+  `${d.processor} (${d.lookbackDays === 0 ? 'same day' : `${d.lookbackDays} day${d.lookbackDays === 1 ? '' : 's'} back`})`;
+
+/** One row per processor in dependency order: level, what it reads, and which upstream gap holds which of its runs. */
+const pipelineTable = (rows: readonly PipelineReportRow[]): Raw =>
+  html`<h2>Pipeline</h2><p class="sub">One row per processor, every processor after all it reads (by level, then name). A run held for its inputs names the upstream gap it waits for.</p><div class="tw"><table class="pipeline"><thead><tr><th scope="col">Level</th><th scope="col">Processor</th><th scope="col">Reads</th><th scope="col">Runs held for an upstream gap</th></tr></thead><tbody>${rows.map(
+    (r) =>
+      html`<tr data-pipeline-row="${r.processor}" data-level="${String(r.level)}"><td>${String(r.level)}</td><td>${r.processor}</td><td>${r.dependsOn.length === 0 ? 'no other processor' : r.dependsOn.map(reads).join(', ')}</td><td>${r.heldForInputs.length === 0 ? '–' : r.heldForInputs.map((h, i) => html`${i === 0 ? '' : raw('<br>')}<span data-held-for="${h.runDate}">${h.runDate} waits for ${describeHold(h.gaps)}</span>`)}</td></tr>`,
+  )}</tbody></table></div>`;
+
+const heldTable = (rows: readonly HeldRunRow[]): Raw =>
   rows.length === 0
     ? raw('<p class="empty">No runs were held.</p>')
     : html`<div class="tw"><table><thead><tr><th scope="col">Processor</th><th scope="col">Run date</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Waiting for</th><th scope="col">Held at</th><th scope="col">Released</th><th scope="col">Held for</th></tr></thead><tbody>${rows.map(
         (h) =>
-          html`<tr data-held-status="${h.status}"><td>${h.processorName}</td><td class="nw" data-col="date">${h.runDate}</td><td>${h.status}</td><td>${h.reason.replace(/_/g, ' ')}</td><td>${h.waitingFor.join(', ')}</td><td class="nw" data-col="date">${formatTimestamp(h.heldAt)}</td><td class="nw" data-col="date">${formatTimestamp(h.releasedAt)}</td><td class="nw">${h.releasedAt !== null ? formatDuration(h.releasedAt - h.heldAt) : 'still held'}</td></tr>`,
+          html`<tr data-held-status="${h.status}"><td>${h.processorName}</td><td class="nw" data-col="date">${h.runDate}</td><td>${h.status}</td><td>${h.reason.replace(/_/g, ' ')}</td><td>${h.waitingForUpstream === undefined ? h.waitingFor.join(', ') : describeHold(h.waitingForUpstream)}</td><td class="nw" data-col="date">${formatTimestamp(h.heldAt)}</td><td class="nw" data-col="date">${formatTimestamp(h.releasedAt)}</td><td class="nw">${h.releasedAt !== null ? formatDuration(h.releasedAt - h.heldAt) : 'still held'}</td></tr>`,
       )}</tbody></table></div>`;
 
 const processorHtml = (p: ProcessorReport, i: number, labels: Readonly<Record<DayState, string>>): Raw => {
@@ -259,7 +276,7 @@ export const renderReportHtml = (model: ReportModel): string => {
           return html`<span class="verdict ${raw(VERDICT[a.verdict].cls)}" data-verdict-for="${p.calendar.processorName}">${p.calendar.processorName}: ${VERDICT[a.verdict].label}</span> `;
         })}</p>`
       : ''
-  }<h2>Calendar</h2><p class="sub">One cell per day, a week per row, Monday first. Days with an orange ring were missing once and are whole again. Hover or focus a day for its details; colour and symbol both tell the state.</p>${legendHtml(counts, model.stateLabels)}${model.processors.map((p, i) => processorHtml(p, i, model.stateLabels))}<h2>Recent backfill requests</h2>${requestsTable(model.recentRequests)}<h2>Held runs</h2>${heldTable(
+  }${model.pipeline.length > 0 ? pipelineTable(model.pipeline) : ''}<h2>Calendar</h2><p class="sub">One cell per day, a week per row, Monday first. Days with an orange ring were missing once and are whole again. Hover or focus a day for its details; colour and symbol both tell the state.</p>${legendHtml(counts, model.stateLabels)}${model.processors.map((p, i) => processorHtml(p, i, model.stateLabels))}<h2>Recent backfill requests</h2>${requestsTable(model.recentRequests)}<h2>Held runs</h2>${heldTable(
     model.heldRuns,
   )}</main><footer>smart-backfill · this file is self-contained: it loads nothing from the network.</footer>`;
   return `<!doctype html>

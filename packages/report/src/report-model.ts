@@ -7,8 +7,10 @@ import {
   type BackfillRequest,
   type HeldRun,
   type IsoDate,
+  type PipelineRow,
   type PolicySuggestion,
   type RunRecord,
+  type UpstreamGap,
 } from '@smart-backfill/core';
 import { buildCalendarModel, GAP_STATES, type CalendarModel, type CalendarModelInput } from './calendar-model.js';
 import { DAY_STATES, DAY_STYLES, type DayState } from './day-state.js';
@@ -16,6 +18,11 @@ import { DAY_STATES, DAY_STYLES, type DayState } from './day-state.js';
 /** One processor's data for the report: its calendar's input (runs included: time to recovery) plus run history. */
 export interface ProcessorReportInput extends CalendarModelInput {
   readonly heldRuns?: Iterable<HeldRun> | undefined;
+  /**
+   * For its runs held for their inputs (by run date): the upstream gaps that hold each, as its
+   * run record stored them (`null`: no record names them). Absent for a processor without inputs.
+   */
+  readonly heldForInputs?: ReadonlyMap<IsoDate, readonly UpstreamGap[] | null> | undefined;
   /** The "is this needed?" verdict for the processor, when computed. */
   readonly assessment?: Assessment | undefined;
   readonly suggestion?: PolicySuggestion | undefined;
@@ -27,7 +34,13 @@ export interface ReportInput {
   readonly title?: string | undefined;
   /** When the report was made (epoch ms), printed in its header. */
   readonly generatedAt: number;
+  /** Processors in the order given: a caller with a pipeline passes them in dependency order. */
   readonly processors: readonly ProcessorReportInput[];
+  /**
+   * The dependency graph's rows, in dependency order, when processors declare `dependsOn`:
+   * the report then lists one row per processor with its level and what holds its runs.
+   */
+  readonly pipeline?: readonly PipelineRow[] | undefined;
   /** Rows in the recent requests and held runs tables (default 25). */
   readonly recentLimit?: number | undefined;
   /**
@@ -78,6 +91,17 @@ export interface RequestRow {
   readonly errorMessage: string | null;
 }
 
+/** A held run as the report lists it: for a run held for its inputs, which upstream gaps hold it. */
+export interface HeldRunRow extends HeldRun {
+  /** Set only for a run held for its inputs: the stored upstream gaps (`null`: no record names them). */
+  readonly waitingForUpstream?: readonly UpstreamGap[] | null;
+}
+
+/** One processor of the pipeline: its level, what it reads, and its runs held for their inputs, oldest first. */
+export interface PipelineReportRow extends PipelineRow {
+  readonly heldForInputs: readonly { readonly runDate: IsoDate; readonly gaps: readonly UpstreamGap[] | null }[];
+}
+
 export interface ProcessorReport {
   readonly calendar: CalendarModel;
   readonly kpis: ReportKpis;
@@ -99,7 +123,9 @@ export interface ReportModel {
   /** Newest first, all processors. */
   readonly recentRequests: readonly RequestRow[];
   /** Waiting ones first, then the most recently held. */
-  readonly heldRuns: readonly HeldRun[];
+  readonly heldRuns: readonly HeldRunRow[];
+  /** One row per processor in dependency order; empty when no processor declares `dependsOn`. */
+  readonly pipeline: readonly PipelineReportRow[];
 }
 
 const DAY_MS = 86_400_000;
@@ -177,7 +203,7 @@ export const buildReportModel = (input: ReportInput): ReportModel => {
   const limit = input.recentLimit ?? 25;
   const total = emptyTally();
   const allRequests: BackfillRequest[] = [];
-  const allHeld: HeldRun[] = [];
+  const allHeld: HeldRunRow[] = [];
   const processors = input.processors.map((p): ProcessorReport => {
     const calendar = buildCalendarModel(p);
     const requests = [...(p.requests ?? [])].filter((r) => r.processorName === p.processorName);
@@ -193,9 +219,20 @@ export const buildReportModel = (input: ReportInput): ReportModel => {
     total.completed += t.completed;
     total.failed += t.failed;
     allRequests.push(...requests);
-    allHeld.push(...[...(p.heldRuns ?? [])].filter((h) => h.processorName === p.processorName));
+    for (const h of p.heldRuns ?? []) {
+      if (h.processorName !== p.processorName) continue;
+      const gaps = p.heldForInputs?.get(h.runDate);
+      allHeld.push(gaps === undefined ? h : { ...h, waitingForUpstream: gaps });
+    }
     return { calendar, kpis: kpisOf(t), assessment: p.assessment ?? null, suggestion: p.suggestion ?? null, nextSteps: p.nextSteps ?? [] };
   });
+  const heldFor = new Map(input.processors.map((p) => [p.processorName, p.heldForInputs]));
+  const pipeline = (input.pipeline ?? []).map((r): PipelineReportRow => ({
+    ...r,
+    heldForInputs: [...(heldFor.get(r.processor)?.entries() ?? [])]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([runDate, gaps]) => ({ runDate, gaps })),
+  }));
   const starts = processors.map((p) => p.calendar.start).sort();
   const ends = processors.map((p) => p.calendar.end).sort();
   return {
@@ -222,5 +259,6 @@ export const buildReportModel = (input: ReportInput): ReportModel => {
         errorMessage: r.errorMessage,
       })),
     heldRuns: allHeld.sort((a, b) => (a.status === 'held' ? 0 : 1) - (b.status === 'held' ? 0 : 1) || b.heldAt - a.heldAt).slice(0, limit),
+    pipeline,
   };
 };

@@ -15,6 +15,7 @@ import { configOption, dateOption, intOption, type ConfigOption, type RawOptions
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { gatherAssessment } from './assess.js';
+import { pipelineOf, upstreamGapsOf } from './pipeline-view.js';
 import { withRuntime } from './shared.js';
 
 const DAY_MS = 86_400_000;
@@ -51,6 +52,7 @@ const gatherProcessor = async (
     rt.runLog.heldRuns({ processorName: name }),
     gatherAssessment(rt, name, { days: assessDays, today }),
   ]);
+  const heldForInputs = await upstreamGapsOf(rt, p.dependsOn ?? [], heldRuns, runs, since);
   return {
     processorName: name,
     start,
@@ -63,6 +65,7 @@ const gatherProcessor = async (
     alerts,
     runs,
     heldRuns,
+    ...(heldForInputs.size === 0 ? {} : { heldForInputs }),
     assessment: assessed.assessment,
     suggestion: assessed.suggestion,
     nextSteps: assessed.nextSteps,
@@ -74,13 +77,16 @@ export const buildReportFromRuntime = async (rt: Runtime, o: ReportOptions = {})
   const today = o.today ?? utcDateOf(rt.clock.now());
   const days = o.days ?? 180;
   const start = addDays(today, -(days - 1));
-  const names =
+  const chosen =
     o.processors !== undefined && o.processors.length > 0
       ? o.processors.map((n) => rt.processorConfig(n).name)
       : rt.config.processors.map((p) => p.name);
+  // With a pipeline, processors come in dependency order; without one, as configured (or asked).
+  const pipeline = pipelineOf(rt, chosen);
+  const names = pipeline?.map((r) => r.processor) ?? chosen;
   const processors: ProcessorReportInput[] = [];
   for (const n of names) processors.push(await gatherProcessor(rt, n, start, today, o.assessDays ?? 30));
-  return buildReportModel({ title: o.title, generatedAt: rt.clock.now(), processors, stateLabels: o.stateLabels });
+  return buildReportModel({ title: o.title, generatedAt: rt.clock.now(), processors, pipeline, stateLabels: o.stateLabels });
 };
 
 /** Write the HTML file (creating its folder); returns the absolute path. */

@@ -4,10 +4,14 @@ import {
   utcDateOf,
   type AlertRecord,
   type BackfillRequest,
+  type Dependency,
   type HeldRun,
   type IsoDate,
+  type PipelineRow,
   type RunRecord,
+  type UpstreamGap,
 } from '@smart-backfill/core';
+import { pipelineOf, upstreamGapsOf } from './pipeline-view.js';
 import { calendarDays, renderCalendar, stateCounts, type CalendarInput, type DayState } from '../format/calendar.js';
 import { formatDates } from '../format/dates.js';
 import { configOption, dateOption, intOption, type ConfigOption, type RawOptions } from '../options.js';
@@ -22,6 +26,11 @@ export interface ProcessorStatus {
   readonly recentRequests: readonly BackfillRequest[];
   /** Held runs still to run: `held`, and `resuming` (claimed by a resumer, perhaps one that died). */
   readonly heldRuns: readonly HeldRun[];
+  /**
+   * For each held run of a processor with inputs that waits for no date of its own: the upstream
+   * gaps that hold it, as its run record stored them (`null`: no record names them).
+   */
+  readonly heldForInputs: ReadonlyMap<IsoDate, readonly UpstreamGap[] | null>;
   /** When this was read: a `resuming` run whose lease ended before it has lost its resumer. */
   readonly now: number;
   readonly openAlerts: readonly AlertRecord[];
@@ -40,6 +49,31 @@ const lastWarnings = (runs: readonly RunRecord[]): ProcessorStatus['warnings'] =
 
 const DAY_MS = 86_400_000;
 
+/** `order_lines 2025-11-04 (backfill queued)`: one upstream gap that holds a run. */
+const describeGap = (g: UpstreamGap): string =>
+  `${g.processor} ${formatDates(g.missing)} (${g.escalated.length > 0 ? 'escalated: a person must fill it' : g.queued.length > 0 ? 'backfill queued' : 'in flight'})`;
+
+const describeHold = (gaps: readonly UpstreamGap[] | null): string =>
+  gaps === null ? 'its inputs (no run record names which)' : gaps.map(describeGap).join('; ');
+
+const reads = (d: Dependency): string =>
+  `${d.processor} (${d.lookbackDays === 0 ? 'same day' : `${d.lookbackDays} day${d.lookbackDays === 1 ? '' : 's'} back`})`;
+
+/** One line per processor, in dependency order: its level, what it reads, and what holds its runs. */
+const printPipeline = (out: Output, rows: readonly PipelineRow[], all: readonly ProcessorStatus[]): void => {
+  const byName = new Map(all.map((s) => [s.name, s]));
+  const width = Math.max(...rows.map((r) => r.processor.length));
+  out.line(out.c.bold('pipeline, in dependency order'));
+  for (const r of rows) {
+    const s = byName.get(r.processor);
+    const held = s === undefined ? [] : [...s.heldForInputs.entries()];
+    const holds = held.map(([date, gaps]) => `${date} for ${describeHold(gaps)}`);
+    const line = `  level ${r.level}  ${r.processor.padEnd(width)}  ${r.dependsOn.length === 0 ? 'reads no other processor' : `reads ${r.dependsOn.map(reads).join(', ')}`}`;
+    out.line(holds.length === 0 ? line : `${line}; held: ${holds.join(', ')}`);
+  }
+  out.line();
+};
+
 /** Everything `status` shows for one processor: five store reads and one window read. */
 export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, weeks: number): Promise<ProcessorStatus> => {
   const p = rt.processorConfig(name);
@@ -53,6 +87,7 @@ export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, we
     rt.runLog.runs({ processorName: name, since: now - 7 * DAY_MS }),
   ]);
   const heldRuns = [...held, ...resuming].sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : 0));
+  const heldForInputs = await upstreamGapsOf(rt, p.dependsOn ?? [], heldRuns, runs, now - 7 * DAY_MS);
   const start = addDays(today, -7 * weeks - 7);
   const [window, requests] = await Promise.all([
     rt.windowFor(p).readWindow({ processorName: name, start, end: today }),
@@ -63,6 +98,7 @@ export const gatherStatus = async (rt: Runtime, name: string, today: IsoDate, we
     openRequests,
     recentRequests: recent.filter((r) => r.status === 'completed' || r.status === 'failed').slice(0, 10),
     heldRuns,
+    heldForInputs,
     now,
     openAlerts,
     warnings: lastWarnings(runs),
@@ -100,8 +136,13 @@ export const printStatus = (out: Output, s: ProcessorStatus): void => {
   for (const w of s.warnings) out.line(c.yellow(`  warning (run ${w.runDate}): ${w.message}`));
   if (s.heldRuns.length > 0) {
     for (const h of s.heldRuns) {
+      const gaps = s.heldForInputs.get(h.runDate);
       if (h.status !== 'resuming')
-        out.line(c.yellow(`  held run ${h.runDate} (${h.reason.replace(/_/g, ' ')}), waiting for ${formatDates(h.waitingFor)}`));
+        out.line(
+          c.yellow(
+            `  held run ${h.runDate} (${h.reason.replace(/_/g, ' ')}), waiting for ${gaps === undefined ? formatDates(h.waitingFor) : describeHold(gaps)}`,
+          ),
+        );
       else if (claimLapsed(h, s.now))
         out.line(
           c.red(
@@ -137,13 +178,17 @@ export const printStatus = (out: Output, s: ProcessorStatus): void => {
   for (const l of renderCalendar(s.calendar, { tty: out.tty, c })) out.line(`  ${l}`);
 };
 
-export const statusJson = (s: ProcessorStatus): Record<string, unknown> => {
+export const statusJson = (s: ProcessorStatus, row?: PipelineRow): Record<string, unknown> => {
   const cal = calendarDays(s.calendar);
   return {
     name: s.name,
+    ...(row === undefined ? {} : { level: row.level, dependsOn: row.dependsOn }),
     openRequests: s.openRequests,
     recentRequests: s.recentRequests,
-    heldRuns: s.heldRuns.map((h) => ({ ...h, claimLapsed: claimLapsed(h, s.now) })),
+    heldRuns: s.heldRuns.map((h) => {
+      const gaps = s.heldForInputs.get(h.runDate);
+      return { ...h, claimLapsed: claimLapsed(h, s.now), ...(gaps === undefined ? {} : { waitingForUpstream: gaps }) };
+    }),
     openAlerts: s.openAlerts,
     warnings: s.warnings,
     calendar: { start: cal.start, today: s.calendar.today, days: cal.days, counts: stateCounts(cal.days) as Record<DayState, number> },
@@ -168,16 +213,26 @@ export const statusCommand = async (out: Output, raw: RawOptions, args: readonly
   const { weeks } = opts;
   return withRuntime(out, opts, async (rt) => {
     const today = opts.today ?? utcDateOf(rt.clock.now());
-    const names = args[0] !== undefined ? [rt.processorConfig(args[0]).name] : rt.config.processors.map((p) => p.name);
+    const configured = args[0] !== undefined ? [rt.processorConfig(args[0]).name] : rt.config.processors.map((p) => p.name);
+    const pipeline = pipelineOf(rt, configured);
+    const rows = new Map((pipeline ?? []).map((r) => [r.processor, r]));
+    const names = pipeline?.map((r) => r.processor) ?? configured;
     const all = [];
     for (const n of names) all.push(await gatherStatus(rt, n, today, weeks));
     const depth = rt.queueDepth !== undefined ? await rt.queueDepth() : undefined;
     const report = rt.queueReport !== undefined ? await rt.queueReport() : undefined;
     const alertProblems = await alertChannelProblems(rt.config.alerts, out);
     if (out.json)
-      out.printJson({ today, queue: depth ?? report ?? null, alertChannelProblems: alertProblems, processors: all.map(statusJson) });
+      out.printJson({
+        today,
+        queue: depth ?? report ?? null,
+        alertChannelProblems: alertProblems,
+        ...(pipeline === undefined ? {} : { pipeline }),
+        processors: all.map((s) => statusJson(s, rows.get(s.name))),
+      });
     else {
       for (const p of alertProblems) out.line(out.c.red(`alert channel cannot deliver: ${p}`));
+      if (pipeline !== undefined) printPipeline(out, pipeline, all);
       for (const s of all) {
         printStatus(out, s);
         out.line();
