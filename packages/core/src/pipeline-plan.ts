@@ -1,4 +1,4 @@
-import { compareDates, type IsoDate } from './iso-date.js';
+import { compareDates, toEpochDay, type IsoDate } from './iso-date.js';
 import { downstreamDatesReading, type Dependency, type PipelineGraph } from './pipeline-graph.js';
 
 /** What the data says about one processor's dates (any range the caller chose). */
@@ -82,11 +82,22 @@ export const builtOnIncompleteInput = (
   upstreamBuiltAt: ReadonlyMap<string, ReadonlyMap<IsoDate, number>>,
 ): IsoDate[] => {
   const stale = new Set<IsoDate>();
+  // Looked up by epoch day from each built date back over the lookback: plain number keys, no
+  // date strings made per (upstream date, downstream date) pair (a year of 100 processors is ~10⁶ pairs).
+  const days = [...lastBuiltAt].map(([d, at]) => [d, toEpochDay(d), at] as const);
   for (const dep of dependsOn) {
-    for (const [u, at] of upstreamBuiltAt.get(dep.processor) ?? []) {
-      for (const d of downstreamDatesReading(dep, u)) {
-        const built = lastBuiltAt.get(d);
-        if (built !== undefined && built < at) stale.add(d);
+    const upstream = upstreamBuiltAt.get(dep.processor);
+    if (upstream === undefined || upstream.size === 0) continue;
+    const byDay = new Map<number, number>();
+    for (const [u, at] of upstream) byDay.set(toEpochDay(u), at);
+    for (const [d, day, built] of days) {
+      if (stale.has(d)) continue;
+      for (let u = day - dep.lookbackDays; u <= day; u++) {
+        const at = byDay.get(u);
+        if (at !== undefined && built < at) {
+          stale.add(d);
+          break;
+        }
       }
     }
   }
