@@ -22,7 +22,7 @@ import {
   type Processor,
   type Worker,
 } from '@smart-backfill/engine';
-import { createMemoryStore } from '@smart-backfill/memory';
+import { createMemoryStore, type MemoryStore } from '@smart-backfill/memory';
 import { CrashableProcess, type CrashPoint } from './crashable.js';
 import { withQueueFaults } from './faults.js';
 import { ManualClock } from './manual-clock.js';
@@ -111,6 +111,8 @@ export interface GraphSimulationOptions {
   /** Default 2. */
   readonly workers?: number | undefined;
   readonly startDate?: string | undefined;
+  /** Called once at the end with the store and clock, to dig into a seed's history. */
+  readonly inspect?: ((world: { readonly store: MemoryStore; readonly clock: ManualClock }) => void | Promise<void>) | undefined;
 }
 
 export interface GraphSimulationReport {
@@ -564,6 +566,7 @@ export const simulateGraph = async (options: GraphSimulationOptions): Promise<Gr
     await tick();
   }
 
+  await options.inspect?.({ store, clock });
   let gapsLeft = 0;
   for (const n of names) {
     for (let d = start; d <= lastDate; d = addDays(d, 1)) {
