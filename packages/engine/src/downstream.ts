@@ -5,7 +5,6 @@ import {
   compareDates,
   downstreamDatesReading,
   isActive,
-  toEpochDay,
   type BackfillQueue,
   type HeldRun,
   type IsoDate,
@@ -131,9 +130,11 @@ export const healDownstream = async (
     // Only a rebuild reads the run log (a person's backfill without its downstream never does),
     // and only when some date that reads the heal is neither held nor waiting on another input.
     if (opts.rebuild !== false && candidates.some((d) => !heldDates.has(d))) {
-      // The run log from the day before the first healed date: a date's builds start after it.
+      // The runs of the dates that read the heal, whenever they ran: not every run since the first
+      // healed date, which made a year of `--with-downstream` backfills read the year once per date.
       const lastBuiltAt = new Map<IsoDate, number>();
-      for (const r of await deps.runLog.runs({ processorName: name, since: (toEpochDay(healed[0] as IsoDate) - 1) * MS_PER_DAY })) {
+      const sorted = [...reading].sort(compareDates);
+      for (const r of await deps.runLog.runs({ processorName: name, runDateFrom: sorted[0], runDateTo: sorted[sorted.length - 1] })) {
         if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
       }
       const stale = builtOnIncompleteInput(
@@ -261,7 +262,7 @@ const lastInputChange = async (deps: HealDownstreamDeps, h: HeldRun): Promise<nu
     if (requests.some((r) => isActive(r.status))) return 'busy';
     for (const r of requests) if (r.status === 'completed') completed = Math.max(completed, r.completedAt ?? r.updatedAt);
     // An input date may also have been produced by a run (a resumed one, as a level above heals).
-    for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt }))
+    for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt, runDateFrom: start, runDateTo: h.runDate }))
       if (r.outcome === 'succeeded' && r.runDate >= start && r.runDate <= h.runDate) completed = Math.max(completed, r.finishedAt);
   }
   return completed;

@@ -91,6 +91,43 @@ describe('rebuilds after an upstream date changed', () => {
     expect(w.rebuildsQueued()).toEqual([]);
   });
 
+  it('a heal reads the runs of the dates it touches, not every run since them (a year of --with-downstream backfills stays linear)', async () => {
+    const w = world([{ name: 'pos_sales' }, { name: 'orders_daily', dependsOn: [{ processor: 'pos_sales', lookbackDays: 0 }] }]);
+    for (const n of w.graph.order) await w.guard(n).run({ date: day });
+    // A year of later runs of orders_daily.
+    for (const d of dateRange(D('2025-11-11'), D('2026-11-10'))) {
+      w.clock.set(Date.parse(`${d}T07:00:00Z`));
+      await w.store.runLog.append({
+        runId: `later-${d}`,
+        processorName: 'orders_daily',
+        runDate: d,
+        trigger: 'scheduled',
+        isBackfill: false,
+        outcome: 'succeeded',
+        skipReason: null,
+        errorMessage: null,
+        startedAt: w.clock.now(),
+        finishedAt: w.clock.now(),
+        durationMs: 0,
+        metadata: {},
+      });
+    }
+    let rowsRead = 0;
+    const runLog = {
+      ...w.store.runLog,
+      runs: async (q: Parameters<typeof w.store.runLog.runs>[0]) => {
+        const rows = await w.store.runLog.runs(q);
+        rowsRead += rows.length;
+        return rows;
+      },
+    };
+    w.clock.advance(MINUTE);
+    await w.completeWithoutHeal('pos_sales', { with_downstream: true });
+    const r = await healDownstream({ ...w.deps, runLog }, 'pos_sales', [day], w.clock.now(), { rebuild: true });
+    expect(r.queued).toEqual([{ processorName: 'orders_daily', date: day }]);
+    expect(rowsRead).toBe(1);
+  });
+
   it('a diamond: the bottom waits while a branch above one of its inputs is still being rebuilt, then is rebuilt once', async () => {
     // raw → left → left_feature → report ← right ← raw: report reads raw's day through two branches.
     const w = world([
