@@ -10,7 +10,7 @@
 // Needs `npm run build`.
 //   node bench/plan-scale.bench.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -111,15 +111,21 @@ const config = {
 writeFileSync(join(dir, 'smart-backfill.config.json'), JSON.stringify(config, null, 2));
 
 // ---- the CLI, spawned ----
+// The child's own CPU time (bench/support/rss-probe.mjs): on a loaded machine wall time is mostly waiting.
+const probe = pathToFileURL(join(here, 'support/rss-probe.mjs')).href;
 const cli = () => {
+  const out = join(dir, 'probe.json');
+  rmSync(out, { force: true });
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [bin, 'plan', '--from', FROM, '--to', TO, '--json'], {
+  const r = spawnSync(process.execPath, ['--import', probe, bin, 'plan', '--from', FROM, '--to', TO, '--json'], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', SB_PROBE_OUT: out },
     maxBuffer: 64 * 1024 * 1024,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, wallMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const p = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, wallMs, cpuMs: p.cpuMs ?? NaN };
 };
 const node0 = () => {
   const t0 = process.hrtime.bigint();
@@ -192,6 +198,7 @@ const s = {
   runs: RUNS,
   plan: { steps: plan.steps.length, backfills, reruns, inProcessSteps: steps.length },
   cliWallMs: { median: med(runs.map((r) => r.wallMs)), max: Math.max(...runs.map((r) => r.wallMs)) },
+  cliCpuMs: { median: med(runs.map((r) => r.cpuMs)), max: Math.max(...runs.map((r) => r.cpuMs)) },
   nodeStartupMs: med(Array.from({ length: 3 }, node0)),
   inProcessMs: { open: openMs, runLogReads: runLogMs, windowReads: windowMs, core: coreMs },
   goal: { wallMs: 1000 },
@@ -202,6 +209,7 @@ console.log(
 );
 console.log(`  plan: ${plan.steps.length} steps (${backfills} backfills, ${reruns} re-runs)`);
 console.log(`  CLI wall ms   median ${f(s.cliWallMs.median)}   max ${f(s.cliWallMs.max)}   (node -e 0: ${f(s.nodeStartupMs)})`);
+console.log(`  CLI cpu ms    median ${f(s.cliCpuMs.median)}   max ${f(s.cliCpuMs.max)}`);
 console.log(
   `  in process ms open ${f(openMs)}   run log ${f(runLogMs)}   windows ${f(windowMs)}   core ${f(coreMs)}   (${steps.length} steps)`,
 );

@@ -37,8 +37,8 @@ export { type SimulationReport, formatReport } from './simulation-report.js';
 export { /** @public */ type CrashPoint, CrashableProcess, /** @public */ WorkerCrashed } from './crashable.js';
 export { CrashSwitch, ProcessKilled } from './crash-switch.js';
 export {
-  DEFAULT_SIMULATED_GRAPH,
+  /** @public */ DEFAULT_SIMULATED_GRAPH,
   /** @public */ type GraphSimulationOptions,
-  type GraphSimulationReport,
+  /** @public */ type GraphSimulationReport,
   simulateGraph,
 } from './simulate-graph.js';
