@@ -22,6 +22,7 @@ import {
 } from './decode.js';
 import { checkDateInput, checkInput, inputError } from './errors.js';
 import { quoteTable } from './identifiers.js';
+import { runDateFilter } from './bigquery-run-date-filter.js';
 import {
   insertIdOf,
   keyedLock,
@@ -195,6 +196,9 @@ export const bigQueryRunLog = (
         where.push('processor_name = @processor');
         params['processor'] = p.string(q.processorName);
       }
+      const byRunDate = runDateFilter(q);
+      where.push(...byRunDate.where);
+      Object.assign(params, byRunDate.params);
       let sql = `-- smart-backfill:runs.list\nSELECT ${columnList(RUNS)}\nFROM ${runs}\nWHERE ${where.join(' AND ')}\nQUALIFY ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY run_date) = 1\nORDER BY run_date, run_id`;
       if (q.limit !== undefined) {
         sql += '\nLIMIT @max_rows';

@@ -707,7 +707,9 @@ export class FakeBigQuery {
             (r) =>
               ms(r['run_date']) >= ms(need('since')) &&
               (!params.has('until') || ms(r['run_date']) <= ms(need('until'))) &&
-              (!params.has('processor') || r['processor_name'] === need('processor')),
+              (!params.has('processor') || r['processor_name'] === need('processor')) &&
+              (!params.has('run_date_from') || String(r['game_date']) >= String(need('run_date_from'))) &&
+              (!params.has('run_date_to') || String(r['game_date']) <= String(need('run_date_to'))),
           )
           .sort((a, b) => ms(a['run_date']) - ms(b['run_date']) || cmpStr(a['run_id'], b['run_id']));
         return this.project('runs', rows.slice(0, limitOf()));

@@ -1,5 +1,5 @@
-import { compareDates, type IsoDate } from './iso-date.js';
-import { downstreamDatesReading, type Dependency, type PipelineGraph } from './pipeline-graph.js';
+import { compareDates, toEpochDay, type IsoDate } from './iso-date.js';
+import { type Dependency, type PipelineGraph } from './pipeline-graph.js';
 
 /** What the data says about one processor's dates (any range the caller chose). */
 export interface ProcessorDates {
@@ -48,11 +48,21 @@ export const planPipeline = (graph: PipelineGraph, dates: ReadonlyMap<string, Pr
     const built = new Set(own?.built ?? []);
     const reruns = new Map<IsoDate, RerunStep['because']>();
     for (const d of own?.ranOnIncomplete ?? []) if (!missing.has(d)) reruns.set(d, 'ran_on_incomplete_input');
+    // From each built date back over the lookback, by epoch day: no date strings made per
+    // (upstream date, downstream date) pair. The oldest rebuilt date it reads is the reason.
+    const days = [...built].filter((d) => !missing.has(d)).map((d) => [d, toEpochDay(d)] as const);
     for (const dep of graph.dependsOn.get(name) ?? []) {
-      const up = [...(rebuilt.get(dep.processor) ?? [])].sort(compareDates);
-      for (const x of up) {
-        for (const d of downstreamDatesReading(dep, x)) {
-          if (built.has(d) && !missing.has(d) && !reruns.has(d)) reruns.set(d, { processor: dep.processor, date: x });
+      const up = rebuilt.get(dep.processor);
+      if (up === undefined || up.size === 0) continue;
+      const byDay = new Map([...up].map((x) => [toEpochDay(x), x]));
+      for (const [d, day] of days) {
+        if (reruns.has(d)) continue;
+        for (let u = day - dep.lookbackDays; u <= day; u++) {
+          const x = byDay.get(u);
+          if (x !== undefined) {
+            reruns.set(d, { processor: dep.processor, date: x });
+            break;
+          }
         }
       }
     }
@@ -82,11 +92,22 @@ export const builtOnIncompleteInput = (
   upstreamBuiltAt: ReadonlyMap<string, ReadonlyMap<IsoDate, number>>,
 ): IsoDate[] => {
   const stale = new Set<IsoDate>();
+  // Looked up by epoch day from each built date back over the lookback: plain number keys, no
+  // date strings made per (upstream date, downstream date) pair (a year of 100 processors is ~10⁶ pairs).
+  const days = [...lastBuiltAt].map(([d, at]) => [d, toEpochDay(d), at] as const);
   for (const dep of dependsOn) {
-    for (const [u, at] of upstreamBuiltAt.get(dep.processor) ?? []) {
-      for (const d of downstreamDatesReading(dep, u)) {
-        const built = lastBuiltAt.get(d);
-        if (built !== undefined && built < at) stale.add(d);
+    const upstream = upstreamBuiltAt.get(dep.processor);
+    if (upstream === undefined || upstream.size === 0) continue;
+    const byDay = new Map<number, number>();
+    for (const [u, at] of upstream) byDay.set(toEpochDay(u), at);
+    for (const [d, day, built] of days) {
+      if (stale.has(d)) continue;
+      for (let u = day - dep.lookbackDays; u <= day; u++) {
+        const at = byDay.get(u);
+        if (at !== undefined && built < at) {
+          stale.add(d);
+          break;
+        }
       }
     }
   }

@@ -5,7 +5,6 @@ import {
   compareDates,
   downstreamDatesReading,
   isActive,
-  toEpochDay,
   type BackfillQueue,
   type HeldRun,
   type IsoDate,
@@ -134,9 +133,11 @@ export const healDownstream = async (
     // Only a rebuild reads the run log (a person's backfill without its downstream never does),
     // and only when some date that reads the heal is neither held nor waiting on another input.
     if (opts.rebuild !== false && candidates.some((d) => !heldDates.has(d))) {
-      // The run log from the day before the first healed date: a date's builds start after it.
+      // The runs of the dates that read the heal, whenever they ran: not every run since the first
+      // healed date, which made a year of `--with-downstream` backfills read the year once per date.
       const lastBuiltAt = new Map<IsoDate, number>();
-      for (const r of await deps.runLog.runs({ processorName: name, since: (toEpochDay(healed[0] as IsoDate) - 1) * MS_PER_DAY })) {
+      const sorted = [...reading].sort(compareDates);
+      for (const r of await deps.runLog.runs({ processorName: name, runDateFrom: sorted[0], runDateTo: sorted[sorted.length - 1] })) {
         if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
       }
       const stale = builtOnIncompleteInput(
@@ -163,8 +164,26 @@ export const healDownstream = async (
 };
 
 /**
- * Dates of `name` among `dates` that read an input date with an active backfill (the healed
- * dates are complete, so only other dates, of this input or another, count).
+ * Each processor `name` reads from, directly or not, with the longest lookback summed along a
+ * path to it: a date `a` of that ancestor reaches `name`'s dates `a .. a + reach`.
+ */
+const ancestorReach = (graph: PipelineGraph, name: string, memo = new Map<string, Map<string, number>>()): Map<string, number> => {
+  const known = memo.get(name);
+  if (known !== undefined) return known;
+  const reach = new Map<string, number>();
+  for (const dep of graph.dependsOn.get(name) ?? []) {
+    reach.set(dep.processor, Math.max(reach.get(dep.processor) ?? 0, dep.lookbackDays));
+    for (const [a, l] of ancestorReach(graph, dep.processor, memo)) reach.set(a, Math.max(reach.get(a) ?? 0, l + dep.lookbackDays));
+  }
+  memo.set(name, reach);
+  return reach;
+};
+
+/**
+ * Dates of `name` among `dates` that read, directly or through the levels between, a date with
+ * an active backfill (the healed dates are complete, so only other dates count). That backfill's
+ * completion heals its way down to them; rebuilt now, they would read a level between that is
+ * about to change (a diamond: one branch healed, the other not yet), and be rebuilt again after it.
  */
 const inputsBusy = async (deps: HealDownstreamDeps, name: string, dates: readonly IsoDate[]): Promise<Set<IsoDate>> => {
   const busy = new Set<IsoDate>();
@@ -172,11 +191,12 @@ const inputsBusy = async (deps: HealDownstreamDeps, name: string, dates: readonl
   const first = sorted[0];
   const last = sorted[sorted.length - 1];
   if (first === undefined || last === undefined) return busy;
-  for (const other of deps.graph.dependsOn.get(name) ?? []) {
-    const active = (await deps.tracker.forWindow({ processorName: other.processor, start: addDays(first, -other.lookbackDays), end: last }))
+  const wanted = new Set(dates);
+  for (const [ancestor, reach] of ancestorReach(deps.graph, name)) {
+    const active = (await deps.tracker.forWindow({ processorName: ancestor, start: addDays(first, -reach), end: last }))
       .filter((r) => isActive(r.status))
       .map((r) => r.date);
-    for (const a of active) for (const d of downstreamDatesReading(other, a)) busy.add(d);
+    for (const a of active) for (const d of downstreamDatesReading({ lookbackDays: reach }, a)) if (wanted.has(d)) busy.add(d);
   }
   return busy;
 };
@@ -213,6 +233,23 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
       outcomes.push(...next.outcomes);
     }
   }
+  // A worker that died between a backfill's completion and its heal left the dates that read it
+  // stale, and nothing marks them (they are not held). Heal the last day's completions again, in
+  // dependency order: a date rebuilt since is built after the completion and left alone, one
+  // being rebuilt has its active request (the tracker keeps one per date), so this queues only what was missed.
+  const now = deps.clock.now();
+  const rank = new Map(deps.graph.order.map((n, i) => [n, i]));
+  const completed = (await deps.tracker.list({ statuses: ['completed'], since: now - 2 * MS_PER_DAY }))
+    .filter((r) => (r.completedAt ?? r.updatedAt) >= now - MS_PER_DAY && (deps.graph.dependents.get(r.processorName) ?? []).length > 0)
+    .sort((a, b) => (rank.get(a.processorName) ?? 0) - (rank.get(b.processorName) ?? 0) || compareDates(a.date, b.date));
+  for (const r of completed) {
+    const next = await healDownstream(deps, r.processorName, [r.date], r.completedAt ?? r.updatedAt, {
+      rebuild: r.requestType === 'auto' || r.metadata['with_downstream'] === true,
+    });
+    resumed.push(...next.resumed);
+    queued.push(...next.queued);
+    outcomes.push(...next.outcomes);
+  }
   return { resumed, queued, outcomes };
 };
 
@@ -229,7 +266,7 @@ const lastInputChange = async (deps: HealDownstreamDeps, h: HeldRun): Promise<nu
     if (requests.some((r) => isActive(r.status))) return 'busy';
     for (const r of requests) if (r.status === 'completed') completed = Math.max(completed, r.completedAt ?? r.updatedAt);
     // An input date may also have been produced by a run (a resumed one, as a level above heals).
-    for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt }))
+    for (const r of await deps.runLog.runs({ processorName: input.processor, since: h.heldAt, runDateFrom: start, runDateTo: h.runDate }))
       if (r.outcome === 'succeeded' && r.runDate >= start && r.runDate <= h.runDate) completed = Math.max(completed, r.finishedAt);
   }
   return completed;

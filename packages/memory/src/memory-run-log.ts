@@ -36,12 +36,16 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
     },
     async runs(q) {
       if (q.limit !== undefined) check(countProblem, q.limit, 'limit');
+      if (q.runDateFrom !== undefined) check(dateProblem, q.runDateFrom, 'runDateFrom');
+      if (q.runDateTo !== undefined) check(dateProblem, q.runDateTo, 'runDateTo');
       const rows = [...runs.values()]
         .filter(
           (r) =>
             (q.processorName === undefined || r.processorName === q.processorName) &&
             (q.since === undefined || r.startedAt >= q.since) &&
-            (q.until === undefined || r.startedAt <= q.until),
+            (q.until === undefined || r.startedAt <= q.until) &&
+            (q.runDateFrom === undefined || r.runDate >= q.runDateFrom) &&
+            (q.runDateTo === undefined || r.runDate <= q.runDateTo),
         )
         .sort((a, b) => a.startedAt - b.startedAt);
       return q.limit === undefined ? rows : rows.slice(0, Math.max(0, q.limit));

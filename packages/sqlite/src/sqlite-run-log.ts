@@ -177,6 +177,8 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
           if (query.processorName !== undefined) f.add('processor_name = ?', checkString(query.processorName, 'processorName'));
           if (query.since !== undefined) f.add('started_at >= ?', checkInstant(query.since, 'since'));
           if (query.until !== undefined) f.add('started_at <= ?', checkInstant(query.until, 'until'));
+          if (query.runDateFrom !== undefined) f.add('run_date >= ?', checkDate(query.runDateFrom, 'runDateFrom'));
+          if (query.runDateTo !== undefined) f.add('run_date <= ?', checkDate(query.runDateTo, 'runDateTo'));
           const limit = checkLimit(query.limit, 'limit', -1);
           const sql = `SELECT * FROM analytics_processor_runs${f.sql} ORDER BY started_at, rowid LIMIT ?`;
           return (prepared(sql).all(...f.params, limit) as RunRow[]).map(toRun);

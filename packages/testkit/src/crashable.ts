@@ -2,8 +2,9 @@ import type { BackfillQueue, Delivery, RequestTracker, RunLog } from '@smart-bac
 import type { GuardedProcessor } from '@smart-backfill/engine';
 import type { RandomSource } from './seeded-random.js';
 
-/** Where a simulated worker process dies. */
-export type CrashPoint = 'after-receive' | 'after-claim' | 'during-run' | 'after-run' | 'after-complete';
+/** Where a simulated worker process dies (`before-resume-write`/`after-resume-write`: only by `crash`, in a re-run of a held run). */
+export type CrashPoint =
+  'after-receive' | 'after-claim' | 'during-run' | 'after-run' | 'after-complete' | 'before-resume-write' | 'after-resume-write';
 export const CRASH_POINTS: readonly CrashPoint[] = ['after-receive', 'after-claim', 'during-run', 'after-run', 'after-complete'];
 
 /** Thrown by every call a dead worker process makes: nothing it does after dying takes effect. */
@@ -41,6 +42,11 @@ export class CrashableProcess {
     this.crashedAt = point;
     this.onCrash(point);
     for (const run of this.running) run.abort(new WorkerCrashed(point));
+  }
+
+  /** Kill the process now, from inside something it runs (a processor's body): every later call of it throws. */
+  crash(point: CrashPoint): never {
+    return this.die(point);
   }
 
   private die(point: CrashPoint): never {

@@ -38,3 +38,9 @@ export { /** @public */ type SimulationOptions, simulate } from './simulate.js';
 export { type SimulationReport, formatReport } from './simulation-report.js';
 export { /** @public */ type CrashPoint, CrashableProcess, /** @public */ WorkerCrashed } from './crashable.js';
 export { CrashSwitch, ProcessKilled } from './crash-switch.js';
+export {
+  /** @public */ DEFAULT_SIMULATED_GRAPH,
+  /** @public */ type GraphSimulationOptions,
+  /** @public */ type GraphSimulationReport,
+  simulateGraph,
+} from './simulate-graph.js';

@@ -89,6 +89,13 @@ export interface RunQuery {
   /** `startedAt >= since` (epoch ms). */
   readonly since?: number | undefined;
   readonly until?: number | undefined;
+  /**
+   * `runDate >= runDateFrom` and `runDate <= runDateTo` (both inclusive): the runs of some dates,
+   * whenever they ran. A heal reads the runs of the few dates it touches this way, not every run
+   * since the oldest of them (which makes a year of `--with-downstream` backfills quadratic).
+   */
+  readonly runDateFrom?: IsoDate | undefined;
+  readonly runDateTo?: IsoDate | undefined;
   readonly limit?: number | undefined;
 }
 

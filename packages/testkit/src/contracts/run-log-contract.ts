@@ -83,6 +83,25 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
       });
     });
 
+    it('lists the runs of some run dates, whenever they ran (runDateFrom, runDateTo, both inclusive)', async () => {
+      await withSubject(opts, async (s, clock) => {
+        const t = clock.now();
+        await s.runLog.append(aRunRecord('a', P, '2025-03-01', t + 100));
+        await s.runLog.append(aRunRecord('b', P, '2025-03-02', t + 200));
+        await s.runLog.append(aRunRecord('c', P, '2025-03-03', t + 300));
+        await s.runLog.append(aRunRecord('q', Q, '2025-03-02', t + 350));
+        // A rebuild of the 1st, long after: still a run of the 1st.
+        await s.runLog.append(aRunRecord('a2', P, '2025-03-01', t + 400));
+        expect(
+          ids(await s.runLog.runs({ processorName: P, runDateFrom: isoDate('2025-03-01'), runDateTo: isoDate('2025-03-01') })),
+        ).toEqual(['a', 'a2']);
+        expect(ids(await s.runLog.runs({ runDateFrom: isoDate('2025-03-02') }))).toEqual(['b', 'c', 'q']);
+        expect(ids(await s.runLog.runs({ processorName: P, runDateTo: isoDate('2025-03-02') }))).toEqual(['a', 'b', 'a2']);
+        expect(ids(await s.runLog.runs({ processorName: P, since: t + 150, runDateTo: isoDate('2025-03-02') }))).toEqual(['b', 'a2']);
+        expect(await s.runLog.runs({ runDateFrom: isoDate('2025-03-04') })).toEqual([]);
+      });
+    });
+
     it('holds a run and refreshes it in place, keeping heldAt', async () => {
       await withSubject(opts, async (s, clock) => {
         const t = clock.now();
