@@ -1,5 +1,5 @@
-// The third level: team_rolling_10d, per team and date, the team's averages over its games
-// in the ten days ending that date, read from player_game_summary. Idempotent: it replaces
+// The third level: team_rolling_10d, per team and game day, the team's averages over its
+// games in the ten days ending that day, read from player_game_summary. Idempotent: it replaces
 // the date's rows in one transaction.
 import Database from 'better-sqlite3';
 
@@ -15,6 +15,16 @@ const minus = (date, days) => new Date(Date.parse(`${date}T00:00:00Z`) - days * 
  */
 export const buildTeamRolling = (db, date, { now = () => new Date().toISOString() } = {}) => {
   const from = minus(date, ROLLING_DAYS - 1);
+  const del = db.prepare('DELETE FROM team_rolling_10d WHERE game_date = ?');
+  // Like the schedule it is judged by, the table has rows on game days only.
+  const playedToday = db
+    .prepare("SELECT count(*) FROM game_schedule WHERE game_date = ? AND game_status IN ('Final', 'Completed')")
+    .pluck()
+    .get(date);
+  if (playedToday === 0) {
+    del.run(date);
+    return { date, teams: 0, inputDays: 0, missingInputDays: [] };
+  }
   const gameDays = db
     .prepare(
       "SELECT DISTINCT game_date FROM game_schedule WHERE game_date BETWEEN ? AND ? AND game_status IN ('Final', 'Completed') ORDER BY 1",
@@ -32,7 +42,6 @@ export const buildTeamRolling = (db, date, { now = () => new Date().toISOString(
        GROUP BY team ORDER BY team`,
     )
     .all(from, date);
-  const del = db.prepare('DELETE FROM team_rolling_10d WHERE game_date = ?');
   const ins = db.prepare(
     'INSERT INTO team_rolling_10d (game_date, team, games, avg_points, avg_game_score, processed_at) VALUES (?, ?, ?, ?, ?, ?)',
   );

@@ -155,12 +155,22 @@ const figureLines = (f: DemoFigures): string[] => {
   const auto = f.autoRecoveryMs.length > 0 ? f.autoRecoveryMs.map((ms) => formatDuration(ms)).join(', ') : 'none';
   const escalated = f.escalationRecoveryMs.length > 0 ? f.escalationRecoveryMs.map((ms) => formatDuration(ms)).join(', ') : 'not healed';
   const p = f.pipeline;
-  const rebuilt = p.rebuilt.map((r) => `${r.processor} ${day(r.date)}`).join(' → ');
+  // Grouped by date, each date's levels in the order they were re-run.
+  const rebuilt = [...new Set(p.rebuilt.map((r) => r.date))]
+    .map(
+      (d) =>
+        `${day(d)} (${p.rebuilt
+          .filter((r) => r.date === d)
+          .map((r) => r.processor)
+          .join(' → ')})`,
+    )
+    .join(', ');
   return [
     `  days played            ${f.days} (${n(f.games)} games; ${n(f.rawRows)} box-score rows, ${n(f.summaryRows)} player rows, ${n(f.rollingRows)} team rows; ${n(f.runs)} runs recorded)`,
     `  gaps found             ${f.gapsFound} (level, date) pair${f.gapsFound === 1 ? '' : 's'} (incomplete caught: ${f.incompleteCaught.map(day).join(', ') || 'none'})`,
     `  healed automatically   ${f.healedAutomatically.length} date${f.healedAutomatically.length === 1 ? '' : 's'} (${f.healedAutomatically.map(day).join(', ')}); held runs: ${f.heldRuns}, resumed ${f.resumedRuns}, rebuilt by a backfill ${f.supersededRuns}`,
-    `  pipeline               ${p.levels.join(' → ')}: ${p.upstreamBackfills.length} upstream backfill${p.upstreamBackfills.length === 1 ? '' : 's'} queued by a downstream run; rebuilt after an input healed: ${rebuilt || 'nothing'}`,
+    `  pipeline               ${p.levels.join(' → ')}: ${p.upstreamBackfills.length} upstream backfill${p.upstreamBackfills.length === 1 ? '' : 's'} queued by a downstream run`,
+    `                         re-run once an input healed: ${rebuilt || 'nothing'}`,
     `                         downstream dates rebuilt more than once: ${p.rebuiltMoreThanOnce}; downstream runs on incomplete inputs: ${p.runsOnIncompleteInputs}`,
     `  escalated              ${f.escalatedRuns} runs, ${f.alertsSent} alerts sent (one per level the outage hit), ${f.healedNotices} healed notices; ${f.manualBackfills} manual backfills`,
     `  time to recovery       automatic: ${auto}; escalated: ${escalated} (includes waiting for a person)`,
