@@ -2,8 +2,8 @@
 // a raw day lost holds both downstream levels, one upstream backfill heals it, and each level
 // is re-run once, in dependency order, with its trigger recorded.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,5 +143,13 @@ describe('demo: a raw day lost heals through three levels', () => {
     );
     expect(act.match(/filled/g)).toHaveLength(1);
     expect(text).toMatch(/downstream dates rebuilt more than once: 0; downstream runs on incomplete inputs: 0/);
+  });
+
+  it("README.md's sample of the demo is what the demo prints", () => {
+    const readme = readFileSync(join(fileURLToPath(new URL('../../../', import.meta.url)), 'README.md'), 'utf8');
+    const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Wrap your processor'));
+    const sample = /```text\n([\s\S]*?)```/.exec(quick)?.[1] ?? '';
+    expect(sample).toContain('box_scores Nov 15');
+    expect(text).toContain(sample);
   });
 });
