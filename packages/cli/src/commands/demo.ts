@@ -168,7 +168,7 @@ const figureLines = (f: DemoFigures): string[] => {
   return [
     `  days played            ${f.days} (${n(f.games)} games; ${n(f.rawRows)} box-score rows, ${n(f.summaryRows)} player rows, ${n(f.rollingRows)} team rows; ${n(f.runs)} runs recorded)`,
     `  gaps found             ${f.gapsFound} (level, date) pair${f.gapsFound === 1 ? '' : 's'} (incomplete caught: ${f.incompleteCaught.map(day).join(', ') || 'none'})`,
-    `  healed automatically   ${f.healedAutomatically.length} date${f.healedAutomatically.length === 1 ? '' : 's'} (${f.healedAutomatically.map(day).join(', ')}); held runs: ${f.heldRuns}, resumed ${f.resumedRuns}, rebuilt by a backfill ${f.supersededRuns}`,
+    `  healed automatically   ${f.healedAutomatically.length} (${f.healedAutomatically.map(day).join(', ')}); held runs: ${f.heldRuns}, resumed ${f.resumedRuns}, rebuilt by a backfill ${f.supersededRuns}`,
     `  pipeline               ${p.levels.join(' → ')}: ${p.upstreamBackfills.length} upstream backfill${p.upstreamBackfills.length === 1 ? '' : 's'} queued by a downstream run`,
     `                         re-run once an input healed: ${rebuilt || 'nothing'}`,
     `                         downstream dates rebuilt more than once: ${p.rebuiltMoreThanOnce}; downstream runs on incomplete inputs: ${p.runsOnIncompleteInputs}`,

@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { addDays, dateRange, healedGaps, isoDate, medianOf, type AlertNotice, type Alerter, type IsoDate } from '@smart-backfill/core';
-import {
-  UPSTREAM_HEALED,
-  type GuardedProcessor,
-  type GuardOutcome,
-  type Processor,
-  type RunOptions,
-  type Worker,
-} from '@smart-backfill/engine';
+import type { GuardedProcessor, GuardOutcome, Processor, RunOptions, Worker } from '@smart-backfill/engine';
 import { generateSeason, type Season } from '../../nba/season.mjs';
 import { createNbaTables, loadSchedule, markFinal } from '../../nba/schema.mjs';
 import { buildPlayerGameSummary } from '../../nba/processor.mjs';
@@ -249,11 +242,11 @@ export const runNbaDemo = async (
     return rt.db;
   };
   const now = (): string => new Date(clock.now()).toISOString();
-  // What each processor call built, in call order: the rows to print, and whether its inputs were whole.
-  const executions: { processor: string; date: IsoDate; trigger: string; rows: number; incompleteInputs: boolean }[] = [];
+  // Every processor call, in call order: the order levels ran in, and whether its inputs were whole.
+  const executions: { processor: string; date: IsoDate; trigger: string; incompleteInputs: boolean }[] = [];
   const lastBuilt = new Map<string, { rows: number; partial?: { games: number; finalGames: number; rows: number } }>();
-  const built = (processor: string, date: IsoDate, trigger: string, rows: number, incompleteInputs: boolean): void => {
-    executions.push({ processor, date, trigger, rows, incompleteInputs });
+  const built = (processor: string, date: IsoDate, trigger: string | undefined, incompleteInputs: boolean): void => {
+    executions.push({ processor, date, trigger: trigger ?? 'scheduled', incompleteInputs });
   };
   const processors = new Map<string, Processor>([
     [
@@ -269,7 +262,7 @@ export const runNbaDemo = async (
           });
           const partial = r.gamesScraped < r.finalGames ? { games: r.gamesScraped, finalGames: r.finalGames, rows: r.rows } : undefined;
           lastBuilt.set(`${DEMO_RAW}/${o.date}`, { rows: r.rows, ...(partial === undefined ? {} : { partial }) });
-          built(DEMO_RAW, o.date, o.trigger ?? 'scheduled', r.rows, false);
+          built(DEMO_RAW, o.date, o.trigger, false);
           return r;
         },
       },
@@ -281,7 +274,7 @@ export const runNbaDemo = async (
         run: async (o: RunOptions) => {
           const r = buildPlayerGameSummary(dbOf(), o.date, { now });
           lastBuilt.set(`${DEMO_PROCESSOR}/${o.date}`, { rows: r.rows });
-          built(DEMO_PROCESSOR, o.date, o.trigger ?? 'scheduled', r.rows, r.gamesWithBoxScores < r.finalGames);
+          built(DEMO_PROCESSOR, o.date, o.trigger, r.gamesWithBoxScores < r.finalGames);
           return r;
         },
       },
@@ -293,7 +286,7 @@ export const runNbaDemo = async (
         run: async (o: RunOptions) => {
           const r = buildTeamRolling(dbOf(), o.date, { now });
           lastBuilt.set(`${DEMO_ROLLING}/${o.date}`, { rows: r.teams });
-          built(DEMO_ROLLING, o.date, o.trigger ?? 'scheduled', r.teams, r.missingInputDays.length > 0);
+          built(DEMO_ROLLING, o.date, o.trigger, r.missingInputDays.length > 0);
           return r;
         },
       },
@@ -328,7 +321,14 @@ export const runNbaDemo = async (
     });
     const gamesOn = new Map<string, typeof season.games>();
     for (const g of season.games) gamesOn.set(g.gameDate, [...(gamesOn.get(g.gameDate) ?? []), g]);
-    const rawRows = db.prepare('SELECT count(*) FROM box_scores_raw WHERE game_date = ?').pluck();
+    // Each level's table (the config's targets, fixed names): an input's rows when a run is held for it.
+    const rowsOf = new Map(
+      [
+        [DEMO_RAW, 'box_scores_raw'],
+        [DEMO_PROCESSOR, 'player_game_summary'],
+        [DEMO_ROLLING, 'team_rolling_10d'],
+      ].map(([level, table]) => [level as string, db.prepare(`SELECT count(*) FROM ${table as string} WHERE game_date = ?`).pluck()]),
+    );
 
     let quiet: { from: IsoDate; to: IsoDate; runs: number; rows: number; games: number } | undefined;
     const flushQuiet = (): void => {
@@ -381,7 +381,7 @@ export const runNbaDemo = async (
                 processor: r.processorName,
                 date: r.date,
                 rows: lastBuilt.get(`${r.processorName}/${r.date}`)?.rows ?? 0,
-                type: r.triggerReason === UPSTREAM_HEALED ? 'rebuild' : r.requestType,
+                type: r.triggerReason === engine.UPSTREAM_HEALED ? 'rebuild' : r.requestType,
               });
           } else if (o._tag === 'Retrying' || o._tag === 'FailedPermanently') failed.push(o.error);
         }
@@ -409,7 +409,7 @@ export const runNbaDemo = async (
         w.missing.map((d): DemoWait => ({
           processor: w.processor,
           date: d,
-          rows: w.processor === DEMO_RAW ? (rawRows.get(d) as number) : 0,
+          rows: (rowsOf.get(w.processor)?.get(d) as number | undefined) ?? 0,
           state: w.escalated.includes(d) ? 'escalated' : w.queued.includes(d) ? 'queued' : 'in flight',
         })),
       );
