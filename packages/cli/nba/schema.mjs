@@ -1,6 +1,7 @@
 // The example's own tables, next to smart-backfill's in the same SQLite file:
-// the schedule (nba_raw.game_schedule in the seed), the scraped box scores, and
-// the table the processor builds (nba_analytics.player_game_summary).
+// the schedule (nba_raw.game_schedule in the seed), the scraped box scores, the table
+// the processor builds from them (nba_analytics.player_game_summary), and the team
+// rolling averages built from that (the seed's precomputed features).
 
 export const NBA_SCHEMA = `
 CREATE TABLE IF NOT EXISTS game_schedule (
@@ -29,6 +30,12 @@ CREATE TABLE IF NOT EXISTS player_game_summary (
   fg_pct REAL, three_pct REAL, true_shooting_pct REAL, game_score REAL NOT NULL,
   processed_at TEXT NOT NULL,
   PRIMARY KEY (game_date, game_id, player_id)
+);
+
+CREATE TABLE IF NOT EXISTS team_rolling_10d (
+  game_date TEXT NOT NULL, team TEXT NOT NULL, games INTEGER NOT NULL,
+  avg_points REAL NOT NULL, avg_game_score REAL NOT NULL, processed_at TEXT NOT NULL,
+  PRIMARY KEY (game_date, team)
 );
 `;
 

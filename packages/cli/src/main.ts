@@ -222,7 +222,7 @@ Examples:
 
   program
     .command('demo')
-    .description('Play an NBA season forward on a simulated clock: a failed day, a partial day, a five-day outage, and how each heals')
+    .description('Play an NBA season through three levels on a simulated clock: a lost raw day, a partial day, an outage, how each heals')
     .option('--keep', 'keep the demo database and print its path')
     .option('--seed <n>', 'data generator seed', '20251116')
     .option('--report <file>', "where to write the season's gap calendar report (default: in the temp folder)")

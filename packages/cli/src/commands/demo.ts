@@ -2,7 +2,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatAlert, formatDateRanges, formatDuration } from '@smart-backfill/alerts';
 import { diffDays, type IsoDate } from '@smart-backfill/core';
-import { DEFAULT_SCRIPT, DEMO_MIN_ROWS, runNbaDemo, type DemoEvent, type DemoFigures } from '../demo/nba-demo.js';
+import {
+  DEFAULT_SCRIPT,
+  DEMO_MIN_ROWS,
+  runNbaDemo,
+  type DemoEvent,
+  type DemoFigures,
+  type DemoRebuild,
+  type DemoWait,
+} from '../demo/nba-demo.js';
 import { renderCalendar } from '../format/calendar.js';
 import { intOption, switchOption, textOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
@@ -23,40 +31,58 @@ const n = (x: number): string => x.toLocaleString('en-US');
 // The demo's data is a game schedule: its own words where the calendars are otherwise neutral.
 const NBA_CALENDAR_LABELS = { nothing_scheduled: 'no games' } as const;
 
+/** `box_scores Nov 15 (missing), …`: each input date, with what `what` says of it. */
+const waitList = (waits: readonly DemoWait[], what: (w: DemoWait) => string): string =>
+  waits.map((w) => `${w.processor} ${day(w.date)}${what(w)}`).join(', ');
+
+const rebuiltLine = (r: DemoRebuild): string => {
+  const after = r.after.map((a) => `${a.processor} ${dates(a.dates)}`).join(', ');
+  return `${r.processor} ${day(r.date)} re-run (trigger ${r.trigger}${after === '' ? '' : `, after ${after}`})`;
+};
+
 const eventLines = (out: Output, e: DemoEvent): string[] => {
   const { c } = out;
   const sym = (s: string, plain: string): string => (out.tty ? s : plain);
   switch (e._tag) {
     case 'Quiet':
       return [
-        `${c.dim(span(e.from, e.to).padEnd(13))} ${c.green(sym('●', '#'))} ${e.runs} nightly run${e.runs === 1 ? '' : 's'} ran cleanly ${c.dim(`(${n(e.games)} games, ${n(e.rows)} player rows)`)}`,
+        `${c.dim(span(e.from, e.to).padEnd(13))} ${c.green(sym('●', '#'))} ${e.runs} game day${e.runs === 1 ? '' : 's'} ran cleanly at every level ${c.dim(`(${n(e.games)} games, ${n(e.rows)} player rows)`)}`,
       ];
     case 'SchedulerDown':
       return [
-        `${c.dim(span(e.dates[0] as IsoDate, e.dates[e.dates.length - 1] as IsoDate).padEnd(13))} ${c.red(sym('✗', 'x'))} the nightly scheduler is down: no runs for ${e.dates.length} days`,
+        `${c.dim(span(e.dates[0] as IsoDate, e.dates[e.dates.length - 1] as IsoDate).padEnd(13))} ${c.red(sym('✗', 'x'))} the warehouse scheduler is down: no runs of ${e.processors.join(' or ')} for ${e.dates.length} days (the scraper keeps scraping)`,
       ];
     case 'Run': {
       const o = e.outcome;
-      const head = `${c.dim(stamp(e.at))} run ${day(e.date)}: `;
+      const head = `${c.dim(stamp(e.at))} ${e.processor} ${day(e.date)}: `;
       switch (o._tag) {
         case 'Ran':
           return e.partial !== undefined
             ? [
-                `${head}${c.yellow(sym('◐', '~'))} ran, but only ${e.partial.games} of ${e.partial.finalGames} box scores had arrived (${e.partial.rows} rows); nobody noticed`,
+                `${head}${c.yellow(sym('◐', '~'))} scraped only ${e.partial.games} of ${e.partial.finalGames} box scores (${e.partial.rows} rows); the feed had not published the rest`,
               ]
             : [`${head}${c.green('ran')}`];
         case 'Failed':
           return [`${head}${c.red(`${sym('✗', 'x')} failed: ${o.error.message}`)}`];
         case 'Held': {
+          const held = c.yellow(`${sym('◷', 'q')} held`);
+          if (e.waits !== undefined && e.waits.length > 0) {
+            const why = waitList(e.waits, (w) => (w.rows > 0 ? ` (incomplete: ${w.rows} rows < ${DEMO_MIN_ROWS})` : ' (missing)'));
+            const queued = e.waits.filter((w) => w.state === 'queued');
+            const coming = e.waits.filter((w) => w.state === 'in flight');
+            const next = [
+              ...(queued.length > 0 ? [`backfill of ${waitList(queued, () => '')} queued`] : []),
+              ...(coming.length > 0 ? [`${waitList(coming, () => '')} already on its way (nothing queued)`] : []),
+            ].join('; ');
+            return [`${head}${held}: waits for ${why} → ${next}`];
+          }
           const why = o.analysis.missingDates
             .map((d) => {
               const inc = o.analysis.incompleteDates.find((i) => i.date === d);
-              return inc !== undefined ? `${day(d)} incomplete (${inc.count} rows < ${DEMO_MIN_ROWS})` : `${day(d)} missing`;
+              return inc !== undefined ? `${day(d)} incomplete (${inc.count} rows)` : `${day(d)} missing`;
             })
             .join(', ');
-          return [
-            `${head}${c.yellow(`${sym('◷', 'q')} held`)}: ${why} → backfill queued for ${o.queued.map((r) => day(r.date)).join(', ') || 'nothing new'}`,
-          ];
+          return [`${head}${held}: ${why} → backfill queued for ${o.queued.map((r) => day(r.date)).join(', ') || 'nothing new'}`];
         }
         case 'Escalated': {
           const why =
@@ -73,19 +99,31 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
     case 'Worker': {
       const lines: string[] = [];
       const head = `${c.dim(stamp(e.at))} worker: `;
+      const pad = ' '.repeat(22);
       if (e.filled.length > 0) {
-        const what =
-          e.filled.length <= 2
-            ? e.filled.map((f) => `${day(f.date)} (${f.rows} rows)`).join(', ')
-            : `${e.filled.length} dates (${dates(e.filled.map((f) => f.date).sort())})`;
-        const resumed =
-          e.resumed.length > 0 ? ` → held run${e.resumed.length === 1 ? '' : 's'} ${dates([...e.resumed].sort())} resumed by itself` : '';
-        const superseded =
-          e.superseded.length > 0
-            ? `; held run${e.superseded.length === 1 ? '' : 's'} ${dates([...e.superseded].sort())} already rebuilt by the backfill`
-            : '';
-        lines.push(`${head}${c.green(`${sym('●', '#')} filled ${what}`)}${resumed}${superseded}`);
+        const byLevel = [...new Set(e.filled.map((f) => f.processor))].map((p) => {
+          const fs = e.filled.filter((f) => f.processor === p);
+          return fs.length <= 2
+            ? fs.map((f) => `${p} ${day(f.date)} (${n(f.rows)} rows)`).join(', ')
+            : `${p} ${fs.length} dates (${dates(fs.map((f) => f.date).sort())})`;
+        });
+        lines.push(`${head}${c.green(`${sym('●', '#')} filled ${byLevel.join('; ')}`)}`);
       }
+      const downstream = e.rebuilt.filter((r) => r.after.length > 0);
+      for (const r of downstream) lines.push(`${pad}${sym('↳', '->')} ${rebuiltLine(r)}`);
+      const own = e.rebuilt.filter((r) => r.after.length === 0);
+      if (own.length > 0) {
+        const what = [...new Set(own.map((r) => r.processor))]
+          .map((p) => `${p} ${dates(own.filter((r) => r.processor === p).map((r) => r.date))}`)
+          .join(', ');
+        lines.push(`${pad}${sym('↳', '->')} held run${own.length === 1 ? '' : 's'} ${what} resumed by itself`);
+      }
+      if (e.superseded.length > 0) {
+        const levels = [...new Set(e.superseded.map((x) => x.processor))];
+        const what = levels.map((p) => `${p} ${dates(e.superseded.filter((x) => x.processor === p).map((x) => x.date))}`).join(', ');
+        lines.push(`${pad}${sym('↳', '->')} held run${e.superseded.length === 1 ? '' : 's'} ${what} already rebuilt by the backfill`);
+      }
+      if (lines.length === 0 && e.rebuilt.length === 0 && e.failed.length === 0) return [];
       for (const f of e.failed) lines.push(`${head}${c.red(`backfill failed: ${f}`)}`);
       return lines;
     }
@@ -98,7 +136,7 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
     }
     case 'Repeat':
       return [
-        `${c.dim(span(e.dates[0] as IsoDate, e.dates[e.dates.length - 1] as IsoDate).padEnd(13))} ${c.magenta(sym('▲', '!'))} runs ${dates(e.dates)} escalated again; the alert is already open: ${e.alertsSent} new alert${e.alertsSent === 1 ? '' : 's'} sent`,
+        `${c.dim(span(e.dates[0] as IsoDate, e.dates[e.dates.length - 1] as IsoDate).padEnd(13))} ${c.magenta(sym('▲', '!'))} runs ${dates(e.dates)} of ${e.processors.join(' and ')} escalated again; the alerts are already open: ${e.alertsSent} new alert${e.alertsSent === 1 ? '' : 's'} sent`,
       ];
     case 'Status':
       return [
@@ -115,12 +153,27 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
 
 const figureLines = (f: DemoFigures): string[] => {
   const auto = f.autoRecoveryMs.length > 0 ? f.autoRecoveryMs.map((ms) => formatDuration(ms)).join(', ') : 'none';
+  const escalated = f.escalationRecoveryMs.length > 0 ? f.escalationRecoveryMs.map((ms) => formatDuration(ms)).join(', ') : 'not healed';
+  const p = f.pipeline;
+  // Grouped by date, each date's levels in the order they were re-run.
+  const rebuilt = [...new Set(p.rebuilt.map((r) => r.date))]
+    .map(
+      (d) =>
+        `${day(d)} (${p.rebuilt
+          .filter((r) => r.date === d)
+          .map((r) => r.processor)
+          .join(' → ')})`,
+    )
+    .join(', ');
   return [
-    `  days played            ${f.days} (${n(f.games)} games, ${n(f.summaryRows)} player rows, ${f.runs} runs recorded)`,
-    `  gaps found             ${f.gapsFound} date${f.gapsFound === 1 ? '' : 's'} (incomplete caught: ${f.incompleteCaught.map(day).join(', ') || 'none'})`,
-    `  healed automatically   ${f.healedAutomatically.length} (${f.healedAutomatically.map(day).join(', ')}); held runs: ${f.heldRuns.length}, resumed ${f.resumedRuns.length}, rebuilt by a backfill ${f.supersededRuns.length}`,
-    `  escalated              ${f.escalatedRuns} runs, ${f.alertsSent} alert sent, ${f.healedNotices} healed notice; ${f.manualBackfills} manual backfills`,
-    `  time to recovery       automatic: ${auto}; escalated: ${f.escalationRecoveryMs !== null ? formatDuration(f.escalationRecoveryMs) : 'not healed'} (includes waiting for a person)`,
+    `  days played            ${f.days} (${n(f.games)} games; ${n(f.rawRows)} box-score rows, ${n(f.summaryRows)} player rows, ${n(f.rollingRows)} team rows; ${n(f.runs)} runs recorded)`,
+    `  gaps found             ${f.gapsFound} (level, date) pair${f.gapsFound === 1 ? '' : 's'} (incomplete caught: ${f.incompleteCaught.map(day).join(', ') || 'none'})`,
+    `  healed automatically   ${f.healedAutomatically.length} (${f.healedAutomatically.map(day).join(', ')}); held runs: ${f.heldRuns}, resumed ${f.resumedRuns}, rebuilt by a backfill ${f.supersededRuns}`,
+    `  pipeline               ${p.levels.join(' → ')}: ${p.upstreamBackfills.length} upstream backfill${p.upstreamBackfills.length === 1 ? '' : 's'} queued by a downstream run`,
+    `                         re-run once an input healed: ${rebuilt || 'nothing'}`,
+    `                         downstream dates rebuilt more than once: ${p.rebuiltMoreThanOnce}; downstream runs on incomplete inputs: ${p.runsOnIncompleteInputs}`,
+    `  escalated              ${f.escalatedRuns} runs, ${f.alertsSent} alerts sent (one per level the outage hit), ${f.healedNotices} healed notices; ${f.manualBackfills} manual backfills`,
+    `  time to recovery       automatic: ${auto}; escalated: ${escalated} (includes waiting for a person)`,
     `                         median ${f.medianRecoveryMs !== null ? formatDuration(f.medianRecoveryMs) : '–'} over ${f.healedGaps} healed gap${f.healedGaps === 1 ? '' : 's'} (first detection → whole again, as in the report)`,
   ];
 };
@@ -167,6 +220,7 @@ export const demoCommand = async (out: Output, raw: RawOptions): Promise<number>
         events,
         figures: result.figures,
         status: statusJson(result.status),
+        statuses: result.statuses.map((s) => statusJson(s)),
         ...(opts.keep ? { dbPath: result.dbPath } : {}),
         reportPath: reportPath ?? null,
       }),
@@ -174,13 +228,16 @@ export const demoCommand = async (out: Output, raw: RawOptions): Promise<number>
     return 0;
   }
   const { c } = out;
-  out.line(c.bold('smart-backfill demo: an NBA season, player_game_summary built nightly from raw box scores'));
-  out.line(c.dim('policy: look back 30 days, ≥ 30 rows per game day, auto-backfill gaps of ≤ 3 dates; simulated clock'));
+  out.line(c.bold('smart-backfill demo: an NBA season through three levels, built nightly on a simulated clock'));
+  out.line(c.dim('box_scores (raw scrape, 01:00) → player_game_summary (that day, 06:00) → team_rolling_10d (the last 10 days, 06:15)'));
+  out.line(c.dim('policy: look back 30 days, ≥ 30 rows per game day (4 teams for the rolling table), auto-backfill gaps of ≤ 3 dates'));
   out.line();
   for (const e of result.events) for (const l of eventLines(out, e)) out.line(l);
   out.line();
-  out.line(c.bold(`${result.status.name}, last 8 weeks to ${result.status.calendar.today}`));
-  for (const l of renderCalendar(result.status.calendar, { tty: out.tty, c, stateLabels: NBA_CALENDAR_LABELS })) out.line(l);
+  for (const status of result.statuses) {
+    out.line(c.bold(`${status.name}, last 8 weeks to ${status.calendar.today}`));
+    for (const l of renderCalendar(status.calendar, { tty: out.tty, c, stateLabels: NBA_CALENDAR_LABELS })) out.line(l);
+  }
   out.line();
   out.line(c.bold('figures'));
   for (const l of figureLines(result.figures)) out.line(l);

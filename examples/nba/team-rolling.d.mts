@@ -1,0 +1,1 @@
+export * from '../../packages/cli/nba/team-rolling.mjs';
