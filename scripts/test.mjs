@@ -27,9 +27,10 @@ for (let i = 0; i < args.length; i++) {
 }
 
 const workspace = readFileSync(join(root, 'vitest.workspace.ts'), 'utf8');
-const packages = JSON.parse(workspace.slice(workspace.indexOf('['), workspace.indexOf(']') + 1).replace(/'/g, '"'));
+// The packages, then the examples' project (`examples/<name>/test/`), counted as one row.
+const packages = [...JSON.parse(workspace.slice(workspace.indexOf('['), workspace.indexOf(']') + 1).replace(/'/g, '"')), 'examples'];
 const required = only.length > 0 ? only : packages;
-if (!Array.isArray(packages) || packages.length === 0) {
+if (packages.length <= 1) {
   console.error('scripts/test.mjs: could not read the package list from vitest.workspace.ts');
   process.exit(1);
 }
@@ -70,7 +71,7 @@ if (!results) {
 const per = Object.fromEntries(packages.map((p) => [p, { passed: 0, failed: 0, skipped: 0 }]));
 for (const file of results.testResults ?? []) {
   const rel = relative(root, file.name).split(sep);
-  const pkg = rel[0] === 'packages' ? rel[1] : undefined;
+  const pkg = rel[0] === 'packages' ? rel[1] : rel[0] === 'examples' ? 'examples' : undefined;
   if (!pkg || !per[pkg]) continue;
   for (const t of file.assertionResults ?? []) {
     if (t.status === 'passed') per[pkg].passed++;
