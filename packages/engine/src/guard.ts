@@ -533,7 +533,6 @@ const healWholeAlerts = async (r: Run, c: Checked): Promise<void> => {
 
 /** Its own window is whole: check the dates it reads from its inputs, then run the processor. */
 const proceed = async (r: Run, c: Checked, decision: Proceed): Promise<GuardOutcome> => {
-  const { g } = r;
   const { analysis, meta, warnings } = c;
   const held = await upstreamHold(r, c, meta);
   if (held !== undefined) return held;
