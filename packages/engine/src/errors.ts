@@ -68,3 +68,10 @@ export class PermanentError extends Error {
 /** `false` when the error says retrying is pointless (`retryable: false`). */
 export const isRetryable = (e: unknown): boolean =>
   !(typeof e === 'object' && e !== null && (e as { retryable?: unknown }).retryable === false);
+
+/**
+ * A port call as a promise, even when the port throws before returning one. Reads started
+ * together (`Promise.all`) must each be a promise: a synchronous throw from the second would
+ * leave the first one's rejection unhandled, which ends a Node process.
+ */
+export const settle = <T>(call: () => T | PromiseLike<T>): Promise<T> => new Promise<T>((resolve) => resolve(call()));

@@ -32,7 +32,7 @@ import {
 import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
 import { alertKeyFor, alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
 import { summarizeFailures } from './failures.js';
-import { engineError, errorMessage, toError } from './errors.js';
+import { engineError, errorMessage, settle, toError } from './errors.js';
 import { brandOutcome, type CheckReport, type GuardDeps, type GuardedProcessor, type GuardOutcome } from './guard-types.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
@@ -138,7 +138,11 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
 
   const readWindow = async (q: WindowQuery): Promise<WindowData> => {
     if (isWindowReader(deps.window)) return deps.window.readWindow(q);
-    const [expectedDates, recordCounts] = await Promise.all([deps.window.schedule.expectedDates(q), deps.window.target.recordCounts(q)]);
+    const { schedule, target } = deps.window;
+    const [expectedDates, recordCounts] = await Promise.all([
+      settle(() => schedule.expectedDates(q)),
+      settle(() => target.recordCounts(q)),
+    ]);
     return { expectedDates, recordCounts };
   };
 
@@ -170,7 +174,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
         log.warn('could not read the check in one call; reading its parts one by one', { processor: name, error: errorMessage(e) });
       }
     }
-    const [data, requests] = await Promise.all([readWindow(q), deps.tracker.forWindow(q)]);
+    const [data, requests] = await Promise.all([readWindow(q), settle(() => deps.tracker.forWindow(q))]);
     return { data, requests, alerts: undefined, heldRuns: undefined };
   };
 

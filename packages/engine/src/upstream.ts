@@ -28,7 +28,7 @@ import {
 } from '@smart-backfill/core';
 import { escalate, type AlertingDeps } from './alerts.js';
 import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
-import { engineError, errorMessage, toError } from './errors.js';
+import { engineError, errorMessage, settle, toError } from './errors.js';
 import { summarizeFailures } from './failures.js';
 import type { GuardOutcome } from './guard-types.js';
 
@@ -85,7 +85,10 @@ const inputStates = (runLog: RunLog, inputs: readonly UpstreamInput[], first: Is
   Promise.all(
     inputs.map(async (i) => {
       const q = { processorName: i.processor, start: addDays(first, -i.lookbackDays), end: last };
-      const [data, held] = await Promise.all([i.window.readWindow(q), runLog.heldRuns({ processorName: i.processor })]);
+      const [data, held] = await Promise.all([
+        settle(() => i.window.readWindow(q)),
+        settle(() => runLog.heldRuns({ processorName: i.processor })),
+      ]);
       const missing = analyzeRange({ start: q.start, end: q.end, ...data, policy: i.policy }).missingDates;
       return { lookbackDays: i.lookbackDays, unavailable: new Set([...missing, ...held.filter(isHeld).map((h) => h.runDate)]) };
     }),
@@ -109,7 +112,10 @@ const datesThatWait = async (
   const first = sorted[0];
   const last = sorted[sorted.length - 1];
   if (first === undefined || last === undefined) return new Set();
-  const [states, held] = await Promise.all([inputStates(runLog, inputs, first, last), runLog.heldRuns({ processorName })]);
+  const [states, held] = await Promise.all([
+    settle(() => inputStates(runLog, inputs, first, last)),
+    settle(() => runLog.heldRuns({ processorName })),
+  ]);
   const own = held.filter((h) => isHeld(h) && h.waitingFor.length === 0).map((h) => h.runDate);
   return datesWaitingForInputs(sorted, new Set(own), states);
 };
@@ -155,7 +161,7 @@ const judgeUpstream = async (
   const reads = inputs.map(async (input) => {
     const q = { processorName: input.processor, start: addDays(date, -input.lookbackDays), end: date };
     try {
-      const [data, requests] = await Promise.all([input.window.readWindow(q), deps.tracker.forWindow(q)]);
+      const [data, requests] = await Promise.all([settle(() => input.window.readWindow(q)), settle(() => deps.tracker.forWindow(q))]);
       return { input, data, requests };
     } catch (e) {
       return engineError(
