@@ -124,7 +124,7 @@ describe('backfill --with-downstream', () => {
     expect(new Set(plan.downstream.flatMap((q) => q.dates.map((d) => d.reason)))).toEqual(new Set(['backfill']));
 
     const text = sb(dir, [...args, '--dry-run']);
-    expect(text.stdout).toContain('  daily_weather (reads it; 2025-06-05 … 2025-06-08)\n    would queue 2025-06-05…2025-06-08 (4 dates)');
+    expect(text.stdout).toContain('  downstream daily_weather 2025-06-05 … 2025-06-08\n    would queue 2025-06-05…2025-06-08 (4 dates)');
     expect(text.stdout).toContain('(backfill: never built or incomplete)');
 
     const first = sb(dir, [...args, '--json']);

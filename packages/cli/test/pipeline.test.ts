@@ -209,10 +209,10 @@ describe('a pipeline heals through the CLI', () => {
     const bf = sb(t.dir, ['backfill', 'pos_sales', '--from', day(4), '--to', day(4), '--force', '--with-downstream', '--yes']);
     expect(bf.code, bf.stderr).toBe(0);
     expect(bf.stdout).toContain(
-      '  orders_daily (reads it; 2025-11-04 … 2025-11-04)\n    queued 2025-11-04 (rebuild: built from an input this rebuilds)',
+      '  downstream orders_daily 2025-11-04 … 2025-11-04\n    queued 2025-11-04 (rebuild: built from an input this rebuilds)',
     );
     // Every filled weekly_revenue day that reads the 4th (six days back), not only the one that ran.
-    expect(bf.stdout).toContain('  weekly_revenue (reads it; 2025-11-04 … 2025-11-10)\n    queued 2025-11-04…2025-11-10 (7 dates)');
+    expect(bf.stdout).toContain('  downstream weekly_revenue 2025-11-04 … 2025-11-10\n    queued 2025-11-04…2025-11-10 (7 dates)');
     for (let i = 0; i < 3; i++) expect(sb(t.dir, ['worker', '--once']).code).toBe(0);
     const after = new Database(shop, { readonly: true });
     const later = after

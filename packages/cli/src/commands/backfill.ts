@@ -325,7 +325,7 @@ const printDownstream = (out: Output, plans: readonly DownstreamProcessorPlan[],
     const queued = new Set(q.toQueue);
     const of = (reason: DownstreamReason): IsoDate[] => q.dates.filter((d) => d.reason === reason && queued.has(d.date)).map((d) => d.date);
     const [backfills, rebuilds] = [of('backfill'), of('rebuild')];
-    out.line(`  ${out.c.bold(q.processorName)} (reads it; ${q.from} … ${q.to})`);
+    out.line(`  downstream ${out.c.bold(q.processorName)} ${q.from} … ${q.to}`);
     if (backfills.length + rebuilds.length === 0) out.line(`    ${verb} nothing`);
     if (backfills.length > 0) out.line(`    ${verb} ${formatDates(backfills)} (backfill: never built or incomplete)`);
     if (rebuilds.length > 0) out.line(`    ${verb} ${formatDates(rebuilds)} (rebuild: built from an input this rebuilds)`);
