@@ -208,7 +208,11 @@ describe('a pipeline heals through the CLI', () => {
     mark.close();
     const bf = sb(t.dir, ['backfill', 'pos_sales', '--from', day(4), '--to', day(4), '--force', '--with-downstream', '--yes']);
     expect(bf.code, bf.stderr).toBe(0);
-    expect(bf.stdout).toContain('downstream orders_daily → weekly_revenue: the dates that read each one are rebuilt after it, once each');
+    expect(bf.stdout).toContain(
+      '  downstream orders_daily 2025-11-04 … 2025-11-04\n    queued 2025-11-04 (rebuild: built from an input this rebuilds)',
+    );
+    // Every filled weekly_revenue day that reads the 4th (six days back), not only the one that ran.
+    expect(bf.stdout).toContain('  downstream weekly_revenue 2025-11-04 … 2025-11-10\n    queued 2025-11-04…2025-11-10 (7 dates)');
     for (let i = 0; i < 3; i++) expect(sb(t.dir, ['worker', '--once']).code).toBe(0);
     const after = new Database(shop, { readonly: true });
     const later = after
@@ -217,7 +221,11 @@ describe('a pipeline heals through the CLI', () => {
       )
       .all(before) as { p: string; t: string }[];
     after.close();
-    expect(later.map((r) => `${r.p} ${r.t}`)).toEqual(['pos_sales backfill', 'orders_daily cascade', 'weekly_revenue cascade']);
+    expect(later.map((r) => `${r.p} ${r.t}`)).toEqual([
+      'pos_sales backfill',
+      'orders_daily cascade',
+      ...Array.from({ length: 7 }, () => 'weekly_revenue cascade'),
+    ]);
     // A dozen spawns of the binary: slow on a loaded machine, not a timing assertion.
   }, 180_000);
 });

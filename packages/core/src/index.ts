@@ -20,7 +20,7 @@ export {
   dateRange,
   utcDateOf,
 } from './iso-date.js';
-export { type InvalidDateSpec, type ResolvedDate, isValidTimeZone, resolveDateSpec } from './relative-date.js';
+export { type InvalidDateSpec, type ResolvedDate, isValidTimeZone, resolveDateSpec, todayIn } from './relative-date.js';
 export {
   type GapPolicy,
   type PolicyProblem,
@@ -131,7 +131,12 @@ export {
   type BackfillStep,
   type RerunStep,
   type PlanStep,
+  type DownstreamDates,
+  type DownstreamPlan,
+  type WaitingStep,
   planPipeline,
+  planDownstream,
+  downstreamReach,
   builtOnIncompleteInput,
 } from './pipeline-plan.js';
 export { type InputState, datesWaitingForInputs } from './input-wait.js';

@@ -1,5 +1,5 @@
 import { compareDates, toEpochDay, type IsoDate } from './iso-date.js';
-import { type Dependency, type PipelineGraph } from './pipeline-graph.js';
+import { upstreamDatesRead, withDownstream, type Dependency, type PipelineGraph } from './pipeline-graph.js';
 
 /** What the data says about one processor's dates (any range the caller chose). */
 export interface ProcessorDates {
@@ -112,4 +112,104 @@ export const builtOnIncompleteInput = (
     }
   }
   return [...stale].sort(compareDates);
+};
+
+/**
+ * Each processor that reads `root`, directly or not, with the longest lookback summed along a
+ * path to it: a date `d` of `root` reaches that processor's dates `d .. d + reach`. So a range
+ * of `root` reaches its dates `from .. to + reach`, the window a downstream plan looks at.
+ */
+export const downstreamReach = (graph: PipelineGraph, root: string): Map<string, number> => {
+  const reach = new Map<string, number>([[root, 0]]);
+  for (const name of graph.order)
+    for (const dep of graph.dependsOn.get(name) ?? []) {
+      const up = reach.get(dep.processor);
+      if (up !== undefined) reach.set(name, Math.max(reach.get(name) ?? 0, up + dep.lookbackDays));
+    }
+  reach.delete(root);
+  return reach;
+};
+
+/** What the data says about one processor a downstream plan reads or plans. */
+export interface DownstreamDates extends ProcessorDates {
+  /**
+   * Its dates that cannot be read now (missing, or its run held): a date that reads one waits,
+   * unless this plan builds it first. Give them for every input of a planned processor.
+   */
+  readonly unavailable?: Iterable<IsoDate> | undefined;
+  /** Dates with an active request: built before what reads them (the tracker keeps one per date), so none waits for them. */
+  readonly inFlight?: Iterable<IsoDate> | undefined;
+}
+
+/** A date of the plan not queued: an input date it reads can be read neither now nor after the plan. */
+export interface WaitingStep {
+  readonly processor: string;
+  readonly date: IsoDate;
+  /** The input dates it waits for, `processor date`, in declared order. */
+  readonly inputs: readonly string[];
+}
+
+export interface DownstreamPlan {
+  /** In dependency order, then date order; a processor's steps all come after those of what it reads. */
+  readonly steps: readonly PlanStep[];
+  readonly waiting: readonly WaitingStep[];
+}
+
+/**
+ * What `root`'s `rootDates` being built calls for in everything that reads it (`root` itself
+ * is the caller's): each processor's missing dates are backfilled, and a filled date is re-run
+ * when it ran on an incomplete input or reads, within an edge's lookback, a date this plan
+ * builds — as in `planPipeline`, whose windows are the caller's to choose (`downstreamReach`).
+ *
+ * A step is kept only when every input date it reads can be read once the steps before it
+ * are done (core's wait rule, `datesWaitingForInputs`: never built from an incomplete input);
+ * otherwise it is `waiting`, and what reads it is not re-run for it. Steps with an active request
+ * stay in the plan (the caller reports them in flight) and count as built.
+ */
+export const planDownstream = (
+  graph: PipelineGraph,
+  root: string,
+  rootDates: Iterable<IsoDate>,
+  dates: ReadonlyMap<string, DownstreamDates>,
+): DownstreamPlan => {
+  const builds = new Map<string, ReadonlySet<IsoDate>>([[root, new Set(rootDates)]]);
+  const steps: PlanStep[] = [];
+  const waiting: WaitingStep[] = [];
+  /** What will be built of `p` (planned, or in flight) before its readers run. */
+  const willBuild = (p: string): ReadonlySet<IsoDate> => {
+    const planned = builds.get(p) ?? new Set<IsoDate>();
+    const busy = dates.get(p)?.inFlight;
+    return busy === undefined ? planned : new Set([...planned, ...busy]);
+  };
+  for (const name of withDownstream(graph, [root])) {
+    if (name === root) continue;
+    const deps = graph.dependsOn.get(name) ?? [];
+    const inputs = deps.map((dep) => {
+      const ready = willBuild(dep.processor);
+      const blocked = new Set([...(dates.get(dep.processor)?.unavailable ?? [])].filter((u) => !ready.has(u)));
+      return { dep, ready, blocked };
+    });
+    const planned = planPipeline(
+      { order: [...deps.map((d) => d.processor), name], dependsOn: new Map([[name, deps]]), dependents: new Map() },
+      new Map([
+        ...deps.map((d): [string, ProcessorDates] => [d.processor, { missing: willBuild(d.processor) }]),
+        [name, dates.get(name) ?? {}],
+      ]),
+    ).filter((s) => s.processor === name);
+    const kept: IsoDate[] = [];
+    for (const s of planned) {
+      const unready = inputs.flatMap(({ dep, blocked }) =>
+        upstreamDatesRead(dep, s.date)
+          .filter((u) => blocked.has(u))
+          .map((u) => `${dep.processor} ${u}`),
+      );
+      if (unready.length > 0) waiting.push({ processor: name, date: s.date, inputs: unready });
+      else {
+        steps.push(s);
+        kept.push(s.date);
+      }
+    }
+    builds.set(name, new Set(kept));
+  }
+  return { steps, waiting };
 };

@@ -1,4 +1,4 @@
-import { dateRange, type BackfillRequest, type Delivery, type Result, type TrackerError } from '@smart-backfill/core';
+import { addDays, dateRange, isActive, type BackfillRequest, type Delivery, type Result, type TrackerError } from '@smart-backfill/core';
 import { decodeBackfillMessage, formatProblems, type BackfillMessage } from './codec.js';
 import { lapsesBefore } from './failures.js';
 import { registryNames, type Processor } from './processor.js';
@@ -73,6 +73,14 @@ export const handleOneDelivery = async (ctx: WorkerContext, d: Delivery): Promis
     await nack(ctx, d, r.requestId, delayMs);
     return { _tag: 'NotYetDue', requestId: r.requestId, delayMs };
   }
+  const inputs = await inputsBeingBuilt(ctx, m);
+  if (inputs.length > 0) {
+    // 1 s, 2 s, 4 s … up to a lease: an input often takes a moment, and sometimes a long backfill.
+    const delayMs = Math.min(ctx.leaseMs, 1_000 * 2 ** Math.min(16, Math.max(0, d.deliveryAttempt - 1)));
+    log.info('backfill waits for its inputs being built', { requestId: r.requestId, processor: m.processor_name, inputs });
+    await nack(ctx, d, r.requestId, delayMs);
+    return { _tag: 'Busy', requestId: r.requestId, delayMs, waitingFor: inputs };
+  }
   // Before the claim: a processor whose policy cannot be had must not use one up.
   const policy = ctx.policyOf(m.processor_name);
   // A request whose earlier claim lapsed may be the one that kills its process:
@@ -90,6 +98,25 @@ export const handleOneDelivery = async (ctx: WorkerContext, d: Delivery): Promis
   const result = suspect ? ctx.gate.solo(go) : ctx.gate.shared(go);
   await keepLeaseWhile(ctx, d, r.requestId, () => Promise.race([admitted, result.then(() => undefined)]));
   return result;
+};
+
+/**
+ * The input dates the message's dates read (the pipeline's `dependsOn`) that have an active
+ * backfill. Built now, the message's dates would read an input about to change, and that
+ * backfill's completion would rebuild them: a `--with-downstream` range handed out together
+ * (several at once, or out of order) is built once, each date after what it reads.
+ */
+const inputsBeingBuilt = async (ctx: WorkerContext, m: BackfillMessage): Promise<string[]> => {
+  const busy: string[] = [];
+  for (const dep of ctx.pipeline?.dependsOn.get(m.processor_name) ?? []) {
+    const requests = await ctx.tracker.forWindow({
+      processorName: dep.processor,
+      start: addDays(m.start_date, -dep.lookbackDays),
+      end: m.end_date,
+    });
+    for (const r of requests) if (isActive(r.status)) busy.push(`${dep.processor} ${r.date}`);
+  }
+  return busy;
 };
 
 /** Claim, taking over a lapsed lease first. */

@@ -108,7 +108,8 @@ export interface WorkerDeps {
  * - `FailedPermanently`: ran and threw for the `maxAttempts`-th time (or a non-retryable error); `Fail` applied; acked.
  *   Or (`poison: true`) not run at all: `maxLeaseLapses` earlier claims ended without a result; `Fail` applied; dead-lettered (or acked).
  * - `AlreadyDone`: the request is completed or failed for good; acked without running.
- * - `Busy`: another worker holds a live lease; nacked with `delayMs`.
+ * - `Busy`: another worker holds a live lease, or (`waitingFor`, with a pipeline) an input date it reads has an
+ *   active backfill, so it is built after that one instead of before and again; nacked with `delayMs`, no attempt spent.
  * - `NotYetDue`: backing off until `notBefore`; nacked with `delayMs`.
  * - `Duplicate`: a different request is already active for that (processor, date); acked.
  * - `Stale`: this worker lost its lease meanwhile; its result was refused (fencing); acked.
@@ -139,7 +140,13 @@ export type DeliveryOutcome =
       readonly poison?: boolean | undefined;
     }
   | { readonly _tag: 'AlreadyDone'; readonly requestId: string; readonly status: 'completed' | 'failed' }
-  | { readonly _tag: 'Busy'; readonly requestId: string; readonly delayMs: number }
+  | {
+      readonly _tag: 'Busy';
+      readonly requestId: string;
+      readonly delayMs: number;
+      /** The input dates (`processor date`) with an active backfill it waits for. */
+      readonly waitingFor?: readonly string[] | undefined;
+    }
   | { readonly _tag: 'NotYetDue'; readonly requestId: string; readonly delayMs: number }
   | { readonly _tag: 'Duplicate'; readonly requestId: string; readonly activeRequestId: string }
   | { readonly _tag: 'Stale'; readonly requestId: string; readonly attempt: number; readonly reason: string }

@@ -7,6 +7,7 @@ import {
   resumeHeldForInputs,
   processorRegistry,
   queueMessageForRequest,
+  UPSTREAM_HEALED,
   withSmartBackfill,
   type GuardedProcessor,
   type Processor,
@@ -202,5 +203,39 @@ describe('healing flows down', () => {
       ...built.map((d) => `weekly_revenue ${d} succeeded`),
     ]);
     expect(store.requests().filter((r) => r.status !== 'completed')).toEqual([]);
+  });
+
+  it('a backfill handed out before (or with) an input date it reads that is being rebuilt waits for it, spending no attempt, then is built once after it', async () => {
+    const { clock, store, calls, worker } = shop({}, D('2025-11-16'));
+    const day = D('2025-11-10');
+    const request = (processorName: string, triggerReason: string) => ({
+      requestId: `fix-${processorName}`,
+      processorName,
+      date: day,
+      requestType: 'manual' as const,
+      priority: 'high' as const,
+      requestedAt: clock.now(),
+      requestedBy: 'ops',
+      triggerReason,
+      metadata: { with_downstream: true },
+    });
+    // Out of order: the rebuild of what reads the till day comes first in the queue.
+    const { created } = await store.tracker.create([request('orders_daily', UPSTREAM_HEALED), request('pos_sales', 'manual_backfill')]);
+    await store.queue.publish(created.map(queueMessageForRequest));
+    const w = worker('w1');
+    const first = await w.runOnce();
+    expect(first.outcomes).toContainEqual(
+      expect.objectContaining({ _tag: 'Busy', requestId: 'fix-orders_daily', waitingFor: [`pos_sales ${day}`] }),
+    );
+    expect(store.requests().find((r) => r.requestId === 'fix-orders_daily')).toMatchObject({ status: 'queued', failures: 0 });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(MINUTE);
+      await w.runOnce();
+    }
+    expect(calls).toEqual([`pos_sales ${day} backfill`, `orders_daily ${day} cascade`]);
+    expect(store.requests().map((r) => `${r.processorName} ${r.status} ${r.failures}`)).toEqual([
+      'orders_daily completed 0',
+      'pos_sales completed 0',
+    ]);
   });
 });

@@ -8,13 +8,13 @@ import {
   type IsoDate,
   type NewBackfillRequest,
   type RequestPriority,
-  withDownstream as withDownstreamOf,
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
 import { formatDates } from '../format/dates.js';
 import { configOption, dateOption, intOption, switchOption, textOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { planDownstreamOf, type DownstreamProcessorPlan, type DownstreamReason } from './backfill-downstream.js';
 import { withRuntime } from './shared.js';
 
 /** The engine's cap on one message's range, applied to one manual command too. */
@@ -34,6 +34,10 @@ export interface ManualBackfillPlan {
 
 export interface ManualBackfillResult extends ManualBackfillPlan {
   readonly queued: readonly BackfillRequest[];
+  /** `--with-downstream`: the requests recorded for what reads it, in the order queued. */
+  readonly downstreamQueued: readonly BackfillRequest[];
+  /** `--with-downstream`: dates found active when recorded (a race since the plan); not queued twice. */
+  readonly downstreamInFlight: readonly { readonly processorName: string; readonly date: IsoDate }[];
   /** Recorded but not confirmed by the queue: the relay (run by `worker`) republishes them. */
   readonly unpublished: readonly string[];
 }
@@ -78,10 +82,21 @@ export const planManualBackfill = async (
   };
 };
 
+/** A downstream date queued with a manual backfill (`--with-downstream`). */
+export interface DownstreamRequest {
+  readonly processorName: string;
+  readonly date: IsoDate;
+  readonly reason: DownstreamReason;
+}
+
 /**
  * Queue manual requests the way the guard queues automatic ones: recorded in the
  * tracker first (the outbox; at most one active request per date), then published,
  * then marked published. A publish that fails is left to the relay.
+ *
+ * `downstream` dates are recorded and published after the plan's own, in the order given
+ * (dependency, then date order): the queue hands them out in that order, so the worker builds
+ * each one after what it reads. A rebuild says why (`upstream_healed`: its run's trigger is `cascade`).
  */
 export const queueManualBackfill = async (
   rt: Runtime,
@@ -93,26 +108,34 @@ export const queueManualBackfill = async (
     ids?: () => string;
     /** Each completion also rebuilds what reads the date (dependsOn), once each, in dependency order. */
     withDownstream?: boolean;
+    downstream?: readonly DownstreamRequest[];
   },
 ): Promise<ManualBackfillResult> => {
   const now = rt.clock.now();
-  const inputs: NewBackfillRequest[] = plan.toQueue.map((d) => ({
+  const { UPSTREAM_HEALED, queueMessageForRequest } = await import('@smart-backfill/engine');
+  const metadata = {
+    source: 'cli',
+    range: { from: plan.from, to: plan.to },
+    ...(opts.withDownstream === true ? { with_downstream: true } : {}),
+  };
+  const request = (processorName: string, date: IsoDate, triggerReason: string, extra = {}): NewBackfillRequest => ({
     requestId: (opts.ids ?? randomUUID)(),
-    processorName: plan.processorName,
-    date: d,
+    processorName,
+    date,
     requestType: 'manual',
     priority: opts.priority,
     requestedAt: now,
     requestedBy: opts.requestedBy,
-    triggerReason: 'manual_backfill',
-    metadata: {
-      source: 'cli',
-      range: { from: plan.from, to: plan.to },
-      ...(opts.withDownstream === true ? { with_downstream: true } : {}),
-    },
-  }));
+    triggerReason,
+    metadata: { ...metadata, ...extra },
+  });
+  const inputs: NewBackfillRequest[] = [
+    ...plan.toQueue.map((d) => request(plan.processorName, d, 'manual_backfill')),
+    ...(opts.downstream ?? []).map((d) =>
+      request(d.processorName, d.date, d.reason === 'rebuild' ? UPSTREAM_HEALED : 'manual_backfill', { upstream: plan.processorName }),
+    ),
+  ];
   const { created, existing } = await rt.tracker.create(inputs);
-  const { queueMessageForRequest } = await import('@smart-backfill/engine');
   const unpublished: string[] = [];
   const CHUNK = 50;
   let done = 0;
@@ -135,7 +158,15 @@ export const queueManualBackfill = async (
     done += chunk.length;
     opts.onProgress?.(done, created.length);
   }
-  return { ...plan, inFlight: [...plan.inFlight, ...existing.map((r) => r.date)], queued: created, unpublished };
+  const own = (r: { processorName: string }): boolean => r.processorName === plan.processorName;
+  return {
+    ...plan,
+    inFlight: [...plan.inFlight, ...existing.filter(own).map((r) => r.date)],
+    queued: created.filter(own),
+    downstreamQueued: created.filter((r) => !own(r)),
+    downstreamInFlight: existing.filter((r) => !own(r)).map((r) => ({ processorName: r.processorName, date: r.date })),
+    unpublished,
+  };
 };
 
 /** Above this many dates to queue, a terminal asks before queueing (`--yes` or `--confirm-above` change it). */
@@ -196,27 +227,34 @@ export const backfillCommand = async (out: Output, raw: RawOptions, args: readon
   return withRuntime(out, opts, async (rt) => {
     const plan = await planManualBackfill(rt, name, from, to, { force, allDates: opts.allDates });
     const scope = !force ? 'missing or incomplete dates' : opts.allDates ? 'dates' : 'scheduled dates';
+    const { withDownstream } = opts;
+    // What reads it, directly or not: the dates that read the range, built after what they read.
+    const downstream = withDownstream ? await planDownstreamOf(rt, name, from, to, plan.candidates) : [];
+    const downstreamQueue = downstream.flatMap((q) =>
+      q.dates.filter((d) => !q.inFlight.includes(d.date)).map((d) => ({ processorName: q.processorName, date: d.date, reason: d.reason })),
+    );
+    const total = plan.toQueue.length + downstreamQueue.length;
     if (opts.dryRun) {
-      if (out.json) out.printJson({ dryRun: true, ...plan });
+      if (out.json) out.printJson({ dryRun: true, ...plan, ...(withDownstream ? { downstream } : {}) });
       else {
         out.line(`${out.c.bold(name)}: ${plan.candidates.length} ${scope} in ${from} … ${to}`);
         out.line(`  would queue  ${plan.toQueue.length === 0 ? 'nothing' : formatDates(plan.toQueue)}`);
         if (plan.inFlight.length > 0) out.line(`  in flight    ${formatDates(plan.inFlight)}`);
+        if (withDownstream) printDownstream(out, downstream, 'would queue');
         out.line(`  ${out.c.dim('dry run: nothing was queued')}`);
       }
       return 0;
     }
-    if (plan.toQueue.length > confirmAbove && !opts.yes && out.io.ask !== undefined && out.io.stderr.isTTY === true) {
-      const answer = await out.io.ask(
-        `queue ${plan.toQueue.length} backfills of ${name} (${from} … ${to})? The worker runs them one date at a time. [y/N] `,
-      );
+    if (total > confirmAbove && !opts.yes && out.io.ask !== undefined && out.io.stderr.isTTY === true) {
+      const what = withDownstream ? `${total} backfills of ${name} and what reads it` : `${total} backfills of ${name}`;
+      const answer = await out.io.ask(`queue ${what} (${from} … ${to})? The worker runs them one date at a time. [y/N] `);
       if (!/^y(es)?$/i.test(answer.trim())) {
         out.warn('not confirmed: nothing was queued (--yes skips the question; --dry-run lists the dates)');
         return 1;
       }
     }
     let bar: { update(n: number): void; stop(): void; start(total: number, n: number): void } | undefined;
-    if (out.tty && out.io.stderr.isTTY === true && plan.toQueue.length > 1) {
+    if (out.tty && out.io.stderr.isTTY === true && total > 1) {
       const { default: progress } = await import('cli-progress');
       bar = new progress.SingleBar(
         {
@@ -227,36 +265,73 @@ export const backfillCommand = async (out: Output, raw: RawOptions, args: readon
         },
         progress.Presets.shades_classic,
       );
-      bar.start(plan.toQueue.length, 0);
+      bar.start(total, 0);
     }
-    const { withDownstream } = opts;
-    const result = await queueManualBackfill(rt, plan, { priority, requestedBy, onProgress: (done) => bar?.update(done), withDownstream });
-    // What reads it, directly or not: rebuilt by the worker after each date, once each, in dependency order.
-    const downstream = withDownstream ? withDownstreamOf(rt.config.graph, [name]).filter((n) => n !== name) : [];
+    const result = await queueManualBackfill(rt, plan, {
+      priority,
+      requestedBy,
+      onProgress: (done) => bar?.update(done),
+      withDownstream,
+      downstream: downstreamQueue,
+    });
     bar?.stop();
+    // A date found active when recorded (a race since the plan) is reported in flight, not queued.
+    const raced = new Set(result.downstreamInFlight.map((r) => `${r.processorName} ${r.date}`));
+    const done = downstream.map((q) => ({
+      ...q,
+      toQueue: q.toQueue.filter((d) => !raced.has(`${q.processorName} ${d}`)),
+      inFlight: [...q.inFlight, ...q.toQueue.filter((d) => raced.has(`${q.processorName} ${d}`))].sort(),
+      queued: result.downstreamQueued
+        .filter((r) => r.processorName === q.processorName)
+        .map((r) => ({
+          requestId: r.requestId,
+          date: r.date,
+          status: r.status,
+          reason: q.dates.find((d) => d.date === r.date)?.reason ?? 'backfill',
+        })),
+    }));
     if (out.json) {
       out.printJson({
         ...plan,
         queued: result.queued.map((r) => ({ requestId: r.requestId, date: r.date, status: r.status })),
         inFlight: result.inFlight,
         unpublished: result.unpublished,
-        ...(withDownstream ? { downstream } : {}),
+        ...(withDownstream ? { downstream: done } : {}),
       });
     } else {
       out.line(`${out.c.bold(name)}: ${plan.candidates.length} ${scope} in ${from} … ${to}`);
       out.line(`  queued     ${result.queued.length === 0 ? 'nothing new' : out.c.green(formatDates(result.queued.map((r) => r.date)))}`);
       if (result.inFlight.length > 0)
         out.line(`  in flight  ${formatDates(result.inFlight)} (already queued or processing; not queued twice)`);
+      if (withDownstream) printDownstream(out, done, 'queued');
       if (result.unpublished.length > 0)
         out.line(
           out.c.yellow(`  ${result.unpublished.length} request(s) recorded but not yet published; the worker's relay will publish them`),
         );
-      if (withDownstream)
-        out.line(
-          `  downstream ${downstream.length === 0 ? 'nothing reads it' : `${downstream.join(' → ')}: the dates that read each one are rebuilt after it, once each`}`,
-        );
-      if (result.queued.length > 0) out.line(out.c.dim('  run "smart-backfill worker" (or let a running worker) fill them'));
+      if (result.queued.length + result.downstreamQueued.length > 0)
+        out.line(out.c.dim('  run "smart-backfill worker" (or let a running worker) fill them'));
     }
     return 0;
   });
+};
+
+/** One block per processor that reads it, in dependency order: what is queued, and why. */
+const printDownstream = (out: Output, plans: readonly DownstreamProcessorPlan[], verb: 'queued' | 'would queue'): void => {
+  if (plans.length === 0) {
+    out.line('  downstream nothing reads it');
+    return;
+  }
+  for (const q of plans) {
+    const queued = new Set(q.toQueue);
+    const of = (reason: DownstreamReason): IsoDate[] => q.dates.filter((d) => d.reason === reason && queued.has(d.date)).map((d) => d.date);
+    const [backfills, rebuilds] = [of('backfill'), of('rebuild')];
+    out.line(`  downstream ${out.c.bold(q.processorName)} ${q.from} … ${q.to}`);
+    if (backfills.length + rebuilds.length === 0) out.line(`    ${verb} nothing`);
+    if (backfills.length > 0) out.line(`    ${verb} ${formatDates(backfills)} (backfill: never built or incomplete)`);
+    if (rebuilds.length > 0) out.line(`    ${verb} ${formatDates(rebuilds)} (rebuild: built from an input this rebuilds)`);
+    if (q.inFlight.length > 0) out.line(`    in flight ${formatDates(q.inFlight)} (already queued or processing; not queued twice)`);
+    if (q.held.length > 0) out.line(`    held ${formatDates(q.held)} (resume when their inputs heal)`);
+    for (const w of q.waiting)
+      out.line(out.c.yellow(`    waits ${w.date}: reads ${w.inputs.join(', ')}, missing and not in this backfill`));
+  }
 };
