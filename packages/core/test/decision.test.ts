@@ -164,4 +164,32 @@ describe('decide examples', () => {
     });
     expect(decide(a, { ...DEFAULT_POLICY, maxAttempts: 4 }, { failedAttempts })._tag).toBe('Backfill');
   });
+
+  it('dates that wait for their inputs are the input’s gap: neither escalated nor queued, only in flight', () => {
+    const five = analysisOf(['2025-11-10', '2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14']);
+    const waitingForInputs = new Set(five.missingDates);
+    // Five missing, over the threshold, and one failing: all wait for an input, so none is this processor's to escalate.
+    const failedAttempts = new Map([[isoDate('2025-11-10'), 3]]);
+    expect(decide(five, DEFAULT_POLICY, { waitingForInputs, failedAttempts })).toEqual({
+      _tag: 'Backfill',
+      toQueue: [],
+      inFlight: five.missingDates,
+      holdRun: true,
+    });
+    // Only its own dates are escalated, and only when they alone are too many.
+    const ownFour = new Set([isoDate('2025-11-10')]);
+    expect(decide(five, DEFAULT_POLICY, { waitingForInputs: ownFour })).toEqual({
+      _tag: 'Escalate',
+      dates: ['2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14'],
+      reason: 'gap_exceeds_threshold',
+      holdRun: true,
+    });
+    const ownTwo = new Set(five.missingDates.slice(0, 3));
+    expect(decide(five, DEFAULT_POLICY, { waitingForInputs: ownTwo })).toEqual({
+      _tag: 'Backfill',
+      toQueue: ['2025-11-13', '2025-11-14'],
+      inFlight: five.missingDates.slice(0, 3),
+      holdRun: true,
+    });
+  });
 });

@@ -82,8 +82,10 @@ export const healDownstream = async (
 
     const allHeld = await deps.runLog.heldRuns({ processorName: name, status: 'held' });
     const held = allHeld.filter((h) => h.waitingFor.length === 0 && reading.has(h.runDate) && !blocked.has(h.runDate));
-    // Own dates a held run waits for that were not queued because their inputs were missing (upstream's `waitForInputs`).
-    const awaited = new Set(allHeld.flatMap((h) => h.waitingFor).filter((d) => candidates.includes(d)));
+    // Own dates a held run waits for that were not queued because their inputs were missing (the guard's
+    // `waiting`); not one with a held run of its own: its resume builds it once what it waits for is there.
+    const ownHeld = new Set(allHeld.map((h) => h.runDate));
+    const awaited = new Set(allHeld.flatMap((h) => h.waitingFor).filter((d) => candidates.includes(d) && !ownHeld.has(d)));
     // Only while still missing: one filled meanwhile (its own backfill won a race) is not built twice.
     for (const d of awaited) if (!((await deps.guardFor(name)?.verifyFilled(d)) instanceof Error)) awaited.delete(d);
     const heldDates = new Set(held.map((h) => h.runDate));
@@ -146,7 +148,14 @@ export const healDownstream = async (
         new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
       ).filter((d) => !heldDates.has(d) && !blocked.has(d));
       const due = [...new Set([...stale, ...[...awaited].filter((d) => !heldDates.has(d))])].sort(compareDates);
-      if (due.length > 0) await queueRebuilds(due);
+      // A date that still reads a missing or held input (another day of it, say) would only fail
+      // its backfill until it gave up: the heal of that input queues it.
+      const ready: IsoDate[] = [];
+      for (const d of due) {
+        const unready = await Promise.resolve(guard?.inputsNotReady?.(d)).catch(() => undefined);
+        if (unready === undefined || unready.length === 0) ready.push(d);
+      }
+      if (ready.length > 0) await queueRebuilds(ready);
     }
     if (produced.length > 0) {
       // Later runs of this processor held for those dates (its own window) resume now, not at the next pass.
