@@ -134,6 +134,7 @@ export const healDownstream = async (
 
     // Only a rebuild reads the run log (a person's backfill without its downstream never does),
     // and only when some date that reads the heal is neither held nor waiting on another input.
+    let stale: IsoDate[] = [];
     if (opts.rebuild !== false && candidates.some((d) => !heldDates.has(d))) {
       // The runs of the dates that read the heal, whenever they ran: not every run since the first
       // healed date, which made a year of `--with-downstream` backfills read the year once per date.
@@ -142,21 +143,23 @@ export const healDownstream = async (
       for (const r of await deps.runLog.runs({ processorName: name, runDateFrom: sorted[0], runDateTo: sorted[sorted.length - 1] })) {
         if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
       }
-      const stale = builtOnIncompleteInput(
+      stale = builtOnIncompleteInput(
         [{ processor: upstream, lookbackDays: dep.lookbackDays }],
         lastBuiltAt,
         new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
       ).filter((d) => !heldDates.has(d) && !blocked.has(d));
-      const due = [...new Set([...stale, ...[...awaited].filter((d) => !heldDates.has(d))])].sort(compareDates);
-      // A date that still reads a missing or held input (another day of it, say) would only fail
-      // its backfill until it gave up: the heal of that input queues it.
-      const ready: IsoDate[] = [];
-      for (const d of due) {
-        const unready = await Promise.resolve(guard?.inputsNotReady?.(d)).catch(() => undefined);
-        if (unready === undefined || unready.length === 0) ready.push(d);
-      }
-      if (ready.length > 0) await queueRebuilds(ready);
     }
+    // Awaited dates were never built (left unqueued while their input was missing): they are queued
+    // after any heal, a person's backfill without its downstream too, or nothing would build them.
+    const due = [...new Set([...stale, ...[...awaited].filter((d) => !heldDates.has(d))])].sort(compareDates);
+    // A date that still reads a missing or held input (another day of it, say) would only fail
+    // its backfill until it gave up: the heal of that input queues it.
+    const ready: IsoDate[] = [];
+    for (const d of due) {
+      const unready = await Promise.resolve(guard?.inputsNotReady?.(d)).catch(() => undefined);
+      if (unready === undefined || unready.length === 0) ready.push(d);
+    }
+    if (ready.length > 0) await queueRebuilds(ready);
     if (produced.length > 0) {
       // Later runs of this processor held for those dates (its own window) resume now, not at the next pass.
       await resumeHeldRuns({ ...deps, logger: log }, name).catch((e: unknown) =>

@@ -224,7 +224,7 @@ const healRoot = async (w: ReturnType<typeof pipeline>, dates: readonly IsoDate[
       requestedAt: w.clock.now(),
       requestedBy: 'ops',
       triggerReason: 'manual_backfill',
-      metadata: { with_downstream: true },
+      metadata: {},
     })),
   );
   await w.store.queue.publish(created.map((r) => queueMessageForRequest(r)));
