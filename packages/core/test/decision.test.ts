@@ -91,6 +91,29 @@ describe('decide properties', () => {
     ]);
   });
 
+  it('dates that wait for their inputs: the rules run over the other dates alone, and the waiting ones are in flight', () => {
+    fc.assert(
+      fc.property(caseArb, fc.nat(), ({ analysis: a, policy, active, failed }, seed) => {
+        const waiting = new Set(a.missingDates.filter((_, i) => (seed >> (i % 30)) % 2 === 1));
+        const d = decide(a, policy, { activeRequests: active, failedAttempts: failed, waitingForInputs: waiting });
+        // As if the waiting dates were not missing at all, except that they are reported in flight.
+        const own = a.missingDates.filter((x) => !waiting.has(x));
+        const without = decide({ ...a, missingDates: own, gapSize: own.length, hasGaps: a.hasGaps }, policy, {
+          activeRequests: active,
+          failedAttempts: failed,
+        });
+        if (without._tag === 'Escalate') expect(d).toEqual(without);
+        if (d._tag === 'Escalate') expect(d.dates.some((x) => waiting.has(x))).toBe(false);
+        if (d._tag === 'Backfill') {
+          expect(d.toQueue.some((x) => waiting.has(x))).toBe(false);
+          expect([...waiting].every((x) => d.inFlight.includes(x))).toBe(true);
+          expect([...d.toQueue, ...d.inFlight].sort()).toEqual(a.missingDates);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a backfill run always proceeds, whatever the gap', () => {
     fc.assert(
       fc.property(caseArb, ({ analysis, policy }) => {
