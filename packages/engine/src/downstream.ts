@@ -12,7 +12,7 @@ import {
   type PipelineGraph,
 } from '@smart-backfill/core';
 import { errorMessage } from './errors.js';
-import type { GuardOutcome } from './guard-types.js';
+import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import { publishTracked } from './publish-tracked.js';
 import { claimAndRerun, resumeHeldRuns, type ResumeDeps } from './resume.js';
@@ -231,9 +231,12 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
   );
   for (const h of held) {
     const changed = await lastInputChange(deps, h);
-    if (changed === 'busy' || changed <= h.heldAt) continue;
+    if (changed === 'busy') continue;
     const guard = deps.guardFor(h.processorName);
     if (guard === undefined) continue;
+    // Inputs filled outside smart-backfill (rows loaded by hand) leave no completion or run to see:
+    // a run whose inputs are whole now is resumed all the same (asked only when nothing was recorded).
+    if (changed <= h.heldAt && !(await inputsWhole(guard, h.runDate))) continue;
     const o = await claimAndRerun(deps, guard, h, log, 'resuming a run held for its input, missed at completion');
     if (o === null) continue;
     resumed.push({ processorName: h.processorName, runDate: h.runDate });
@@ -263,6 +266,16 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
     outcomes.push(...next.outcomes);
   }
   return { resumed, queued, outcomes };
+};
+
+/** Whether every input date a run of `date` reads is whole now (the guard's own rule); a failed read is "no". */
+const inputsWhole = async (guard: GuardedProcessor, date: IsoDate): Promise<boolean> => {
+  if (guard.inputsNotReady === undefined) return false;
+  try {
+    return (await guard.inputsNotReady(date)).length === 0;
+  } catch {
+    return false;
+  }
 };
 
 /**

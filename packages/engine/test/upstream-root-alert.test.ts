@@ -210,6 +210,32 @@ describe('a large gap at the root of a pipeline', () => {
     ).toEqual(days);
     expect(w.builtBeforeInputs()).toEqual([]);
   });
+
+  it('backfills that keep failing, then rows loaded by hand: the root’s next run heals its alert, and the worker heals the levels below once each, in order', async () => {
+    const w = pipeline();
+    const lost = LOST[0]!;
+    for (const d of LOST.slice(1)) w.feed.delete(d);
+    const days = dateRange(lost, addDays(lost, 3));
+    for (const d of days) {
+      await w.schedule(d);
+      await w.drain();
+    }
+    expect(await w.openAlerts()).toEqual([{ processor: A, dates: [lost] }]);
+    // A person loads the lost day's rows outside smart-backfill: no backfill completes.
+    w.store.setCount(A, lost, 150);
+    const next = addDays(days[3]!, 1);
+    await w.schedule(next);
+    expect(await w.openAlerts()).toEqual([]);
+    await w.drain();
+    expect(w.store.alerter.notices.map((n) => `${n.kind} ${n.processorName}`)).toEqual([`escalated ${A}`, `healed ${A}`]);
+    for (const n of [B, C]) expect(await w.store.runLog.heldRuns({ processorName: n, status: 'held' })).toEqual([]);
+    for (const n of [B, C]) {
+      const built = w.calls.filter((c) => c.startsWith(`${n} `)).map((c) => c.split(' ')[1]);
+      expect(new Set(built).size, n).toBe(built.length);
+      expect([...built].sort(), n).toEqual([...days, next]);
+    }
+    expect(w.builtBeforeInputs()).toEqual([]);
+  });
 });
 
 /** The alert's heal command: a manual backfill of the dates it names. */
