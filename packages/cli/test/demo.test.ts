@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { dateRange, isoDate } from '@smart-backfill/core';
 import { runNbaDemo, DEFAULT_SCRIPT } from '../src/demo/nba-demo.js';
 import { cli } from './helpers.js';
 
 describe('demo: the NBA season story', () => {
-  it('a lost raw day and a partial one hold both levels below and heal once; a five-day outage alerts once per level and heals', async () => {
+  it('a lost raw day and a partial one hold both levels below and heal once; a five-day outage alerts once, on the level whose own data is missing, and heals every level', async () => {
     const r = await runNbaDemo();
     const f = r.figures;
     const runs = r.events.filter((e) => e._tag === 'Run');
@@ -28,16 +29,25 @@ describe('demo: the NBA season story', () => {
     expect(f.pipeline.upstreamBackfills.map((b) => `${b.processor} ${b.date}`)).toEqual(['box_scores 2025-11-15', 'box_scores 2025-11-24']);
     expect(f.pipeline.runsOnIncompleteInputs).toBe(0);
     expect(f.pipeline.rebuiltMoreThanOnce).toBe(0);
-    // The outage: five escalated runs per level, one alert per level, then the manual backfills (inputs first) heal it.
-    expect(f.escalatedRuns).toBe(10);
-    expect(f.alertsSent).toBe(2);
+    // The outage: player_game_summary's own days are missing (its inputs are whole): five escalated runs and
+    // one alert, there. team_rolling_10d's days are missing only because those are: it waits, never alerts.
+    expect(f.escalatedRuns).toBe(5);
+    expect(f.alertsSent).toBe(1);
     expect(
       r.events.filter((e) => e._tag === 'Alert').map((e) => (e._tag === 'Alert' ? `${e.notice.kind} ${e.notice.processorName}` : '')),
-    ).toEqual(['escalated player_game_summary', 'escalated team_rolling_10d', 'healed player_game_summary', 'healed team_rolling_10d']);
+    ).toEqual(['escalated player_game_summary', 'healed player_game_summary']);
+    const rolling = runs.find((e) => e._tag === 'Run' && e.processor === 'team_rolling_10d' && e.date === '2025-12-06');
+    expect(rolling?._tag === 'Run' ? [rolling.outcome._tag, rolling.waits?.map((w) => `${w.processor} ${w.date} ${w.state}`)] : []).toEqual(
+      ['Held', DEFAULT_SCRIPT.outage.map((d) => `player_game_summary ${d} escalated`)],
+    );
+    // One manual backfill (the alert's); its completion builds team_rolling_10d's days once each, after it.
     const manual = r.events.filter((e) => e._tag === 'Manual');
-    expect(manual.map((m) => (m._tag === 'Manual' ? m.processor : ''))).toEqual(['player_game_summary', 'team_rolling_10d']);
+    expect(manual.map((m) => (m._tag === 'Manual' ? m.processor : ''))).toEqual(['player_game_summary']);
     for (const m of manual) expect(m._tag === 'Manual' ? m.queued : []).toEqual(expect.arrayContaining([...DEFAULT_SCRIPT.outage]));
-    expect(f.healedNotices).toBe(2);
+    const built = r.events.flatMap((e) => (e._tag === 'Worker' ? e.rebuilt : [])).filter((x) => x.processor === 'team_rolling_10d');
+    const outageBuilds = built.filter((x) => x.date >= '2025-12-01' && x.date <= '2025-12-10').map((x) => x.date);
+    expect(outageBuilds.sort()).toEqual(dateRange(isoDate('2025-12-01'), isoDate('2025-12-10')));
+    expect(f.healedNotices).toBe(1);
     for (const ms of f.escalationRecoveryMs) expect(ms).toBeGreaterThan(3 * 86_400_000);
     // Every held run was released: resumed, or made moot by a backfill of its own date.
     expect(f.resumedRuns + f.supersededRuns).toBe(f.heldRuns);
@@ -73,15 +83,23 @@ describe('demo: the NBA season story', () => {
     expect(r.stdout).toMatch(/worker: # filled box_scores Nov 15 \(\d+ rows\)/);
     expect(r.stdout).toMatch(/box_scores Nov 24 \(incomplete: \d+ rows < 30\)/);
     expect(r.stdout).toMatch(/ALERT \(escalated\) player_game_summary: 5 dates missing/);
-    expect(r.stdout).toMatch(/escalated again; the alerts are already open: 0 new alerts sent/);
+    expect(r.stdout).toMatch(
+      /team_rolling_10d Dec 6: q held: waits for player_game_summary Dec 1–5 \(missing\) → player_game_summary's alert is open for it \(a person was told; no alert here\)/,
+    );
+    expect(r.stdout).toMatch(
+      /runs Dec 7–10 of player_game_summary and team_rolling_10d held again behind the open alert: 0 new alerts sent/,
+    );
     expect(r.stdout).toMatch(/\$ smart-backfill backfill player_game_summary --from 2025-12-01 --to 2025-12-08 --only-missing/);
-    expect(r.stdout).toMatch(/\$ smart-backfill backfill team_rolling_10d --from 2025-12-01 --to 2025-12-08 --only-missing/);
+    expect(r.stdout).not.toMatch(/\$ smart-backfill backfill team_rolling_10d/);
+    expect(r.stdout).toMatch(/team_rolling_10d Dec 1–5 built once its input was whole/);
     expect(r.stdout).toMatch(/ALERT \(healed\)/);
     expect(r.stdout).toContain('# complete  ~ incomplete');
     // The demo's data is a game schedule: its calendars keep its own words.
     expect(r.stdout).toContain('! escalated  . no games');
     expect(r.stdout).not.toContain('nothing scheduled');
-    expect(r.stdout).toMatch(/escalated\s+10 runs, 2 alerts sent \(one per level the outage hit\), 2 healed notices/);
+    expect(r.stdout).toMatch(
+      /escalated\s+5 runs, 1 alert sent \(on the level whose own data was missing; the levels below waited for it\), 1 healed notice;/,
+    );
     for (const level of ['box_scores', 'player_game_summary', 'team_rolling_10d'])
       expect(r.stdout).toContain(`${level}, last 8 weeks to 2025-12-14`);
   });

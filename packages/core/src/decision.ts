@@ -47,6 +47,13 @@ export interface DecideContext {
   readonly activeRequests?: Iterable<IsoDate>;
   /** Failed attempts so far per date (only for dates whose latest request failed). */
   readonly failedAttempts?: ReadonlyMap<IsoDate, number> | Readonly<Record<string, number>>;
+  /**
+   * Missing dates that wait for their inputs (`datesWaitingForInputs`): their data is missing
+   * because an input upstream is, so the gap is that input's to escalate, not this processor's.
+   * They count toward neither the threshold nor the failing dates, are never queued, and are
+   * reported in flight (they are produced once the input heals).
+   */
+  readonly waitingForInputs?: ReadonlySet<IsoDate>;
 }
 
 const attemptsOf = (fa: DecideContext['failedAttempts'], d: IsoDate): number =>
@@ -56,6 +63,8 @@ const attemptsOf = (fa: DecideContext['failedAttempts'], d: IsoDate): number =>
  * What to do about a gap analysis. Order of rules: a backfill always proceeds;
  * no gaps proceeds; dates whose backfill keeps failing escalate; a gap over
  * the threshold escalates; otherwise backfill what is not already in flight.
+ * Dates that wait for their inputs take part in none of these rules but the last:
+ * they are in flight, and an escalation names only the processor's own dates.
  */
 export const decide = (
   analysis: GapAnalysis,
@@ -66,16 +75,18 @@ export const decide = (
   if (!analysis.hasGaps) return { _tag: 'Proceed', reason: 'no_gaps' };
 
   const holdRun = policy.blockOn === 'any' || analysis.criticalGapSize > 0;
-  const failing = analysis.missingDates.filter((d) => attemptsOf(context.failedAttempts, d) >= policy.maxAttempts);
+  const waiting = context.waitingForInputs ?? new Set<IsoDate>();
+  const own = analysis.missingDates.filter((d) => !waiting.has(d));
+  const failing = own.filter((d) => attemptsOf(context.failedAttempts, d) >= policy.maxAttempts);
   if (failing.length > 0) return { _tag: 'Escalate', dates: failing, reason: 'backfill_keeps_failing', holdRun };
-  if (analysis.gapSize > policy.autoBackfillThreshold) {
-    return { _tag: 'Escalate', dates: analysis.missingDates, reason: 'gap_exceeds_threshold', holdRun };
+  if (own.length > policy.autoBackfillThreshold) {
+    return { _tag: 'Escalate', dates: own, reason: 'gap_exceeds_threshold', holdRun };
   }
 
   const active = new Set<IsoDate>(context.activeRequests ?? []);
   const toQueue: IsoDate[] = [];
   const inFlight: IsoDate[] = [];
-  for (const d of analysis.missingDates) (active.has(d) ? inFlight : toQueue).push(d);
+  for (const d of analysis.missingDates) (active.has(d) || waiting.has(d) ? inFlight : toQueue).push(d);
   if (!holdRun && toQueue.length === 0) return { _tag: 'Proceed', reason: 'gaps_outside_critical_window' };
   return { _tag: 'Backfill', toQueue, inFlight, holdRun };
 };

@@ -18,7 +18,9 @@ export interface InputState {
  * make it wait: its backfill is what that hold waits for.
  *
  * The one rule for both places that queue a processor's dates: its own guard (its own
- * missing dates) and a downstream guard (the inputs it reads).
+ * missing dates) and a downstream guard (the inputs it reads). Both also hand these dates to
+ * `decide` (`waitingForInputs`): a date that waits is the gap of an input above, never one to
+ * escalate here, so a gap alerts once, on the level whose own data is missing.
  */
 export const datesWaitingForInputs = (
   dates: readonly IsoDate[],

@@ -91,6 +91,29 @@ describe('decide properties', () => {
     ]);
   });
 
+  it('dates that wait for their inputs: the rules run over the other dates alone, and the waiting ones are in flight', () => {
+    fc.assert(
+      fc.property(caseArb, fc.nat(), ({ analysis: a, policy, active, failed }, seed) => {
+        const waiting = new Set(a.missingDates.filter((_, i) => (seed >> (i % 30)) % 2 === 1));
+        const d = decide(a, policy, { activeRequests: active, failedAttempts: failed, waitingForInputs: waiting });
+        // As if the waiting dates were not missing at all, except that they are reported in flight.
+        const own = a.missingDates.filter((x) => !waiting.has(x));
+        const without = decide({ ...a, missingDates: own, gapSize: own.length, hasGaps: a.hasGaps }, policy, {
+          activeRequests: active,
+          failedAttempts: failed,
+        });
+        if (without._tag === 'Escalate') expect(d).toEqual(without);
+        if (d._tag === 'Escalate') expect(d.dates.some((x) => waiting.has(x))).toBe(false);
+        if (d._tag === 'Backfill') {
+          expect(d.toQueue.some((x) => waiting.has(x))).toBe(false);
+          expect([...waiting].every((x) => d.inFlight.includes(x))).toBe(true);
+          expect([...d.toQueue, ...d.inFlight].sort()).toEqual(a.missingDates);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a backfill run always proceeds, whatever the gap', () => {
     fc.assert(
       fc.property(caseArb, ({ analysis, policy }) => {
@@ -163,5 +186,33 @@ describe('decide examples', () => {
       holdRun: true,
     });
     expect(decide(a, { ...DEFAULT_POLICY, maxAttempts: 4 }, { failedAttempts })._tag).toBe('Backfill');
+  });
+
+  it('dates that wait for their inputs are the input’s gap: neither escalated nor queued, only in flight', () => {
+    const five = analysisOf(['2025-11-10', '2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14']);
+    const waitingForInputs = new Set(five.missingDates);
+    // Five missing, over the threshold, and one failing: all wait for an input, so none is this processor's to escalate.
+    const failedAttempts = new Map([[isoDate('2025-11-10'), 3]]);
+    expect(decide(five, DEFAULT_POLICY, { waitingForInputs, failedAttempts })).toEqual({
+      _tag: 'Backfill',
+      toQueue: [],
+      inFlight: five.missingDates,
+      holdRun: true,
+    });
+    // Only its own dates are escalated, and only when they alone are too many.
+    const ownFour = new Set([isoDate('2025-11-10')]);
+    expect(decide(five, DEFAULT_POLICY, { waitingForInputs: ownFour })).toEqual({
+      _tag: 'Escalate',
+      dates: ['2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14'],
+      reason: 'gap_exceeds_threshold',
+      holdRun: true,
+    });
+    const ownTwo = new Set(five.missingDates.slice(0, 3));
+    expect(decide(five, DEFAULT_POLICY, { waitingForInputs: ownTwo })).toEqual({
+      _tag: 'Backfill',
+      toQueue: ['2025-11-13', '2025-11-14'],
+      inFlight: five.missingDates.slice(0, 3),
+      holdRun: true,
+    });
   });
 });

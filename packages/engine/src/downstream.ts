@@ -12,7 +12,7 @@ import {
   type PipelineGraph,
 } from '@smart-backfill/core';
 import { errorMessage } from './errors.js';
-import type { GuardOutcome } from './guard-types.js';
+import type { GuardedProcessor, GuardOutcome } from './guard-types.js';
 import { silentLogger } from './logger.js';
 import { publishTracked } from './publish-tracked.js';
 import { claimAndRerun, resumeHeldRuns, type ResumeDeps } from './resume.js';
@@ -82,8 +82,10 @@ export const healDownstream = async (
 
     const allHeld = await deps.runLog.heldRuns({ processorName: name, status: 'held' });
     const held = allHeld.filter((h) => h.waitingFor.length === 0 && reading.has(h.runDate) && !blocked.has(h.runDate));
-    // Own dates a held run waits for that were not queued because their inputs were missing (upstream's `waitForInputs`).
-    const awaited = new Set(allHeld.flatMap((h) => h.waitingFor).filter((d) => candidates.includes(d)));
+    // Own dates a held run waits for that were not queued because their inputs were missing (the guard's
+    // `waiting`); not one with a held run of its own: its resume builds it once what it waits for is there.
+    const ownHeld = new Set(allHeld.map((h) => h.runDate));
+    const awaited = new Set(allHeld.flatMap((h) => h.waitingFor).filter((d) => candidates.includes(d) && !ownHeld.has(d)));
     // Only while still missing: one filled meanwhile (its own backfill won a race) is not built twice.
     for (const d of awaited) if (!((await deps.guardFor(name)?.verifyFilled(d)) instanceof Error)) awaited.delete(d);
     const heldDates = new Set(held.map((h) => h.runDate));
@@ -132,6 +134,7 @@ export const healDownstream = async (
 
     // Only a rebuild reads the run log (a person's backfill without its downstream never does),
     // and only when some date that reads the heal is neither held nor waiting on another input.
+    let stale: IsoDate[] = [];
     if (opts.rebuild !== false && candidates.some((d) => !heldDates.has(d))) {
       // The runs of the dates that read the heal, whenever they ran: not every run since the first
       // healed date, which made a year of `--with-downstream` backfills read the year once per date.
@@ -140,14 +143,23 @@ export const healDownstream = async (
       for (const r of await deps.runLog.runs({ processorName: name, runDateFrom: sorted[0], runDateTo: sorted[sorted.length - 1] })) {
         if (r.outcome === 'succeeded') lastBuiltAt.set(r.runDate, Math.max(lastBuiltAt.get(r.runDate) ?? -Infinity, r.startedAt));
       }
-      const stale = builtOnIncompleteInput(
+      stale = builtOnIncompleteInput(
         [{ processor: upstream, lookbackDays: dep.lookbackDays }],
         lastBuiltAt,
         new Map([[upstream, new Map(healed.map((x) => [x, healedAt]))]]),
       ).filter((d) => !heldDates.has(d) && !blocked.has(d));
-      const due = [...new Set([...stale, ...[...awaited].filter((d) => !heldDates.has(d))])].sort(compareDates);
-      if (due.length > 0) await queueRebuilds(due);
     }
+    // Awaited dates were never built (left unqueued while their input was missing): they are queued
+    // after any heal, a person's backfill without its downstream too, or nothing would build them.
+    const due = [...new Set([...stale, ...[...awaited].filter((d) => !heldDates.has(d))])].sort(compareDates);
+    // A date that still reads a missing or held input (another day of it, say) would only fail
+    // its backfill until it gave up: the heal of that input queues it.
+    const ready: IsoDate[] = [];
+    for (const d of due) {
+      const unready = await Promise.resolve(guard?.inputsNotReady?.(d)).catch(() => undefined);
+      if (unready === undefined || unready.length === 0) ready.push(d);
+    }
+    if (ready.length > 0) await queueRebuilds(ready);
     if (produced.length > 0) {
       // Later runs of this processor held for those dates (its own window) resume now, not at the next pass.
       await resumeHeldRuns({ ...deps, logger: log }, name).catch((e: unknown) =>
@@ -219,9 +231,12 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
   );
   for (const h of held) {
     const changed = await lastInputChange(deps, h);
-    if (changed === 'busy' || changed <= h.heldAt) continue;
+    if (changed === 'busy') continue;
     const guard = deps.guardFor(h.processorName);
     if (guard === undefined) continue;
+    // Inputs filled outside smart-backfill (rows loaded by hand) leave no completion or run to see:
+    // a run whose inputs are whole now is resumed all the same (asked only when nothing was recorded).
+    if (changed <= h.heldAt && !(await inputsWhole(guard, h.runDate))) continue;
     const o = await claimAndRerun(deps, guard, h, log, 'resuming a run held for its input, missed at completion');
     if (o === null) continue;
     resumed.push({ processorName: h.processorName, runDate: h.runDate });
@@ -251,6 +266,16 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
     outcomes.push(...next.outcomes);
   }
   return { resumed, queued, outcomes };
+};
+
+/** Whether every input date a run of `date` reads is whole now (the guard's own rule); a failed read is "no". */
+const inputsWhole = async (guard: GuardedProcessor, date: IsoDate): Promise<boolean> => {
+  if (guard.inputsNotReady === undefined) return false;
+  try {
+    return (await guard.inputsNotReady(date)).length === 0;
+  } catch {
+    return false;
+  }
 };
 
 /**

@@ -172,6 +172,11 @@ export interface GuardedProcessor extends Processor {
    * it after running a plain processor that has a guard.
    */
   verifyFilled(date: IsoDate): Promise<Error | RunMetadata>;
+  /**
+   * The input dates a backfill of `date` reads that are missing or held (`processor date`):
+   * empty when it may be built. A rebuild is not queued while this is not empty: it would only fail.
+   */
+  inputsNotReady?(date: IsoDate): Promise<readonly string[]>;
   /** The processor it wraps. */
   readonly inner: Processor;
   /** The inputs it reads (`GuardDeps.upstream`, by name): a worker checks the graph they make. */

@@ -28,6 +28,7 @@ import {
   type WindowData,
   type WindowQuery,
   type WindowReader,
+  UPSTREAM_WAITS_KEY,
 } from '@smart-backfill/core';
 import { queueAutoBackfills, type AutoBackfillDeps } from './auto-backfills.js';
 import { alertKeyFor, alertUpkeep, escalate, healAlerts, processLocalAlertLog, type AlertingDeps, type OlderDates } from './alerts.js';
@@ -38,14 +39,16 @@ import { silentLogger, type Logger } from './logger.js';
 import type { Processor, RunOptions } from './processor.js';
 import { resumeHeldRuns } from './resume.js';
 import {
+  datesThatWait,
+  describeWaits,
   holdForUpstream,
   pipelineGraph,
   previewUpstream,
   requestInputs,
   unreadyInputs,
-  waitForInputs,
   type UpstreamDeps,
   type UpstreamInput,
+  type UpstreamWait,
 } from './upstream.js';
 
 export { alertKeyFor, healCommand } from './alerts.js';
@@ -75,6 +78,8 @@ interface CheckInputs {
 interface Gathered {
   readonly analysis: GapAnalysis;
   readonly decision: Decision;
+  /** Missing dates that wait for their inputs: in flight in `decision`, and what they read is requested upstream. */
+  readonly waiting: ReadonlySet<IsoDate>;
   readonly summary: Summary;
   readonly warnings: readonly string[];
   readonly requests: readonly BackfillRequest[];
@@ -181,15 +186,15 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
   /** The check's reads (one call with a `CheckReader`); then pure analysis. */
   const gather = async (date: IsoDate): Promise<Gathered> => {
     const q: WindowQuery = { processorName: name, start: addDays(date, -policy.lookbackDays), end: addDays(date, -1) };
-    let inputs: CheckInputs;
+    let read: CheckInputs;
     try {
-      inputs = await readInputs(q, date);
+      read = await readInputs(q, date);
     } catch (e) {
       throw engineError('read_failed', `could not check ${name} for ${date} (window ${q.start}..${q.end}): ${errorMessage(e)}`, {
         cause: e,
       });
     }
-    const { data, requests } = inputs;
+    const { data, requests } = read;
     const analysis = analyzeGaps({ asOf: date, expectedDates: data.expectedDates, recordCounts: data.recordCounts, policy });
     const warnings: string[] = [];
     if (analysis.expectedCount === 0) {
@@ -205,8 +210,21 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     // Completed requests are not counted here: a backfill completes only once its date was
     // re-counted and found filled, so a date that is missing again is a new gap.
     const summary = summarizeFailures(requests, policy.maxAttempts);
-    const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });
-    return { analysis, decision, summary, warnings, requests, alerts: inputs.alerts, heldRuns: inputs.heldRuns };
+    const context = { activeRequests: [...summary.active.keys()], failedAttempts: summary.failedAttempts };
+    let decision = decide(analysis, policy, context);
+    // Own dates missing because an input is are the input's gap: never escalated nor backfilled here.
+    // (Read only when it changes something: an escalation, or dates it would queue.)
+    let waiting: ReadonlySet<IsoDate> = new Set();
+    const queues = decision._tag === 'Escalate' || (decision._tag === 'Backfill' && decision.toQueue.length > 0);
+    if (queues && inputs.length > 0) {
+      try {
+        waiting = await datesThatWait(deps.runLog, name, analysis.missingDates, inputs);
+      } catch (e) {
+        throw engineError('read_failed', `could not check the inputs of ${name}'s missing dates: ${errorMessage(e)}`, { cause: e });
+      }
+      if (waiting.size > 0) decision = decide(analysis, policy, { ...context, waitingForInputs: waiting });
+    }
+    return { analysis, decision, waiting, summary, warnings, requests, alerts: read.alerts, heldRuns: read.heldRuns };
   };
 
   /**
@@ -233,7 +251,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     const missing = new Set(analysis.missingDates);
     const wouldHold = decision._tag !== 'Proceed' && decision.holdRun;
     // A run that would go ahead looks upstream first (read only here): say what would hold it.
-    const upstream = wouldHold || inputs.length === 0 ? [] : await previewUpstream(deps, inputs, name, date);
+    const upstream = wouldHold || inputs.length === 0 ? [] : await previewUpstream(upstreamDeps, inputs, name, date);
     return {
       processorName: name,
       date,
@@ -314,6 +332,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     run: async (o) => brandOutcome(await runGuarded(wiring, o)),
     check,
     verifyFilled,
+    inputsNotReady: (date) => unreadyInputs(deps.runLog, inputs, date),
     inner: processor,
     policy,
     dependsOn,
@@ -551,25 +570,14 @@ const proceed = async (r: Run, c: Checked, decision: Proceed): Promise<GuardOutc
  * Hold the run, queue the missing dates (recorded before published: the outbox), record the
  * skip, and hand the run just held to resume when nothing new was queued.
  */
-const holdAndQueue = async (r: Run, c: Checked, decided: Backfill): Promise<GuardOutcome> => {
+const holdAndQueue = async (r: Run, c: Checked, d: Backfill): Promise<GuardOutcome> => {
   const { g, date, runId } = r;
-  const { analysis, meta } = c;
-  // Own dates whose inputs are missing or held are waited for, never backfilled from incomplete inputs.
-  let d = decided;
-  if (g.inputs.length > 0)
-    try {
-      d = await waitForInputs(g.deps.runLog, g.name, decided, g.inputs);
-      // What those dates read is queued on the inputs now; its completion heals them down here.
-      const waiting = d.inFlight.filter((x) => !decided.inFlight.includes(x));
-      await requestInputs(g.upstreamDeps, g.inputs, g.name, waiting, runId);
-    } catch (e) {
-      const error = engineError('read_failed', `could not check the inputs of ${g.name}'s missing dates: ${errorMessage(e)}`, {
-        cause: e,
-      });
-      g.log.error('input check failed; not running (no guessing)', { processor: g.name, date, runId, error: error.message });
-      await record(r, 'failed', null, error.message, { ...meta, decision: 'CheckFailed' });
-      return { _tag: 'Failed', error, stage: 'check', runId };
-    }
+  const { analysis } = c;
+  // Own dates whose inputs are missing or held are waited for (in flight), never backfilled from
+  // incomplete inputs; what they read is requested on the inputs now, and its completion heals them.
+  const asked = await askInputs(r, c);
+  if (!asked.ok) return asked.outcome;
+  const meta = asked.meta;
   // Hold before queueing: a backfill that finishes at once then finds the held run to resume.
   const held = d.holdRun
     ? await holdRun(r, c, d.toQueue.length > 0 ? 'backfill_queued' : 'waiting_for_backfill', analysis.missingDates)
@@ -610,10 +618,36 @@ const holdAndQueue = async (r: Run, c: Checked, decided: Backfill): Promise<Guar
   return { _tag: 'Held', analysis, decision: d, queued: created, inFlight, runId };
 };
 
+/**
+ * Request on the inputs what the own dates that wait for them read (`gather`'s `waiting`, not
+ * those an own backfill is already coming for), and name what they wait for in the run's metadata.
+ */
+const askInputs = async (
+  r: Run,
+  c: Checked,
+): Promise<{ readonly ok: true; readonly meta: RunMetadata } | { readonly ok: false; readonly outcome: GuardOutcome }> => {
+  const { g, date, runId } = r;
+  const dates = [...c.waiting].filter((x) => !c.summary.active.has(x));
+  if (dates.length === 0) return { ok: true, meta: c.meta };
+  let waits: UpstreamWait[];
+  try {
+    waits = await requestInputs(g.upstreamDeps, g.inputs, g.name, dates, runId);
+  } catch (e) {
+    const error = engineError('read_failed', `could not check the inputs of ${g.name}'s missing dates: ${errorMessage(e)}`, { cause: e });
+    g.log.error('input check failed; not running (no guessing)', { processor: g.name, date, runId, error: error.message });
+    await record(r, 'failed', null, error.message, { ...c.meta, decision: 'CheckFailed' });
+    return { ok: false, outcome: { _tag: 'Failed', error, stage: 'check', runId } };
+  }
+  return { ok: true, meta: waits.length === 0 ? c.meta : { ...c.meta, [UPSTREAM_WAITS_KEY]: waits, waits: describeWaits(waits) } };
+};
+
 /** Open (or update) the gap's alert and tell a person once; hold the run unless the policy runs it anyway. */
 const escalateGap = async (r: Run, c: Checked, decision: Escalate): Promise<GuardOutcome> => {
   const { g, date, runId } = r;
-  const { analysis, meta, summary } = c;
+  const { analysis, summary } = c;
+  const asked = await askInputs(r, c);
+  if (!asked.ok) return asked.outcome;
+  const meta = asked.meta;
   const failing =
     decision.reason === 'backfill_keeps_failing'
       ? decision.dates.map((d) => summary.lastError.get(d)).find((x) => x !== undefined)

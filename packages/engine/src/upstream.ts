@@ -6,7 +6,6 @@ import {
   datesWaitingForInputs,
   decide,
   upstreamDatesRead,
-  type Backfill,
   type BackfillRequest,
   type Decision,
   type GapAnalysis,
@@ -17,7 +16,6 @@ import {
   type RunMetadata,
   type HeldRun,
   type InputState,
-  type RequestTracker,
   type RunLog,
   type RunOutcome,
   type SkipReason,
@@ -102,7 +100,7 @@ const inputStates = (runLog: RunLog, inputs: readonly UpstreamInput[], first: Is
  *
  * @throws when a read fails (callers turn it into a failed check: nothing is guessed).
  */
-const datesThatWait = async (
+export const datesThatWait = async (
   runLog: RunLog,
   processorName: string,
   dates: readonly IsoDate[],
@@ -142,20 +140,29 @@ interface Judged {
   readonly analysis: GapAnalysis;
   readonly decision: Exclude<Decision, { _tag: 'Proceed' }>;
   readonly summary: ReturnType<typeof summarizeFailures>;
-  /** Dates of `decision.toQueue` that wait for the upstream's own inputs instead. */
-  readonly waiting: ReadonlySet<IsoDate>;
+  /** Dates to queue on the upstream now: missing, not in flight, not waiting, not already escalated. */
+  readonly toQueue: readonly IsoDate[];
+  /** Dates named by an open alert on the upstream: a person was told, so nothing queues them behind that person's back. */
+  readonly alerted: readonly IsoDate[];
 }
+
+/** Reads for judging an input: its requests and held runs, and its open alerts when alerting is configured. */
+type JudgeDeps = Pick<UpstreamDeps, 'tracker' | 'runLog'> & Partial<Pick<UpstreamDeps, 'alertingFor'>>;
+
+/** Dates of `processor` an open alert names (read only when it has a gap a run reads). */
+const alertedDates = async (deps: JudgeDeps, processor: string): Promise<ReadonlySet<IsoDate>> => {
+  const log = deps.alertingFor?.(processor)?.alertLog;
+  if (log === undefined) return new Set();
+  return new Set((await log.list({ processorName: processor, openOnly: true })).flatMap((a) => a.missingDates));
+};
 
 /**
  * Read and judge the upstream dates a run of `downstream` for `date` reads, as the upstream's
- * own guard would, without acting: one entry per input with a gap.
+ * own guard would, without acting: one entry per input with a gap. Its dates that wait for its
+ * own inputs count as in flight, never as its gap to escalate (core's `decide` with
+ * `waitingForInputs`): the escalation belongs to the level whose own data is missing.
  */
-const judgeUpstream = async (
-  deps: { readonly tracker: RequestTracker; readonly runLog: RunLog },
-  inputs: readonly UpstreamInput[],
-  downstream: string,
-  date: IsoDate,
-): Promise<Judged[]> => {
+const judgeUpstream = async (deps: JudgeDeps, inputs: readonly UpstreamInput[], downstream: string, date: IsoDate): Promise<Judged[]> => {
   // Every input's window and requests are read at once (one round trip, not one per input);
   // each is then judged in declared order, as if read in turn.
   const reads = inputs.map(async (input) => {
@@ -181,17 +188,25 @@ const judgeUpstream = async (
     const analysis = analyzeRange({ start: addDays(date, -input.lookbackDays), end: date, ...data, policy });
     if (analysis.missingDates.length === 0) continue;
     const summary = summarizeFailures(requests, policy.maxAttempts);
-    const decision = decide(analysis, policy, { activeRequests: summary.active.keys(), failedAttempts: summary.failedAttempts });
-    if (decision._tag === 'Proceed') continue;
-    let waiting: ReadonlySet<IsoDate> = new Set();
-    if (decision._tag === 'Backfill') {
-      try {
-        waiting = await datesThatWait(deps.runLog, input.processor, decision.toQueue, input.inputs);
-      } catch (e) {
-        throw engineError('read_failed', `could not check the inputs of ${input.processor} for ${date}: ${errorMessage(e)}`, { cause: e });
-      }
+    let waiting: ReadonlySet<IsoDate>;
+    let alerted: ReadonlySet<IsoDate>;
+    try {
+      [waiting, alerted] = await Promise.all([
+        datesThatWait(deps.runLog, input.processor, analysis.missingDates, input.inputs),
+        alertedDates(deps, input.processor),
+      ]);
+    } catch (e) {
+      throw engineError('read_failed', `could not check the inputs of ${input.processor} for ${date}: ${errorMessage(e)}`, { cause: e });
     }
-    judged.push({ input, analysis, decision, summary, waiting });
+    const decision = decide(analysis, policy, {
+      activeRequests: summary.active.keys(),
+      failedAttempts: summary.failedAttempts,
+      waitingForInputs: waiting,
+    });
+    if (decision._tag === 'Proceed') continue;
+    const toQueue = decision._tag === 'Backfill' ? decision.toQueue.filter((d) => !alerted.has(d)) : [];
+    const named = decision._tag === 'Backfill' ? decision.toQueue.filter((d) => alerted.has(d)) : [];
+    judged.push({ input, analysis, decision, summary, toQueue, alerted: named });
   }
   return judged;
 };
@@ -201,23 +216,17 @@ const judgeUpstream = async (
  * run's view of `checkUpstream`): `queued` is what the run would queue.
  */
 export const previewUpstream = async (
-  deps: { readonly tracker: RequestTracker; readonly runLog: RunLog },
+  deps: JudgeDeps,
   inputs: readonly UpstreamInput[],
   downstream: string,
   date: IsoDate,
 ): Promise<UpstreamWait[]> =>
-  (await judgeUpstream(deps, inputs, downstream, date)).flatMap(({ input, analysis, decision, waiting }): UpstreamWait[] => {
+  (await judgeUpstream(deps, inputs, downstream, date)).flatMap(({ input, analysis, decision, toQueue, alerted }): UpstreamWait[] => {
     if (decision._tag === 'Escalate')
       return [{ processor: input.processor, missing: analysis.missingDates, queued: [], inFlight: [], escalated: decision.dates }];
     if (!decision.holdRun) return [];
     return [
-      {
-        processor: input.processor,
-        missing: analysis.missingDates,
-        queued: decision.toQueue.filter((d) => !waiting.has(d)),
-        inFlight: [...decision.inFlight, ...decision.toQueue.filter((d) => waiting.has(d))].sort(compareDates),
-        escalated: [],
-      },
+      { processor: input.processor, missing: analysis.missingDates, queued: toQueue, inFlight: decision.inFlight, escalated: alerted },
     ];
   });
 
@@ -225,7 +234,8 @@ export const previewUpstream = async (
  * Check the upstream dates a run of `downstream` for `date` reads, and act as the upstream's
  * own guard would: queue its missing dates (the tracker's `create` keeps one active request
  * per date, so this and the upstream's guard never queue a date twice) or escalate on it.
- * A date that waits for the upstream's own inputs (`datesThatWait`) is not queued.
+ * A date that waits for the upstream's own inputs (`datesThatWait`) is in flight, not queued
+ * nor escalated; a date an open alert on the upstream names is escalated already, not queued.
  * Returns one entry per upstream with a gap that holds the run; an empty list means go ahead.
  *
  * @throws SmartBackfillError (detail `read_failed`) when an upstream cannot be read (nothing is guessed),
@@ -239,7 +249,7 @@ const checkUpstream = async (
   runId: string,
 ): Promise<UpstreamWait[]> => {
   const waits: UpstreamWait[] = [];
-  for (const { input, analysis, decision, summary, waiting } of await judgeUpstream(deps, inputs, downstream, date)) {
+  for (const { input, analysis, decision, summary, toQueue, alerted } of await judgeUpstream(deps, inputs, downstream, date)) {
     if (decision._tag === 'Escalate') {
       const alerting = deps.alertingFor(input.processor);
       if (alerting !== undefined) {
@@ -256,28 +266,42 @@ const checkUpstream = async (
       waits.push({ processor: input.processor, missing: analysis.missingDates, queued: [], inFlight: [], escalated: decision.dates });
       continue;
     }
-    const { created, lost } = await queueAutoBackfills(
-      deps,
-      input.processor,
-      decision.toQueue.filter((d) => !waiting.has(d)),
-      { runDate: date, runId, critical: new Set(analysis.criticalMissing), downstream },
-    );
+    const { created, lost } = await queueAutoBackfills(deps, input.processor, toQueue, {
+      runDate: date,
+      runId,
+      critical: new Set(analysis.criticalMissing),
+      downstream,
+    });
     if (!decision.holdRun) continue;
     waits.push({
       processor: input.processor,
       missing: analysis.missingDates,
       queued: created.map((r) => r.date),
-      inFlight: [...decision.inFlight, ...decision.toQueue.filter((d) => waiting.has(d)), ...lost].sort(compareDates),
-      escalated: [],
+      inFlight: [...decision.inFlight, ...lost].sort(compareDates),
+      escalated: alerted,
     });
   }
   return waits;
 };
 
+/** Waits on one processor from several checks, as one: each field the union of theirs. */
+const mergeWaits = (waits: readonly UpstreamWait[]): UpstreamWait[] => {
+  const by = new Map<string, UpstreamWait[]>();
+  for (const w of waits) by.set(w.processor, [...(by.get(w.processor) ?? []), w]);
+  const union = (ws: readonly UpstreamWait[], f: (w: UpstreamWait) => readonly IsoDate[]): IsoDate[] =>
+    [...new Set(ws.flatMap(f))].sort(compareDates);
+  return [...by].map(([processor, ws]) => {
+    const escalated = union(ws, (w) => w.escalated);
+    const queued = union(ws, (w) => w.queued).filter((d) => !escalated.includes(d));
+    const inFlight = union(ws, (w) => w.inFlight).filter((d) => !escalated.includes(d) && !queued.includes(d));
+    return { processor, missing: union(ws, (w) => w.missing), queued, inFlight, escalated };
+  });
+};
+
 /**
  * Queue (or escalate) on the inputs what `dates` of `downstream` read and miss, as a run for
  * each would: dates that wait for their inputs are filled from below, never built from them
- * incomplete.
+ * incomplete. Returns what they wait for, one entry per input processor.
  */
 export const requestInputs = async (
   deps: UpstreamDeps,
@@ -285,12 +309,14 @@ export const requestInputs = async (
   downstream: string,
   dates: readonly IsoDate[],
   runId: string,
-): Promise<void> => {
-  for (const d of dates) await checkUpstream(deps, inputs, downstream, d, runId);
+): Promise<UpstreamWait[]> => {
+  const waits: UpstreamWait[] = [];
+  for (const d of dates) waits.push(...(await checkUpstream(deps, inputs, downstream, d, runId)));
+  return mergeWaits(waits);
 };
 
 /** One line for a held run: `waits for pos_sales 2025-11-04 (queued), orders 2025-11-03 (in flight)`. */
-const describeWaits = (waits: readonly UpstreamWait[]): string =>
+export const describeWaits = (waits: readonly UpstreamWait[]): string =>
   `waits for ${waits
     .map(
       (w) =>
@@ -356,27 +382,5 @@ export const holdForUpstream = async (
     inFlight: ctx.inFlight ?? [],
     upstream: waits,
     runId: ctx.runId,
-  };
-};
-
-/**
- * A backfill decision without the dates that must wait for their inputs (`datesThatWait`: a
- * backfill run skips the check, so it would build them from incomplete inputs). They count as
- * in flight: a run held for its inputs resumes when they heal, and a date built before an
- * input healed is rebuilt then (`healDownstream`).
- */
-export const waitForInputs = async (
-  runLog: RunLog,
-  processorName: string,
-  d: Backfill,
-  inputs: readonly UpstreamInput[],
-): Promise<Backfill> => {
-  if (d.toQueue.length === 0) return d;
-  const waiting = await datesThatWait(runLog, processorName, d.toQueue, inputs);
-  if (waiting.size === 0) return d;
-  return {
-    ...d,
-    toQueue: d.toQueue.filter((x) => !waiting.has(x)),
-    inFlight: [...d.inFlight, ...d.toQueue.filter((x) => waiting.has(x))].sort(compareDates),
   };
 };

@@ -67,12 +67,25 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
         case 'Held': {
           const held = c.yellow(`${sym('◷', 'q')} held`);
           if (e.waits !== undefined && e.waits.length > 0) {
-            const why = waitList(e.waits, (w) => (w.rows > 0 ? ` (incomplete: ${w.rows} rows < ${DEMO_MIN_ROWS})` : ' (missing)'));
+            // Missing days of one input as a range (a level below an outage waits for many); incomplete ones each with its rows.
+            const missing = e.waits.filter((w) => w.rows === 0);
+            const why = [
+              ...[...new Set(missing.map((w) => w.processor))].map(
+                (p) => `${p} ${dates(missing.filter((w) => w.processor === p).map((w) => w.date))} (missing)`,
+              ),
+              ...e.waits
+                .filter((w) => w.rows > 0)
+                .map((w) => `${w.processor} ${day(w.date)} (incomplete: ${w.rows} rows < ${DEMO_MIN_ROWS})`),
+            ].join(', ');
             const queued = e.waits.filter((w) => w.state === 'queued');
             const coming = e.waits.filter((w) => w.state === 'in flight');
+            const told = e.waits.filter((w) => w.state === 'escalated');
             const next = [
               ...(queued.length > 0 ? [`backfill of ${waitList(queued, () => '')} queued`] : []),
               ...(coming.length > 0 ? [`${waitList(coming, () => '')} already on its way (nothing queued)`] : []),
+              ...(told.length > 0
+                ? [`${[...new Set(told.map((w) => w.processor))].join(', ')}'s alert is open for it (a person was told; no alert here)`]
+                : []),
             ].join('; ');
             return [`${head}${held}: waits for ${why} → ${next}`];
           }
@@ -111,13 +124,16 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
       }
       const downstream = e.rebuilt.filter((r) => r.after.length > 0);
       for (const r of downstream) lines.push(`${pad}${sym('↳', '->')} ${rebuiltLine(r)}`);
-      const own = e.rebuilt.filter((r) => r.after.length === 0);
-      if (own.length > 0) {
-        const what = [...new Set(own.map((r) => r.processor))]
-          .map((p) => `${p} ${dates(own.filter((r) => r.processor === p).map((r) => r.date))}`)
+      const byProcessor = (rs: readonly DemoRebuild[]): string =>
+        [...new Set(rs.map((r) => r.processor))]
+          .map((p) => `${p} ${dates(rs.filter((r) => r.processor === p).map((r) => r.date))}`)
           .join(', ');
-        lines.push(`${pad}${sym('↳', '->')} held run${own.length === 1 ? '' : 's'} ${what} resumed by itself`);
-      }
+      const own = e.rebuilt.filter((r) => r.after.length === 0 && r.trigger === 'resume');
+      if (own.length > 0)
+        lines.push(`${pad}${sym('↳', '->')} held run${own.length === 1 ? '' : 's'} ${byProcessor(own)} resumed by itself`);
+      // Dates never queued while their input was missing: the input's heal queued them.
+      const awaited = e.rebuilt.filter((r) => r.after.length === 0 && r.trigger !== 'resume');
+      if (awaited.length > 0) lines.push(`${pad}${sym('↳', '->')} ${byProcessor(awaited)} built once its input was whole`);
       if (e.superseded.length > 0) {
         const levels = [...new Set(e.superseded.map((x) => x.processor))];
         const what = levels.map((p) => `${p} ${dates(e.superseded.filter((x) => x.processor === p).map((x) => x.date))}`).join(', ');
@@ -136,7 +152,7 @@ const eventLines = (out: Output, e: DemoEvent): string[] => {
     }
     case 'Repeat':
       return [
-        `${c.dim(span(e.dates[0] as IsoDate, e.dates[e.dates.length - 1] as IsoDate).padEnd(13))} ${c.magenta(sym('▲', '!'))} runs ${dates(e.dates)} of ${e.processors.join(' and ')} escalated again; the alerts are already open: ${e.alertsSent} new alert${e.alertsSent === 1 ? '' : 's'} sent`,
+        `${c.dim(span(e.dates[0] as IsoDate, e.dates[e.dates.length - 1] as IsoDate).padEnd(13))} ${c.magenta(sym('▲', '!'))} runs ${dates(e.dates)} of ${e.processors.join(' and ')} held again behind the open alert: ${e.alertsSent} new alert${e.alertsSent === 1 ? '' : 's'} sent`,
       ];
     case 'Status':
       return [
@@ -172,7 +188,7 @@ const figureLines = (f: DemoFigures): string[] => {
     `  pipeline               ${p.levels.join(' → ')}: ${p.upstreamBackfills.length} upstream backfill${p.upstreamBackfills.length === 1 ? '' : 's'} queued by a downstream run`,
     `                         re-run once an input healed: ${rebuilt || 'nothing'}`,
     `                         downstream dates rebuilt more than once: ${p.rebuiltMoreThanOnce}; downstream runs on incomplete inputs: ${p.runsOnIncompleteInputs}`,
-    `  escalated              ${f.escalatedRuns} runs, ${f.alertsSent} alerts sent (one per level the outage hit), ${f.healedNotices} healed notices; ${f.manualBackfills} manual backfills`,
+    `  escalated              ${f.escalatedRuns} runs, ${f.alertsSent} alert${f.alertsSent === 1 ? '' : 's'} sent (on the level whose own data was missing; the levels below waited for it), ${f.healedNotices} healed notice${f.healedNotices === 1 ? '' : 's'}; ${f.manualBackfills} manual backfills`,
     `  time to recovery       automatic: ${auto}; escalated: ${escalated} (includes waiting for a person)`,
     `                         median ${f.medianRecoveryMs !== null ? formatDuration(f.medianRecoveryMs) : '–'} over ${f.healedGaps} healed gap${f.healedGaps === 1 ? '' : 's'} (first detection → whole again, as in the report)`,
   ];

@@ -2,7 +2,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import { addDays, dateRange, healedGaps, isoDate, medianOf, type AlertNotice, type Alerter, type IsoDate } from '@smart-backfill/core';
+import {
+  addDays,
+  dateRange,
+  healedGaps,
+  isoDate,
+  medianOf,
+  UPSTREAM_WAITS_KEY,
+  type AlertNotice,
+  type Alerter,
+  type IsoDate,
+  type UpstreamGap,
+} from '@smart-backfill/core';
 import type { GuardedProcessor, GuardOutcome, Processor, RunOptions, Worker } from '@smart-backfill/engine';
 import { generateSeason, type Season } from '../../nba/season.mjs';
 import { createNbaTables, loadSchedule, markFinal } from '../../nba/schema.mjs';
@@ -402,9 +413,13 @@ export const runNbaDemo = async (
       }
     };
 
-    /** A downstream run's outcome, with what it waits for on its inputs (and their rows then). */
-    const runEvent = (processor: string, date: IsoDate, outcome: GuardOutcome): DemoEvent => {
-      const waits = (outcome._tag === 'Held' ? (outcome.upstream ?? []) : []).flatMap((w) =>
+    /**
+     * A downstream run's outcome, with what it waits for on its inputs (and their rows then): the
+     * outcome's when it was held for its inputs, else `recorded` (a run held over its own dates
+     * that wait for their inputs names them in its record).
+     */
+    const runEvent = (processor: string, date: IsoDate, outcome: GuardOutcome, recorded: readonly UpstreamGap[] = []): DemoEvent => {
+      const waits = (outcome._tag === 'Held' ? (outcome.upstream ?? recorded) : []).flatMap((w) =>
         w.missing.map((d): DemoWait => ({
           processor: w.processor,
           date: d,
@@ -431,12 +446,25 @@ export const runNbaDemo = async (
     const runLevel = async (processor: string, date: IsoDate, when: number): Promise<'quiet' | 'repeat' | DemoEvent[]> => {
       clock.set(when);
       const outcome = await guardOf(processor).run({ date, trigger: 'scheduled' });
-      const e = runEvent(processor, date, outcome);
+      const recorded =
+        outcome._tag === 'Held' && outcome.upstream === undefined
+          ? ((await rt!.runLog.runs({ processorName: processor, runDateFrom: date, runDateTo: date })).find(
+              (r) => r.runId === outcome.runId,
+            )?.metadata[UPSTREAM_WAITS_KEY] as readonly UpstreamGap[] | undefined)
+          : undefined;
+      const e = runEvent(processor, date, outcome, recorded);
       if (outcome._tag === 'Ran' && e._tag === 'Run' && e.partial === undefined) return 'quiet';
+      // Held again behind an alert already told (its own, or one upstream): one line for all of them.
+      const behindAlert = (x: DemoEvent): boolean =>
+        x._tag === 'Run' &&
+        x.processor === processor &&
+        (x.waits ?? []).length > 0 &&
+        (x.waits ?? []).every((w) => w.state === 'escalated');
       if (
-        outcome._tag === 'Escalated' &&
-        !outcome.alerted &&
-        events.some((x) => x._tag === 'Alert' && x.notice.alertKey === outcome.alertKey)
+        (outcome._tag === 'Escalated' &&
+          !outcome.alerted &&
+          events.some((x) => x._tag === 'Alert' && x.notice.alertKey === outcome.alertKey)) ||
+        (behindAlert(e) && events.some(behindAlert))
       ) {
         if (repeats.length === 0) repeatSentBefore = sentSoFar();
         repeats.push({ date, processor });
@@ -541,6 +569,7 @@ const figuresOf = async (
   executions: readonly { processor: string; date: IsoDate; trigger: string; incompleteInputs: boolean }[],
   script: DemoScript,
 ): Promise<DemoFigures> => {
+  const { UPSTREAM_HEALED } = await import('@smart-backfill/engine');
   const runs = await rt.runLog.runs({});
   const requests = await rt.tracker.list({ limit: 10_000 });
   const held = await rt.runLog.heldRuns({});
@@ -583,7 +612,8 @@ const figuresOf = async (
     healedAutomatically: [
       ...new Set(
         requests
-          .filter((r) => r.requestType === 'auto' && r.status === 'completed')
+          // A rebuild after an input healed is the pipeline's (below), not a gap healed on its own.
+          .filter((r) => r.requestType === 'auto' && r.status === 'completed' && r.triggerReason !== UPSTREAM_HEALED)
           .map((r) => r.date)
           .sort(),
       ),
