@@ -68,7 +68,7 @@ const makeStore = async (dir: string): Promise<void> => {
   run('orders_daily', 7, at(8, 1), { outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1 } });
   run('weekly_revenue', 9, at(9, 4), { finishedAt: at(9, 4) + 60_000 });
   for (const r of runs) await store.runLog.append(r);
-  store.close();
+  await store.close();
   const db = new Database(path);
   db.exec(`CREATE TABLE calendar(day TEXT PRIMARY KEY, state TEXT NOT NULL);
            CREATE TABLE pos_sales(d TEXT NOT NULL);
@@ -147,7 +147,7 @@ describe('plan reads the last builds', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe(`${JSON.stringify(folded.plan, null, 2)}\n`);
     } finally {
-      store.close();
+      await store.close();
     }
   }, 120_000);
 });
