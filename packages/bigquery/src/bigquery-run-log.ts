@@ -2,6 +2,8 @@ import {
   releaseStatusProblem,
   type HeldRun,
   type IsoDate,
+  type LastBuild,
+  type LastBuildQuery,
   type ResumeClaim,
   type RunLog,
   type RunQuery,
@@ -206,6 +208,29 @@ export const bigQueryRunLog = (
       }
       const rows = await runQuery(c, { sql, params, purpose: `reading runs from ${runs}`, table: tables.runs, maximumBytesBilled: limit });
       return rows.map(runFromRow);
+    },
+
+    async lastBuilds(q: LastBuildQuery): Promise<readonly LastBuild[]> {
+      if (!Array.isArray(q?.processorNames) || !q.processorNames.every((n) => typeof n === 'string'))
+        throw inputError('processorNames', 'processorNames must be an array of processor names');
+      if (typeof q.since !== 'number' || !Number.isFinite(q.since)) throw inputError('since', 'since must be epoch milliseconds');
+      if (q.processorNames.length === 0) return [];
+      // One job, grouped in BigQuery: MAX ignores the duplicate rows a retried streaming insert
+      // can leave, so unlike `runs.list` no de-duplication by run_id is needed.
+      const sql = `-- smart-backfill:runs.lastBuilds\nSELECT processor_name, game_date, MAX(started_at) AS started_at, MAX(finished_at) AS finished_at\nFROM ${runs}\nWHERE run_date >= @since AND processor_name IN UNNEST(@processors) AND outcome = 'succeeded'\nGROUP BY processor_name, game_date\nORDER BY processor_name, game_date`;
+      const rows = await runQuery(c, {
+        sql,
+        params: { since: p.timestamp(q.since), processors: p.strings(q.processorNames) },
+        purpose: `reading the last successful builds from ${runs}`,
+        table: tables.runs,
+        maximumBytesBilled: limit,
+      });
+      return rows.map((r) => ({
+        processorName: readString('processor_name', r['processor_name']),
+        runDate: readDate('game_date', r['game_date']),
+        startedAt: readMillis('started_at', r['started_at']),
+        finishedAt: readMillis('finished_at', r['finished_at']),
+      }));
     },
 
     async hold(run, options = {}): Promise<HeldRun> {

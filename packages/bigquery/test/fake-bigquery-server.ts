@@ -714,6 +714,22 @@ export class FakeBigQuery {
           .sort((a, b) => ms(a['run_date']) - ms(b['run_date']) || cmpStr(a['run_id'], b['run_id']));
         return this.project('runs', rows.slice(0, limitOf()));
       }
+      case 'runs.lastBuilds': {
+        const names = arr('processors');
+        const last = new Map<string, Json>();
+        for (const r of this.visibleEvents(sql)) {
+          if (ms(r['run_date']) < ms(need('since')) || !names.includes(String(r['processor_name'])) || r['outcome'] !== 'succeeded')
+            continue;
+          const key = JSON.stringify([r['processor_name'], r['game_date']]);
+          const b = last.get(key);
+          const later = (col: string): unknown => (b === undefined || ms(r[col]) > ms(b[col]) ? r[col] : b[col]);
+          last.set(key, { ...r, started_at: later('started_at'), finished_at: later('finished_at') } as Json);
+        }
+        const rows = [...last.values()].sort(
+          (a, b) => cmpStr(a['processor_name'], b['processor_name']) || cmpStr(a['game_date'], b['game_date']),
+        );
+        return this.project('runs', rows);
+      }
       case 'held.get':
       case 'held.list': {
         let rows = latestBy(this.visibleEvents(sql), (r) => JSON.stringify([r['processor_name'], r['game_date']]));

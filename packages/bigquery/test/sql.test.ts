@@ -98,6 +98,7 @@ const everyStatement = async (): Promise<string[]> => {
   await s.runLog.append(run);
   await s.runLog.runs({});
   await s.runLog.runs({ processorName: P, since: 0, until: 10, limit: 3 });
+  await s.runLog.lastBuilds?.({ processorNames: [P], since: 0 });
   await s.runLog.hold({
     processorName: P,
     runDate: isoDate('2025-03-05'),
@@ -166,6 +167,7 @@ describe('BigQuery syntax (node-sql-parser, bigquery dialect)', () => {
         'held.get',
         'held.list',
         'held.since',
+        'runs.lastBuilds',
         'runs.list',
         'schedule',
         'tracker.apply',

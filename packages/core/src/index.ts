@@ -139,5 +139,6 @@ export {
   downstreamReach,
   builtOnIncompleteInput,
 } from './pipeline-plan.js';
+export { lastBuildsOf } from './last-builds.js';
 export { type InputState, datesWaitingForInputs } from './input-wait.js';
 export { type PipelineRow, type UpstreamGap, UPSTREAM_WAITS_KEY, pipelineRows, heldRunUpstreamGaps } from './pipeline-view.js';

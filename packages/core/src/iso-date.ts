@@ -88,6 +88,12 @@ export const parseIsoDate = (value: unknown): Result<InvalidDate, IsoDate> => {
   return typeof day === 'number' ? ok(value as IsoDate) : err(day);
 };
 
+const digitsAt = (value: string, from: number, to: number): number => {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + value.charCodeAt(i) - 48;
+  return n;
+};
+
 /** Like `parseIsoDate`, but returns the epoch day (or the error). */
 export const parseEpochDay = (value: unknown): EpochDay | InvalidDate => {
   if (typeof value !== 'string') return invalid(value, `expected a string, got ${value === null ? 'null' : typeof value}`);
@@ -98,9 +104,10 @@ export const parseEpochDay = (value: unknown): EpochDay | InvalidDate => {
       if (c !== 45) return invalid(value, 'expected "-" between year, month and day');
     } else if (!digit(c)) return invalid(value, 'expected digits');
   }
-  const y = Number(value.slice(0, 4));
-  const m = Number(value.slice(5, 7));
-  const d = Number(value.slice(8, 10));
+  // Digits checked above: arithmetic on char codes, no substrings (every date a store reads passes here).
+  const y = digitsAt(value, 0, 4);
+  const m = digitsAt(value, 5, 7);
+  const d = digitsAt(value, 8, 10);
   if (y < 1) return invalid(value, 'year must be 0001–9999');
   if (m < 1 || m > 12) return invalid(value, 'month must be 01–12');
   if (d < 1 || d > daysInMonth(y, m)) return invalid(value, `day must be 01–${daysInMonth(y, m)} in that month`);

@@ -50,13 +50,20 @@ export const planPipeline = (graph: PipelineGraph, dates: ReadonlyMap<string, Pr
     for (const d of own?.ranOnIncomplete ?? []) if (!missing.has(d)) reruns.set(d, 'ran_on_incomplete_input');
     // From each built date back over the lookback, by epoch day: no date strings made per
     // (upstream date, downstream date) pair. The oldest rebuilt date it reads is the reason.
-    const days = [...built].filter((d) => !missing.has(d)).map((d) => [d, toEpochDay(d)] as const);
+    // Indexed loops over parallel arrays: a plan runs once per process, mostly before the JIT
+    // has optimised anything, where iterator destructuring is what costs.
+    const ready: IsoDate[] = [];
+    for (const d of built) if (!missing.has(d)) ready.push(d);
+    const days = ready.map((d) => toEpochDay(d));
     for (const dep of graph.dependsOn.get(name) ?? []) {
       const up = rebuilt.get(dep.processor);
       if (up === undefined || up.size === 0) continue;
-      const byDay = new Map([...up].map((x) => [toEpochDay(x), x]));
-      for (const [d, day] of days) {
+      const byDay = new Map<number, IsoDate>();
+      for (const x of up) byDay.set(toEpochDay(x), x);
+      for (let i = 0; i < ready.length; i++) {
+        const d = ready[i] as IsoDate;
         if (reruns.has(d)) continue;
+        const day = days[i] as number;
         for (let u = day - dep.lookbackDays; u <= day; u++) {
           const x = byDay.get(u);
           if (x !== undefined) {
@@ -91,27 +98,42 @@ export const builtOnIncompleteInput = (
   lastBuiltAt: ReadonlyMap<IsoDate, number>,
   upstreamBuiltAt: ReadonlyMap<string, ReadonlyMap<IsoDate, number>>,
 ): IsoDate[] => {
-  const stale = new Set<IsoDate>();
   // Looked up by epoch day from each built date back over the lookback: plain number keys, no
-  // date strings made per (upstream date, downstream date) pair (a year of 100 processors is ~10⁶ pairs).
-  const days = [...lastBuiltAt].map(([d, at]) => [d, toEpochDay(d), at] as const);
+  // date strings made per (upstream date, downstream date) pair (a year of 100 processors is ~10⁶
+  // pairs), in indexed loops over parallel arrays (see `planPipeline`).
+  const n = lastBuiltAt.size;
+  const dates: IsoDate[] = new Array<IsoDate>(n);
+  const days = new Float64Array(n);
+  const builtAt = new Float64Array(n);
+  const stale = new Uint8Array(n);
+  let i = 0;
+  for (const [d, at] of lastBuiltAt) {
+    dates[i] = d;
+    days[i] = toEpochDay(d);
+    builtAt[i] = at;
+    i++;
+  }
   for (const dep of dependsOn) {
     const upstream = upstreamBuiltAt.get(dep.processor);
     if (upstream === undefined || upstream.size === 0) continue;
     const byDay = new Map<number, number>();
     for (const [u, at] of upstream) byDay.set(toEpochDay(u), at);
-    for (const [d, day, built] of days) {
-      if (stale.has(d)) continue;
+    for (let j = 0; j < n; j++) {
+      if (stale[j] === 1) continue;
+      const day = days[j] as number;
+      const built = builtAt[j] as number;
       for (let u = day - dep.lookbackDays; u <= day; u++) {
         const at = byDay.get(u);
         if (at !== undefined && built < at) {
-          stale.add(d);
+          stale[j] = 1;
           break;
         }
       }
     }
   }
-  return [...stale].sort(compareDates);
+  const out: IsoDate[] = [];
+  for (let j = 0; j < n; j++) if (stale[j] === 1) out.push(dates[j] as IsoDate);
+  return out.sort(compareDates);
 };
 
 /**

@@ -3,6 +3,7 @@ import {
   dateProblem,
   durationProblem,
   instantProblem,
+  lastBuildsOf,
   nonEmptyProblem,
   releaseStatusProblem,
   type Clock,
@@ -49,6 +50,11 @@ export const memoryRunLog = (_opts: { readonly clock?: Clock } = {}): MemoryRunL
         )
         .sort((a, b) => a.startedAt - b.startedAt);
       return q.limit === undefined ? rows : rows.slice(0, Math.max(0, q.limit));
+    },
+    async lastBuilds(q) {
+      check(instantProblem, q.since, 'since');
+      const names = new Set(q.processorNames);
+      return lastBuildsOf([...runs.values()].filter((r) => names.has(r.processorName) && r.startedAt >= q.since));
     },
     async hold(run) {
       check(nonEmptyProblem, run.processorName, 'processorName');

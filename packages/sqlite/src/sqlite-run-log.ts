@@ -52,6 +52,13 @@ interface HeldRow {
   resume_run_id: string | null;
 }
 
+interface LastBuildRow {
+  processor_name: string;
+  run_date: string;
+  started_at: number;
+  finished_at: number;
+}
+
 const toRun = (r: RunRow): RunRecord => ({
   runId: r.run_id,
   processorName: r.processor_name,
@@ -130,6 +137,15 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
        resume_run_id = NULL
      RETURNING *`,
   );
+  // The names as one JSON parameter: one statement text for any number of processors, and no
+  // bound-parameter limit. Grouped in SQL, so no run's metadata is read or parsed.
+  const lastBuilds = db.prepare(
+    `SELECT processor_name, run_date, MAX(started_at) AS started_at, MAX(finished_at) AS finished_at
+     FROM analytics_processor_runs
+     WHERE processor_name IN (SELECT value FROM json_each(?)) AND started_at >= ? AND outcome = 'succeeded'
+     GROUP BY processor_name, run_date
+     ORDER BY processor_name, run_date`,
+  );
   const release = db.prepare(
     `UPDATE held_runs SET status = ?, released_at = ? WHERE processor_name = ? AND run_date = ? AND status = 'held'`,
   );
@@ -182,6 +198,24 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
           const limit = checkLimit(query.limit, 'limit', -1);
           const sql = `SELECT * FROM analytics_processor_runs${f.sql} ORDER BY started_at, rowid LIMIT ?`;
           return (prepared(sql).all(...f.params, limit) as RunRow[]).map(toRun);
+        },
+        busy,
+      ),
+
+    lastBuilds: (query) =>
+      withBusyRetry(
+        'runLog.lastBuilds',
+        () => {
+          checkObject(query, 'query');
+          if (!Array.isArray(query.processorNames)) throw new SqliteInputError('processorNames', 'expected an array of processor names');
+          query.processorNames.forEach((n, i) => checkString(n, `processorNames[${i}]`));
+          const since = checkInstant(query.since, 'since');
+          return (lastBuilds.all(JSON.stringify(query.processorNames), since) as LastBuildRow[]).map((r) => ({
+            processorName: r.processor_name,
+            runDate: r.run_date as IsoDate,
+            startedAt: r.started_at,
+            finishedAt: r.finished_at,
+          }));
         },
         busy,
       ),

@@ -213,6 +213,8 @@ const commandReads = async (store: BigQueryStore, name: string, now: number): Pr
   await store.tracker.list({});
   await store.runLog.runs({});
   await store.runLog.runs({ processorName: name, since, until: now, limit: 100 });
+  // plan: the last successful build of each date of the processors it reads.
+  await store.runLog.lastBuilds?.({ processorNames: [name, 'other'], since });
 };
 
 /**

@@ -2,21 +2,25 @@ import {
   analyzeRange,
   builtOnIncompleteInput,
   diffDays,
+  lastBuildsOf,
   planPipeline,
   toEpochDay,
   withDownstream,
   type IsoDate,
+  type LastBuild,
   type PipelineGraph,
   type PlanStep,
   type ProcessorDates,
+  type RunLog,
+  type WindowReader,
 } from '@smart-backfill/core';
 import { badInput } from '../cli-error.js';
 import { formatDates } from '../format/dates.js';
 import { configOption, dateOption, type ConfigOption, type RawOptions } from '../options.js';
 import type { Output } from '../output.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { ResolvedConfig, ResolvedProcessor } from '../config/config-types.js';
 import { findProcessor } from '../runtime/runtime.js';
-import { withRuntime } from './shared.js';
+import { withReadOnlyStore } from './shared.js';
 
 /** The longest range one plan reads, as for a manual backfill. */
 export const MAX_PLAN_DAYS = 366;
@@ -32,12 +36,30 @@ export interface PipelinePlan {
 }
 
 /**
+ * The last successful build of each date of `names`: the store's one read when it offers it
+ * (a year of a hundred processors is tens of thousands of run records, each with its metadata,
+ * otherwise), else every run of each processor since `since`, folded the same way.
+ */
+const lastBuilds = async (runLog: RunLog, names: readonly string[], since: number): Promise<readonly LastBuild[]> => {
+  if (runLog.lastBuilds !== undefined) return runLog.lastBuilds({ processorNames: names, since });
+  const runs = await Promise.all(names.map((name) => runLog.runs({ processorName: name, since })));
+  return lastBuildsOf(runs.flat());
+};
+
+/** What the plan reads: the config's tables and the run log. */
+export interface PlanReads {
+  readonly config: ResolvedConfig;
+  readonly runLog: RunLog;
+  windowFor(processor: ResolvedProcessor): WindowReader;
+}
+
+/**
  * Read what the plan needs for `names` over `[from, to]`: each one's schedule and counts
  * (missing and filled dates), and the run log of them and of what they read (when each
  * date was last built). Reads only; the rule is core's `planPipeline`.
  */
 export const planFromStore = async (
-  rt: Runtime,
+  rt: PlanReads,
   graph: PipelineGraph,
   names: readonly string[],
   from: IsoDate,
@@ -49,19 +71,14 @@ export const planFromStore = async (
   const since = toEpochDay(from) * MS_PER_DAY - MS_PER_DAY;
   const lastBuiltAt = new Map<string, Map<IsoDate, number>>();
   const builtAt = new Map<string, Map<IsoDate, number>>();
-  await Promise.all(
-    withInputs.map(async (name) => {
-      const started = new Map<IsoDate, number>();
-      const finished = new Map<IsoDate, number>();
-      for (const r of await rt.runLog.runs({ processorName: name, since })) {
-        if (r.outcome !== 'succeeded') continue;
-        started.set(r.runDate, Math.max(started.get(r.runDate) ?? -Infinity, r.startedAt));
-        finished.set(r.runDate, Math.max(finished.get(r.runDate) ?? -Infinity, r.finishedAt));
-      }
-      lastBuiltAt.set(name, started);
-      builtAt.set(name, finished);
-    }),
-  );
+  for (const name of withInputs) {
+    lastBuiltAt.set(name, new Map());
+    builtAt.set(name, new Map());
+  }
+  for (const b of await lastBuilds(rt.runLog, withInputs, since)) {
+    lastBuiltAt.get(b.processorName)?.set(b.runDate, b.startedAt);
+    builtAt.get(b.processorName)?.set(b.runDate, b.finishedAt);
+  }
   const dates = new Map<string, ProcessorDates>();
   await Promise.all(
     names.map(async (name) => {
@@ -118,32 +135,28 @@ export const planCommand = async (out: Output, raw: RawOptions, args: readonly s
   if (to < from) throw badInput(`--to (${to}) is before --from (${from})`);
   const days = diffDays(to, from) + 1;
   if (days > MAX_PLAN_DAYS) throw badInput(`--from/--to span ${days} days; at most ${MAX_PLAN_DAYS} at once (split the range)`);
-  return withRuntime(
-    out,
-    opts,
-    async (rt) => {
-      const graph = rt.config.graph;
-      const only = args[0];
-      const names = only === undefined ? graph.order : withDownstream(graph, [findProcessor(rt.config, only).name]);
-      const plan = await planFromStore(rt, graph, names, from, to);
-      if (out.json) {
-        out.printJson(plan);
-        return 0;
-      }
-      const backfills = plan.steps.filter((s) => s._tag === 'Backfill').length;
-      const reruns = plan.steps.length - backfills;
-      out.line(
-        `${out.c.bold('plan')} ${from} … ${to}: ${backfills} backfill${backfills === 1 ? '' : 's'}, ${reruns} re-run${reruns === 1 ? '' : 's'} across ${plan.processors.join(' → ')}`,
-      );
-      groups(plan.steps).forEach((g, i) => {
-        const kind = g.tag === 'Backfill' ? 'backfill' : 're-run  ';
-        const why = g.tag === 'Rerun' ? out.c.dim(` (${[...g.reads].join('; ')})`) : '';
-        out.line(`  ${i + 1}. ${kind} ${g.processor}  ${formatDates(g.dates)}${why}`);
-      });
-      if (plan.steps.length === 0) out.line('  nothing to do: every date in the range is whole and built after what it reads');
-      out.line(`  ${out.c.dim('plan only: nothing was queued or recorded')}`);
+  return withReadOnlyStore(out, opts, async (config, store) => {
+    const rt: PlanReads = { config, runLog: store.runLog, windowFor: (p) => store.windowFor(p) };
+    const graph = rt.config.graph;
+    const only = args[0];
+    const names = only === undefined ? graph.order : withDownstream(graph, [findProcessor(rt.config, only).name]);
+    const plan = await planFromStore(rt, graph, names, from, to);
+    if (out.json) {
+      out.printJson(plan);
       return 0;
-    },
-    { readOnly: true },
-  );
+    }
+    const backfills = plan.steps.filter((s) => s._tag === 'Backfill').length;
+    const reruns = plan.steps.length - backfills;
+    out.line(
+      `${out.c.bold('plan')} ${from} … ${to}: ${backfills} backfill${backfills === 1 ? '' : 's'}, ${reruns} re-run${reruns === 1 ? '' : 's'} across ${plan.processors.join(' → ')}`,
+    );
+    groups(plan.steps).forEach((g, i) => {
+      const kind = g.tag === 'Backfill' ? 'backfill' : 're-run  ';
+      const why = g.tag === 'Rerun' ? out.c.dim(` (${[...g.reads].join('; ')})`) : '';
+      out.line(`  ${i + 1}. ${kind} ${g.processor}  ${formatDates(g.dates)}${why}`);
+    });
+    if (plan.steps.length === 0) out.line('  nothing to do: every date in the range is whole and built after what it reads');
+    out.line(`  ${out.c.dim('plan only: nothing was queued or recorded')}`);
+    return 0;
+  });
 };

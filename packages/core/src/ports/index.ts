@@ -16,6 +16,8 @@ export type {
   HeldRunStatus,
   ResumeClaim,
   RunQuery,
+  LastBuildQuery,
+  LastBuild,
   RunLog,
 } from './run-log.js';
 export type { AlertReason, AlertNotice, Alerter, AlertRecord, AlertChangeOptions, AlertLog } from './alerter.js';

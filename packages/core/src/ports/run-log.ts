@@ -99,6 +99,27 @@ export interface RunQuery {
   readonly limit?: number | undefined;
 }
 
+/** What `RunLog.lastBuilds` is asked. */
+export interface LastBuildQuery {
+  /** The processors asked about; runs of others are left out. */
+  readonly processorNames: readonly string[];
+  /** Only runs with `startedAt >= since` (epoch ms) count, as in `RunQuery.since`. */
+  readonly since: number;
+}
+
+/**
+ * When one date of a processor was last built: of its succeeded runs (within the query's
+ * `since`), the latest start and the latest end. They can come from different runs (a run that
+ * started later may have finished sooner); each is what one side of the stale-input rule
+ * (`builtOnIncompleteInput`) compares.
+ */
+export interface LastBuild {
+  readonly processorName: string;
+  readonly runDate: IsoDate;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+}
+
 /**
  * Every run, held or not: the rows the seed's monitoring queries read, and the
  * list of held runs that resume when their gap closes.
@@ -108,6 +129,16 @@ export interface RunLog {
   append(run: RunRecord): Promise<void>;
   /** Oldest first. */
   runs(query: RunQuery): Promise<readonly RunRecord[]>;
+  /**
+   * Optional: per (processor, run date), the last successful build (`LastBuild`), one row per
+   * date that has a succeeded run started at or after `query.since`, ordered by processor name,
+   * then run date. The same answer as folding `runs({ processorName, since })` of each processor
+   * with core's `lastBuildsOf`, in one read that returns neither metadata nor the failed and
+   * skipped runs: a plan over a year of a hundred processors reads tens of thousands of run
+   * records otherwise. A store whose read is no cheaper than `runs` leaves it out; callers then
+   * fall back to `runs`.
+   */
+  lastBuilds?(query: LastBuildQuery): Promise<readonly LastBuild[]>;
   /**
    * Record a held run, or refresh the one already held for (processorName, runDate)
    * (`waitingFor` and `reason` replaced, `heldAt` kept). A run in any other state held

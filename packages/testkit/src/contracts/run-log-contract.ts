@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
-import { isoDate, type HeldRun, type IsoDate, type RunRecord } from '@smart-backfill/core';
-import { runLogBadInput } from './bad-input.js';
+import { isoDate, lastBuildsOf, type HeldRun, type IsoDate, type RunRecord } from '@smart-backfill/core';
+import { expectInvalidInput, runLogBadInput } from './bad-input.js';
 import { contractDescribe, withSubject } from './harness.js';
 import { aRunRecord } from './run-fixtures.js';
 import type { ContractOptions, RunLogSubject } from './types.js';
@@ -99,6 +99,52 @@ export const testRunLog = (opts: ContractOptions<RunLogSubject>): void => {
         expect(ids(await s.runLog.runs({ processorName: P, runDateTo: isoDate('2025-03-02') }))).toEqual(['a', 'b', 'a2']);
         expect(ids(await s.runLog.runs({ processorName: P, since: t + 150, runDateTo: isoDate('2025-03-02') }))).toEqual(['b', 'a2']);
         expect(await s.runLog.runs({ runDateFrom: isoDate('2025-03-04') })).toEqual([]);
+      });
+    });
+
+    it('lastBuilds (when offered): per date, the latest start and end of its succeeded runs since `since`, as runs() folds', async (ctx) => {
+      await withSubject(opts, async (s, clock) => {
+        const lastBuilds = s.runLog.lastBuilds?.bind(s.runLog);
+        if (lastBuilds === undefined) return ctx.skip('this run log does not offer lastBuilds');
+        const t = clock.now();
+        const R = 'some_other_processor';
+        const runs = [
+          aRunRecord('old', P, '2025-03-04', t + 10), // before `since`: not counted
+          aRunRecord('a', P, '2025-03-01', t + 100),
+          aRunRecord('b-slow', P, '2025-03-02', t + 200, { finishedAt: t + 900 }),
+          aRunRecord('q', Q, '2025-03-01', t + 250),
+          aRunRecord('b-fast', P, '2025-03-02', t + 300, { finishedAt: t + 350 }),
+          aRunRecord('a2', P, '2025-03-01', t + 400), // a rebuild of the 1st
+          aRunRecord('c-failed', P, '2025-03-03', t + 450, { outcome: 'failed', errorMessage: 'boom' }),
+          aRunRecord('a-failed', P, '2025-03-01', t + 500, { outcome: 'failed', errorMessage: 'boom' }),
+          aRunRecord('a-held', P, '2025-03-01', t + 600, { outcome: 'skipped', skipReason: 'backfill_queued', metadata: { gap_size: 1 } }),
+          aRunRecord('r', R, '2025-03-01', t + 700),
+        ];
+        for (const r of runs) await s.runLog.append(r);
+        // A retried append changes nothing.
+        await s.runLog.append(runs[1]!);
+        const since = t + 50;
+        const expected = [
+          { processorName: P, runDate: isoDate('2025-03-01'), startedAt: t + 400, finishedAt: t + 650 },
+          // Latest start and latest end, though they come from different runs.
+          { processorName: P, runDate: isoDate('2025-03-02'), startedAt: t + 300, finishedAt: t + 900 },
+          { processorName: Q, runDate: isoDate('2025-03-01'), startedAt: t + 250, finishedAt: t + 500 },
+        ];
+        expect(await lastBuilds({ processorNames: [Q, P], since })).toEqual(expected);
+        // The fold of what runs() returns, which callers use when a store does not offer it.
+        const folded = lastBuildsOf([
+          ...(await s.runLog.runs({ processorName: P, since })),
+          ...(await s.runLog.runs({ processorName: Q, since })),
+        ]);
+        expect(folded).toEqual(expected);
+        expect(await lastBuilds({ processorNames: [P], since: t })).toEqual([
+          expected[0],
+          expected[1],
+          { processorName: P, runDate: isoDate('2025-03-04'), startedAt: t + 10, finishedAt: t + 260 },
+        ]);
+        expect(await lastBuilds({ processorNames: [Q], since: t + 260 })).toEqual([]);
+        expect(await lastBuilds({ processorNames: [], since })).toEqual([]);
+        await expectInvalidInput(() => lastBuilds({ processorNames: [P], since: Number.NaN }), 'since');
       });
     });
 
