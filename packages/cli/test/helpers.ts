@@ -1,7 +1,9 @@
 import { afterEach } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '@smart-backfill/cli';
 
 export interface RunResult {
@@ -34,6 +36,24 @@ export const cli = async (
     stderr,
     errors: stderr.split('\n').filter((l) => l.trim() !== ''),
     json: <T>() => JSON.parse(stdout) as T,
+  };
+};
+
+/** The built binary: a test that must see the CLI as a user's shell does (exit codes, signals, its own process) runs this. */
+export const CLI_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+/** Run the built CLI in a child process in `cwd`, without colour, and wait for it. */
+export const runBuiltCli = (
+  cwd: string,
+  args: readonly string[],
+): { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; errors: string[] } => {
+  const r = spawnSync(process.execPath, [CLI_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return {
+    code: r.status,
+    signal: r.signal,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    errors: r.stderr.split('\n').filter((l) => l.trim() !== ''),
   };
 };
 
