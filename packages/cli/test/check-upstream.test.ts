@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, runBuiltCli } from './helpers.js';
+import { calendarProcessor, cleanupAfterEach, runBuiltCli } from './helpers.js';
 
 // `check PROCESSOR --date D` is the guard's dry run: it must say when an input the run reads
 // would hold it, as the run itself would, and still write nothing.
@@ -27,14 +27,8 @@ const setup = () => {
     w.prepare('INSERT INTO sessions VALUES (?)').run(day(d));
   }
   w.close();
-  const processor = (name: string, column: string, dependsOn?: unknown[]) => ({
-    name,
-    schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
-    target: { table: name, dateColumn: column },
-    policy: { lookbackDays: 5, criticalLookbackDays: 5, minRecordsPerDate: 1, autoBackfillThreshold: 3 },
-    command: [process.execPath, '-e', '0'],
-    ...(dependsOn === undefined ? {} : { dependsOn }),
-  });
+  const processor = (name: string, column: string, dependsOn?: unknown[]) =>
+    calendarProcessor(name, column, { dependsOn, lookbackDays: 5 });
   t.write('smart-backfill.config.json', {
     store: { type: 'sqlite', path: './.smart-backfill/tracking.db', warehouse: { path: './events.db' } },
     processors: [

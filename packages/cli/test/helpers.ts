@@ -57,6 +57,28 @@ export const runBuiltCli = (
   };
 };
 
+/**
+ * A processor of a test config: its schedule the `open` days of table `calendar` (`day`,
+ * `state`), its target its own table by `dateColumn`, and a command that writes nothing.
+ */
+export const calendarProcessor = (
+  name: string,
+  dateColumn: string,
+  opts: { readonly dependsOn?: readonly unknown[] | undefined; readonly lookbackDays?: number } = {},
+) => ({
+  name,
+  schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
+  target: { table: name, dateColumn },
+  policy: {
+    lookbackDays: opts.lookbackDays ?? 7,
+    criticalLookbackDays: opts.lookbackDays ?? 7,
+    minRecordsPerDate: 1,
+    autoBackfillThreshold: 3,
+  },
+  command: [process.execPath, '-e', '0'],
+  ...(opts.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
+});
+
 /** A temp folder removed by the returned cleanup. */
 export const tempDir = (prefix = 'sb-cli-'): { dir: string; cleanup: () => void; write: (name: string, content: unknown) => string } => {
   const dir = mkdtempSync(join(tmpdir(), prefix));

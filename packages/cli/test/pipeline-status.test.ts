@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, runBuiltCli } from './helpers.js';
+import { calendarProcessor, cleanupAfterEach, runBuiltCli } from './helpers.js';
 
 const { temp } = cleanupAfterEach();
 
@@ -25,14 +25,7 @@ const makeShop = (file: string): void => {
   w.close();
 };
 
-const table = (name: string, dependsOn?: { processor: string; lookbackDays: number }[]) => ({
-  name,
-  schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
-  target: { table: name, dateColumn: 'd' },
-  policy: { lookbackDays: 7, criticalLookbackDays: 7, minRecordsPerDate: 1, autoBackfillThreshold: 3 },
-  command: [process.execPath, '-e', '0'],
-  ...(dependsOn === undefined ? {} : { dependsOn }),
-});
+const table = (name: string, dependsOn?: { processor: string; lookbackDays: number }[]) => calendarProcessor(name, 'd', { dependsOn });
 
 /** Declared out of dependency order, and raw_orders before payments: the listing sorts both. */
 const shopConfig = (edges: boolean) => ({

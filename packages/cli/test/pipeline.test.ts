@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, runBuiltCli } from './helpers.js';
+import { calendarProcessor, cleanupAfterEach, runBuiltCli } from './helpers.js';
 
 const { temp } = cleanupAfterEach();
 
@@ -29,14 +29,8 @@ const makeShop = (file: string, gaps: Partial<Record<'pos_sales' | 'orders_daily
   w.close();
 };
 
-const table = (name: string, column: string, dependsOn?: { processor: string; lookbackDays: number }[]) => ({
-  name,
-  schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
-  target: { table: name, dateColumn: column },
-  policy: { lookbackDays: 7, criticalLookbackDays: 7, minRecordsPerDate: 1, autoBackfillThreshold: 3 },
-  command: [process.execPath, '-e', '0'],
-  ...(dependsOn === undefined ? {} : { dependsOn }),
-});
+const table = (name: string, column: string, dependsOn?: { processor: string; lookbackDays: number }[]) =>
+  calendarProcessor(name, column, { dependsOn });
 
 const shopConfig = (store: Record<string, unknown>, edges?: { orders?: unknown[]; weekly?: unknown[]; pos?: unknown[] }) => ({
   store,
