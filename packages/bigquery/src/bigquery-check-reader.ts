@@ -7,22 +7,19 @@ import {
   type CheckQuery,
   type CheckReader,
   type HeldRun,
-  type IsoDate,
   type WindowReader,
 } from '@smart-backfill/core';
 import { fromRow as alertFromRow } from './bigquery-alert-log.js';
 import { fromRow as requestFromRow } from './bigquery-request-tracker.js';
 import { heldFromRow, type HeldKey } from './bigquery-run-log.js';
-import { resolveScheduleSpec, scheduleBody, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
-import { countsBody, resolveTargetSpec, type BigQueryTargetOptions } from './bigquery-target-table.js';
-import { bigQueryWindowReader } from './bigquery-window-reader.js';
+import { resolveScheduleSpec, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
+import { resolveTargetSpec, type BigQueryTargetOptions } from './bigquery-target-table.js';
+import { bigQueryWindowReader, windowCtes, windowRows } from './bigquery-window-reader.js';
 import { bytesLimit, connect, p, runQuery, type BigQueryConnectionOptions, type Connection } from './client.js';
-import { checkWindow } from './date-column.js';
-import { readDate, readInt } from './decode.js';
 import { corruptError } from './errors.js';
 import type { OwnWrites, Stamped } from './event-table.js';
-import { quoteTable } from './identifiers.js';
-import { ALERT_EVENTS, HELD_RUN_EVENTS, LATEST_ORDER, REQUEST_EVENTS, columnList } from './schema.js';
+import { quoteTable, type TableRef } from './identifiers.js';
+import { ALERT_EVENTS, HELD_RUN_EVENTS, LATEST_ORDER, REQUEST_EVENTS, columnList, type TableDef } from './schema.js';
 import { resolveTracking, type BigQueryTrackingOptions } from './tracking.js';
 
 export interface BigQueryCheckReaderOptions {
@@ -50,6 +47,25 @@ const payloadOf = (r: Record<string, unknown>): Record<string, unknown> => {
   return o as Record<string, unknown>;
 };
 
+/**
+ * `name AS (…)`: of the rows of the event table `events` that `where` picks, the latest of each
+ * `key` (by `LATEST_ORDER`), kept when `keep` holds.
+ */
+const latestRowsCte = (
+  name: string,
+  events: TableRef,
+  def: TableDef,
+  q: { readonly where: string; readonly key: string; readonly keep: string },
+): string => `${name} AS (
+SELECT * FROM (
+SELECT ${columnList(def)}
+FROM ${quoteTable(events)}
+WHERE ${q.where}
+QUALIFY ROW_NUMBER() OVER (PARTITION BY ${q.key} ORDER BY ${LATEST_ORDER}) = 1
+) AS latest
+WHERE ${q.keep}
+)`;
+
 const byRunDate = (a: HeldRun, b: HeldRun): number => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : 0);
 /** The alert log's `list` order: newest first. */
 const newestFirst = (a: AlertRecord, b: AlertRecord): number =>
@@ -76,35 +92,22 @@ export const bigQueryCheckReader = (
   const tables = resolveTracking(options.tracking, c.projectId);
   const limit = bytesLimit('maximumBytesBilled', options.maximumBytesBilled);
   const windowReader = bigQueryWindowReader(c, schedule, target, { maximumBytesBilled: options.maximumBytesBilled });
-  const latest = (key: string): string => `QUALIFY ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY ${LATEST_ORDER}) = 1`;
-  const requests = `window_requests AS (
-SELECT * FROM (
-SELECT ${columnList(REQUEST_EVENTS)}
-FROM ${quoteTable(tables.requestEvents)}
-WHERE processor_name = @r_processor AND game_date BETWEEN @r_start_date AND @r_end_date
-${latest('request_id')}
-) AS latest
-WHERE superseded_by IS NULL
-)`;
+  const requests = latestRowsCte('window_requests', tables.requestEvents, REQUEST_EVENTS, {
+    where: 'processor_name = @r_processor AND game_date BETWEEN @r_start_date AND @r_end_date',
+    key: 'request_id',
+    keep: 'superseded_by IS NULL',
+  });
   // Open alerts, and resolved ones naming a window date: an alert the check may reopen is among them.
-  const alerts = `check_alerts AS (
-SELECT * FROM (
-SELECT ${columnList(ALERT_EVENTS)}
-FROM ${quoteTable(tables.alertEvents)}
-WHERE processor_name = @a_processor
-${latest('alert_key')}
-) AS latest
-WHERE resolved_at IS NULL OR EXISTS (SELECT 1 FROM UNNEST(missing_dates) AS m WHERE m BETWEEN @a_start_date AND @a_end_date)
-)`;
-  const held = `check_held AS (
-SELECT * FROM (
-SELECT ${columnList(HELD_RUN_EVENTS)}
-FROM ${quoteTable(tables.heldRunEvents)}
-WHERE processor_name = @h_processor
-${latest('processor_name, game_date')}
-) AS latest
-WHERE status = 'held' OR game_date = @h_run_date
-)`;
+  const alerts = latestRowsCte('check_alerts', tables.alertEvents, ALERT_EVENTS, {
+    where: 'processor_name = @a_processor',
+    key: 'alert_key',
+    keep: 'resolved_at IS NULL OR EXISTS (SELECT 1 FROM UNNEST(missing_dates) AS m WHERE m BETWEEN @a_start_date AND @a_end_date)',
+  });
+  const held = latestRowsCte('check_held', tables.heldRunEvents, HELD_RUN_EVENTS, {
+    where: 'processor_name = @h_processor',
+    key: 'processor_name, game_date',
+    keep: "status = 'held' OR game_date = @h_run_date",
+  });
   const payload = (kind: string, from: string): string =>
     `SELECT '${kind}' AS kind, CAST(NULL AS DATE) AS d, CAST(NULL AS INT64) AS n, TO_JSON_STRING(x) AS payload FROM ${from} AS x`;
 
@@ -113,12 +116,10 @@ WHERE status = 'held' OR game_date = @h_run_date
     ...(windowReader.describeWindow === undefined ? {} : { describeWindow: windowReader.describeWindow.bind(windowReader) }),
 
     async readCheck(q: CheckQuery): Promise<CheckData> {
-      checkWindow(q);
-      const sb = scheduleBody(s, q);
-      const cb = countsBody(t, q);
+      const w = windowCtes(s, t, q);
       const sql = [
         '-- smart-backfill:check window+requests+alerts+held',
-        `WITH expected AS (\n  ${sb.sql}\n),\ncounts AS (\n  ${cb.sql}\n),\n${requests},\n${alerts},\n${held}`,
+        `WITH ${w.sql},\n${requests},\n${alerts},\n${held}`,
         [
           "SELECT 'expected' AS kind, d, CAST(NULL AS INT64) AS n, CAST(NULL AS STRING) AS payload FROM expected",
           "SELECT 'count' AS kind, d, n, CAST(NULL AS STRING) AS payload FROM counts",
@@ -130,8 +131,7 @@ WHERE status = 'held' OR game_date = @h_run_date
       const rows = await runQuery(c, {
         sql,
         params: {
-          ...sb.params,
-          ...cb.params,
+          ...w.params,
           r_processor: p.string(q.processorName),
           r_start_date: p.date(q.start),
           r_end_date: p.date(q.end),
@@ -146,19 +146,13 @@ WHERE status = 'held' OR game_date = @h_run_date
         // The window's limit; the tracking tables add little.
         maximumBytesBilled: limit,
       });
-      const expectedDates: IsoDate[] = [];
-      const recordCounts = new Map<IsoDate, number>();
+      const window = windowRows();
       let reqs: Stamped<BackfillRequest>[] = [];
       let alertRecords: Stamped<AlertRecord>[] = [];
       let heldRuns: Stamped<HeldRun>[] = [];
       for (const r of rows) {
+        if (window.take(r)) continue;
         switch (r['kind']) {
-          case 'expected':
-            expectedDates.push(readDate('d', r['d']));
-            break;
-          case 'count':
-            recordCounts.set(readDate('d', r['d']), readInt('n', r['n']));
-            break;
           case 'request':
             reqs.push(requestFromRow(payloadOf(r)));
             break;
@@ -192,8 +186,7 @@ WHERE status = 'held' OR game_date = @h_run_date
         );
       }
       return {
-        expectedDates,
-        recordCounts,
+        ...window.data,
         requests: reqs.map((x) => x.state),
         alerts: alertRecords.map(revised).sort(newestFirst),
         heldRuns: heldRuns.map(revised).sort(byRunDate),

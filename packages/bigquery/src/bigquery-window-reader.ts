@@ -1,11 +1,41 @@
 import type { IsoDate, WindowData, WindowQuery, WindowReader } from '@smart-backfill/core';
-import { bytesLimit, connect, runQuery, type BigQueryConnectionOptions, type Connection } from './client.js';
+import { bytesLimit, connect, runQuery, type BigQueryConnectionOptions, type Connection, type Param } from './client.js';
 import { checkWindow } from './date-column.js';
 import { readDate, readInt } from './decode.js';
 import { corruptError } from './errors.js';
 import { quoteTable } from './identifiers.js';
-import { resolveScheduleSpec, scheduleBody, scheduleDescriber, type BigQueryScheduleOptions } from './bigquery-schedule-source.js';
-import { countsBody, resolveTargetSpec, type BigQueryTargetOptions } from './bigquery-target-table.js';
+import {
+  resolveScheduleSpec,
+  scheduleBody,
+  scheduleDescriber,
+  type BigQueryScheduleOptions,
+  type ScheduleSpec,
+} from './bigquery-schedule-source.js';
+import { countsBody, resolveTargetSpec, type BigQueryTargetOptions, type TargetSpec } from './bigquery-target-table.js';
+
+/** The window's CTEs, `expected` (scheduled dates) and `counts` (rows per date), with their parameters. */
+export const windowCtes = (s: ScheduleSpec, t: TargetSpec, q: WindowQuery): { sql: string; params: Record<string, Param> } => {
+  checkWindow(q);
+  const sb = scheduleBody(s, q);
+  const cb = countsBody(t, q);
+  return { sql: `expected AS (\n  ${sb.sql}\n), counts AS (\n  ${cb.sql}\n)`, params: { ...sb.params, ...cb.params } };
+};
+
+/** Collects the window from a query's `expected` and `count` rows (columns `kind`, `d`, `n`). */
+export const windowRows = (): { take(row: Record<string, unknown>): boolean; readonly data: WindowData } => {
+  const expectedDates: IsoDate[] = [];
+  const recordCounts = new Map<IsoDate, number>();
+  return {
+    /** False, and nothing taken, for a row of another kind. */
+    take(r) {
+      if (r['kind'] === 'expected') expectedDates.push(readDate('d', r['d']));
+      else if (r['kind'] === 'count') recordCounts.set(readDate('d', r['d']), readInt('n', r['n']));
+      else return false;
+      return true;
+    },
+    data: { expectedDates, recordCounts },
+  };
+};
 
 /**
  * Schedule and counts from one query job: the seed's CTE, minus its flaws (values
@@ -25,26 +55,19 @@ export const bigQueryWindowReader = (
   const purpose = `reading the window from ${quoteTable(s.table)} and ${quoteTable(t.table)}`;
   return {
     async readWindow(q: WindowQuery): Promise<WindowData> {
-      checkWindow(q);
-      const sb = scheduleBody(s, q);
-      const cb = countsBody(t, q);
+      const w = windowCtes(s, t, q);
       const sql = [
         '-- smart-backfill:window',
-        `WITH expected AS (\n  ${sb.sql}\n), counts AS (\n  ${cb.sql}\n)`,
+        `WITH ${w.sql}`,
         "SELECT 'expected' AS kind, d, CAST(NULL AS INT64) AS n FROM expected",
         'UNION ALL',
         "SELECT 'count' AS kind, d, n FROM counts",
       ].join('\n');
-      const rows = await runQuery(c, { sql, params: { ...sb.params, ...cb.params }, purpose, table: t.table, maximumBytesBilled: limit });
-      const expectedDates: IsoDate[] = [];
-      const recordCounts = new Map<IsoDate, number>();
-      for (const r of rows) {
-        const d = readDate('d', r['d']);
-        if (r['kind'] === 'expected') expectedDates.push(d);
-        else if (r['kind'] === 'count') recordCounts.set(d, readInt('n', r['n']));
-        else throw corruptError(`window query returned an unexpected row kind ${JSON.stringify(r['kind'])}`);
-      }
-      return { expectedDates, recordCounts };
+      const rows = await runQuery(c, { sql, params: w.params, purpose, table: t.table, maximumBytesBilled: limit });
+      const window = windowRows();
+      for (const r of rows)
+        if (!window.take(r)) throw corruptError(`window query returned an unexpected row kind ${JSON.stringify(r['kind'])}`);
+      return window.data;
     },
     // Only called when a window came back empty.
     describeWindow: scheduleDescriber(c, s, limit),

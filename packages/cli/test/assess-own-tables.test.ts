@@ -4,20 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cleanupAfterEach } from './helpers.js';
+import { cleanupAfterEach, CLI_BIN, runBuiltCli } from './helpers.js';
 
 // `assess` and `report` through the built binary on a retail database (not the NBA example):
 // `calendar(day, state)` says which days the shops were open, `orders_daily(order_date, store_id, amount)` is the table filled.
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const DAY_MS = 86_400_000;
 const { temp } = cleanupAfterEach();
-
-const sb = (cwd: string, args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 
 // The real clock: `backfill` and `worker` stamp requests with it, and `assess` must judge them inside its window.
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -62,8 +56,8 @@ interface AssessOut {
 
 describe('assess and report on your own tables (built binary)', () => {
   beforeAll(() => {
-    if (!existsSync(bin)) {
-      const b = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/cli'], {
+    if (!existsSync(CLI_BIN)) {
+      const b = spawnSync(process.execPath, [join(root, 'node_modules/typescript/CLI_BIN/tsc'), '-b', 'packages/cli'], {
         cwd: root,
         encoding: 'utf8',
       });
@@ -73,21 +67,21 @@ describe('assess and report on your own tables (built binary)', () => {
 
   it('rebuilding 25 healthy dates by hand is not 25 gaps: verdict, gap count and report KPIs do not move (item 11)', () => {
     const dir = shop();
-    const before = sb(dir, ['assess', 'orders', '--today', TODAY, '--json']);
+    const before = runBuiltCli(dir, ['assess', 'orders', '--today', TODAY, '--json']);
     expect(before.stderr).toBe('');
     expect(before.code).toBe(0);
     const b = JSON.parse(before.stdout) as AssessOut;
     expect(b.processors[0]?.gapFrequency).toMatchObject({ gaps: 2, healedSince: [] });
     expect(b.processors[0]?.assessment.verdict).toBe('not_needed');
-    const reportBefore = JSON.parse(sb(dir, ['report', '--json', '--out', 'before.html', '--today', TODAY]).stdout) as {
+    const reportBefore = JSON.parse(runBuiltCli(dir, ['report', '--json', '--out', 'before.html', '--today', TODAY]).stdout) as {
       kpis: { gaps: number };
     };
 
     // 25 open days among the last 30, two of them the missing ones: 23 healthy dates rebuilt.
-    const queued = sb(dir, ['backfill', 'orders', '--from', daysAgo(30), '--to', daysAgo(2), '--force']);
+    const queued = runBuiltCli(dir, ['backfill', 'orders', '--from', daysAgo(30), '--to', daysAgo(2), '--force']);
     expect(queued.code).toBe(0);
     expect(queued.stdout).toMatch(/25 dates/);
-    const worked = sb(dir, ['worker', '--once']);
+    const worked = runBuiltCli(dir, ['worker', '--once']);
     expect(worked.code).toBe(0);
     const db = new Database(join(dir, 'shop.db'), { readonly: true });
     // The processor here writes nothing: the 23 healthy dates pass the re-count after the run; the 2
@@ -98,7 +92,7 @@ describe('assess and report on your own tables (built binary)', () => {
     expect(db.prepare("SELECT count(*) FROM backfill_requests WHERE request_type = 'auto'").pluck().get()).toBe(0);
     db.close();
 
-    const after = sb(dir, ['assess', 'orders', '--today', TODAY, '--json']);
+    const after = runBuiltCli(dir, ['assess', 'orders', '--today', TODAY, '--json']);
     expect(after.code).toBe(0);
     const a = JSON.parse(after.stdout) as AssessOut;
     expect(a.processors[0]?.gapFrequency).toMatchObject({ gaps: 2, healedSince: [] });
@@ -107,11 +101,11 @@ describe('assess and report on your own tables (built binary)', () => {
     expect(a.processors[0]?.notComputed.find((n) => n.signal === 'dependencyFailurePct')?.reason).toMatch(
       /no scheduled runs of orders .*\(25 backfill, resume or manual run\(s\) do not count\)/,
     );
-    const human = sb(dir, ['assess', 'orders', '--today', TODAY]);
+    const human = runBuiltCli(dir, ['assess', 'orders', '--today', TODAY]);
     expect(human.stdout).toMatch(/verdict: NOT NEEDED/);
     expect(human.stdout).toMatch(/\(2 gap date\(s\) of 26 scheduled .*: 2 missing now, 0 healed since\)/);
 
-    const reportAfter = JSON.parse(sb(dir, ['report', '--json', '--out', 'after.html', '--today', TODAY]).stdout) as {
+    const reportAfter = JSON.parse(runBuiltCli(dir, ['report', '--json', '--out', 'after.html', '--today', TODAY]).stdout) as {
       kpis: { gaps: number; healedManually: number };
     };
     expect(reportAfter.kpis.gaps).toBe(reportBefore.kpis.gaps);
@@ -120,12 +114,12 @@ describe('assess and report on your own tables (built binary)', () => {
 
   it('a target table it cannot read is UNKNOWN with the reason and exit 6, never NOT NEEDED (item 13)', () => {
     const dir = shop('orders_daly'); // a typo: the table does not exist
-    const human = sb(dir, ['assess', 'orders', '--today', TODAY, '--manual-minutes', '0']);
+    const human = runBuiltCli(dir, ['assess', 'orders', '--today', TODAY, '--manual-minutes', '0']);
     expect(human.code).toBe(6);
     expect(human.stdout).toMatch(/verdict: UNKNOWN/);
     expect(human.stdout).not.toMatch(/NOT NEEDED/);
     expect(human.stdout).toMatch(/because gap frequency not measured: could not read .*the target table "orders_daly": .*orders_daly/);
-    const json = sb(dir, ['assess', 'orders', '--today', TODAY, '--manual-minutes', '0', '--json']);
+    const json = runBuiltCli(dir, ['assess', 'orders', '--today', TODAY, '--manual-minutes', '0', '--json']);
     expect(json.code).toBe(6);
     const j = JSON.parse(json.stdout) as AssessOut;
     expect(j.processors[0]?.assessment).toMatchObject({ verdict: 'unknown', checklistVerdict: 'not_yet' });
@@ -137,7 +131,7 @@ describe('assess and report on your own tables (built binary)', () => {
     const db = new Database(join(dir, 'shop.db'));
     db.exec("UPDATE calendar SET state = 'Open'"); // nothing passes statuses ["open"]
     db.close();
-    const r = sb(dir, ['assess', 'orders', '--today', TODAY, '--manual-minutes', '0']);
+    const r = runBuiltCli(dir, ['assess', 'orders', '--today', TODAY, '--manual-minutes', '0']);
     expect(r.code).toBe(6);
     expect(r.stdout).toMatch(/verdict: UNKNOWN/);
     expect(r.stdout).toMatch(

@@ -1,22 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach } from './helpers.js';
+import { calendarProcessor, cleanupAfterEach, runBuiltCli } from './helpers.js';
 
 // `check PROCESSOR --date D` is the guard's dry run: it must say when an input the run reads
 // would hold it, as the run itself would, and still write nothing.
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const { temp } = cleanupAfterEach();
 
-const sb = (cwd: string, args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 const day = (d: number): string => `2025-11-${String(d).padStart(2, '0')}`;
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -34,14 +27,8 @@ const setup = () => {
     w.prepare('INSERT INTO sessions VALUES (?)').run(day(d));
   }
   w.close();
-  const processor = (name: string, column: string, dependsOn?: unknown[]) => ({
-    name,
-    schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
-    target: { table: name, dateColumn: column },
-    policy: { lookbackDays: 5, criticalLookbackDays: 5, minRecordsPerDate: 1, autoBackfillThreshold: 3 },
-    command: [process.execPath, '-e', '0'],
-    ...(dependsOn === undefined ? {} : { dependsOn }),
-  });
+  const processor = (name: string, column: string, dependsOn?: unknown[]) =>
+    calendarProcessor(name, column, { dependsOn, lookbackDays: 5 });
   t.write('smart-backfill.config.json', {
     store: { type: 'sqlite', path: './.smart-backfill/tracking.db', warehouse: { path: './events.db' } },
     processors: [
@@ -56,18 +43,18 @@ describe('check looks upstream', () => {
   it('a run its own window would let go ahead is reported held by the input it reads; nothing is written', () => {
     const { dir, file } = setup();
     const before = sha(file);
-    const r = sb(dir, ['check', 'sessions', '--date', day(10)]);
+    const r = runBuiltCli(dir, ['check', 'sessions', '--date', day(10)]);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toContain(`input      raw_events missing ${day(10)}: would queue ${day(10)}, in flight none; the run would be held`);
     expect(r.stdout).toContain('dry run: nothing was queued or recorded');
-    const j = sb(dir, ['check', 'sessions', '--date', day(10), '--json']);
+    const j = runBuiltCli(dir, ['check', 'sessions', '--date', day(10), '--json']);
     expect(j.code, j.stderr).toBe(3);
     expect(JSON.parse(j.stdout)).toMatchObject({
       wouldHold: true,
       upstream: [{ processor: 'raw_events', missing: [day(10)], queued: [day(10)], inFlight: [], escalated: [] }],
     });
     // A date whose input is whole proceeds as before.
-    expect(sb(dir, ['check', 'sessions', '--date', day(9)]).code).toBe(0);
+    expect(runBuiltCli(dir, ['check', 'sessions', '--date', day(9)]).code).toBe(0);
     expect(sha(file)).toBe(before);
     expect(existsSync(join(dir, '.smart-backfill'))).toBe(false);
   }, 120_000);

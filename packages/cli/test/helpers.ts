@@ -1,7 +1,9 @@
 import { afterEach } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '@smart-backfill/cli';
 
 export interface RunResult {
@@ -36,6 +38,46 @@ export const cli = async (
     json: <T>() => JSON.parse(stdout) as T,
   };
 };
+
+/** The built binary: a test that must see the CLI as a user's shell does (exit codes, signals, its own process) runs this. */
+export const CLI_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+/** Run the built CLI in a child process in `cwd`, without colour, and wait for it. */
+export const runBuiltCli = (
+  cwd: string,
+  args: readonly string[],
+): { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; errors: string[] } => {
+  const r = spawnSync(process.execPath, [CLI_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return {
+    code: r.status,
+    signal: r.signal,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    errors: r.stderr.split('\n').filter((l) => l.trim() !== ''),
+  };
+};
+
+/**
+ * A processor of a test config: its schedule the `open` days of table `calendar` (`day`,
+ * `state`), its target its own table by `dateColumn`, and a command that writes nothing.
+ */
+export const calendarProcessor = (
+  name: string,
+  dateColumn: string,
+  opts: { readonly dependsOn?: readonly unknown[] | undefined; readonly lookbackDays?: number } = {},
+) => ({
+  name,
+  schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
+  target: { table: name, dateColumn },
+  policy: {
+    lookbackDays: opts.lookbackDays ?? 7,
+    criticalLookbackDays: opts.lookbackDays ?? 7,
+    minRecordsPerDate: 1,
+    autoBackfillThreshold: 3,
+  },
+  command: [process.execPath, '-e', '0'],
+  ...(opts.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
+});
 
 /** A temp folder removed by the returned cleanup. */
 export const tempDir = (prefix = 'sb-cli-'): { dir: string; cleanup: () => void; write: (name: string, content: unknown) => string } => {

@@ -1,18 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach } from './helpers.js';
+import { calendarProcessor, cleanupAfterEach, runBuiltCli } from './helpers.js';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const { temp } = cleanupAfterEach();
-
-const sb = (cwd: string, args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 
 const day = (d: number): string => `2025-11-${String(d).padStart(2, '0')}`;
 const TABLES = ['raw_orders', 'order_lines', 'store_weekly', 'payments'] as const;
@@ -33,14 +25,7 @@ const makeShop = (file: string): void => {
   w.close();
 };
 
-const table = (name: string, dependsOn?: { processor: string; lookbackDays: number }[]) => ({
-  name,
-  schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
-  target: { table: name, dateColumn: 'd' },
-  policy: { lookbackDays: 7, criticalLookbackDays: 7, minRecordsPerDate: 1, autoBackfillThreshold: 3 },
-  command: [process.execPath, '-e', '0'],
-  ...(dependsOn === undefined ? {} : { dependsOn }),
-});
+const table = (name: string, dependsOn?: { processor: string; lookbackDays: number }[]) => calendarProcessor(name, 'd', { dependsOn });
 
 /** Declared out of dependency order, and raw_orders before payments: the listing sorts both. */
 const shopConfig = (edges: boolean) => ({
@@ -64,11 +49,11 @@ describe('status and report show the pipeline', () => {
     makeShop(join(t.dir, 'shop.db'));
     t.write('smart-backfill.config.json', shopConfig(true));
     // order_lines for the 4th reads the lost raw day: held, raw_orders' backfill queued.
-    expect(sb(t.dir, ['run', 'order_lines', '--date', day(4)]).code).toBe(3);
+    expect(runBuiltCli(t.dir, ['run', 'order_lines', '--date', day(4)]).code).toBe(3);
     // store_weekly for the 5th reads order_lines' 4th, which waits on that held run.
-    expect(sb(t.dir, ['run', 'store_weekly', '--date', day(5)]).code).toBe(3);
+    expect(runBuiltCli(t.dir, ['run', 'store_weekly', '--date', day(5)]).code).toBe(3);
 
-    const j = sb(t.dir, ['status', '--json', '--today', day(10), '--weeks', '1']);
+    const j = runBuiltCli(t.dir, ['status', '--json', '--today', day(10), '--weeks', '1']);
     expect(j.code, j.stderr).toBe(0);
     const s = JSON.parse(j.stdout) as StatusJson;
     expect(s.pipeline).toEqual([
@@ -96,7 +81,7 @@ describe('status and report show the pipeline', () => {
     expect(held['raw_orders']).toEqual([]);
     expect(s.processors.find((p) => p.name === 'payments')).not.toHaveProperty('heldRuns.0.waitingForUpstream');
 
-    const text = sb(t.dir, ['status', '--today', day(10), '--weeks', '1']);
+    const text = runBuiltCli(t.dir, ['status', '--today', day(10), '--weeks', '1']);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(
       [
@@ -112,7 +97,7 @@ describe('status and report show the pipeline', () => {
     const blocks = text.stdout.split('\n').filter((l) => /^[a-z_]+$/.test(l));
     expect(blocks).toEqual(['payments', 'raw_orders', 'order_lines', 'store_weekly']);
 
-    const r = sb(t.dir, ['report', '--out', 'report.html', '--today', day(10), '--days', '14']);
+    const r = runBuiltCli(t.dir, ['report', '--out', 'report.html', '--today', day(10), '--days', '14']);
     expect(r.code, r.stderr).toBe(0);
     const page = readFileSync(join(t.dir, 'report.html'), 'utf8');
     expect([...page.matchAll(/data-pipeline-row="([a-z_]+)" data-level="(\d)"/g)].map((m) => `${m[2]} ${m[1]}`)).toEqual([
@@ -136,14 +121,14 @@ describe('status and report show the pipeline', () => {
     const t = temp();
     makeShop(join(t.dir, 'shop.db'));
     t.write('smart-backfill.config.json', shopConfig(false));
-    const j = sb(t.dir, ['status', '--json', '--today', day(10), '--weeks', '1']);
+    const j = runBuiltCli(t.dir, ['status', '--json', '--today', day(10), '--weeks', '1']);
     expect(j.code, j.stderr).toBe(0);
     const s = JSON.parse(j.stdout) as StatusJson;
     expect(s).not.toHaveProperty('pipeline');
     expect(s.processors.map((p) => p.name)).toEqual(['store_weekly', 'raw_orders', 'order_lines', 'payments']);
     expect(s.processors[0]).not.toHaveProperty('level');
-    expect(sb(t.dir, ['status', '--today', day(10), '--weeks', '1']).stdout).not.toContain('pipeline');
-    expect(sb(t.dir, ['report', '--out', 'report.html', '--today', day(10), '--days', '14']).code).toBe(0);
+    expect(runBuiltCli(t.dir, ['status', '--today', day(10), '--weeks', '1']).stdout).not.toContain('pipeline');
+    expect(runBuiltCli(t.dir, ['report', '--out', 'report.html', '--today', day(10), '--days', '14']).code).toBe(0);
     expect(readFileSync(join(t.dir, 'report.html'), 'utf8')).not.toContain('<h2>Pipeline</h2>');
   }, 120_000);
 });

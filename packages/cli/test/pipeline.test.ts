@@ -1,20 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach } from './helpers.js';
+import { calendarProcessor, cleanupAfterEach, runBuiltCli } from './helpers.js';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const { temp } = cleanupAfterEach();
-
-const sb = (cwd: string, args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stderr.split('\n').filter((l) => l.trim() !== '') };
-};
 
 const day = (d: number): string => `2025-11-${String(d).padStart(2, '0')}`;
 
@@ -37,14 +29,8 @@ const makeShop = (file: string, gaps: Partial<Record<'pos_sales' | 'orders_daily
   w.close();
 };
 
-const table = (name: string, column: string, dependsOn?: { processor: string; lookbackDays: number }[]) => ({
-  name,
-  schedule: { table: 'calendar', dateColumn: 'day', statusColumn: 'state', statuses: ['open'] },
-  target: { table: name, dateColumn: column },
-  policy: { lookbackDays: 7, criticalLookbackDays: 7, minRecordsPerDate: 1, autoBackfillThreshold: 3 },
-  command: [process.execPath, '-e', '0'],
-  ...(dependsOn === undefined ? {} : { dependsOn }),
-});
+const table = (name: string, column: string, dependsOn?: { processor: string; lookbackDays: number }[]) =>
+  calendarProcessor(name, column, { dependsOn });
 
 const shopConfig = (store: Record<string, unknown>, edges?: { orders?: unknown[]; weekly?: unknown[]; pos?: unknown[] }) => ({
   store,
@@ -65,9 +51,9 @@ describe('dependsOn in the config', () => {
       'smart-backfill.config.json',
       shopConfig({ type: 'sqlite', path: './shop.db' }, { pos: [{ processor: 'weekly_revenue', lookbackDays: 0 }] }),
     );
-    const r = sb(t.dir, ['status']);
+    const r = runBuiltCli(t.dir, ['status']);
     expect(r.code).toBe(2);
-    expect(r.lines).toContain('  processors: dependsOn has a cycle: weekly_revenue → orders_daily → pos_sales → weekly_revenue');
+    expect(r.errors).toContain('  processors: dependsOn has a cycle: weekly_revenue → orders_daily → pos_sales → weekly_revenue');
     expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
   }, 120_000);
 
@@ -85,9 +71,9 @@ describe('dependsOn in the config', () => {
         },
       ),
     );
-    const r = sb(t.dir, ['plan', '--from', day(1), '--to', day(10)]);
+    const r = runBuiltCli(t.dir, ['plan', '--from', day(1), '--to', day(10)]);
     expect(r.code).toBe(2);
-    expect(r.lines).toEqual(
+    expect(r.errors).toEqual(
       expect.arrayContaining(['  processors[0].dependsOn[0].lookbackDays: expected a whole number >= 0 and <= 3660, got -1']),
     );
     // The graph's rules run once the shapes are right.
@@ -98,9 +84,9 @@ describe('dependsOn in the config', () => {
         { orders: [{ processor: 'pos_sale', lookbackDays: 0 }], pos: [{ processor: 'pos_sales', lookbackDays: 0 }] },
       ),
     );
-    const again = sb(t.dir, ['plan', '--from', day(1), '--to', day(10)]);
+    const again = runBuiltCli(t.dir, ['plan', '--from', day(1), '--to', day(10)]);
     expect(again.code).toBe(2);
-    expect(again.lines).toEqual(
+    expect(again.errors).toEqual(
       expect.arrayContaining([
         '  processors[1].dependsOn[0]: pos_sales.dependsOn "pos_sales": a processor cannot depend on itself',
         '  processors[2].dependsOn[0]: orders_daily.dependsOn "pos_sale": no processor of that name (known: weekly_revenue, pos_sales)',
@@ -119,7 +105,7 @@ describe('plan', () => {
       shopConfig({ type: 'sqlite', path: './.smart-backfill/tracking.db', warehouse: { path: './shop.db' } }),
     );
     const before = sha(shop);
-    const r = sb(t.dir, ['plan', '--from', day(1), '--to', day(10), '--json']);
+    const r = runBuiltCli(t.dir, ['plan', '--from', day(1), '--to', day(10), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as { processors: string[]; steps: { _tag: string; processor: string; date: string }[] };
     expect(plan.processors).toEqual(['pos_sales', 'orders_daily', 'weekly_revenue']);
@@ -128,7 +114,7 @@ describe('plan', () => {
       `Backfill orders_daily ${day(4)}`,
       ...[4, 5, 6, 7, 8, 9, 10].map((d) => `Rerun weekly_revenue ${day(d)}`),
     ]);
-    const text = sb(t.dir, ['plan', 'orders_daily', '--from', day(1), '--to', day(10)]);
+    const text = runBuiltCli(t.dir, ['plan', 'orders_daily', '--from', day(1), '--to', day(10)]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('plan 2025-11-01 … 2025-11-10: 1 backfill, 7 re-runs across orders_daily → weekly_revenue');
     expect(text.stdout).toContain('  1. backfill orders_daily  2025-11-04\n');
@@ -143,10 +129,10 @@ describe('plan', () => {
     makeShop(shop);
     t.write('smart-backfill.config.json', shopConfig({ type: 'sqlite', path: './shop.db' }));
     // orders_daily ran for the 4th; then the till data of the 4th was rebuilt.
-    expect(sb(t.dir, ['run', 'orders_daily', '--date', day(4)]).code).toBe(0);
-    expect(sb(t.dir, ['run', 'pos_sales', '--date', day(4), '--trigger', 'manual']).code).toBe(0);
+    expect(runBuiltCli(t.dir, ['run', 'orders_daily', '--date', day(4)]).code).toBe(0);
+    expect(runBuiltCli(t.dir, ['run', 'pos_sales', '--date', day(4), '--trigger', 'manual']).code).toBe(0);
     const before = sha(shop);
-    const r = sb(t.dir, ['plan', '--from', day(1), '--to', day(10), '--json']);
+    const r = runBuiltCli(t.dir, ['plan', '--from', day(1), '--to', day(10), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as { steps: { _tag: string; processor: string; date: string; because?: unknown }[] };
     expect(plan.steps[0]).toEqual({ _tag: 'Rerun', processor: 'orders_daily', date: day(4), because: 'ran_on_incomplete_input' });
@@ -177,13 +163,13 @@ describe('a pipeline heals through the CLI', () => {
         writer('orders_daily', 'order_date', shop, [{ processor: 'pos_sales', lookbackDays: 0 }]),
       ],
     });
-    const orders = sb(t.dir, ['run', 'orders_daily', '--date', day(4)]);
+    const orders = runBuiltCli(t.dir, ['run', 'orders_daily', '--date', day(4)]);
     expect(orders.code, orders.stderr).toBe(3);
     expect(orders.stdout).toContain('held: waiting for pos_sales 2025-11-04 (backfill queued)');
-    const weekly = sb(t.dir, ['run', 'weekly_revenue', '--date', day(4)]);
+    const weekly = runBuiltCli(t.dir, ['run', 'weekly_revenue', '--date', day(4)]);
     expect(weekly.code, weekly.stderr).toBe(3);
     expect(weekly.stdout).toContain('held: waiting for orders_daily 2025-11-04 (in flight)');
-    const w = sb(t.dir, ['worker', '--once']);
+    const w = runBuiltCli(t.dir, ['worker', '--once']);
     expect(w.code, w.stderr).toBe(0);
     const db = new Database(shop, { readonly: true });
     const runs = db
@@ -199,21 +185,21 @@ describe('a pipeline heals through the CLI', () => {
     ] as const)
       expect(db.prepare(`SELECT count(*) FROM ${tbl} WHERE ${col} = ?`).pluck().get(day(4)), tbl).toBe(1);
     db.close();
-    const plan = sb(t.dir, ['plan', '--from', day(1), '--to', day(10), '--json']);
+    const plan = runBuiltCli(t.dir, ['plan', '--from', day(1), '--to', day(10), '--json']);
     expect(JSON.parse(plan.stdout)).toMatchObject({ steps: [] });
 
     // A person rebuilds the till day with what reads it: each level after the one it reads, once.
     const mark = new Database(shop, { readonly: true });
     const before = mark.prepare('SELECT max(rowid) FROM analytics_processor_runs').pluck().get() as number;
     mark.close();
-    const bf = sb(t.dir, ['backfill', 'pos_sales', '--from', day(4), '--to', day(4), '--force', '--with-downstream', '--yes']);
+    const bf = runBuiltCli(t.dir, ['backfill', 'pos_sales', '--from', day(4), '--to', day(4), '--force', '--with-downstream', '--yes']);
     expect(bf.code, bf.stderr).toBe(0);
     expect(bf.stdout).toContain(
       '  downstream orders_daily 2025-11-04 … 2025-11-04\n    queued 2025-11-04 (rebuild: built from an input this rebuilds)',
     );
     // Every filled weekly_revenue day that reads the 4th (six days back), not only the one that ran.
     expect(bf.stdout).toContain('  downstream weekly_revenue 2025-11-04 … 2025-11-10\n    queued 2025-11-04…2025-11-10 (7 dates)');
-    for (let i = 0; i < 3; i++) expect(sb(t.dir, ['worker', '--once']).code).toBe(0);
+    for (let i = 0; i < 3; i++) expect(runBuiltCli(t.dir, ['worker', '--once']).code).toBe(0);
     const after = new Database(shop, { readonly: true });
     const later = after
       .prepare(

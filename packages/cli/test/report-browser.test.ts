@@ -9,6 +9,7 @@ import { DEFAULT_SCRIPT, runNbaDemo } from '../src/demo/nba-demo.js';
 import { cli } from './helpers.js';
 import type { Page } from 'playwright-core';
 import { addDays, dateRange, isoDate, toEpochDay, type HeldRun, type IsoDate } from '@smart-backfill/core';
+import { aHeldRun } from '../../report/test/held-run-fixture.js';
 import { everyStateStore, NASTY_ERROR, RETAIL, retailStore, STATE_DATES, type ReportStore } from './report-fixture.js';
 
 /**
@@ -46,6 +47,36 @@ const expectLayout = async (page: Page, width: number): Promise<void> => {
   expect(box.right).toBeLessThanOrEqual(width);
   expect(await page.locator('td[data-col="date"]').count()).toBeGreaterThan(0);
   expect(await page.evaluate(WRAPPED_DATES), `dates wrapped at ${width} px`).toEqual([]);
+};
+
+interface OpenedReport {
+  readonly page: Page;
+  /** Console errors and warnings, and errors thrown in the page. */
+  readonly problems: readonly string[];
+  /** What the page asked for besides itself and `data:` URLs. */
+  readonly strayRequests: () => readonly string[];
+}
+
+/** `file` loaded in a new page that records what a self-contained report must never do. */
+const openReport = async (browser: Browser, file: string, width = 1280): Promise<OpenedReport> => {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const requests: string[] = [];
+  const problems: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  const url = pathToFileURL(file).href;
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, problems, strayRequests: () => requests.filter((u) => u !== url && !u.startsWith('data:')) };
+};
+
+/** No errors, and only the page itself was loaded: no fonts, scripts, images or pings. Then the page is closed. */
+const expectQuietAndClose = async (report: OpenedReport): Promise<void> => {
+  expect(report.problems).toEqual([]);
+  expect(report.strayRequests()).toEqual([]);
+  await report.page.close();
 };
 
 if (!haveChromium && !inCi) {
@@ -92,16 +123,8 @@ if (!haveChromium && !inCi) {
     });
 
     it('opens with no console errors and no network requests, one cell per day in the right state, tooltips on hover and focus', async () => {
-      const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
-      const requests: string[] = [];
-      const problems: string[] = [];
-      page.on('request', (r) => requests.push(r.url()));
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      const url = pathToFileURL(file).href;
-      await page.goto(url, { waitUntil: 'load' });
+      const opened = await openReport(browser!, file);
+      const { page } = opened;
 
       // Every state the model counted is drawn, cell for cell.
       expect(
@@ -185,10 +208,7 @@ if (!haveChromium && !inCi) {
       await page.keyboard.press('Escape');
       await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
 
-      expect(problems).toEqual([]);
-      // Only the page itself was loaded: no fonts, scripts, images or pings.
-      expect(requests.filter((u) => u !== url && !u.startsWith('data:'))).toEqual([]);
-      await page.close();
+      await expectQuietAndClose(opened);
     });
 
     it("the demo's season report: every cell as the model says, no errors, no requests", async () => {
@@ -204,16 +224,8 @@ if (!haveChromium && !inCi) {
       });
       const demoFile = join(fx!.dir, 'demo.html');
       writeFileSync(demoFile, renderReportHtml(model!));
-      const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
-      const requests: string[] = [];
-      const problems: string[] = [];
-      page.on('request', (r) => requests.push(r.url()));
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
-      const url = pathToFileURL(demoFile).href;
-      await page.goto(url, { waitUntil: 'load' });
+      const opened = await openReport(browser!, demoFile);
+      const { page } = opened;
       // One calendar per level of the pipeline: box_scores → player_game_summary → team_rolling_10d.
       expect(model!.processors).toHaveLength(3);
       const counts: Record<string, number> = {};
@@ -240,9 +252,7 @@ if (!haveChromium && !inCi) {
       expect(await partial.locator('.tip').innerText()).toMatch(/auto backfill completed/);
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'report-demo.png'), fullPage: true });
-      expect(problems).toEqual([]);
-      expect(requests.filter((u) => u !== url && !u.startsWith('data:'))).toEqual([]);
-      await page.close();
+      await expectQuietAndClose(opened);
     });
 
     it('a shop calendar, not a game schedule: healed and before-schedule days told apart, months across the page, dates on one line', async () => {
@@ -279,16 +289,8 @@ if (!haveChromium && !inCi) {
           medianTimeToRecoveryMs: 12 * 60_000,
         });
 
-        const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
-        const requests: string[] = [];
-        const problems: string[] = [];
-        page.on('request', (q) => requests.push(q.url()));
-        page.on('console', (m) => {
-          if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-        });
-        page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-        const url = pathToFileURL(out).href;
-        await page.goto(url, { waitUntil: 'load' });
+        const opened = await openReport(browser!, out, 1400);
+        const { page } = opened;
 
         // Each state is drawn as counted, and the legend says so.
         for (const [state, n] of Object.entries(c)) {
@@ -333,9 +335,7 @@ if (!haveChromium && !inCi) {
         mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: join(ARTIFACTS, 'report-retail.png'), fullPage: true });
         if (process.env['KEEP_RETAIL'] !== undefined) writeFileSync(process.env['KEEP_RETAIL'], readFileSync(out));
-        expect(problems).toEqual([]);
-        expect(requests.filter((u) => u !== url && !u.startsWith('data:'))).toEqual([]);
-        await page.close();
+        await expectQuietAndClose(opened);
       } finally {
         await shop.cleanup();
       }
@@ -353,20 +353,7 @@ if (!haveChromium && !inCi) {
         minRecordsPerDate: 1,
         ...extra,
       });
-      const held = (name: string, runDate: IsoDate): HeldRun => ({
-        processorName: name,
-        runDate,
-        heldAt: Date.UTC(2025, 10, 5),
-        reason: 'waiting_for_backfill',
-        waitingFor: [],
-        status: 'held',
-        releasedAt: null,
-        claimedBy: null,
-        claimedAt: null,
-        leaseUntil: null,
-        claims: 0,
-        resumeRunId: null,
-      });
+      const held = (name: string, runDate: IsoDate): HeldRun => aHeldRun(name, runDate, Date.UTC(2025, 10, 5));
       const gap = (processor: string, queued: boolean) => ({
         processor,
         missing: [day(4)],
@@ -393,16 +380,8 @@ if (!haveChromium && !inCi) {
       mkdirSync(ARTIFACTS, { recursive: true });
       const out = join(ARTIFACTS, 'report-pipeline.html');
       writeFileSync(out, renderReportHtml(model));
-      const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
-      const requests: string[] = [];
-      const problems: string[] = [];
-      page.on('request', (q) => requests.push(q.url()));
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      const url = pathToFileURL(out).href;
-      await page.goto(url, { waitUntil: 'load' });
+      const opened = await openReport(browser!, out);
+      const { page } = opened;
       const rows = await page.locator('table.pipeline tbody tr').allInnerTexts();
       expect(rows.map((r) => r.split('\t').map((c) => c.trim()))).toEqual([
         ['0', 'raw_orders', 'no other processor', '–'],
@@ -415,9 +394,7 @@ if (!haveChromium && !inCi) {
         'order_lines',
         'store_weekly',
       ]);
-      expect(problems).toEqual([]);
-      expect(requests.filter((u) => u !== url && !u.startsWith('data:'))).toEqual([]);
-      await page.close();
+      await expectQuietAndClose(opened);
     });
   });
 }

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, runBuiltCli } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(root, 'packages/cli/dist/bin.js');
 const example = join(root, 'examples/retail');
 const DAY_MS = 86_400_000;
 // Inside the repository, so the example's processor module finds better-sqlite3 as a user's project would.
@@ -36,10 +36,7 @@ const SKIPPED = openDayAgo(5); // the nightly job never ran
 const PARTIAL = openDayAgo(9); // it died after one store's row
 const FROM = iso(Date.parse(TODAY) - 60 * DAY_MS);
 
-const sb = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const sb = (...args: string[]) => runBuiltCli(dir, args);
 const warehouse = join(dir, 'warehouse.db');
 const tracking = join(dir, '.smart-backfill/tracking.db');
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -63,7 +60,7 @@ const writeConfig = (statuses: string[]): void => {
 
 describe('the retail example, end to end (built binary, a shop warehouse)', () => {
   it('init → mismatch refused → check → run held → worker fills and resumes → status → rebuild → assess → report', () => {
-    expect(existsSync(bin), 'run `npm run build` first').toBe(true);
+    expect(existsSync(CLI_BIN), 'run `npm run build` first').toBe(true);
     for (const f of ['warehouse.mjs', 'processor.mjs', 'generate.mjs']) copyFileSync(join(example, f), join(dir, f));
     const gen = spawnSync(
       process.execPath,

@@ -1,20 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach } from './helpers.js';
+import { cleanupAfterEach, runBuiltCli } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const { temp, track } = cleanupAfterEach();
-
-const sb = (cwd: string, args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stderr.split('\n').filter((l) => l.trim() !== '') };
-};
 
 const day = (d: number): string => `2025-11-${String(d).padStart(2, '0')}`;
 
@@ -80,7 +74,7 @@ describe('the warehouse is read-only to every command', () => {
     expect(before).toMatchObject({ journal: 'delete', sidecars: [] });
     const codes: Record<string, number | null> = {};
     for (const args of COMMANDS) {
-      const r = sb(t.dir, [...args]);
+      const r = runBuiltCli(t.dir, [...args]);
       codes[args[0]!] = r.code;
       expect(fingerprint(warehouse), `after ${args.join(' ')}: ${r.stderr}`).toEqual(before);
       if (args[0] === 'check') expect(existsSync(join(t.dir, '.smart-backfill'))).toBe(false);
@@ -104,10 +98,10 @@ describe('the warehouse is read-only to every command', () => {
     makeWarehouse(shop);
     t.write('smart-backfill.config.json', config({ type: 'sqlite', path: './shop.db' }));
     const before = fingerprint(shop);
-    const check = sb(t.dir, ['check', 'orders', '--date', day(20)]);
+    const check = runBuiltCli(t.dir, ['check', 'orders', '--date', day(20)]);
     expect(check.code, check.stderr).toBe(0);
     expect(fingerprint(shop)).toEqual(before);
-    const run = sb(t.dir, ['run', 'orders', '--date', day(20)]);
+    const run = runBuiltCli(t.dir, ['run', 'orders', '--date', day(20)]);
     expect(run.code, run.stderr).toBe(0);
     const db = new Database(shop, { readonly: true });
     expect(db.prepare("SELECT count(*) FROM analytics_processor_runs WHERE run_date = '2025-11-20'").pluck().get()).toBe(1);
@@ -116,7 +110,7 @@ describe('the warehouse is read-only to every command', () => {
 
   it('init writes a config whose tracking file is apart from the warehouse, and creates only the tracking file', () => {
     const t = temp();
-    const r = sb(t.dir, ['init']);
+    const r = runBuiltCli(t.dir, ['init']);
     expect(r.code, r.stderr).toBe(0);
     const written = JSON.parse(readFileSync(join(t.dir, 'smart-backfill.config.json'), 'utf8')) as { store: unknown };
     expect(written.store).toEqual({ type: 'sqlite', path: './.smart-backfill/tracking.db', warehouse: { path: './warehouse.db' } });
@@ -133,7 +127,7 @@ describe('a lock held by another process', () => {
       'smart-backfill.config.json',
       config({ type: 'sqlite', path: './tracking.db', warehouse: { path: './warehouse.db' }, busyTimeoutMs: 3000 }),
     );
-    const first = sb(t.dir, ['run', 'orders', '--date', day(20)]);
+    const first = runBuiltCli(t.dir, ['run', 'orders', '--date', day(20)]);
     expect(first.code, first.stderr).toBe(0);
 
     const holder = spawn(
@@ -153,15 +147,15 @@ describe('a lock held by another process', () => {
       holder.on('exit', (code) => reject(new Error(`lock holder exited with ${String(code)}`)));
     });
 
-    const blocked = sb(t.dir, ['run', 'orders', '--date', day(21)]);
+    const blocked = runBuiltCli(t.dir, ['run', 'orders', '--date', day(21)]);
     holder.stdin.end();
     await new Promise((resolve) => holder.on('exit', resolve));
 
     expect(blocked.code, blocked.stdout + blocked.stderr).toBe(1);
-    expect(blocked.lines[0]).toMatch(/^waiting for the write lock on .*tracking\.db \(another process holds it\); giving up after 3 s/);
+    expect(blocked.errors[0]).toMatch(/^waiting for the write lock on .*tracking\.db \(another process holds it\); giving up after 3 s/);
     // It ends in one clear line; before it, only the guard's own error log of the same failure (item 4).
-    expect(blocked.lines.at(-1)).toMatch(/^error: .*tracking\.db" stayed locked by another process for [\d.]+ s \(limit 3000 ms/);
-    for (const l of blocked.lines.slice(1, -1)) expect(l).toMatch(/^error: could not append run record .*stayed locked/);
+    expect(blocked.errors.at(-1)).toMatch(/^error: .*tracking\.db" stayed locked by another process for [\d.]+ s \(limit 3000 ms/);
+    for (const l of blocked.errors.slice(1, -1)) expect(l).toMatch(/^error: could not append run record .*stayed locked/);
     expect(blocked.stderr).not.toMatch(/alert already open/);
 
     const db = new Database(join(t.dir, 'tracking.db'), { readonly: true });
@@ -191,7 +185,7 @@ describe('a damaged tracking file is refused by every command', () => {
       const t = temp();
       makeWarehouse(join(t.dir, 'warehouse.db'), [18]);
       t.write('smart-backfill.config.json', config({ type: 'sqlite', path: './tracking.db', warehouse: { path: './warehouse.db' } }));
-      expect(sb(t.dir, ['run', 'orders', '--date', day(20)]).code).toBe(3);
+      expect(runBuiltCli(t.dir, ['run', 'orders', '--date', day(20)]).code).toBe(3);
       const file = join(t.dir, 'tracking.db');
       const db = new Database(file);
       db.pragma('wal_checkpoint(TRUNCATE)');
@@ -199,10 +193,10 @@ describe('a damaged tracking file is refused by every command', () => {
       damage(file);
       const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
       for (const args of COMMANDS) {
-        const r = sb(t.dir, [...args]);
+        const r = runBuiltCli(t.dir, [...args]);
         expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(1);
-        expect(r.lines).toHaveLength(1);
-        expect(r.lines[0]).toMatch(
+        expect(r.errors).toHaveLength(1);
+        expect(r.errors[0]).toMatch(
           what === 'zero-length'
             ? /^error: store: database ".*tracking\.db" is empty \(0 bytes\) where a database was expected; restore it from a backup, or delete it/
             : /^error: store: database ".*tracking\.db" is damaged \(.+\); restore it from a backup or move it aside \(store\.integrityCheck: false skips this check\)$/,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPipelineGraph, dateRange, DEFAULT_POLICY, isoDate, type PipelineGraph, type PipelineNode } from '@smart-backfill/core';
 import { createMemoryStore } from '@smart-backfill/memory';
 import { healDownstream, resumeHeldForInputs, UPSTREAM_HEALED, withSmartBackfill, type GuardedProcessor } from '@smart-backfill/engine';
-import { ManualClock } from '@smart-backfill/testkit';
+import { aRunRecord, ManualClock } from '@smart-backfill/testkit';
 
 // Found by testkit's simulateGraph (docs/reliability.md, "Pipeline graph"): rebuilds after a
 // restated upstream date were lost when the worker died between the completion and its heal,
@@ -97,20 +97,7 @@ describe('rebuilds after an upstream date changed', () => {
     // A year of later runs of orders_daily.
     for (const d of dateRange(D('2025-11-11'), D('2026-11-10'))) {
       w.clock.set(Date.parse(`${d}T07:00:00Z`));
-      await w.store.runLog.append({
-        runId: `later-${d}`,
-        processorName: 'orders_daily',
-        runDate: d,
-        trigger: 'scheduled',
-        isBackfill: false,
-        outcome: 'succeeded',
-        skipReason: null,
-        errorMessage: null,
-        startedAt: w.clock.now(),
-        finishedAt: w.clock.now(),
-        durationMs: 0,
-        metadata: {},
-      });
+      await w.store.runLog.append(aRunRecord(`later-${d}`, 'orders_daily', d, w.clock.now(), { finishedAt: w.clock.now(), durationMs: 0 }));
     }
     let rowsRead = 0;
     const runLog = {

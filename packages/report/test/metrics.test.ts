@@ -9,6 +9,7 @@ import {
   type RunRecord,
 } from '@smart-backfill/core';
 import { computeMetrics, renderMetrics, type MetricsReport } from '@smart-backfill/report';
+import { aHeldRun } from './held-run-fixture.js';
 import { parsePrometheus } from './prometheus-parse.js';
 
 const MIN = 60_000;
@@ -119,20 +120,8 @@ const alert = (openedAt: number, resolvedAt: number | null): AlertRecord => ({
   sendCount: 1,
   resolvedAt,
 });
-const held = (runDate: string, status: HeldRun['status']): HeldRun => ({
-  processorName: 'A',
-  runDate: d(runDate),
-  heldAt: t(2, 6),
-  reason: 'backfill_queued',
-  waitingFor: [],
-  status,
-  releasedAt: status === 'held' ? null : t(2, 8),
-  claimedBy: null,
-  claimedAt: null,
-  leaseUntil: null,
-  claims: 0,
-  resumeRunId: null,
-});
+const held = (runDate: string, status: HeldRun['status']): HeldRun =>
+  aHeldRun('A', d(runDate), t(2, 6), { reason: 'backfill_queued', status, releasedAt: status === 'held' ? null : t(2, 8) });
 
 const report = (): MetricsReport =>
   computeMetrics({

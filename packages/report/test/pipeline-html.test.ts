@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isoDate, type HeldRun, type IsoDate } from '@smart-backfill/core';
 import { buildReportModel, renderReportHtml, type ProcessorReportInput } from '@smart-backfill/report';
+import { aHeldRun } from './held-run-fixture.js';
 
 const d = (s: string): IsoDate => isoDate(s);
 const NASTY = '<b>raw&orders</b>';
@@ -16,20 +17,7 @@ const processor = (name: string, extra: Partial<ProcessorReportInput> = {}): Pro
   ...extra,
 });
 
-const heldFor = (name: string, runDate: IsoDate): HeldRun => ({
-  processorName: name,
-  runDate,
-  heldAt: Date.UTC(2025, 10, 5),
-  reason: 'waiting_for_backfill',
-  waitingFor: [],
-  status: 'held',
-  releasedAt: null,
-  claimedBy: null,
-  claimedAt: null,
-  leaseUntil: null,
-  claims: 0,
-  resumeRunId: null,
-});
+const heldFor = (name: string, runDate: IsoDate): HeldRun => aHeldRun(name, runDate, Date.UTC(2025, 10, 5));
 
 describe('the report with a pipeline', () => {
   const gap = { processor: NASTY, missing: [d('2025-11-04')], queued: [d('2025-11-04')], inFlight: [], escalated: [] };

@@ -5,7 +5,6 @@ import {
   newRequest,
   suggestPolicy,
   type BackfillRequest,
-  type HeldRun,
   type IsoDate,
   type RequestStatus,
   type RunRecord,
@@ -13,6 +12,7 @@ import {
 import { buildReportModel, escapeHtml, nextSteps, renderReportHtml, type ProcessorReportInput } from '@smart-backfill/report';
 import { cellDescription } from '../src/render-html.js';
 import { DAY_STATES } from '../src/day-state.js';
+import { aHeldRun } from './held-run-fixture.js';
 
 const d = (s: string): IsoDate => isoDate(s);
 const MIN = 60_000;
@@ -127,10 +127,7 @@ const processor = (name: string): ProcessorReportInput => ({
     }),
   ],
   heldRuns: [
-    {
-      processorName: name,
-      runDate: d('2025-11-08'),
-      heldAt: nov(8, 6),
+    aHeldRun(name, d('2025-11-08'), nov(8, 6), {
       reason: 'backfill_queued',
       waitingFor: [d('2025-11-07')],
       status: 'resumed',
@@ -140,22 +137,9 @@ const processor = (name: string): ProcessorReportInput => ({
       leaseUntil: nov(8, 6, 44),
       claims: 1,
       resumeRunId: 'run-resume',
-    },
-    {
-      processorName: name,
-      runDate: d('2025-11-14'),
-      heldAt: nov(14, 6),
-      reason: 'gap_escalated',
-      waitingFor: [d('2025-11-12'), d('2025-11-13')],
-      status: 'held',
-      releasedAt: null,
-      claimedBy: null,
-      claimedAt: null,
-      leaseUntil: null,
-      claims: 0,
-      resumeRunId: null,
-    },
-  ] satisfies HeldRun[],
+    }),
+    aHeldRun(name, d('2025-11-14'), nov(14, 6), { reason: 'gap_escalated', waitingFor: [d('2025-11-12'), d('2025-11-13')] }),
+  ],
 });
 
 describe('buildReportModel', () => {

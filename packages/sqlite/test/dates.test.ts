@@ -13,6 +13,7 @@ import {
   SqliteInputError,
   type SqliteStore,
 } from '@smart-backfill/sqlite';
+import { aRunRecord } from '@smart-backfill/testkit';
 import { aRequest } from './helpers.js';
 
 const T0 = Date.UTC(2025, 5, 1);
@@ -64,25 +65,7 @@ const CALLS: ReadonlyArray<readonly [string, string, Call]> = [
     'start',
     (s, d) => withTables(s).epochTarget.recordCounts({ processorName: 'P', start: d, end: DAY }),
   ],
-  [
-    'runLog.append',
-    'run.runDate',
-    (s, d) =>
-      s.runLog.append({
-        runId: 'x',
-        processorName: 'P',
-        runDate: d,
-        trigger: 'scheduled',
-        isBackfill: false,
-        outcome: 'succeeded',
-        skipReason: null,
-        errorMessage: null,
-        startedAt: T0,
-        finishedAt: T0,
-        durationMs: 0,
-        metadata: {},
-      }),
-  ],
+  ['runLog.append', 'run.runDate', (s, d) => s.runLog.append(aRunRecord('x', 'P', DAY, T0, { runDate: d, finishedAt: T0, durationMs: 0 }))],
   [
     'runLog.hold runDate',
     'runDate',

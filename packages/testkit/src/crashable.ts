@@ -1,6 +1,7 @@
 import type { BackfillQueue, Delivery, RequestTracker, RunLog } from '@smart-backfill/core';
 import type { GuardedProcessor } from '@smart-backfill/engine';
 import type { RandomSource } from './seeded-random.js';
+import { replaceRun } from './guard-wrappers.js';
 
 /** Where a simulated worker process dies (`before-resume-write`/`after-resume-write`: only by `crash`, in a re-run of a held run). */
 export type CrashPoint =
@@ -181,34 +182,27 @@ export class CrashableProcess {
 
   /** The guarded processor as this process runs it: dead processes run nothing; `after-run` dies once the rows are written. */
   processor(guard: GuardedProcessor): GuardedProcessor {
-    return {
-      name: guard.name,
-      inner: guard.inner,
-      policy: guard.policy,
-      check: (date) => guard.check(date),
-      verifyFilled: (date) => guard.verifyFilled(date),
-      run: async (opts) => {
+    return replaceRun(guard, async (opts) => {
+      this.alive();
+      const run = new AbortController();
+      const outer = opts.signal;
+      const forward = (): void => run.abort(outer?.reason);
+      if (outer?.aborted === true) forward();
+      outer?.addEventListener('abort', forward, { once: true });
+      this.running.add(run);
+      if (opts.requestId !== undefined && this.sleep !== undefined && this.fires(opts.requestId, 'during-run')) {
+        const sleep = this.sleep;
+        void sleep(this.random.int(1, 5) * 60_000).then(() => this.kill('during-run'));
+      }
+      try {
+        const out = await guard.run({ ...opts, signal: run.signal });
         this.alive();
-        const run = new AbortController();
-        const outer = opts.signal;
-        const forward = (): void => run.abort(outer?.reason);
-        if (outer?.aborted === true) forward();
-        outer?.addEventListener('abort', forward, { once: true });
-        this.running.add(run);
-        if (opts.requestId !== undefined && this.sleep !== undefined && this.fires(opts.requestId, 'during-run')) {
-          const sleep = this.sleep;
-          void sleep(this.random.int(1, 5) * 60_000).then(() => this.kill('during-run'));
-        }
-        try {
-          const out = await guard.run({ ...opts, signal: run.signal });
-          this.alive();
-          if (opts.requestId !== undefined && this.fires(opts.requestId, 'after-run')) this.die('after-run');
-          return out;
-        } finally {
-          this.running.delete(run);
-          outer?.removeEventListener('abort', forward);
-        }
-      },
-    };
+        if (opts.requestId !== undefined && this.fires(opts.requestId, 'after-run')) this.die('after-run');
+        return out;
+      } finally {
+        this.running.delete(run);
+        outer?.removeEventListener('abort', forward);
+      }
+    });
   }
 }

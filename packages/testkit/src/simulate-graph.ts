@@ -8,25 +8,19 @@ import {
   upstreamDatesRead,
   type GapPolicy,
   type IsoDate,
-  type NewBackfillRequest,
   type PipelineGraph,
   type PipelineNode,
 } from '@smart-backfill/core';
-import {
-  createRelay,
-  createSweeper,
-  createWorker,
-  queueMessageForRequest,
-  withSmartBackfill,
-  type GuardedProcessor,
-  type Processor,
-  type Worker,
-} from '@smart-backfill/engine';
+import { createRelay, createSweeper, createWorker, withSmartBackfill, type GuardedProcessor, type Processor } from '@smart-backfill/engine';
 import { createMemoryStore, type MemoryStore } from '@smart-backfill/memory';
-import { CrashableProcess, type CrashPoint } from './crashable.js';
+import type { CrashableProcess } from './crashable.js';
 import { withQueueFaults } from './faults.js';
 import { ManualClock } from './manual-clock.js';
 import { seededRandom } from './seeded-random.js';
+import { observeRuns } from './guard-wrappers.js';
+import { fileAndPublish, manualBackfillRequests } from './simulated-person.js';
+import { createSimulatedWorkerPool } from './simulated-workers.js';
+import { percentile } from './simulation-report.js';
 
 /**
  * The default graph: four raw processors, four summaries over them (fan-in: `sum_0` reads two
@@ -154,12 +148,6 @@ export interface GraphSimulationReport {
 const MIN = 60_000;
 const DAY = 86_400_000;
 const TICK = 5 * MIN;
-
-const percentile = (xs: readonly number[], p: number): number | null => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] as number;
-};
 
 const levelsOf = (graph: PipelineGraph): Map<string, number> => {
   const level = new Map<string, number>();
@@ -349,55 +337,35 @@ export const simulateGraph = async (options: GraphSimulationOptions): Promise<Gr
         ids,
         upstream: (graph.dependsOn.get(name) ?? []).map((dep) => ({ ...dep, window: store.window, policy })),
       });
-      const counted: GuardedProcessor = {
-        name,
-        inner: g.inner,
-        policy: g.policy,
-        check: (d) => g.check(d),
-        verifyFilled: (d) => g.verifyFilled(d),
-        run: async (opts) => {
-          const o = await g.run(opts);
-          if (o._tag === 'Held') runsHeld++;
-          return o;
-        },
-      };
+      const counted = observeRuns(g, (o) => {
+        if (o._tag === 'Held') runsHeld++;
+      });
       guards.set(name, process === null ? counted : process.processor(counted));
     }
     return guards;
   };
   const daily = guardsFor(null);
 
-  let workerGen = 0;
-  interface Slot {
-    readonly proc: CrashableProcess;
-    readonly worker: Worker;
-    inflight: Promise<void> | null;
-  }
-  const makeWorker = (): Slot => {
-    const proc = new CrashableProcess(
-      rCrash,
-      options.workerCrashRate ?? 0.1,
-      (p: CrashPoint) => {
-        injected.workerCrashes++;
-        injected.crashesByPoint[p] = (injected.crashesByPoint[p] ?? 0) + 1;
-      },
-      (ms) => clock.sleep(ms),
-    );
-    const worker = createWorker({
-      queue: proc.queue(queue),
-      tracker: proc.tracker(store.tracker),
-      runLog: proc.runLog(store.runLog),
-      registry: guardsFor(proc),
-      pipeline: graph,
-      clock,
-      policy,
-      leaseMs: 10 * MIN,
-      backoff: { baseMs: 30_000, maxMs: 30 * MIN },
-      workerId: `worker-${++workerGen}`,
-    });
-    return { proc, worker, inflight: null };
-  };
-  const workers = Array.from({ length: options.workers ?? 2 }, makeWorker);
+  const workers = createSimulatedWorkerPool({
+    size: options.workers ?? 2,
+    clock,
+    random: rCrash,
+    crashRate: options.workerCrashRate ?? 0.1,
+    tally: injected,
+    createWorker: (proc, workerId) =>
+      createWorker({
+        queue: proc.queue(queue),
+        tracker: proc.tracker(store.tracker),
+        runLog: proc.runLog(store.runLog),
+        registry: guardsFor(proc),
+        pipeline: graph,
+        clock,
+        policy,
+        leaseMs: 10 * MIN,
+        backoff: { baseMs: 30_000, maxMs: 30 * MIN },
+        workerId,
+      }),
+  });
   const relay = createRelay({ tracker: store.tracker, queue, clock });
   const sweeper = createSweeper({ tracker: store.tracker, queue, clock });
 
@@ -434,30 +402,14 @@ export const simulateGraph = async (options: GraphSimulationOptions): Promise<Gr
   const acted = new Map<string, number>();
   let manualSeq = 0;
   const manualBackfill = async (processorName: string, dates: readonly IsoDate[]): Promise<void> => {
-    const now = clock.now();
-    const active = new Set(
-      (await store.tracker.forWindow({ processorName, start: dates[0] as IsoDate, end: dates[dates.length - 1] as IsoDate }))
-        .filter((r) => isActive(r.status))
-        .map((r) => r.date),
-    );
-    const fresh: NewBackfillRequest[] = dates
-      .filter((d) => !active.has(d))
-      .map((date) => ({
-        requestId: `manual-${seed}-${++manualSeq}`,
-        processorName,
-        date,
-        requestType: 'manual',
-        priority: 'high',
-        requestedAt: now,
-        requestedBy: 'on-call person',
-        triggerReason: 'manual_backfill',
-        metadata: { with_downstream: true },
-      }));
-    if (fresh.length === 0) return;
-    const { created } = await store.tracker.create(fresh);
-    const outcomes = await queue.publish(created.map(queueMessageForRequest));
-    for (const [i, r] of created.entries())
-      if (outcomes[i]?._tag === 'Published') await store.tracker.apply(r.requestId, { _tag: 'MarkPublished', at: clock.now() });
+    const fresh = await manualBackfillRequests(store, {
+      processorName,
+      dates,
+      requestedAt: clock.now(),
+      requestId: () => `manual-${seed}-${++manualSeq}`,
+      metadata: { with_downstream: true },
+    });
+    if (fresh.length > 0) await fileAndPublish(store, queue, clock, fresh);
   };
   const restatements: { readonly at: number; readonly raw: string; readonly date: IsoDate }[] = [];
   const personActs = async (): Promise<void> => {
@@ -476,29 +428,15 @@ export const simulateGraph = async (options: GraphSimulationOptions): Promise<Gr
     }
   };
 
-  const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   const tick = async (): Promise<void> => {
     await relay.runOnce().catch(() => undefined);
     await sweeper.runOnce().catch(() => undefined);
-    for (const [i, slot] of workers.entries()) {
-      if (slot.inflight !== null) continue;
-      const s = slot.proc.dead ? (workers[i] = makeWorker()) : slot;
-      s.inflight = s.worker
-        .runOnce()
-        .then(
-          () => undefined,
-          () => undefined,
-        )
-        .finally(() => {
-          s.inflight = null;
-        });
-    }
-    await flush();
+    await workers.runIdle();
     await personActs();
     closeEpisodes();
   };
   const busy = (): boolean =>
-    workers.some((w) => w.inflight !== null) ||
+    workers.running() ||
     store.requests().some((r) => isActive(r.status)) ||
     episodes.some((e) => e.endedAt === null) ||
     restatements.length > 0 ||
@@ -513,10 +451,7 @@ export const simulateGraph = async (options: GraphSimulationOptions): Promise<Gr
     for (let l = 0; l <= maxLevel; l++) {
       const at = dayStart + l * 60 * MIN;
       while (clock.now() + TICK <= at && busy()) {
-        for (let t = 0; t < TICK; t += MIN) {
-          clock.advance(MIN);
-          if (workers.some((w) => w.inflight !== null)) await flush();
-        }
+        await workers.advance(TICK);
         await tick();
       }
       if (clock.now() < at) clock.set(at);
@@ -559,10 +494,7 @@ export const simulateGraph = async (options: GraphSimulationOptions): Promise<Gr
   }
   // Until the last heal has run, a day at a time at most.
   for (let i = 0; i < 7 * 24 * 12 && busy(); i++) {
-    for (let t = 0; t < TICK; t += MIN) {
-      clock.advance(MIN);
-      if (workers.some((w) => w.inflight !== null)) await flush();
-    }
+    await workers.advance(TICK);
     await tick();
   }
 

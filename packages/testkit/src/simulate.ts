@@ -8,25 +8,24 @@ import {
   formatPolicyProblem,
   type GapPolicy,
   type IsoDate,
-  type NewBackfillRequest,
 } from '@smart-backfill/core';
 import {
   createRelay,
   createSweeper,
   createWorker,
-  queueMessageForRequest,
   withSmartBackfill,
   type GuardedProcessor,
   type GuardOutcome,
   type Processor,
-  type Worker,
 } from '@smart-backfill/engine';
 import { createMemoryStore, type MemoryStore } from '@smart-backfill/memory';
-import { CrashableProcess, type CrashPoint } from './crashable.js';
 import { withFaults, withQueueFaults } from './faults.js';
 import { ManualClock } from './manual-clock.js';
 import { seededRandom } from './seeded-random.js';
-import type { SimulationReport } from './simulation-report.js';
+import { observeRuns } from './guard-wrappers.js';
+import { fileAndPublish, manualBackfillRequests } from './simulated-person.js';
+import { createSimulatedWorkerPool } from './simulated-workers.js';
+import { percentile, type SimulationReport } from './simulation-report.js';
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -90,12 +89,6 @@ const whole = (name: string, v: number | undefined, dflt: number, min: number): 
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
     throw new RangeError(`[smart-backfill] [testkit] simulate: ${name} must be a whole number >= ${min}, got ${String(v)}`);
   return n;
-};
-
-const percentile = (xs: readonly number[], p: number): number | null => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] as number;
 };
 
 interface Episode {
@@ -334,52 +327,32 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
       alertLog: store.alertLog,
       ids,
     });
-    guards.set(name, {
+    guards.set(
       name,
-      inner: g.inner,
-      policy: g.policy,
-      check: (d) => g.check(d),
-      verifyFilled: (d) => g.verifyFilled(d),
-      run: async (opts) => {
-        const o = await g.run(opts);
-        observe(name, o);
-        return o;
-      },
-    });
+      observeRuns(g, (o) => observe(name, o)),
+    );
   }
 
   // ---- worker processes that crash ----
-  let workerGen = 0;
-  interface Slot {
-    readonly proc: CrashableProcess;
-    readonly worker: Worker;
-    inflight: Promise<void> | null;
-  }
-  const makeWorker = (): Slot => {
-    const proc = new CrashableProcess(
-      rCrash,
-      workerCrashRate,
-      (p: CrashPoint) => {
-        injected.workerCrashes++;
-        injected.crashesByPoint[p] = (injected.crashesByPoint[p] ?? 0) + 1;
-      },
-      (ms) => clock.sleep(ms),
-    );
-    const registry = new Map(names.map((n) => [n, proc.processor(guards.get(n) as GuardedProcessor)]));
-    const worker = createWorker({
-      queue: proc.queue(faultyQueue),
-      tracker: proc.tracker(store.tracker),
-      runLog: proc.runLog(store.runLog),
-      registry,
-      clock,
-      policy,
-      leaseMs,
-      backoff: { baseMs: 30_000, maxMs: 30 * MIN },
-      workerId: `worker-${++workerGen}`,
-    });
-    return { proc, worker, inflight: null };
-  };
-  const workers = Array.from({ length: nWorkers }, makeWorker);
+  const workers = createSimulatedWorkerPool({
+    size: nWorkers,
+    clock,
+    random: rCrash,
+    crashRate: workerCrashRate,
+    tally: injected,
+    createWorker: (proc, workerId) =>
+      createWorker({
+        queue: proc.queue(faultyQueue),
+        tracker: proc.tracker(store.tracker),
+        runLog: proc.runLog(store.runLog),
+        registry: new Map(names.map((n) => [n, proc.processor(guards.get(n) as GuardedProcessor)])),
+        clock,
+        policy,
+        leaseMs,
+        backoff: { baseMs: 30_000, maxMs: 30 * MIN },
+        workerId,
+      }),
+  });
   const relay = createRelay({ tracker: store.tracker, queue: faultyQueue, clock });
   const sweeper = createSweeper({ tracker: store.tracker, queue: faultyQueue, clock });
 
@@ -457,35 +430,18 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
       const gone = missing.get(p.processor) as Set<IsoDate>;
       const dates = [...new Set(open.flatMap((a) => a.missingDates))].filter((d) => gone.has(d)).sort();
       if (dates.length > 0) {
-        const first = dates[0] as IsoDate;
-        const last = dates[dates.length - 1] as IsoDate;
-        const active = new Set(
-          (await store.tracker.forWindow({ processorName: p.processor, start: first, end: last }))
-            .filter((r) => isActive(r.status))
-            .map((r) => r.date),
-        );
-        const fresh: NewBackfillRequest[] = dates
-          .filter((d) => !active.has(d))
-          .map((date) => ({
-            requestId: `manual-${seed}-${++manualSeq}`,
-            processorName: p.processor,
-            date,
-            requestType: 'manual',
-            priority: 'high',
-            requestedAt: now,
-            requestedBy: 'on-call person',
-            triggerReason: 'manual_backfill',
-            metadata: { simulated: true },
-          }));
+        const fresh = await manualBackfillRequests(store, {
+          processorName: p.processor,
+          dates,
+          requestedAt: now,
+          requestId: () => `manual-${seed}-${++manualSeq}`,
+          metadata: { simulated: true },
+        });
         if (fresh.length > 0) {
           manualInterventions++;
           const ep = openEpisode.get(p.processor);
           if (ep !== undefined) ep.person = true;
-          const { created } = await store.tracker.create(fresh);
-          const outcomes = await faultyQueue.publish(created.map(queueMessageForRequest));
-          for (const [i, r] of created.entries()) {
-            if (outcomes[i]?._tag === 'Published') await store.tracker.apply(r.requestId, { _tag: 'MarkPublished', at: clock.now() });
-          }
+          await fileAndPublish(store, faultyQueue, clock, fresh);
         }
       }
       // A person watching the alert comes back the next day if it is still open.
@@ -495,51 +451,22 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
 
   const busy = (until: number): boolean => {
     if (personQueue.some((p) => p.at < until)) return true;
-    if (workers.some((w) => w.inflight !== null)) return true;
+    if (workers.running()) return true;
     if (store.requests().some((r) => isActive(r.status))) return true;
     const q = store.queueState();
     return q.ready + q.delayed + q.leased > 0;
   };
-
-  // Everything below is promises on the manual clock, no I/O: one macrotask turn runs
-  // every microtask there is, so a flush leaves the world settled, and always the same way.
-  const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
   const tick = async (): Promise<void> => {
     await relay.runOnce().catch(() => undefined);
     checkInvariant('relay');
     await sweeper.runOnce().catch(() => undefined);
     checkInvariant('sweeper');
-    for (const [i, slot] of workers.entries()) {
-      if (slot.inflight !== null) continue;
-      // A dead process is replaced once its last promise has settled.
-      const s = slot.proc.dead ? (workers[i] = makeWorker()) : slot;
-      s.inflight = s.worker
-        .runOnce()
-        .then(
-          () => undefined,
-          () => undefined,
-        )
-        .finally(() => {
-          s.inflight = null;
-        });
-    }
-    await flush();
+    await workers.runIdle();
     checkInvariant('workers');
     readNotices();
     await personActs();
     checkInvariant('person');
-  };
-
-  /** Advance one tick a minute at a time, so heartbeats and long backfills see time pass. */
-  const advanceTick = async (): Promise<void> => {
-    for (let t = 0; t < tickMs; t += MIN) {
-      clock.advance(Math.min(MIN, tickMs - t));
-      if (workers.some((w) => w.inflight !== null)) {
-        await flush();
-        checkInvariant('clock');
-      }
-    }
   };
 
   // ---- the days ----
@@ -589,7 +516,7 @@ export const simulate = async (options: SimulationOptions): Promise<SimulationRe
 
     const nextRunAt = runAt + DAY;
     while (clock.now() + tickMs < nextRunAt && busy(nextRunAt)) {
-      await advanceTick();
+      await workers.advance(tickMs, () => checkInvariant('clock'));
       await tick();
     }
   }

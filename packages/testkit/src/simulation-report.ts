@@ -1,5 +1,12 @@
 import type { GapPolicy } from '@smart-backfill/core';
 
+/** The nearest-rank `p` percentile of `xs`, or null when there are none. */
+export const percentile = (xs: readonly number[], p: number): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] as number;
+};
+
 /** What one simulation found. Every figure is a count unless named otherwise; times are simulated minutes. */
 export interface SimulationReport {
   readonly seed: number;
