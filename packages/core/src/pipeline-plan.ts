@@ -1,4 +1,5 @@
 import { compareDates, toEpochDay, type IsoDate } from './iso-date.js';
+import { dayLookup } from './day-lookup.js';
 import { upstreamDatesRead, withDownstream, type Dependency, type PipelineGraph } from './pipeline-graph.js';
 
 /** What the data says about one processor's dates (any range the caller chose). */
@@ -58,8 +59,11 @@ export const planPipeline = (graph: PipelineGraph, dates: ReadonlyMap<string, Pr
     for (const dep of graph.dependsOn.get(name) ?? []) {
       const up = rebuilt.get(dep.processor);
       if (up === undefined || up.size === 0) continue;
-      const byDay = new Map<number, IsoDate>();
-      for (const x of up) byDay.set(toEpochDay(x), x);
+      const upDates = [...up];
+      const byDay = dayLookup(
+        upDates.map((x) => toEpochDay(x)),
+        upDates,
+      );
       for (let i = 0; i < ready.length; i++) {
         const d = ready[i] as IsoDate;
         if (reruns.has(d)) continue;
@@ -116,8 +120,15 @@ export const builtOnIncompleteInput = (
   for (const dep of dependsOn) {
     const upstream = upstreamBuiltAt.get(dep.processor);
     if (upstream === undefined || upstream.size === 0) continue;
-    const byDay = new Map<number, number>();
-    for (const [u, at] of upstream) byDay.set(toEpochDay(u), at);
+    const upDays = new Float64Array(upstream.size);
+    const upAt = new Float64Array(upstream.size);
+    let k = 0;
+    for (const [u, at] of upstream) {
+      upDays[k] = toEpochDay(u);
+      upAt[k] = at;
+      k++;
+    }
+    const byDay = dayLookup(upDays, upAt);
     for (let j = 0; j < n; j++) {
       if (stale[j] === 1) continue;
       const day = days[j] as number;

@@ -3,6 +3,7 @@ import {
   releaseStatusProblem,
   type HeldRun,
   type IsoDate,
+  type LastBuild,
   type RunLog,
   type RunMetadata,
   type RunOutcome,
@@ -52,12 +53,7 @@ interface HeldRow {
   resume_run_id: string | null;
 }
 
-interface LastBuildRow {
-  processor_name: string;
-  run_date: string;
-  started_at: number;
-  finished_at: number;
-}
+type LastBuildRow = [processorName: string, runDate: string, startedAt: number, finishedAt: number];
 
 const toRun = (r: RunRow): RunRecord => ({
   runId: r.run_id,
@@ -146,6 +142,7 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
      GROUP BY processor_name, run_date
      ORDER BY processor_name, run_date`,
   );
+  lastBuilds.raw(true);
   const release = db.prepare(
     `UPDATE held_runs SET status = ?, released_at = ? WHERE processor_name = ? AND run_date = ? AND status = 'held'`,
   );
@@ -210,12 +207,14 @@ export const sqliteRunLog = (db: Database.Database, options: SqliteRunLogOptions
           if (!Array.isArray(query.processorNames)) throw new SqliteInputError('processorNames', 'expected an array of processor names');
           query.processorNames.forEach((n, i) => checkString(n, `processorNames[${i}]`));
           const since = checkInstant(query.since, 'since');
-          return (lastBuilds.all(JSON.stringify(query.processorNames), since) as LastBuildRow[]).map((r) => ({
-            processorName: r.processor_name,
-            runDate: r.run_date as IsoDate,
-            startedAt: r.started_at,
-            finishedAt: r.finished_at,
-          }));
+          // Rows as arrays: a year of a hundred processors is ~36,000 rows, each made into two objects otherwise.
+          const rows = lastBuilds.all(JSON.stringify(query.processorNames), since) as LastBuildRow[];
+          const out = new Array<LastBuild>(rows.length);
+          for (let i = 0; i < rows.length; i++) {
+            const [processorName, runDate, startedAt, finishedAt] = rows[i]!;
+            out[i] = { processorName, runDate: runDate as IsoDate, startedAt, finishedAt };
+          }
+          return out;
         },
         busy,
       ),

@@ -12,7 +12,7 @@ import { sqliteRequestTracker } from './sqlite-request-tracker.js';
 import { sqliteRunLog } from './sqlite-run-log.js';
 import { sqliteScheduleSource, type SqliteScheduleSourceOptions } from './sqlite-schedule-source.js';
 import { sqliteTargetTable, type SqliteTargetTableOptions } from './sqlite-target-table.js';
-import { sqliteWindowReader } from './sqlite-window-reader.js';
+import { sqliteWindowReader, type SharedSchedules } from './sqlite-window-reader.js';
 import { systemClock } from './system-clock.js';
 import { writeBatchFor } from './write-batch.js';
 
@@ -69,6 +69,13 @@ export interface SqliteStore {
   targetTable(options: SqliteTargetTableOptions): TargetTable;
   /** Schedule and counts in one query. */
   windowReader(schedule: SqliteScheduleSourceOptions, target: SqliteTargetTableOptions): WindowReader;
+  /**
+   * Run `fn` inside one read transaction on the user's tables, so every window it reads sees
+   * the same state of the file, and processors sharing a schedule read it once. Only reads may
+   * happen inside; nested calls join the outer one. On a store open for writes over its own
+   * file (where a write inside would join the transaction), `fn` simply runs.
+   */
+  readSnapshot<A>(fn: () => Promise<A>): Promise<A>;
   /** Close the connection. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -136,6 +143,18 @@ export const openSqliteStore = (options: OpenSqliteStoreOptions): SqliteStore =>
   });
   const userBusy: BusyRetryOptions = { ...busy, file: userPath };
   let closed = false;
+  let schedules: SharedSchedules | undefined;
+  const readSnapshot = async <A>(fn: () => Promise<A>): Promise<A> => {
+    if (schedules !== undefined || (userDb === db && !readOnly) || userDb.inTransaction) return fn();
+    userDb.exec('BEGIN');
+    schedules = new Map();
+    try {
+      return await fn();
+    } finally {
+      schedules = undefined;
+      if (userDb.inTransaction) userDb.exec('COMMIT');
+    }
+  };
   return {
     db,
     userDb,
@@ -155,8 +174,9 @@ export const openSqliteStore = (options: OpenSqliteStoreOptions): SqliteStore =>
     windowReader: (s, t) => {
       checkUserTable(s?.table);
       checkUserTable(t?.table);
-      return sqliteWindowReader(userDb, { busy: userBusy, ...s }, t);
+      return sqliteWindowReader(userDb, { busy: userBusy, ...s }, t, () => schedules);
     },
+    readSnapshot,
     close: async () => {
       if (closed) return;
       closed = true;

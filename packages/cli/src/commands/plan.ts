@@ -140,7 +140,9 @@ export const planCommand = async (out: Output, raw: RawOptions, args: readonly s
     const graph = rt.config.graph;
     const only = args[0];
     const names = only === undefined ? graph.order : withDownstream(graph, [findProcessor(rt.config, only).name]);
-    const plan = await planFromStore(rt, graph, names, from, to);
+    // One snapshot (on SQLite): every window and the run log read as of one moment, each shared schedule once.
+    const read = store.readSnapshot?.bind(store) ?? ((fn) => fn());
+    const plan = await read(() => planFromStore(rt, graph, names, from, to));
     if (out.json) {
       out.printJson(plan);
       return 0;

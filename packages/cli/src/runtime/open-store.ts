@@ -25,6 +25,8 @@ export interface StoreHandle {
   readonly alertLog: AlertLog;
   /** Schedule and counts for one processor's tables. */
   windowFor(processor: ResolvedProcessor): WindowReader;
+  /** Reads of many windows that should see one state of the tables (plan), when the store can give it. */
+  readSnapshot?<A>(fn: () => Promise<A>): Promise<A>;
   /** The SQLite connection when the store is SQLite (the demo writes its tables through it). */
   readonly db?: Database.Database | undefined;
   /**
@@ -142,6 +144,7 @@ const openSqlite = async (config: ResolvedConfig, clock: Clock, opts: OpenStoreO
     windowFor: windowsOnce((p) =>
       store.windowReader(p.schedule as Parameters<typeof store.windowReader>[0], p.target as Parameters<typeof store.windowReader>[1]),
     ),
+    readSnapshot: (fn) => store.readSnapshot(fn),
     queueDepth: async () => store.queue.depth(),
     close: () => store.close(),
   };
