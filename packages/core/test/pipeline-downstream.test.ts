@@ -1,40 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  buildPipelineGraph,
-  dateRange,
-  downstreamReach,
-  isoDate,
-  planDownstream,
-  upstreamDatesRead,
-  type DownstreamDates,
-  type IsoDate,
-  type PipelineGraph,
-  type PipelineNode,
-} from '@smart-backfill/core';
+import { dateRange, downstreamReach, planDownstream, upstreamDatesRead, type DownstreamDates } from '@smart-backfill/core';
+import { D, graphOf, SENSORS } from './support/sensor-pipeline.js';
 
-// A sensor pipeline: raw readings → hourly rollup → daily quality (also reads the raw day
-// before) → weekly anomaly score (six days back).
-const SENSORS: PipelineNode[] = [
-  { name: 'anomaly_score', dependsOn: [{ processor: 'daily_quality', lookbackDays: 6 }] },
-  { name: 'raw_readings' },
-  { name: 'hourly_rollup', dependsOn: [{ processor: 'raw_readings', lookbackDays: 0 }] },
-  {
-    name: 'daily_quality',
-    dependsOn: [
-      { processor: 'hourly_rollup', lookbackDays: 0 },
-      { processor: 'raw_readings', lookbackDays: 1 },
-    ],
-  },
-];
-
-const graphOf = (nodes: readonly PipelineNode[]): PipelineGraph => {
-  const r = buildPipelineGraph(nodes);
-  if (r._tag === 'Err') throw new Error(r.error.map((p) => p.message).join('; '));
-  return r.value;
-};
-
-const D = (s: string): IsoDate => isoDate(s);
 const show = (p: ReturnType<typeof planDownstream>) => ({
   steps: p.steps.map((s) => `${s._tag} ${s.processor} ${s.date}`),
   waiting: p.waiting.map((w) => `${w.processor} ${w.date} (${w.inputs.join(', ')})`),

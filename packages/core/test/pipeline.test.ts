@@ -5,37 +5,13 @@ import {
   buildPipelineGraph,
   builtOnIncompleteInput,
   downstreamDatesReading,
-  isoDate,
   planPipeline,
   upstreamDatesRead,
   withDownstream,
-  type IsoDate,
-  type PipelineGraph,
   type PipelineNode,
   type ProcessorDates,
 } from '@smart-backfill/core';
-
-// A sensor pipeline: raw readings → hourly rollup → daily quality → weekly anomaly score.
-const SENSORS: PipelineNode[] = [
-  { name: 'anomaly_score', dependsOn: [{ processor: 'daily_quality', lookbackDays: 6 }] },
-  { name: 'raw_readings' },
-  { name: 'hourly_rollup', dependsOn: [{ processor: 'raw_readings', lookbackDays: 0 }] },
-  {
-    name: 'daily_quality',
-    dependsOn: [
-      { processor: 'hourly_rollup', lookbackDays: 0 },
-      { processor: 'raw_readings', lookbackDays: 1 },
-    ],
-  },
-];
-
-const graphOf = (nodes: readonly PipelineNode[]): PipelineGraph => {
-  const r = buildPipelineGraph(nodes);
-  if (r._tag === 'Err') throw new Error(r.error.map((p) => p.message).join('; '));
-  return r.value;
-};
-
-const D = (s: string): IsoDate => isoDate(s);
+import { D, graphOf, SENSORS } from './support/sensor-pipeline.js';
 
 describe('buildPipelineGraph', () => {
   it('orders every processor after what it reads, ties in declaration order', () => {

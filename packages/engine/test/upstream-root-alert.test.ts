@@ -110,6 +110,37 @@ const pipeline = () => {
   return { clock, store, feed, calls, guards, worker, schedule, drain, openAlerts, heldRecord, builds, builtBeforeInputs };
 };
 
+/**
+ * The root loses one day for good (its feed never serves it), the rest of `LOST` comes back;
+ * every level runs on schedule for four days, the worker in between: the root's backfill of
+ * the lost day fails every time.
+ */
+const failingRoot = async () => {
+  const w = pipeline();
+  const lost = LOST[0]!;
+  for (const d of LOST.slice(1)) w.feed.delete(d);
+  const days = dateRange(lost, addDays(lost, 3));
+  for (const d of days) {
+    await w.schedule(d);
+    await w.drain();
+  }
+  return { w, lost, days };
+};
+
+/** The root's one alert healed, and each date below built once, never before its inputs. */
+const expectHealedOnceEach = async (w: ReturnType<typeof pipeline>, days: readonly IsoDate[]): Promise<void> => {
+  expect(await w.openAlerts()).toEqual([]);
+  expect(w.store.alerter.notices.map((n) => `${n.kind} ${n.processorName}`)).toEqual([`escalated ${A}`, `healed ${A}`]);
+  for (const level of [B, C])
+    expect(
+      w
+        .builds(level)
+        .map((c) => c.split(' ')[1])
+        .sort(),
+    ).toEqual(days);
+  expect(w.builtBeforeInputs()).toEqual([]);
+};
+
 describe('a large gap at the root of a pipeline', () => {
   it('too large to backfill: one alert, on the root, naming its dates; the levels below wait for it; a fill heals them once each, in order', async () => {
     const w = pipeline();
@@ -139,34 +170,11 @@ describe('a large gap at the root of a pipeline', () => {
     w.feed.clear();
     await healRoot(w, rootDates);
     await w.drain();
-    expect(await w.openAlerts()).toEqual([]);
-    expect(w.store.alerter.notices.map((n) => `${n.kind} ${n.processorName}`)).toEqual([`escalated ${A}`, `healed ${A}`]);
-    const days = [...LOST, ...after];
-    expect(
-      w
-        .builds(B)
-        .map((c) => c.split(' ')[1])
-        .sort(),
-    ).toEqual(days);
-    expect(
-      w
-        .builds(C)
-        .map((c) => c.split(' ')[1])
-        .sort(),
-    ).toEqual(days);
-    expect(w.builtBeforeInputs()).toEqual([]);
+    await expectHealedOnceEach(w, [...LOST, ...after]);
   });
 
   it('backfills that keep failing: one alert, on the root, naming its date; the levels below wait for it; a fill heals them once each, in order', async () => {
-    const w = pipeline();
-    const lost = LOST[0]!;
-    for (const d of LOST.slice(1)) w.feed.delete(d);
-    // Every level runs on schedule, the worker in between: the root's backfill of the lost day fails every time.
-    const days = dateRange(lost, addDays(lost, 3));
-    for (const d of days) {
-      await w.schedule(d);
-      await w.drain();
-    }
+    const { w, lost, days } = await failingRoot();
     const rootRequests = w.store.requests().filter((r) => r.processorName === A && r.date === lost);
     expect(rootRequests.map((r) => `${r.status} ${r.attempt}`)).toEqual(['failed 3']);
     expect(await w.openAlerts()).toEqual([{ processor: A, dates: [lost] }]);
@@ -194,32 +202,11 @@ describe('a large gap at the root of a pipeline', () => {
     w.feed.clear();
     await healRoot(w, [lost]);
     await w.drain();
-    expect(await w.openAlerts()).toEqual([]);
-    expect(w.store.alerter.notices.map((n) => `${n.kind} ${n.processorName}`)).toEqual([`escalated ${A}`, `healed ${A}`]);
-    expect(
-      w
-        .builds(B)
-        .map((c) => c.split(' ')[1])
-        .sort(),
-    ).toEqual(days);
-    expect(
-      w
-        .builds(C)
-        .map((c) => c.split(' ')[1])
-        .sort(),
-    ).toEqual(days);
-    expect(w.builtBeforeInputs()).toEqual([]);
+    await expectHealedOnceEach(w, days);
   });
 
   it('backfills that keep failing, then rows loaded by hand: the root’s next run heals its alert, and the worker heals the levels below once each, in order', async () => {
-    const w = pipeline();
-    const lost = LOST[0]!;
-    for (const d of LOST.slice(1)) w.feed.delete(d);
-    const days = dateRange(lost, addDays(lost, 3));
-    for (const d of days) {
-      await w.schedule(d);
-      await w.drain();
-    }
+    const { w, lost, days } = await failingRoot();
     expect(await w.openAlerts()).toEqual([{ processor: A, dates: [lost] }]);
     // A person loads the lost day's rows outside smart-backfill: no backfill completes.
     w.store.setCount(A, lost, 150);
