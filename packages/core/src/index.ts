@@ -137,6 +137,7 @@ export {
   planPipeline,
   planDownstream,
   downstreamReach,
+  upstreamReach,
   builtOnIncompleteInput,
 } from './pipeline-plan.js';
 export { lastBuildsOf } from './last-builds.js';

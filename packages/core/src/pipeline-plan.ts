@@ -163,6 +163,25 @@ export const downstreamReach = (graph: PipelineGraph, root: string): Map<string,
   return reach;
 };
 
+/**
+ * The mirror of {@link downstreamReach}: each processor `name` reads from, directly or not, with
+ * the longest lookback summed along a path to it: a date `a` of that ancestor reaches `name`'s
+ * dates `a .. a + reach`.
+ */
+export const upstreamReach = (graph: PipelineGraph, name: string): Map<string, number> => {
+  const reach = new Map<string, number>([[name, 0]]);
+  // Readers before what they read: every path to a node is summed before it passes the sum on.
+  for (let i = graph.order.length - 1; i >= 0; i--) {
+    const node = graph.order[i] as string;
+    const down = reach.get(node);
+    if (down === undefined) continue;
+    for (const dep of graph.dependsOn.get(node) ?? [])
+      reach.set(dep.processor, Math.max(reach.get(dep.processor) ?? 0, down + dep.lookbackDays));
+  }
+  reach.delete(name);
+  return reach;
+};
+
 /** What the data says about one processor a downstream plan reads or plans. */
 export interface DownstreamDates extends ProcessorDates {
   /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dateRange, downstreamReach, planDownstream, upstreamDatesRead, type DownstreamDates } from '@smart-backfill/core';
+import { dateRange, downstreamReach, planDownstream, upstreamReach, upstreamDatesRead, type DownstreamDates } from '@smart-backfill/core';
 import { D, graphOf, SENSORS } from './support/sensor-pipeline.js';
 
 const show = (p: ReturnType<typeof planDownstream>) => ({
@@ -14,6 +14,13 @@ describe('downstreamReach', () => {
     expect(Object.fromEntries(downstreamReach(g, 'raw_readings'))).toEqual({ hourly_rollup: 0, daily_quality: 1, anomaly_score: 7 });
     expect(Object.fromEntries(downstreamReach(g, 'daily_quality'))).toEqual({ anomaly_score: 6 });
     expect(downstreamReach(g, 'anomaly_score').size).toBe(0);
+  });
+
+  it('upstreamReach is its mirror: what each processor reads from, directly or not, with the same sums', () => {
+    const g = graphOf(SENSORS);
+    expect(Object.fromEntries(upstreamReach(g, 'anomaly_score'))).toEqual({ daily_quality: 6, hourly_rollup: 6, raw_readings: 7 });
+    expect(upstreamReach(g, 'raw_readings').size).toBe(0);
+    for (const a of g.order) for (const b of g.order) expect(upstreamReach(g, b).get(a), `${a} → ${b}`).toBe(downstreamReach(g, a).get(b));
   });
 });
 

@@ -5,6 +5,7 @@ import {
   compareDates,
   downstreamDatesReading,
   isActive,
+  upstreamReach,
   type BackfillQueue,
   type HeldRun,
   type IsoDate,
@@ -156,7 +157,7 @@ export const healDownstream = async (
     // its backfill until it gave up: the heal of that input queues it.
     const ready: IsoDate[] = [];
     for (const d of due) {
-      const unready = await Promise.resolve(guard?.inputsNotReady?.(d)).catch(() => undefined);
+      const unready = guard === undefined ? undefined : await unreadyInputsOf(guard, d);
       if (unready === undefined || unready.length === 0) ready.push(d);
     }
     if (ready.length > 0) await queueRebuilds(ready);
@@ -176,22 +177,6 @@ export const healDownstream = async (
 };
 
 /**
- * Each processor `name` reads from, directly or not, with the longest lookback summed along a
- * path to it: a date `a` of that ancestor reaches `name`'s dates `a .. a + reach`.
- */
-const ancestorReach = (graph: PipelineGraph, name: string, memo = new Map<string, Map<string, number>>()): Map<string, number> => {
-  const known = memo.get(name);
-  if (known !== undefined) return known;
-  const reach = new Map<string, number>();
-  for (const dep of graph.dependsOn.get(name) ?? []) {
-    reach.set(dep.processor, Math.max(reach.get(dep.processor) ?? 0, dep.lookbackDays));
-    for (const [a, l] of ancestorReach(graph, dep.processor, memo)) reach.set(a, Math.max(reach.get(a) ?? 0, l + dep.lookbackDays));
-  }
-  memo.set(name, reach);
-  return reach;
-};
-
-/**
  * Dates of `name` among `dates` that read, directly or through the levels between, a date with
  * an active backfill (the healed dates are complete, so only other dates count). That backfill's
  * completion heals its way down to them; rebuilt now, they would read a level between that is
@@ -204,7 +189,7 @@ const inputsBusy = async (deps: HealDownstreamDeps, name: string, dates: readonl
   const last = sorted[sorted.length - 1];
   if (first === undefined || last === undefined) return busy;
   const wanted = new Set(dates);
-  for (const [ancestor, reach] of ancestorReach(deps.graph, name)) {
+  for (const [ancestor, reach] of upstreamReach(deps.graph, name)) {
     const active = (await deps.tracker.forWindow({ processorName: ancestor, start: addDays(first, -reach), end: last }))
       .filter((r) => isActive(r.status))
       .map((r) => r.date);
@@ -268,15 +253,17 @@ export const resumeHeldForInputs = async (deps: HealDownstreamDeps): Promise<Hea
   return { resumed, queued, outcomes };
 };
 
-/** Whether every input date a run of `date` reads is whole now (the guard's own rule); a failed read is "no". */
-const inputsWhole = async (guard: GuardedProcessor, date: IsoDate): Promise<boolean> => {
-  if (guard.inputsNotReady === undefined) return false;
+/** The input dates a run of `date` reads that are not ready (the guard's own rule); `undefined`: it cannot say, or the read failed. */
+const unreadyInputsOf = async (guard: GuardedProcessor, date: IsoDate): Promise<readonly string[] | undefined> => {
   try {
-    return (await guard.inputsNotReady(date)).length === 0;
+    return await guard.inputsNotReady?.(date);
   } catch {
-    return false;
+    return undefined;
   }
 };
+
+/** Whether every input date a run of `date` reads is whole now; one it cannot say, or a failed read, is "no". */
+const inputsWhole = async (guard: GuardedProcessor, date: IsoDate): Promise<boolean> => (await unreadyInputsOf(guard, date))?.length === 0;
 
 /**
  * When an input date a held run reads was last completed (a backfill) or produced (a run),

@@ -212,7 +212,7 @@ export const withSmartBackfill = (processor: Processor, deps: GuardDeps): Guarde
     const summary = summarizeFailures(requests, policy.maxAttempts);
     const context = { activeRequests: [...summary.active.keys()], failedAttempts: summary.failedAttempts };
     let decision = decide(analysis, policy, context);
-    // Own dates missing because an input is are the input's gap: never escalated nor backfilled here.
+    // Own dates missing because an input is missing are the input's gap: never escalated nor backfilled here.
     // (Read only when it changes something: an escalation, or dates it would queue.)
     let waiting: ReadonlySet<IsoDate> = new Set();
     const queues = decision._tag === 'Escalate' || (decision._tag === 'Backfill' && decision.toQueue.length > 0);

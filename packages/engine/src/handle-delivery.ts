@@ -1,6 +1,7 @@
 import { addDays, dateRange, isActive, type BackfillRequest, type Delivery, type Result, type TrackerError } from '@smart-backfill/core';
 import { decodeBackfillMessage, formatProblems, type BackfillMessage } from './codec.js';
 import { lapsesBefore } from './failures.js';
+import { settle } from './errors.js';
 import { registryNames, type Processor } from './processor.js';
 import { completeBackfill, failBackfill, failPoison } from './backfill-result.js';
 import { runBackfill } from './backfill-run.js';
@@ -107,16 +108,16 @@ export const handleOneDelivery = async (ctx: WorkerContext, d: Delivery): Promis
  * (several at once, or out of order) is built once, each date after what it reads.
  */
 const inputsBeingBuilt = async (ctx: WorkerContext, m: BackfillMessage): Promise<string[]> => {
-  const busy: string[] = [];
-  for (const dep of ctx.pipeline?.dependsOn.get(m.processor_name) ?? []) {
-    const requests = await ctx.tracker.forWindow({
-      processorName: dep.processor,
-      start: addDays(m.start_date, -dep.lookbackDays),
-      end: m.end_date,
-    });
-    for (const r of requests) if (isActive(r.status)) busy.push(`${dep.processor} ${r.date}`);
-  }
-  return busy;
+  // Every input's requests read at once (one round trip, not one per input), listed in declared order.
+  const perInput = await Promise.all(
+    (ctx.pipeline?.dependsOn.get(m.processor_name) ?? []).map(async (dep) => {
+      const requests = await settle(() =>
+        ctx.tracker.forWindow({ processorName: dep.processor, start: addDays(m.start_date, -dep.lookbackDays), end: m.end_date }),
+      );
+      return requests.filter((r) => isActive(r.status)).map((r) => `${dep.processor} ${r.date}`);
+    }),
+  );
+  return perInput.flat();
 };
 
 /** Claim, taking over a lapsed lease first. */
